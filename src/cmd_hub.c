@@ -1,0 +1,223 @@
+/* alleycat hub: the stream service. */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "hub.h"
+#include "log.h"
+#include "server.h"
+
+#define HUB_DEFAULT_LISTEN "127.0.0.1:4567"
+#define HUB_DEFAULT_MAX_BODY (8u * 1024 * 1024)
+
+void hub_usage(FILE *out)
+{
+	fputs("Usage: alleycat hub [OPTION]...\n"
+	      "Serve a stream: the Kinesis Data Streams API for producers and enhanced\n"
+	      "fan-out push over WebSocket for consumers.\n"
+	      "\n"
+	      "  --listen HOST:PORT          where to serve (default 127.0.0.1:4567)\n"
+	      "  --stream NAME               stream created at start (default alleycat)\n"
+	      "  --shards N                  its shards (default 4)\n"
+	      "  --data-dir DIR              keep streams and records in DIR across restarts\n"
+	      "                              (default: in memory)\n"
+	      "  --retention-hours H         keep records H hours (default 24)\n"
+	      "  --retention-bytes N         keep at most N bytes per stream (default 1073741824)\n"
+	      "  --subscription-seconds S    lifetime of a push subscription (default 300)\n"
+	      "  --max-consumers N           registered consumers per stream (default 20)\n"
+	      "  --shard-records-per-sec N   records a shard takes per second (default 1000,\n"
+	      "                              0 = unlimited)\n"
+	      "  --shard-bytes-per-sec N     bytes a shard takes per second (default 1048576,\n"
+	      "                              0 = unlimited)\n"
+	      "  --push-bytes-per-sec N      push rate per consumer and shard (default 2097152)\n"
+	      "  --max-request-bytes N       largest request body (default 8388608)\n"
+	      "  --log-level LEVEL           error, warn, info or debug (default warn)\n"
+	      "  -h, --help                  show this help and exit\n",
+	      out);
+}
+
+/* Splits HOST:PORT; -1 when it is not that. */
+static int parse_listen(const char *text, char *host, size_t host_size, int *port)
+{
+	const char *colon = strrchr(text, ':');
+	char *end;
+	long p;
+
+	if (colon == NULL || colon == text || (size_t)(colon - text) >= host_size)
+		return -1;
+	p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || p < 1 || p > 65535)
+		return -1;
+	memcpy(host, text, (size_t)(colon - text));
+	host[colon - text] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+/* The process's one server, for the signal handler. */
+static struct server *running;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (running)
+		server_stop(running);
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum {
+	OPT_LISTEN = 256, OPT_STREAM, OPT_SHARDS, OPT_DATA_DIR, OPT_RETENTION_HOURS,
+	OPT_RETENTION_BYTES, OPT_SUBSCRIPTION_SECONDS, OPT_MAX_CONSUMERS, OPT_SHARD_RECORDS,
+	OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL,
+};
+
+static const struct option hub_options[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "stream", required_argument, NULL, OPT_STREAM },
+	{ "shards", required_argument, NULL, OPT_SHARDS },
+	{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+	{ "retention-hours", required_argument, NULL, OPT_RETENTION_HOURS },
+	{ "retention-bytes", required_argument, NULL, OPT_RETENTION_BYTES },
+	{ "subscription-seconds", required_argument, NULL, OPT_SUBSCRIPTION_SECONDS },
+	{ "max-consumers", required_argument, NULL, OPT_MAX_CONSUMERS },
+	{ "shard-records-per-sec", required_argument, NULL, OPT_SHARD_RECORDS },
+	{ "shard-bytes-per-sec", required_argument, NULL, OPT_SHARD_BYTES },
+	{ "push-bytes-per-sec", required_argument, NULL, OPT_PUSH_BYTES },
+	{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int hub_main(int argc, char **argv)
+{
+	struct hub_config config;
+	struct server_config sc = { .max_body = HUB_DEFAULT_MAX_BODY };
+	char host[256], err[512] = "";
+	const char *listen = HUB_DEFAULT_LISTEN, *stream = "alleycat";
+	long long shards = 4, v;
+	struct hub *hub;
+	struct server *server;
+	int opt, level;
+
+	hub_config_defaults(&config);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", hub_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			hub_usage(stdout);
+			return EXIT_OK;
+		case OPT_LISTEN:
+			listen = optarg;
+			break;
+		case OPT_STREAM:
+			stream = optarg;
+			break;
+		case OPT_SHARDS:
+			if (cli_parse_long("hub", "shards", optarg, 1, 1024, &shards) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_DATA_DIR:
+			config.data_dir = optarg;
+			break;
+		case OPT_RETENTION_HOURS:
+			if (cli_parse_long("hub", "retention-hours", optarg, 1, 8760, &v) < 0)
+				return EXIT_USAGE;
+			config.retention_hours = (int)v;
+			break;
+		case OPT_RETENTION_BYTES:
+			if (cli_parse_long("hub", "retention-bytes", optarg, 0, INT64_MAX, &v) < 0)
+				return EXIT_USAGE;
+			config.retention_bytes = (uint64_t)v;
+			break;
+		case OPT_SUBSCRIPTION_SECONDS:
+			if (cli_parse_long("hub", "subscription-seconds", optarg, 1, 86400, &v) < 0)
+				return EXIT_USAGE;
+			config.subscription_seconds = (int)v;
+			break;
+		case OPT_MAX_CONSUMERS:
+			if (cli_parse_long("hub", "max-consumers", optarg, 1, 1000, &v) < 0)
+				return EXIT_USAGE;
+			config.max_consumers = (int)v;
+			break;
+		case OPT_SHARD_RECORDS:
+			if (cli_parse_long("hub", "shard-records-per-sec", optarg, 0, INT64_MAX, &v) < 0)
+				return EXIT_USAGE;
+			config.limits.shard_records_per_sec = (uint64_t)v;
+			break;
+		case OPT_SHARD_BYTES:
+			if (cli_parse_long("hub", "shard-bytes-per-sec", optarg, 0, INT64_MAX, &v) < 0)
+				return EXIT_USAGE;
+			config.limits.shard_bytes_per_sec = (uint64_t)v;
+			break;
+		case OPT_PUSH_BYTES:
+			if (cli_parse_long("hub", "push-bytes-per-sec", optarg, 0, INT64_MAX, &v) < 0)
+				return EXIT_USAGE;
+			config.push_bytes_per_sec = (uint64_t)v;
+			break;
+		case OPT_MAX_REQUEST:
+			if (cli_parse_long("hub", "max-request-bytes", optarg, 1024, 1ll << 32, &v) < 0)
+				return EXIT_USAGE;
+			sc.max_body = (size_t)v;
+			break;
+		case OPT_LOG_LEVEL:
+			if ((level = log_level_parse(optarg)) < 0)
+				return cli_usage_error("hub", "--log-level: '%s' is not error, warn, "
+						       "info or debug", optarg);
+			log_set_level((enum log_level)level);
+			break;
+		default:
+			return cli_usage_error("hub", "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("hub", "unexpected argument '%s'", argv[optind]);
+	if (parse_listen(listen, host, sizeof(host), &sc.port) < 0)
+		return cli_usage_error("hub", "--listen: '%s' is not HOST:PORT", listen);
+	sc.host = host;
+
+	hub = hub_open(&config, wall_ms(), err, sizeof(err));
+	if (hub == NULL) {
+		cli_error("%s", err);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	if (hub_find_stream(hub, stream) == NULL &&
+	    hub_create_stream(hub, stream, (size_t)shards, wall_ms()) == NULL) {
+		cli_error("cannot create stream %s", stream);
+		hub_close(hub);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	server = server_start(hub, &sc, err, sizeof(err));
+	if (server == NULL) {
+		cli_error("%s", err);
+		hub_close(hub);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	running = server;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("serving stream %s on %s:%d", stream, host, sc.port);
+	server_run(server);
+	running = NULL;
+	server_free(server);
+	hub_close(hub);
+	log_info("stopped");
+	return EXIT_OK;
+}

@@ -1,0 +1,10 @@
+/* The entry points of the sub-commands, each in its cmd_*.c file. */
+#ifndef ALLEYCAT_COMMANDS_H
+#define ALLEYCAT_COMMANDS_H
+
+#include <stdio.h>
+
+int hub_main(int argc, char **argv);
+void hub_usage(FILE *out);
+
+#endif

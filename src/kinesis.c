@@ -1,0 +1,1098 @@
+#include "config.h"
+#include "kinesis.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base64.h"
+#include "hub.h"
+#include "log.h"
+
+/* One call in progress: the hub, the clock, and the error if it failed. */
+struct call {
+	struct hub *hub;
+	int64_t now_ms;
+	const char *error;
+	int status;
+	char message[512];
+};
+
+static json_t *fail(struct call *c, const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static json_t *fail(struct call *c, const char *type, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->error = type;
+	c->status = strcmp(type, "InternalFailure") == 0 ? 500 : 400;
+	va_start(ap, fmt);
+	vsnprintf(c->message, sizeof(c->message), fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+/* AWS's wording for a field that breaks a constraint. */
+static json_t *invalid(struct call *c, const char *field, const char *value,
+		       const char *constraint)
+{
+	if (value)
+		return fail(c, "ValidationException",
+			    "1 validation error detected: Value '%.100s' at '%s' failed to satisfy "
+			    "constraint: Member must %s",
+			    value, field, constraint);
+	return fail(c, "ValidationException",
+		    "1 validation error detected: Value null at '%s' failed to satisfy "
+		    "constraint: Member must %s",
+		    field, constraint);
+}
+
+static double epoch_seconds(int64_t ms)
+{
+	return (double)ms / 1000.0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading request fields                                              */
+/* ------------------------------------------------------------------ */
+
+/* The JSON member name of a field is its lowerCamel form in AWS errors. */
+static void field_name(const char *member, char *out, size_t size)
+{
+	snprintf(out, size, "%s", member);
+	if (out[0] >= 'A' && out[0] <= 'Z')
+		out[0] = (char)(out[0] - 'A' + 'a');
+}
+
+typedef int (*charset_fn)(int ch);
+
+static int name_char(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '.' || ch == '-';
+}
+
+/* Reads an optional string member. Returns 1 (present), 0 (absent) or -1
+ * (invalid: wrong type, length or character, with the call failed). */
+static int get_string(struct call *c, json_t *req, const char *member, size_t min, size_t max,
+		      charset_fn charset, const char *pattern, const char **out)
+{
+	json_t *v = json_object_get(req, member);
+	char field[64], constraint[96];
+	size_t len;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	field_name(member, field, sizeof(field));
+	if (!json_is_string(v)) {
+		fail(c, "SerializationException", "Value for '%s' must be a string", field);
+		return -1;
+	}
+	len = json_string_length(v);
+	if (len < min) {
+		snprintf(constraint, sizeof(constraint), "have length greater than or equal to %zu",
+			 min);
+		invalid(c, field, json_string_value(v), constraint);
+		return -1;
+	}
+	if (len > max) {
+		snprintf(constraint, sizeof(constraint), "have length less than or equal to %zu", max);
+		invalid(c, field, json_string_value(v), constraint);
+		return -1;
+	}
+	if (strlen(json_string_value(v)) != len) {
+		invalid(c, field, json_string_value(v), "not contain NUL characters");
+		return -1;
+	}
+	for (size_t i = 0; charset && i < len; i++) {
+		if (!charset((unsigned char)json_string_value(v)[i])) {
+			snprintf(constraint, sizeof(constraint),
+				 "satisfy regular expression pattern: %s", pattern);
+			invalid(c, field, json_string_value(v), constraint);
+			return -1;
+		}
+	}
+	*out = json_string_value(v);
+	return 1;
+}
+
+static int require_string(struct call *c, json_t *req, const char *member, size_t min,
+			  size_t max, charset_fn charset, const char *pattern, const char **out)
+{
+	int rc = get_string(c, req, member, min, max, charset, pattern, out);
+	char field[64];
+
+	if (rc == 0) {
+		field_name(member, field, sizeof(field));
+		invalid(c, field, NULL, "not be null");
+		return -1;
+	}
+	return rc;
+}
+
+/* Reads an optional integer member in [min, max]: 1, 0 (absent) or -1. */
+static int get_int(struct call *c, json_t *req, const char *member, json_int_t min,
+		   json_int_t max, json_int_t *out)
+{
+	json_t *v = json_object_get(req, member);
+	char field[64], value[32], constraint[96];
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	field_name(member, field, sizeof(field));
+	if (!json_is_integer(v)) {
+		fail(c, "SerializationException", "Value for '%s' must be an integer", field);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	snprintf(value, sizeof(value), "%" JSON_INTEGER_FORMAT, *out);
+	if (*out < min) {
+		snprintf(constraint, sizeof(constraint),
+			 "have value greater than or equal to %" JSON_INTEGER_FORMAT, min);
+		invalid(c, field, value, constraint);
+		return -1;
+	}
+	if (*out > max) {
+		snprintf(constraint, sizeof(constraint),
+			 "have value less than or equal to %" JSON_INTEGER_FORMAT, max);
+		invalid(c, field, value, constraint);
+		return -1;
+	}
+	return 1;
+}
+
+static int get_bool(struct call *c, json_t *req, const char *member, int *out)
+{
+	json_t *v = json_object_get(req, member);
+	char field[64];
+
+	*out = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v)) {
+		field_name(member, field, sizeof(field));
+		fail(c, "SerializationException", "Value for '%s' must be a boolean", field);
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 1;
+}
+
+/* A timestamp: epoch seconds as a number. */
+static int get_timestamp(struct call *c, json_t *req, const char *member, int64_t *ms)
+{
+	json_t *v = json_object_get(req, member);
+	char field[64];
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_number(v)) {
+		field_name(member, field, sizeof(field));
+		fail(c, "SerializationException", "Value for '%s' must be a timestamp in epoch "
+						  "seconds", field);
+		return -1;
+	}
+	*ms = (int64_t)(json_number_value(v) * 1000.0);
+	return 1;
+}
+
+#define STREAM_NAME_PATTERN "[a-zA-Z0-9_.-]+"
+
+/* The stream a call names by StreamName or StreamARN. */
+static struct stream *get_stream(struct call *c, json_t *req)
+{
+	const char *name, *arn;
+	struct stream *s;
+
+	if (get_string(c, req, "StreamName", 1, STREAM_NAME_MAX, name_char, STREAM_NAME_PATTERN,
+		       &name) < 0 ||
+	    get_string(c, req, "StreamARN", 1, 2048, NULL, NULL, &arn) < 0)
+		return NULL;
+	if (name == NULL && arn == NULL)
+		return (struct stream *)invalid(c, "streamName", NULL,
+						"not be null when streamARN is not given");
+	s = hub_find_stream_by(c->hub, name, arn);
+	if (s == NULL)
+		return (struct stream *)fail(c, "ResourceNotFoundException",
+					     "Stream %s under account %s not found.",
+					     name ? name : arn, c->hub->config.account);
+	return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* Describing things                                                   */
+/* ------------------------------------------------------------------ */
+
+static json_t *hashkey_string(hashkey_t key)
+{
+	char text[HASHKEY_TEXT_MAX];
+
+	hashkey_format(key, text);
+	return json_string(text);
+}
+
+static json_t *seq_string(seqno_t seq)
+{
+	char text[SEQNO_TEXT_MAX];
+
+	seqno_format(seq, text);
+	return json_string(text);
+}
+
+static json_t *shard_json(const struct stream *s, const struct shard *sh)
+{
+	json_t *range = json_pack("{s:o}", "StartingSequenceNumber", seq_string(sh->starting_seq));
+	json_t *j;
+
+	if (sh->ending_seq)
+		json_object_set_new(range, "EndingSequenceNumber", seq_string(sh->ending_seq));
+	j = json_pack("{s:s, s:{s:o, s:o}, s:o}", "ShardId", sh->id, "HashKeyRange",
+		      "StartingHashKey", hashkey_string(sh->start), "EndingHashKey",
+		      hashkey_string(sh->end), "SequenceNumberRange", range);
+	if (sh->parent >= 0)
+		json_object_set_new(j, "ParentShardId", json_string(s->shards[sh->parent].id));
+	if (sh->adjacent_parent >= 0)
+		json_object_set_new(j, "AdjacentParentShardId",
+				    json_string(s->shards[sh->adjacent_parent].id));
+	return j;
+}
+
+static size_t open_shards(const struct stream *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->shard_count; i++)
+		n += s->shards[i].ending_seq == 0;
+	return n;
+}
+
+static json_t *consumer_json(const struct consumer *con, const struct stream *s, int with_stream)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:f}", "ConsumerName", con->name, "ConsumerARN",
+			      con->arn, "ConsumerStatus", "ACTIVE", "ConsumerCreationTimestamp",
+			      (double)con->created);
+	if (with_stream)
+		json_object_set_new(j, "StreamARN", json_string(s->arn));
+	return j;
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations                                                          */
+/* ------------------------------------------------------------------ */
+
+static json_t *op_create_stream(struct call *c, json_t *req)
+{
+	const char *name;
+	json_int_t shards = 4;
+	json_t *mode = json_object_get(req, "StreamModeDetails");
+	int has_count;
+
+	if (require_string(c, req, "StreamName", 1, STREAM_NAME_MAX, name_char,
+			   STREAM_NAME_PATTERN, &name) < 0)
+		return NULL;
+	has_count = get_int(c, req, "ShardCount", 1, 100000, &shards);
+	if (has_count < 0)
+		return NULL;
+	if (has_count == 0 && !json_is_object(mode))
+		return invalid(c, "shardCount", NULL, "not be null for a provisioned stream");
+	if (shards > c->hub->config.max_shards)
+		return fail(c, "LimitExceededException",
+			    "This request would exceed the shard limit for the account %s. "
+			    "Current limit: %d shards per stream.",
+			    c->hub->config.account, c->hub->config.max_shards);
+	if (hub_find_stream(c->hub, name))
+		return fail(c, "ResourceInUseException", "Stream %s under account %s already exists.",
+			    name, c->hub->config.account);
+	if (hub_create_stream(c->hub, name, (size_t)shards, c->now_ms) == NULL)
+		return fail(c, "InternalFailure", "The stream could not be created.");
+	log_info("created stream %s with %lld shards", name, (long long)shards);
+	return json_object();
+}
+
+static json_t *op_delete_stream(struct call *c, json_t *req)
+{
+	struct stream *s = get_stream(c, req);
+	int enforce;
+
+	if (s == NULL || get_bool(c, req, "EnforceConsumerDeletion", &enforce) < 0)
+		return NULL;
+	if (s->consumer_count > 0 && !enforce)
+		return fail(c, "ResourceInUseException",
+			    "Stream %s has registered consumers; deregister them or set "
+			    "EnforceConsumerDeletion.",
+			    s->name);
+	log_info("deleting stream %s", s->name);
+	if (hub_delete_stream(c->hub, s) < 0)
+		return fail(c, "InternalFailure", "The deletion could not be saved.");
+	return json_object();
+}
+
+static json_t *stream_summary(const struct stream *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:{s:s}, s:f}", "StreamName", s->name, "StreamARN",
+			 s->arn, "StreamStatus", "ACTIVE", "StreamModeDetails", "StreamMode",
+			 "PROVISIONED", "StreamCreationTimestamp", epoch_seconds(s->created_ms));
+}
+
+static json_t *op_list_streams(struct call *c, json_t *req)
+{
+	json_int_t limit = 100;
+	const char *start, *token;
+	json_t *names, *summaries, *resp;
+	size_t shown = 0, i;
+	struct hub *hub = c->hub;
+
+	if (get_int(c, req, "Limit", 1, 10000, &limit) < 0 ||
+	    get_string(c, req, "ExclusiveStartStreamName", 1, STREAM_NAME_MAX, name_char,
+		       STREAM_NAME_PATTERN, &start) < 0 ||
+	    get_string(c, req, "NextToken", 1, 1048576, NULL, NULL, &token) < 0)
+		return NULL;
+	if (token)
+		start = token;
+	names = json_array();
+	summaries = json_array();
+	/* Streams are listed in name order, as AWS lists them. */
+	const struct stream *last = NULL;
+	for (;;) {
+		const struct stream *next = NULL;
+		for (i = 0; i < hub->stream_count; i++) {
+			const struct stream *s = hub->streams[i];
+			if (start && strcmp(s->name, start) <= 0)
+				continue;
+			if (last && strcmp(s->name, last->name) <= 0)
+				continue;
+			if (next == NULL || strcmp(s->name, next->name) < 0)
+				next = s;
+		}
+		if (next == NULL || shown == (size_t)limit)
+			break;
+		json_array_append_new(names, json_string(next->name));
+		json_array_append_new(summaries, stream_summary(next));
+		last = next;
+		shown++;
+	}
+	int more = 0;
+	for (i = 0; last && i < hub->stream_count; i++)
+		more |= strcmp(hub->streams[i]->name, last->name) > 0;
+	resp = json_pack("{s:o, s:b, s:o}", "StreamNames", names, "HasMoreStreams", more,
+			 "StreamSummaries", summaries);
+	if (more)
+		json_object_set_new(resp, "NextToken", json_string(last->name));
+	return resp;
+}
+
+/* The shards after exclusive_start (all when NULL), at most limit of them. */
+static json_t *shard_list(const struct stream *s, const char *exclusive_start, size_t limit,
+			  int open_only, size_t *next_index)
+{
+	json_t *shards = json_array();
+	size_t i = 0;
+
+	if (exclusive_start) {
+		while (i < s->shard_count && strcmp(s->shards[i].id, exclusive_start) <= 0)
+			i++;
+	}
+	for (; i < s->shard_count && json_array_size(shards) < limit; i++)
+		if (!open_only || s->shards[i].ending_seq == 0)
+			json_array_append_new(shards, shard_json(s, &s->shards[i]));
+	*next_index = i;
+	return shards;
+}
+
+static json_t *op_describe_stream(struct call *c, json_t *req)
+{
+	struct stream *s = get_stream(c, req);
+	json_int_t limit = 100;
+	const char *start;
+	size_t next;
+	json_t *shards;
+
+	if (s == NULL || get_int(c, req, "Limit", 1, 10000, &limit) < 0 ||
+	    get_string(c, req, "ExclusiveStartShardId", 1, 128, NULL, NULL, &start) < 0)
+		return NULL;
+	shards = shard_list(s, start, (size_t)limit, 0, &next);
+	return json_pack("{s:{s:s, s:s, s:s, s:{s:s}, s:o, s:b, s:i, s:f, s:[{s:[]}], s:s}}",
+			 "StreamDescription", "StreamName", s->name, "StreamARN", s->arn,
+			 "StreamStatus", "ACTIVE", "StreamModeDetails", "StreamMode",
+			 "PROVISIONED", "Shards", shards, "HasMoreShards", next < s->shard_count,
+			 "RetentionPeriodHours", s->retention_hours, "StreamCreationTimestamp",
+			 epoch_seconds(s->created_ms), "EnhancedMonitoring", "ShardLevelMetrics",
+			 "EncryptionType", "NONE");
+}
+
+static json_t *op_describe_stream_summary(struct call *c, json_t *req)
+{
+	struct stream *s = get_stream(c, req);
+
+	if (s == NULL)
+		return NULL;
+	return json_pack("{s:{s:s, s:s, s:s, s:{s:s}, s:i, s:f, s:[{s:[]}], s:s, s:i, s:i}}",
+			 "StreamDescriptionSummary", "StreamName", s->name, "StreamARN", s->arn,
+			 "StreamStatus", "ACTIVE", "StreamModeDetails", "StreamMode",
+			 "PROVISIONED", "RetentionPeriodHours", s->retention_hours,
+			 "StreamCreationTimestamp", epoch_seconds(s->created_ms),
+			 "EnhancedMonitoring", "ShardLevelMetrics", "EncryptionType", "NONE",
+			 "OpenShardCount", (int)open_shards(s), "ConsumerCount",
+			 (int)s->consumer_count);
+}
+
+/* ListShards' NextToken: the stream and the last shard listed, opaque. */
+static char *shards_token(const struct stream *s, const struct shard *last)
+{
+	char plain[STREAM_NAME_MAX + SHARD_ID_LEN + 2];
+	char *token = malloc(base64_encoded_len(sizeof(plain)) + 1);
+
+	snprintf(plain, sizeof(plain), "%s/%s", s->name, last->id);
+	if (token)
+		base64_encode(plain, strlen(plain), token);
+	return token;
+}
+
+static int parse_shards_token(const char *token, char *name, char *after)
+{
+	size_t len = strlen(token), n;
+	unsigned char plain[STREAM_NAME_MAX + SHARD_ID_LEN + 2];
+	const char *reason;
+	char *slash;
+
+	if (base64_decoded_max(len) >= sizeof(plain) ||
+	    base64_decode(token, len, plain, &n, &reason) < 0)
+		return -1;
+	plain[n] = '\0';
+	slash = strrchr((char *)plain, '/');
+	if (slash == NULL || strlen(slash + 1) >= SHARD_ID_LEN || slash == (char *)plain ||
+	    (size_t)(slash - (char *)plain) > STREAM_NAME_MAX)
+		return -1;
+	memcpy(name, plain, (size_t)(slash - (char *)plain));
+	name[slash - (char *)plain] = '\0';
+	memcpy(after, slash + 1, strlen(slash + 1) + 1);
+	return 0;
+}
+
+static json_t *op_list_shards(struct call *c, json_t *req)
+{
+	const char *token, *start, *filter_type = NULL;
+	json_int_t max = 1000;
+	char token_name[STREAM_NAME_MAX + 1], token_after[SHARD_ID_LEN];
+	json_t *filter = json_object_get(req, "ShardFilter"), *shards, *resp;
+	struct stream *s;
+	size_t next;
+	int open_only = 0;
+
+	if (get_string(c, req, "NextToken", 1, 1048576, NULL, NULL, &token) < 0 ||
+	    get_string(c, req, "ExclusiveStartShardId", 1, 128, NULL, NULL, &start) < 0 ||
+	    get_int(c, req, "MaxResults", 1, 10000, &max) < 0)
+		return NULL;
+	if (token) {
+		if (json_object_get(req, "StreamName") || json_object_get(req, "StreamARN"))
+			return fail(c, "InvalidArgumentException",
+				    "NextToken and StreamName cannot be provided together.");
+		if (parse_shards_token(token, token_name, token_after) < 0)
+			return fail(c, "InvalidArgumentException", "Invalid NextToken.");
+		s = hub_find_stream(c->hub, token_name);
+		if (s == NULL)
+			return fail(c, "ResourceNotFoundException",
+				    "Stream %s under account %s not found.", token_name,
+				    c->hub->config.account);
+		start = token_after;
+	} else if ((s = get_stream(c, req)) == NULL) {
+		return NULL;
+	}
+	if (filter && !json_is_null(filter)) {
+		if (!json_is_object(filter) ||
+		    get_string(c, filter, "Type", 1, 64, NULL, NULL, &filter_type) < 0)
+			return c->error ? NULL
+					: fail(c, "SerializationException",
+					       "Value for 'shardFilter' must be a structure");
+		if (filter_type == NULL)
+			return invalid(c, "shardFilter.type", NULL, "not be null");
+		if (strcmp(filter_type, "AFTER_SHARD_ID") == 0) {
+			if (get_string(c, filter, "ShardId", 1, 128, NULL, NULL, &start) < 0)
+				return NULL;
+			if (start == NULL)
+				return fail(c, "InvalidArgumentException",
+					    "ShardId must be given with the AFTER_SHARD_ID filter.");
+		} else if (strcmp(filter_type, "AT_LATEST") == 0) {
+			open_only = 1;
+		} else if (strcmp(filter_type, "AT_TRIM_HORIZON") != 0 &&
+			   strcmp(filter_type, "FROM_TRIM_HORIZON") != 0 &&
+			   strcmp(filter_type, "AT_TIMESTAMP") != 0 &&
+			   strcmp(filter_type, "FROM_TIMESTAMP") != 0) {
+			return invalid(c, "shardFilter.type", filter_type,
+				       "satisfy enum value set: [AFTER_SHARD_ID, AT_TRIM_HORIZON, "
+				       "FROM_TRIM_HORIZON, AT_LATEST, AT_TIMESTAMP, "
+				       "FROM_TIMESTAMP]");
+		}
+	}
+	shards = shard_list(s, start, (size_t)max, open_only, &next);
+	resp = json_pack("{s:o}", "Shards", shards);
+	if (next < s->shard_count && json_array_size(shards) > 0) {
+		char *t = shards_token(s, &s->shards[next - 1]);
+		if (t)
+			json_object_set_new(resp, "NextToken", json_string(t));
+		free(t);
+	}
+	return resp;
+}
+
+/* One record of a put request, validated. Returns -1 with the call failed. */
+static int read_put_entry(struct call *c, json_t *rec, unsigned char **buf, struct put_entry *e)
+{
+	const char *key, *data, *ehk, *reason;
+	size_t data_len;
+
+	if (require_string(c, rec, "Data", 0, SIZE_MAX, NULL, NULL, &data) < 0)
+		return -1;
+	data_len = json_string_length(json_object_get(rec, "Data"));
+	if (require_string(c, rec, "PartitionKey", 1, SHARDLOG_KEY_MAX, NULL, NULL, &key) < 0 ||
+	    get_string(c, rec, "ExplicitHashKey", 0, 1024, NULL, NULL, &ehk) < 0)
+		return -1;
+	*buf = malloc(base64_decoded_max(data_len) + 1);
+	if (*buf == NULL) {
+		fail(c, "InternalFailure", "Out of memory.");
+		return -1;
+	}
+	if (base64_decode(data, data_len, *buf, &e->data_len, &reason) < 0) {
+		fail(c, "SerializationException", "Data is not valid base64: %s.", reason);
+		return -1;
+	}
+	if (e->data_len + strlen(key) > KINESIS_RECORD_MAX) {
+		invalid(c, "data", "[binary]", "have length less than or equal to 1048576");
+		return -1;
+	}
+	e->data = *buf;
+	e->key = key;
+	e->key_len = strlen(key);
+	if (ehk == NULL) {
+		e->hash = hashkey_of_partition_key(key, e->key_len);
+	} else if (hashkey_parse(ehk, &e->hash, &reason) < 0) {
+		if (strcmp(reason, "must be at most 2^128-1") == 0)
+			fail(c, "InvalidArgumentException",
+			     "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: "
+			     "[0, 2^128-1]. Specified value was %.60s",
+			     ehk);
+		else
+			invalid(c, "explicitHashKey", ehk,
+				"satisfy regular expression pattern: 0|([1-9]\\d{0,38})");
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *op_put_record(struct call *c, json_t *req)
+{
+	struct stream *s = get_stream(c, req);
+	const char *ordering;
+	unsigned char *buf = NULL;
+	struct put_entry e;
+	struct put_result r;
+
+	if (s == NULL)
+		return NULL;
+	if (get_string(c, req, "SequenceNumberForOrdering", 1, 129, NULL, NULL, &ordering) < 0 ||
+	    read_put_entry(c, req, &buf, &e) < 0) {
+		free(buf);
+		return NULL;
+	}
+	hub_put(c->hub, s, &e, 1, &r, c->now_ms);
+	free(buf);
+	if (r.status == PUT_THROTTLED)
+		return fail(c, "ProvisionedThroughputExceededException",
+			    "Rate exceeded for shard %s in stream %s under account %s.",
+			    s->shards[r.shard].id, s->name, c->hub->config.account);
+	if (r.status == PUT_FAILED)
+		return fail(c, "InternalFailure", "The record could not be stored.");
+	return json_pack("{s:s, s:o, s:s}", "ShardId", s->shards[r.shard].id, "SequenceNumber",
+			 seq_string(r.seq), "EncryptionType", "NONE");
+}
+
+static json_t *put_records_result(struct call *c, const struct stream *s,
+				  const struct put_result *results, size_t n)
+{
+	json_t *records = json_array();
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct put_result *r = &results[i];
+		const char *shard = s->shards[r->shard].id;
+		char message[256];
+
+		if (r->status == PUT_OK) {
+			json_array_append_new(records, json_pack("{s:o, s:s}", "SequenceNumber",
+								 seq_string(r->seq), "ShardId",
+								 shard));
+			continue;
+		}
+		failed++;
+		if (r->status == PUT_THROTTLED) {
+			snprintf(message, sizeof(message),
+				 "Rate exceeded for shard %s in stream %s under account %s.", shard,
+				 s->name, c->hub->config.account);
+			json_array_append_new(records, json_pack("{s:s, s:s}", "ErrorCode",
+								 "ProvisionedThroughputExceededException",
+								 "ErrorMessage", message));
+		} else {
+			json_array_append_new(records,
+					      json_pack("{s:s, s:s}", "ErrorCode", "InternalFailure",
+							"ErrorMessage", "Internal service failure."));
+		}
+	}
+	return json_pack("{s:i, s:o, s:s}", "FailedRecordCount", failed, "Records", records,
+			 "EncryptionType", "NONE");
+}
+
+static json_t *op_put_records(struct call *c, json_t *req)
+{
+	json_t *records = json_object_get(req, "Records"), *resp = NULL, *rec;
+	struct stream *s;
+	struct put_entry *entries;
+	struct put_result *results;
+	unsigned char **bufs;
+	size_t n, i, total = 0;
+	char count[32];
+
+	if (records == NULL || json_is_null(records))
+		return invalid(c, "records", NULL, "not be null");
+	if (!json_is_array(records))
+		return fail(c, "SerializationException", "Value for 'records' must be a list");
+	n = json_array_size(records);
+	snprintf(count, sizeof(count), "[%zu records]", n);
+	if (n < 1)
+		return invalid(c, "records", count, "have length greater than or equal to 1");
+	if (n > KINESIS_PUT_RECORDS_MAX)
+		return invalid(c, "records", count, "have length less than or equal to 500");
+	if ((s = get_stream(c, req)) == NULL)
+		return NULL;
+	entries = calloc(n, sizeof(*entries));
+	results = calloc(n, sizeof(*results));
+	bufs = calloc(n, sizeof(*bufs));
+	if (!entries || !results || !bufs) {
+		fail(c, "InternalFailure", "Out of memory.");
+		goto out;
+	}
+	json_array_foreach(records, i, rec) {
+		if (!json_is_object(rec)) {
+			fail(c, "SerializationException", "Each of 'records' must be a structure");
+			goto out;
+		}
+		if (read_put_entry(c, rec, &bufs[i], &entries[i]) < 0)
+			goto out;
+		total += entries[i].data_len + entries[i].key_len;
+	}
+	if (total > KINESIS_PUT_BYTES_MAX) {
+		fail(c, "InvalidArgumentException",
+		     "Records size exceeds 5 MB limit: the request holds %zu bytes of data and "
+		     "partition keys.",
+		     total);
+		goto out;
+	}
+	hub_put(c->hub, s, entries, n, results, c->now_ms);
+	resp = put_records_result(c, s, results, n);
+out:
+	for (i = 0; bufs && i < n; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(entries);
+	free(results);
+	return resp;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading: shard iterators and GetRecords                             */
+/* ------------------------------------------------------------------ */
+
+/* A shard iterator names a stream incarnation, a shard, the lowest sequence
+ * number still to read, and when it expires; it is opaque to clients. */
+struct iterator {
+	uint64_t uid;
+	unsigned shard;
+	seqno_t from;
+	int64_t expires_ms;
+};
+
+static json_t *iterator_string(const struct iterator *it)
+{
+	char plain[128], encoded[base64_encoded_len(sizeof(plain)) + 1];
+
+	snprintf(plain, sizeof(plain), "alleycat1:%" PRIu64 ":%u:%" PRIu64 ":%" PRId64, it->uid,
+		 it->shard, it->from, it->expires_ms);
+	base64_encode(plain, strlen(plain), encoded);
+	return json_string(encoded);
+}
+
+static int parse_iterator(const char *text, struct iterator *it)
+{
+	unsigned char plain[160];
+	size_t len = strlen(text), n;
+	const char *reason;
+	char tail;
+
+	if (base64_decoded_max(len) >= sizeof(plain) ||
+	    base64_decode(text, len, plain, &n, &reason) < 0)
+		return -1;
+	plain[n] = '\0';
+	if (sscanf((char *)plain, "alleycat1:%" SCNu64 ":%u:%" SCNu64 ":%" SCNd64 "%c", &it->uid,
+		   &it->shard, &it->from, &it->expires_ms, &tail) != 4)
+		return -1;
+	return 0;
+}
+
+static const char *const iterator_types[] = {
+	"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "AT_TIMESTAMP",
+};
+
+static json_t *op_get_shard_iterator(struct call *c, json_t *req)
+{
+	struct stream *s = get_stream(c, req);
+	const char *shard_id, *type, *seq_text;
+	int64_t ts_ms = 0;
+	int shard, has_ts, t;
+	seqno_t seq = 0;
+	struct iterator it;
+	struct shard *sh;
+
+	if (s == NULL ||
+	    require_string(c, req, "ShardId", 1, 128, NULL, NULL, &shard_id) < 0 ||
+	    require_string(c, req, "ShardIteratorType", 1, 64, NULL, NULL, &type) < 0 ||
+	    get_string(c, req, "StartingSequenceNumber", 1, 256, NULL, NULL, &seq_text) < 0 ||
+	    (has_ts = get_timestamp(c, req, "Timestamp", &ts_ms)) < 0)
+		return NULL;
+	for (t = 0; t < 5 && strcmp(type, iterator_types[t]) != 0; t++)
+		;
+	if (t == 5)
+		return invalid(c, "shardIteratorType", type,
+			       "satisfy enum value set: [AT_SEQUENCE_NUMBER, "
+			       "AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]");
+	shard = stream_find_shard(s, shard_id);
+	if (shard < 0)
+		return fail(c, "ResourceNotFoundException",
+			    "Shard %s in stream %s under account %s does not exist", shard_id,
+			    s->name, c->hub->config.account);
+	sh = &s->shards[shard];
+	if (t == SHARDLOG_AT_SEQUENCE_NUMBER || t == SHARDLOG_AFTER_SEQUENCE_NUMBER) {
+		if (seq_text == NULL)
+			return fail(c, "InvalidArgumentException",
+				    "Must specify StartingSequenceNumber for %s.", type);
+		enum seqno_parse_result pr = seqno_parse(seq_text, &seq);
+		if (pr == SEQNO_MALFORMED)
+			return invalid(c, "startingSequenceNumber", seq_text,
+				       "satisfy regular expression pattern: 0|([1-9]\\d{0,128})");
+		if (pr == SEQNO_TOO_LARGE)
+			return fail(c, "InvalidArgumentException",
+				    "StartingSequenceNumber %.60s used in GetShardIterator on shard "
+				    "%s in stream %s under account %s is invalid.",
+				    seq_text, sh->id, s->name, c->hub->config.account);
+	}
+	if (t == SHARDLOG_AT_TIMESTAMP && !has_ts)
+		return fail(c, "InvalidArgumentException", "Must specify timestamp for AT_TIMESTAMP.");
+
+	it.uid = s->uid;
+	it.shard = (unsigned)shard;
+	it.expires_ms = c->now_ms + KINESIS_ITERATOR_TTL_MS;
+	switch (t) {
+	case SHARDLOG_TRIM_HORIZON:
+		it.from = 0;
+		break;
+	case SHARDLOG_LATEST:
+		/* Every record written from now on has a higher number. */
+		it.from = c->hub->gen.last + 1;
+		break;
+	case SHARDLOG_AT_SEQUENCE_NUMBER:
+		it.from = seq;
+		break;
+	case SHARDLOG_AFTER_SEQUENCE_NUMBER:
+		it.from = seq == UINT64_MAX ? seq : seq + 1;
+		break;
+	default: {
+		uint64_t pos = shardlog_position(&sh->log, SHARDLOG_AT_TIMESTAMP, 0, ts_ms);
+		const struct shardlog_record *r = shardlog_at(&sh->log, pos);
+		it.from = r ? r->seq : c->hub->gen.last + 1;
+	}
+	}
+	return json_pack("{s:o}", "ShardIterator", iterator_string(&it));
+}
+
+#define GET_RECORDS_BYTES_MAX (10 * 1024 * 1024)
+
+static json_t *record_json(const struct shardlog_record *r)
+{
+	char *data = malloc(base64_encoded_len(r->data_len) + 1);
+	json_t *j;
+
+	if (data == NULL)
+		return NULL;
+	base64_encode(shardlog_record_data(r), r->data_len, data);
+	j = json_pack("{s:o, s:f, s:s, s:s#}", "SequenceNumber", seq_string(r->seq),
+		      "ApproximateArrivalTimestamp", epoch_seconds(r->arrival_ms), "Data", data,
+		      "PartitionKey", shardlog_record_key(r), (int)r->key_len);
+	free(data);
+	return j;
+}
+
+static json_t *op_get_records(struct call *c, json_t *req)
+{
+	const char *text;
+	json_int_t limit = 10000;
+	struct iterator it;
+	struct stream *s = NULL;
+	struct shard *sh;
+	json_t *records;
+	uint64_t pos;
+	size_t bytes = 0;
+	int64_t behind = 0;
+	const struct shardlog_record *r;
+
+	if (require_string(c, req, "ShardIterator", 1, 512, NULL, NULL, &text) < 0 ||
+	    get_int(c, req, "Limit", 1, 10000, &limit) < 0)
+		return NULL;
+	if (parse_iterator(text, &it) < 0)
+		return fail(c, "InvalidArgumentException", "Invalid ShardIterator.");
+	for (size_t i = 0; i < c->hub->stream_count; i++)
+		if (c->hub->streams[i]->uid == it.uid)
+			s = c->hub->streams[i];
+	if (s == NULL || it.shard >= s->shard_count)
+		return fail(c, "ResourceNotFoundException",
+			    "The stream or shard of this iterator no longer exists.");
+	if (c->now_ms > it.expires_ms)
+		return fail(c, "ExpiredIteratorException",
+			    "Iterator expired. The iterator was created at time %" PRId64
+			    " while right now it is %" PRId64 " which is further in the future "
+			    "than the tolerated delay of %d milliseconds.",
+			    it.expires_ms - KINESIS_ITERATOR_TTL_MS, c->now_ms,
+			    KINESIS_ITERATOR_TTL_MS);
+	sh = &s->shards[it.shard];
+	records = json_array();
+	pos = shardlog_position(&sh->log, SHARDLOG_AT_SEQUENCE_NUMBER, it.from, 0);
+	while (json_array_size(records) < (size_t)limit && (r = shardlog_at(&sh->log, pos))) {
+		size_t size = base64_encoded_len(r->data_len) + r->key_len;
+		json_t *j;
+		if (bytes > 0 && bytes + size > GET_RECORDS_BYTES_MAX)
+			break;
+		if ((j = record_json(r)) == NULL) {
+			json_decref(records);
+			return fail(c, "InternalFailure", "Out of memory.");
+		}
+		json_array_append_new(records, j);
+		bytes += size;
+		it.from = r->seq + 1;
+		pos++;
+	}
+	if ((r = shardlog_at(&sh->log, pos)) != NULL)
+		behind = c->now_ms - r->arrival_ms;
+	it.expires_ms = c->now_ms + KINESIS_ITERATOR_TTL_MS;
+	return json_pack("{s:o, s:o, s:I, s:[]}", "Records", records, "NextShardIterator",
+			 iterator_string(&it), "MillisBehindLatest",
+			 (json_int_t)(behind > 0 ? behind : 0), "ChildShards");
+}
+
+/* ------------------------------------------------------------------ */
+/* Consumers                                                           */
+/* ------------------------------------------------------------------ */
+
+static struct stream *stream_by_arn(struct call *c, json_t *req)
+{
+	const char *arn;
+
+	if (require_string(c, req, "StreamARN", 1, 2048, NULL, NULL, &arn) < 0)
+		return NULL;
+	struct stream *s = hub_find_stream_by(c->hub, NULL, arn);
+	if (s == NULL)
+		return (struct stream *)fail(c, "ResourceNotFoundException",
+					     "Stream %s not found.", arn);
+	return s;
+}
+
+static json_t *op_register_stream_consumer(struct call *c, json_t *req)
+{
+	struct stream *s = stream_by_arn(c, req);
+	const char *name;
+	struct consumer *con;
+
+	if (s == NULL || require_string(c, req, "ConsumerName", 1, CONSUMER_NAME_MAX, name_char,
+					STREAM_NAME_PATTERN, &name) < 0)
+		return NULL;
+	if (stream_find_consumer(s, name))
+		return fail(c, "ResourceInUseException",
+			    "Consumer %s already exists on stream %s.", name, s->name);
+	if ((int)s->consumer_count >= c->hub->config.max_consumers)
+		return fail(c, "LimitExceededException",
+			    "Stream %s already has %d registered consumers, the limit.", s->name,
+			    c->hub->config.max_consumers);
+	con = hub_register_consumer(c->hub, s, name, c->now_ms);
+	if (con == NULL)
+		return fail(c, "InternalFailure", "The consumer could not be registered.");
+	log_info("registered consumer %s on stream %s", name, s->name);
+	return json_pack("{s:o}", "Consumer", consumer_json(con, s, 0));
+}
+
+/* The consumer a call names by ConsumerARN, or by StreamARN and ConsumerName. */
+static struct consumer *get_consumer(struct call *c, json_t *req, struct stream **stream)
+{
+	const char *arn, *name, *stream_arn;
+	struct consumer *con;
+
+	if (get_string(c, req, "ConsumerARN", 1, 2048, NULL, NULL, &arn) < 0 ||
+	    get_string(c, req, "ConsumerName", 1, CONSUMER_NAME_MAX, name_char,
+		       STREAM_NAME_PATTERN, &name) < 0 ||
+	    get_string(c, req, "StreamARN", 1, 2048, NULL, NULL, &stream_arn) < 0)
+		return NULL;
+	if (arn) {
+		con = hub_find_consumer_arn(c->hub, arn, stream);
+		if (con == NULL)
+			fail(c, "ResourceNotFoundException", "Consumer %s not found.", arn);
+		return con;
+	}
+	if (name == NULL || stream_arn == NULL) {
+		invalid(c, "consumerARN", NULL,
+			"not be null when streamARN and consumerName are not both given");
+		return NULL;
+	}
+	*stream = hub_find_stream_by(c->hub, NULL, stream_arn);
+	if (*stream == NULL) {
+		fail(c, "ResourceNotFoundException", "Stream %s not found.", stream_arn);
+		return NULL;
+	}
+	con = stream_find_consumer(*stream, name);
+	if (con == NULL)
+		fail(c, "ResourceNotFoundException", "Consumer %s not found on stream %s.", name,
+		     (*stream)->name);
+	return con;
+}
+
+static json_t *op_deregister_stream_consumer(struct call *c, json_t *req)
+{
+	struct stream *s = NULL;
+	struct consumer *con = get_consumer(c, req, &s);
+
+	if (con == NULL)
+		return NULL;
+	log_info("deregistering consumer %s of stream %s", con->name, s->name);
+	if (hub_deregister_consumer(c->hub, s, con) < 0)
+		return fail(c, "InternalFailure", "The change could not be saved.");
+	return json_object();
+}
+
+static json_t *op_describe_stream_consumer(struct call *c, json_t *req)
+{
+	struct stream *s = NULL;
+	struct consumer *con = get_consumer(c, req, &s);
+
+	if (con == NULL)
+		return NULL;
+	return json_pack("{s:o}", "ConsumerDescription", consumer_json(con, s, 1));
+}
+
+static json_t *op_list_stream_consumers(struct call *c, json_t *req)
+{
+	struct stream *s = stream_by_arn(c, req);
+	json_int_t max = 100;
+	const char *token;
+	json_t *list, *resp;
+	size_t i = 0;
+
+	if (s == NULL || get_int(c, req, "MaxResults", 1, 10000, &max) < 0 ||
+	    get_string(c, req, "NextToken", 1, 1048576, NULL, NULL, &token) < 0)
+		return NULL;
+	if (token) {
+		while (i < s->consumer_count && strcmp(s->consumers[i].name, token) != 0)
+			i++;
+		if (i == s->consumer_count)
+			return fail(c, "InvalidArgumentException", "Invalid NextToken.");
+		i++;
+	}
+	list = json_array();
+	for (; i < s->consumer_count && json_array_size(list) < (size_t)max; i++)
+		json_array_append_new(list, consumer_json(&s->consumers[i], s, 0));
+	resp = json_pack("{s:o}", "Consumers", list);
+	if (i < s->consumer_count)
+		json_object_set_new(resp, "NextToken", json_string(s->consumers[i - 1].name));
+	return resp;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dispatch                                                            */
+/* ------------------------------------------------------------------ */
+
+static const struct operation {
+	const char *name;
+	json_t *(*run)(struct call *c, json_t *req);
+} operations[] = {
+	{ "CreateStream", op_create_stream },
+	{ "DeleteStream", op_delete_stream },
+	{ "DeregisterStreamConsumer", op_deregister_stream_consumer },
+	{ "DescribeStream", op_describe_stream },
+	{ "DescribeStreamConsumer", op_describe_stream_consumer },
+	{ "DescribeStreamSummary", op_describe_stream_summary },
+	{ "GetRecords", op_get_records },
+	{ "GetShardIterator", op_get_shard_iterator },
+	{ "ListShards", op_list_shards },
+	{ "ListStreamConsumers", op_list_stream_consumers },
+	{ "ListStreams", op_list_streams },
+	{ "PutRecord", op_put_record },
+	{ "PutRecords", op_put_records },
+	{ "RegisterStreamConsumer", op_register_stream_consumer },
+};
+
+static const struct operation *find_operation(const char *target)
+{
+	size_t prefix = strlen(KINESIS_TARGET_PREFIX);
+
+	if (target == NULL || strncmp(target, KINESIS_TARGET_PREFIX, prefix) != 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(operations) / sizeof(operations[0]); i++)
+		if (strcmp(target + prefix, operations[i].name) == 0)
+			return &operations[i];
+	return NULL;
+}
+
+char *kinesis_error_body(const char *type, const char *message)
+{
+	json_t *j = json_pack("{s:s, s:s}", "__type", type, "message", message);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return text;
+}
+
+void kinesis_handle(struct hub *hub, const char *target, const char *body, size_t len,
+		    int64_t now_ms, struct kinesis_reply *reply)
+{
+	struct call c = { .hub = hub, .now_ms = now_ms };
+	const struct operation *op = find_operation(target);
+	json_t *req = NULL, *resp = NULL;
+	json_error_t jerr;
+
+	if (op == NULL) {
+		fail(&c, "UnknownOperationException", "Unknown operation: %.100s",
+		     target ? target : "(no X-Amz-Target header)");
+	} else if ((req = json_loadb(body, len, 0, &jerr)) == NULL) {
+		fail(&c, "SerializationException", "The request body is not valid JSON: %s",
+		     jerr.text);
+	} else if (!json_is_object(req)) {
+		fail(&c, "SerializationException", "The request body must be a JSON object.");
+	} else {
+		resp = op->run(&c, req);
+	}
+	if (resp) {
+		reply->status = 200;
+		reply->error = NULL;
+		reply->body = json_dumps(resp, JSON_COMPACT | JSON_REAL_PRECISION(15));
+		json_decref(resp);
+		if (reply->body == NULL)
+			fail(&c, "InternalFailure", "Out of memory.");
+	}
+	if (c.error) {
+		reply->status = c.status;
+		reply->error = c.error;
+		reply->body = kinesis_error_body(c.error, c.message);
+		if (c.status == 500)
+			log_error("%s: %s", c.error, c.message);
+	}
+	reply->len = reply->body ? strlen(reply->body) : 0;
+	json_decref(req);
+}

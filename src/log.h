@@ -1,0 +1,38 @@
+/* The logger: leveled messages for operators.
+ *
+ * Messages go to stderr as "alleycat: LEVEL: text" until a sink is set (the
+ * dashboard sets one while ncurses owns the screen). libwebsockets' own log
+ * is routed here too, so nothing writes to the terminal behind our back. */
+#ifndef ALLEYCAT_LOG_H
+#define ALLEYCAT_LOG_H
+
+enum log_level {
+	LOG_ERROR,
+	LOG_WARN,
+	LOG_INFO,
+	LOG_DEBUG,
+};
+
+typedef void (*log_sink_fn)(enum log_level level, const char *message, void *user);
+
+/* Parses "error", "warn", "info" or "debug"; -1 when it is none of them. */
+int log_level_parse(const char *name);
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+/* Sends messages to sink instead of stderr; NULL restores stderr. */
+void log_set_sink(log_sink_fn sink, void *user);
+
+/* Routes libwebsockets' log into ours at the current level. */
+void log_capture_lws(void);
+
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

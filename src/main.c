@@ -1,0 +1,85 @@
+/* alleycat: one program, many commands. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static int cmd_help(int argc, char **argv);
+
+static void help_usage(FILE *out)
+{
+	fputs("Usage: alleycat help [COMMAND]\n"
+	      "Show the commands, or the help of one command.\n",
+	      out);
+}
+
+const struct command cli_commands[] = {
+	{ "hub", "serve a stream: Kinesis API and push to consumers", hub_main, hub_usage },
+	{ "help", "show the commands, or the help of one", cmd_help, help_usage },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void print_overview(FILE *out)
+{
+	fputs("Usage: alleycat COMMAND [OPTION]...\n"
+	      "Alleycat: live leaderboards for home-fitness bike races.\n"
+	      "\n"
+	      "Commands:\n",
+	      out);
+	for (const struct command *c = cli_commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fputs("\n"
+	      "Options:\n"
+	      "  -h, --help     show this help and exit\n"
+	      "  -V, --version  show the version and exit\n"
+	      "\n"
+	      "Run 'alleycat COMMAND --help' for the options of a command.\n"
+	      "See alleycat(1) for the whole manual.\n",
+	      out);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		print_overview(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		help_usage(stdout);
+		return EXIT_OK;
+	}
+	c = cli_find(argv[1]);
+	if (c == NULL)
+		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
+	c->usage(stdout);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	setlocale(LC_ALL, "");
+	if (argc < 2)
+		return cli_usage_error(NULL, "no command given");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_overview(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		cli_print_version(stdout);
+		return EXIT_OK;
+	}
+	if (argv[1][0] == '-')
+		return cli_usage_error(NULL, "unknown option '%s'", argv[1]);
+	c = cli_find(argv[1]);
+	if (c == NULL)
+		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,15 @@
+/* The hub's /metrics page in the Prometheus text format. */
+#ifndef ALLEYCAT_METRICS_H
+#define ALLEYCAT_METRICS_H
+
+#include <stdint.h>
+
+#include "strbuf.h"
+
+struct hub;
+struct push;
+
+void metrics_render(const struct hub *hub, const struct push *push, int64_t now_ms,
+		    struct strbuf *out);
+
+#endif

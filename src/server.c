@@ -1,0 +1,412 @@
+#include "config.h"
+#include "server.h"
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hub.h"
+#include "kinesis.h"
+#include "log.h"
+#include "metrics.h"
+#include "push.h"
+#include "strbuf.h"
+
+#define TICK_MS 100
+#define HTTP_CHUNK 65536
+
+struct server {
+	struct hub *hub;
+	struct push push;
+	struct server_config config;
+	struct lws_context *context;
+	lws_sorted_usec_list_t tick;
+	int64_t last_expire_ms;
+	volatile sig_atomic_t stopping;
+	int port;
+};
+
+/* One HTTP exchange: the body coming in, then the reply going out. */
+struct http_session {
+	struct strbuf body;
+	size_t expected;
+	char target[128];
+	int status;
+	const char *content_type;
+	char *reply;
+	size_t reply_len, sent;
+	bool headers_sent;
+	bool close_after;
+};
+
+struct push_session {
+	struct push_conn conn;
+	struct strbuf in;               /* a message arriving in fragments */
+	struct strbuf out;              /* the one event being written */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct server *server_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static const struct lws_protocols protocols[];
+
+static void wake_push(struct server *server)
+{
+	lws_callback_on_writable_all_protocol(server->context, &protocols[1]);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTTP: the Kinesis API, /metrics and /healthz                         */
+/* ------------------------------------------------------------------ */
+
+static void reply_text(struct lws *wsi, struct http_session *h, int status,
+		       const char *content_type, char *body, size_t len)
+{
+	h->status = status;
+	h->content_type = content_type;
+	h->reply = body;
+	h->reply_len = len;
+	h->sent = 0;
+	h->headers_sent = false;
+	lws_callback_on_writable(wsi);
+}
+
+static void reply_error(struct lws *wsi, struct http_session *h, int status, const char *type,
+			const char *message)
+{
+	char *body = kinesis_error_body(type, message);
+
+	reply_text(wsi, h, status, KINESIS_CONTENT_TYPE, body, body ? strlen(body) : 0);
+}
+
+static void answer_api(struct lws *wsi, struct http_session *h)
+{
+	struct server *server = server_of(wsi);
+	struct kinesis_reply reply;
+
+	kinesis_handle(server->hub, h->target[0] ? h->target : NULL, h->body.data ? h->body.data : "",
+		       h->body.len, now_ms(), &reply);
+	strbuf_free(&h->body);
+	if (reply.body == NULL) {
+		reply_error(wsi, h, 500, "InternalFailure", "Out of memory.");
+		return;
+	}
+	reply_text(wsi, h, reply.status, KINESIS_CONTENT_TYPE, reply.body, reply.len);
+	if (strstr(h->target, "PutRecord"))
+		wake_push(server);
+}
+
+static void answer_get(struct lws *wsi, struct http_session *h, const char *uri)
+{
+	struct server *server = server_of(wsi);
+	struct strbuf page;
+
+	strbuf_init(&page);
+	if (strcmp(uri, "/healthz") == 0) {
+		strbuf_puts(&page, "ok\n");
+		reply_text(wsi, h, 200, "text/plain", page.data, page.len);
+	} else if (strcmp(uri, "/metrics") == 0) {
+		metrics_render(server->hub, &server->push, now_ms(), &page);
+		reply_text(wsi, h, 200, "text/plain; version=0.0.4", page.data, page.len);
+	} else {
+		strbuf_free(&page);
+		reply_error(wsi, h, 404, "ResourceNotFoundException", "No such page.");
+	}
+}
+
+static void begin_request(struct lws *wsi, struct http_session *h, const char *uri)
+{
+	struct server *server = server_of(wsi);
+	char length[32] = "";
+	int target_len;
+
+	memset(h, 0, sizeof(*h));
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) {
+		answer_get(wsi, h, uri);
+		return;
+	}
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0 || strcmp(uri, "/") != 0) {
+		h->close_after = true;
+		reply_error(wsi, h, 404, "UnknownOperationException",
+			    "The API is served by POST / only.");
+		return;
+	}
+	target_len = lws_hdr_custom_length(wsi, "x-amz-target:", 13);
+	if (target_len > 0 && target_len < (int)sizeof(h->target))
+		lws_hdr_custom_copy(wsi, h->target, sizeof(h->target), "x-amz-target:", 13);
+	if (lws_hdr_copy(wsi, length, sizeof(length), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+		h->close_after = true;
+		reply_error(wsi, h, 411, "SerializationException",
+			    "A Content-Length header is required.");
+		return;
+	}
+	h->expected = strtoull(length, NULL, 10);
+	if (h->expected > server->config.max_body) {
+		/* Refused before any of it is buffered; the connection closes
+		 * so the unread body never reaches another request. */
+		h->close_after = true;
+		reply_error(wsi, h, 413, "ValidationException",
+			    "The request body is larger than the hub accepts.");
+		return;
+	}
+	if (h->expected == 0)
+		answer_api(wsi, h);
+}
+
+static int write_reply(struct lws *wsi, struct http_session *h)
+{
+	unsigned char buf[LWS_PRE + 1024];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+	size_t chunk;
+	enum lws_write_protocol mode;
+
+	if (!h->headers_sent) {
+		if (lws_add_http_common_headers(wsi, (unsigned)h->status, h->content_type,
+						h->reply_len, &p, end) ||
+		    (h->close_after &&
+		     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+						  (const unsigned char *)"close", 5, &p, end)) ||
+		    lws_finalize_write_http_header(wsi, start, &p, end))
+			return -1;
+		h->headers_sent = true;
+		if (h->reply_len > 0) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	chunk = h->reply_len - h->sent;
+	if (chunk > HTTP_CHUNK)
+		chunk = HTTP_CHUNK;
+	mode = h->sent + chunk == h->reply_len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP;
+	if (chunk > 0) {
+		/* lws needs LWS_PRE bytes of headroom before what it writes. */
+		unsigned char *out = malloc(LWS_PRE + chunk);
+		if (out == NULL)
+			return -1;
+		memcpy(out + LWS_PRE, h->reply + h->sent, chunk);
+		int n = lws_write(wsi, out + LWS_PRE, chunk, mode);
+		free(out);
+		if (n < (int)chunk)
+			return -1;
+		h->sent += chunk;
+	}
+	if (h->sent < h->reply_len) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	free(h->reply);
+	h->reply = NULL;
+	if (h->close_after)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static void session_free(struct http_session *h)
+{
+	strbuf_free(&h->body);
+	free(h->reply);
+	h->reply = NULL;
+}
+
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			 void *in, size_t len)
+{
+	struct http_session *h = user;
+	struct server *server;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		begin_request(wsi, h, in);
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY:
+		server = server_of(wsi);
+		if (h->body.len + len > h->expected || h->body.len + len > server->config.max_body)
+			return -1;
+		strbuf_append(&h->body, in, len);
+		return h->body.failed ? -1 : 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		answer_api(wsi, h);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (h->reply == NULL && !h->headers_sent)
+			return 0;
+		return write_reply(wsi, h);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* A WebSocket upgrade without our subprotocol lands here. */
+		return -1;
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (h)
+			session_free(h);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* WebSocket push                                                      */
+/* ------------------------------------------------------------------ */
+
+static int write_event(struct lws *wsi, struct push_session *ps)
+{
+	struct server *server = server_of(wsi);
+	static const unsigned char headroom[LWS_PRE];
+
+	if (ps->conn.overflowed)
+		return -1;
+	strbuf_reset(&ps->out);
+	strbuf_append(&ps->out, headroom, LWS_PRE);
+	if (!push_next_event(&server->push, &ps->conn, now_ms(), &ps->out))
+		return 0;
+	if (ps->out.failed)
+		return -1;
+	size_t n = ps->out.len - LWS_PRE;
+	if (lws_write(wsi, (unsigned char *)ps->out.data + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
+		return -1;
+	/* There may be more due: ask again once this event has drained. */
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int push_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			 void *in, size_t len)
+{
+	struct push_session *ps = user;
+	struct server *server = wsi ? server_of(wsi) : NULL;
+	char uri[64] = "";
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+		return strcmp(uri, PUSH_PATH) == 0 ? 0 : -1;
+	case LWS_CALLBACK_ESTABLISHED:
+		memset(ps, 0, sizeof(*ps));
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (ps->in.len + len > PUSH_MESSAGE_MAX) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+					 (unsigned char *)"message too large", 17);
+			return -1;
+		}
+		strbuf_append(&ps->in, in, len);
+		if (ps->in.failed)
+			return -1;
+		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
+			push_receive(&server->push, &ps->conn, ps->in.data, ps->in.len, now_ms());
+			strbuf_reset(&ps->in);
+			/* A takeover may have queued an event on another connection. */
+			wake_push(server);
+		}
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return write_event(wsi, ps);
+	case LWS_CALLBACK_CLOSED:
+		push_conn_close(&server->push, &ps->conn);
+		strbuf_free(&ps->in);
+		strbuf_free(&ps->out);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "http", http_callback, sizeof(struct http_session), 0, 0, NULL, 0 },
+	{ PUSH_SUBPROTOCOL, push_callback, sizeof(struct push_session), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Every tick: heartbeats and rate-limited events become due, and about
+ * once a second retention is applied. */
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+	struct server *server = lws_container_of(sul, struct server, tick);
+	int64_t now = now_ms();
+
+	if (server->push.all)
+		wake_push(server);
+	if (now - server->last_expire_ms >= 1000) {
+		hub_expire(server->hub, now);
+		server->last_expire_ms = now;
+	}
+	lws_sul_schedule(server->context, 0, &server->tick, on_tick, TICK_MS * LWS_US_PER_MS);
+}
+
+struct server *server_start(struct hub *hub, const struct server_config *config, char *err,
+			    size_t errlen)
+{
+	struct lws_context_creation_info info;
+	struct server *server = calloc(1, sizeof(*server));
+
+	if (server == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	server->hub = hub;
+	server->config = *config;
+	push_init(&server->push, hub);
+	log_capture_lws();
+
+	memset(&info, 0, sizeof(info));
+	info.port = config->port;
+	info.iface = config->host;
+	info.protocols = protocols;
+	info.user = server;
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.pt_serv_buf_size = 64 * 1024;
+	info.timeout_secs = 30;
+	info.max_http_header_data = 8192;
+	server->context = lws_create_context(&info);
+	if (server->context == NULL) {
+		snprintf(err, errlen, "cannot listen on %s:%d (is the port in use?)", config->host,
+			 config->port);
+		free(server);
+		return NULL;
+	}
+	server->port = config->port;
+	lws_sul_schedule(server->context, 0, &server->tick, on_tick, TICK_MS * LWS_US_PER_MS);
+	return server;
+}
+
+int server_port(const struct server *server)
+{
+	return server->port;
+}
+
+void server_run(struct server *server)
+{
+	while (!server->stopping)
+		if (lws_service(server->context, 0) < 0)
+			break;
+}
+
+void server_stop(struct server *server)
+{
+	server->stopping = 1;
+	lws_cancel_service(server->context);
+}
+
+void server_free(struct server *server)
+{
+	if (server == NULL)
+		return;
+	lws_context_destroy(server->context);
+	free(server);
+}

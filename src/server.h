@@ -1,0 +1,32 @@
+/* The hub's network face: one libwebsockets vhost serving the Kinesis API
+ * (POST /), /metrics and /healthz over HTTP/1.1, and push subscriptions on
+ * ws://HOST:PORT/subscribe. */
+#ifndef ALLEYCAT_SERVER_H
+#define ALLEYCAT_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hub;
+struct server;
+
+struct server_config {
+	const char *host;               /* address to bind, e.g. 127.0.0.1 */
+	int port;
+	size_t max_body;                /* largest request body accepted */
+};
+
+/* Starts serving the hub; NULL with a message in err on failure. */
+struct server *server_start(struct hub *hub, const struct server_config *config, char *err,
+			    size_t errlen);
+
+/* The port actually bound. */
+int server_port(const struct server *server);
+
+/* Serves until server_stop is called (from a signal handler too). */
+void server_run(struct server *server);
+void server_stop(struct server *server);
+
+void server_free(struct server *server);
+
+#endif

@@ -1,0 +1,193 @@
+#include "config.h"
+#include "stream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void shard_init(struct shard *sh, size_t index, hashkey_t start, hashkey_t end,
+		       seqno_t starting_seq)
+{
+	memset(sh, 0, sizeof(*sh));
+	snprintf(sh->id, sizeof(sh->id), "shardId-%012zu", index);
+	sh->start = start;
+	sh->end = end;
+	sh->starting_seq = starting_seq;
+	sh->parent = sh->adjacent_parent = -1;
+	shardlog_init(&sh->log);
+}
+
+struct stream *stream_new(const char *name, const char *arn_prefix, uint64_t uid,
+			  size_t shard_count, struct seqno_gen *gen, int64_t now_ms)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->shards = calloc(shard_count, sizeof(*s->shards));
+	if (s->shards == NULL) {
+		free(s);
+		return NULL;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->arn, sizeof(s->arn), "%s:stream/%s", arn_prefix, name);
+	s->uid = uid;
+	s->created_ms = now_ms;
+	s->retention_hours = 24;
+	s->shard_count = shard_count;
+	for (size_t i = 0; i < shard_count; i++)
+		shard_init(&s->shards[i], i, hashkey_shard_start(i, shard_count),
+			   hashkey_shard_end(i, shard_count), seqno_gen_next(gen));
+	return s;
+}
+
+void stream_free(struct stream *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->shard_count; i++)
+		shardlog_free(&s->shards[i].log);
+	free(s->shards);
+	free(s->consumers);
+	free(s);
+}
+
+size_t stream_shard_for(const struct stream *s, hashkey_t hash)
+{
+	for (size_t i = 0; i < s->shard_count; i++) {
+		const struct shard *sh = &s->shards[i];
+		if (sh->ending_seq == 0 && hash >= sh->start && hash <= sh->end)
+			return i;
+	}
+	/* The open shards always cover the whole key space. */
+	return 0;
+}
+
+int stream_find_shard(const struct stream *s, const char *shard_id)
+{
+	for (size_t i = 0; i < s->shard_count; i++)
+		if (strcmp(s->shards[i].id, shard_id) == 0)
+			return (int)i;
+	return -1;
+}
+
+void stream_admit(struct stream *s, const struct stream_limits *limits,
+		  const struct put_entry *entries, size_t n, struct put_result *results,
+		  struct seqno_gen *gen, int64_t now_ms)
+{
+	/* Shards that refused an entry of this request. */
+	bool *refused = calloc(s->shard_count, sizeof(*refused));
+
+	for (size_t i = 0; i < n; i++) {
+		struct put_result *r = &results[i];
+		struct shard *sh;
+
+		r->shard = stream_shard_for(s, entries[i].hash);
+		sh = &s->shards[r->shard];
+		r->seq = 0;
+		if (refused == NULL) {
+			r->status = PUT_FAILED;
+		} else if (refused[r->shard] ||
+			   !throttle_admit(&sh->writes, now_ms, limits->shard_records_per_sec,
+					   limits->shard_bytes_per_sec,
+					   entries[i].key_len + entries[i].data_len)) {
+			refused[r->shard] = true;
+			r->status = PUT_THROTTLED;
+			sh->throttled++;
+		} else {
+			r->status = PUT_OK;
+			r->seq = seqno_gen_next(gen);
+		}
+	}
+	free(refused);
+}
+
+void stream_store(struct stream *s, const struct put_entry *entries, size_t n,
+		  struct put_result *results, int64_t now_ms)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct put_entry *e = &entries[i];
+		struct shard *sh = &s->shards[results[i].shard];
+
+		if (results[i].status != PUT_OK)
+			continue;
+		if (shardlog_append(&sh->log, results[i].seq, now_ms, e->key, e->key_len, e->data,
+				    e->data_len) < 0) {
+			results[i].status = PUT_FAILED;
+			continue;
+		}
+		sh->records_in++;
+		sh->bytes_in += e->key_len + e->data_len;
+		s->bytes += e->key_len + e->data_len;
+	}
+}
+
+/* The shard whose oldest record arrived first, or -1 when all are empty. */
+static int oldest_shard(const struct stream *s)
+{
+	int best = -1;
+	int64_t best_ms = 0;
+
+	for (size_t i = 0; i < s->shard_count; i++) {
+		const struct shardlog_record *r = shardlog_at(&s->shards[i].log, s->shards[i].log.first);
+		if (r && (best < 0 || r->arrival_ms < best_ms)) {
+			best = (int)i;
+			best_ms = r->arrival_ms;
+		}
+	}
+	return best;
+}
+
+size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes)
+{
+	int64_t horizon = now_ms - (int64_t)s->retention_hours * 3600 * 1000;
+	size_t dropped = 0;
+
+	for (size_t i = 0; i < s->shard_count; i++) {
+		struct shardlog *log = &s->shards[i].log;
+		uint64_t before = log->bytes;
+		dropped += shardlog_trim_older(log, horizon);
+		s->bytes -= before - log->bytes;
+	}
+	while (max_bytes && s->bytes > max_bytes) {
+		int i = oldest_shard(s);
+		if (i < 0)
+			break;
+		s->bytes -= shardlog_drop_oldest(&s->shards[i].log);
+		dropped++;
+	}
+	return dropped;
+}
+
+struct consumer *stream_find_consumer(struct stream *s, const char *name)
+{
+	for (size_t i = 0; i < s->consumer_count; i++)
+		if (strcmp(s->consumers[i].name, name) == 0)
+			return &s->consumers[i];
+	return NULL;
+}
+
+struct consumer *stream_add_consumer(struct stream *s, const char *name, int64_t now_s)
+{
+	struct consumer *grown = realloc(s->consumers, (s->consumer_count + 1) * sizeof(*grown));
+	struct consumer *c;
+
+	if (grown == NULL)
+		return NULL;
+	s->consumers = grown;
+	c = &s->consumers[s->consumer_count++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->created = now_s;
+	snprintf(c->arn, sizeof(c->arn), "%s/consumer/%s:%lld", s->arn, name, (long long)now_s);
+	return c;
+}
+
+void stream_remove_consumer(struct stream *s, struct consumer *c)
+{
+	size_t i = (size_t)(c - s->consumers);
+
+	memmove(&s->consumers[i], &s->consumers[i + 1],
+		(s->consumer_count - i - 1) * sizeof(*c));
+	s->consumer_count--;
+}

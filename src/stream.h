@@ -1,0 +1,108 @@
+/* A stream: its shards (each a hash key range over a shard log), its
+ * registered consumers, and the write path with per-shard limits. */
+#ifndef ALLEYCAT_STREAM_H
+#define ALLEYCAT_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hashkey.h"
+#include "seqno.h"
+#include "shardlog.h"
+#include "throttle.h"
+
+#define STREAM_NAME_MAX 128
+#define CONSUMER_NAME_MAX 128
+#define SHARD_ID_LEN 32                 /* "shardId-" and 12 (up to 20) digits */
+#define STREAM_ARN_MAX 256
+
+struct shard {
+	char id[SHARD_ID_LEN];
+	hashkey_t start, end;           /* the hash key range, inclusive */
+	seqno_t starting_seq;           /* below every record of the shard */
+	seqno_t ending_seq;             /* 0 while the shard is open */
+	int parent, adjacent_parent;    /* shard indexes, -1 for none */
+	struct shardlog log;
+	struct throttle writes;
+	uint64_t records_in, bytes_in, throttled;
+};
+
+struct consumer {
+	char name[CONSUMER_NAME_MAX + 1];
+	char arn[STREAM_ARN_MAX + CONSUMER_NAME_MAX + 40];
+	int64_t created;                /* epoch seconds, part of the ARN */
+};
+
+struct stream {
+	char name[STREAM_NAME_MAX + 1];
+	char arn[STREAM_ARN_MAX];
+	uint64_t uid;                   /* this incarnation of the name */
+	int64_t created_ms;
+	int retention_hours;
+	struct shard *shards;
+	size_t shard_count;
+	struct consumer *consumers;
+	size_t consumer_count;
+	uint64_t bytes;                 /* key and data bytes retained */
+};
+
+/* What a write asks for and what it gets. */
+struct put_entry {
+	const char *key;
+	size_t key_len;
+	hashkey_t hash;                 /* of the key, or the explicit hash key */
+	const void *data;
+	size_t data_len;
+};
+
+enum put_status {
+	PUT_OK,
+	PUT_THROTTLED,
+	PUT_FAILED,                     /* internal failure: the record was not stored */
+};
+
+struct put_result {
+	enum put_status status;
+	size_t shard;
+	seqno_t seq;
+};
+
+struct stream_limits {
+	uint64_t shard_records_per_sec; /* 0 = unlimited */
+	uint64_t shard_bytes_per_sec;
+};
+
+/* A new stream of shard_count evenly split shards; NULL when out of memory. */
+struct stream *stream_new(const char *name, const char *arn_prefix, uint64_t uid,
+			  size_t shard_count, struct seqno_gen *gen, int64_t now_ms);
+void stream_free(struct stream *s);
+
+/* The open shard whose range holds hash. */
+size_t stream_shard_for(const struct stream *s, hashkey_t hash);
+
+/* Index of the shard with this id, or -1. */
+int stream_find_shard(const struct stream *s, const char *shard_id);
+
+/* Decides each entry's shard and fate under the write limits, in request
+ * order: once a shard refuses an entry it refuses the request's later
+ * entries too, so a retrying producer keeps per-key order. Accepted entries
+ * get sequence numbers but are not stored yet (see stream_store). */
+void stream_admit(struct stream *s, const struct stream_limits *limits,
+		  const struct put_entry *entries, size_t n, struct put_result *results,
+		  struct seqno_gen *gen, int64_t now_ms);
+
+/* Stores the admitted entries in their shard logs; an entry that cannot be
+ * stored becomes PUT_FAILED. */
+void stream_store(struct stream *s, const struct put_entry *entries, size_t n,
+		  struct put_result *results, int64_t now_ms);
+
+/* Applies retention: drops records older than the stream's retention and,
+ * oldest first across shards, records beyond max_bytes. Returns how many. */
+size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes);
+
+struct consumer *stream_find_consumer(struct stream *s, const char *name);
+struct consumer *stream_add_consumer(struct stream *s, const char *name, int64_t now_s);
+void stream_remove_consumer(struct stream *s, struct consumer *c);
+
+#endif

@@ -1,0 +1,417 @@
+/* The Kinesis API as a client sees it: every bad request in tests/requests/
+ * gets the right status and error type, and good requests round-trip. */
+#include "config.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base64.h"
+#include "hub.h"
+#include "kinesis.h"
+
+#define NOW 1795659501000LL
+#define STREAM_ARN "arn:aws:kinesis:us-east-1:000000000000:stream/alleycat"
+
+static struct hub *new_hub(uint64_t records_per_sec)
+{
+	struct hub_config config;
+	char err[256];
+	struct hub *hub;
+
+	hub_config_defaults(&config);
+	config.limits.shard_records_per_sec = records_per_sec;
+	hub = hub_open(&config, NOW, err, sizeof(err));
+	assert_non_null(hub);
+	assert_non_null(hub_create_stream(hub, "alleycat", 4, NOW));
+	assert_non_null(hub_register_consumer(hub, hub_find_stream(hub, "alleycat"), "board", NOW));
+	return hub;
+}
+
+/* Calls an operation; returns the parsed body and sets *status. */
+static json_t *call(struct hub *hub, const char *op, const char *body, int64_t now, int *status)
+{
+	char target[128];
+	struct kinesis_reply reply;
+	json_t *j;
+
+	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
+	kinesis_handle(hub, op ? target : NULL, body, strlen(body), now, &reply);
+	assert_non_null(reply.body);
+	j = json_loads(reply.body, 0, NULL);
+	assert_non_null(j);
+	*status = reply.status;
+	free(reply.body);
+	return j;
+}
+
+static json_t *call_ok(struct hub *hub, const char *op, const char *body, int64_t now)
+{
+	int status;
+	json_t *j = call(hub, op, body, now, &status);
+
+	if (status != 200)
+		fail_msg("%s failed: %s", op, json_dumps(j, 0));
+	return j;
+}
+
+static void expect_error(struct hub *hub, const char *op, const char *body, int64_t now,
+			 const char *type)
+{
+	int status;
+	json_t *j = call(hub, op, body, now, &status);
+
+	assert_int_equal(status, 400);
+	assert_string_equal(json_string_value(json_object_get(j, "__type")), type);
+	assert_non_null(json_string_value(json_object_get(j, "message")));
+	json_decref(j);
+}
+
+/* ------------------------------------------------------------------ */
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void run_request_file(const char *dir, const char *name)
+{
+	char path[2048], op[128], type[128], words[256] = "", target[160];
+	size_t len;
+	char *text, *body;
+	int status, consumed = 0;
+	struct kinesis_reply reply;
+	struct hub *hub = new_hub(1000);
+	json_t *j;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	text = read_file(path, &len);
+	body = strchr(text, '\n');
+	assert_non_null(body);
+	*body++ = '\0';
+	if (sscanf(text, "%127s %d %127s %n", op, &status, type, &consumed) < 3)
+		fail_msg("%s: the first line must be OPERATION STATUS TYPE", name);
+	snprintf(words, sizeof(words), "%s", text + consumed);
+	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
+	len = strlen(body);
+	if (len > 0 && body[len - 1] == '\n')
+		body[--len] = '\0';
+
+	kinesis_handle(hub, strcmp(op, "-") ? target : NULL, body, len, NOW, &reply);
+	j = json_loadb(reply.body, reply.len, 0, NULL);
+	if (j == NULL || reply.status != status ||
+	    strcmp(json_string_value(json_object_get(j, "__type")), type) != 0 ||
+	    (words[0] && !strstr(json_string_value(json_object_get(j, "message")), words)))
+		fail_msg("%s: expected %d %s (%s), got %d %s", name, status, type, words,
+			 reply.status, reply.body);
+	json_decref(j);
+	free(reply.body);
+	free(text);
+	hub_close(hub);
+}
+
+static void test_bad_request_catalogue(void **state)
+{
+	const char *top = getenv("top_srcdir");
+	char dir[1024];
+	struct dirent *e;
+	DIR *d;
+	int count = 0;
+
+	snprintf(dir, sizeof(dir), "%s/tests/requests", top ? top : ".");
+	d = opendir(dir);
+	if (d == NULL)
+		fail_msg("cannot open %s", dir);
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n > 4 && strcmp(e->d_name + n - 4, ".req") == 0) {
+			run_request_file(dir, e->d_name);
+			count++;
+		}
+	}
+	closedir(d);
+	assert_true(count >= 40);
+}
+
+/* ------------------------------------------------------------------ */
+
+static char *put_records_body(size_t n, size_t data_len, const char *key)
+{
+	char *data = malloc(data_len + 1), *b64 = malloc(base64_encoded_len(data_len) + 1);
+	json_t *records = json_array();
+	char *text;
+
+	memset(data, 'x', data_len);
+	base64_encode(data, data_len, b64);
+	for (size_t i = 0; i < n; i++) {
+		char k[300];
+		snprintf(k, sizeof(k), "%s%zu", key, i);
+		json_array_append_new(records,
+				      json_pack("{s:s, s:s}", "Data", b64, "PartitionKey",
+						strcmp(key, "same") == 0 ? key : k));
+	}
+	json_t *req = json_pack("{s:s, s:o}", "StreamName", "alleycat", "Records", records);
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	free(data);
+	free(b64);
+	return text;
+}
+
+static void test_limits(void **state)
+{
+	struct hub *hub = new_hub(0);
+	char key[300], *body, *data, *b64;
+
+	/* 256-character partition keys are accepted, 257 refused. */
+	memset(key, 'k', 257);
+	key[256] = '\0';
+	char put[1024];
+	snprintf(put, sizeof(put), "{\"StreamName\":\"alleycat\",\"Data\":\"\",\"PartitionKey\":\"%s\"}",
+		 key);
+	json_decref(call_ok(hub, "PutRecord", put, NOW));
+	key[256] = 'k';
+	key[257] = '\0';
+	snprintf(put, sizeof(put), "{\"StreamName\":\"alleycat\",\"Data\":\"\",\"PartitionKey\":\"%s\"}",
+		 key);
+	expect_error(hub, "PutRecord", put, NOW, "ValidationException");
+
+	/* Data and key up to 1 MiB together. */
+	data = malloc(1048576);
+	b64 = malloc(base64_encoded_len(1048576) + 1);
+	memset(data, 'd', 1048576);
+	base64_encode(data, 1048575, b64);
+	body = malloc(strlen(b64) + 200);
+	sprintf(body, "{\"StreamName\":\"alleycat\",\"Data\":\"%s\",\"PartitionKey\":\"k\"}", b64);
+	json_decref(call_ok(hub, "PutRecord", body, NOW));
+	base64_encode(data, 1048576, b64);
+	sprintf(body, "{\"StreamName\":\"alleycat\",\"Data\":\"%s\",\"PartitionKey\":\"k\"}", b64);
+	expect_error(hub, "PutRecord", body, NOW, "ValidationException");
+	free(body);
+	free(b64);
+	free(data);
+
+	/* 500 records per call, 5 MiB per call. */
+	body = put_records_body(500, 10, "k");
+	json_decref(call_ok(hub, "PutRecords", body, NOW));
+	free(body);
+	body = put_records_body(501, 10, "k");
+	expect_error(hub, "PutRecords", body, NOW, "ValidationException");
+	free(body);
+	body = put_records_body(6, 1000000, "k");
+	expect_error(hub, "PutRecords", body, NOW, "InvalidArgumentException");
+	free(body);
+	hub_close(hub);
+}
+
+static void test_throttling_in_request_order(void **state)
+{
+	struct hub *hub = new_hub(10);
+	char *body = put_records_body(50, 20, "same");
+	json_t *resp = call_ok(hub, "PutRecords", body, NOW);
+	json_t *records = json_object_get(resp, "Records");
+
+	assert_int_equal(json_integer_value(json_object_get(resp, "FailedRecordCount")), 40);
+	for (size_t i = 0; i < 50; i++) {
+		json_t *r = json_array_get(records, i);
+		if (i < 10)
+			assert_non_null(json_object_get(r, "SequenceNumber"));
+		else
+			assert_string_equal(json_string_value(json_object_get(r, "ErrorCode")),
+					    "ProvisionedThroughputExceededException");
+	}
+	json_decref(resp);
+	/* A second later the shard takes records again. */
+	resp = call_ok(hub, "PutRecords", body, NOW + 1000);
+	assert_int_equal(json_integer_value(json_object_get(resp, "FailedRecordCount")), 40);
+	json_decref(resp);
+	/* PutRecord answers a refusal with the error itself. */
+	expect_error(hub, "PutRecord",
+		     "{\"StreamName\":\"alleycat\",\"Data\":\"aGk=\",\"PartitionKey\":\"same\"}",
+		     NOW + 1000, "ProvisionedThroughputExceededException");
+	free(body);
+	hub_close(hub);
+}
+
+static char *iterator(struct hub *hub, const char *shard, const char *type, const char *extra)
+{
+	char body[512];
+	json_t *j;
+	char *it;
+
+	snprintf(body, sizeof(body),
+		 "{\"StreamName\":\"alleycat\",\"ShardId\":\"%s\",\"ShardIteratorType\":\"%s\"%s}",
+		 shard, type, extra);
+	j = call_ok(hub, "GetShardIterator", body, NOW);
+	it = strdup(json_string_value(json_object_get(j, "ShardIterator")));
+	json_decref(j);
+	return it;
+}
+
+static json_t *get_records(struct hub *hub, const char *it, int64_t now)
+{
+	char body[512];
+
+	snprintf(body, sizeof(body), "{\"ShardIterator\":\"%s\"}", it);
+	return call_ok(hub, "GetRecords", body, now);
+}
+
+static void test_put_and_read_back(void **state)
+{
+	struct hub *hub = new_hub(1000);
+	char *horizon = iterator(hub, "shardId-000000000002", "TRIM_HORIZON", "");
+	char *latest, *after, extra[128];
+	json_t *put, *got, *records;
+	const char *first_seq;
+
+	/* "5400802" lands on shard 2 of 4 (see tests/vectors/hashkeys.tsv). */
+	put = call_ok(hub, "PutRecord",
+		      "{\"StreamName\":\"alleycat\",\"Data\":\"b25l\",\"PartitionKey\":\"5400802\"}",
+		      NOW);
+	assert_string_equal(json_string_value(json_object_get(put, "ShardId")),
+			    "shardId-000000000002");
+	first_seq = json_string_value(json_object_get(put, "SequenceNumber"));
+	latest = iterator(hub, "shardId-000000000002", "LATEST", "");
+	snprintf(extra, sizeof(extra), ",\"StartingSequenceNumber\":\"%s\"", first_seq);
+	after = iterator(hub, "shardId-000000000002", "AFTER_SEQUENCE_NUMBER", extra);
+	json_decref(call_ok(hub, "PutRecord",
+			    "{\"StreamName\":\"alleycat\",\"Data\":\"dHdv\",\"PartitionKey\":"
+			    "\"5400802\"}",
+			    NOW + 5));
+
+	got = get_records(hub, horizon, NOW + 10);
+	records = json_object_get(got, "Records");
+	assert_int_equal(json_array_size(records), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(records, 0), "Data")),
+			    "b25l");
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(records, 0), "SequenceNumber")),
+		first_seq);
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(records, 1), "PartitionKey")),
+		"5400802");
+	assert_int_equal(json_integer_value(json_object_get(got, "MillisBehindLatest")), 0);
+	assert_true(json_is_array(json_object_get(got, "ChildShards")));
+	assert_int_equal(json_array_size(json_object_get(got, "ChildShards")), 0);
+	json_decref(got);
+
+	/* LATEST and AFTER_SEQUENCE_NUMBER both see only the second record. */
+	got = get_records(hub, latest, NOW + 10);
+	assert_int_equal(json_array_size(json_object_get(got, "Records")), 1);
+	json_decref(got);
+	got = get_records(hub, after, NOW + 10);
+	records = json_object_get(got, "Records");
+	assert_int_equal(json_array_size(records), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(records, 0), "Data")),
+			    "dHdv");
+	json_decref(got);
+
+	/* Iterators expire after five minutes. */
+	expect_error(hub, "GetRecords", "{\"ShardIterator\":\"x\"}", NOW, "InvalidArgumentException");
+	char body[512];
+	snprintf(body, sizeof(body), "{\"ShardIterator\":\"%s\"}", horizon);
+	expect_error(hub, "GetRecords", body, NOW + 301000, "ExpiredIteratorException");
+
+	json_decref(put);
+	free(horizon);
+	free(latest);
+	free(after);
+	hub_close(hub);
+}
+
+static void test_streams_and_consumers(void **state)
+{
+	struct hub *hub = new_hub(1000);
+	json_t *j;
+	int status;
+
+	json_decref(call_ok(hub, "CreateStream", "{\"StreamName\":\"second\",\"ShardCount\":3}", NOW));
+	j = call_ok(hub, "ListStreams", "{}", NOW);
+	assert_int_equal(json_array_size(json_object_get(j, "StreamNames")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "StreamNames"), 0)),
+			    "alleycat");
+	json_decref(j);
+	j = call_ok(hub, "ListStreams", "{\"Limit\":1}", NOW);
+	assert_true(json_is_true(json_object_get(j, "HasMoreStreams")));
+	json_decref(j);
+	j = call_ok(hub, "DescribeStreamSummary", "{\"StreamName\":\"second\"}", NOW);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(j, "StreamDescriptionSummary"), "OpenShardCount")),
+			 3);
+	json_decref(j);
+
+	/* ListShards pages with NextToken. */
+	j = call_ok(hub, "ListShards", "{\"StreamName\":\"second\",\"MaxResults\":2}", NOW);
+	assert_int_equal(json_array_size(json_object_get(j, "Shards")), 2);
+	char body[512];
+	snprintf(body, sizeof(body), "{\"NextToken\":\"%s\"}",
+		 json_string_value(json_object_get(j, "NextToken")));
+	json_decref(j);
+	j = call_ok(hub, "ListShards", body, NOW);
+	assert_int_equal(json_array_size(json_object_get(j, "Shards")), 1);
+	assert_null(json_object_get(j, "NextToken"));
+	json_decref(j);
+
+	/* Consumers: 20 per stream, then LimitExceededException. */
+	for (int i = 1; i < 20; i++) {
+		snprintf(body, sizeof(body), "{\"StreamARN\":\"%s\",\"ConsumerName\":\"c%d\"}",
+			 STREAM_ARN, i);
+		j = call_ok(hub, "RegisterStreamConsumer", body, NOW);
+		assert_non_null(strstr(json_string_value(json_object_get(
+					       json_object_get(j, "Consumer"), "ConsumerARN")),
+				       "stream/alleycat/consumer/c"));
+		json_decref(j);
+	}
+	snprintf(body, sizeof(body), "{\"StreamARN\":\"%s\",\"ConsumerName\":\"c20\"}", STREAM_ARN);
+	expect_error(hub, "RegisterStreamConsumer", body, NOW, "LimitExceededException");
+	snprintf(body, sizeof(body), "{\"StreamARN\":\"%s\"}", STREAM_ARN);
+	j = call_ok(hub, "ListStreamConsumers", body, NOW);
+	assert_int_equal(json_array_size(json_object_get(j, "Consumers")), 20);
+	json_decref(j);
+	snprintf(body, sizeof(body), "{\"StreamARN\":\"%s\",\"ConsumerName\":\"c5\"}", STREAM_ARN);
+	json_decref(call_ok(hub, "DeregisterStreamConsumer", body, NOW));
+	expect_error(hub, "DescribeStreamConsumer", body, NOW, "ResourceNotFoundException");
+
+	/* A stream with consumers is deleted only when asked to delete them. */
+	json_decref(call_ok(hub, "DeleteStream",
+			    "{\"StreamName\":\"alleycat\",\"EnforceConsumerDeletion\":true}", NOW));
+	j = call(hub, "DescribeStream", "{\"StreamName\":\"alleycat\"}", NOW, &status);
+	assert_int_equal(status, 400);
+	json_decref(j);
+	hub_close(hub);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_request_catalogue),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_throttling_in_request_order),
+		cmocka_unit_test(test_put_and_read_back),
+		cmocka_unit_test(test_streams_and_consumers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
