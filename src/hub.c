@@ -174,8 +174,13 @@ static int load_state(struct hub *hub, char *err, size_t errlen)
 	json_int_t last_seq = 0;
 	size_t i;
 
-	if (text == NULL)
-		return 0;
+	if (text == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		/* Starting empty would overwrite the state we could not read. */
+		snprintf(err, errlen, "cannot read the saved hub state: %s", strerror(errno));
+		return -1;
+	}
 	root = json_loads(text, 0, &jerr);
 	free(text);
 	if (root == NULL || json_unpack(root, "{s:I, s:o}", "lastSeq", &last_seq, "streams",

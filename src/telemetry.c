@@ -151,3 +151,100 @@ int telemetry_decode(const void *data, size_t len, struct telemetry *out, const 
 	json_decref(root);
 	return rc;
 }
+
+/* Room left while encoding; used stops growing once something did not fit. */
+struct encoder {
+	char *buf;
+	size_t size, used;
+	bool full;
+};
+
+static void encode_bytes(struct encoder *e, const char *s, size_t n)
+{
+	if (e->full || n >= e->size - e->used) {
+		e->full = true;
+		return;
+	}
+	memcpy(e->buf + e->used, s, n);
+	e->used += n;
+	e->buf[e->used] = '\0';
+}
+
+static void encode_text(struct encoder *e, const char *s)
+{
+	encode_bytes(e, s, strlen(s));
+}
+
+static void encode_int(struct encoder *e, const char *key, int64_t v)
+{
+	char num[32];
+
+	encode_text(e, key);
+	snprintf(num, sizeof(num), "%" PRId64, v);
+	encode_text(e, num);
+}
+
+/* One decimal from integers: printf's %f would follow LC_NUMERIC, and a
+ * dashboard that calls setlocale for UTF-8 would then send "81,0". */
+static void encode_tenths(struct encoder *e, const char *key, double v)
+{
+	char num[32];
+	long long tenths;
+	unsigned long long mag;
+
+	if (!isfinite(v) || fabs(v) > 1e15) {
+		e->full = true;
+		return;
+	}
+	tenths = llround(v * 10.0);
+	mag = tenths < 0 ? -(unsigned long long)tenths : (unsigned long long)tenths;
+	snprintf(num, sizeof(num), "%s%llu.%llu", tenths < 0 ? "-" : "", mag / 10, mag % 10);
+	encode_text(e, key);
+	encode_text(e, num);
+}
+
+static void encode_string(struct encoder *e, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	encode_bytes(e, "\"", 1);
+	for (; *s && !e->full; s++) {
+		unsigned char ch = (unsigned char)*s;
+		char esc[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
+
+		if (ch == '"' || ch == '\\') {
+			esc[1] = (char)ch;
+			encode_bytes(e, esc, 2);
+		} else if (ch < 0x20 || ch == 0x7f) {
+			encode_bytes(e, esc, 6);
+		} else {
+			encode_bytes(e, s, 1);
+		}
+	}
+	encode_bytes(e, "\"", 1);
+}
+
+size_t telemetry_encode(const struct telemetry *t, char *buf, size_t size)
+{
+	struct encoder e = { .buf = buf, .size = size, .full = size == 0 };
+
+	if (size > 0)
+		buf[0] = '\0';
+	encode_text(&e, t->final ? "{\"event\":\"final\"" : "{\"event\":\"update\"");
+	encode_int(&e, ",\"deviceTimestamp\":", t->device_ts);
+	encode_int(&e, ",\"second\":", t->second);
+	encode_int(&e, ",\"raceId\":", t->race_id);
+	encode_text(&e, ",\"name\":");
+	encode_string(&e, t->name);
+	encode_int(&e, ",\"racerId\":", t->racer_id);
+	encode_int(&e, ",\"classId\":", t->class_id);
+	encode_tenths(&e, ",\"cadence\":", t->cadence);
+	encode_tenths(&e, ",\"resistance\":", t->resistance);
+	encode_text(&e, "}");
+	if (e.full) {
+		if (size > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	return e.used;
+}
