@@ -36,6 +36,21 @@ struct telemetry {
  * static text naming the first problem found (nothing is printed). */
 int telemetry_decode(const void *data, size_t len, struct telemetry *out, const char **reason);
 
+/* Writes the record as JSON, fields in the order of DESIGN.md section 2:
+ *
+ *   {"event":"update","deviceTimestamp":...,"second":...,"raceId":...,"name":"...",
+ *    "racerId":...,"classId":...,"cadence":81.0,"resistance":79.0}
+ *
+ * event is "final" when t->final is set. Cadence and resistance are
+ * rounded to one decimal and always printed with it, whatever the locale;
+ * the name is escaped as JSON requires (quotes, backslash, control
+ * characters as \u00XX) and must be valid UTF-8, as the roster and
+ * telemetry_decode guarantee. The output field is not written: readers
+ * compute it. Returns the length written, NUL not counted, or 0 (buf
+ * holding an empty string when size > 0) when the record and its NUL do not
+ * fit in size bytes or a number is not finite or beyond +-1e15. */
+size_t telemetry_encode(const struct telemetry *t, char *buf, size_t size);
+
 /* ((cadence + 35) * (resistance + 65)) / 100 in units of 1/10000, rounded
  * half up: the original Alleycat formula. */
 int64_t telemetry_output(double cadence, double resistance);

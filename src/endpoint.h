@@ -1,0 +1,22 @@
+/* Where a client connects: parsed from --endpoint. http://, https://, ws://
+ * and wss:// of the same host and port all name the same hub. */
+#ifndef ALLEYCAT_ENDPOINT_H
+#define ALLEYCAT_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct endpoint {
+	char host[256];
+	int port;
+	bool tls;
+};
+
+/* Parses SCHEME://HOST[:PORT][/]; -1 with a message in err otherwise. */
+int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errlen);
+
+/* The Host header for requests to it: the host, with the port when it is
+ * not the scheme's default. */
+void endpoint_host_header(const struct endpoint *ep, char *out, size_t size);
+
+#endif

@@ -1,0 +1,187 @@
+#include "config.h"
+#include "httpc.h"
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+#define HTTPC_RESPONSE_MAX (64u * 1024 * 1024)
+
+struct request {
+	struct strbuf headers;          /* "name:\0value\0" pairs */
+	size_t header_count;
+	char *body;
+	size_t len, sent;
+	struct strbuf response;
+	httpc_done_fn done;
+	void *user;
+	char host[256];
+	char host_header[300];
+	bool connecting;                /* inside lws_client_connect_via_info */
+	bool failed_early;              /* it failed there: httpc_post reports it */
+};
+
+static void request_free(struct request *r)
+{
+	strbuf_free(&r->headers);
+	strbuf_free(&r->response);
+	free(r->body);
+	free(r);
+}
+
+/* Reports the outcome once and lets go of the request. */
+static void finish(struct lws *wsi, struct request *r, int status, const char *error)
+{
+	lws_set_opaque_user_data(wsi, NULL);
+	if (r->connecting) {
+		r->failed_early = true;
+		return;
+	}
+	r->done(r->user, status, r->response.data ? r->response.data : "", r->response.len, error);
+	request_free(r);
+}
+
+static int add_headers(struct lws *wsi, struct request *r, unsigned char **p, unsigned char *end)
+{
+	const char *h = r->headers.data;
+	char length[32];
+
+	for (size_t i = 0; i < r->header_count; i++) {
+		const char *name = h, *value = h + strlen(h) + 1;
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+						(const unsigned char *)value, (int)strlen(value), p,
+						end))
+			return -1;
+		h = value + strlen(value) + 1;
+	}
+	snprintf(length, sizeof(length), "%zu", r->len);
+	return lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
+					    (const unsigned char *)length, (int)strlen(length), p,
+					    end);
+}
+
+static int write_body(struct lws *wsi, struct request *r)
+{
+	size_t chunk = r->len - r->sent;
+	unsigned char *buf;
+	int final;
+
+	if (chunk > 65536)
+		chunk = 65536;
+	final = r->sent + chunk == r->len;
+	buf = malloc(LWS_PRE + chunk + 1);
+	if (buf == NULL)
+		return -1;
+	memcpy(buf + LWS_PRE, r->body + r->sent, chunk);
+	if (final)
+		lws_client_http_body_pending(wsi, 0);
+	int n = lws_write(wsi, buf + LWS_PRE, chunk, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+	free(buf);
+	if (n < (int)chunk)
+		return -1;
+	r->sent += chunk;
+	if (!final)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+int httpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct request *r = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+	char buf[LWS_PRE + 16384], *p;
+	int n;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		if (r == NULL)
+			return -1;
+		if (add_headers(wsi, r, (unsigned char **)in, *(unsigned char **)in + len) < 0)
+			return -1;
+		lws_client_http_body_pending(wsi, 1);
+		lws_callback_on_writable(wsi);
+		return 0;
+	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
+		if (r == NULL || r->sent == r->len)
+			return 0;
+		return write_body(wsi, r);
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+		p = buf + LWS_PRE;
+		n = sizeof(buf) - LWS_PRE;
+		return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+		if (r == NULL)
+			return 0;
+		if (r->response.len + len > HTTPC_RESPONSE_MAX)
+			return -1;
+		strbuf_append(&r->response, in, len);
+		return r->response.failed ? -1 : 0;
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+		if (r)
+			finish(wsi, r, (int)lws_http_client_http_response(wsi), NULL);
+		return 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (r)
+			finish(wsi, r, 0, in ? (const char *)in : "cannot connect");
+		return 0;
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		if (r)
+			finish(wsi, r, 0, "the connection closed before the answer was complete");
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+int httpc_post(struct lws_context *context, const struct endpoint *ep, const char *path,
+	       const struct httpc_header *headers, size_t header_count, const void *body,
+	       size_t len, httpc_done_fn done, void *user)
+{
+	struct lws_client_connect_info info;
+	struct request *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return -1;
+	for (size_t i = 0; i < header_count; i++) {
+		strbuf_printf(&r->headers, "%s:", headers[i].name);
+		strbuf_append(&r->headers, "", 1);
+		strbuf_puts(&r->headers, headers[i].value);
+		strbuf_append(&r->headers, "", 1);
+	}
+	r->header_count = header_count;
+	r->body = malloc(len + 1);
+	if (r->body == NULL || r->headers.failed) {
+		request_free(r);
+		return -1;
+	}
+	memcpy(r->body, body, len);
+	r->len = len;
+	r->done = done;
+	r->user = user;
+	snprintf(r->host, sizeof(r->host), "%s", ep->host);
+	endpoint_host_header(ep, r->host_header, sizeof(r->host_header));
+
+	memset(&info, 0, sizeof(info));
+	info.context = context;
+	info.address = r->host;
+	info.port = ep->port;
+	info.path = path;
+	info.host = r->host_header;
+	info.origin = r->host_header;
+	info.method = "POST";
+	info.alpn = "http/1.1";
+	info.ssl_connection = ep->tls ? LCCSCF_USE_SSL : 0;
+	info.protocol = HTTPC_PROTOCOL_NAME;
+	info.opaque_user_data = r;
+	r->connecting = true;
+	if (lws_client_connect_via_info(&info) == NULL || r->failed_early) {
+		request_free(r);
+		return -1;
+	}
+	r->connecting = false;
+	return 0;
+}
