@@ -7,4 +7,7 @@
 int hub_main(int argc, char **argv);
 void hub_usage(FILE *out);
 
+int sim_main(int argc, char **argv);
+void sim_usage(FILE *out);
+
 #endif

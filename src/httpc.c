@@ -2,6 +2,8 @@
 #include "httpc.h"
 
 #include <libwebsockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +91,15 @@ static int write_body(struct lws *wsi, struct request *r)
 	return 0;
 }
 
+void httpc_no_delay(struct lws *wsi)
+{
+	int one = 1;
+	int fd = lws_get_socket_fd(wsi);
+
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 int httpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len)
 {
@@ -100,6 +111,7 @@ int httpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
 		if (r == NULL)
 			return -1;
+		httpc_no_delay(wsi);
 		if (add_headers(wsi, r, (unsigned char **)in, *(unsigned char **)in + len) < 0)
 			return -1;
 		lws_client_http_body_pending(wsi, 1);

@@ -36,4 +36,9 @@ int httpc_post(struct lws_context *context, const struct endpoint *ep, const cha
 	       const struct httpc_header *headers, size_t header_count, const void *body,
 	       size_t len, httpc_done_fn done, void *user);
 
+/* Turns off Nagle's algorithm on a connection: requests and events go out
+ * in several writes, and waiting for the peer's delayed ACK between them
+ * would add 40 ms to each. */
+void httpc_no_delay(struct lws *wsi);
+
 #endif

@@ -19,6 +19,7 @@ static void help_usage(FILE *out)
 
 const struct command cli_commands[] = {
 	{ "hub", "serve a stream: Kinesis API and push to consumers", hub_main, hub_usage },
+	{ "sim", "ride races and send their telemetry to a stream", sim_main, sim_usage },
 	{ "help", "show the commands, or the help of one", cmd_help, help_usage },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "httpc.h"
 #include "hub.h"
 #include "kinesis.h"
 #include "log.h"
@@ -228,6 +229,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
+		httpc_no_delay(wsi);
 		begin_request(wsi, h, in);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY:
@@ -293,6 +295,7 @@ static int push_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
 		return strcmp(uri, PUSH_PATH) == 0 ? 0 : -1;
 	case LWS_CALLBACK_ESTABLISHED:
+		httpc_no_delay(wsi);
 		memset(ps, 0, sizeof(*ps));
 		return 0;
 	case LWS_CALLBACK_RECEIVE:

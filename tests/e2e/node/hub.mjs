@@ -23,6 +23,19 @@ export const TWO_128 = 1n << 128n;
 
 const VERBOSE = !!process.env.ALLEYCAT_E2E_VERBOSE;
 
+// Hubs still running when this process exits (a failed before() hook, an
+// uncaught error) are killed so that none outlives the tests.
+const running = new Set();
+process.on('exit', () => {
+	for (const proc of running) {
+		try {
+			proc.kill('SIGKILL');
+		} catch {
+			// already gone
+		}
+	}
+});
+
 /** A TCP port that was free a moment ago: bind port 0, read it, close. */
 export function freePort() {
 	return new Promise((resolve, reject) => {
@@ -67,6 +80,7 @@ export class Hub {
 		this.port = this.opts.port || 0;
 		this.proc = null;
 		this.stderr = '';
+		this.stdout = '';
 		this.exit = null;
 		this.expectExit = false;
 	}
@@ -121,13 +135,16 @@ export class Hub {
 
 	async #spawnAndWait(timeoutMs) {
 		this.stderr = '';
+		this.stdout = '';
 		this.exit = null;
 		this.expectExit = false;
 		const argv = this.args();
 		const proc = spawn(ALLEYCAT, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
 		this.proc = proc;
+		running.add(proc);
 		this.exited = new Promise((resolve) => {
 			proc.on('exit', (code, signal) => {
+				running.delete(proc);
 				this.exit = { code, signal };
 				if (!this.expectExit && VERBOSE)
 					process.stderr.write(`[hub :${this.port}] unexpected exit: ${this.describeExit()}\n`);
@@ -137,7 +154,8 @@ export class Hub {
 		let spawnError = null;
 		proc.on('error', (err) => { spawnError = err; });
 		proc.stdout.on('data', (d) => {
-			// The hub prints nothing on stdout; keep it with the log anyway.
+			// The hub prints nothing on stdout: keep what it does print, for a test to see.
+			this.stdout += d.toString();
 			this.stderr += `[stdout] ${d}`;
 		});
 		proc.stderr.on('data', (d) => {

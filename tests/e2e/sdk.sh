@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The hub as clients that are not ours see it: the AWS SDK for JavaScript v3
+# (Kinesis API) and the npm `ws` WebSocket client (push), run by Node's own
+# test runner.  Needs Node.js >= 18 and npm; the first run installs the
+# pinned dependencies (package-lock.json) from the npm registry.
+#
+# Environment: top_srcdir and ALLEYCAT (set by `make check`);
+# ALLEYCAT_E2E_VERBOSE=1 echoes the hubs' logs.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/e2e/lib.sh"
+
+: "${ALLEYCAT:?ALLEYCAT must name the alleycat binary}"
+export ALLEYCAT
+case $ALLEYCAT in
+/*) ;;
+*) ALLEYCAT=$(pwd)/$ALLEYCAT ;;
+esac
+[ -x "$ALLEYCAT" ] || fail "no alleycat binary at $ALLEYCAT"
+
+command -v node >/dev/null 2>&1 || fail "node is not installed: these tests need Node.js >= 18 (Debian: apt-get install nodejs npm)"
+command -v npm >/dev/null 2>&1 || fail "npm is not installed: these tests need it to install their dependencies (Debian: apt-get install npm)"
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 18 ] 2>/dev/null || fail "node $(node --version) is too old: these tests need Node.js >= 18"
+
+src=$top_srcdir/tests/e2e/node
+tests=(sdk.test.mjs push.test.mjs restart.test.mjs sim.test.mjs)
+
+# During `make distcheck` the source tree is read-only: work on a copy.
+if probe=$(mktemp "$src/.write-probe.XXXXXX" 2>/dev/null); then
+	rm -f "$probe"
+	dir=$src
+else
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/alleycat-e2e-node.XXXXXX") || fail "cannot make a temporary directory"
+	trap 'rm -rf "$dir"' EXIT
+	cp "$src"/package.json "$src"/package-lock.json "$src"/*.mjs "$dir"/ ||
+		fail "cannot copy the node tests from $src to $dir"
+fi
+cd "$dir" || fail "cannot cd to $dir"
+
+# Install the locked dependencies when node_modules is missing or older than
+# the manifest or the lock file.
+stamp=node_modules/.alleycat-installed
+if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+	echo "npm ci in $dir"
+	if ! out=$(npm ci --no-audit --no-fund 2>&1); then
+		printf '%s\n' "$out" | tail -n 20 >&2
+		if printf '%s\n' "$out" | grep -Eq 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|network|proxy'; then
+			fail "npm cannot reach the registry ($(npm config get registry)) to install the test dependencies (@aws-sdk/client-kinesis, @smithy/node-http-handler, ws); connect to it, or set npm_config_registry to a mirror, and run again"
+		fi
+		fail "npm ci failed in $dir (see above)"
+	fi
+	touch "$stamp"
+fi
+
+# Each file runs in its own process, with its own hubs on free ports.
+run=(node --test)
+if node --help 2>/dev/null | grep -q -- --test-reporter; then
+	run+=(--test-reporter=spec)
+fi
+run+=("${tests[@]}")
+if command -v timeout >/dev/null 2>&1; then
+	run=(timeout 180 "${run[@]}")
+fi
+"${run[@]}"
+status=$?
+[ "$status" = 124 ] && fail "the node tests did not finish in 180 s"
+[ "$status" = 0 ] || fail "node tests failed (status $status)"
+pass "sdk"
