@@ -329,10 +329,10 @@ int hub_delete_stream(struct hub *hub, struct stream *s)
 	return -1;
 }
 
-struct consumer *hub_register_consumer(struct hub *hub, struct stream *s, const char *name,
+struct stream_consumer *hub_register_consumer(struct hub *hub, struct stream *s, const char *name,
 				       int64_t now_ms)
 {
-	struct consumer *c = stream_add_consumer(s, name, now_ms / 1000);
+	struct stream_consumer *c = stream_add_consumer(s, name, now_ms / 1000);
 
 	if (c && save_state(hub) < 0) {
 		stream_remove_consumer(s, c);
@@ -341,13 +341,13 @@ struct consumer *hub_register_consumer(struct hub *hub, struct stream *s, const 
 	return c;
 }
 
-int hub_deregister_consumer(struct hub *hub, struct stream *s, struct consumer *c)
+int hub_deregister_consumer(struct hub *hub, struct stream *s, struct stream_consumer *c)
 {
 	stream_remove_consumer(s, c);
 	return save_state(hub);
 }
 
-struct consumer *hub_find_consumer_arn(struct hub *hub, const char *arn, struct stream **stream)
+struct stream_consumer *hub_find_consumer_arn(struct hub *hub, const char *arn, struct stream **stream)
 {
 	for (size_t i = 0; i < hub->stream_count; i++) {
 		struct stream *s = hub->streams[i];

@@ -51,12 +51,12 @@ struct stream *hub_create_stream(struct hub *hub, const char *name, size_t shard
 				 int64_t now_ms);
 int hub_delete_stream(struct hub *hub, struct stream *s);
 
-struct consumer *hub_register_consumer(struct hub *hub, struct stream *s, const char *name,
+struct stream_consumer *hub_register_consumer(struct hub *hub, struct stream *s, const char *name,
 				       int64_t now_ms);
-int hub_deregister_consumer(struct hub *hub, struct stream *s, struct consumer *c);
+int hub_deregister_consumer(struct hub *hub, struct stream *s, struct stream_consumer *c);
 
 /* Finds a consumer by its ARN across the streams; sets *stream. */
-struct consumer *hub_find_consumer_arn(struct hub *hub, const char *arn, struct stream **stream);
+struct stream_consumer *hub_find_consumer_arn(struct hub *hub, const char *arn, struct stream **stream);
 
 /* Writes records: admits them under the limits, makes the admitted ones
  * durable (with a data directory), stores them and applies retention.

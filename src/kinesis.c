@@ -271,7 +271,7 @@ static size_t open_shards(const struct stream *s)
 	return n;
 }
 
-static json_t *consumer_json(const struct consumer *con, const struct stream *s, int with_stream)
+static json_t *consumer_json(const struct stream_consumer *con, const struct stream *s, int with_stream)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:f}", "ConsumerName", con->name, "ConsumerARN",
 			      con->arn, "ConsumerStatus", "ACTIVE", "ConsumerCreationTimestamp",
@@ -911,7 +911,7 @@ static json_t *op_register_stream_consumer(struct call *c, json_t *req)
 {
 	struct stream *s = stream_by_arn(c, req);
 	const char *name;
-	struct consumer *con;
+	struct stream_consumer *con;
 
 	if (s == NULL || require_string(c, req, "ConsumerName", 1, CONSUMER_NAME_MAX, name_char,
 					STREAM_NAME_PATTERN, &name) < 0)
@@ -931,10 +931,10 @@ static json_t *op_register_stream_consumer(struct call *c, json_t *req)
 }
 
 /* The consumer a call names by ConsumerARN, or by StreamARN and ConsumerName. */
-static struct consumer *get_consumer(struct call *c, json_t *req, struct stream **stream)
+static struct stream_consumer *get_consumer(struct call *c, json_t *req, struct stream **stream)
 {
 	const char *arn, *name, *stream_arn;
-	struct consumer *con;
+	struct stream_consumer *con;
 
 	if (get_string(c, req, "ConsumerARN", 1, 2048, NULL, NULL, &arn) < 0 ||
 	    get_string(c, req, "ConsumerName", 1, CONSUMER_NAME_MAX, name_char,
@@ -967,7 +967,7 @@ static struct consumer *get_consumer(struct call *c, json_t *req, struct stream 
 static json_t *op_deregister_stream_consumer(struct call *c, json_t *req)
 {
 	struct stream *s = NULL;
-	struct consumer *con = get_consumer(c, req, &s);
+	struct stream_consumer *con = get_consumer(c, req, &s);
 
 	if (con == NULL)
 		return NULL;
@@ -980,7 +980,7 @@ static json_t *op_deregister_stream_consumer(struct call *c, json_t *req)
 static json_t *op_describe_stream_consumer(struct call *c, json_t *req)
 {
 	struct stream *s = NULL;
-	struct consumer *con = get_consumer(c, req, &s);
+	struct stream_consumer *con = get_consumer(c, req, &s);
 
 	if (con == NULL)
 		return NULL;

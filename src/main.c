@@ -67,6 +67,8 @@ int main(int argc, char **argv)
 	const struct command *c;
 
 	setlocale(LC_ALL, "");
+	/* Numbers in JSON, CSV and logs always use a decimal point. */
+	setlocale(LC_NUMERIC, "C");
 	if (argc < 2)
 		return cli_usage_error(NULL, "no command given");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

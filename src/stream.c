@@ -159,7 +159,7 @@ size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes)
 	return dropped;
 }
 
-struct consumer *stream_find_consumer(struct stream *s, const char *name)
+struct stream_consumer *stream_find_consumer(struct stream *s, const char *name)
 {
 	for (size_t i = 0; i < s->consumer_count; i++)
 		if (strcmp(s->consumers[i].name, name) == 0)
@@ -167,10 +167,10 @@ struct consumer *stream_find_consumer(struct stream *s, const char *name)
 	return NULL;
 }
 
-struct consumer *stream_add_consumer(struct stream *s, const char *name, int64_t now_s)
+struct stream_consumer *stream_add_consumer(struct stream *s, const char *name, int64_t now_s)
 {
-	struct consumer *grown = realloc(s->consumers, (s->consumer_count + 1) * sizeof(*grown));
-	struct consumer *c;
+	struct stream_consumer *grown = realloc(s->consumers, (s->consumer_count + 1) * sizeof(*grown));
+	struct stream_consumer *c;
 
 	if (grown == NULL)
 		return NULL;
@@ -183,7 +183,7 @@ struct consumer *stream_add_consumer(struct stream *s, const char *name, int64_t
 	return c;
 }
 
-void stream_remove_consumer(struct stream *s, struct consumer *c)
+void stream_remove_consumer(struct stream *s, struct stream_consumer *c)
 {
 	size_t i = (size_t)(c - s->consumers);
 

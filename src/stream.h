@@ -28,7 +28,7 @@ struct shard {
 	uint64_t records_in, bytes_in, throttled;
 };
 
-struct consumer {
+struct stream_consumer {
 	char name[CONSUMER_NAME_MAX + 1];
 	char arn[STREAM_ARN_MAX + CONSUMER_NAME_MAX + 40];
 	int64_t created;                /* epoch seconds, part of the ARN */
@@ -42,7 +42,7 @@ struct stream {
 	int retention_hours;
 	struct shard *shards;
 	size_t shard_count;
-	struct consumer *consumers;
+	struct stream_consumer *consumers;
 	size_t consumer_count;
 	uint64_t bytes;                 /* key and data bytes retained */
 };
@@ -101,8 +101,8 @@ void stream_store(struct stream *s, const struct put_entry *entries, size_t n,
  * oldest first across shards, records beyond max_bytes. Returns how many. */
 size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes);
 
-struct consumer *stream_find_consumer(struct stream *s, const char *name);
-struct consumer *stream_add_consumer(struct stream *s, const char *name, int64_t now_s);
-void stream_remove_consumer(struct stream *s, struct consumer *c);
+struct stream_consumer *stream_find_consumer(struct stream *s, const char *name);
+struct stream_consumer *stream_add_consumer(struct stream *s, const char *name, int64_t now_s);
+void stream_remove_consumer(struct stream *s, struct stream_consumer *c);
 
 #endif

@@ -1,0 +1,265 @@
+#include "config.h"
+#include "report.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "sanitize.h"
+#include "strbuf.h"
+#include "telemetry.h"
+
+#define NAME_COLUMN 20
+
+int report_format_parse(const char *name)
+{
+	if (strcmp(name, "text") == 0)
+		return REPORT_TEXT;
+	if (strcmp(name, "json") == 0)
+		return REPORT_JSON;
+	if (strcmp(name, "csv") == 0)
+		return REPORT_CSV;
+	return -1;
+}
+
+static const char *units(int64_t v, char buf[TELEMETRY_OUTPUT_TEXT_MAX])
+{
+	telemetry_format_output(v, buf);
+	return buf;
+}
+
+/* ---- JSON ---------------------------------------------------------- */
+
+static void json_racer(struct strbuf *sb, const struct report_racer *r)
+{
+	char score[TELEMETRY_OUTPUT_TEXT_MAX], output[TELEMETRY_OUTPUT_TEXT_MAX];
+	char gap[TELEMETRY_OUTPUT_TEXT_MAX];
+
+	strbuf_printf(sb, "{\"rank\":%d,\"racerId\":%" PRId64 ",\"name\":", r->rank, r->racer_id);
+	strbuf_json_string(sb, r->name ? r->name : "", r->name ? strlen(r->name) : 0);
+	strbuf_printf(sb,
+		      ",\"score\":%s,\"output\":%s,\"cadence\":%.1f,\"resistance\":%.1f,"
+		      "\"second\":%d,\"gap\":%s}",
+		      units(r->score, score), units(r->output, output), r->cadence, r->resistance,
+		      r->second, units(r->gap, gap));
+}
+
+static void json_race(struct strbuf *sb, const struct report_race *race)
+{
+	strbuf_printf(sb, "{\"raceId\":%" PRId64 ",\"classId\":%d,\"className\":", race->race_id,
+		      race->class_id);
+	strbuf_json_string(sb, race->class_name ? race->class_name : "",
+			   race->class_name ? strlen(race->class_name) : 0);
+	strbuf_printf(sb, ",\"status\":\"%s\",\"second\":%d,\"duration\":%d,\"racers\":[",
+		      race->finished ? "finished" : "live", race->second, race->duration);
+	for (size_t i = 0; i < race->racer_count; i++) {
+		if (i)
+			strbuf_puts(sb, ",");
+		json_racer(sb, &race->racers[i]);
+	}
+	strbuf_puts(sb, "]}");
+}
+
+static void json_class(struct strbuf *sb, const struct report_class *c)
+{
+	char score[TELEMETRY_OUTPUT_TEXT_MAX];
+
+	strbuf_printf(sb, "{\"classId\":%d,\"className\":", c->class_id);
+	strbuf_json_string(sb, c->class_name ? c->class_name : "",
+			   c->class_name ? strlen(c->class_name) : 0);
+	strbuf_puts(sb, ",\"leaders\":[");
+	for (size_t i = 0; i < c->leader_count; i++) {
+		const struct report_leader *l = &c->leaders[i];
+		strbuf_printf(sb, "%s{\"rank\":%d,\"racerId\":%" PRId64 ",\"name\":", i ? "," : "",
+			      l->rank, l->racer_id);
+		strbuf_json_string(sb, l->name ? l->name : "", l->name ? strlen(l->name) : 0);
+		strbuf_printf(sb, ",\"score\":%s,\"raceId\":%" PRId64 "}", units(l->score, score),
+			      l->race_id);
+	}
+	strbuf_puts(sb, "]}");
+}
+
+/* ---- CSV ------------------------------------------------------------ */
+
+/* A field as RFC 4180 wants it: quoted when it holds a comma, quote or
+ * line break, with quotes doubled. */
+static void csv_field(struct strbuf *sb, const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		strbuf_puts(sb, s);
+		return;
+	}
+	strbuf_puts(sb, "\"");
+	for (; *s; s++) {
+		if (*s == '"')
+			strbuf_puts(sb, "\"");
+		strbuf_append(sb, s, 1);
+	}
+	strbuf_puts(sb, "\"");
+}
+
+static void clean_name(const char *name, char *out, size_t size, size_t max_chars, bool unicode)
+{
+	sanitize_text(name ? name : "", out, size, max_chars, unicode);
+}
+
+static void csv_races(struct strbuf *sb, const struct report_race *races, size_t count,
+		      bool unicode)
+{
+	strbuf_puts(sb, "raceId,classId,className,status,second,duration,rank,racerId,name,score,"
+			"output,cadence,resistance,racerSecond,gap\r\n");
+	for (size_t i = 0; i < count; i++) {
+		const struct report_race *race = &races[i];
+		for (size_t k = 0; k < race->racer_count; k++) {
+			const struct report_racer *r = &race->racers[k];
+			char name[4 * TELEMETRY_NAME_MAX + 1], cls[256];
+			char a[TELEMETRY_OUTPUT_TEXT_MAX], b[TELEMETRY_OUTPUT_TEXT_MAX],
+				c[TELEMETRY_OUTPUT_TEXT_MAX];
+
+			clean_name(race->class_name, cls, sizeof(cls), 64, unicode);
+			clean_name(r->name, name, sizeof(name), TELEMETRY_NAME_MAX, unicode);
+			strbuf_printf(sb, "%" PRId64 ",%d,", race->race_id, race->class_id);
+			csv_field(sb, cls);
+			strbuf_printf(sb, ",%s,%d,%d,%d,%" PRId64 ",",
+				      race->finished ? "finished" : "live", race->second,
+				      race->duration, r->rank, r->racer_id);
+			csv_field(sb, name);
+			strbuf_printf(sb, ",%s,%s,%.1f,%.1f,%d,%s\r\n", units(r->score, a),
+				      units(r->output, b), r->cadence, r->resistance, r->second,
+				      units(r->gap, c));
+		}
+	}
+}
+
+static void csv_classes(struct strbuf *sb, const struct report_class *classes, size_t count,
+			bool unicode)
+{
+	strbuf_puts(sb, "classId,className,rank,racerId,name,score,raceId\r\n");
+	for (size_t i = 0; i < count; i++) {
+		for (size_t k = 0; k < classes[i].leader_count; k++) {
+			const struct report_leader *l = &classes[i].leaders[k];
+			char name[4 * TELEMETRY_NAME_MAX + 1], cls[256], s[TELEMETRY_OUTPUT_TEXT_MAX];
+
+			clean_name(classes[i].class_name, cls, sizeof(cls), 64, unicode);
+			clean_name(l->name, name, sizeof(name), TELEMETRY_NAME_MAX, unicode);
+			strbuf_printf(sb, "%d,", classes[i].class_id);
+			csv_field(sb, cls);
+			strbuf_printf(sb, ",%d,%" PRId64 ",", l->rank, l->racer_id);
+			csv_field(sb, name);
+			strbuf_printf(sb, ",%s,%" PRId64 "\r\n", units(l->score, s), l->race_id);
+		}
+	}
+}
+
+/* ---- text ----------------------------------------------------------- */
+
+/* Pads a sanitized name to the name column by characters. */
+static void text_name(struct strbuf *sb, const char *name, bool unicode)
+{
+	char clean[4 * NAME_COLUMN + 1];
+	size_t chars = sanitize_text(name ? name : "", clean, sizeof(clean), NAME_COLUMN, unicode);
+
+	strbuf_puts(sb, clean);
+	for (; chars < NAME_COLUMN; chars++)
+		strbuf_puts(sb, " ");
+}
+
+static void text_races(struct strbuf *sb, const struct report_race *races, size_t count,
+		       bool unicode)
+{
+	for (size_t i = 0; i < count; i++) {
+		const struct report_race *race = &races[i];
+		char cls[256];
+
+		clean_name(race->class_name, cls, sizeof(cls), 64, unicode);
+		strbuf_printf(sb, "%sRace %" PRId64 "  class %d %s  %s  second %d of %d  %zu racers\n",
+			      i ? "\n" : "", race->race_id, race->class_id, cls,
+			      race->finished ? "finished" : "live", race->second, race->duration,
+			      race->racer_count);
+		strbuf_printf(sb, "%5s %8s  %-*s %9s %9s %7s %7s %9s %6s\n", "Rank", "Racer",
+			      NAME_COLUMN, "Name", "Score", "Now", "Cadence", "Resist.", "Gap",
+			      "Second");
+		for (size_t k = 0; k < race->racer_count; k++) {
+			const struct report_racer *r = &race->racers[k];
+			char a[TELEMETRY_OUTPUT_TEXT_MAX], b[TELEMETRY_OUTPUT_TEXT_MAX],
+				c[TELEMETRY_OUTPUT_TEXT_MAX];
+
+			strbuf_printf(sb, "%5d %8" PRId64 "  ", r->rank, r->racer_id);
+			text_name(sb, r->name, unicode);
+			strbuf_printf(sb, " %9s %9s %7.1f %7.1f %9s %6d\n", units(r->score, a),
+				      units(r->output, b), r->cadence, r->resistance,
+				      units(r->gap, c), r->second);
+		}
+	}
+}
+
+static void text_classes(struct strbuf *sb, const struct report_class *classes, size_t count,
+			 bool unicode)
+{
+	for (size_t i = 0; i < count; i++) {
+		char cls[256];
+
+		clean_name(classes[i].class_name, cls, sizeof(cls), 64, unicode);
+		strbuf_printf(sb, "%sAll-time results for class %d %s\n", i ? "\n" : "",
+			      classes[i].class_id, cls);
+		strbuf_printf(sb, "%5s %8s  %-*s %9s %12s\n", "Rank", "Racer", NAME_COLUMN, "Name",
+			      "Score", "Race");
+		for (size_t k = 0; k < classes[i].leader_count; k++) {
+			const struct report_leader *l = &classes[i].leaders[k];
+			char s[TELEMETRY_OUTPUT_TEXT_MAX];
+
+			strbuf_printf(sb, "%5d %8" PRId64 "  ", l->rank, l->racer_id);
+			text_name(sb, l->name, unicode);
+			strbuf_printf(sb, " %9s %12" PRId64 "\n", units(l->score, s), l->race_id);
+		}
+	}
+}
+
+/* ---- public --------------------------------------------------------- */
+
+void report_races(FILE *out, enum report_format format, const struct report_race *races,
+		  size_t count, bool unicode)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (format == REPORT_JSON) {
+		strbuf_puts(&sb, "{\"races\":[");
+		for (size_t i = 0; i < count; i++) {
+			if (i)
+				strbuf_puts(&sb, ",");
+			json_race(&sb, &races[i]);
+		}
+		strbuf_puts(&sb, "]}\n");
+	} else if (format == REPORT_CSV) {
+		csv_races(&sb, races, count, unicode);
+	} else {
+		text_races(&sb, races, count, unicode);
+	}
+	if (sb.data)
+		fwrite(sb.data, 1, sb.len, out);
+	strbuf_free(&sb);
+}
+
+void report_classes(FILE *out, enum report_format format, const struct report_class *classes,
+		    size_t count, bool unicode)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (format == REPORT_JSON) {
+		strbuf_puts(&sb, "{\"classes\":[");
+		for (size_t i = 0; i < count; i++) {
+			if (i)
+				strbuf_puts(&sb, ",");
+			json_class(&sb, &classes[i]);
+		}
+		strbuf_puts(&sb, "]}\n");
+	} else if (format == REPORT_CSV) {
+		csv_classes(&sb, classes, count, unicode);
+	} else {
+		text_classes(&sb, classes, count, unicode);
+	}
+	if (sb.data)
+		fwrite(sb.data, 1, sb.len, out);
+	strbuf_free(&sb);
+}
