@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOURNAL_KEY_MAX 256                     /* bytes of partition key */
+#define JOURNAL_KEY_MAX 1024                    /* bytes of partition key */
 #define JOURNAL_DATA_MAX (1024 * 1024)          /* bytes of record data */
 #define JOURNAL_SEGMENT_LIMIT_DEFAULT (64ull * 1024 * 1024)
 

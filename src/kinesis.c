@@ -76,6 +76,16 @@ static int name_char(int ch)
 	       ch == '_' || ch == '.' || ch == '-';
 }
 
+/* Length in characters, as AWS counts string lengths. */
+static size_t utf8_length(const char *s, size_t bytes)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < bytes; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
 /* Reads an optional string member. Returns 1 (present), 0 (absent) or -1
  * (invalid: wrong type, length or character, with the call failed). */
 static int get_string(struct call *c, json_t *req, const char *member, size_t min, size_t max,
@@ -93,7 +103,7 @@ static int get_string(struct call *c, json_t *req, const char *member, size_t mi
 		fail(c, "SerializationException", "Value for '%s' must be a string", field);
 		return -1;
 	}
-	len = json_string_length(v);
+	len = utf8_length(json_string_value(v), json_string_length(v));
 	if (len < min) {
 		snprintf(constraint, sizeof(constraint), "have length greater than or equal to %zu",
 			 min);
@@ -105,11 +115,11 @@ static int get_string(struct call *c, json_t *req, const char *member, size_t mi
 		invalid(c, field, json_string_value(v), constraint);
 		return -1;
 	}
-	if (strlen(json_string_value(v)) != len) {
+	if (strlen(json_string_value(v)) != json_string_length(v)) {
 		invalid(c, field, json_string_value(v), "not contain NUL characters");
 		return -1;
 	}
-	for (size_t i = 0; charset && i < len; i++) {
+	for (size_t i = 0; charset && i < json_string_length(v); i++) {
 		if (!charset((unsigned char)json_string_value(v)[i])) {
 			snprintf(constraint, sizeof(constraint),
 				 "satisfy regular expression pattern: %s", pattern);
@@ -549,7 +559,7 @@ static int read_put_entry(struct call *c, json_t *rec, unsigned char **buf, stru
 	if (require_string(c, rec, "Data", 0, SIZE_MAX, NULL, NULL, &data) < 0)
 		return -1;
 	data_len = json_string_length(json_object_get(rec, "Data"));
-	if (require_string(c, rec, "PartitionKey", 1, SHARDLOG_KEY_MAX, NULL, NULL, &key) < 0 ||
+	if (require_string(c, rec, "PartitionKey", 1, KINESIS_KEY_CHARS_MAX, NULL, NULL, &key) < 0 ||
 	    get_string(c, rec, "ExplicitHashKey", 0, 1024, NULL, NULL, &ehk) < 0)
 		return -1;
 	*buf = malloc(base64_decoded_max(data_len) + 1);

@@ -14,6 +14,7 @@ struct hub;
 #define KINESIS_CONTENT_TYPE "application/x-amz-json-1.1"
 #define KINESIS_ITERATOR_TTL_MS (5 * 60 * 1000)
 #define KINESIS_RECORD_MAX (1024 * 1024)
+#define KINESIS_KEY_CHARS_MAX 256
 #define KINESIS_PUT_RECORDS_MAX 500
 #define KINESIS_PUT_BYTES_MAX (5 * 1024 * 1024)
 

@@ -300,7 +300,10 @@ static void records_event(struct push *push, struct push_sub *sub, const struct 
 	strbuf_puts(out, ",\"Records\":[");
 	while ((r = shardlog_at(&sh->log, pos)) != NULL) {
 		size_t size = (size_t)r->key_len + r->data_len;
-		if (n > 0 && bytes + size > PUSH_EVENT_BYTES_MAX)
+		/* What the record adds to the event as sent: base64 data, key
+		 * and its JSON framing. */
+		size_t wire = base64_encoded_len(r->data_len) + 2 * r->key_len + 128;
+		if (n > 0 && bytes + wire > PUSH_EVENT_BYTES_MAX)
 			break;
 		if (!throttle_admit(&sub->rate, now_ms, 0, push->hub->config.push_bytes_per_sec,
 				    size))
@@ -308,7 +311,7 @@ static void records_event(struct push *push, struct push_sub *sub, const struct 
 		if (n++ > 0)
 			strbuf_puts(out, ",");
 		put_record(out, r);
-		bytes += size;
+		bytes += wire;
 		sub->from = r->seq + 1;
 		sub->continuation = r->seq;
 		pos++;

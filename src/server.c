@@ -234,12 +234,16 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY:
 		server = server_of(wsi);
+		/* A request already refused is answered; its body is not read. */
+		if (h->reply)
+			return 0;
 		if (h->body.len + len > h->expected || h->body.len + len > server->config.max_body)
 			return -1;
 		strbuf_append(&h->body, in, len);
 		return h->body.failed ? -1 : 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		answer_api(wsi, h);
+		if (h->reply == NULL && !h->headers_sent)
+			answer_api(wsi, h);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (h->reply == NULL && !h->headers_sent)

@@ -50,7 +50,8 @@ enum shardlog_start {
 	SHARDLOG_AT_TIMESTAMP,
 };
 
-#define SHARDLOG_KEY_MAX 256
+/* Bytes of partition key: 256 characters of up to four bytes of UTF-8. */
+#define SHARDLOG_KEY_MAX 1024
 
 void shardlog_init(struct shardlog *log);
 void shardlog_free(struct shardlog *log);

@@ -34,7 +34,9 @@ bool throttle_admit(struct throttle *t, int64_t now_ms, uint64_t max_records,
 	window(t, now_ms, &records_in, &bytes_in);
 	if (max_records && records_in + 1 > max_records)
 		return false;
-	if (max_bytes && bytes_in + bytes > max_bytes)
+	/* A record larger than the whole budget still goes into an empty
+	 * window: otherwise it could never pass. */
+	if (max_bytes && bytes_in + bytes > max_bytes && bytes_in > 0)
 		return false;
 	if (t->tick[b] != now_tick) {
 		t->tick[b] = now_tick;

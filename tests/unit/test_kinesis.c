@@ -29,6 +29,8 @@ static struct hub *new_hub(uint64_t records_per_sec)
 
 	hub_config_defaults(&config);
 	config.limits.shard_records_per_sec = records_per_sec;
+	if (records_per_sec == 0)
+		config.limits.shard_bytes_per_sec = 0;      /* no limits at all */
 	hub = hub_open(&config, NOW, err, sizeof(err));
 	assert_non_null(hub);
 	assert_non_null(hub_create_stream(hub, "alleycat", 4, NOW));
@@ -184,11 +186,11 @@ static void test_limits(void **state)
 {
 	struct hub *hub = new_hub(0);
 	char key[300], *body, *data, *b64;
+	char put[2048];
 
 	/* 256-character partition keys are accepted, 257 refused. */
 	memset(key, 'k', 257);
 	key[256] = '\0';
-	char put[1024];
 	snprintf(put, sizeof(put), "{\"StreamName\":\"alleycat\",\"Data\":\"\",\"PartitionKey\":\"%s\"}",
 		 key);
 	json_decref(call_ok(hub, "PutRecord", put, NOW));
@@ -196,6 +198,18 @@ static void test_limits(void **state)
 	key[257] = '\0';
 	snprintf(put, sizeof(put), "{\"StreamName\":\"alleycat\",\"Data\":\"\",\"PartitionKey\":\"%s\"}",
 		 key);
+	expect_error(hub, "PutRecord", put, NOW, "ValidationException");
+
+	/* Lengths are characters, as AWS counts them: 256 two-byte ones pass. */
+	char wide[1200] = "";
+	for (int i = 0; i < 256; i++)
+		strcat(wide, "\xc3\xa9");
+	snprintf(put, sizeof(put), "{\"StreamName\":\"alleycat\",\"Data\":\"\",\"PartitionKey\":\"%s\"}",
+		 wide);
+	json_decref(call_ok(hub, "PutRecord", put, NOW));
+	strcat(wide, "\xc3\xa9");
+	snprintf(put, sizeof(put), "{\"StreamName\":\"alleycat\",\"Data\":\"\",\"PartitionKey\":\"%s\"}",
+		 wide);
 	expect_error(hub, "PutRecord", put, NOW, "ValidationException");
 
 	/* Data and key up to 1 MiB together. */
@@ -252,6 +266,27 @@ static void test_throttling_in_request_order(void **state)
 		     "{\"StreamName\":\"alleycat\",\"Data\":\"aGk=\",\"PartitionKey\":\"same\"}",
 		     NOW + 1000, "ProvisionedThroughputExceededException");
 	free(body);
+	hub_close(hub);
+}
+
+static void test_byte_limit_admits_an_oversized_record_alone(void **state)
+{
+	struct hub_config config;
+	char err[256];
+	struct hub *hub;
+	const char *put = "{\"StreamName\":\"alleycat\",\"Data\":\"eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4\","
+			  "\"PartitionKey\":\"k\"}";
+
+	hub_config_defaults(&config);
+	config.limits.shard_bytes_per_sec = 10;
+	hub = hub_open(&config, NOW, err, sizeof(err));
+	assert_non_null(hub);
+	assert_non_null(hub_create_stream(hub, "alleycat", 1, NOW));
+	/* 25 bytes against a budget of 10: alone in its second it passes, so
+	 * it can never be stuck; a second one in the same second cannot. */
+	json_decref(call_ok(hub, "PutRecord", put, NOW));
+	expect_error(hub, "PutRecord", put, NOW + 10, "ProvisionedThroughputExceededException");
+	json_decref(call_ok(hub, "PutRecord", put, NOW + 1100));
 	hub_close(hub);
 }
 
@@ -409,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_bad_request_catalogue),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_throttling_in_request_order),
+		cmocka_unit_test(test_byte_limit_admits_an_oversized_record_alone),
 		cmocka_unit_test(test_put_and_read_back),
 		cmocka_unit_test(test_streams_and_consumers),
 	};

@@ -689,14 +689,14 @@ static void test_key_length_limit(void **state)
 	memset(key, 'k', sizeof(key));
 	append_seq(log, 1, 0);
 	assert_int_equal(shardlog_append(log, 2, 0, key, SHARDLOG_KEY_MAX, "d", 1), 0);
-	assert_int_equal(shardlog_last(log)->key_len, 256);
-	assert_memory_equal(shardlog_record_key(shardlog_last(log)), key, 256);
-	assert_int_equal(log->bytes, size_for(1) + 257);
+	assert_int_equal(shardlog_last(log)->key_len, SHARDLOG_KEY_MAX);
+	assert_memory_equal(shardlog_record_key(shardlog_last(log)), key, SHARDLOG_KEY_MAX);
+	assert_int_equal(log->bytes, size_for(1) + SHARDLOG_KEY_MAX + 1);
 
 	assert_int_equal(shardlog_append(log, 3, 0, key, SHARDLOG_KEY_MAX + 1, "d", 1), -1);
 	assert_int_equal(shardlog_append(log, 3, 0, key, SHARDLOG_KEY_MAX + 2, "", 0), -1);
 	assert_int_equal(log->count, 2);
-	assert_int_equal(log->bytes, size_for(1) + 257);
+	assert_int_equal(log->bytes, size_for(1) + SHARDLOG_KEY_MAX + 1);
 	assert_int_equal(shardlog_last(log)->seq, 2);
 	/* The refused seq can still be appended with a key that fits. */
 	assert_int_equal(shardlog_append(log, 3, 0, key, 1, "", 0), 0);
