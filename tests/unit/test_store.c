@@ -413,7 +413,8 @@ static void test_open_creates_schema(void **state)
 static void test_reopen_keeps_data(void **state)
 {
 	struct store *s = open_fixture(state);
-	struct store_result res[] = { result(1, "Ann", 1500000, 300), result(2, "Bob", 1400000, 300) };
+	struct store_result res[] = { result(1, "Ann", 1500000, 300),
+				      result(2, "Bob", 1400000, 300) };
 	struct rows *r;
 	char *name;
 
@@ -460,6 +461,14 @@ static void test_newer_version_fails(void **state)
 
 	assert_null(store_open(f->path, err, sizeof(err)));
 	if (strstr(err, "newer") == NULL || strstr(err, f->path) == NULL)
+		fail_msg("unclear message: %s", err);
+
+	/* Nor one no version of Alleycat wrote. */
+	db = raw_open(f->path);
+	raw_exec(db, "PRAGMA user_version = -1");
+	sqlite3_close(db);
+	assert_null(store_open(f->path, err, sizeof(err)));
+	if (strstr(err, "not an Alleycat database") == NULL)
 		fail_msg("unclear message: %s", err);
 }
 
@@ -938,6 +947,14 @@ static void test_racer_races(void **state)
 	assert_int_equal(r->racer_races[1].race_id, 102);
 	free(r);
 
+	/* In race 104 racer 8 ties racer 7 and loses on racer_id. */
+	r = rows_new();
+	assert_int_equal(store_racer_races(s, 8, 10, 0, on_racer_race, r), 0);
+	assert_int_equal(r->n, 5);
+	assert_int_equal(r->racer_races[4].race_id, 104);
+	assert_int_equal(r->racer_races[4].rank, 3);
+	free(r);
+
 	r = rows_new();
 	assert_int_equal(store_racer_races(s, 9, 1, 0, on_racer_race, r), 0);
 	assert_int_equal(r->racer_races[0].rank, 1);
@@ -1055,9 +1072,9 @@ static void test_rollback_leaves_nothing(void **state)
 	assert_int_equal(count_rows(f->path, "checkpoints"), 1);
 }
 
-/* A race that fails half-way leaves none of itself behind, and the rest of
- * the caller's transaction still commits. */
-static void test_failed_race_is_undone(void **state)
+/* A race that fails half-way takes its window down with it: the window's
+ * checkpoint must not commit without the race it dropped from live state. */
+static void test_failed_race_fails_window(void **state)
 {
 	struct fixture *f = *state;
 	struct store *s = open_fixture(state);
@@ -1071,11 +1088,17 @@ static void test_failed_race_is_undone(void **state)
 
 	assert_int_equal(store_begin(s), 0);
 	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "5"), 0);
+	assert_int_equal(store_delete_live_race(s, "board", 42), 0);
 	assert_int_equal(store_finish_race(s, &race), -1);
 	if (strstr(store_error(s), "racer 666 refused") == NULL)
 		fail_msg("unclear message: %s", store_error(s));
-	assert_int_equal(store_commit(s), 0);
-	assert_int_equal(count_rows(f->path, "checkpoints"), 1);
+	/* Later writes of the window fail too, rather than commit alone. */
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-1", "9"), -1);
+	assert_int_equal(store_commit(s), -1);
+	if (strstr(store_error(s), "racer 666 refused") == NULL)
+		fail_msg("unclear message: %s", store_error(s));
+	store_rollback(s);
+	assert_int_equal(count_rows(f->path, "checkpoints"), 0);
 	assert_int_equal(count_rows(f->path, "races"), 0);
 	assert_int_equal(count_rows(f->path, "results"), 0);
 	assert_int_equal(count_rows(f->path, "racers"), 0);
@@ -1087,6 +1110,41 @@ static void test_failed_race_is_undone(void **state)
 	race.result_count = 1;
 	assert_int_equal(store_finish_race(s, &race), 0);
 	assert_int_equal(count_rows(f->path, "results"), 1);
+	assert_int_equal(store_merge_late(s, 42, 1, 666, "Bad", 1, 5, 1.0, 1.0), -1);
+	assert_int_equal(count_rows(f->path, "racers"), 1);
+
+	/* Nor when SQLite itself rolled the transaction back (as after a full
+	 * disk): writes that follow must not each commit on their own. */
+	db = raw_open(f->path);
+	raw_exec(db, "CREATE TRIGGER crash BEFORE INSERT ON results WHEN NEW.racer_id = 667"
+		     " BEGIN SELECT RAISE(ROLLBACK, 'racer 667 rolled back'); END");
+	sqlite3_close(db);
+	res[1].racer_id = 667;
+	race.result_count = 2;
+	race.race_id = 43;
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "7"), 0);
+	assert_int_equal(store_finish_race(s, &race), -1);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-1", "8"), -1);
+	assert_int_equal(store_put_live_race(s, "board", 44, "x", 1), -1);
+	assert_int_equal(store_commit(s), -1);
+	assert_int_equal(count_rows(f->path, "checkpoints"), 0);
+	assert_int_equal(count_rows(f->path, "live_races"), 0);
+	assert_int_equal(count_rows(f->path, "races"), 1);
+
+	/* A race refused before any SQL runs fails the window all the same. */
+	race.results = NULL;
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "7"), 0);
+	assert_int_equal(store_finish_race(s, &race), -1);
+	assert_int_equal(store_commit(s), -1);
+	assert_int_equal(count_rows(f->path, "checkpoints"), 0);
+
+	/* And the store goes on working after the failures. */
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "6"), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(count_rows(f->path, "checkpoints"), 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1150,7 +1208,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_races_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_race_is_undone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_race_fails_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
 	};
 
