@@ -10,4 +10,10 @@ void hub_usage(FILE *out);
 int sim_main(int argc, char **argv);
 void sim_usage(FILE *out);
 
+int board_main(int argc, char **argv);
+void board_usage(FILE *out);
+
+int history_main(int argc, char **argv);
+void history_usage(FILE *out);
+
 #endif

@@ -20,6 +20,9 @@ static void help_usage(FILE *out)
 const struct command cli_commands[] = {
 	{ "hub", "serve a stream: Kinesis API and push to consumers", hub_main, hub_usage },
 	{ "sim", "ride races and send their telemetry to a stream", sim_main, sim_usage },
+	{ "board", "consume a stream and print the live standings", board_main, board_usage },
+	{ "history", "print past rankings from the history database", history_main,
+	  history_usage },
 	{ "help", "show the commands, or the help of one", cmd_help, help_usage },
 	{ NULL, NULL, NULL, NULL },
 };

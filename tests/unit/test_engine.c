@@ -8,6 +8,7 @@
  * they are read from $top_srcdir/data. */
 #include "config.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,7 +231,8 @@ static double tenths(struct rng *g, int lo, int hi)
  * skip seconds or stop early (final at their last second), the first
  * racer excepted at second 1; 5% of keys get
  * a second version with other values (higher or lower output, another
- * name), and the race's first key a version of another class. */
+ * name, or only another name that sorts before or after the first), and
+ * the race's first key a version of another class. */
 static void gen_race(struct recs *rs, uint64_t seed, int64_t race_id, int racers, int duration)
 {
 	struct rng g;
@@ -250,11 +252,16 @@ static void gen_race(struct recs *rs, uint64_t seed, int64_t race_id, int racers
 			t.final = s == to;
 			recs_add(rs, &t, 1000000 + (int64_t)s * 1000);
 			if (rng_below(&g, 20) == 0) {
-				t.cadence = tenths(&g, 30, 90);
-				t.resistance = tenths(&g, 33, 86);
-				t.output = telemetry_output(t.cadence, t.resistance);
-				if (rng_below(&g, 3) == 0)
+				/* A quarter of the versions differ by their name alone. */
+				if (rng_below(&g, 4) != 0) {
+					t.cadence = tenths(&g, 30, 90);
+					t.resistance = tenths(&g, 33, 86);
+					t.output = telemetry_output(t.cadence, t.resistance);
+				}
+				if (rng_below(&g, 2) == 0)
 					snprintf(t.name, sizeof(t.name), "alias%d", i);
+				else
+					snprintf(t.name, sizeof(t.name), "Racer%d", i);
 				recs_add(rs, &t, 1000000 + (int64_t)s * 1000 + 500);
 			}
 		}
@@ -710,6 +717,28 @@ static void test_duplicates(void **state)
 	apply_expect(e, &t, 0, ENGINE_DUPLICATE);
 	assert_int_equal(engine_standings(r, 1, 1, s), 1);
 	assert_true(s[0].cadence == 20.0);
+
+	/* -0.0 and 0.0 are equal: which arrived first must not show. */
+	t = rec_out(RACE, 102, 1, 500);
+	t.cadence = -0.0;
+	apply_expect(e, &t, 0, ENGINE_APPLIED);
+	t.cadence = 0.0;
+	apply_expect(e, &t, 0, ENGINE_DUPLICATE);
+	assert_int_equal(engine_standings(r, 2, 1, s), 1);
+	assert_int_equal(s[0].racer_id, 102);
+	assert_false(signbit(s[0].cadence));
+
+	/* All equal but the name: the greater name wins, either way round. */
+	t = rec_out(RACE, 101, 1, 500);
+	t.cadence = 20.0;
+	strcpy(t.name, "Bea");                          /* before "racer101" */
+	apply_expect(e, &t, 0, ENGINE_DUPLICATE);
+	strcpy(t.name, "zed");
+	apply_expect(e, &t, 0, ENGINE_APPLIED);
+	strcpy(t.name, "racer101");
+	apply_expect(e, &t, 0, ENGINE_DUPLICATE);
+	assert_int_equal(engine_standings(r, 1, 1, s), 1);
+	assert_string_equal(s[0].name, "zed");
 	engine_free(e);
 }
 
@@ -753,9 +782,10 @@ static void test_late_after_drop(void **state)
 	struct telemetry t;
 
 	(void)state;
-	t = rec(RACE, 100, 1, 50.0, 50.0);
-	apply_expect(e, &t, 0, ENGINE_APPLIED);
+	/* RACE is the race of the last record when it is dropped. */
 	t = rec(RACE + 1, 100, 1, 50.0, 50.0);
+	apply_expect(e, &t, 0, ENGINE_APPLIED);
+	t = rec(RACE, 100, 1, 50.0, 50.0);
 	apply_expect(e, &t, 0, ENGINE_APPLIED);
 	assert_false(engine_race_ended(e, RACE));
 	engine_drop_race(e, race_ok(e, RACE));
@@ -1213,6 +1243,48 @@ static void put_le(uint8_t *p, uint64_t v, int n)
 		p[k] = (uint8_t)(v >> (8 * k));
 }
 
+/* The blob with the first racer's name grown to name_len bytes of 'x',
+ * resealed: right in every way but, maybe, the name's length. */
+static uint8_t *blob_with_name(const uint8_t *blob, size_t len, size_t name_len, size_t *out_len)
+{
+	size_t old = blob[BLOB_NAME_LEN], at = BLOB_NAME_LEN + 1 + old;
+	size_t n = len - old + name_len;
+	uint8_t *p = malloc(n);
+
+	assert_non_null(p);
+	memcpy(p, blob, at);
+	memset(p + BLOB_NAME_LEN + 1, 'x', name_len);
+	memcpy(p + BLOB_NAME_LEN + 1 + name_len, blob + at, len - at);
+	p[BLOB_NAME_LEN] = (uint8_t)name_len;
+	put_le(p + 8, n, 8);
+	reseal(p, n);
+	*out_len = n;
+	return p;
+}
+
+static void test_restore_name_lengths(void **state)
+{
+	struct engine *e, *fresh = engine_ok(20);
+	size_t len, n;
+	uint8_t *blob = small_blob(&e, &len), *p;
+	struct engine_standing s[3];
+
+	(void)state;
+	p = blob_with_name(blob, len, TELEMETRY_NAME_MAX, &n);
+	assert_int_equal(engine_race_restore(fresh, p, n), 0);
+	assert_int_equal(engine_standings(race_ok(fresh, RACE), 0, 1, s), 1);
+	assert_int_equal(strlen(s[0].name), TELEMETRY_NAME_MAX);
+	free(p);
+	for (size_t name_len = TELEMETRY_NAME_MAX + 1; name_len <= 255; name_len += 19) {
+		p = blob_with_name(blob, len, name_len, &n);
+		restore_must_fail(p, n, "a name too long", name_len);
+		free(p);
+	}
+	free(blob);
+	engine_free(e);
+	engine_free(fresh);
+}
+
 static void test_restore_rejects_forged(void **state)
 {
 	struct engine *e;
@@ -1449,6 +1521,7 @@ int main(void)
 		cmocka_unit_test(test_restore_rejects_truncated),
 		cmocka_unit_test(test_restore_rejects_corrupted),
 		cmocka_unit_test(test_restore_rejects_forged),
+		cmocka_unit_test(test_restore_name_lengths),
 		cmocka_unit_test(test_ended_races),
 		cmocka_unit_test(test_beats_best),
 		cmocka_unit_test(test_second_bests_and_drop),

@@ -1,0 +1,250 @@
+/* alleycat history: past rankings from the history database. */
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <langinfo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "paths.h"
+#include "report.h"
+#include "store.h"
+#include "telemetry.h"
+
+struct history_options {
+	const char *db;
+	int class_id;                   /* 0: every class */
+	int64_t race;                   /* 0: none */
+	int top;
+	enum report_format format;
+	bool unicode;
+};
+
+/* ---- collecting rows -------------------------------------------------- */
+
+struct leaders {
+	struct report_leader *rows;
+	size_t count, capacity;
+};
+
+static void on_leader(void *user, const struct store_leader_row *row)
+{
+	struct leaders *l = user;
+
+	if (l->count == l->capacity) {
+		size_t cap = l->capacity ? l->capacity * 2 : 64;
+		struct report_leader *grown = realloc(l->rows, cap * sizeof(*grown));
+		if (grown == NULL)
+			return;
+		l->rows = grown;
+		l->capacity = cap;
+	}
+	l->rows[l->count++] = (struct report_leader){
+		.rank = row->rank, .racer_id = row->racer_id,
+		.name = strdup(row->name ? row->name : ""), .score = row->score,
+		.race_id = row->race_id,
+	};
+}
+
+static void free_leaders(struct leaders *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free((char *)l->rows[i].name);
+	free(l->rows);
+}
+
+static int print_classes(struct store *s, const struct history_options *o)
+{
+	struct report_class classes[TELEMETRY_CLASS_COUNT];
+	struct leaders leaders[TELEMETRY_CLASS_COUNT] = { 0 };
+	char *names[TELEMETRY_CLASS_COUNT] = { 0 };
+	size_t n = 0;
+	int rc = 0;
+
+	for (int c = 1; c <= TELEMETRY_CLASS_COUNT && rc == 0; c++) {
+		const char *name;
+		if (o->class_id && c != o->class_id)
+			continue;
+		rc = store_class_leaders(s, c, (size_t)o->top, 0, on_leader, &leaders[n]);
+		name = store_class_name(s, c);
+		names[n] = strdup(name ? name : "");
+		classes[n] = (struct report_class){ .class_id = c, .class_name = names[n],
+						    .leaders = leaders[n].rows,
+						    .leader_count = leaders[n].count };
+		n++;
+	}
+	if (rc == 0)
+		report_classes(stdout, o->format, classes, n, o->unicode);
+	for (size_t i = 0; i < n; i++) {
+		free_leaders(&leaders[i]);
+		free(names[i]);
+	}
+	return rc;
+}
+
+struct one_race {
+	struct report_race race;
+	struct report_racer *racers;
+	size_t capacity;
+	bool found;
+};
+
+static void on_race(void *user, const struct store_race_row *row)
+{
+	struct one_race *r = user;
+
+	r->found = true;
+	r->race = (struct report_race){
+		.race_id = row->race_id, .class_id = row->class_id,
+		.class_name = strdup(row->class_name ? row->class_name : ""), .finished = true,
+		.duration = row->duration,
+	};
+}
+
+static void on_result(void *user, const struct store_result_row *row)
+{
+	struct one_race *r = user;
+
+	if (r->race.racer_count == r->capacity) {
+		size_t cap = r->capacity ? r->capacity * 2 : 64;
+		struct report_racer *grown = realloc(r->racers, cap * sizeof(*grown));
+		if (grown == NULL)
+			return;
+		r->racers = grown;
+		r->capacity = cap;
+	}
+	r->racers[r->race.racer_count++] = (struct report_racer){
+		.rank = row->rank, .racer_id = row->racer_id,
+		.name = strdup(row->name ? row->name : ""), .score = row->score,
+		.output = row->output, .gap = row->gap, .cadence = row->cadence,
+		.resistance = row->resistance, .second = row->second,
+	};
+	if (row->second > r->race.second)
+		r->race.second = row->second;
+}
+
+static int print_race(struct store *s, const struct history_options *o)
+{
+	struct one_race r = { 0 };
+	int rc = store_race(s, o->race, on_race, on_result, &r);
+
+	if (rc < 0)
+		return -1;
+	if (!r.found) {
+		cli_error("race %" PRId64 " is not in the history", o->race);
+		return 1;
+	}
+	r.race.racers = r.racers;
+	report_races(stdout, o->format, &r.race, 1, o->unicode);
+	for (size_t i = 0; i < r.race.racer_count; i++)
+		free((char *)r.racers[i].name);
+	free(r.racers);
+	free((char *)r.race.class_name);
+	return 0;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+void history_usage(FILE *out)
+{
+	fputs("Usage: alleycat history [OPTION]...\n"
+	      "Print past rankings from the history database: the all-time class\n"
+	      "leaderboards of personal bests, or the results of one race.\n"
+	      "\n"
+	      "  --db FILE             the history database\n"
+	      "                        (default $XDG_DATA_HOME/alleycat/history.db)\n"
+	      "  --class ID            only this class, 1..6 (default every class)\n"
+	      "  --race ID             the results of this race\n"
+	      "  --top N               leaders per class (default 10)\n"
+	      "  --format FORMAT       text, json or csv (default text)\n"
+	      "  --no-unicode          plain ASCII in text and CSV\n"
+	      "  -h, --help            show this help and exit\n",
+	      out);
+}
+
+enum { OPT_DB = 256, OPT_CLASS, OPT_RACE, OPT_TOP, OPT_FORMAT, OPT_NO_UNICODE };
+
+static const struct option history_options[] = {
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "class", required_argument, NULL, OPT_CLASS },
+	{ "race", required_argument, NULL, OPT_RACE },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_options(int argc, char **argv, struct history_options *o)
+{
+	static char db[4096];
+	long long n;
+	int opt, v;
+
+	paths_history_db(db, sizeof(db));
+	*o = (struct history_options){ .db = db, .top = 10, .format = REPORT_TEXT, .unicode = true };
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", history_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			history_usage(stdout);
+			return 1;
+		case OPT_DB: o->db = optarg; break;
+		case OPT_CLASS:
+			if (cli_parse_long("history", "class", optarg, 1, TELEMETRY_CLASS_COUNT, &n) < 0)
+				return -1;
+			o->class_id = (int)n;
+			break;
+		case OPT_RACE:
+			if (cli_parse_long("history", "race", optarg, 0, INT64_MAX, &n) < 0)
+				return -1;
+			o->race = n;
+			break;
+		case OPT_TOP:
+			if (cli_parse_long("history", "top", optarg, 1, 1000000, &n) < 0)
+				return -1;
+			o->top = (int)n;
+			break;
+		case OPT_FORMAT:
+			if ((v = report_format_parse(optarg)) < 0)
+				return cli_usage_error("history", "--format: '%s' is not text, json or csv",
+						       optarg), -1;
+			o->format = (enum report_format)v;
+			break;
+		case OPT_NO_UNICODE: o->unicode = false; break;
+		default:
+			return cli_usage_error("history", "unknown or incomplete option '%s'",
+					       argv[optind - 1]), -1;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("history", "unexpected argument '%s'", argv[optind]), -1;
+	return 0;
+}
+
+int history_main(int argc, char **argv)
+{
+	struct history_options o;
+	char err[512];
+	struct store *s;
+	int rc = parse_options(argc, argv, &o);
+
+	if (rc != 0)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	o.unicode = o.unicode && strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	s = store_open(o.db, err, sizeof(err));
+	if (s == NULL) {
+		cli_error("%s", err);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	rc = o.race ? print_race(s, &o) : print_classes(s, &o);
+	if (rc < 0)
+		cli_error("cannot read %s: %s", o.db, store_error(s));
+	store_close(s);
+	return rc == 0 ? EXIT_OK : EXIT_FAILURE_RUNTIME;
+}

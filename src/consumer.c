@@ -1,0 +1,720 @@
+#include "config.h"
+#include "consumer.h"
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base64.h"
+#include "httpc.h"
+#include "kinesis.h"
+#include "log.h"
+#include "push.h"
+#include "strbuf.h"
+
+#define TICK_MS 50
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 8000
+#define RETRY_IN_USE_MS 5000
+#define QUEUE_MAX 256                   /* batches waiting before reading pauses */
+#define MESSAGE_MAX (64u * 1024 * 1024)
+
+enum step {
+	STEP_IDLE,                      /* waiting for the backoff, or for the timer */
+	STEP_DESCRIBE,                  /* DescribeStreamSummary: the stream ARN */
+	STEP_REGISTER,                  /* RegisterStreamConsumer */
+	STEP_DESCRIBE_CONSUMER,         /* it was registered already: its ARN */
+	STEP_LIST_SHARDS,
+	STEP_CONNECT,                   /* WebSocket upgrade in progress */
+	STEP_STREAMING,
+};
+
+struct subscription {
+	char id[CONSUMER_SHARD_ID_MAX];
+	char position[CONSUMER_SEQ_MAX]; /* resume after this; "" = starting position */
+	bool subscribed;                /* SubscribeToShard sent on this connection */
+	bool want_subscribe;
+	int64_t retry_at_ms;            /* resubscribe after ResourceInUse */
+};
+
+struct consumer {
+	struct consumer_config config;
+	char stream[129], name[129];
+	pthread_t thread;
+	struct lws_context *context;
+	struct lws *ws;
+	lws_sorted_usec_list_t tick;
+	volatile int stop;
+
+	/* Network state: only the network thread touches it. */
+	enum step step;
+	int64_t next_attempt_ms;
+	int backoff_ms;
+	char stream_arn[512], consumer_arn[768];
+	struct subscription shards[CONSUMER_SHARDS_MAX];
+	size_t shard_count;
+	struct strbuf in, out;
+	bool paused;
+
+	/* Shared with the caller, under the lock. */
+	pthread_mutex_t lock;
+	struct consumer_batch *head, *tail;
+	size_t queued;
+	struct consumer_stats stats;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_status(struct consumer *c, enum consumer_state state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_status(struct consumer *c, enum consumer_state state, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&c->lock);
+	c->stats.state = state;
+	va_start(ap, fmt);
+	vsnprintf(c->stats.status, sizeof(c->stats.status), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static struct consumer_shard_stats *shard_stats(struct consumer *c, const char *id)
+{
+	for (size_t i = 0; i < c->stats.shard_count; i++)
+		if (strcmp(c->stats.shards[i].shard_id, id) == 0)
+			return &c->stats.shards[i];
+	if (c->stats.shard_count == CONSUMER_SHARDS_MAX)
+		return NULL;
+	struct consumer_shard_stats *s = &c->stats.shards[c->stats.shard_count++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->shard_id, sizeof(s->shard_id), "%s", id);
+	return s;
+}
+
+static struct subscription *find_shard(struct consumer *c, const char *id)
+{
+	for (size_t i = 0; i < c->shard_count; i++)
+		if (strcmp(c->shards[i].id, id) == 0)
+			return &c->shards[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding events                                                     */
+/* ------------------------------------------------------------------ */
+
+static int decode_record(json_t *rec, struct consumer_record *out, uint64_t *bytes,
+			 const char **reason)
+{
+	const char *data = json_string_value(json_object_get(rec, "Data"));
+	json_t *ts = json_object_get(rec, "ApproximateArrivalTimestamp");
+	size_t len = data ? strlen(data) : 0, n;
+	unsigned char *raw;
+	int rc;
+
+	if (data == NULL || !json_is_number(ts)) {
+		*reason = "record without Data or ApproximateArrivalTimestamp";
+		return -1;
+	}
+	raw = malloc(base64_decoded_max(len) + 1);
+	if (raw == NULL) {
+		*reason = "out of memory";
+		return -1;
+	}
+	rc = base64_decode(data, len, raw, &n, reason);
+	if (rc == 0) {
+		*bytes += n;
+		rc = telemetry_decode(raw, n, &out->t, reason);
+	}
+	free(raw);
+	out->arrival_ms = (int64_t)(json_number_value(ts) * 1000.0 + 0.5);
+	return rc;
+}
+
+struct consumer_batch *consumer_decode_event(const char *json, size_t len, size_t *bad,
+					     char *last_bad, size_t last_bad_size,
+					     uint64_t *bytes, const char **reason)
+{
+	json_t *root = json_loadb(json, len, 0, NULL);
+	json_t *records = json_object_get(root, "Records"), *rec;
+	const char *shard = json_string_value(json_object_get(root, "ShardId"));
+	json_t *cont = json_object_get(root, "ContinuationSequenceNumber");
+	struct consumer_batch *b = NULL;
+	size_t i;
+
+	*bad = 0;
+	if (root == NULL || !json_is_array(records) || shard == NULL ||
+	    strlen(shard) >= CONSUMER_SHARD_ID_MAX ||
+	    !(json_is_string(cont) || json_is_null(cont)) ||
+	    (json_is_string(cont) && strlen(json_string_value(cont)) >= CONSUMER_SEQ_MAX)) {
+		*reason = "malformed SubscribeToShardEvent";
+		json_decref(root);
+		return NULL;
+	}
+	b = calloc(1, sizeof(*b) + json_array_size(records) * sizeof(b->records[0]));
+	if (b == NULL) {
+		*reason = "out of memory";
+		json_decref(root);
+		return NULL;
+	}
+	snprintf(b->shard_id, sizeof(b->shard_id), "%s", shard);
+	snprintf(b->continuation, sizeof(b->continuation), "%s",
+		 json_is_string(cont) ? json_string_value(cont) : "");
+	b->millis_behind = json_integer_value(json_object_get(root, "MillisBehindLatest"));
+	json_array_foreach(records, i, rec) {
+		const char *why;
+		if (decode_record(rec, &b->records[b->count], bytes, &why) == 0) {
+			b->count++;
+		} else {
+			(*bad)++;
+			snprintf(last_bad, last_bad_size, "%s", why);
+		}
+	}
+	json_decref(root);
+	return b;
+}
+
+/* ------------------------------------------------------------------ */
+/* Handing batches over                                                */
+/* ------------------------------------------------------------------ */
+
+static void enqueue(struct consumer *c, struct consumer_batch *b, size_t bad,
+		    const char *last_bad, uint64_t bytes)
+{
+	struct consumer_shard_stats *st;
+
+	pthread_mutex_lock(&c->lock);
+	st = shard_stats(c, b->shard_id);
+	if (st) {
+		st->records += b->count;
+		st->bytes += bytes;
+		st->bad += bad;
+		if (bad)
+			snprintf(st->last_bad, sizeof(st->last_bad), "%s", last_bad);
+		st->lag_ms = b->millis_behind;
+		if (b->millis_behind == 0)
+			st->caught_up = true;
+	}
+	c->stats.events++;
+	if (c->tail)
+		c->tail->next = b;
+	else
+		c->head = b;
+	c->tail = b;
+	c->queued++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+struct consumer_batch *consumer_take(struct consumer *c)
+{
+	struct consumer_batch *b;
+
+	pthread_mutex_lock(&c->lock);
+	b = c->head;
+	c->head = c->tail = NULL;
+	c->queued = 0;
+	pthread_mutex_unlock(&c->lock);
+	if (b)
+		lws_cancel_service(c->context);        /* reading may resume */
+	return b;
+}
+
+void consumer_batch_free(struct consumer_batch *b)
+{
+	while (b) {
+		struct consumer_batch *next = b->next;
+		free(b);
+		b = next;
+	}
+}
+
+bool consumer_caught_up(struct consumer *c)
+{
+	bool all;
+
+	pthread_mutex_lock(&c->lock);
+	all = c->queued == 0 && c->stats.shard_count > 0 && c->shard_count > 0;
+	for (size_t i = 0; all && i < c->shard_count; i++) {
+		struct consumer_shard_stats *st = shard_stats(c, c->shards[i].id);
+		all = st && st->caught_up;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return all;
+}
+
+void consumer_stats(struct consumer *c, struct consumer_stats *out)
+{
+	pthread_mutex_lock(&c->lock);
+	*out = c->stats;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Control-plane calls                                                 */
+/* ------------------------------------------------------------------ */
+
+static void fail_and_retry(struct consumer *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Something failed: drop the connection and start over after a backoff. */
+static void fail_and_retry(struct consumer *c, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	if (c->stop)
+		return;         /* closing down: nothing to retry */
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (c->ws) {
+		struct lws *ws = c->ws;
+		c->ws = NULL;
+		lws_set_opaque_user_data(ws, NULL);
+		lws_set_timeout(ws, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+	}
+	c->step = STEP_IDLE;
+	c->next_attempt_ms = now_ms() + c->backoff_ms;
+	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+	pthread_mutex_lock(&c->lock);
+	c->stats.reconnects++;
+	pthread_mutex_unlock(&c->lock);
+	set_status(c, CONSUMER_RECONNECTING, "%s; retrying", why);
+	log_warn("consumer %s: %s", c->name, why);
+}
+
+static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done);
+
+static const char *error_type(json_t *j)
+{
+	const char *t = json_string_value(json_object_get(j, "__type"));
+	return t ? t : "";
+}
+
+static void on_list_shards(void *user, int status, const char *body, size_t len,
+			   const char *error)
+{
+	struct consumer *c = user;
+	json_t *j = json_loadb(body, len, 0, NULL), *shards = json_object_get(j, "Shards"), *sh;
+	size_t i;
+
+	if (status != 200 || !json_is_array(shards)) {
+		fail_and_retry(c, "ListShards failed: %s", status ? body : error);
+		json_decref(j);
+		return;
+	}
+	json_array_foreach(shards, i, sh) {
+		const char *id = json_string_value(json_object_get(sh, "ShardId"));
+		json_t *range = json_object_get(sh, "SequenceNumberRange");
+		if (id == NULL || strlen(id) >= CONSUMER_SHARD_ID_MAX)
+			continue;
+		/* Closed shards are read to their end as any other. */
+		(void)range;
+		if (find_shard(c, id) == NULL && c->shard_count < CONSUMER_SHARDS_MAX) {
+			struct subscription *s = &c->shards[c->shard_count++];
+			memset(s, 0, sizeof(*s));
+			snprintf(s->id, sizeof(s->id), "%s", id);
+		}
+	}
+	json_decref(j);
+	c->step = STEP_CONNECT;
+	c->next_attempt_ms = 0;
+}
+
+static void list_shards(struct consumer *c)
+{
+	c->step = STEP_LIST_SHARDS;
+	call(c, "ListShards", json_pack("{s:s}", "StreamName", c->stream), on_list_shards);
+}
+
+static void take_arn(struct consumer *c, json_t *consumer)
+{
+	const char *arn = json_string_value(json_object_get(consumer, "ConsumerARN"));
+
+	snprintf(c->consumer_arn, sizeof(c->consumer_arn), "%s", arn ? arn : "");
+}
+
+static void on_describe_consumer(void *user, int status, const char *body, size_t len,
+				 const char *error)
+{
+	struct consumer *c = user;
+	json_t *j = json_loadb(body, len, 0, NULL);
+
+	if (status != 200) {
+		fail_and_retry(c, "DescribeStreamConsumer failed: %s", status ? body : error);
+	} else {
+		take_arn(c, json_object_get(j, "ConsumerDescription"));
+		list_shards(c);
+	}
+	json_decref(j);
+}
+
+static void on_register(void *user, int status, const char *body, size_t len, const char *error)
+{
+	struct consumer *c = user;
+	json_t *j = json_loadb(body, len, 0, NULL);
+
+	if (status == 200) {
+		take_arn(c, json_object_get(j, "Consumer"));
+		log_info("registered consumer %s", c->name);
+		list_shards(c);
+	} else if (status == 400 && strcmp(error_type(j), "ResourceInUseException") == 0) {
+		c->step = STEP_DESCRIBE_CONSUMER;
+		call(c, "DescribeStreamConsumer",
+		     json_pack("{s:s, s:s}", "StreamARN", c->stream_arn, "ConsumerName", c->name),
+		     on_describe_consumer);
+	} else {
+		fail_and_retry(c, "RegisterStreamConsumer failed: %s", status ? body : error);
+	}
+	json_decref(j);
+}
+
+static void on_describe(void *user, int status, const char *body, size_t len, const char *error)
+{
+	struct consumer *c = user;
+	json_t *j = json_loadb(body, len, 0, NULL);
+	const char *arn = json_string_value(
+		json_object_get(json_object_get(j, "StreamDescriptionSummary"), "StreamARN"));
+
+	if (status != 200 || arn == NULL) {
+		fail_and_retry(c, "stream %s: %s", c->stream,
+			       status ? json_string_value(json_object_get(j, "message")) ?: body
+				      : error);
+	} else {
+		snprintf(c->stream_arn, sizeof(c->stream_arn), "%s", arn);
+		c->step = STEP_REGISTER;
+		call(c, "RegisterStreamConsumer",
+		     json_pack("{s:s, s:s}", "StreamARN", arn, "ConsumerName", c->name), on_register);
+	}
+	json_decref(j);
+}
+
+static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done)
+{
+	char target[64];
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct httpc_header headers[] = {
+		{ "content-type", KINESIS_CONTENT_TYPE },
+		{ "x-amz-target", target },
+	};
+
+	json_decref(body);
+	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
+	if (text == NULL || httpc_post(c->context, &c->config.endpoint, "/", headers, 2, text,
+				       strlen(text), done, c) < 0)
+		fail_and_retry(c, "cannot reach %s:%d", c->config.endpoint.host,
+			       c->config.endpoint.port);
+	free(text);
+}
+
+/* ------------------------------------------------------------------ */
+/* The push connection                                                 */
+/* ------------------------------------------------------------------ */
+
+static void queue_subscribe(struct consumer *c, struct subscription *s)
+{
+	json_t *pos;
+
+	if (s->position[0])
+		pos = json_pack("{s:s, s:s}", "Type", "AFTER_SEQUENCE_NUMBER", "SequenceNumber",
+				s->position);
+	else
+		pos = json_pack("{s:s}", "Type",
+				c->config.from == CONSUMER_FROM_LATEST ? "LATEST" : "TRIM_HORIZON");
+	json_t *msg = json_pack("{s:s, s:s, s:s, s:o}", "Action", "SubscribeToShard", "ConsumerARN",
+				c->consumer_arn, "ShardId", s->id, "StartingPosition", pos);
+	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+
+	json_decref(msg);
+	if (text) {
+		/* Messages wait in `out`, NUL-separated, for the writable callback. */
+		strbuf_puts(&c->out, text);
+		strbuf_append(&c->out, "", 1);
+		free(text);
+	}
+	s->subscribed = true;
+	s->want_subscribe = false;
+	if (c->ws)
+		lws_callback_on_writable(c->ws);
+}
+
+static void connect_push(struct consumer *c)
+{
+	struct lws_client_connect_info info;
+	char host[300];
+
+	endpoint_host_header(&c->config.endpoint, host, sizeof(host));
+	memset(&info, 0, sizeof(info));
+	info.context = c->context;
+	info.address = c->config.endpoint.host;
+	info.port = c->config.endpoint.port;
+	info.path = PUSH_PATH;
+	info.host = host;
+	info.origin = host;
+	info.protocol = PUSH_SUBPROTOCOL;
+	info.ssl_connection = c->config.endpoint.tls ? LCCSCF_USE_SSL : 0;
+	info.opaque_user_data = c;
+	info.pwsi = &c->ws;
+	c->step = STEP_CONNECT;
+	c->next_attempt_ms = INT64_MAX;
+	strbuf_reset(&c->in);
+	strbuf_reset(&c->out);
+	if (lws_client_connect_via_info(&info) == NULL) {
+		c->ws = NULL;
+		fail_and_retry(c, "cannot connect to %s:%d", c->config.endpoint.host,
+			       c->config.endpoint.port);
+	}
+}
+
+static void on_established(struct consumer *c)
+{
+	c->step = STEP_STREAMING;
+	c->backoff_ms = BACKOFF_MIN_MS;
+	for (size_t i = 0; i < c->shard_count; i++)
+		queue_subscribe(c, &c->shards[i]);
+	set_status(c, CONSUMER_STREAMING, "streaming %zu shards of %s", c->shard_count, c->stream);
+}
+
+static void handle_records_event(struct consumer *c, const char *text, size_t len)
+{
+	char last_bad[128] = "";
+	size_t bad;
+	uint64_t bytes = 0;
+	const char *reason;
+	struct consumer_batch *b = consumer_decode_event(text, len, &bad, last_bad,
+							 sizeof(last_bad), &bytes, &reason);
+	struct subscription *s;
+
+	if (b == NULL) {
+		log_warn("consumer %s: %s", c->name, reason);
+		return;
+	}
+	s = find_shard(c, b->shard_id);
+	if (s && b->continuation[0])
+		snprintf(s->position, sizeof(s->position), "%s", b->continuation);
+	enqueue(c, b, bad, last_bad, bytes);
+}
+
+static void handle_message(struct consumer *c, const char *text, size_t len)
+{
+	json_t *j = json_loadb(text, len, 0, NULL);
+	const char *event = json_string_value(json_object_get(j, "Event"));
+	const char *shard_id = json_string_value(json_object_get(j, "ShardId"));
+	struct subscription *s = shard_id ? find_shard(c, shard_id) : NULL;
+
+	if (event == NULL) {
+		log_warn("consumer %s: a message that is not an event", c->name);
+	} else if (strcmp(event, "SubscribeToShardEvent") == 0) {
+		json_decref(j);
+		handle_records_event(c, text, len);
+		return;
+	} else if (strcmp(event, "SubscriptionExpired") == 0 && s) {
+		const char *cont = json_string_value(json_object_get(j, "ContinuationSequenceNumber"));
+		if (cont && strlen(cont) < sizeof(s->position))
+			snprintf(s->position, sizeof(s->position), "%s", cont);
+		queue_subscribe(c, s);
+	} else if (strcmp(event, "Exception") == 0) {
+		const char *type = error_type(j);
+		if (s && strcmp(type, "ResourceInUseException") == 0) {
+			/* Another subscription holds the shard: try again later. */
+			s->subscribed = false;
+			s->want_subscribe = true;
+			s->retry_at_ms = now_ms() + RETRY_IN_USE_MS;
+		} else {
+			fail_and_retry(c, "the hub said %s: %s", type,
+				       json_string_value(json_object_get(j, "message")) ?: "");
+		}
+	}
+	json_decref(j);
+}
+
+static int write_pending(struct consumer *c, struct lws *wsi)
+{
+	size_t n;
+	unsigned char *buf;
+
+	if (c->out.len == 0)
+		return 0;
+	n = strlen(c->out.data);
+	buf = malloc(LWS_PRE + n);
+	if (buf == NULL)
+		return -1;
+	memcpy(buf + LWS_PRE, c->out.data, n);
+	if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	memmove(c->out.data, c->out.data + n + 1, c->out.len - n - 1);
+	c->out.len -= n + 1;
+	if (c->out.len)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		       size_t len)
+{
+	struct consumer *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		if (c == NULL)
+			return -1;
+		httpc_no_delay(wsi);
+		on_established(c);
+		return 0;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (c == NULL)
+			return -1;
+		if (c->in.len + len > MESSAGE_MAX)
+			return -1;
+		strbuf_append(&c->in, in, len);
+		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
+			handle_message(c, c->in.data ? c->in.data : "", c->in.len);
+			strbuf_reset(&c->in);
+		}
+		return 0;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return c ? write_pending(c, wsi) : 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (c) {
+			c->ws = NULL;
+			fail_and_retry(c, "cannot subscribe: %s", in ? (char *)in : "connection error");
+		}
+		return 0;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (c) {
+			c->ws = NULL;
+			fail_and_retry(c, "the hub closed the connection");
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	HTTPC_PROTOCOL,
+	{ PUSH_SUBPROTOCOL, ws_callback, 0, 65536, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* ------------------------------------------------------------------ */
+/* The thread                                                          */
+/* ------------------------------------------------------------------ */
+
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+	struct consumer *c = lws_container_of(sul, struct consumer, tick);
+	int64_t now = now_ms();
+	size_t queued;
+
+	if (c->step == STEP_IDLE && now >= c->next_attempt_ms) {
+		c->step = STEP_DESCRIBE;
+		set_status(c, CONSUMER_CONNECTING, "connecting to %s:%d", c->config.endpoint.host,
+			   c->config.endpoint.port);
+		call(c, "DescribeStreamSummary", json_pack("{s:s}", "StreamName", c->stream),
+		     on_describe);
+	} else if (c->step == STEP_CONNECT && c->ws == NULL && now >= c->next_attempt_ms) {
+		connect_push(c);
+	}
+	for (size_t i = 0; c->step == STEP_STREAMING && i < c->shard_count; i++)
+		if (c->shards[i].want_subscribe && now >= c->shards[i].retry_at_ms)
+			queue_subscribe(c, &c->shards[i]);
+
+	/* Stop reading while the caller has not taken what is queued. */
+	pthread_mutex_lock(&c->lock);
+	queued = c->queued;
+	pthread_mutex_unlock(&c->lock);
+	if (c->ws && (queued >= QUEUE_MAX) != c->paused) {
+		c->paused = queued >= QUEUE_MAX;
+		lws_rx_flow_control(c->ws, c->paused ? 0 : 1);
+	}
+	if (!c->stop)
+		lws_sul_schedule(c->context, 0, &c->tick, on_tick, TICK_MS * LWS_US_PER_MS);
+}
+
+static void *run(void *arg)
+{
+	struct consumer *c = arg;
+
+	lws_sul_schedule(c->context, 0, &c->tick, on_tick, 1);
+	while (!c->stop)
+		if (lws_service(c->context, 0) < 0)
+			break;
+	return NULL;
+}
+
+struct consumer *consumer_start(const struct consumer_config *config, char *err, size_t errlen)
+{
+	struct lws_context_creation_info info;
+	struct consumer *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->config = *config;
+	snprintf(c->stream, sizeof(c->stream), "%s", config->stream);
+	snprintf(c->name, sizeof(c->name), "%s", config->name);
+	c->config.stream = c->stream;
+	c->config.name = c->name;
+	c->config.checkpoints = NULL;
+	c->backoff_ms = BACKOFF_MIN_MS;
+	pthread_mutex_init(&c->lock, NULL);
+	for (size_t i = 0; i < config->checkpoint_count && i < CONSUMER_SHARDS_MAX; i++) {
+		struct subscription *s = &c->shards[c->shard_count++];
+		snprintf(s->id, sizeof(s->id), "%s", config->checkpoints[i].shard_id);
+		snprintf(s->position, sizeof(s->position), "%s",
+			 config->checkpoints[i].sequence_number);
+	}
+	set_status(c, CONSUMER_CONNECTING, "starting");
+
+	log_capture_lws();
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.fd_limit_per_thread = 64;
+	c->context = lws_create_context(&info);
+	if (c->context == NULL) {
+		snprintf(err, errlen, "cannot start the network client");
+		free(c);
+		return NULL;
+	}
+	if (pthread_create(&c->thread, NULL, run, c) != 0) {
+		snprintf(err, errlen, "cannot start the consumer thread");
+		lws_context_destroy(c->context);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void consumer_stop(struct consumer *c)
+{
+	if (c == NULL)
+		return;
+	c->stop = 1;
+	lws_cancel_service(c->context);
+	pthread_join(c->thread, NULL);
+	lws_context_destroy(c->context);
+	consumer_batch_free(c->head);
+	strbuf_free(&c->in);
+	strbuf_free(&c->out);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}

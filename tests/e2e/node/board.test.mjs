@@ -1,0 +1,128 @@
+// The consumer end to end: `alleycat board --until-finished` prints final
+// standings identical to those computed from what the simulator sent, with
+// duplicates on, and a board killed (SIGKILL) and restarted mid-race several
+// times ends with the same results and the same history.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+
+import { ALLEYCAT, Hub, rmTempDir, sleep, tempDir } from './hub.mjs';
+
+const run = promisify(execFile);
+const STREAM = 'e2e';
+
+/** Output in 1/10000 units, as Alleycat computes it. */
+function output(rec) {
+	return Math.round(100 * (rec.cadence + 35) * (rec.resistance + 65));
+}
+
+/** Final standings from the records sent: the ranking rules applied to the dump. */
+function reference(lines) {
+	const races = new Map();
+	for (const line of lines) {
+		const rec = JSON.parse(line);
+		if (!races.has(rec.raceId)) races.set(rec.raceId, new Map());
+		const racers = races.get(rec.raceId);
+		const out = output(rec);
+		const r = racers.get(rec.racerId) ?? { racerId: rec.racerId, name: rec.name, score: 0, second: 0 };
+		r.score = Math.max(r.score, out);
+		if (rec.second > r.second) {
+			Object.assign(r, { second: rec.second, output: out, cadence: rec.cadence,
+				resistance: rec.resistance, name: rec.name });
+		}
+		racers.set(rec.racerId, r);
+	}
+	const result = new Map();
+	for (const [raceId, racers] of races) {
+		const list = [...racers.values()].sort((a, b) => b.score - a.score || a.racerId - b.racerId);
+		result.set(raceId, list.map((r, i) => ({
+			rank: i + 1, racerId: r.racerId, name: r.name, score: r.score / 10000,
+			output: r.output / 10000, cadence: r.cadence, resistance: r.resistance,
+			second: r.second, gap: (list[0].score - r.score) / 10000,
+		})));
+	}
+	return result;
+}
+
+function boardArgs(hub, db, extra = []) {
+	return ['board', '--endpoint', hub.wsUrl.replace('/subscribe', ''), '--stream', STREAM,
+		'--consumer', 'e2e-board', '--db', db, '--grace', '5', '--duration', '60', ...extra];
+}
+
+async function untilFinished(hub, db) {
+	const { stdout } = await run(ALLEYCAT, boardArgs(hub, db, ['--until-finished', '--format', 'json']),
+		{ timeout: 60000, maxBuffer: 64 * 1024 * 1024 });
+	return JSON.parse(stdout);
+}
+
+function compare(got, expected) {
+	assert.equal(got.races.length, expected.size, 'one entry per race sent');
+	for (const race of got.races) {
+		assert.equal(race.status, 'finished');
+		assert.equal(race.duration, 60);
+		assert.deepEqual(race.racers, expected.get(race.raceId), `race ${race.raceId}`);
+	}
+}
+
+async function simulate(hub, dir, seed) {
+	const dump = path.join(dir, `dump-${seed}.jsonl`);
+	const sim = spawn(ALLEYCAT, ['sim', '--endpoint', hub.endpoint, '--stream', STREAM, '--races', '3',
+		'--racers', '100', '--duration', '60', '--speed', '6', '--seed', String(seed),
+		'--dup-rate', '0.05', '--dump', dump, '--quiet'], { stdio: 'ignore' });
+	const done = new Promise((resolve) => sim.on('exit', resolve));
+	return { dump, done };
+}
+
+describe('board against the simulator', { timeout: 120000 }, () => {
+	let hub, dir;
+
+	// Each test rides its races on a hub of its own.
+	beforeEach(async () => {
+		dir = await tempDir();
+		hub = new Hub({ stream: STREAM, shards: 4, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
+		await hub.start();
+	});
+	afterEach(async () => {
+		await hub?.stop();
+		await rmTempDir(dir);
+	});
+
+	test('final standings equal those computed from the records sent', async () => {
+		const { dump, done } = await simulate(hub, dir, 21);
+		await sleep(500);
+		const got = await untilFinished(hub, path.join(dir, 'straight.db'));
+		assert.equal(await done, 0, 'the simulator lands everything');
+		compare(got, reference((await readFile(dump, 'utf8')).trim().split('\n')));
+	});
+
+	test('a board killed and restarted mid-race ends with the same results', async () => {
+		const db = path.join(dir, 'killed.db');
+		const { dump, done } = await simulate(hub, dir, 22);
+		// Commit every second so kills land between and during commits.
+		for (let i = 0; i < 4; i++) {
+			const board = spawn(ALLEYCAT, boardArgs(hub, db, ['--window', '1', '--interval', '60']),
+				{ stdio: 'ignore' });
+			await sleep(700 + Math.floor(Math.random() * 1500));
+			board.kill('SIGKILL');
+			await new Promise((resolve) => board.on('exit', resolve));
+		}
+		const got = await untilFinished(hub, db);
+		assert.equal(await done, 0);
+		const expected = reference((await readFile(dump, 'utf8')).trim().split('\n'));
+		compare(got, expected);
+
+		// The history holds each race's results and the personal bests.
+		for (const [raceId, racers] of expected) {
+			const { stdout } = await run(ALLEYCAT, ['history', '--db', db, '--race', String(raceId),
+				'--format', 'json']);
+			assert.deepEqual(JSON.parse(stdout).races[0].racers, racers, `history of race ${raceId}`);
+		}
+		const { stdout } = await run(ALLEYCAT, ['history', '--db', db, '--format', 'json', '--top', '1000']);
+		const leaders = JSON.parse(stdout).classes.flatMap((c) => c.leaders);
+		const best = Math.max(...[...expected.values()].flat().map((r) => r.score));
+		assert.equal(leaders.reduce((m, l) => Math.max(m, l.score), 0), best, 'the best score is a personal best');
+	});
+});
