@@ -18,7 +18,7 @@
 struct history_options {
 	const char *db;
 	int class_id;                   /* 0: every class */
-	int64_t race;                   /* 0: none */
+	int64_t race, racer;            /* 0: none */
 	int top;
 	enum report_format format;
 	bool unicode;
@@ -147,6 +147,80 @@ static int print_race(struct store *s, const struct history_options *o)
 	return 0;
 }
 
+/* A racer: their best in each class, and their races. */
+struct profile {
+	struct report_best bests[TELEMETRY_CLASS_COUNT];
+	char *class_names[TELEMETRY_CLASS_COUNT];
+	size_t best_count;
+	struct report_racer_race *races;
+	size_t race_count, capacity;
+	struct store *store;
+};
+
+static void on_best(void *user, const struct store_best_row *row)
+{
+	struct profile *p = user;
+	size_t i = p->best_count;
+	const char *name;
+
+	if (i == TELEMETRY_CLASS_COUNT)
+		return;
+	/* The class name is read with another statement while this one
+	 * runs: allowed, as long as it is not the same query. */
+	name = store_class_name(p->store, row->class_id);
+	p->class_names[i] = strdup(name ? name : "");
+	p->bests[i] = (struct report_best){
+		.class_id = row->class_id, .class_name = p->class_names[i], .rank = row->rank,
+		.score = row->score, .race_id = row->race_id,
+	};
+	p->best_count++;
+}
+
+static void on_racer_race(void *user, const struct store_racer_row *row)
+{
+	struct profile *p = user;
+
+	if (p->race_count == p->capacity) {
+		size_t cap = p->capacity ? p->capacity * 2 : 64;
+		struct report_racer_race *grown = realloc(p->races, cap * sizeof(*grown));
+		if (grown == NULL)
+			return;
+		p->races = grown;
+		p->capacity = cap;
+	}
+	p->races[p->race_count++] = (struct report_racer_race){
+		.race_id = row->race_id, .class_id = row->class_id, .rank = row->rank,
+		.racers = row->racers, .score = row->score,
+	};
+}
+
+static int print_racer(struct store *s, const struct history_options *o)
+{
+	struct profile p = { .store = s };
+	char *name = store_racer_name(s, o->racer);
+	int rc;
+
+	if (name == NULL) {
+		cli_error("racer %" PRId64 " is not in the history", o->racer);
+		return 1;
+	}
+	rc = store_racer_bests(s, o->racer, on_best, &p);
+	if (rc == 0)
+		rc = store_racer_races(s, o->racer, (size_t)o->top, 0, on_racer_race, &p);
+	if (rc == 0) {
+		struct report_profile profile = {
+			.racer_id = o->racer, .name = name, .bests = p.bests,
+			.best_count = p.best_count, .races = p.races, .race_count = p.race_count,
+		};
+		report_profile(stdout, o->format, &profile, o->unicode);
+	}
+	for (size_t i = 0; i < p.best_count; i++)
+		free(p.class_names[i]);
+	free(p.races);
+	free(name);
+	return rc;
+}
+
 /* ---- options ---------------------------------------------------------- */
 
 void history_usage(FILE *out)
@@ -159,19 +233,21 @@ void history_usage(FILE *out)
 	      "                        (default $XDG_DATA_HOME/alleycat/history.db)\n"
 	      "  --class ID            only this class, 1..6 (default every class)\n"
 	      "  --race ID             the results of this race\n"
-	      "  --top N               leaders per class (default 10)\n"
+	      "  --racer ID            a racer: their best in each class and their races\n"
+	      "  --top N               leaders per class, or races of a racer (default 10)\n"
 	      "  --format FORMAT       text, json or csv (default text)\n"
 	      "  --no-unicode          plain ASCII in text and CSV\n"
 	      "  -h, --help            show this help and exit\n",
 	      out);
 }
 
-enum { OPT_DB = 256, OPT_CLASS, OPT_RACE, OPT_TOP, OPT_FORMAT, OPT_NO_UNICODE };
+enum { OPT_DB = 256, OPT_CLASS, OPT_RACE, OPT_RACER, OPT_TOP, OPT_FORMAT, OPT_NO_UNICODE };
 
 static const struct option history_options[] = {
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "class", required_argument, NULL, OPT_CLASS },
 	{ "race", required_argument, NULL, OPT_RACE },
+	{ "racer", required_argument, NULL, OPT_RACER },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },
@@ -205,6 +281,11 @@ static int parse_options(int argc, char **argv, struct history_options *o)
 				return -1;
 			o->race = n;
 			break;
+		case OPT_RACER:
+			if (cli_parse_long("history", "racer", optarg, 0, INT64_MAX, &n) < 0)
+				return -1;
+			o->racer = n;
+			break;
 		case OPT_TOP:
 			if (cli_parse_long("history", "top", optarg, 1, 1000000, &n) < 0)
 				return -1;
@@ -224,6 +305,8 @@ static int parse_options(int argc, char **argv, struct history_options *o)
 	}
 	if (optind < argc)
 		return cli_usage_error("history", "unexpected argument '%s'", argv[optind]), -1;
+	if (o->race && o->racer)
+		return cli_usage_error("history", "--race and --racer do not go together"), -1;
 	return 0;
 }
 
@@ -242,7 +325,7 @@ int history_main(int argc, char **argv)
 		cli_error("%s", err);
 		return EXIT_FAILURE_RUNTIME;
 	}
-	rc = o.race ? print_race(s, &o) : print_classes(s, &o);
+	rc = o.race ? print_race(s, &o) : o.racer ? print_racer(s, &o) : print_classes(s, &o);
 	if (rc < 0)
 		cli_error("cannot read %s: %s", o.db, store_error(s));
 	store_close(s);

@@ -263,3 +263,96 @@ void report_classes(FILE *out, enum report_format format, const struct report_cl
 		fwrite(sb.data, 1, sb.len, out);
 	strbuf_free(&sb);
 }
+
+/* ---- a racer's profile ------------------------------------------------ */
+
+static void json_profile(struct strbuf *sb, const struct report_profile *p)
+{
+	char score[TELEMETRY_OUTPUT_TEXT_MAX];
+
+	strbuf_printf(sb, "{\"racer\":{\"racerId\":%" PRId64 ",\"name\":", p->racer_id);
+	strbuf_json_string(sb, p->name ? p->name : "", p->name ? strlen(p->name) : 0);
+	strbuf_puts(sb, ",\"bests\":[");
+	for (size_t i = 0; i < p->best_count; i++) {
+		const struct report_best *b = &p->bests[i];
+		strbuf_printf(sb, "%s{\"classId\":%d,\"className\":", i ? "," : "", b->class_id);
+		strbuf_json_string(sb, b->class_name ? b->class_name : "",
+				   b->class_name ? strlen(b->class_name) : 0);
+		strbuf_printf(sb, ",\"rank\":%d,\"score\":%s,\"raceId\":%" PRId64 "}", b->rank,
+			      units(b->score, score), b->race_id);
+	}
+	strbuf_puts(sb, "],\"races\":[");
+	for (size_t i = 0; i < p->race_count; i++) {
+		const struct report_racer_race *r = &p->races[i];
+		strbuf_printf(sb,
+			      "%s{\"raceId\":%" PRId64 ",\"classId\":%d,\"rank\":%d,\"racers\":%d,"
+			      "\"score\":%s}",
+			      i ? "," : "", r->race_id, r->class_id, r->rank, r->racers,
+			      units(r->score, score));
+	}
+	strbuf_puts(sb, "]}}\n");
+}
+
+static void csv_profile(struct strbuf *sb, const struct report_profile *p, bool unicode)
+{
+	char name[4 * TELEMETRY_NAME_MAX + 1], score[TELEMETRY_OUTPUT_TEXT_MAX];
+
+	clean_name(p->name, name, sizeof(name), TELEMETRY_NAME_MAX, unicode);
+	strbuf_puts(sb, "racerId,name,kind,classId,raceId,rank,racers,score\r\n");
+	for (size_t i = 0; i < p->best_count; i++) {
+		const struct report_best *b = &p->bests[i];
+		strbuf_printf(sb, "%" PRId64 ",", p->racer_id);
+		csv_field(sb, name);
+		strbuf_printf(sb, ",best,%d,%" PRId64 ",%d,,%s\r\n", b->class_id, b->race_id, b->rank,
+			      units(b->score, score));
+	}
+	for (size_t i = 0; i < p->race_count; i++) {
+		const struct report_racer_race *r = &p->races[i];
+		strbuf_printf(sb, "%" PRId64 ",", p->racer_id);
+		csv_field(sb, name);
+		strbuf_printf(sb, ",race,%d,%" PRId64 ",%d,%d,%s\r\n", r->class_id, r->race_id, r->rank,
+			      r->racers, units(r->score, score));
+	}
+}
+
+static void text_profile(struct strbuf *sb, const struct report_profile *p, bool unicode)
+{
+	char name[4 * TELEMETRY_NAME_MAX + 1], score[TELEMETRY_OUTPUT_TEXT_MAX];
+
+	clean_name(p->name, name, sizeof(name), TELEMETRY_NAME_MAX, unicode);
+	strbuf_printf(sb, "Racer %" PRId64 "  %s\n\nPersonal bests\n%-20s %6s %9s %12s\n", p->racer_id,
+		      name, "Class", "Rank", "Score", "Race");
+	for (size_t i = 0; i < p->best_count; i++) {
+		const struct report_best *b = &p->bests[i];
+		char cls[256];
+		clean_name(b->class_name, cls, sizeof(cls), 18, unicode);
+		strbuf_printf(sb, "%d %-18s %6d %9s %12" PRId64 "\n", b->class_id, cls, b->rank,
+			      units(b->score, score), b->race_id);
+	}
+	strbuf_printf(sb, "\nRaces, newest first\n%12s %5s %9s %9s\n", "Race", "Class", "Place",
+		      "Score");
+	for (size_t i = 0; i < p->race_count; i++) {
+		const struct report_racer_race *r = &p->races[i];
+		char place[32];
+		snprintf(place, sizeof(place), "%d/%d", r->rank, r->racers);
+		strbuf_printf(sb, "%12" PRId64 " %5d %9s %9s\n", r->race_id, r->class_id, place,
+			      units(r->score, score));
+	}
+}
+
+void report_profile(FILE *out, enum report_format format, const struct report_profile *p,
+		    bool unicode)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (format == REPORT_JSON)
+		json_profile(&sb, p);
+	else if (format == REPORT_CSV)
+		csv_profile(&sb, p, unicode);
+	else
+		text_profile(&sb, p, unicode);
+	if (sb.data)
+		fwrite(sb.data, 1, sb.len, out);
+	strbuf_free(&sb);
+}

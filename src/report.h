@@ -49,9 +49,37 @@ struct report_class {
 	size_t leader_count;
 };
 
+/* A racer's profile: their best in each class and their races. */
+struct report_best {
+	int class_id;
+	const char *class_name;
+	int rank;                       /* in the class leaderboard */
+	int64_t score;
+	int64_t race_id;
+};
+
+struct report_racer_race {
+	int64_t race_id;
+	int class_id;
+	int rank, racers;
+	int64_t score;
+};
+
+struct report_profile {
+	int64_t racer_id;
+	const char *name;
+	const struct report_best *bests;
+	size_t best_count;
+	const struct report_racer_race *races;
+	size_t race_count;
+};
+
 void report_races(FILE *out, enum report_format format, const struct report_race *races,
 		  size_t count, bool unicode);
 void report_classes(FILE *out, enum report_format format, const struct report_class *classes,
 		    size_t count, bool unicode);
+
+void report_profile(FILE *out, enum report_format format, const struct report_profile *p,
+		    bool unicode);
 
 #endif

@@ -71,6 +71,7 @@ enum stmt_id {
 	ST_CLASS_LEADERS,
 	ST_RACER_NAME,
 	ST_RACER_RACES,
+	ST_RACER_BESTS,
 	ST_SEARCH,
 	ST_COUNT
 };
@@ -192,6 +193,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" FROM personal_bests p LEFT JOIN racers n ON n.racer_id = p.racer_id"
 		" WHERE p.class_id = ?1 ORDER BY p.score DESC, p.racer_id LIMIT ?2 OFFSET ?3",
 	[ST_RACER_NAME] = "SELECT name FROM racers WHERE racer_id = ?1",
+	/* A racer's place in each class leaderboard, counted as in the
+	 * leaderboard itself: better scores, then equal ones of lower ids. */
+	[ST_RACER_BESTS] =
+		"SELECT x.class_id, x.score, x.race_id,"
+		" 1 + (SELECT count(*) FROM personal_bests b"
+		"      WHERE b.class_id = x.class_id AND b.score > x.score)"
+		"   + (SELECT count(*) FROM personal_bests b"
+		"      WHERE b.class_id = x.class_id AND b.score = x.score"
+		"      AND b.racer_id < x.racer_id)"
+		" FROM personal_bests x WHERE x.racer_id = ?1 ORDER BY x.class_id",
 	/* The rank is counted, not stored: the racers ahead, by score and then
 	 * by racer_id, are two ranges of results_by_rank. */
 	[ST_RACER_RACES] =
@@ -1259,6 +1270,24 @@ int store_racer_races(struct store *s, int64_t racer_id, size_t limit, size_t of
 		fn(user, &row);
 	}
 	return rows_done(s, st, rc, "cannot read a racer's races");
+}
+
+int store_racer_bests(struct store *s, int64_t racer_id, store_best_fn fn, void *user)
+{
+	sqlite3_stmt *st = s->stmt[ST_RACER_BESTS];
+	struct store_best_row row;
+	int rc;
+
+	if (bound(s, st, sqlite3_bind_int64(st, 1, racer_id), "cannot read a racer's bests") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.class_id = sqlite3_column_int(st, 0);
+		row.score = sqlite3_column_int64(st, 1);
+		row.race_id = sqlite3_column_int64(st, 2);
+		row.rank = sqlite3_column_int(st, 3);
+		fn(user, &row);
+	}
+	return rows_done(s, st, rc, "cannot read a racer's bests");
 }
 
 /* "%text%" with LIKE's own characters in text taken literally (ESCAPE

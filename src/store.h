@@ -164,6 +164,18 @@ char *store_racer_name(struct store *s, int64_t racer_id);
 int store_racer_races(struct store *s, int64_t racer_id, size_t limit, size_t offset,
 		      store_racer_fn fn, void *user);
 
+/* A racer's personal best in each class they rode, with its rank in the
+ * class leaderboard. */
+struct store_best_row {
+	int class_id;
+	int64_t score;
+	int64_t race_id;
+	int rank;
+};
+
+typedef void (*store_best_fn)(void *user, const struct store_best_row *row);
+int store_racer_bests(struct store *s, int64_t racer_id, store_best_fn fn, void *user);
+
 /* Racers whose name contains text, case-insensitively (ASCII and UTF-8 as
  * SQLite's LIKE folds them), by name. */
 typedef void (*store_name_fn)(void *user, int64_t racer_id, const char *name);

@@ -124,5 +124,15 @@ describe('board against the simulator', { timeout: 120000 }, () => {
 		const leaders = JSON.parse(stdout).classes.flatMap((c) => c.leaders);
 		const best = Math.max(...[...expected.values()].flat().map((r) => r.score));
 		assert.equal(leaders.reduce((m, l) => Math.max(m, l.score), 0), best, 'the best score is a personal best');
+
+		// A racer's profile: their best of the class, and every race they rode.
+		const [raceId, racers] = [...expected][0];
+		const winner = racers[0];
+		const profile = JSON.parse((await run(ALLEYCAT, ['history', '--db', db, '--racer',
+			String(winner.racerId), '--format', 'json'])).stdout).racer;
+		assert.equal(profile.name, winner.name);
+		assert.ok(profile.races.some((r) => r.raceId === raceId && r.rank === 1 && r.score === winner.score),
+			`the profile lists the race won: ${JSON.stringify(profile)}`);
+		assert.ok(profile.bests.some((b) => b.score >= winner.score), 'the profile holds the best');
 	});
 });
