@@ -23,6 +23,7 @@ struct request {
 	void *user;
 	char host[256];
 	char host_header[300];
+	bool has_body;                  /* POST: a Content-Length and a body follow */
 	bool connecting;                /* inside lws_client_connect_via_info */
 	bool failed_early;              /* it failed there: httpc_post reports it */
 };
@@ -60,6 +61,8 @@ static int add_headers(struct lws *wsi, struct request *r, unsigned char **p, un
 			return -1;
 		h = value + strlen(value) + 1;
 	}
+	if (!r->has_body)
+		return 0;
 	snprintf(length, sizeof(length), "%zu", r->len);
 	return lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
 					    (const unsigned char *)length, (int)strlen(length), p,
@@ -114,8 +117,10 @@ int httpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		httpc_no_delay(wsi);
 		if (add_headers(wsi, r, (unsigned char **)in, *(unsigned char **)in + len) < 0)
 			return -1;
-		lws_client_http_body_pending(wsi, 1);
-		lws_callback_on_writable(wsi);
+		if (r->has_body) {
+			lws_client_http_body_pending(wsi, 1);
+			lws_callback_on_writable(wsi);
+		}
 		return 0;
 	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
 		if (r == NULL || r->sent == r->len)
@@ -149,9 +154,9 @@ int httpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	}
 }
 
-int httpc_post(struct lws_context *context, const struct endpoint *ep, const char *path,
-	       const struct httpc_header *headers, size_t header_count, const void *body,
-	       size_t len, httpc_done_fn done, void *user)
+static int request(struct lws_context *context, const struct endpoint *ep, const char *method,
+		   const char *path, const struct httpc_header *headers, size_t header_count,
+		   const void *body, size_t len, httpc_done_fn done, void *user)
 {
 	struct lws_client_connect_info info;
 	struct request *r = calloc(1, sizeof(*r));
@@ -170,8 +175,10 @@ int httpc_post(struct lws_context *context, const struct endpoint *ep, const cha
 		request_free(r);
 		return -1;
 	}
-	memcpy(r->body, body, len);
+	if (len > 0)
+		memcpy(r->body, body, len);
 	r->len = len;
+	r->has_body = strcmp(method, "POST") == 0;
 	r->done = done;
 	r->user = user;
 	snprintf(r->host, sizeof(r->host), "%s", ep->host);
@@ -184,7 +191,7 @@ int httpc_post(struct lws_context *context, const struct endpoint *ep, const cha
 	info.path = path;
 	info.host = r->host_header;
 	info.origin = r->host_header;
-	info.method = "POST";
+	info.method = method;
 	info.alpn = "http/1.1";
 	info.ssl_connection = ep->tls ? LCCSCF_USE_SSL : 0;
 	info.protocol = HTTPC_PROTOCOL_NAME;
@@ -196,4 +203,17 @@ int httpc_post(struct lws_context *context, const struct endpoint *ep, const cha
 	}
 	r->connecting = false;
 	return 0;
+}
+
+int httpc_post(struct lws_context *context, const struct endpoint *ep, const char *path,
+	       const struct httpc_header *headers, size_t header_count, const void *body,
+	       size_t len, httpc_done_fn done, void *user)
+{
+	return request(context, ep, "POST", path, headers, header_count, body, len, done, user);
+}
+
+int httpc_get(struct lws_context *context, const struct endpoint *ep, const char *path,
+	      httpc_done_fn done, void *user)
+{
+	return request(context, ep, "GET", path, NULL, 0, "", 0, done, user);
 }

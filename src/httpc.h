@@ -1,6 +1,6 @@
-/* An asynchronous HTTP/1.1 client on a libwebsockets context: POST a body,
- * get a callback with the status and the response body. Each request uses
- * its own connection, so any number can be in flight at once. */
+/* An asynchronous HTTP/1.1 client on a libwebsockets context: POST a body
+ * or GET a page, and get a callback with the status and the response body.
+ * Each request uses its own connection, so any number can be in flight. */
 #ifndef ALLEYCAT_HTTPC_H
 #define ALLEYCAT_HTTPC_H
 
@@ -35,6 +35,10 @@ int httpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 int httpc_post(struct lws_context *context, const struct endpoint *ep, const char *path,
 	       const struct httpc_header *headers, size_t header_count, const void *body,
 	       size_t len, httpc_done_fn done, void *user);
+
+/* Starts a GET, as httpc_post does. */
+int httpc_get(struct lws_context *context, const struct endpoint *ep, const char *path,
+	      httpc_done_fn done, void *user);
 
 /* Turns off Nagle's algorithm on a connection: requests and events go out
  * in several writes, and waiting for the peer's delayed ACK between them

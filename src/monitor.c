@@ -1,0 +1,279 @@
+#include "config.h"
+#include "monitor.h"
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "httpc.h"
+#include "log.h"
+
+#define FETCH_MS 1000
+
+struct monitor {
+	struct endpoint hub;
+	struct lws_context *context;
+	pthread_t thread;
+	lws_sorted_usec_list_t tick;
+	volatile int stop;
+	bool fetching;
+	int64_t fetched_at_ms;          /* monotonic time of the last good fetch */
+	pthread_mutex_t lock;
+	struct monitor_view view;       /* under the lock */
+	struct monitor_view scratch;    /* the network thread's own */
+};
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- parsing the metrics page ------------------------------------------ */
+
+/* Reads the value of label `name` from a {a="x",b="y"} list into out. */
+static bool label(const char *labels, const char *name, char *out, size_t size)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "%s=\"", name);
+	p = strstr(labels, key);
+	if (p == NULL)
+		return false;
+	p += strlen(key);
+	size_t n = strcspn(p, "\"");
+	if (n >= size)
+		return false;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}
+
+static struct monitor_shard *shard_of(struct monitor_view *v, const char *labels)
+{
+	char stream[129], shard[32];
+
+	if (!label(labels, "stream", stream, sizeof(stream)) ||
+	    !label(labels, "shard", shard, sizeof(shard)))
+		return NULL;
+	for (size_t i = 0; i < v->shard_count; i++)
+		if (strcmp(v->shards[i].stream, stream) == 0 &&
+		    strcmp(v->shards[i].shard_id, shard) == 0)
+			return &v->shards[i];
+	if (v->shard_count == MONITOR_SHARDS_MAX)
+		return NULL;
+	struct monitor_shard *s = &v->shards[v->shard_count++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->stream, sizeof(s->stream), "%s", stream);
+	snprintf(s->shard_id, sizeof(s->shard_id), "%s", shard);
+	for (int i = 0; i < MONITOR_HISTORY; i++)
+		s->records_history[i] = s->throttled_history[i] = -1;
+	return s;
+}
+
+static void take_sample(struct monitor_view *v, const char *name, const char *labels,
+			double value)
+{
+	struct monitor_shard *s;
+
+	if (strcmp(name, "alleycat_consumer_lag_ms") == 0) {
+		struct monitor_lag *l;
+		if (v->lag_count == MONITOR_LAGS_MAX)
+			return;
+		l = &v->lags[v->lag_count];
+		if (label(labels, "stream", l->stream, sizeof(l->stream)) &&
+		    label(labels, "consumer", l->consumer, sizeof(l->consumer)) &&
+		    label(labels, "shard", l->shard_id, sizeof(l->shard_id))) {
+			l->lag_ms = (int64_t)value;
+			v->lag_count++;
+		}
+		return;
+	}
+	if (strncmp(name, "alleycat_shard_", 15) != 0 || (s = shard_of(v, labels)) == NULL)
+		return;
+	name += 15;
+	if (strcmp(name, "records_in_total") == 0)
+		s->records_total = (uint64_t)value;
+	else if (strcmp(name, "bytes_in_total") == 0)
+		s->bytes_total = (uint64_t)value;
+	else if (strcmp(name, "throttled_total") == 0)
+		s->throttled_total = (uint64_t)value;
+	else if (strcmp(name, "retained_records") == 0)
+		s->retained_records = (uint64_t)value;
+	else if (strcmp(name, "retained_bytes") == 0)
+		s->retained_bytes = (uint64_t)value;
+	else if (strcmp(name, "subscriptions") == 0)
+		s->subscriptions = (int)value;
+}
+
+static double rate(uint64_t now, uint64_t before, double seconds)
+{
+	return now >= before && seconds > 0 ? (double)(now - before) / seconds : 0.0;
+}
+
+/* Rates against the previous view, and the history slid by one sample. */
+static void derive(struct monitor_view *v, const struct monitor_view *previous, double seconds)
+{
+	for (size_t i = 0; i < v->shard_count; i++) {
+		struct monitor_shard *s = &v->shards[i];
+		const struct monitor_shard *p = NULL;
+
+		for (size_t k = 0; previous && k < previous->shard_count; k++)
+			if (strcmp(previous->shards[k].stream, s->stream) == 0 &&
+			    strcmp(previous->shards[k].shard_id, s->shard_id) == 0)
+				p = &previous->shards[k];
+		if (p == NULL)
+			continue;
+		s->records_per_sec = rate(s->records_total, p->records_total, seconds);
+		s->bytes_per_sec = rate(s->bytes_total, p->bytes_total, seconds);
+		s->throttled_per_sec = rate(s->throttled_total, p->throttled_total, seconds);
+		memcpy(s->records_history, p->records_history + 1,
+		       (MONITOR_HISTORY - 1) * sizeof(double));
+		memcpy(s->throttled_history, p->throttled_history + 1,
+		       (MONITOR_HISTORY - 1) * sizeof(double));
+		s->records_history[MONITOR_HISTORY - 1] = s->records_per_sec;
+		s->throttled_history[MONITOR_HISTORY - 1] = s->throttled_per_sec;
+	}
+}
+
+int monitor_parse(const char *text, size_t len, const struct monitor_view *previous,
+		  double seconds, struct monitor_view *view)
+{
+	const char *p = text, *end = text + len;
+	size_t samples = 0;
+
+	memset(view, 0, sizeof(*view));
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		char line[1024], name[128], labels[768] = "";
+		double value;
+		size_t n = (size_t)((eol ? eol : end) - p);
+
+		if (n > 0 && n < sizeof(line) && *p != '#') {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			if (sscanf(line, "%127[a-z_]{%767[^}]} %lf", name, labels, &value) == 3 ||
+			    sscanf(line, "%127[a-z_] %lf", name, &value) == 2) {
+				take_sample(view, name, labels, value);
+				samples++;
+			}
+		}
+		p = eol ? eol + 1 : end;
+	}
+	if (samples == 0)
+		return -1;
+	derive(view, previous, seconds);
+	return 0;
+}
+
+/* ---- fetching ------------------------------------------------------------ */
+
+static void on_page(void *user, int status, const char *body, size_t len, const char *error)
+{
+	struct monitor *m = user;
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	m->fetching = false;
+	pthread_mutex_lock(&m->lock);
+	if (status == 200 && monitor_parse(body, len, &m->view, (now - m->fetched_at_ms) / 1000.0,
+					   &m->scratch) == 0) {
+		m->scratch.reachable = true;
+		m->scratch.fetched_ms = wall_ms();
+		m->view = m->scratch;
+		m->fetched_at_ms = now;
+	} else {
+		m->view.reachable = false;
+		snprintf(m->view.error, sizeof(m->view.error), "%s",
+			 status ? "the hub's /metrics page is unreadable" : error);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+	struct monitor *m = lws_container_of(sul, struct monitor, tick);
+
+	if (!m->fetching) {
+		m->fetching = httpc_get(m->context, &m->hub, "/metrics", on_page, m) == 0;
+		if (!m->fetching) {
+			pthread_mutex_lock(&m->lock);
+			m->view.reachable = false;
+			snprintf(m->view.error, sizeof(m->view.error), "cannot reach the hub");
+			pthread_mutex_unlock(&m->lock);
+		}
+	}
+	if (!m->stop)
+		lws_sul_schedule(m->context, 0, &m->tick, on_tick, FETCH_MS * LWS_US_PER_MS);
+}
+
+static void *run(void *arg)
+{
+	struct monitor *m = arg;
+
+	lws_sul_schedule(m->context, 0, &m->tick, on_tick, 1);
+	while (!m->stop)
+		if (lws_service(m->context, 0) < 0)
+			break;
+	return NULL;
+}
+
+static const struct lws_protocols protocols[] = {
+	HTTPC_PROTOCOL,
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+struct monitor *monitor_start(const struct endpoint *hub, char *err, size_t errlen)
+{
+	struct lws_context_creation_info info;
+	struct monitor *m = calloc(1, sizeof(*m));
+
+	if (m == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->hub = *hub;
+	pthread_mutex_init(&m->lock, NULL);
+	snprintf(m->view.error, sizeof(m->view.error), "not fetched yet");
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.fd_limit_per_thread = 16;
+	m->context = lws_create_context(&info);
+	if (m->context == NULL || pthread_create(&m->thread, NULL, run, m) != 0) {
+		snprintf(err, errlen, "cannot start the monitor");
+		if (m->context)
+			lws_context_destroy(m->context);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void monitor_stop(struct monitor *m)
+{
+	if (m == NULL)
+		return;
+	m->stop = 1;
+	lws_cancel_service(m->context);
+	pthread_join(m->thread, NULL);
+	lws_context_destroy(m->context);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+void monitor_snapshot(struct monitor *m, struct monitor_view *out)
+{
+	pthread_mutex_lock(&m->lock);
+	*out = m->view;
+	pthread_mutex_unlock(&m->lock);
+}
