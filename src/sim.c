@@ -1,0 +1,493 @@
+#include "config.h"
+#include "sim.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "datadir.h"
+#include "endpoint.h"
+#include "httpc.h"
+#include "kinesis.h"
+#include "log.h"
+#include "racemodel.h"
+#include "rng.h"
+#include "roster.h"
+#include "sigv4.h"
+#include "telemetry.h"
+
+#define SIM_TICK_MS 5
+/* With --seed, device timestamps count from a fixed epoch (the original
+ * Alleycat's example record) so that a seeded run repeats byte for byte. */
+#define SIM_SEEDED_EPOCH_MS 1620240672000LL
+#define SIM_PROGRESS_MS 500
+
+struct sim_race {
+	struct race_model model;
+	struct telemetry *riders;
+	int64_t race_id;
+	int class_id;
+	int second;                     /* the last second sent, 0 before the start */
+	int64_t start_ms;               /* wall time of second 0 */
+	bool active;
+};
+
+struct sim {
+	struct sim_options opt;
+	struct endpoint endpoint;
+	struct sigv4_credentials credentials;
+	volatile sig_atomic_t stop;
+	struct roster roster;
+	struct lws_context *context;
+	struct producer *producer;
+	struct sim_race *races;
+	unsigned next_index;            /* races started so far */
+	struct rng rng;                 /* keys and duplicates */
+	FILE *dump;
+	int64_t started_ms, last_progress_ms;
+	lws_sorted_usec_list_t tick;
+	int64_t stop_deadline_ms;       /* after an interrupt */
+	bool progress_shown;
+	bool done;
+};
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Races                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Starts the next race in a slot: its own id, class and racers. */
+static int start_race(struct sim *sim, struct sim_race *race, int64_t start_ms)
+{
+	unsigned index = sim->next_index++;
+	size_t roster_size = roster_racer_count(&sim->roster);
+	size_t first = ((size_t)index * (size_t)sim->opt.racers) % roster_size;
+
+	race->race_id = racemodel_race_id(sim->opt.seed, sim->opt.have_seed, sim->started_ms, index);
+	race->class_id = sim->opt.class_id ? sim->opt.class_id
+					   : 1 + (int)(rng_next(&sim->rng) % TELEMETRY_CLASS_COUNT);
+	int64_t device_start = sim->opt.have_seed
+				       ? SIM_SEEDED_EPOCH_MS + (int64_t)index * sim->opt.duration * 1000
+				       : start_ms;
+
+	if (racemodel_init(&race->model, sim->opt.seed, race->race_id, race->class_id,
+			   sim->opt.duration, first, (size_t)sim->opt.racers, &sim->roster,
+			   device_start) < 0)
+		return -1;
+	race->second = 0;
+	race->start_ms = start_ms;
+	race->active = true;
+	log_info("race %" PRId64 " (class %d, %d racers) starts", race->race_id, race->class_id,
+		 sim->opt.racers);
+	return 0;
+}
+
+static const char *partition_key(struct sim *sim, const struct telemetry *t, char *buf,
+				 size_t size)
+{
+	switch (sim->opt.key) {
+	case SIM_KEY_RACE:
+		snprintf(buf, size, "%" PRId64, t->race_id);
+		break;
+	case SIM_KEY_RACER:
+		snprintf(buf, size, "%" PRId64, t->racer_id);
+		break;
+	case SIM_KEY_SAME:
+		snprintf(buf, size, "alleycat");
+		break;
+	case SIM_KEY_TIME:
+		snprintf(buf, size, "%" PRId64, t->device_ts);
+		break;
+	case SIM_KEY_RANDOM:
+		snprintf(buf, size, "%" PRIu64, rng_next(&sim->rng));
+		break;
+	}
+	return buf;
+}
+
+/* Sends one second of a race: one record per racer. */
+static int send_second(struct sim *sim, struct sim_race *race, int second)
+{
+	char data[512], key[64];
+
+	racemodel_second(&race->model, second, race->riders);
+	for (int i = 0; i < sim->opt.racers; i++) {
+		const struct telemetry *t = &race->riders[i];
+		size_t len = telemetry_encode(t, data, sizeof(data));
+		partition_key(sim, t, key, sizeof(key));
+		if (len == 0 || producer_add(sim->producer, key, data, len, false) < 0)
+			return -1;
+		if (sim->dump)
+			fprintf(sim->dump, "%.*s\n", (int)len, data);
+		if (sim->opt.dup_rate > 0 && rng_uniform(&sim->rng) < sim->opt.dup_rate &&
+		    producer_add(sim->producer, key, data, len, true) < 0)
+			return -1;
+	}
+	race->second = second;
+	return 0;
+}
+
+/* The next second a race sends: every interval, and always its last. */
+static int next_second(const struct sim *sim, const struct sim_race *race)
+{
+	int s = race->second + sim->opt.interval;
+
+	return s > sim->opt.duration && race->second < sim->opt.duration ? sim->opt.duration : s;
+}
+
+/* Whether a race's next second is due: on the clock, or (at --speed 0)
+ * as soon as the producer has room. */
+static bool due(const struct sim *sim, const struct sim_race *race, int second, int64_t now)
+{
+	if (sim->opt.speed == 0)
+		return producer_pending(sim->producer) <
+		       (size_t)sim->opt.batch * (size_t)sim->opt.in_flight * 2;
+	return now >= race->start_ms + (int64_t)((second - 1) * 1000.0 / sim->opt.speed);
+}
+
+static int advance_races(struct sim *sim, int64_t now)
+{
+	bool any = false;
+
+	for (int i = 0; i < sim->opt.races; i++) {
+		struct sim_race *race = &sim->races[i];
+		int s;
+
+		while (race->active && (s = next_second(sim, race)) <= sim->opt.duration &&
+		       due(sim, race, s, now)) {
+			if (send_second(sim, race, s) < 0)
+				return -1;
+		}
+		if (race->active && race->second >= sim->opt.duration) {
+			race->active = false;
+			racemodel_free(&race->model);
+			if (sim->opt.loop && !sim->stop && start_race(sim, race, now) < 0)
+				return -1;
+		}
+		any |= race->active;
+	}
+	if (!any && producer_pending(sim->producer) == 0)
+		sim->done = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reporting                                                           */
+/* ------------------------------------------------------------------ */
+
+static int race_clock(const struct sim *sim)
+{
+	int best = 0;
+
+	for (int i = 0; i < sim->opt.races; i++)
+		if (sim->races[i].active && sim->races[i].second > best)
+			best = sim->races[i].second;
+	return best;
+}
+
+static void show_progress(struct sim *sim, int64_t now)
+{
+	const struct producer_stats *st = producer_stats(sim->producer);
+	double seconds = (now - sim->started_ms) / 1000.0;
+
+	fprintf(stderr,
+		"\rsim: sent %" PRIu64 "  landed %" PRIu64 " (%.0f/s)  throttled %" PRIu64
+		"  retried %" PRIu64 "  failed %" PRIu64 "  race second %d/%d   ",
+		st->sent, st->landed, seconds > 0 ? st->landed / seconds : 0.0, st->throttled,
+		st->retried, st->failed, race_clock(sim), sim->opt.duration);
+	sim->progress_shown = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+	struct sim *sim = lws_container_of(sul, struct sim, tick);
+	int64_t now = wall_ms();
+
+	if (sim->stop) {
+		/* Stop riding; what is queued gets two seconds to land. */
+		if (sim->stop_deadline_ms == 0)
+			sim->stop_deadline_ms = now + 2000;
+		if (now > sim->stop_deadline_ms)
+			sim->done = true;
+		for (int i = 0; i < sim->opt.races; i++)
+			if (sim->races[i].active) {
+				sim->races[i].active = false;
+				racemodel_free(&sim->races[i].model);
+			}
+	}
+	if (advance_races(sim, now) < 0) {
+		log_error("out of memory: the simulator stops");
+		sim->done = true;
+	}
+	producer_pump(sim->producer, now);
+	if (sim->opt.progress && now - sim->last_progress_ms >= SIM_PROGRESS_MS) {
+		show_progress(sim, now);
+		sim->last_progress_ms = now;
+	}
+	if (sim->done)
+		lws_cancel_service(sim->context);      /* the loop is waiting: wake it */
+	else
+		lws_sul_schedule(sim->context, 0, &sim->tick, on_tick, SIM_TICK_MS * LWS_US_PER_MS);
+}
+
+/* One synchronous API call, for setting up before the ride. */
+struct call_result {
+	bool done;
+	int status;
+	char *body;
+	char error[256];
+};
+
+static void on_call(void *user, int status, const char *body, size_t len, const char *error)
+{
+	struct call_result *r = user;
+
+	r->done = true;
+	r->status = status;
+	r->body = strndup(body, len);
+	snprintf(r->error, sizeof(r->error), "%s", error ? error : "");
+}
+
+static int call(struct sim *sim, const struct endpoint *ep, const char *op, const char *body,
+		struct call_result *r)
+{
+	char target[64];
+	struct httpc_header headers[] = {
+		{ "content-type", KINESIS_CONTENT_TYPE },
+		{ "x-amz-target", target },
+	};
+
+	memset(r, 0, sizeof(*r));
+	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
+	if (httpc_post(sim->context, ep, "/", headers, 2, body, strlen(body), on_call, r) < 0)
+		return -1;
+	while (!r->done && !sim->stop)
+		lws_service(sim->context, 0);
+	return r->done && r->status ? 0 : -1;
+}
+
+static const char *error_type(const struct call_result *r)
+{
+	static char type[128];
+	json_t *j = json_loads(r->body ? r->body : "", 0, NULL);
+
+	snprintf(type, sizeof(type), "%s",
+		 json_string_value(json_object_get(j, "__type")) ? json_string_value(json_object_get(j, "__type")) : "");
+	json_decref(j);
+	return type;
+}
+
+/* --create-stream: create the stream when the endpoint does not have it. */
+static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, size_t errlen)
+{
+	char body[512];
+	struct call_result r;
+	int rc;
+
+	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
+	rc = call(sim, ep, "DescribeStreamSummary", body, &r);
+	if (rc == 0 && r.status == 200) {
+		free(r.body);
+		return 0;
+	}
+	if (rc < 0 || strcmp(error_type(&r), "ResourceNotFoundException") != 0) {
+		snprintf(err, errlen, "cannot reach the stream at %s:%d: %s", ep->host, ep->port,
+			  r.error[0] ? r.error : r.body ? r.body : "no answer");
+		free(r.body);
+		return -1;
+	}
+	free(r.body);
+	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\",\"ShardCount\":%d}", sim->opt.stream,
+		 sim->opt.shards);
+	if (call(sim, ep, "CreateStream", body, &r) < 0 || r.status != 200) {
+		snprintf(err, errlen, "cannot create stream %s: %s", sim->opt.stream,
+			 r.body ? r.body : r.error);
+		free(r.body);
+		return -1;
+	}
+	free(r.body);
+	/* Kinesis creates streams asynchronously: wait until it is active. */
+	for (int i = 0; i < 300 && !sim->stop; i++) {
+		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
+		if (call(sim, ep, "DescribeStreamSummary", body, &r) == 0 && r.status == 200 &&
+		    strstr(r.body, "\"ACTIVE\"")) {
+			free(r.body);
+			log_info("created stream %s with %d shards", sim->opt.stream, sim->opt.shards);
+			return 0;
+		}
+		free(r.body);
+		usleep(100000);
+	}
+	snprintf(err, errlen, "stream %s did not become active", sim->opt.stream);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+
+/* ------------------------------------------------------------------ */
+/* Public API                                                          */
+/* ------------------------------------------------------------------ */
+
+const char *const sim_key_names[5] = { "race", "random", "racer", "same", "time" };
+
+void sim_options_defaults(struct sim_options *o)
+{
+	*o = (struct sim_options){
+		.endpoint = "http://127.0.0.1:4567", .stream = "alleycat", .region = "us-east-1",
+		.races = 1, .racers = 100, .duration = 300, .interval = 1, .shards = 4,
+		.batch = PRODUCER_BATCH_MAX, .in_flight = 4, .speed = 1.0, .key = SIM_KEY_RACER,
+	};
+}
+
+static const struct lws_protocols client_protocols[] = {
+	HTTPC_PROTOCOL,
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+void sim_free(struct sim *sim)
+{
+	if (sim == NULL)
+		return;
+	for (int i = 0; sim->races && i < sim->opt.races; i++) {
+		if (sim->races[i].active)
+			racemodel_free(&sim->races[i].model);
+		free(sim->races[i].riders);
+	}
+	free(sim->races);
+	producer_free(sim->producer);
+	if (sim->context)
+		lws_context_destroy(sim->context);
+	if (sim->dump)
+		fclose(sim->dump);
+	roster_free(&sim->roster);
+	free(sim);
+}
+
+static int setup(struct sim *sim, char *err, size_t errlen)
+{
+	struct lws_context_creation_info info;
+	const char *dir = datadir_find("racers.txt");
+	struct producer_config pc;
+
+	if (endpoint_parse(sim->opt.endpoint, &sim->endpoint, err, errlen) < 0)
+		return -1;
+	if (dir == NULL) {
+		snprintf(err, errlen, "cannot find the racer names (racers.txt); set ALLEYCAT_DATA_DIR");
+		return -1;
+	}
+	if (roster_load(&sim->roster, dir, err, errlen) < 0)
+		return -1;
+	if (sim->opt.dump && (sim->dump = fopen(sim->opt.dump, "w")) == NULL) {
+		snprintf(err, errlen, "cannot write %s: %m", sim->opt.dump);
+		return -1;
+	}
+	log_capture_lws();
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = client_protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.fd_limit_per_thread = 1024;
+	sim->context = lws_create_context(&info);
+	if (sim->context == NULL) {
+		snprintf(err, errlen, "cannot start the network client");
+		return -1;
+	}
+	pc = (struct producer_config){
+		.endpoint = sim->endpoint, .stream = sim->opt.stream, .batch = (size_t)sim->opt.batch,
+		.max_in_flight = sim->opt.in_flight, .max_retries = sim->opt.max_retries,
+		.credentials = sigv4_credentials_from_env(&sim->credentials, sim->opt.region,
+							  "kinesis") == 0
+				       ? &sim->credentials : NULL,
+		.seed = sim->opt.seed,
+	};
+	sim->producer = producer_new(sim->context, &pc);
+	sim->races = calloc((size_t)sim->opt.races, sizeof(*sim->races));
+	for (int i = 0; sim->races && i < sim->opt.races; i++)
+		if ((sim->races[i].riders = calloc((size_t)sim->opt.racers,
+						   sizeof(struct telemetry))) == NULL)
+			break;
+	if (sim->producer == NULL || sim->races == NULL ||
+	    sim->races[sim->opt.races - 1].riders == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+struct sim *sim_new(const struct sim_options *options, char *err, size_t errlen)
+{
+	struct sim *sim = calloc(1, sizeof(*sim));
+
+	if (sim == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sim->opt = *options;
+	if (!sim->opt.have_seed)
+		sim->opt.seed = (uint64_t)wall_ms();
+	rng_seed(&sim->rng, sim->opt.seed ^ 0x5eedull);
+	if (setup(sim, err, errlen) < 0) {
+		sim_free(sim);
+		return NULL;
+	}
+	return sim;
+}
+
+int sim_run(struct sim *sim, char *err, size_t errlen)
+{
+	if (sim->opt.create_stream && ensure_stream(sim, &sim->endpoint, err, errlen) < 0)
+		return -1;
+	sim->started_ms = wall_ms();
+	for (int i = 0; i < sim->opt.races; i++) {
+		int64_t offset = sim->opt.speed > 0
+					 ? (int64_t)(i * sim->opt.stagger * 1000.0 / sim->opt.speed)
+					 : 0;
+		if (start_race(sim, &sim->races[i], sim->started_ms + offset) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	lws_sul_schedule(sim->context, 0, &sim->tick, on_tick, 1);
+	while (!sim->done)
+		if (lws_service(sim->context, 0) < 0)
+			break;
+	if (sim->progress_shown)
+		fputc('\n', stderr);
+	return 0;
+}
+
+void sim_stop(struct sim *sim)
+{
+	sim->stop = 1;
+	lws_cancel_service(sim->context);
+}
+
+const struct producer_stats *sim_stats(const struct sim *sim)
+{
+	return producer_stats(sim->producer);
+}
+
+double sim_seconds(const struct sim *sim)
+{
+	return sim->started_ms ? (wall_ms() - sim->started_ms) / 1000.0 : 0.0;
+}
