@@ -16,4 +16,11 @@ void board_usage(FILE *out);
 int history_main(int argc, char **argv);
 void history_usage(FILE *out);
 
+int watch_main(int argc, char **argv);
+void watch_usage(FILE *out);
+int kiosk_main(int argc, char **argv);
+void kiosk_usage(FILE *out);
+int demo_main(int argc, char **argv);
+void demo_usage(FILE *out);
+
 #endif

@@ -36,7 +36,7 @@ struct telemetry {
  * static text naming the first problem found (nothing is printed). */
 int telemetry_decode(const void *data, size_t len, struct telemetry *out, const char **reason);
 
-/* Writes the record as JSON, fields in the order of DESIGN.md section 2:
+/* Writes the record as JSON, fields in the order the original bikes send them:
  *
  *   {"event":"update","deviceTimestamp":...,"second":...,"raceId":...,"name":"...",
  *    "racerId":...,"classId":...,"cadence":81.0,"resistance":79.0}

@@ -343,7 +343,7 @@ static void apply_all(struct engine *e, const struct recs *rs)
 
 /* ------------------------------------------------------------------------
  * The oracle: standings computed the slow and obvious way, straight from
- * the rules of DESIGN.md section 4.
+ * the ranking rules (best output, ties by racerId).
  * ------------------------------------------------------------------------ */
 
 struct oracle_line {
@@ -451,7 +451,7 @@ static void test_basic_ranking(void **state)
 	assert_int_equal(s[0].racer_id, 102);
 	assert_int_equal(s[1].racer_id, 100);
 	assert_int_equal(s[2].racer_id, 101);
-	/* The example of DESIGN.md: (81 + 35) * (79 + 65) / 100 = 167.04. */
+	/* The example record: (81 + 35) * (79 + 65) / 100 = 167.04. */
 	assert_int_equal(s[1].score, 1670400);
 	assert_int_equal(s[0].score, telemetry_output(90.0, 86.0));
 	for (int i = 0; i < 3; i++) {

@@ -32,7 +32,7 @@
 	"\"name\":\"Hayden\",\"racerId\":100,\"classId\":3,\"cadence\":32.3,\"resistance\":37.1}"
 #define GOLDEN_DIGEST 0xec6d8c65aaddeb71ULL
 
-/* The example record of DESIGN.md section 2. */
+/* The example record of the original Alleycat bikes. */
 static const char example[] =
 	"{\"event\":\"update\",\"deviceTimestamp\":1620240672076,\"second\":1,\"raceId\":5400802,"
 	"\"name\":\"Hayden\",\"racerId\":100,\"classId\":3,\"cadence\":81.0,\"resistance\":79.0}";

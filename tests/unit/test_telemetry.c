@@ -1,5 +1,5 @@
 /* Unit tests for src/telemetry.c: decoding and validating telemetry records,
- * and the output formula (DESIGN.md section 2). */
+ * and the output formula of the original Alleycat. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 
 #include "telemetry.h"
 
-/* The example record of DESIGN.md section 2. */
+/* The example record of the original Alleycat bikes. */
 static const char example[] =
 	"{\"event\":\"update\",\"deviceTimestamp\":1620240672076,\"second\":1,\"raceId\":5400802,"
 	"\"name\":\"Hayden\",\"racerId\":100,\"classId\":3,\"cadence\":81.0,\"resistance\":79.0}";

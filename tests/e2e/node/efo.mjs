@@ -168,7 +168,7 @@ export class EfoConnection {
 }
 
 /**
- * Checks the shape of a SubscribeToShardEvent (DESIGN.md section 3); returns
+ * Checks the shape of a SubscribeToShardEvent; returns
  * a description of the first problem, or null.
  */
 export function eventProblem(ev, consumerARN, shardId) {

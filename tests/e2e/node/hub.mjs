@@ -1,6 +1,6 @@
 // Helpers for the end-to-end tests: start and stop an alleycat hub, talk to
 // it with the AWS SDK for JavaScript v3, and the shard arithmetic of
-// DESIGN.md section 3 (MD5 of the partition key into an even split of
+// Kinesis (MD5 of the partition key into an even split of
 // 0..2^128-1).  Works on Node 18 and later.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -270,7 +270,7 @@ export function md5Key(partitionKey) {
 	return BigInt('0x' + createHash('md5').update(partitionKey, 'utf8').digest('hex'));
 }
 
-/** The hash key ranges of DESIGN.md section 3: shard i starts at i*floor(2^128/N). */
+/** The hash key ranges of an even split: shard i starts at i*floor(2^128/N). */
 export function evenRanges(n) {
 	const step = TWO_128 / BigInt(n);
 	const ranges = [];

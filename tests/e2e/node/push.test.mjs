@@ -1,4 +1,4 @@
-// Push (enhanced fan-out over WebSockets, DESIGN.md section 3) driven by the
+// Push (enhanced fan-out over WebSockets) driven by the
 // npm `ws` client: every record exactly once and in order, the first event at
 // once, heartbeats, expiry and resumption, refused upgrades, error events.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Durability (DESIGN.md section 3): with --data-dir every acknowledged record
+// Durability: with --data-dir every acknowledged record
 // survives a crash of the hub (SIGKILL), with the same sequence numbers, and
 // sequence numbers are never reused after a restart.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The hub's Kinesis JSON 1.1 API (DESIGN.md section 3) as the real AWS SDK
+// The hub's Kinesis JSON 1.1 API as the real AWS SDK
 // for JavaScript v3 sees it: control plane, PutRecord(s) and shard routing,
 // throttling, shard iterators and GetRecords, consumers, error types.
 import assert from 'node:assert/strict';
