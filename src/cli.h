@@ -11,11 +11,14 @@ enum {
 	EXIT_USAGE = 2,
 };
 
+struct option;
+
 struct command {
 	const char *name;
 	const char *summary;                  /* one line for `alleycat help` */
 	int (*run)(int argc, char **argv);    /* argv[0] is the command name */
 	void (*usage)(FILE *out);             /* the text of COMMAND --help */
+	const struct option *options;         /* what settings may set, or NULL */
 };
 
 /* The commands of this build, ending with a zeroed entry. */

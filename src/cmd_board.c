@@ -321,7 +321,7 @@ enum {
 	OPT_FROM, OPT_NO_UNICODE, OPT_LOG_LEVEL,
 };
 
-static const struct option board_options[] = {
+const struct option board_options[] = {
 	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
 	{ "stream", required_argument, NULL, OPT_STREAM },
 	{ "consumer", required_argument, NULL, OPT_CONSUMER },

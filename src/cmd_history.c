@@ -243,7 +243,7 @@ void history_usage(FILE *out)
 
 enum { OPT_DB = 256, OPT_CLASS, OPT_RACE, OPT_RACER, OPT_TOP, OPT_FORMAT, OPT_NO_UNICODE };
 
-static const struct option history_options[] = {
+const struct option history_options[] = {
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "class", required_argument, NULL, OPT_CLASS },
 	{ "race", required_argument, NULL, OPT_RACE },

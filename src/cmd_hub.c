@@ -85,7 +85,7 @@ enum {
 	OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL,
 };
 
-static const struct option hub_options[] = {
+const struct option hub_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "stream", required_argument, NULL, OPT_STREAM },
 	{ "shards", required_argument, NULL, OPT_SHARDS },

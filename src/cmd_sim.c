@@ -83,7 +83,7 @@ enum {
 	OPT_STATS, OPT_QUIET, OPT_LOG_LEVEL,
 };
 
-static const struct option sim_options[] = {
+const struct option sim_options[] = {
 	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
 	{ "stream", required_argument, NULL, OPT_STREAM },
 	{ "region", required_argument, NULL, OPT_REGION },

@@ -2,6 +2,7 @@
 #ifndef ALLEYCAT_COMMANDS_H
 #define ALLEYCAT_COMMANDS_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 int hub_main(int argc, char **argv);
@@ -22,5 +23,10 @@ int kiosk_main(int argc, char **argv);
 void kiosk_usage(FILE *out);
 int demo_main(int argc, char **argv);
 void demo_usage(FILE *out);
+
+/* Each command's long options, for settings from the environment and the
+ * config file. */
+extern const struct option hub_options[], sim_options[], board_options[], history_options[],
+	watch_options[], demo_options[];
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "settings.h"
 
 static int cmd_help(int argc, char **argv);
 
@@ -18,13 +19,16 @@ static void help_usage(FILE *out)
 }
 
 const struct command cli_commands[] = {
-	{ "hub", "serve a stream: Kinesis API and push to consumers", hub_main, hub_usage },
-	{ "sim", "ride races and send their telemetry to a stream", sim_main, sim_usage },
-	{ "board", "consume a stream and print the live standings", board_main, board_usage },
+	{ "hub", "serve a stream: Kinesis API and push to consumers", hub_main, hub_usage,
+	  hub_options },
+	{ "sim", "ride races and send their telemetry to a stream", sim_main, sim_usage,
+	  sim_options },
+	{ "board", "consume a stream and print the live standings", board_main, board_usage,
+	  board_options },
 	{ "history", "print past rankings from the history database", history_main,
-	  history_usage },
-	{ "help", "show the commands, or the help of one", cmd_help, help_usage },
-	{ NULL, NULL, NULL, NULL },
+	  history_usage, history_options },
+	{ "help", "show the commands, or the help of one", cmd_help, help_usage, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 static void print_overview(FILE *out)
@@ -65,6 +69,22 @@ static int cmd_help(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Runs a command on its settings: config file, environment, then argv. */
+static int run_with_settings(const struct command *c, int argc, char **argv)
+{
+	struct settings_args args;
+	char err[512];
+	int rc;
+
+	if (c->options == NULL)
+		return c->run(argc, argv);
+	if (settings_args(c->name, c->options, argc, argv, &args, err, sizeof(err)) < 0)
+		return cli_usage_error(c->name, "%s", err);
+	rc = c->run(args.argc, args.argv);
+	settings_args_free(&args);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *c;
@@ -87,5 +107,5 @@ int main(int argc, char **argv)
 	c = cli_find(argv[1]);
 	if (c == NULL)
 		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
-	return c->run(argc - 1, argv + 1);
+	return run_with_settings(c, argc - 1, argv + 1);
 }

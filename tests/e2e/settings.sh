@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Settings come from the config file, then the environment, then the
+# command line, each overriding the one before; a malformed config file is
+# reported with its file and line.
+set -u
+. "$top_srcdir/tests/e2e/lib.sh"
+
+dir=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
+export ALLEYCAT_CONFIG=$dir/config
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+		echo $((20000 + RANDOM % 20000))
+}
+
+# Starts a hub with the given environment and arguments; prints the port
+# that answers /healthz.
+hub_port() {
+	local pid port found=""
+	"$@" >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do
+		for port in $p1 $p2 $p3; do
+			if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+				found=$port
+			fi
+		done
+		[ -n "$found" ] && break
+		sleep 0.1
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "$found"
+}
+
+p1=$(free_port); p2=$(free_port); p3=$(free_port)
+cat >"$ALLEYCAT_CONFIG" <<CONF
+# every command
+stream = settings-test
+[board]
+listen = 127.0.0.1:1
+[hub]
+listen = 127.0.0.1:$p1
+CONF
+
+[ "$(hub_port "$ALLEYCAT" hub)" = "$p1" ] || fail "the config file's [hub] listen is not used"
+[ "$(hub_port env ALLEYCAT_LISTEN=127.0.0.1:$p2 "$ALLEYCAT" hub)" = "$p2" ] ||
+	fail "the environment does not override the config file"
+[ "$(hub_port env ALLEYCAT_LISTEN=127.0.0.1:$p2 "$ALLEYCAT" hub --listen 127.0.0.1:$p3)" = "$p3" ] ||
+	fail "the command line does not override the environment"
+
+printf 'stream\n' >"$ALLEYCAT_CONFIG"
+err=$("$ALLEYCAT" hub 2>&1 >/dev/null)
+expect_status 2 "$ALLEYCAT" hub
+expect_match "$err" "config:1: a setting is written 'option = value'" "a malformed line is named"
+
+printf '[history]\nno-unicode = maybe\n' >"$ALLEYCAT_CONFIG"
+err=$("$ALLEYCAT" history 2>&1 >/dev/null)
+expect_match "$err" "config:2: no-unicode takes true or false" "a bad switch value is named"
+pass "settings"
