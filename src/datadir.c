@@ -8,7 +8,7 @@
 
 const char *datadir_find(const char *file)
 {
-	const char *candidates[] = { getenv("ALLEYCAT_DATA_DIR"), ALLEYCAT_DATADIR,
+	const char *candidates[] = { getenv("ALLEYCAT_SHARE_DIR"), ALLEYCAT_DATADIR,
 				     ALLEYCAT_SRCDATADIR };
 	char path[PATH_MAX];
 

@@ -1,5 +1,5 @@
 /* Where Alleycat's data files (racer and class names, the schema) live:
- * $ALLEYCAT_DATA_DIR when set, then the installed data directory, then the
+ * $ALLEYCAT_SHARE_DIR when set, then the installed data directory, then the
  * source tree's data/ (so a build runs before it is installed). */
 #ifndef ALLEYCAT_DATADIR_H
 #define ALLEYCAT_DATADIR_H

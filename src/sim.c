@@ -392,7 +392,7 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 	if (endpoint_parse(sim->opt.endpoint, &sim->endpoint, err, errlen) < 0)
 		return -1;
 	if (dir == NULL) {
-		snprintf(err, errlen, "cannot find the racer names (racers.txt); set ALLEYCAT_DATA_DIR");
+		snprintf(err, errlen, "cannot find the racer names (racers.txt); set ALLEYCAT_SHARE_DIR");
 		return -1;
 	}
 	if (roster_load(&sim->roster, dir, err, errlen) < 0)

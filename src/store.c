@@ -454,7 +454,7 @@ static char *read_data_file(struct store *s, const char *file)
 	FILE *f;
 
 	if (dir == NULL) {
-		fail(s, "cannot find %s in $ALLEYCAT_DATA_DIR, %s or %s", file, ALLEYCAT_DATADIR,
+		fail(s, "cannot find %s in $ALLEYCAT_SHARE_DIR, %s or %s", file, ALLEYCAT_DATADIR,
 		     ALLEYCAT_SRCDATADIR);
 		return NULL;
 	}

@@ -1,0 +1,233 @@
+/* Telemetry decode: what the consumer does to every record it receives.
+ *
+ * The records are the simulator's own (racer model, 200 racers over a
+ * 300-second race), JSON-encoded and base64'd as they travel. Figures:
+ *   base64 only          base64_decode
+ *   JSON only            telemetry_decode (parse, validate, output)
+ *   record               both: the per-record path (the issue's figure)
+ *   push event           consumer_decode_event on 500-record events: the
+ *                        outer JSON too, as the consumer really does it
+ *   event parse          json_loadb of such an event alone: what the
+ *                        consumer spends on its first, redundant parse
+ *
+ * Usage: bench_decode [--quick] */
+#include "config.h"
+
+#include <jansson.h>
+
+#include "base64.h"
+#include "bench.h"
+#include "consumer.h"
+
+#define RACERS 200
+#define DURATION 300
+#define EVENT_RECORDS 500
+
+struct corpus {
+	size_t count;
+	char **b64;             /* base64 of each record's JSON */
+	size_t *b64_len;
+	char **json;
+	size_t *json_len;
+	size_t json_bytes;
+	char **events;          /* push events of EVENT_RECORDS records */
+	size_t *event_len;
+	size_t event_count;
+};
+
+static void corpus_add(struct corpus *c, const struct telemetry *t)
+{
+	char json[512];
+	size_t n = telemetry_encode(t, json, sizeof(json)), i = c->count++;
+
+	c->json[i] = strdup(json);
+	c->json_len[i] = n;
+	c->json_bytes += n;
+	c->b64[i] = bench_alloc(base64_encoded_len(n) + 1);
+	base64_encode(json, n, c->b64[i]);
+	c->b64_len[i] = base64_encoded_len(n);
+}
+
+/* One event as push.c writes it. */
+static char *event_of(const struct corpus *c, size_t first, size_t n, size_t *len)
+{
+	size_t size = 512;
+	char *e, *p;
+
+	for (size_t i = first; i < first + n; i++)
+		size += c->b64_len[i] + 160;
+	p = e = bench_alloc(size);
+	p += sprintf(p, "{\"Event\":\"SubscribeToShardEvent\",\"ConsumerARN\":"
+			"\"arn:aws:kinesis:us-east-1:000000000000:stream/alleycat/consumer/"
+			"bench:1620240600\",\"ShardId\":\"shardId-000000000001\",\"Records\":[");
+	for (size_t i = first; i < first + n; i++)
+		p += sprintf(p, "%s{\"SequenceNumber\":\"%zu\",\"ApproximateArrivalTimestamp\":"
+				"1620240672.%03zu,\"Data\":\"%s\",\"PartitionKey\":\"%zu\"}",
+			     i > first ? "," : "", 49000000000 + i, i % 1000, c->b64[i],
+			     5400800 + i % 7);
+	p += sprintf(p, "],\"ContinuationSequenceNumber\":\"%zu\",\"MillisBehindLatest\":0,"
+			"\"ChildShards\":[]}", 49000000000 + first + n - 1);
+	*len = (size_t)(p - e);
+	return e;
+}
+
+static void corpus_make(struct corpus *c)
+{
+	struct roster roster;
+	struct race_model m;
+	struct telemetry *t = bench_alloc(RACERS * sizeof(*t));
+	size_t total = (size_t)RACERS * DURATION;
+
+	bench_roster(&roster);
+	c->b64 = bench_alloc(total * sizeof(*c->b64));
+	c->b64_len = bench_alloc(total * sizeof(*c->b64_len));
+	c->json = bench_alloc(total * sizeof(*c->json));
+	c->json_len = bench_alloc(total * sizeof(*c->json_len));
+	bench_model(&m, &roster, 0, 0, RACERS, DURATION);
+	for (int s = 1; s <= DURATION; s++) {
+		racemodel_second(&m, s, t);
+		for (size_t i = 0; i < RACERS; i++)
+			corpus_add(c, &t[i]);
+	}
+	racemodel_free(&m);
+	c->event_count = c->count / EVENT_RECORDS;
+	c->events = bench_alloc(c->event_count * sizeof(*c->events));
+	c->event_len = bench_alloc(c->event_count * sizeof(*c->event_len));
+	for (size_t k = 0; k < c->event_count; k++)
+		c->events[k] = event_of(c, k * EVENT_RECORDS, EVENT_RECORDS, &c->event_len[k]);
+	free(t);
+	roster_free(&roster);
+}
+
+static void die_bad(const char *what, const char *reason)
+{
+	fprintf(stderr, "bench_decode: %s failed: %s\n", what, reason);
+	exit(1);
+}
+
+/* Each pass decodes the whole corpus one way; returns records decoded. */
+static size_t pass_base64(const struct corpus *c, int64_t *sink)
+{
+	unsigned char raw[512];
+	const char *reason;
+	size_t n;
+
+	for (size_t i = 0; i < c->count; i++) {
+		if (base64_decode(c->b64[i], c->b64_len[i], raw, &n, &reason) < 0)
+			die_bad("base64_decode", reason);
+		*sink += raw[n / 2];
+	}
+	return c->count;
+}
+
+static size_t pass_json(const struct corpus *c, int64_t *sink)
+{
+	struct telemetry t;
+	const char *reason;
+
+	for (size_t i = 0; i < c->count; i++) {
+		if (telemetry_decode(c->json[i], c->json_len[i], &t, &reason) < 0)
+			die_bad("telemetry_decode", reason);
+		*sink += t.output;
+	}
+	return c->count;
+}
+
+static size_t pass_record(const struct corpus *c, int64_t *sink)
+{
+	unsigned char raw[512];
+	struct telemetry t;
+	const char *reason;
+	size_t n;
+
+	for (size_t i = 0; i < c->count; i++) {
+		if (base64_decode(c->b64[i], c->b64_len[i], raw, &n, &reason) < 0 ||
+		    telemetry_decode(raw, n, &t, &reason) < 0)
+			die_bad("record decode", reason);
+		*sink += t.output;
+	}
+	return c->count;
+}
+
+static size_t pass_event(const struct corpus *c, int64_t *sink)
+{
+	size_t records = 0;
+
+	for (size_t k = 0; k < c->event_count; k++) {
+		char last_bad[128] = "";
+		const char *reason = NULL;
+		uint64_t bytes = 0;
+		size_t bad = 0;
+		struct consumer_batch *b = consumer_decode_event(c->events[k], c->event_len[k],
+								 &bad, last_bad, sizeof(last_bad),
+								 &bytes, &reason);
+
+		if (b == NULL || bad > 0)
+			die_bad("consumer_decode_event", b ? last_bad : reason);
+		records += b->count;
+		*sink += b->records[b->count - 1].t.output;
+		consumer_batch_free(b);
+	}
+	return records;
+}
+
+/* What consumer.c's handle_message does before consumer_decode_event
+ * parses the same text again: a whole parse, to read "Event". */
+static size_t pass_event_parse(const struct corpus *c, int64_t *sink)
+{
+	for (size_t k = 0; k < c->event_count; k++) {
+		json_t *j = json_loadb(c->events[k], c->event_len[k], 0, NULL);
+
+		*sink += j != NULL;
+		json_decref(j);
+	}
+	return c->event_count * EVENT_RECORDS;
+}
+
+/* Passes until `seconds` have gone by; records per second. */
+static double rate(size_t (*pass)(const struct corpus *, int64_t *), const struct corpus *c,
+		   double seconds, int64_t *sink)
+{
+	int64_t start;
+	size_t records = 0;
+	double elapsed;
+
+	pass(c, sink);                  /* warm the caches */
+	start = bench_ns();
+	do {
+		records += pass(c, sink);
+		elapsed = bench_seconds(start);
+	} while (elapsed < seconds);
+	return (double)records / elapsed;
+}
+
+int main(int argc, char **argv)
+{
+	double seconds = argc > 1 && strcmp(argv[1], "--quick") == 0 ? 0.2 : 1.5;
+	struct corpus c = { 0 };
+	int64_t sink = 0;
+	char buf[32];
+	double r;
+
+	corpus_make(&c);
+	bench_note("bench_decode: %zu records of %.0f B JSON (%.0f B base64), %zu events",
+		   c.count, (double)c.json_bytes / (double)c.count,
+		   (double)base64_encoded_len(c.json_bytes / c.count), c.event_count);
+	bench_table_head();
+	r = rate(pass_base64, &c, seconds, &sink);
+	bench_row("decode", "base64 only, records/s", "", "%s", bench_count(r, buf));
+	r = rate(pass_json, &c, seconds, &sink);
+	bench_row("decode", "JSON parse + validate + output only, records/s", "", "%s",
+		  bench_count(r, buf));
+	r = rate(pass_record, &c, seconds, &sink);
+	bench_row("decode", "telemetry decode (base64 + JSON + validate + output), records/s",
+		  ">= 1,000,000/s", "%s", bench_count(r, buf));
+	r = rate(pass_event, &c, seconds, &sink);
+	bench_row("decode", "push event decode (consumer_decode_event, 500 records), records/s",
+		  "", "%s", bench_count(r, buf));
+	r = rate(pass_event_parse, &c, seconds, &sink);
+	bench_row("decode", "  json_loadb of a push event alone (parsed twice by the consumer), records/s",
+		  "", "%s", bench_count(r, buf));
+	bench_note("bench_decode: checksum %" PRId64, sink);
+	return 0;
+}

@@ -1,0 +1,425 @@
+/* The hub over HTTP on loopback, side by side with kinesalite.
+ *
+ *   ingest         PutRecords of 500 records of 200 B (telemetry JSON
+ *                  padded with an ignored field), back to back on 1, 4 and
+ *                  8 keep-alive connections, one thread each; records/s
+ *                  acknowledged (a request with a failed record stops the
+ *                  run). The hub runs with no write limits, 4 shards.
+ *   memory         a fresh hub's VmRSS before and after taking 1,000,000
+ *                  such records, per million, and against the 200 MB of data
+ *   kinesalite     the same load on 4 connections (its figures are
+ *                  skipped, with a note, when bench/node is not installed)
+ *   polling        a record a 10 ms on a 1-shard stream, read back by a
+ *                  GetRecords loop, back to back and every 200 ms (the
+ *                  per-shard 5 reads/s of Kinesis): PutRecords acknowledged
+ *                  -> record in a GetRecords answer, p50 / p99 / max
+ *
+ *   in process     the same PutRecords bodies through kinesis_handle with no
+ *                  network (what the API itself costs), and jansson's parse
+ *                  of such a body alone (json_loadb then json_decref)
+ *
+ * The client is plain sockets and prebuilt requests, so what is measured
+ * is the server. Usage: bench_hub [--quick] (shorter runs, 200,000 records) */
+#include "config.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "bench.h"
+#include "hub.h"
+#include "kinesis.h"
+#include "net.h"
+
+#define BATCH 500
+#define DATA_BYTES 200
+#define POLL_PERIOD_MS 10
+
+static double run_seconds = 2.0;
+
+/* ------------------------------------------------------------------ */
+/* Ingest                                                              */
+/* ------------------------------------------------------------------ */
+
+struct client {
+	pthread_t thread;
+	int port;
+	const char *stream;
+	char *body;
+	size_t len;
+	uint64_t requests;              /* 0: run until the deadline */
+	int64_t deadline_ns;
+	uint64_t records;
+	bool failed;
+};
+
+static void *client_run(void *arg)
+{
+	struct client *c = arg;
+	struct http_conn conn = { .fd = -1 };
+
+	if (http_connect(&conn, c->port) < 0) {
+		c->failed = true;
+		return NULL;
+	}
+	for (uint64_t i = 0; c->requests ? i < c->requests : bench_ns() < c->deadline_ns; i++) {
+		int status = http_kinesis(&conn, "PutRecords", c->body, c->len);
+
+		if (status != 200 || !strstr(conn.body, "\"FailedRecordCount\":0")) {
+			bench_note("bench_hub: PutRecords answered %d: %.200s", status,
+				   conn.body ? conn.body : "");
+			c->failed = true;
+			break;
+		}
+		c->records += BATCH;
+	}
+	http_close(&conn);
+	return NULL;
+}
+
+/* n clients in parallel; either each sends `requests`, or all run for
+ * run_seconds. Records per second, 0 when a request failed. */
+static double ingest(int port, const char *stream, int n, uint64_t requests)
+{
+	struct client *c = bench_alloc(n * sizeof(*c));
+	uint64_t records = 0;
+	bool failed = false;
+	int64_t start;
+	double elapsed;
+
+	for (int i = 0; i < n; i++) {
+		c[i] = (struct client){ .port = port, .stream = stream, .requests = requests };
+		c[i].body = net_put_body(stream, BATCH, DATA_BYTES, (uint64_t)i * 1000003, &c[i].len);
+	}
+	start = bench_ns();
+	for (int i = 0; i < n; i++) {
+		c[i].deadline_ns = start + (int64_t)(run_seconds * 1e9);
+		pthread_create(&c[i].thread, NULL, client_run, &c[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(c[i].thread, NULL);
+		records += c[i].records;
+		failed |= c[i].failed;
+		free(c[i].body);
+	}
+	elapsed = bench_seconds(start);
+	free(c);
+	return failed ? 0 : (double)records / elapsed;
+}
+
+static void ingest_rows(const char *server, int port, const int *clients, size_t n, double *at4)
+{
+	char figure[128], buf[32];
+
+	for (size_t i = 0; i < n; i++) {
+		double r = ingest(port, "bench", clients[i], 0);
+
+		snprintf(figure, sizeof(figure),
+			 "%s ingest, PutRecords 500 x 200 B, %d connection%s, records/s", server,
+			 clients[i], clients[i] > 1 ? "s" : "");
+		bench_row("hub", figure, strcmp(server, "hub") == 0 ? ">= 300,000/s" : "", "%s",
+			  r > 0 ? bench_count(r, buf) : "failed");
+		if (clients[i] == 4)
+			*at4 = r;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory                                                              */
+/* ------------------------------------------------------------------ */
+
+static void memory_rows(bool quick)
+{
+	uint64_t records = quick ? 200000 : 1000000, before, after;
+	int port;
+	pid_t pid = net_start_hub(&port, NULL);
+	double per_million;
+
+	usleep(200000);
+	before = bench_rss(pid);
+	if (ingest(port, "alleycat", 2, records / BATCH / 2) <= 0) {
+		bench_row("hub", "RSS per million retained 200-byte records", "<= 1.5x payload",
+			  "failed");
+		net_stop(pid);
+		return;
+	}
+	usleep(200000);
+	after = bench_rss(pid);
+	per_million = (double)(after - before) * 1e6 / (double)records;
+	bench_row("hub", "RSS per million retained 200-byte records (data 200 MB)",
+		  "<= 1.5x payload", "%.0f MB (%.2fx)", per_million / 1e6,
+		  per_million / (1e6 * DATA_BYTES));
+	net_stop(pid);
+}
+
+/* ------------------------------------------------------------------ */
+/* Polling latency                                                     */
+/* ------------------------------------------------------------------ */
+
+struct poll_run {
+	int port;
+	int records;
+	int64_t *ack_ns, *seen_ns;
+	bool failed;
+};
+
+static char *one_record_body(int id, size_t *len)
+{
+	char data[DATA_BYTES + 1], b64[base64_encoded_len(DATA_BYTES) + 1], *body;
+	int n = snprintf(data, sizeof(data), "id=%08d;", id);
+
+	memset(data + n, 'x', DATA_BYTES - (size_t)n);
+	base64_encode(data, DATA_BYTES, b64);
+	*len = (size_t)asprintf(&body, "{\"StreamName\":\"poll\",\"Records\":[{\"Data\":\"%s\","
+				"\"PartitionKey\":\"%d\"}]}", b64, id);
+	return body;
+}
+
+static void *producer_run(void *arg)
+{
+	struct poll_run *p = arg;
+	struct http_conn conn = { .fd = -1 };
+	int64_t next = bench_ns();
+
+	if (http_connect(&conn, p->port) < 0) {
+		p->failed = true;
+		return NULL;
+	}
+	for (int i = 0; i < p->records; i++) {
+		size_t len;
+		char *body = one_record_body(i, &len);
+		int64_t now;
+
+		if (http_kinesis(&conn, "PutRecords", body, len) != 200)
+			p->failed = true;
+		__atomic_store_n(&p->ack_ns[i], bench_ns(), __ATOMIC_RELEASE);
+		free(body);
+		next += POLL_PERIOD_MS * 1000000LL;
+		if ((now = bench_ns()) < next)
+			usleep((useconds_t)((next - now) / 1000));
+	}
+	http_close(&conn);
+	return NULL;
+}
+
+/* Notes the records of a GetRecords answer; how many were new. */
+static int note_records(struct poll_run *p, json_t *answer, int64_t now)
+{
+	json_t *records = json_object_get(answer, "Records"), *r;
+	size_t i;
+	int fresh = 0;
+
+	json_array_foreach(records, i, r) {
+		const char *data = json_string_value(json_object_get(r, "Data"));
+		unsigned char raw[DATA_BYTES + 8];
+		size_t n;
+		int id;
+
+		if (data == NULL || strlen(data) > base64_encoded_len(DATA_BYTES) ||
+		    base64_decode(data, strlen(data), raw, &n, NULL) < 0 || n < 12)
+			continue;
+		raw[n - 1] = '\0';
+		if (sscanf((char *)raw, "id=%d;", &id) == 1 && id >= 0 && id < p->records &&
+		    p->seen_ns[id] == 0) {
+			p->seen_ns[id] = now;
+			fresh++;
+		}
+	}
+	return fresh;
+}
+
+static char *shard_iterator(struct http_conn *c, const char *shard)
+{
+	json_t *j = net_call(c, "GetShardIterator", "{\"StreamName\":\"poll\",\"ShardId\":\"%s\","
+				 "\"ShardIteratorType\":\"LATEST\"}", shard);
+	const char *it = json_string_value(json_object_get(j, "ShardIterator"));
+	char *copy = it ? strdup(it) : NULL;
+
+	json_decref(j);
+	return copy;
+}
+
+/* The GetRecords loop; its calls' round trips go to calls_ms. */
+static void poller(struct poll_run *p, struct http_conn *c, char *it, int interval_ms,
+		   double *calls_ms, size_t *calls)
+{
+	int seen = 0;
+	int64_t stop = bench_ns() + (int64_t)(p->records * POLL_PERIOD_MS + 3000) * 1000000;
+
+	while (seen < p->records && bench_ns() < stop && it) {
+		int64_t start = bench_ns(), now;
+		json_t *j = net_call(c, "GetRecords", "{\"ShardIterator\":\"%s\",\"Limit\":10000}", it);
+		const char *next = json_string_value(json_object_get(j, "NextShardIterator"));
+
+		now = bench_ns();
+		if (*calls < 100000)
+			calls_ms[(*calls)++] = (double)(now - start) / 1e6;
+		seen += note_records(p, j, now);
+		free(it);
+		it = next ? strdup(next) : NULL;
+		json_decref(j);
+		if (j == NULL)
+			p->failed = true;
+		if (interval_ms > 0 && (now = bench_ns()) < start + interval_ms * 1000000LL)
+			usleep((useconds_t)((start + interval_ms * 1000000LL - now) / 1000));
+	}
+	free(it);
+}
+
+static void latencies(const struct poll_run *p, double *lat, size_t *n, int *missing)
+{
+	*n = 0;
+	*missing = 0;
+	for (int i = 0; i < p->records; i++) {
+		int64_t ack = __atomic_load_n(&p->ack_ns[i], __ATOMIC_ACQUIRE);
+
+		if (p->seen_ns[i] == 0 || ack == 0) {
+			(*missing)++;
+			continue;
+		}
+		/* Seen before the producer read its acknowledgement: 0. */
+		lat[(*n)++] = p->seen_ns[i] > ack ? (double)(p->seen_ns[i] - ack) / 1e6 : 0.0;
+	}
+}
+
+static void poll_row(const char *server, int port, int interval_ms)
+{
+	struct poll_run p = { .port = port, .records = (int)(run_seconds * 1000 / POLL_PERIOD_MS) };
+	struct http_conn c = { .fd = -1 };
+	double *lat = bench_alloc(p.records * sizeof(*lat)), *calls_ms, p50, p99, call50;
+	size_t n, calls = 0;
+	char **shards, figure[160];
+	int missing;
+	pthread_t producer;
+
+	p.ack_ns = bench_alloc(p.records * sizeof(*p.ack_ns));
+	p.seen_ns = bench_alloc(p.records * sizeof(*p.seen_ns));
+	calls_ms = bench_alloc(100000 * sizeof(*calls_ms));
+	if (http_connect(&c, port) < 0 || net_create_stream(&c, "poll", 1) < 0 ||
+	    net_shards(&c, "poll", &shards) < 1) {
+		bench_row("hub", "polling", "", "failed");
+		return;
+	}
+	char *it = shard_iterator(&c, shards[0]);
+	pthread_create(&producer, NULL, producer_run, &p);
+	poller(&p, &c, it, interval_ms, calls_ms, &calls);
+	pthread_join(producer, NULL);
+	latencies(&p, lat, &n, &missing);
+	p50 = bench_quantile(lat, n, 0.5, false);
+	p99 = bench_quantile(lat, n, 0.99, true);
+	call50 = bench_quantile(calls_ms, calls, 0.5, false);
+	snprintf(figure, sizeof(figure), "%s GetRecords polling %s: put acked -> read, p50 / p99 / max",
+		 server, interval_ms ? "every 200 ms" : "back to back");
+	bench_row("hub", figure, "side by side", "%.2f / %.2f / %.2f ms%s", p50, p99,
+		  n ? lat[n - 1] : 0.0, p.failed || missing ? " (some lost)" : "");
+	bench_note("bench_hub: %s polling %d ms: %zu calls, GetRecords round trip p50 %.2f ms, "
+		   "%d missing", server, interval_ms, calls, call50, missing);
+	http_close(&c);
+	free(lat);
+	free(calls_ms);
+	free(p.ack_ns);
+	free(p.seen_ns);
+}
+
+/* ------------------------------------------------------------------ */
+/* In process                                                          */
+/* ------------------------------------------------------------------ */
+
+static double in_process_rate(struct hub *hub, const char *body, size_t len, bool parse_only)
+{
+	int64_t start = bench_ns(), now_ms = BENCH_START_MS;
+	uint64_t records = 0;
+	double elapsed;
+
+	do {
+		if (parse_only) {
+			json_decref(json_loadb(body, len, 0, NULL));
+		} else {
+			struct kinesis_reply reply;
+
+			kinesis_handle(hub, KINESIS_TARGET_PREFIX "PutRecords", body, len, now_ms++,
+				       &reply);
+			if (reply.status != 200)
+				bench_note("bench_hub: in process: %.200s", reply.body);
+			free(reply.body);
+		}
+		records += BATCH;
+	} while ((elapsed = bench_seconds(start)) < run_seconds / 2);
+	return (double)records / elapsed;
+}
+
+static void in_process_rows(void)
+{
+	struct hub_config config;
+	struct hub *hub;
+	char err[256], buf[32];
+	size_t len;
+	char *body = net_put_body("bench", BATCH, DATA_BYTES, 0, &len);
+
+	hub_config_defaults(&config);
+	config.limits.shard_records_per_sec = 0;
+	config.limits.shard_bytes_per_sec = 0;
+	config.retention_bytes = 0;
+	hub = hub_open(&config, BENCH_START_MS, err, sizeof(err));
+	if (hub == NULL || hub_create_stream(hub, "bench", 4, BENCH_START_MS) == NULL) {
+		bench_row("hub", "in process", "", "failed: %s", hub ? "stream" : err);
+		return;
+	}
+	bench_row("hub", "in process: kinesis_handle PutRecords 500 x 200 B, records/s", "", "%s",
+		  bench_count(in_process_rate(hub, body, len, false), buf));
+	bench_row("hub", "in process: json_loadb of the same body alone, records/s", "", "%s",
+		  bench_count(in_process_rate(hub, body, len, true), buf));
+	hub_close(hub);
+	free(body);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void prepare(int port, const char *stream)
+{
+	struct http_conn c = { .fd = -1 };
+
+	if (http_connect(&c, port) < 0 || net_create_stream(&c, stream, 4) < 0) {
+		fprintf(stderr, "bench_hub: cannot create stream %s\n", stream);
+		exit(1);
+	}
+	http_close(&c);
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+	static const int hub_clients[] = { 1, 4, 8 }, peer_clients[] = { 4 };
+	double hub4 = 0, peer4 = 0;
+	int port, peer_port;
+	pid_t hub, peer;
+
+	if (quick)
+		run_seconds = 0.5;
+	bench_table_head();
+	hub = net_start_hub(&port, NULL);
+	prepare(port, "bench");
+	ingest_rows("hub", port, hub_clients, 3, &hub4);
+	net_stop(hub);
+	in_process_rows();
+	memory_rows(quick);
+	peer = net_start_kinesalite(&peer_port);
+	if (peer > 0) {
+		prepare(peer_port, "bench");
+		ingest_rows("kinesalite", peer_port, peer_clients, 1, &peer4);
+		bench_row("hub", "hub vs kinesalite ingest, 4 connections", ">= 30x kinesalite",
+			  "%.1fx", peer4 > 0 ? hub4 / peer4 : 0.0);
+	}
+	hub = net_start_hub(&port, NULL);
+	poll_row("hub", port, 0);
+	poll_row("hub", port, 200);
+	net_stop(hub);
+	if (peer > 0) {
+		net_stop(peer);
+		peer = net_start_kinesalite(&peer_port);     /* fresh: no ingest backlog */
+		poll_row("kinesalite", peer_port, 0);
+		poll_row("kinesalite", peer_port, 200);
+		net_stop(peer);
+	}
+	return 0;
+}
