@@ -128,7 +128,9 @@ static int decode_record(json_t *rec, struct consumer_record *out, uint64_t *byt
 		*reason = "record without Data or ApproximateArrivalTimestamp";
 		return -1;
 	}
-	raw = malloc(base64_decoded_max(len) + 1);
+	/* Telemetry records are small: decode on the stack, not the heap. */
+	unsigned char small[2048];
+	raw = base64_decoded_max(len) < sizeof(small) ? small : malloc(base64_decoded_max(len) + 1);
 	if (raw == NULL) {
 		*reason = "out of memory";
 		return -1;
@@ -138,16 +140,17 @@ static int decode_record(json_t *rec, struct consumer_record *out, uint64_t *byt
 		*bytes += n;
 		rc = telemetry_decode(raw, n, &out->t, reason);
 	}
-	free(raw);
+	if (raw != small)
+		free(raw);
 	out->arrival_ms = (int64_t)(json_number_value(ts) * 1000.0 + 0.5);
 	return rc;
 }
 
-struct consumer_batch *consumer_decode_event(const char *json, size_t len, size_t *bad,
-					     char *last_bad, size_t last_bad_size,
-					     uint64_t *bytes, const char **reason)
+/* Decodes a parsed event (borrowed) into a batch. */
+static struct consumer_batch *decode_event(json_t *root, size_t *bad, char *last_bad,
+					   size_t last_bad_size, uint64_t *bytes,
+					   const char **reason)
 {
-	json_t *root = json_loadb(json, len, 0, NULL);
 	json_t *records = json_object_get(root, "Records"), *rec;
 	const char *shard = json_string_value(json_object_get(root, "ShardId"));
 	json_t *cont = json_object_get(root, "ContinuationSequenceNumber");
@@ -160,13 +163,11 @@ struct consumer_batch *consumer_decode_event(const char *json, size_t len, size_
 	    !(json_is_string(cont) || json_is_null(cont)) ||
 	    (json_is_string(cont) && strlen(json_string_value(cont)) >= CONSUMER_SEQ_MAX)) {
 		*reason = "malformed SubscribeToShardEvent";
-		json_decref(root);
 		return NULL;
 	}
 	b = calloc(1, sizeof(*b) + json_array_size(records) * sizeof(b->records[0]));
 	if (b == NULL) {
 		*reason = "out of memory";
-		json_decref(root);
 		return NULL;
 	}
 	snprintf(b->shard_id, sizeof(b->shard_id), "%s", shard);
@@ -182,6 +183,18 @@ struct consumer_batch *consumer_decode_event(const char *json, size_t len, size_
 			snprintf(last_bad, last_bad_size, "%s", why);
 		}
 	}
+	return b;
+}
+
+struct consumer_batch *consumer_decode_event(const char *json, size_t len, size_t *bad,
+					     char *last_bad, size_t last_bad_size,
+					     uint64_t *bytes, const char **reason)
+{
+	json_t *root = json_loadb(json, len, 0, NULL);
+	struct consumer_batch *b;
+
+	*bad = 0;
+	b = decode_event(root, bad, last_bad, last_bad_size, bytes, reason);
 	json_decref(root);
 	return b;
 }
@@ -487,14 +500,14 @@ static void on_established(struct consumer *c)
 	set_status(c, CONSUMER_STREAMING, "streaming %zu shards of %s", c->shard_count, c->stream);
 }
 
-static void handle_records_event(struct consumer *c, const char *text, size_t len)
+static void handle_records_event(struct consumer *c, json_t *event)
 {
 	char last_bad[128] = "";
-	size_t bad;
+	size_t bad = 0;
 	uint64_t bytes = 0;
 	const char *reason;
-	struct consumer_batch *b = consumer_decode_event(text, len, &bad, last_bad,
-							 sizeof(last_bad), &bytes, &reason);
+	struct consumer_batch *b = decode_event(event, &bad, last_bad, sizeof(last_bad), &bytes,
+						&reason);
 	struct subscription *s;
 
 	if (b == NULL) {
@@ -517,9 +530,7 @@ static void handle_message(struct consumer *c, const char *text, size_t len)
 	if (event == NULL) {
 		log_warn("consumer %s: a message that is not an event", c->name);
 	} else if (strcmp(event, "SubscribeToShardEvent") == 0) {
-		json_decref(j);
-		handle_records_event(c, text, len);
-		return;
+		handle_records_event(c, j);
 	} else if (strcmp(event, "SubscriptionExpired") == 0 && s) {
 		const char *cont = json_string_value(json_object_get(j, "ContinuationSequenceNumber"));
 		if (cont && strlen(cont) < sizeof(s->position))

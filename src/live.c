@@ -325,6 +325,7 @@ void live_commit(struct live *l, int64_t now_ms)
 	l->stats.windows++;
 	l->stats.last_commit_ms = now_ms;
 	l->stats.last_commit_latency_ms = monotonic_ms() - started;
+	store_checkpoint(l->store);
 }
 
 void live_poll(struct live *l, int64_t now_ms)

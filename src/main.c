@@ -19,6 +19,11 @@ static void help_usage(FILE *out)
 }
 
 const struct command cli_commands[] = {
+	{ "demo", "everything at once: a hub, a simulator and the live dashboard", demo_main,
+	  demo_usage, demo_options },
+	{ "watch", "the live dashboard: races, history and the health of the stream", watch_main,
+	  watch_usage, watch_options },
+	{ "kiosk", "the dashboard for unattended screens", kiosk_main, kiosk_usage, watch_options },
 	{ "hub", "serve a stream: Kinesis API and push to consumers", hub_main, hub_usage,
 	  hub_options },
 	{ "sim", "ride races and send their telemetry to a stream", sim_main, sim_usage,

@@ -582,9 +582,18 @@ static int set_pragmas(struct store *s)
 		return fail(s, "cannot use WAL mode (journal_mode is %s)", mode);
 	if (run_once(s, "PRAGMA synchronous = NORMAL", NULL, 0) < 0 ||
 	    run_once(s, "PRAGMA foreign_keys = ON", NULL, 0) < 0 ||
-	    run_once(s, "PRAGMA cache_size = " STORE_CACHE_KIB, NULL, 0) < 0)
+	    run_once(s, "PRAGMA cache_size = " STORE_CACHE_KIB, NULL, 0) < 0 ||
+	    /* Checkpoints run in store_checkpoint, after a window commits,
+	     * not inside the commit of whichever race happens to fill the WAL. */
+	    run_once(s, "PRAGMA wal_autocheckpoint = 0", NULL, 0) < 0)
 		return -1;
 	return 0;
+}
+
+void store_checkpoint(struct store *s)
+{
+	/* Passive: copies what no reader still needs, never waits. */
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
 static int prepare_all(struct store *s)

@@ -32,6 +32,10 @@ int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* Moves committed pages from the write-ahead log into the database; call
+ * it after a commit (commits themselves never do it, so they stay short). */
+void store_checkpoint(struct store *s);
+
 /* ---- checkpoints and live state --------------------------------- */
 
 int store_put_checkpoint(struct store *s, const char *stream, const char *consumer,

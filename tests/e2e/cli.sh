@@ -29,4 +29,24 @@ for c in $commands; do
 		grep -q -- "${opt//-/\\\\-}" "$manual" || fail "the manual does not describe $c $opt"
 	done
 done
+# The config file template names only options that exist, each under a
+# command that has it (lines before any section: under some command).
+section=""
+while IFS= read -r line; do
+	case $line in
+	"["*"]") section=${line#[}; section=${section%]} ;;
+	"#"[a-z]*" = "*)
+		opt=${line#\#}; opt=${opt%% = *}
+		if [ -n "$section" ]; then
+			"$ALLEYCAT" "$section" --help | grep -q -- "--$opt" ||
+				fail "data/config: [$section] $opt is not an option of $section"
+		else
+			found=""
+			for c in $commands; do
+				"$ALLEYCAT" "$c" --help | grep -q -- "--$opt" && found=$c
+			done
+			[ -n "$found" ] || fail "data/config: $opt is not an option of any command"
+		fi ;;
+	esac
+done <"$top_srcdir/data/config"
 pass "cli"

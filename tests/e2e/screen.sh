@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The dashboard on a real terminal: it runs in a detached tmux session of a
+# fixed size and we read the screen back with capture-pane. A live race of
+# eleven racers is put on a hub with known outputs, so the order is known.
+set -u
+. "$top_srcdir/tests/e2e/lib.sh"
+
+command -v tmux >/dev/null || fail "tmux is not installed (Debian: apt-get install tmux)"
+command -v curl >/dev/null || fail "curl is not installed (Debian: apt-get install curl)"
+
+dir=$(mktemp -d)
+sock=$dir/tmux.sock
+export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color
+cleanup() {
+	tmux -S "$sock" kill-server 2>/dev/null
+	[ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+port=$((30000 + RANDOM % 20000))
+"$ALLEYCAT" hub --listen "127.0.0.1:$port" --stream screen >"$dir/hub.log" 2>&1 &
+hub_pid=$!
+for _ in $(seq 50); do
+	curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+	sleep 0.1
+done
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "the hub did not start: $(cat "$dir/hub.log")"
+
+# Racer 100+i rides at cadence 40+4i: the higher the id, the higher the rank.
+names=(Ada Ben Cleo Dev Eve Finn Gus Hana Ivo Jun)
+records=""
+for i in $(seq 0 9); do
+	data=$(printf '{"event":"update","second":5,"raceId":777,"name":"%s","racerId":%d,"classId":2,"cadence":%d.0,"resistance":50.0}' \
+		"${names[$i]}" $((100 + i)) $((40 + 4 * i)) | base64 -w0)
+	records="$records{\"Data\":\"$data\",\"PartitionKey\":\"$i\"},"
+done
+# A name with escape sequences and control characters, riding slowest.
+evil=$(printf '{"event":"update","second":5,"raceId":777,"name":"\\u001b[31mEvil\\u0007\\u001b]0;pwned\\u0007","racerId":199,"classId":2,"cadence":30.0,"resistance":40.0}' | base64 -w0)
+records="$records{\"Data\":\"$evil\",\"PartitionKey\":\"evil\"}"
+curl -sf -H 'X-Amz-Target: Kinesis_20131202.PutRecords' -H 'Content-Type: application/x-amz-json-1.1' \
+	-d "{\"StreamName\":\"screen\",\"Records\":[$records]}" "http://127.0.0.1:$port/" >/dev/null ||
+	fail "cannot put the race"
+
+watch_cmd() {
+	echo "$ALLEYCAT $1 --endpoint ws://127.0.0.1:$port --stream screen --db $dir/h.db --grace 3600 --consumer screen-$1 ${2:-}"
+}
+
+screen() {
+	tmux -S "$sock" capture-pane -p -t "$1"
+}
+
+# wait_for SESSION TEXT: until the screen shows TEXT (10 s at most).
+wait_for() {
+	for _ in $(seq 100); do
+		screen "$1" | grep -qF -- "$2" && return 0
+		sleep 0.1
+	done
+	fail "the screen never showed '$2':
+$(screen "$1")"
+}
+
+tmux -S "$sock" new-session -d -s watch -x 100 -y 30 "$(watch_cmd watch)"
+wait_for watch "Jun"
+
+# The table lists the racers in rank order.
+order=$(screen watch | grep -oE 'Ada|Ben|Cleo|Dev|Eve|Finn|Gus|Hana|Ivo|Jun' | tr '\n' ' ')
+[ "$order" = "Jun Ivo Hana Gus Finn Eve Dev Cleo Ben Ada " ] || fail "racers out of order: $order
+$(screen watch)"
+
+# The evil name is drawn as text: its escape sequences never reached tmux
+# (which would have eaten "[31m" and retitled the window).
+screen watch | grep -qF "[31mEvil" || fail "the escaped name is not shown as text:
+$(screen watch)"
+title=$(tmux -S "$sock" display-message -p -t watch '#{pane_title}')
+[ "$title" != "pwned" ] || fail "an escape sequence from a name reached the terminal"
+
+# Resizing redraws at the new size.
+tmux -S "$sock" resize-window -t watch -x 60 -y 15
+sleep 1
+screen watch | grep -qF "Jun" || fail "after resizing to 60x15 the table is gone:
+$(screen watch)"
+[ "$(screen watch | wc -L)" -le 60 ] || fail "lines wider than 60 columns after resizing"
+tmux -S "$sock" resize-window -t watch -x 200 -y 60
+sleep 1
+screen watch | grep -qF "Ada" || fail "after resizing to 200x60 the table is incomplete:
+$(screen watch)"
+tmux -S "$sock" resize-window -t watch -x 30 -y 8
+wait_for watch "too small"
+tmux -S "$sock" resize-window -t watch -x 100 -y 30
+wait_for watch "Jun"
+
+# Help opens and closes.
+tmux -S "$sock" send-keys -t watch '?'
+wait_for watch "quit"
+tmux -S "$sock" send-keys -t watch '?'
+wait_for watch "Jun"
+
+# q quits and gives the terminal back.
+tmux -S "$sock" send-keys -t watch q
+for _ in $(seq 50); do
+	tmux -S "$sock" has-session -t watch 2>/dev/null || break
+	sleep 0.1
+done
+tmux -S "$sock" has-session -t watch 2>/dev/null && fail "q did not quit watch"
+
+# History pages through a class leaderboard of 300 racers: after three
+# pages down the first rank on screen is far below 1.
+"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$port" --stream hist --create-stream --class 1 \
+	--racers 300 --duration 5 --speed 0 --seed 3 --quiet || fail "the simulator failed"
+"$ALLEYCAT" board --endpoint "ws://127.0.0.1:$port" --stream hist --db "$dir/hist.db" --duration 5 \
+	--grace 2 --until-finished --format json >/dev/null || fail "the board failed"
+tmux -S "$sock" new-session -d -s hist -x 100 -y 30 \
+	"$ALLEYCAT watch --endpoint ws://127.0.0.1:$port --stream hist --db $dir/hist.db --duration 5"
+sleep 1
+tmux -S "$sock" send-keys -t hist 3
+wait_for hist "Rookie"
+first_rank() {
+	screen hist | awk '$1 ~ /^[0-9]+$/ && $1 < 1000 { print $1; exit }'
+}
+[ "$(first_rank)" = 1 ] || fail "the leaderboard does not start at rank 1:
+$(screen hist)"
+tmux -S "$sock" send-keys -t hist NPage NPage NPage
+sleep 1
+[ "$(first_rank)" -gt 30 ] 2>/dev/null || fail "paging down does not move the leaderboard:
+$(screen hist)"
+tmux -S "$sock" send-keys -t hist q
+
+# The kiosk ignores q, and stops on SIGTERM.
+tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(watch_cmd kiosk '--rotate 60')"
+sleep 2
+tmux -S "$sock" send-keys -t kiosk q
+sleep 1
+tmux -S "$sock" has-session -t kiosk 2>/dev/null || fail "the kiosk quit on q"
+kill -TERM "$(tmux -S "$sock" display-message -p -t kiosk '#{pane_pid}')"
+for _ in $(seq 50); do
+	tmux -S "$sock" has-session -t kiosk 2>/dev/null || break
+	sleep 0.1
+done
+tmux -S "$sock" has-session -t kiosk 2>/dev/null && fail "the kiosk did not stop on SIGTERM"
+pass "screen"

@@ -1,0 +1,150 @@
+#include "config.h"
+#include "view_help.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crt.h"
+#include "widgets.h"
+
+struct view_help {
+	int scroll;
+	int lines, page;
+};
+
+/* A line of help: a key (or a heading when text is NULL) and what it does. */
+struct help_line {
+	const char *key, *text;
+};
+
+static const struct help_line help_lines[] = {
+	{ "Views", NULL },
+	{ "1", "the live race" },
+	{ "2", "every live race; Enter watches the one selected" },
+	{ "3", "history: personal bests, past races, racers" },
+	{ "4", "monitor: the hub's shards, this consumer, the log" },
+	{ "5  ?  F1", "this help (Esc or ? again closes it)" },
+	{ "Tab  Shift-Tab", "the next or the previous view" },
+	{ "Ctrl-L", "repaint the screen" },
+	{ "q", "quit" },
+	{ "", "" },
+	{ "Live race", NULL },
+	{ "Up Down j k", "move the selection (stops following)" },
+	{ "PgUp PgDn", "a page up or down" },
+	{ "Home End", "the top or bottom of the table" },
+	{ "Enter", "follow the selected racer (again: stop following)" },
+	{ "s", "sort by rank, name or current output" },
+	{ "/", "show only racers whose name contains a text (any case)" },
+	{ "Esc", "clear the filter" },
+	{ "[  ]", "the previous or next live race" },
+	{ "", "" },
+	{ "History", NULL },
+	{ "Left Right", "the previous or next class" },
+	{ "l  r", "class leaderboards, past races" },
+	{ "Enter", "open: a racer's profile, a race's results" },
+	{ "Bksp  Esc", "back to where you were" },
+	{ "/", "find racers by name" },
+	{ "PgUp PgDn", "the previous or next page" },
+	{ "", "" },
+	{ "Columns", NULL },
+	{ "chg", "places gained or lost in the last seconds" },
+	{ "score", "the racer's best output in this race" },
+	{ "now", "output at the racer's latest second" },
+	{ "rpm  res", "cadence and resistance at that second" },
+	{ "gap", "the leader's score minus this racer's" },
+	{ "output", "a sparkline of the last seconds of output" },
+};
+
+struct view_help *view_help_new(void)
+{
+	return calloc(1, sizeof(struct view_help));
+}
+
+void view_help_free(struct view_help *v)
+{
+	free(v);
+}
+
+static void draw_line(const struct crt *crt, int y, struct view_rect a, const char *key,
+		      const char *text)
+{
+	if (text == NULL) {
+		widget_text(crt, y, a.x, a.w, crt_attr(crt, CRT_HEADING), WIDGET_LEFT, key);
+		return;
+	}
+	widget_text(crt, y, a.x, 16, crt_attr(crt, CRT_KEY_TEXT) | A_BOLD, WIDGET_LEFT, key);
+	widget_text(crt, y, a.x + 16, a.w - 16, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT, text);
+}
+
+/* The marks, drawn with the glyphs in use. */
+static void draw_marks(const struct crt *crt, int *line, int skip, struct view_rect a)
+{
+	const struct crt_glyphs *g = crt->glyphs;
+	char spark[64] = "";
+	int y;
+
+	for (int i = 0; i < g->spark_levels; i++)
+		snprintf(spark + strlen(spark), sizeof(spark) - strlen(spark), "%s", g->spark[i]);
+	if ((y = *line - skip) >= 0 && y < a.h) {
+		widget_text(crt, a.y + y, a.x, 16, crt_attr(crt, CRT_RANK_UP), WIDGET_LEFT, g->up);
+		widget_text(crt, a.y + y, a.x + 16, a.w - 16, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
+			    "up places; the other way, down");
+	}
+	(*line)++;
+	if ((y = *line - skip) >= 0 && y < a.h) {
+		widget_text(crt, a.y + y, a.x, 16, crt_attr(crt, CRT_BEATS_BEST), WIDGET_LEFT, g->best);
+		widget_text(crt, a.y + y, a.x + 16, a.w - 16, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
+			    "beats the best output ever ridden in this class at this second");
+	}
+	(*line)++;
+	if ((y = *line - skip) >= 0 && y < a.h) {
+		widget_text(crt, a.y + y, a.x, 16, crt_attr(crt, CRT_SPARK), WIDGET_LEFT, spark);
+		widget_text(crt, a.y + y, a.x + 16, a.w - 16, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
+			    "sparkline levels, low to high");
+	}
+	(*line)++;
+}
+
+void view_help_draw(struct view_help *v, const struct view_ctx *ctx, struct view_rect a)
+{
+	const struct crt *crt = ctx->crt;
+	size_t n = sizeof(help_lines) / sizeof(help_lines[0]);
+	int line = 0;
+
+	for (size_t i = 0; i < n; i++, line++) {
+		int y = line - v->scroll;
+		if (y >= 0 && y < a.h)
+			draw_line(crt, a.y + y, a, help_lines[i].key, help_lines[i].text);
+	}
+	draw_marks(crt, &line, v->scroll, a);
+	v->lines = line;
+	v->page = a.h;
+}
+
+bool view_help_key(struct view_help *v, int key)
+{
+	int most = v->lines > v->page ? v->lines - v->page : 0;
+
+	switch (key) {
+	case CRT_FN(KEY_UP): case 'k': v->scroll--; break;
+	case CRT_FN(KEY_DOWN): case 'j': v->scroll++; break;
+	case CRT_FN(KEY_PPAGE): v->scroll -= v->page; break;
+	case CRT_FN(KEY_NPAGE): case ' ': v->scroll += v->page; break;
+	case CRT_FN(KEY_HOME): case 'g': v->scroll = 0; break;
+	default: return false;
+	}
+	v->scroll = v->scroll < 0 ? 0 : v->scroll > most ? most : v->scroll;
+	return true;
+}
+
+size_t view_help_footer(const struct view_help *v, const struct widget_key **keys)
+{
+	static const struct widget_key help_keys[] = {
+		{ "Esc", "Close help" }, { "q", "Quit" }, { "Up/Down", "Scroll" },
+	};
+
+	(void)v;
+	*keys = help_keys;
+	return sizeof(help_keys) / sizeof(help_keys[0]);
+}

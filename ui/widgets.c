@@ -1,0 +1,376 @@
+#include "config.h"
+#include "widgets.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "sanitize.h"
+#include "telemetry.h"
+
+/* Room for a sanitized line: each character may grow to three bytes. */
+#define TEXT_MAX 1024
+
+/* Walks text a character at a time: its bytes, its columns, and what to
+ * draw for it (a character the terminal cannot place, wcwidth < 0, is
+ * drawn as the replacement character). */
+struct text_walk {
+	const char *p;
+	mbstate_t state;
+	bool unicode;
+};
+
+static const char *replacement(bool unicode)
+{
+	return unicode ? "\xef\xbf\xbd" : "?";
+}
+
+/* The next character: sets *piece, *len and *cols; false at the end. */
+static bool walk_next(struct text_walk *w, const char **piece, size_t *len, int *cols)
+{
+	wchar_t wc;
+	size_t n;
+	int width;
+
+	if (*w->p == '\0')
+		return false;
+	n = mbrtowc(&wc, w->p, strlen(w->p), &w->state);
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		memset(&w->state, 0, sizeof(w->state));
+		*piece = replacement(w->unicode);
+		*len = strlen(*piece);
+		*cols = 1;
+		w->p += 1;
+		return true;
+	}
+	width = wcwidth(wc);
+	if (width < 0) {
+		*piece = replacement(w->unicode);
+		*len = strlen(*piece);
+		*cols = 1;
+	} else {
+		*piece = w->p;
+		*len = n;
+		*cols = width;
+	}
+	w->p += n;
+	return true;
+}
+
+int widget_width(const char *text)
+{
+	struct text_walk w = { .p = text, .unicode = true };
+	const char *piece;
+	size_t len;
+	int cols, total = 0;
+
+	while (walk_next(&w, &piece, &len, &cols))
+		total += cols;
+	return total;
+}
+
+/* Copies the characters of text that fit in width columns into out.
+ * A character of no width with nothing before it to join is dropped: it
+ * would mark the cell of the column before the field. Returns the columns. */
+static int text_fit(const char *text, int width, bool unicode, char *out, size_t size)
+{
+	struct text_walk w = { .p = text, .unicode = unicode };
+	const char *piece;
+	size_t len, o = 0;
+	int cols, used = 0;
+
+	out[0] = '\0';
+	while (walk_next(&w, &piece, &len, &cols)) {
+		if (cols == 0 && used == 0)
+			continue;
+		if (used + cols > width || o + len + 1 > size)
+			break;
+		memcpy(out + o, piece, len);
+		o += len;
+		used += cols;
+	}
+	out[o] = '\0';
+	return used;
+}
+
+/* Text cut to width, with the ellipsis glyph in the last column when cut. */
+static int text_cut(const struct crt *crt, const char *text, int width, char *out, size_t size)
+{
+	int full = widget_width(text), used;
+	size_t o;
+
+	if (full <= width)
+		return text_fit(text, width, crt->unicode, out, size);
+	if (width <= 1)
+		return text_fit(text, width, crt->unicode, out, size);
+	used = text_fit(text, width - 1, crt->unicode, out, size);
+	o = strlen(out);
+	if (o + strlen(crt->glyphs->ellipsis) + 1 <= size) {
+		strcpy(out + o, crt->glyphs->ellipsis);
+		used++;
+	}
+	return used;
+}
+
+void widget_fill(int y, int x, int width, attr_t attr)
+{
+	if (y < 0 || y >= LINES || x >= COLS)
+		return;
+	if (x + width > COLS)
+		width = COLS - x;
+	if (width <= 0)
+		return;
+	attrset(attr);
+	mvhline(y, x, ' ', width);
+}
+
+int widget_text(const struct crt *crt, int y, int x, int width, attr_t attr,
+		enum widget_align align, const char *text)
+{
+	char cut[TEXT_MAX];
+	int used, pad_left = 0;
+
+	if (y < 0 || y >= LINES || x < 0 || x >= COLS || width <= 0)
+		return 0;
+	if (x + width > COLS)
+		width = COLS - x;
+	used = text_cut(crt, text, width, cut, sizeof(cut));
+	if (align == WIDGET_RIGHT)
+		pad_left = width - used;
+	else if (align == WIDGET_CENTER)
+		pad_left = (width - used) / 2;
+	widget_fill(y, x, width, attr);
+	attrset(attr);
+	mvaddstr(y, x + pad_left, cut);
+	return used;
+}
+
+int widget_untrusted(const struct crt *crt, int y, int x, int width, attr_t attr,
+		     enum widget_align align, const char *text)
+{
+	char clean[TEXT_MAX];
+
+	sanitize_text(text ? text : "", clean, sizeof(clean), TEXT_MAX / 4, crt->unicode);
+	return widget_text(crt, y, x, width, attr, align, clean);
+}
+
+int widget_printf(const struct crt *crt, int y, int x, int width, attr_t attr,
+		  enum widget_align align, const char *fmt, ...)
+{
+	char text[TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return widget_text(crt, y, x, width, attr, align, text);
+}
+
+/* ---- graphs ------------------------------------------------------------ */
+
+static int spark_level(double value, double lo, double hi, int levels)
+{
+	int level;
+
+	if (hi <= lo)
+		return 0;
+	level = (int)ceil((value - lo) / (hi - lo) * levels) - 1;
+	return level < 0 ? 0 : level >= levels ? levels - 1 : level;
+}
+
+void widget_sparkline(const struct crt *crt, int y, int x, int width, attr_t attr,
+		      const double *values, size_t n, double lo, double hi)
+{
+	const struct crt_glyphs *g = crt->glyphs;
+	size_t shown = n < (size_t)width ? n : (size_t)width;
+	const double *v = values + (n - shown);
+
+	if (width <= 0 || y < 0 || y >= LINES)
+		return;
+	if (hi <= lo) {
+		lo = hi = 0;
+		for (size_t i = 0; i < shown; i++)
+			hi = v[i] > hi ? v[i] : hi;
+	}
+	widget_fill(y, x, width - (int)shown, attr);
+	attrset(attr);
+	move(y, x + width - (int)shown);
+	for (size_t i = 0; i < shown; i++) {
+		if (x + width - (int)shown + (int)i >= COLS)
+			break;
+		addstr(v[i] < 0 ? " " : g->spark[spark_level(v[i], lo, hi, g->spark_levels)]);
+	}
+}
+
+void widget_bar(const struct crt *crt, int y, int x, int width, double fraction)
+{
+	int done;
+
+	if (width <= 0 || y < 0 || y >= LINES || x >= COLS)
+		return;
+	if (x + width > COLS)
+		width = COLS - x;
+	fraction = fraction < 0 ? 0 : fraction > 1 ? 1 : fraction;
+	done = (int)lround(fraction * width);
+	move(y, x);
+	attrset(crt_attr(crt, CRT_BAR_DONE));
+	for (int i = 0; i < done; i++)
+		addstr(crt->glyphs->bar_done);
+	attrset(crt_attr(crt, CRT_BAR_TODO));
+	for (int i = done; i < width; i++)
+		addstr(crt->glyphs->bar_todo);
+}
+
+/* ---- footer ------------------------------------------------------------ */
+
+void widget_footer(const struct crt *crt, int y, int width, const struct widget_key *keys,
+		   size_t n)
+{
+	int x = 0;
+
+	widget_fill(y, 0, width, crt_attr(crt, CRT_KEY_TEXT));
+	for (size_t i = 0; i < n; i++) {
+		int kw = widget_width(keys[i].key), tw = widget_width(keys[i].text);
+		/* "q Quit  ? Help": the key in its colour, a space, what it does. */
+		if (x + kw + 1 + tw > width)
+			break;
+		x += widget_text(crt, y, x, kw, crt_attr(crt, CRT_KEY), WIDGET_LEFT, keys[i].key);
+		x += widget_text(crt, y, x, tw + 3, crt_attr(crt, CRT_KEY_TEXT), WIDGET_LEFT, " ");
+		x += widget_text(crt, y, x, tw + 2, crt_attr(crt, CRT_KEY_TEXT), WIDGET_LEFT,
+				 keys[i].text) + 2;
+	}
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+static int columns_need(const struct widget_column *cols, size_t n)
+{
+	int need = 0, shown = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (cols[i].w >= 0) {
+			need += cols[i].width;
+			shown++;
+		}
+	return need + (shown > 0 ? shown - 1 : 0);
+}
+
+/* The optional column to drop next, or -1. */
+static int columns_next_drop(const struct widget_column *cols, size_t n)
+{
+	int pick = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (cols[i].w >= 0 && cols[i].drop > 0 &&
+		    (pick < 0 || cols[i].drop > cols[pick].drop))
+			pick = (int)i;
+	return pick;
+}
+
+void widget_columns_layout(struct widget_column *cols, size_t n, int width)
+{
+	int extra, x = 0, drop;
+
+	/* w < 0 marks a dropped column while laying out. */
+	for (size_t i = 0; i < n; i++)
+		cols[i].w = 0;
+	while (columns_need(cols, n) > width && (drop = columns_next_drop(cols, n)) >= 0)
+		cols[drop].w = -1;
+	extra = width - columns_need(cols, n);
+	for (size_t i = 0; i < n; i++) {
+		if (cols[i].w < 0) {
+			cols[i].w = 0;
+			cols[i].x = 0;
+			continue;
+		}
+		cols[i].w = cols[i].width;
+		if (cols[i].flex && extra > 0) {
+			int more = cols[i].max > 0 ? cols[i].max - cols[i].width : extra;
+			more = more > extra ? extra : more < 0 ? 0 : more;
+			cols[i].w += more;
+			extra -= more;
+		}
+		cols[i].x = x;
+		x += cols[i].w + 1;
+	}
+}
+
+/* The columns the laid-out table takes. */
+int widget_columns_width(const struct widget_column *cols, size_t n)
+{
+	int width = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (cols[i].w > 0 && cols[i].x + cols[i].w > width)
+			width = cols[i].x + cols[i].w;
+	return width;
+}
+
+void widget_columns_head(const struct crt *crt, int y, int x, int width,
+			 const struct widget_column *cols, size_t n)
+{
+	attr_t attr = crt_attr(crt, CRT_TABLE_HEAD);
+
+	widget_fill(y, x, width, attr);
+	for (size_t i = 0; i < n; i++)
+		if (cols[i].w > 0)
+			widget_cell(crt, y, x, &cols[i], attr, cols[i].title);
+}
+
+void widget_cell(const struct crt *crt, int y, int x, const struct widget_column *col,
+		 attr_t attr, const char *text)
+{
+	if (col->w > 0)
+		widget_text(crt, y, x + col->x, col->w, attr, col->right ? WIDGET_RIGHT : WIDGET_LEFT,
+			    text);
+}
+
+void widget_cell_untrusted(const struct crt *crt, int y, int x, const struct widget_column *col,
+			   attr_t attr, const char *text)
+{
+	if (col->w > 0)
+		widget_untrusted(crt, y, x + col->x, col->w, attr,
+				 col->right ? WIDGET_RIGHT : WIDGET_LEFT, text);
+}
+
+/* ---- numbers ----------------------------------------------------------- */
+
+void widget_fmt_rate(double value, char *buf, size_t size)
+{
+	if (value < 0)
+		snprintf(buf, size, "-");
+	else if (value < 10)
+		snprintf(buf, size, "%.1f", value);
+	else if (value < 10000)
+		snprintf(buf, size, "%.0f", value);
+	else if (value < 1e6)
+		snprintf(buf, size, "%.1fk", value / 1e3);
+	else if (value < 1e9)
+		snprintf(buf, size, "%.1fM", value / 1e6);
+	else
+		snprintf(buf, size, "%.1fG", value / 1e9);
+}
+
+void widget_fmt_count(uint64_t value, char *buf, size_t size)
+{
+	if (value < 10000)
+		snprintf(buf, size, "%llu", (unsigned long long)value);
+	else
+		widget_fmt_rate((double)value, buf, size);
+}
+
+void widget_fmt_age(int64_t ms, char *buf, size_t size)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms < 10000)
+		snprintf(buf, size, "%.1f s", ms / 1000.0);
+	else if (ms < 120000)
+		snprintf(buf, size, "%lld s", (long long)(ms / 1000));
+	else if (ms < 7200000)
+		snprintf(buf, size, "%lld min", (long long)(ms / 60000));
+	else
+		snprintf(buf, size, "%lld h", (long long)(ms / 3600000));
+}
