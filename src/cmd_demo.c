@@ -247,6 +247,7 @@ int demo_main(int argc, char **argv)
 			lc.roster = &roster;
 		dash.mode = DASHBOARD_WATCH;
 		dash.stream = "alleycat";
+		dash.consumer = "demo";
 		dash.endpoint = endpoint;
 		dash.banner = "demo: a hub, a simulator and this dashboard in one process; q quits";
 		rc = watch_dashboard(&dash, &lc, &stop_requested);

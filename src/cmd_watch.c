@@ -214,6 +214,7 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 		return cli_usage_error(command, "unexpected argument '%s'", argv[optind]), -1;
 	o->dash.stream = o->stream;
 	o->dash.endpoint = o->endpoint;
+	o->dash.consumer = o->consumer;
 	return 0;
 }
 
