@@ -92,6 +92,20 @@ void metrics_render(const struct hub *hub, const struct push *push, int64_t now_
 	shard_family(hub, push, out, "alleycat_shard_subscriptions", "gauge",
 		     "Open push subscriptions to the shard.", subscriptions);
 
+	/* Sequence numbers outgrow a float's 53 bits: they go in a label. */
+	strbuf_puts(out, "# HELP alleycat_shard_info The shard's last sequence number (0 when "
+			 "empty).\n# TYPE alleycat_shard_info gauge\n");
+	for (size_t i = 0; i < hub->stream_count; i++) {
+		const struct stream *s = hub->streams[i];
+		for (size_t k = 0; k < s->shard_count; k++) {
+			const struct shardlog_record *last = shardlog_last(&s->shards[k].log);
+			strbuf_printf(out,
+				      "alleycat_shard_info{stream=\"%s\",shard=\"%s\","
+				      "last_sequence_number=\"%" PRIu64 "\"} 1\n",
+				      s->name, s->shards[k].id, last ? last->seq : 0);
+		}
+	}
+
 	strbuf_puts(out, "# HELP alleycat_consumer_lag_ms MillisBehindLatest of a consumer's "
 			 "subscription to a shard.\n# TYPE alleycat_consumer_lag_ms gauge\n");
 	for (const struct push_sub *sub = push->all; sub; sub = sub->next_all) {

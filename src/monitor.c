@@ -110,6 +110,9 @@ static void take_sample(struct monitor_view *v, const char *name, const char *la
 		s->retained_bytes = (uint64_t)value;
 	else if (strcmp(name, "subscriptions") == 0)
 		s->subscriptions = (int)value;
+	else if (strcmp(name, "info") == 0 &&
+		 !label(labels, "last_sequence_number", s->last_sequence, sizeof(s->last_sequence)))
+		s->last_sequence[0] = '\0';
 }
 
 static double rate(uint64_t now, uint64_t before, double seconds)

@@ -24,6 +24,7 @@ struct monitor_shard {
 	uint64_t records_total, bytes_total, throttled_total;
 	uint64_t retained_records, retained_bytes;
 	int subscriptions;
+	char last_sequence[24];         /* of the newest record, "0" when empty */
 	/* The last MONITOR_HISTORY seconds, oldest first; -1 before the first. */
 	double records_history[MONITOR_HISTORY];
 	double throttled_history[MONITOR_HISTORY];

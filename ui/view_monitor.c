@@ -63,7 +63,7 @@ void view_monitor_refresh(struct view_monitor *v, const struct view_ctx *ctx)
 
 /* ---- the hub ------------------------------------------------------------ */
 
-enum { SH_ID, SH_RECORDS, SH_KIB, SH_THROTTLED, SH_SUBS, SH_RETAINED, SH_SPARK, SH_COUNT };
+enum { SH_ID, SH_RECORDS, SH_KIB, SH_THROTTLED, SH_SUBS, SH_RETAINED, SH_SEQ, SH_SPARK, SH_COUNT };
 static const struct widget_column shard_columns[SH_COUNT] = {
 	[SH_ID] = { .title = "shard", .width = 6, .max = 20, .flex = true },
 	[SH_RECORDS] = { .title = "rec/s", .width = 7, .right = true },
@@ -71,6 +71,7 @@ static const struct widget_column shard_columns[SH_COUNT] = {
 	[SH_THROTTLED] = { .title = "thr/s", .width = 6, .right = true },
 	[SH_SUBS] = { .title = "subs", .width = 4, .right = true, .drop = 2 },
 	[SH_RETAINED] = { .title = "kept", .width = 7, .right = true, .drop = 3 },
+	[SH_SEQ] = { .title = "last sequence", .width = 20, .right = true, .drop = 4 },
 	[SH_SPARK] = { .title = "records/s, last minute", .width = 10, .max = 60, .flex = true,
 		       .drop = 1 },
 };
@@ -141,6 +142,7 @@ static void draw_shard(const struct view_ctx *ctx, int y, int x, const struct wi
 	widget_cell(crt, y, x, &c[SH_SUBS], attr, text);
 	widget_fmt_count(s->retained_records, text, sizeof(text));
 	widget_cell(crt, y, x, &c[SH_RETAINED], attr, text);
+	widget_cell_untrusted(crt, y, x, &c[SH_SEQ], attr, s->last_sequence);
 	if (c[SH_SPARK].w > 0)
 		widget_sparkline(crt, y, x + c[SH_SPARK].x, c[SH_SPARK].w, crt_attr(crt, CRT_SPARK),
 				 s->records_history, MONITOR_HISTORY, 0, 0);

@@ -22,6 +22,7 @@ static const char page1[] =
 	"alleycat_shard_throttled_total{stream=\"alleycat\",shard=\"shardId-000000000000\"} 3\n"
 	"alleycat_shard_subscriptions{stream=\"alleycat\",shard=\"shardId-000000000000\"} 2\n"
 	"alleycat_consumer_lag_ms{stream=\"alleycat\",consumer=\"board-x\",shard=\"shardId-000000000000\"} 1500\n"
+	"alleycat_shard_info{stream=\"alleycat\",shard=\"shardId-000000000000\",last_sequence_number=\"1795659501039000042\"} 1\n"
 	"alleycat_subscriptions_total 7\n";
 
 static const char page2[] =
@@ -39,6 +40,7 @@ static void test_parse_and_rates(void **state __attribute__((unused)))
 	assert_string_equal(a->shards[0].shard_id, "shardId-000000000000");
 	assert_int_equal(a->shards[0].records_total, 100);
 	assert_int_equal(a->shards[0].subscriptions, 2);
+	assert_string_equal(a->shards[0].last_sequence, "1795659501039000042");
 	assert_int_equal(a->lag_count, 1);
 	assert_string_equal(a->lags[0].consumer, "board-x");
 	assert_int_equal(a->lags[0].lag_ms, 1500);
