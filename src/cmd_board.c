@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "datadir.h"
 #include "engine.h"
@@ -40,14 +41,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- building reports ------------------------------------------------- */
@@ -264,7 +257,7 @@ static int run(const struct board_options *o, struct live *l)
 	int64_t last_print = 0;
 
 	while (!interrupted) {
-		int64_t now = wall_ms();
+		int64_t now = clock_wall_ms();
 		live_poll(l, now);
 		if (o->once && live_caught_up(l)) {
 			print_live(l, o);
@@ -452,7 +445,7 @@ int board_main(int argc, char **argv)
 		return EXIT_FAILURE_RUNTIME;
 	}
 	rc = run(&o, l);
-	live_close(l, wall_ms());
+	live_close(l, clock_wall_ms());
 	roster_free(&roster);
 	return rc;
 }

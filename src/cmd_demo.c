@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "datadir.h"
 #include "hub.h"
@@ -75,14 +76,6 @@ static void *ride(void *arg)
 	return NULL;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int start_hub(struct demo *d, const char *listen)
 {
 	struct hub_config config;
@@ -98,8 +91,8 @@ static int start_hub(struct demo *d, const char *listen)
 	sc.host = host;
 	hub_config_defaults(&config);
 	config.retention_bytes = DEMO_RETENTION_BYTES;
-	d->hub = hub_open(&config, wall_ms(), err, sizeof(err));
-	if (d->hub == NULL || hub_create_stream(d->hub, "alleycat", 4, wall_ms()) == NULL) {
+	d->hub = hub_open(&config, clock_wall_ms(), err, sizeof(err));
+	if (d->hub == NULL || hub_create_stream(d->hub, "alleycat", 4, clock_wall_ms()) == NULL) {
 		cli_error("cannot start the hub: %s", d->hub ? "out of memory" : err);
 		return EXIT_FAILURE_RUNTIME;
 	}

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "hub.h"
 #include "log.h"
@@ -69,14 +70,6 @@ static void on_signal(int sig)
 	(void)sig;
 	if (running)
 		server_stop(running);
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 enum {
@@ -192,13 +185,13 @@ int hub_main(int argc, char **argv)
 		return cli_usage_error("hub", "--listen: '%s' is not HOST:PORT", listen);
 	sc.host = host;
 
-	hub = hub_open(&config, wall_ms(), err, sizeof(err));
+	hub = hub_open(&config, clock_wall_ms(), err, sizeof(err));
 	if (hub == NULL) {
 		cli_error("%s", err);
 		return EXIT_FAILURE_RUNTIME;
 	}
 	if (hub_find_stream(hub, stream) == NULL &&
-	    hub_create_stream(hub, stream, (size_t)shards, wall_ms()) == NULL) {
+	    hub_create_stream(hub, stream, (size_t)shards, clock_wall_ms()) == NULL) {
 		cli_error("cannot create stream %s", stream);
 		hub_close(hub);
 		return EXIT_FAILURE_RUNTIME;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "dashboard.h"
 #include "datadir.h"
@@ -28,14 +29,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *const watch_text =
@@ -238,7 +231,7 @@ int watch_dashboard(const struct dashboard_config *dash, const struct live_confi
 		log_warn("%s: the monitor view stays empty", err);
 	rc = dashboard_run(dash, l, mon, stop);
 	monitor_stop(mon);
-	live_close(l, wall_ms());
+	live_close(l, clock_wall_ms());
 	return rc == 0 ? EXIT_OK : EXIT_FAILURE_RUNTIME;
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base64.h"
+#include "clock.h"
 #include "httpc.h"
 #include "kinesis.h"
 #include "log.h"
@@ -66,14 +67,6 @@ struct consumer {
 	size_t queued;
 	struct consumer_stats stats;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_status(struct consumer *c, enum consumer_state state, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -299,7 +292,7 @@ static void fail_and_retry(struct consumer *c, const char *fmt, ...)
 		lws_set_timeout(ws, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 	}
 	c->step = STEP_IDLE;
-	c->next_attempt_ms = now_ms() + c->backoff_ms;
+	c->next_attempt_ms = clock_wall_ms() + c->backoff_ms;
 	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 	pthread_mutex_lock(&c->lock);
 	c->stats.reconnects++;
@@ -542,7 +535,7 @@ static void handle_message(struct consumer *c, const char *text, size_t len)
 			/* Another subscription holds the shard: try again later. */
 			s->subscribed = false;
 			s->want_subscribe = true;
-			s->retry_at_ms = now_ms() + RETRY_IN_USE_MS;
+			s->retry_at_ms = clock_wall_ms() + RETRY_IN_USE_MS;
 		} else {
 			fail_and_retry(c, "the hub said %s: %s", type,
 				       json_string_value(json_object_get(j, "message")) ?: "");
@@ -630,7 +623,7 @@ static const struct lws_protocols protocols[] = {
 static void on_tick(lws_sorted_usec_list_t *sul)
 {
 	struct consumer *c = lws_container_of(sul, struct consumer, tick);
-	int64_t now = now_ms();
+	int64_t now = clock_wall_ms();
 	size_t queued;
 
 	if (c->step == STEP_IDLE && now >= c->next_attempt_ms) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "log.h"
 #include "roster.h"
@@ -35,14 +36,6 @@ struct live {
 	int64_t window_start_ms;
 	struct live_stats stats;
 };
-
-static double monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 /* ---- opening ---------------------------------------------------------- */
 
@@ -303,7 +296,7 @@ void live_commit(struct live *l, int64_t now_ms)
 	struct engine_race *ended[ENDED_MAX];
 	size_t n = engine_ended_races(l->engine, now_ms, (int64_t)l->config.grace_s * 1000,
 				      live_caught_up(l), ended, ENDED_MAX);
-	double started = monotonic_ms();
+	double started = clock_mono_ms();
 
 	/* Ended races leave the live state in the transaction that writes
 	 * their results: a crash leaves one or the other, never neither. */
@@ -324,7 +317,7 @@ void live_commit(struct live *l, int64_t now_ms)
 	l->stats.store_error[0] = '\0';
 	l->stats.windows++;
 	l->stats.last_commit_ms = now_ms;
-	l->stats.last_commit_latency_ms = monotonic_ms() - started;
+	l->stats.last_commit_latency_ms = clock_mono_ms() - started;
 	store_checkpoint(l->store);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "httpc.h"
 #include "log.h"
 
@@ -25,14 +26,6 @@ struct monitor {
 	struct monitor_view view;       /* under the lock */
 	struct monitor_view scratch;    /* the network thread's own */
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- parsing the metrics page ------------------------------------------ */
 
@@ -180,17 +173,14 @@ int monitor_parse(const char *text, size_t len, const struct monitor_view *previ
 static void on_page(void *user, int status, const char *body, size_t len, const char *error)
 {
 	struct monitor *m = user;
-	struct timespec ts;
-	int64_t now;
+	int64_t now = (int64_t)clock_mono_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	m->fetching = false;
 	pthread_mutex_lock(&m->lock);
 	if (status == 200 && monitor_parse(body, len, &m->view, (now - m->fetched_at_ms) / 1000.0,
 					   &m->scratch) == 0) {
 		m->scratch.reachable = true;
-		m->scratch.fetched_ms = wall_ms();
+		m->scratch.fetched_ms = clock_wall_ms();
 		m->view = m->scratch;
 		m->fetched_at_ms = now;
 	} else {

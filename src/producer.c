@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "base64.h"
+#include "clock.h"
 #include "httpc.h"
 #include "kinesis.h"
 #include "log.h"
@@ -293,14 +294,6 @@ void producer_settle(struct producer *p, struct producer_record **batch, size_t 
 /* Requests                                                             */
 /* ------------------------------------------------------------------ */
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void build_body(const struct producer *p, struct producer_record **batch, size_t n,
 		       struct strbuf *body)
 {
@@ -369,10 +362,10 @@ static void on_answer(void *user, int status, const char *body, size_t len, cons
 		/* Without room to read the answer, try the whole batch again. */
 		static const enum producer_outcome retry = PRODUCER_RETRY;
 		for (size_t i = 0; i < req->n; i++)
-			producer_settle(p, &req->batch[i], 1, &retry, wall_ms());
+			producer_settle(p, &req->batch[i], 1, &retry, clock_wall_ms());
 	} else {
 		read_outcomes(p, status, body, len, error, outcomes, req->n);
-		producer_settle(p, req->batch, req->n, outcomes, wall_ms());
+		producer_settle(p, req->batch, req->n, outcomes, clock_wall_ms());
 	}
 	free(outcomes);
 	p->in_flight--;

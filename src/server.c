@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "httpc.h"
 #include "hub.h"
 #include "kinesis.h"
@@ -47,14 +48,6 @@ struct push_session {
 	struct strbuf in;               /* a message arriving in fragments */
 	struct strbuf out;              /* the one event being written */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct server *server_of(struct lws *wsi)
 {
@@ -98,7 +91,7 @@ static void answer_api(struct lws *wsi, struct http_session *h)
 	struct kinesis_reply reply;
 
 	kinesis_handle(server->hub, h->target[0] ? h->target : NULL, h->body.data ? h->body.data : "",
-		       h->body.len, now_ms(), &reply);
+		       h->body.len, clock_wall_ms(), &reply);
 	strbuf_free(&h->body);
 	if (reply.body == NULL) {
 		reply_error(wsi, h, 500, "InternalFailure", "Out of memory.");
@@ -119,7 +112,7 @@ static void answer_get(struct lws *wsi, struct http_session *h, const char *uri)
 		strbuf_puts(&page, "ok\n");
 		reply_text(wsi, h, 200, "text/plain", page.data, page.len);
 	} else if (strcmp(uri, "/metrics") == 0) {
-		metrics_render(server->hub, &server->push, now_ms(), &page);
+		metrics_render(server->hub, &server->push, clock_wall_ms(), &page);
 		reply_text(wsi, h, 200, "text/plain; version=0.0.4", page.data, page.len);
 	} else {
 		strbuf_free(&page);
@@ -275,7 +268,7 @@ static int write_event(struct lws *wsi, struct push_session *ps)
 		return -1;
 	strbuf_reset(&ps->out);
 	strbuf_append(&ps->out, headroom, LWS_PRE);
-	if (!push_next_event(&server->push, &ps->conn, now_ms(), &ps->out))
+	if (!push_next_event(&server->push, &ps->conn, clock_wall_ms(), &ps->out))
 		return 0;
 	if (ps->out.failed)
 		return -1;
@@ -312,7 +305,7 @@ static int push_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (ps->in.failed)
 			return -1;
 		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
-			push_receive(&server->push, &ps->conn, ps->in.data, ps->in.len, now_ms());
+			push_receive(&server->push, &ps->conn, ps->in.data, ps->in.len, clock_wall_ms());
 			strbuf_reset(&ps->in);
 			/* A takeover may have queued an event on another connection. */
 			wake_push(server);
@@ -345,7 +338,7 @@ static const struct lws_protocols protocols[] = {
 static void on_tick(lws_sorted_usec_list_t *sul)
 {
 	struct server *server = lws_container_of(sul, struct server, tick);
-	int64_t now = now_ms();
+	int64_t now = clock_wall_ms();
 
 	if (server->push.all)
 		wake_push(server);

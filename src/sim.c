@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "datadir.h"
 #include "endpoint.h"
 #include "httpc.h"
@@ -56,14 +57,6 @@ struct sim {
 	bool progress_shown;
 	bool done;
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------------ */
 /* Races                                                               */
@@ -218,7 +211,7 @@ static void show_progress(struct sim *sim, int64_t now)
 static void on_tick(lws_sorted_usec_list_t *sul)
 {
 	struct sim *sim = lws_container_of(sul, struct sim, tick);
-	int64_t now = wall_ms();
+	int64_t now = clock_wall_ms();
 
 	if (sim->stop) {
 		/* Stop riding; what is queued gets two seconds to land. */
@@ -444,7 +437,7 @@ struct sim *sim_new(const struct sim_options *options, char *err, size_t errlen)
 	}
 	sim->opt = *options;
 	if (!sim->opt.have_seed)
-		sim->opt.seed = (uint64_t)wall_ms();
+		sim->opt.seed = (uint64_t)clock_wall_ms();
 	rng_seed(&sim->rng, sim->opt.seed ^ 0x5eedull);
 	if (setup(sim, err, errlen) < 0) {
 		sim_free(sim);
@@ -457,7 +450,7 @@ int sim_run(struct sim *sim, char *err, size_t errlen)
 {
 	if (sim->opt.create_stream && ensure_stream(sim, &sim->endpoint, err, errlen) < 0)
 		return -1;
-	sim->started_ms = wall_ms();
+	sim->started_ms = clock_wall_ms();
 	for (int i = 0; i < sim->opt.races; i++) {
 		int64_t offset = sim->opt.speed > 0
 					 ? (int64_t)(i * sim->opt.stagger * 1000.0 / sim->opt.speed)
@@ -489,5 +482,5 @@ const struct producer_stats *sim_stats(const struct sim *sim)
 
 double sim_seconds(const struct sim *sim)
 {
-	return sim->started_ms ? (wall_ms() - sim->started_ms) / 1000.0 : 0.0;
+	return sim->started_ms ? (clock_wall_ms() - sim->started_ms) / 1000.0 : 0.0;
 }

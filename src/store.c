@@ -1,6 +1,7 @@
 #include "config.h"
 #include "store.h"
 
+#include "clock.h"
 #include "datadir.h"
 
 #include <errno.h>
@@ -258,14 +259,6 @@ static int fail_db(struct store *s, const char *what)
 /* ------------------------------------------------------------------ */
 /* Running statements                                                  */
 /* ------------------------------------------------------------------ */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A LIMIT: SQLite reads a negative one as no limit at all. */
 static int64_t sql_limit(size_t n)
@@ -728,7 +721,7 @@ int store_put_checkpoint(struct store *s, const char *stream, const char *consum
 		  sqlite3_bind_text(st, 2, consumer, -1, SQLITE_STATIC) ||
 		  sqlite3_bind_text(st, 3, shard_id, -1, SQLITE_STATIC) ||
 		  sqlite3_bind_text(st, 4, sequence_number, -1, SQLITE_STATIC) ||
-		  sqlite3_bind_int64(st, 5, now_ms()), "cannot write a checkpoint") < 0)
+		  sqlite3_bind_int64(st, 5, clock_wall_ms()), "cannot write a checkpoint") < 0)
 		return -1;
 	return run(s, st, "cannot write a checkpoint");
 }
@@ -874,7 +867,7 @@ static int add_late_race(struct store *s, int64_t race_id, int class_id)
 	if (bound(s, st,
 		  sqlite3_bind_int64(st, 1, race_id) ||
 		  sqlite3_bind_int(st, 2, class_id) ||
-		  sqlite3_bind_int64(st, 3, now_ms()), "cannot add a race") < 0)
+		  sqlite3_bind_int64(st, 3, clock_wall_ms()), "cannot add a race") < 0)
 		return -1;
 	return run(s, st, "cannot add a race");
 }

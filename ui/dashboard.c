@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "consumer.h"
 #include "crt.h"
 #include "engine.h"
@@ -76,22 +77,6 @@ struct dashboard {
 	size_t kiosk_step;
 	int64_t next_rotate_ms, next_full_ms;
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- reading the model --------------------------------------------------- */
 
@@ -335,7 +320,7 @@ static void draw_footer(struct dashboard *d, int y)
 	size_t n = 0;
 
 	if (d->ctx.kiosk) {
-		int64_t left = d->next_rotate_ms - mono_ms();
+		int64_t left = d->next_rotate_ms - (int64_t)clock_mono_ms();
 		widget_printf(crt, y, 0, COLS, crt_attr(crt, CRT_DIM), WIDGET_LEFT,
 			      " kiosk: %s; the next view in %lld s", view_names[d->view],
 			      (long long)(left > 0 ? (left + 999) / 1000 : 0));
@@ -504,17 +489,17 @@ static void kiosk_repaint(struct dashboard *d, int64_t now)
 
 static void pass(struct dashboard *d, volatile sig_atomic_t *stop)
 {
-	int64_t now = mono_ms(), wait = d->next_tick_ms - now;
+	int64_t now = (int64_t)clock_mono_ms(), wait = d->next_tick_ms - now;
 	int key;
 
-	d->ctx.now_ms = wall_ms();
+	d->ctx.now_ms = clock_wall_ms();
 	live_poll(d->ctx.live, d->ctx.now_ms);
 	key = crt_read_key(&d->crt, wait < 0 ? 0 : wait > POLL_MS ? POLL_MS : (int)wait);
 	/* Take every key waiting: one redraw answers them all. */
 	for (; key != CRT_KEY_NONE && !d->quit && !*stop; key = crt_read_key(&d->crt, 0))
 		handle_key(d, key);
-	d->ctx.now_ms = wall_ms();
-	now = mono_ms();
+	d->ctx.now_ms = clock_wall_ms();
+	now = (int64_t)clock_mono_ms();
 	if (now >= d->next_tick_ms) {
 		tick(d);
 		d->next_tick_ms = now + d->period_ms;
@@ -550,11 +535,11 @@ static void views_free(struct dashboard *d)
 static void dashboard_setup(struct dashboard *d, const struct dashboard_config *config,
 			    struct live *live, struct monitor *monitor)
 {
-	int64_t now = mono_ms();
+	int64_t now = (int64_t)clock_mono_ms();
 
 	memset(d, 0, sizeof(*d));
 	d->ctx = (struct view_ctx){ .config = config, .crt = &d->crt, .live = live,
-				    .monitor = monitor, .now_ms = wall_ms(),
+				    .monitor = monitor, .now_ms = clock_wall_ms(),
 				    .kiosk = config->mode == DASHBOARD_KIOSK };
 	d->period_ms = (int64_t)config->delay_tenths * 100;
 	d->next_tick_ms = now;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
+
 struct logring {
 	pthread_mutex_t lock;           /* the sink runs on whichever thread logs */
 	struct logring_entry entries[LOGRING_SIZE];
@@ -31,14 +33,6 @@ void logring_free(struct logring *r)
 	free(r);
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Called by the logger with its own lock held: it must not log. */
 static void logring_sink(enum log_level level, const char *message, void *user)
 {
@@ -48,7 +42,7 @@ static void logring_sink(enum log_level level, const char *message, void *user)
 	pthread_mutex_lock(&r->lock);
 	e = &r->entries[r->serial % LOGRING_SIZE];
 	e->level = level;
-	e->at_ms = wall_ms();
+	e->at_ms = clock_wall_ms();
 	snprintf(e->text, sizeof(e->text), "%s", message);
 	r->serial++;
 	pthread_mutex_unlock(&r->lock);
