@@ -1,0 +1,34 @@
+/* The fuzz targets: one libFuzzer entry point each, built two ways.
+ *
+ * `make fuzz` links each target with clang's libFuzzer and sanitizers and
+ * runs it for a bounded time; `make check` links the same target with
+ * replay.c and the normal compiler and feeds it the seed corpus and every
+ * crash found so far (tests/fuzz/regressions/), so a bug once found stays
+ * fixed in every build. */
+#ifndef ALLEYCAT_FUZZ_H
+#define ALLEYCAT_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hub.h"
+
+/* The fixed clock of every target: runs must not depend on the time. */
+#define FUZZ_NOW_MS 1795659501000LL
+#define FUZZ_STREAM "alleycat"
+#define FUZZ_SHARDS 4
+#define FUZZ_CONSUMER_ARN \
+	"arn:aws:kinesis:us-east-1:000000000000:stream/alleycat/consumer/board:1795659501"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A fresh in-memory hub with the stream "alleycat" (4 shards, no write
+ * limits) and the consumer "board" registered; subscription_seconds as
+ * given (0: the default). Aborts when it cannot be built: that is a bug of
+ * the harness, not a finding. */
+struct hub *fuzz_hub(int subscription_seconds);
+
+/* Puts n small telemetry records under partition keys "racer-0".. */
+void fuzz_put_records(struct hub *hub, int n, int64_t now_ms);
+
+#endif
