@@ -27,8 +27,9 @@
 #define POLL_MS 20
 
 struct board_options {
-	const char *endpoint, *stream, *consumer, *db;
+	const char *endpoint, *stream, *consumer, *db, *ca_file;
 	int window, grace, duration, interval;
+	bool insecure;
 	int64_t race;                   /* 0: every race */
 	bool once, until_finished, unicode;
 	enum report_format format;
@@ -286,6 +287,8 @@ void board_usage(FILE *out)
 	      "\n"
 	      "  --endpoint URL        the hub (default ws://127.0.0.1:4567)\n"
 	      "  --stream NAME         the stream (default alleycat)\n"
+	      "  --ca FILE             trust the certificates in FILE for wss://\n"
+	      "  --insecure            accept any certificate (for testing only)\n"
 	      "  --consumer NAME       the registered consumer name (default board-HOSTNAME);\n"
 	      "                        checkpoints and live state are kept per name\n"
 	      "  --db FILE             the history database\n"
@@ -311,12 +314,14 @@ void board_usage(FILE *out)
 enum {
 	OPT_ENDPOINT = 256, OPT_STREAM, OPT_CONSUMER, OPT_DB, OPT_RACE, OPT_ONCE,
 	OPT_UNTIL_FINISHED, OPT_FORMAT, OPT_INTERVAL, OPT_WINDOW, OPT_GRACE, OPT_DURATION,
-	OPT_FROM, OPT_NO_UNICODE, OPT_LOG_LEVEL,
+	OPT_FROM, OPT_NO_UNICODE, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE,
 };
 
 const struct option board_options[] = {
 	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
 	{ "stream", required_argument, NULL, OPT_STREAM },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "consumer", required_argument, NULL, OPT_CONSUMER },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "race", required_argument, NULL, OPT_RACE },
@@ -356,6 +361,8 @@ static int parse_options(int argc, char **argv, struct board_options *o)
 			return 1;
 		case OPT_ENDPOINT: o->endpoint = optarg; break;
 		case OPT_STREAM: o->stream = optarg; break;
+		case OPT_CA: o->ca_file = optarg; break;
+		case OPT_INSECURE: o->insecure = true; break;
 		case OPT_CONSUMER: o->consumer = optarg; break;
 		case OPT_DB: o->db = optarg; break;
 		case OPT_RACE:
@@ -433,6 +440,8 @@ int board_main(int argc, char **argv)
 	};
 	if (endpoint_parse(o.endpoint, &lc.endpoint, err, sizeof(err)) < 0)
 		return cli_usage_error("board", "--endpoint: %s", err);
+	lc.endpoint.ca_file = o.ca_file;
+	lc.endpoint.insecure = o.insecure;
 	if (dir && roster_load(&roster, dir, err, sizeof(err)) == 0)
 		lc.roster = &roster;
 	signal(SIGINT, on_signal);

@@ -39,6 +39,8 @@ void hub_usage(FILE *out)
 	      "                              0 = unlimited)\n"
 	      "  --push-bytes-per-sec N      push rate per consumer and shard (default 2097152)\n"
 	      "  --max-request-bytes N       largest request body (default 8388608)\n"
+	      "  --tls-cert FILE             serve HTTPS and WSS with this PEM certificate\n"
+	      "  --tls-key FILE              and this PEM private key\n"
 	      "  --log-level LEVEL           error, warn, info or debug (default warn)\n"
 	      "  -h, --help                  show this help and exit\n",
 	      out);
@@ -75,7 +77,7 @@ static void on_signal(int sig)
 enum {
 	OPT_LISTEN = 256, OPT_STREAM, OPT_SHARDS, OPT_DATA_DIR, OPT_RETENTION_HOURS,
 	OPT_RETENTION_BYTES, OPT_SUBSCRIPTION_SECONDS, OPT_MAX_CONSUMERS, OPT_SHARD_RECORDS,
-	OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL,
+	OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL, OPT_TLS_CERT, OPT_TLS_KEY,
 };
 
 const struct option hub_options[] = {
@@ -92,6 +94,8 @@ const struct option hub_options[] = {
 	{ "push-bytes-per-sec", required_argument, NULL, OPT_PUSH_BYTES },
 	{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -168,6 +172,12 @@ int hub_main(int argc, char **argv)
 				return EXIT_USAGE;
 			sc.max_body = (size_t)v;
 			break;
+		case OPT_TLS_CERT:
+			sc.tls_cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			sc.tls_key = optarg;
+			break;
 		case OPT_LOG_LEVEL:
 			if ((level = log_level_parse(optarg)) < 0)
 				return cli_usage_error("hub", "--log-level: '%s' is not error, warn, "
@@ -181,6 +191,8 @@ int hub_main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("hub", "unexpected argument '%s'", argv[optind]);
+	if ((sc.tls_cert == NULL) != (sc.tls_key == NULL))
+		return cli_usage_error("hub", "--tls-cert and --tls-key go together");
 	if (parse_listen(listen, host, sizeof(host), &sc.port) < 0)
 		return cli_usage_error("hub", "--listen: '%s' is not HOST:PORT", listen);
 	sc.host = host;

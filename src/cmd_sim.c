@@ -46,6 +46,8 @@ void sim_usage(FILE *out)
 	      "                        (default http://127.0.0.1:4567)\n"
 	      "  --stream NAME         the stream (default alleycat)\n"
 	      "  --region REGION       the region for signed requests (default us-east-1)\n"
+	      "  --ca FILE             trust the certificates in FILE for https://\n"
+	      "  --insecure            accept any certificate (for testing only)\n"
 	      "  --create-stream       create the stream first when it does not exist\n"
 	      "  --shards N            its shards, with --create-stream (default 4)\n"
 	      "  --races N             races ridden at once (default 1)\n"
@@ -80,13 +82,15 @@ enum {
 	OPT_ENDPOINT = 256, OPT_STREAM, OPT_REGION, OPT_CREATE_STREAM, OPT_SHARDS, OPT_RACES,
 	OPT_RACERS, OPT_CLASS, OPT_DURATION, OPT_INTERVAL, OPT_STAGGER, OPT_SPEED, OPT_SEED,
 	OPT_LOOP, OPT_KEY, OPT_BATCH, OPT_IN_FLIGHT, OPT_MAX_RETRIES, OPT_DUP_RATE, OPT_DUMP,
-	OPT_STATS, OPT_QUIET, OPT_LOG_LEVEL,
+	OPT_STATS, OPT_QUIET, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE,
 };
 
 const struct option sim_options[] = {
 	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
 	{ "stream", required_argument, NULL, OPT_STREAM },
 	{ "region", required_argument, NULL, OPT_REGION },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "create-stream", no_argument, NULL, OPT_CREATE_STREAM },
 	{ "shards", required_argument, NULL, OPT_SHARDS },
 	{ "races", required_argument, NULL, OPT_RACES },
@@ -139,6 +143,8 @@ static int parse_options(int argc, char **argv, struct sim_options *o, struct si
 		case OPT_ENDPOINT: o->endpoint = optarg; break;
 		case OPT_STREAM: o->stream = optarg; break;
 		case OPT_REGION: o->region = optarg; break;
+		case OPT_CA: o->ca_file = optarg; break;
+		case OPT_INSECURE: o->insecure = true; break;
 		case OPT_CREATE_STREAM: o->create_stream = true; break;
 		case OPT_SHARDS: rc = int_option("shards", 1, 1024, &o->shards); break;
 		case OPT_RACES: rc = int_option("races", 1, 1000, &o->races); break;

@@ -48,6 +48,8 @@ static void common_usage(FILE *out, bool kiosk)
 	fputs("\n"
 	      "  --endpoint URL        the hub (default ws://127.0.0.1:4567)\n"
 	      "  --stream NAME         the stream (default alleycat)\n"
+	      "  --ca FILE             trust the certificates in FILE for wss://\n"
+	      "  --insecure            accept any certificate (for testing only)\n"
 	      "  --consumer NAME       the registered consumer name (default COMMAND-HOSTNAME)\n"
 	      "  --db FILE             the history database\n"
 	      "                        (default $XDG_DATA_HOME/alleycat/history.db)\n",
@@ -87,7 +89,8 @@ void kiosk_usage(FILE *out)
 /* ---- options ---------------------------------------------------------- */
 
 struct watch_options {
-	const char *endpoint, *stream, *consumer, *db;
+	const char *endpoint, *stream, *consumer, *db, *ca_file;
+	bool insecure;
 	int window, grace, duration;
 	struct dashboard_config dash;
 };
@@ -95,12 +98,14 @@ struct watch_options {
 enum {
 	OPT_ENDPOINT = 256, OPT_STREAM, OPT_CONSUMER, OPT_DB, OPT_RACE, OPT_RACER, OPT_DELAY,
 	OPT_WINDOW, OPT_GRACE, OPT_DURATION, OPT_NO_COLOR, OPT_NO_UNICODE, OPT_ROTATE,
-	OPT_UNLOCK_KEY, OPT_LOG_LEVEL,
+	OPT_UNLOCK_KEY, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE,
 };
 
 const struct option watch_options[] = {
 	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
 	{ "stream", required_argument, NULL, OPT_STREAM },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "consumer", required_argument, NULL, OPT_CONSUMER },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "race", required_argument, NULL, OPT_RACE },
@@ -156,6 +161,8 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 			return 1;
 		case OPT_ENDPOINT: o->endpoint = optarg; break;
 		case OPT_STREAM: o->stream = optarg; break;
+		case OPT_CA: o->ca_file = optarg; break;
+		case OPT_INSECURE: o->insecure = true; break;
 		case OPT_CONSUMER: o->consumer = optarg; break;
 		case OPT_DB: o->db = optarg; break;
 		case OPT_RACE:
@@ -252,6 +259,8 @@ static int run(const char *command, int argc, char **argv)
 	};
 	if (endpoint_parse(o.endpoint, &lc.endpoint, err, sizeof(err)) < 0)
 		return cli_usage_error(command, "--endpoint: %s", err);
+	lc.endpoint.ca_file = o.ca_file;
+	lc.endpoint.insecure = o.insecure;
 	if (dir && roster_load(&roster, dir, err, sizeof(err)) == 0)
 		lc.roster = &roster;
 	signal(SIGINT, on_signal);

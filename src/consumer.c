@@ -470,7 +470,7 @@ static void connect_push(struct consumer *c)
 	info.host = host;
 	info.origin = host;
 	info.protocol = PUSH_SUBPROTOCOL;
-	info.ssl_connection = c->config.endpoint.tls ? LCCSCF_USE_SSL : 0;
+	info.ssl_connection = endpoint_ssl_flags(&c->config.endpoint);
 	info.opaque_user_data = c;
 	info.pwsi = &c->ws;
 	c->step = STEP_CONNECT;
@@ -692,6 +692,7 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = config->endpoint.ca_file;
 	info.fd_limit_per_thread = 64;
 	c->context = lws_create_context(&info);
 	if (c->context == NULL) {

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "endpoint.h"
 
+#include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errle
 	const char *rest = NULL, *colon, *end;
 	size_t host_len;
 
+	ep->ca_file = NULL;
+	ep->insecure = false;
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		size_t n = strlen(schemes[i].prefix);
 		if (strncmp(url, schemes[i].prefix, n) == 0) {
@@ -64,4 +67,14 @@ void endpoint_host_header(const struct endpoint *ep, char *out, size_t size)
 		snprintf(out, size, "%s", ep->host);
 	else
 		snprintf(out, size, "%s:%d", ep->host, ep->port);
+}
+
+int endpoint_ssl_flags(const struct endpoint *ep)
+{
+	if (!ep->tls)
+		return 0;
+	if (ep->insecure)
+		return LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+		       LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
+	return LCCSCF_USE_SSL;
 }

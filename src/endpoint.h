@@ -10,7 +10,12 @@ struct endpoint {
 	char host[256];
 	int port;
 	bool tls;
+	const char *ca_file;            /* trust this CA bundle (NULL: the system's) */
+	bool insecure;                  /* accept any certificate: for testing only */
 };
+
+/* The lws connection flags for a connection to ep. */
+int endpoint_ssl_flags(const struct endpoint *ep);
 
 /* Parses SCHEME://HOST[:PORT][/]; -1 with a message in err otherwise. */
 int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errlen);

@@ -193,7 +193,7 @@ static int request(struct lws_context *context, const struct endpoint *ep, const
 	info.origin = r->host_header;
 	info.method = method;
 	info.alpn = "http/1.1";
-	info.ssl_connection = ep->tls ? LCCSCF_USE_SSL : 0;
+	info.ssl_connection = endpoint_ssl_flags(ep);
 	info.protocol = HTTPC_PROTOCOL_NAME;
 	info.opaque_user_data = r;
 	r->connecting = true;

@@ -240,6 +240,7 @@ struct monitor *monitor_start(const struct endpoint *hub, char *err, size_t errl
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = hub->ca_file;
 	info.fd_limit_per_thread = 16;
 	m->context = lws_create_context(&info);
 	if (m->context == NULL || pthread_create(&m->thread, NULL, run, m) != 0) {

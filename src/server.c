@@ -370,13 +370,21 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 	info.protocols = protocols;
 	info.user = server;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (config->tls_cert) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = config->tls_cert;
+		info.ssl_private_key_filepath = config->tls_key;
+		/* HTTP/1.1 only: custom headers such as X-Amz-Target are not
+		 * readable on HTTP/2 streams. */
+		info.alpn = "http/1.1";
+	}
 	info.pt_serv_buf_size = 64 * 1024;
 	info.timeout_secs = 30;
 	info.max_http_header_data = 8192;
 	server->context = lws_create_context(&info);
 	if (server->context == NULL) {
-		snprintf(err, errlen, "cannot listen on %s:%d (is the port in use?)", config->host,
-			 config->port);
+		snprintf(err, errlen, "cannot listen on %s:%d (is the port in use%s?)", config->host,
+			 config->port, config->tls_cert ? ", or the certificate or key unreadable" : "");
 		free(server);
 		return NULL;
 	}

@@ -14,6 +14,7 @@ struct server_config {
 	const char *host;               /* address to bind, e.g. 127.0.0.1 */
 	int port;
 	size_t max_body;                /* largest request body accepted */
+	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS and WSS (NULL: plain) */
 };
 
 /* Starts serving the hub; NULL with a message in err on failure. */

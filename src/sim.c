@@ -384,6 +384,8 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 
 	if (endpoint_parse(sim->opt.endpoint, &sim->endpoint, err, errlen) < 0)
 		return -1;
+	sim->endpoint.ca_file = sim->opt.ca_file;
+	sim->endpoint.insecure = sim->opt.insecure;
 	if (dir == NULL) {
 		snprintf(err, errlen, "cannot find the racer names (racers.txt); set ALLEYCAT_SHARE_DIR");
 		return -1;
@@ -399,6 +401,7 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = client_protocols;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = sim->endpoint.ca_file;
 	info.fd_limit_per_thread = 1024;
 	sim->context = lws_create_context(&info);
 	if (sim->context == NULL) {

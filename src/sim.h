@@ -19,6 +19,8 @@ extern const char *const sim_key_names[5];
 
 struct sim_options {
 	const char *endpoint, *stream, *region, *dump;
+	const char *ca_file;            /* trust this CA bundle for https:// */
+	bool insecure;                  /* accept any certificate (testing only) */
 	int races, racers, class_id, duration, interval, stagger, shards, batch, in_flight;
 	int max_retries;
 	double speed, dup_rate;

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -172,9 +173,8 @@ export class Hub {
 				throw new Error(`hub (${ALLEYCAT} ${argv.join(' ')}) ${this.describeExit()} before it was ` +
 					`healthy; its stderr:\n${this.logTail()}`);
 			try {
-				const res = await fetch(`${this.endpoint}/healthz`, { signal: AbortSignal.timeout(1000) });
-				const body = await res.text();
-				if (res.status === 200) {
+				const { status, body } = await this.#health();
+				if (status === 200) {
 					if (body.trim() !== 'ok')
 						throw new Error(`GET /healthz answered 200 with body ${JSON.stringify(body)}, expected "ok"`);
 					return;
@@ -187,6 +187,24 @@ export class Hub {
 					`${timeoutMs} ms; its stderr:\n${this.logTail()}`);
 			await sleep(50);
 		}
+	}
+
+	/** GET /healthz, over TLS (trusting opts.ca) when the hub serves it. */
+	#health() {
+		if (!this.opts.ca) {
+			return fetch(`${this.endpoint}/healthz`, { signal: AbortSignal.timeout(1000) })
+				.then(async (res) => ({ status: res.status, body: await res.text() }));
+		}
+		return new Promise((resolve, reject) => {
+			const req = https.get({ host: HOST, port: this.port, path: '/healthz', ca: this.opts.ca,
+				timeout: 1000 }, (res) => {
+				let body = '';
+				res.on('data', (d) => { body += d; });
+				res.on('end', () => resolve({ status: res.statusCode, body }));
+			});
+			req.on('error', reject);
+			req.on('timeout', () => req.destroy(new Error('timeout')));
+		});
 	}
 
 	/** Throws if the hub died by itself. */
