@@ -108,6 +108,18 @@ static struct subscription *find_shard(struct consumer *c, const char *id)
 /* Decoding events                                                     */
 /* ------------------------------------------------------------------ */
 
+/* An arrival time in epoch seconds as milliseconds, rounded. A double
+ * beyond int64_t makes the conversion undefined, so far-off times from a
+ * broken hub are clamped (+-1e15 s is 30 million years). */
+static int64_t arrival_ms(double seconds)
+{
+	if (!(seconds > -1e15))
+		return (int64_t)-1e18;
+	if (seconds > 1e15)
+		return (int64_t)1e18;
+	return (int64_t)(seconds * 1000.0 + 0.5);
+}
+
 static int decode_record(json_t *rec, struct consumer_record *out, uint64_t *bytes,
 			 const char **reason)
 {
@@ -135,7 +147,7 @@ static int decode_record(json_t *rec, struct consumer_record *out, uint64_t *byt
 	}
 	if (raw != small)
 		free(raw);
-	out->arrival_ms = (int64_t)(json_number_value(ts) * 1000.0 + 0.5);
+	out->arrival_ms = arrival_ms(json_number_value(ts));
 	return rc;
 }
 

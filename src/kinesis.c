@@ -193,6 +193,18 @@ static int get_bool(struct call *c, json_t *req, const char *member, int *out)
 	return 1;
 }
 
+/* Epoch seconds from a client as milliseconds. A double beyond int64_t
+ * makes the conversion undefined, so far-off times are clamped (+-1e15 s
+ * is 30 million years: nothing real is lost). */
+static int64_t seconds_to_ms(double seconds)
+{
+	if (!(seconds > -1e15))
+		return (int64_t)-1e18;
+	if (seconds > 1e15)
+		return (int64_t)1e18;
+	return (int64_t)(seconds * 1000.0);
+}
+
 /* A timestamp: epoch seconds as a number. */
 static int get_timestamp(struct call *c, json_t *req, const char *member, int64_t *ms)
 {
@@ -207,7 +219,7 @@ static int get_timestamp(struct call *c, json_t *req, const char *member, int64_
 						  "seconds", field);
 		return -1;
 	}
-	*ms = (int64_t)(json_number_value(v) * 1000.0);
+	*ms = seconds_to_ms(json_number_value(v));
 	return 1;
 }
 
