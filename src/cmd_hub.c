@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "cli.h"
 #include "clock.h"
 #include "commands.h"
@@ -41,6 +42,8 @@ void hub_usage(FILE *out)
 	      "  --max-request-bytes N       largest request body (default 8388608)\n"
 	      "  --tls-cert FILE             serve HTTPS and WSS with this PEM certificate\n"
 	      "  --tls-key FILE              and this PEM private key\n"
+	      "  --auth sigv4                require AWS Signature V4 on the API and on push\n"
+	      "  --credentials FILE          the keys --auth accepts (AWS credentials format)\n"
 	      "  --log-level LEVEL           error, warn, info or debug (default warn)\n"
 	      "  -h, --help                  show this help and exit\n",
 	      out);
@@ -78,6 +81,7 @@ enum {
 	OPT_LISTEN = 256, OPT_STREAM, OPT_SHARDS, OPT_DATA_DIR, OPT_RETENTION_HOURS,
 	OPT_RETENTION_BYTES, OPT_SUBSCRIPTION_SECONDS, OPT_MAX_CONSUMERS, OPT_SHARD_RECORDS,
 	OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL, OPT_TLS_CERT, OPT_TLS_KEY,
+	OPT_AUTH, OPT_CREDENTIALS,
 };
 
 const struct option hub_options[] = {
@@ -96,6 +100,8 @@ const struct option hub_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "auth", required_argument, NULL, OPT_AUTH },
+	{ "credentials", required_argument, NULL, OPT_CREDENTIALS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -106,6 +112,8 @@ int hub_main(int argc, char **argv)
 	struct server_config sc = { .max_body = HUB_DEFAULT_MAX_BODY };
 	char host[256], err[512] = "";
 	const char *listen = HUB_DEFAULT_LISTEN, *stream = "alleycat";
+	const char *auth_mode = "none", *credentials = NULL;
+	struct auth *auth = NULL;
 	long long shards = 4, v;
 	struct hub *hub;
 	struct server *server;
@@ -178,6 +186,14 @@ int hub_main(int argc, char **argv)
 		case OPT_TLS_KEY:
 			sc.tls_key = optarg;
 			break;
+		case OPT_AUTH:
+			if (strcmp(optarg, "sigv4") != 0 && strcmp(optarg, "none") != 0)
+				return cli_usage_error("hub", "--auth: '%s' is not sigv4 or none", optarg);
+			auth_mode = optarg;
+			break;
+		case OPT_CREDENTIALS:
+			credentials = optarg;
+			break;
 		case OPT_LOG_LEVEL:
 			if ((level = log_level_parse(optarg)) < 0)
 				return cli_usage_error("hub", "--log-level: '%s' is not error, warn, "
@@ -193,6 +209,13 @@ int hub_main(int argc, char **argv)
 		return cli_usage_error("hub", "unexpected argument '%s'", argv[optind]);
 	if ((sc.tls_cert == NULL) != (sc.tls_key == NULL))
 		return cli_usage_error("hub", "--tls-cert and --tls-key go together");
+	if ((strcmp(auth_mode, "sigv4") == 0) != (credentials != NULL))
+		return cli_usage_error("hub", "--auth sigv4 and --credentials go together");
+	if (credentials && (auth = auth_load(credentials, err, sizeof(err))) == NULL) {
+		cli_error("%s", err);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	sc.auth = auth;
 	if (parse_listen(listen, host, sizeof(host), &sc.port) < 0)
 		return cli_usage_error("hub", "--listen: '%s' is not HOST:PORT", listen);
 	sc.host = host;
@@ -200,18 +223,21 @@ int hub_main(int argc, char **argv)
 	hub = hub_open(&config, clock_wall_ms(), err, sizeof(err));
 	if (hub == NULL) {
 		cli_error("%s", err);
+		auth_free(auth);
 		return EXIT_FAILURE_RUNTIME;
 	}
 	if (hub_find_stream(hub, stream) == NULL &&
 	    hub_create_stream(hub, stream, (size_t)shards, clock_wall_ms()) == NULL) {
 		cli_error("cannot create stream %s", stream);
 		hub_close(hub);
+		auth_free(auth);
 		return EXIT_FAILURE_RUNTIME;
 	}
 	server = server_start(hub, &sc, err, sizeof(err));
 	if (server == NULL) {
 		cli_error("%s", err);
 		hub_close(hub);
+		auth_free(auth);
 		return EXIT_FAILURE_RUNTIME;
 	}
 	running = server;
@@ -223,6 +249,7 @@ int hub_main(int argc, char **argv)
 	running = NULL;
 	server_free(server);
 	hub_close(hub);
+	auth_free(auth);
 	log_info("stopped");
 	return EXIT_OK;
 }

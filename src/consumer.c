@@ -15,6 +15,7 @@
 #include "kinesis.h"
 #include "log.h"
 #include "push.h"
+#include "sigv4.h"
 #include "strbuf.h"
 
 #define TICK_MS 50
@@ -60,6 +61,7 @@ struct consumer {
 	size_t shard_count;
 	struct strbuf in, out;
 	bool paused;
+	char ws_date[SIGV4_DATE_LEN], ws_auth[SIGV4_AUTH_MAX]; /* the upgrade's signature */
 
 	/* Shared with the caller, under the lock. */
 	pthread_mutex_t lock;
@@ -489,6 +491,11 @@ static void connect_push(struct consumer *c)
 	c->next_attempt_ms = INT64_MAX;
 	strbuf_reset(&c->in);
 	strbuf_reset(&c->out);
+	c->ws_auth[0] = '\0';
+	if (c->config.endpoint.credentials &&
+	    sigv4_sign(c->config.endpoint.credentials, "GET", PUSH_PATH, host, NULL, 0, "", 0,
+		       c->ws_date, c->ws_auth) < 0)
+		c->ws_auth[0] = '\0';
 	if (lws_client_connect_via_info(&info) == NULL) {
 		c->ws = NULL;
 		fail_and_retry(c, "cannot connect to %s:%d", c->config.endpoint.host,
@@ -580,12 +587,35 @@ static int write_pending(struct consumer *c, struct lws *wsi)
 	return 0;
 }
 
+/* The upgrade request carries a SigV4 signature, as the API calls do. */
+static int sign_upgrade(struct consumer *c, struct lws *wsi, void *in, size_t len)
+{
+	unsigned char **p = in, *end = *p + len;
+	const struct sigv4_credentials *cred = c->config.endpoint.credentials;
+
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-amz-date:",
+					(const unsigned char *)c->ws_date, (int)strlen(c->ws_date),
+					p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"authorization:",
+					(const unsigned char *)c->ws_auth, (int)strlen(c->ws_auth),
+					p, end))
+		return -1;
+	if (cred->session_token &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-amz-security-token:",
+					(const unsigned char *)cred->session_token,
+					(int)strlen(cred->session_token), p, end))
+		return -1;
+	return 0;
+}
+
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		       size_t len)
 {
 	struct consumer *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
 
 	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		return c && c->ws_auth[0] ? sign_upgrade(c, wsi, in, len) : 0;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		if (c == NULL)
 			return -1;

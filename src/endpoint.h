@@ -6,12 +6,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct sigv4_credentials;
+
 struct endpoint {
 	char host[256];
 	int port;
 	bool tls;
 	const char *ca_file;            /* trust this CA bundle (NULL: the system's) */
 	bool insecure;                  /* accept any certificate: for testing only */
+	const struct sigv4_credentials *credentials; /* sign requests with these (NULL: don't) */
 };
 
 /* The lws connection flags for a connection to ep. */

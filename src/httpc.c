@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sigv4.h"
 #include "strbuf.h"
 
 #define HTTPC_RESPONSE_MAX (64u * 1024 * 1024)
@@ -154,6 +155,37 @@ int httpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	}
 }
 
+static void add_header(struct request *r, const char *name, const char *value)
+{
+	strbuf_printf(&r->headers, "%s:", name);
+	strbuf_append(&r->headers, "", 1);
+	strbuf_puts(&r->headers, value);
+	strbuf_append(&r->headers, "", 1);
+	r->header_count++;
+}
+
+/* Adds the SigV4 headers: the request's own headers and its host signed. */
+static int sign(struct request *r, const struct sigv4_credentials *cred, const char *method,
+		const char *path, const struct httpc_header *headers, size_t header_count,
+		const void *body, size_t len)
+{
+	struct sigv4_header signed_headers[16];
+	char date[SIGV4_DATE_LEN], auth[SIGV4_AUTH_MAX];
+
+	if (header_count > 16)
+		return -1;
+	for (size_t i = 0; i < header_count; i++)
+		signed_headers[i] = (struct sigv4_header){ headers[i].name, headers[i].value };
+	if (sigv4_sign(cred, method, path, r->host_header, signed_headers, header_count, body, len,
+		       date, auth) < 0)
+		return -1;
+	add_header(r, "x-amz-date", date);
+	add_header(r, "authorization", auth);
+	if (cred->session_token)
+		add_header(r, "x-amz-security-token", cred->session_token);
+	return 0;
+}
+
 static int request(struct lws_context *context, const struct endpoint *ep, const char *method,
 		   const char *path, const struct httpc_header *headers, size_t header_count,
 		   const void *body, size_t len, httpc_done_fn done, void *user)
@@ -163,13 +195,14 @@ static int request(struct lws_context *context, const struct endpoint *ep, const
 
 	if (r == NULL)
 		return -1;
-	for (size_t i = 0; i < header_count; i++) {
-		strbuf_printf(&r->headers, "%s:", headers[i].name);
-		strbuf_append(&r->headers, "", 1);
-		strbuf_puts(&r->headers, headers[i].value);
-		strbuf_append(&r->headers, "", 1);
+	for (size_t i = 0; i < header_count; i++)
+		add_header(r, headers[i].name, headers[i].value);
+	endpoint_host_header(ep, r->host_header, sizeof(r->host_header));
+	if (ep->credentials && sign(r, ep->credentials, method, path, headers, header_count, body,
+				    len) < 0) {
+		request_free(r);
+		return -1;
 	}
-	r->header_count = header_count;
 	r->body = malloc(len + 1);
 	if (r->body == NULL || r->headers.failed) {
 		request_free(r);
@@ -182,7 +215,6 @@ static int request(struct lws_context *context, const struct endpoint *ep, const
 	r->done = done;
 	r->user = user;
 	snprintf(r->host, sizeof(r->host), "%s", ep->host);
-	endpoint_host_header(ep, r->host_header, sizeof(r->host_header));
 
 	memset(&info, 0, sizeof(info));
 	info.context = context;

@@ -278,7 +278,8 @@ void producer_settle(struct producer *p, struct producer_record **batch, size_t 
 		if (outcomes[i] == PRODUCER_THROTTLED)
 			p->stats.throttled++;
 		r->attempts++;
-		if (p->config.max_retries > 0 && r->attempts > p->config.max_retries) {
+		if (outcomes[i] == PRODUCER_REJECTED ||
+		    (p->config.max_retries > 0 && r->attempts > p->config.max_retries)) {
 			if (!r->duplicate)
 				p->stats.failed++;
 			drop(p, r);
@@ -346,6 +347,10 @@ static void read_outcomes(struct producer *p, int status, const char *text, size
 			 ? json_string_value(json_object_get(root, "message")) : "");
 	if (type && strcmp(type, "ProvisionedThroughputExceededException") == 0)
 		all = PRODUCER_THROTTLED;
+	else if (status >= 400 && status < 500)
+		/* The endpoint refused the request itself (credentials, the
+		 * stream, the request): sending it again changes nothing. */
+		all = PRODUCER_REJECTED;
 	log_warn("PutRecords: %s", p->stats.last_error);
 	for (size_t i = 0; i < n; i++)
 		outcomes[i] = all;
@@ -375,12 +380,11 @@ static void on_answer(void *user, int status, const char *body, size_t len, cons
 static int send_batch(struct producer *p, struct request *req)
 {
 	struct strbuf body;
-	char target[64], host[300], date[SIGV4_DATE_LEN], auth[SIGV4_AUTH_MAX];
-	struct httpc_header headers[5] = {
+	char target[64];
+	struct httpc_header headers[] = {
 		{ "content-type", KINESIS_CONTENT_TYPE },
 		{ "x-amz-target", target },
 	};
-	size_t count = 2;
 	int rc;
 
 	strbuf_init(&body);
@@ -390,28 +394,7 @@ static int send_batch(struct producer *p, struct request *req)
 		return -1;
 	}
 	snprintf(target, sizeof(target), "%sPutRecords", KINESIS_TARGET_PREFIX);
-	if (p->config.credentials) {
-		const struct sigv4_credentials *cred = p->config.credentials;
-		struct sigv4_header signed_headers[5] = {
-			{ "content-type", KINESIS_CONTENT_TYPE },
-			{ "host", host },
-			{ "x-amz-date", date },
-			{ "x-amz-target", target },
-			{ "x-amz-security-token", cred->session_token },
-		};
-		endpoint_host_header(&p->config.endpoint, host, sizeof(host));
-		sigv4_date(time(NULL), date);
-		if (sigv4_authorization(cred, "POST", "/", "", signed_headers,
-					cred->session_token ? 5 : 4, body.data, body.len, date,
-					auth) == 0) {
-			headers[count++] = (struct httpc_header){ "x-amz-date", date };
-			headers[count++] = (struct httpc_header){ "authorization", auth };
-			if (cred->session_token)
-				headers[count++] = (struct httpc_header){ "x-amz-security-token",
-									  cred->session_token };
-		}
-	}
-	rc = httpc_post(p->context, &p->config.endpoint, "/", headers, count, body.data, body.len,
+	rc = httpc_post(p->context, &p->config.endpoint, "/", headers, 2, body.data, body.len,
 			on_answer, req);
 	strbuf_free(&body);
 	return rc;

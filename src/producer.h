@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include "endpoint.h"
-#include "sigv4.h"
 
 struct lws_context;
 
@@ -23,12 +22,11 @@ struct lws_context;
 #define PRODUCER_BATCH_BYTES_MAX (5u * 1024 * 1024)
 
 struct producer_config {
-	struct endpoint endpoint;
+	struct endpoint endpoint;       /* its credentials, if any, sign every request */
 	const char *stream;
 	size_t batch;                   /* records per PutRecords, 1..500 */
 	int max_in_flight;              /* requests at once */
 	int max_retries;                /* attempts after the first; 0 = never give up */
-	const struct sigv4_credentials *credentials;    /* NULL: unsigned */
 	uint64_t seed;                  /* for backoff jitter */
 };
 
@@ -72,6 +70,7 @@ enum producer_outcome {
 	PRODUCER_LANDED,
 	PRODUCER_THROTTLED,
 	PRODUCER_RETRY,                 /* any other failure worth another try */
+	PRODUCER_REJECTED,              /* refused for good (a bad key, a bad request) */
 };
 
 size_t producer_take(struct producer *p, int64_t now_ms, struct producer_record **batch,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "clock.h"
 #include "httpc.h"
 #include "hub.h"
@@ -41,6 +42,7 @@ struct http_session {
 	size_t reply_len, sent;
 	bool headers_sent;
 	bool close_after;
+	struct strbuf signed_headers;   /* "name\0value\0" pairs, read before the body */
 };
 
 struct push_session {
@@ -59,6 +61,96 @@ static const struct lws_protocols protocols[];
 static void wake_push(struct server *server)
 {
 	lws_callback_on_writable_all_protocol(server->context, &protocols[1]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Request headers, for signature checks                               */
+/* ------------------------------------------------------------------ */
+
+/* Headers lws parses itself; every other one is a "custom" header. */
+static const struct {
+	const char *name;
+	enum lws_token_indexes token;
+} known_headers[] = {
+	{ "host", WSI_TOKEN_HOST },
+	{ "content-type", WSI_TOKEN_HTTP_CONTENT_TYPE },
+	{ "content-length", WSI_TOKEN_HTTP_CONTENT_LENGTH },
+	{ "authorization", WSI_TOKEN_HTTP_AUTHORIZATION },
+	{ "user-agent", WSI_TOKEN_HTTP_USER_AGENT },
+	{ "accept", WSI_TOKEN_HTTP_ACCEPT },
+	{ "accept-encoding", WSI_TOKEN_HTTP_ACCEPT_ENCODING },
+	{ "connection", WSI_TOKEN_CONNECTION },
+	{ "upgrade", WSI_TOKEN_UPGRADE },
+	{ "origin", WSI_TOKEN_ORIGIN },
+	{ "sec-websocket-key", WSI_TOKEN_KEY },
+	{ "sec-websocket-version", WSI_TOKEN_VERSION },
+	{ "sec-websocket-protocol", WSI_TOKEN_PROTOCOL },
+	{ "sec-websocket-extensions", WSI_TOKEN_EXTENSIONS },
+};
+
+static int read_header(struct lws *wsi, const char *name, char *out, size_t size)
+{
+	char custom[80];
+	int n;
+
+	for (size_t i = 0; i < sizeof(known_headers) / sizeof(known_headers[0]); i++)
+		if (strcmp(known_headers[i].name, name) == 0)
+			return lws_hdr_total_length(wsi, known_headers[i].token) > 0
+				       ? lws_hdr_copy(wsi, out, (int)size, known_headers[i].token)
+				       : -1;
+	snprintf(custom, sizeof(custom), "%s:", name);
+	n = lws_hdr_custom_length(wsi, custom, (int)strlen(custom));
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	return lws_hdr_custom_copy(wsi, out, (int)size, custom, (int)strlen(custom));
+}
+
+static int wsi_header(void *user, const char *name, char *out, size_t size)
+{
+	return read_header(user, name, out, size);
+}
+
+/* Keeps what a signature check of this request needs: the body comes
+ * later, and lws may let go of the headers by then. */
+static void capture_signed_headers(struct lws *wsi, struct strbuf *sb)
+{
+	char auth[2048], names[512], value[2048], *save = NULL, *name;
+
+	if (read_header(wsi, "authorization", auth, sizeof(auth)) < 0)
+		return;
+	strbuf_append(sb, "authorization", 14);
+	strbuf_append(sb, auth, strlen(auth) + 1);
+	if (read_header(wsi, "x-amz-date", value, sizeof(value)) >= 0) {
+		strbuf_append(sb, "x-amz-date", 11);
+		strbuf_append(sb, value, strlen(value) + 1);
+	}
+	if (auth_signed_headers(auth, names, sizeof(names)) < 0)
+		return;
+	for (name = strtok_r(names, ";", &save); name; name = strtok_r(NULL, ";", &save)) {
+		if (read_header(wsi, name, value, sizeof(value)) < 0)
+			continue;
+		strbuf_append(sb, name, strlen(name) + 1);
+		strbuf_append(sb, value, strlen(value) + 1);
+	}
+}
+
+static int captured_header(void *user, const char *name, char *out, size_t size)
+{
+	const struct strbuf *sb = user;
+	const char *p = sb->data, *end = sb->data ? sb->data + sb->len : NULL;
+
+	while (p && p < end) {
+		const char *value = p + strlen(p) + 1;
+		if (strcmp(p, name) == 0) {
+			size_t n = strlen(value);
+			if (n >= size)
+				return -1;
+			memcpy(out, value, n + 1);
+			return (int)n;
+		}
+		p = value + strlen(value) + 1;
+	}
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -89,6 +181,19 @@ static void answer_api(struct lws *wsi, struct http_session *h)
 {
 	struct server *server = server_of(wsi);
 	struct kinesis_reply reply;
+	char message[256];
+	const char *denied;
+
+	if (server->config.auth) {
+		denied = auth_check(server->config.auth, "POST", "/", captured_header,
+				    &h->signed_headers, h->body.data ? h->body.data : "", h->body.len,
+				    clock_wall_ms(), message, sizeof(message));
+		if (denied) {
+			strbuf_free(&h->body);
+			reply_error(wsi, h, 400, denied, message);
+			return;
+		}
+	}
 
 	kinesis_handle(server->hub, h->target[0] ? h->target : NULL, h->body.data ? h->body.data : "",
 		       h->body.len, clock_wall_ms(), &reply);
@@ -137,6 +242,8 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 			    "The API is served by POST / only.");
 		return;
 	}
+	if (server->config.auth)
+		capture_signed_headers(wsi, &h->signed_headers);
 	target_len = lws_hdr_custom_length(wsi, "x-amz-target:", 13);
 	if (target_len > 0 && target_len < (int)sizeof(h->target))
 		lws_hdr_custom_copy(wsi, h->target, sizeof(h->target), "x-amz-target:", 13);
@@ -210,6 +317,7 @@ static int write_reply(struct lws *wsi, struct http_session *h)
 static void session_free(struct http_session *h)
 {
 	strbuf_free(&h->body);
+	strbuf_free(&h->signed_headers);
 	free(h->reply);
 	h->reply = NULL;
 }
@@ -290,7 +398,20 @@ static int push_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
-		return strcmp(uri, PUSH_PATH) == 0 ? 0 : -1;
+		if (strcmp(uri, PUSH_PATH) != 0)
+			return -1;
+		if (server->config.auth) {
+			/* The upgrade request carries the same signature as an API call. */
+			char message[256];
+			const char *denied = auth_check(server->config.auth, "GET", PUSH_PATH,
+							wsi_header, wsi, "", 0, clock_wall_ms(),
+							message, sizeof(message));
+			if (denied) {
+				log_info("push connection refused: %s: %s", denied, message);
+				return -1;
+			}
+		}
+		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		httpc_no_delay(wsi);
 		memset(ps, 0, sizeof(*ps));

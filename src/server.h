@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct auth;
 struct hub;
 struct server;
 
@@ -15,6 +16,7 @@ struct server_config {
 	int port;
 	size_t max_body;                /* largest request body accepted */
 	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS and WSS (NULL: plain) */
+	const struct auth *auth;        /* require SigV4 with these keys (NULL: open) */
 };
 
 /* Starts serving the hub; NULL with a message in err on failure. */

@@ -125,6 +125,29 @@ out:
 	return rc;
 }
 
+#define SIGN_HEADERS_MAX 16
+
+int sigv4_sign(const struct sigv4_credentials *cred, const char *method, const char *path,
+	       const char *host, const struct sigv4_header *headers, size_t header_count,
+	       const void *body, size_t body_len, char date[SIGV4_DATE_LEN],
+	       char authorization[SIGV4_AUTH_MAX])
+{
+	struct sigv4_header all[SIGN_HEADERS_MAX + 3];
+	size_t n = 0;
+
+	if (header_count > SIGN_HEADERS_MAX)
+		return -1;
+	sigv4_date(time(NULL), date);
+	for (size_t i = 0; i < header_count; i++)
+		all[n++] = headers[i];
+	all[n++] = (struct sigv4_header){ "host", host };
+	all[n++] = (struct sigv4_header){ "x-amz-date", date };
+	if (cred->session_token)
+		all[n++] = (struct sigv4_header){ "x-amz-security-token", cred->session_token };
+	return sigv4_authorization(cred, method, path, "", all, n, body, body_len, date,
+				   authorization);
+}
+
 int sigv4_credentials_from_env(struct sigv4_credentials *cred, const char *region,
 			       const char *service)
 {

@@ -34,6 +34,14 @@ int sigv4_authorization(const struct sigv4_credentials *cred, const char *method
 			size_t header_count, const void *body, size_t body_len,
 			const char *amz_date, char out[SIGV4_AUTH_MAX]);
 
+/* Signs a request now: the headers given (lower-case names), the host and
+ * the x-amz-date (and the session token, when there is one) are signed.
+ * Fills date (the x-amz-date value) and authorization; 0 or -1. */
+int sigv4_sign(const struct sigv4_credentials *cred, const char *method, const char *path,
+	       const char *host, const struct sigv4_header *headers, size_t header_count,
+	       const void *body, size_t body_len, char date[SIGV4_DATE_LEN],
+	       char authorization[SIGV4_AUTH_MAX]);
+
 /* Reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN;
  * returns 0 when a key pair is set, -1 otherwise. */
 int sigv4_credentials_from_env(struct sigv4_credentials *cred, const char *region,

@@ -386,6 +386,9 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 		return -1;
 	sim->endpoint.ca_file = sim->opt.ca_file;
 	sim->endpoint.insecure = sim->opt.insecure;
+	/* Requests are signed when the usual AWS variables hold a key. */
+	if (sigv4_credentials_from_env(&sim->credentials, sim->opt.region, "kinesis") == 0)
+		sim->endpoint.credentials = &sim->credentials;
 	if (dir == NULL) {
 		snprintf(err, errlen, "cannot find the racer names (racers.txt); set ALLEYCAT_SHARE_DIR");
 		return -1;
@@ -411,9 +414,6 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 	pc = (struct producer_config){
 		.endpoint = sim->endpoint, .stream = sim->opt.stream, .batch = (size_t)sim->opt.batch,
 		.max_in_flight = sim->opt.in_flight, .max_retries = sim->opt.max_retries,
-		.credentials = sigv4_credentials_from_env(&sim->credentials, sim->opt.region,
-							  "kinesis") == 0
-				       ? &sim->credentials : NULL,
 		.seed = sim->opt.seed,
 	};
 	sim->producer = producer_new(sim->context, &pc);

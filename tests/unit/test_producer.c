@@ -133,6 +133,20 @@ static void test_retry_budget(void **state __attribute__((unused)))
 	producer_free(p);
 }
 
+static void test_rejected_records_fail_at_once(void **state __attribute__((unused)))
+{
+	struct producer *p = new_producer(0);
+	struct producer_record *batch[4];
+
+	add(p, "k", 10);
+	assert_int_equal(producer_take(p, NOW, batch, 4), 1);
+	settle_all(p, batch, 1, PRODUCER_REJECTED, NOW);
+	assert_int_equal(producer_stats(p)->failed, 1);
+	assert_int_equal(producer_stats(p)->retried, 0);
+	assert_int_equal(producer_pending(p), 0);
+	producer_free(p);
+}
+
 static void test_duplicates_count_apart(void **state __attribute__((unused)))
 {
 	struct producer *p = new_producer(0);
@@ -155,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_batches_hold_at_most_5_mib),
 		cmocka_unit_test(test_a_key_never_overtakes_itself),
 		cmocka_unit_test(test_retry_budget),
+		cmocka_unit_test(test_rejected_records_fail_at_once),
 		cmocka_unit_test(test_duplicates_count_apart),
 	};
 
