@@ -2,10 +2,11 @@
 #include "telemetry.h"
 
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "jsonscan.h"
 
 int64_t telemetry_output(double cadence, double resistance)
 {
@@ -37,119 +38,207 @@ static int fail(const char **reason, const char *why)
 	return -1;
 }
 
-/* Reads a JSON integer field in [min, max]; -1 with a reason otherwise. */
-static int integer_field(json_t *root, const char *name, json_int_t min, json_int_t max,
-			 json_int_t *out, const char **reason, const char *missing,
-			 const char *wrong_type, const char *out_of_range)
-{
-	json_t *v = json_object_get(root, name);
+/* The fields of a record, in the order the bikes send them. */
+enum field {
+	F_EVENT, F_TIMESTAMP, F_SECOND, F_RACE, F_NAME, F_RACER, F_CLASS, F_CADENCE,
+	F_RESISTANCE, F_COUNT
+};
 
-	if (v == NULL)
+static const struct {
+	const char *name;
+	size_t len;
+} fields[F_COUNT] = {
+	[F_EVENT] = { "event", 5 },
+	[F_TIMESTAMP] = { "deviceTimestamp", 15 },
+	[F_SECOND] = { "second", 6 },
+	[F_RACE] = { "raceId", 6 },
+	[F_NAME] = { "name", 4 },
+	[F_RACER] = { "racerId", 7 },
+	[F_CLASS] = { "classId", 7 },
+	[F_CADENCE] = { "cadence", 7 },
+	[F_RESISTANCE] = { "resistance", 10 },
+};
+
+/* The field a key names (escapes decoded, as JSON compares keys), or -1.
+ * `hint` is where to look first: the field after the previous one. */
+static int field_of(const struct js_token *key, int hint)
+{
+	char buf[16];
+	const char *name = key->text;
+	size_t len = key->len;
+
+	if (key->escaped) {
+		len = jsonscan_unescape(key, buf, sizeof(buf));
+		if (len > sizeof(buf))
+			return -1;
+		name = buf;
+	}
+	for (int i = 0; i < F_COUNT; i++) {
+		int f = (hint + i) % F_COUNT;
+		if (fields[f].len == len && memcmp(fields[f].name, name, len) == 0)
+			return f;
+	}
+	return -1;
+}
+
+/* One pass over the text: the value of each field we know (JS_NONE when
+ * absent, containers skipped), everything validated as jansson would.
+ * Returns 0, 1 when the text is JSON but not an object, or -1. */
+static int scan_record(struct jsonscan *s, struct js_token v[F_COUNT])
+{
+	struct js_token root, key, other, *t;
+	unsigned seen = 0;
+	int rc, f = -1;
+
+	if (jsonscan_value(s, &root) < 0)
+		return -1;
+	if (root.type != JS_OBJECT)
+		return jsonscan_skip(s, &root) < 0 || jsonscan_end(s) < 0 ? -1 : 1;
+	while ((rc = jsonscan_member(s, &key)) > 0) {
+		f = field_of(&key, f + 1);
+		if (f < 0) {
+			/* Unknown fields may not repeat either. */
+			if (jsonscan_duplicate(s, &key) < 0)
+				return -1;
+			t = &other;
+		} else if (seen & 1u << f) {
+			return -1;
+		} else {
+			seen |= 1u << f;
+			t = &v[f];
+		}
+		if (jsonscan_value(s, t) < 0 || jsonscan_skip(s, t) < 0)
+			return -1;
+	}
+	return rc < 0 || jsonscan_end(s) < 0 ? -1 : 0;
+}
+
+/* Reads a JSON integer field in [min, max]; -1 with a reason otherwise. */
+static int integer_field(const struct js_token *v, int64_t min, int64_t max, int64_t *out,
+			 const char **reason, const char *missing, const char *wrong_type,
+			 const char *out_of_range)
+{
+	if (v->type == JS_NONE)
 		return fail(reason, missing);
-	if (!json_is_integer(v))
+	if (v->type != JS_INTEGER)
 		return fail(reason, wrong_type);
-	*out = json_integer_value(v);
+	*out = jsonscan_int(v);
 	if (*out < min || *out > max)
 		return fail(reason, out_of_range);
 	return 0;
 }
 
-static int number_field(json_t *root, const char *name, double max, double *out,
-			const char **reason, const char *missing, const char *wrong_type,
-			const char *out_of_range)
+static int number_field(const struct js_token *v, double max, double *out, const char **reason,
+			const char *missing, const char *wrong_type, const char *out_of_range)
 {
-	json_t *v = json_object_get(root, name);
-
-	if (v == NULL)
+	if (v->type == JS_NONE)
 		return fail(reason, missing);
-	if (!json_is_number(v))
+	if (v->type != JS_INTEGER && v->type != JS_REAL)
 		return fail(reason, wrong_type);
-	*out = json_number_value(v);
+	*out = jsonscan_double(v);
 	if (!(*out >= 0.0 && *out <= max))
 		return fail(reason, out_of_range);
 	return 0;
 }
 
-static int decode_object(json_t *root, struct telemetry *t, const char **reason)
+static int event_field(const struct js_token *v, struct telemetry *t, const char **reason)
 {
-	json_t *event = json_object_get(root, "event");
-	json_t *name = json_object_get(root, "name");
-	json_t *ts = json_object_get(root, "deviceTimestamp");
-	json_int_t v;
+	char text[8];
+	size_t n;
 
-	if (!json_is_object(root))
-		return fail(reason, "record is not a JSON object");
-	if (event == NULL)
+	if (v->type == JS_NONE)
 		return fail(reason, "missing field: event");
-	if (!json_is_string(event))
+	if (v->type != JS_STRING)
 		return fail(reason, "event is not a string");
-	if (strcmp(json_string_value(event), "update") == 0)
+	n = jsonscan_unescape(v, text, sizeof(text));
+	if (n == 6 && memcmp(text, "update", 6) == 0)
 		t->final = false;
-	else if (strcmp(json_string_value(event), "final") == 0)
+	else if (n == 5 && memcmp(text, "final", 5) == 0)
 		t->final = true;
 	else
 		return fail(reason, "event is neither \"update\" nor \"final\"");
+	return 0;
+}
 
-	if (integer_field(root, "second", 1, TELEMETRY_SECOND_MAX, &v, reason,
+static int name_field(const struct js_token *v, struct telemetry *t, const char **reason)
+{
+	size_t n;
+
+	if (v->type == JS_NONE)
+		return fail(reason, "missing field: name");
+	if (v->type != JS_STRING)
+		return fail(reason, "name is not a string");
+	n = jsonscan_unescape(v, t->name, TELEMETRY_NAME_MAX);
+	if (n > TELEMETRY_NAME_MAX)
+		return fail(reason, "name is longer than 64 bytes");
+	if (memchr(t->name, '\0', n))
+		return fail(reason, "name contains a NUL character");
+	t->name[n] = '\0';
+	return 0;
+}
+
+/* The checks in the order (and with the reasons) records always had. */
+static int decode_fields(const struct js_token *v, struct telemetry *t, const char **reason)
+{
+	int64_t n;
+
+	if (event_field(&v[F_EVENT], t, reason) < 0)
+		return -1;
+	if (integer_field(&v[F_SECOND], 1, TELEMETRY_SECOND_MAX, &n, reason,
 			  "missing field: second", "second is not an integer",
 			  "second is out of range") < 0)
 		return -1;
-	t->second = (int32_t)v;
-	if (integer_field(root, "raceId", 0, INT64_MAX, &v, reason, "missing field: raceId",
+	t->second = (int32_t)n;
+	if (integer_field(&v[F_RACE], 0, INT64_MAX, &t->race_id, reason, "missing field: raceId",
 			  "raceId is not an integer", "raceId is negative") < 0)
 		return -1;
-	t->race_id = v;
-	if (integer_field(root, "racerId", 0, INT64_MAX, &v, reason, "missing field: racerId",
-			  "racerId is not an integer", "racerId is negative") < 0)
+	if (integer_field(&v[F_RACER], 0, INT64_MAX, &t->racer_id, reason,
+			  "missing field: racerId", "racerId is not an integer",
+			  "racerId is negative") < 0)
 		return -1;
-	t->racer_id = v;
-	if (integer_field(root, "classId", 1, TELEMETRY_CLASS_COUNT, &v, reason,
+	if (integer_field(&v[F_CLASS], 1, TELEMETRY_CLASS_COUNT, &n, reason,
 			  "missing field: classId", "classId is not an integer",
 			  "classId is not between 1 and 6") < 0)
 		return -1;
-	t->class_id = (int32_t)v;
-	if (number_field(root, "cadence", TELEMETRY_CADENCE_MAX, &t->cadence, reason,
+	t->class_id = (int32_t)n;
+	if (number_field(&v[F_CADENCE], TELEMETRY_CADENCE_MAX, &t->cadence, reason,
 			 "missing field: cadence", "cadence is not a number",
 			 "cadence is out of range") < 0)
 		return -1;
-	if (number_field(root, "resistance", TELEMETRY_RESISTANCE_MAX, &t->resistance, reason,
+	if (number_field(&v[F_RESISTANCE], TELEMETRY_RESISTANCE_MAX, &t->resistance, reason,
 			 "missing field: resistance", "resistance is not a number",
 			 "resistance is out of range") < 0)
 		return -1;
-
-	if (name == NULL)
-		return fail(reason, "missing field: name");
-	if (!json_is_string(name))
-		return fail(reason, "name is not a string");
-	if (json_string_length(name) > TELEMETRY_NAME_MAX)
-		return fail(reason, "name is longer than 64 bytes");
-	if (memchr(json_string_value(name), '\0', json_string_length(name)))
-		return fail(reason, "name contains a NUL character");
-	memcpy(t->name, json_string_value(name), json_string_length(name) + 1);
-
+	if (name_field(&v[F_NAME], t, reason) < 0)
+		return -1;
 	t->device_ts = 0;
-	if (ts != NULL) {
-		if (!json_is_integer(ts))
+	if (v[F_TIMESTAMP].type != JS_NONE) {
+		if (v[F_TIMESTAMP].type != JS_INTEGER)
 			return fail(reason, "deviceTimestamp is not an integer");
-		t->device_ts = json_integer_value(ts);
+		t->device_ts = jsonscan_int(&v[F_TIMESTAMP]);
 	}
 	t->output = telemetry_output(t->cadence, t->resistance);
 	return 0;
 }
 
+/* One pass over the text with nothing allocated (jsonscan remembers keys
+ * on the heap only for records with more than 16 unknown ones). */
 int telemetry_decode(const void *data, size_t len, struct telemetry *out, const char **reason)
 {
-	json_error_t error;
-	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &error);
+	struct jsonscan s;
+	struct js_token v[F_COUNT];
 	int rc;
 
-	if (root == NULL)
-		return fail(reason, json_error_code(&error) == json_error_out_of_memory
-					    ? "out of memory"
-					    : "record is not valid JSON");
-	rc = decode_object(root, out, reason);
-	json_decref(root);
-	return rc;
+	for (int i = 0; i < F_COUNT; i++)
+		v[i].type = JS_NONE;
+	jsonscan_init(&s, data, len, true);
+	rc = scan_record(&s, v);
+	jsonscan_free(&s);
+	if (rc < 0)
+		return fail(reason, s.out_of_memory ? "out of memory" : "record is not valid JSON");
+	if (rc > 0)
+		return fail(reason, "record is not a JSON object");
+	return decode_fields(v, out, reason);
 }
 
 /* Room left while encoding; used stops growing once something did not fit. */
