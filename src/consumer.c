@@ -197,10 +197,18 @@ struct consumer_batch *consumer_decode_event(const char *json, size_t len, size_
 					     char *last_bad, size_t last_bad_size,
 					     uint64_t *bytes, const char **reason)
 {
-	json_t *root = json_loadb(json, len, 0, NULL);
+	json_error_t error;
+	json_t *root = json_loadb(json, len, 0, &error);
 	struct consumer_batch *b;
 
 	*bad = 0;
+	/* jansson reports most allocation failures by code, but one (setting
+	 * up its lexer) only by leaving the message empty. */
+	if (root == NULL &&
+	    (json_error_code(&error) == json_error_out_of_memory || error.text[0] == '\0')) {
+		*reason = "out of memory";
+		return NULL;
+	}
 	b = decode_event(root, bad, last_bad, last_bad_size, bytes, reason);
 	json_decref(root);
 	return b;
