@@ -25,10 +25,20 @@ flags := -g -O1 -fno-omit-frame-pointer $(san) -std=gnu11
 core_o := $(patsubst %.c,$(obj)/%.o,$(filter-out src/cmd_%.c,$(filter %.c,$(CORE_SOURCES))))
 fuzzers := $(FUZZ_TARGETS:%=$(out)/fuzz_%)
 
-.PHONY: build run
+.PHONY: build run check-cc
 .SECONDARY:
 
-build: $(fuzzers)
+build: check-cc $(fuzzers)
+
+# A clear word when the compiler cannot fuzz, rather than a link error.
+check-cc:
+	@mkdir -p $(out)
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' \
+		>$(out)/check-cc.c
+	@$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $(out)/check-cc $(out)/check-cc.c \
+		2>$(out)/check-cc.log || { cat $(out)/check-cc.log; \
+		echo "make fuzz: $(FUZZ_CC) cannot build a libFuzzer target; on Debian 12:" \
+		"apt-get install clang libclang-rt-14-dev (or set FUZZ_CC)"; exit 1; }
 
 # Everything is compiled for coverage (fuzzer-no-link); only the link
 # brings in libFuzzer's main.
