@@ -1,0 +1,392 @@
+/* Allocation failure on the telemetry path: every allocation made while
+ * decoding a telemetry record, or a push event full of them, is failed in
+ * turn, and each time the decoder must not crash, must not leak (the ASan
+ * build checks that; jansson's blocks are also counted here), and must
+ * either give exactly the answer it gives with memory to spare or fail
+ * saying it ran out of memory. A decoder that makes no allocation passes
+ * every round at once.
+ *
+ * For a push event the last part is weaker: an event refused, or a record
+ * dropped, must come with a reason, and what is decoded must be right.
+ * Built with ALLOCFAIL_STRICT (test_allocfail_strict) the reason must also
+ * be lack of memory; that variant is an expected failure until the
+ * consumer tells out of memory apart, since jansson 2.14 reports most
+ * allocation failures as syntax errors (and some not at all, cutting a
+ * string short instead).
+ *
+ * Two ways in, both sending failures through failalloc's countdown:
+ * jansson's allocator is swapped with json_set_alloc_funcs (restored after
+ * each test), and this program is linked with -Wl,--wrap=malloc and
+ * --wrap=calloc, which catch the allocations of our own code. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "base64.h"
+#include "consumer.h"
+#include "failalloc.h"
+#include "telemetry.h"
+
+/* Far more allocations than any decode here makes: a loop that reaches it
+ * means failures stopped being injected. */
+#define ROUNDS_MAX 100000
+
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+/* calloc goes through the same countdown as malloc. */
+void *__wrap_calloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	p = __wrap_malloc(n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
+/* jansson's blocks: counted, so a leak inside jansson's own bookkeeping
+ * shows without ASan too. */
+static long json_live;
+
+static void *json_alloc(size_t n)
+{
+	void *p = __wrap_malloc(n);
+
+	json_live += p != NULL;
+	return p;
+}
+
+static void json_release(void *p)
+{
+	json_live -= p != NULL;
+	free(p);
+}
+
+static int swap_allocator(void **state)
+{
+	failalloc_reset();
+	json_live = 0;
+	json_set_alloc_funcs(json_alloc, json_release);
+	return 0;
+}
+
+/* What a test leaves to free, even when it fails half way. */
+static char *event;
+static struct consumer_batch *want_batch;
+
+static int restore_allocator(void **state)
+{
+	json_set_alloc_funcs(__real_malloc, free);
+	failalloc_reset();
+	free(event);
+	event = NULL;
+	consumer_batch_free(want_batch);
+	want_batch = NULL;
+	return 0;
+}
+
+static bool says_out_of_memory(const char *reason)
+{
+	return reason != NULL && strstr(reason, "out of memory") != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* telemetry_decode                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Good records of every shape the decoder treats differently, and bad ones
+ * (whose answer must not change either). */
+static const char *const records[] = {
+	"{\"event\":\"update\",\"deviceTimestamp\":1732586401076,\"second\":1,"
+	"\"raceId\":5775288,\"name\":\"Hayden\",\"racerId\":100,\"classId\":3,"
+	"\"cadence\":81.0,\"resistance\":79.0}",
+	/* Long strings and numbers: jansson grows its buffers for them. */
+	"{\"event\":\"final\",\"deviceTimestamp\":1732586401076123,\"second\":300,"
+	"\"raceId\":5775288000000000,\"name\":\"Maximiliane von Oberschleissheim-Ost\","
+	"\"racerId\":123456789012345678,\"classId\":6,\"cadence\":81.123456789012345,"
+	"\"resistance\":79.987654321098765}",
+	/* Escapes, and more members than a scanner keeps without allocating. */
+	"{\"a1\":1,\"a2\":2,\"a3\":3,\"a4\":4,\"a5\":5,\"a6\":6,\"a7\":7,\"a8\":8,\"a9\":9,"
+	"\"b1\":[1,{\"x\":\"y\"}],\"b2\":null,\"b3\":true,\"b4\":\"\\u00e9t\\u00e9\","
+	"\"event\":\"update\",\"second\":17,\"raceId\":1,\"name\":\"Zo\\u00eb \\\"Z\\\"\","
+	"\"racerId\":2,\"classId\":1,\"cadence\":0,\"resistance\":100}",
+	"{\"event\":\"update\",\"second\":0,\"raceId\":1,\"name\":\"A\",\"racerId\":1,"
+	"\"classId\":1,\"cadence\":1,\"resistance\":1}",
+	"{\"event\":\"update\",\"event\":\"final\",\"second\":1,\"raceId\":1,\"name\":\"A\","
+	"\"racerId\":1,\"classId\":1,\"cadence\":1,\"resistance\":1}",
+	"{\"event\":\"update\",\"second\":1,\"raceId\":1,\"name\":\"",
+	"[\"not\",\"an\",\"object\"]",
+};
+
+static void same_telemetry(const struct telemetry *got, const struct telemetry *want)
+{
+	assert_int_equal(got->final, want->final);
+	assert_int_equal(got->device_ts, want->device_ts);
+	assert_int_equal(got->second, want->second);
+	assert_int_equal(got->race_id, want->race_id);
+	assert_int_equal(got->racer_id, want->racer_id);
+	assert_int_equal(got->class_id, want->class_id);
+	assert_true(got->cadence == want->cadence);
+	assert_true(got->resistance == want->resistance);
+	assert_int_equal(got->output, want->output);
+	assert_string_equal(got->name, want->name);
+}
+
+/* Fails allocation k of one decode, for k = 0, 1, ... until a decode runs
+ * with no failure; returns how many allocations the decode makes. */
+static long fail_each_telemetry(const char *text)
+{
+	struct telemetry want, got;
+	const char *want_reason = NULL, *reason;
+	int want_rc = telemetry_decode(text, strlen(text), &want, &want_reason);
+	long k;
+
+	for (k = 0; k < ROUNDS_MAX; k++) {
+		int rc;
+
+		failalloc_reset();
+		failalloc_after(k);
+		reason = NULL;
+		memset(&got, 0, sizeof(got));
+		rc = telemetry_decode(text, strlen(text), &got, &reason);
+		failalloc_after(-1);
+		assert_int_equal(json_live, 0);
+		if (failalloc_failures() == 0) {
+			assert_int_equal(rc, want_rc);
+			return failalloc_calls();
+		}
+		if (rc < 0 && says_out_of_memory(reason))
+			continue;
+		/* Not out of memory: then the answer of a decode with memory. */
+		if (rc != want_rc || (rc < 0 && strcmp(reason, want_reason) != 0))
+			fail_msg("allocation %ld failed: got %d (%s), expected %d (%s) or out of "
+				 "memory, for %s",
+				 k, rc, reason ? reason : "no reason", want_rc,
+				 want_reason ? want_reason : "accepted", text);
+		if (rc == 0)
+			same_telemetry(&got, &want);
+	}
+	fail_msg("still failing allocations after %d rounds", ROUNDS_MAX);
+	return -1;
+}
+
+static void test_telemetry_each_allocation_fails(void **state)
+{
+	for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+		long n = fail_each_telemetry(records[i]);
+		print_message("telemetry record %zu: %ld allocation%s, each failed in turn\n", i,
+			      n, n == 1 ? "" : "s");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* consumer_decode_event                                               */
+/* ------------------------------------------------------------------ */
+
+struct decoded {
+	struct consumer_batch *b;
+	size_t bad;
+	char last_bad[128];
+	uint64_t bytes;
+	const char *reason;
+};
+
+static void decode(const char *text, struct decoded *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->b = consumer_decode_event(text, strlen(text), &d->bad, d->last_bad,
+				     sizeof(d->last_bad), &d->bytes, &d->reason);
+}
+
+/* An event of a good record, a bad one, and one whose Data is larger than
+ * the decoder's stack buffer (padded with an unknown member). */
+static char *event_text(void)
+{
+	const char *texts[3] = { records[1], records[3], NULL };
+	char pad[3000], big[3600];
+	json_t *ev, *recs;
+	char *out;
+
+	memset(pad, 'p', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	snprintf(big, sizeof(big),
+		 "{\"pad\":\"%s\",\"event\":\"update\",\"second\":2,\"raceId\":5775288,"
+		 "\"name\":\"Big\",\"racerId\":7,\"classId\":2,\"cadence\":90,"
+		 "\"resistance\":50}",
+		 pad);
+	texts[2] = big;
+	/* Built with the real allocator: only the decode is under test. */
+	json_set_alloc_funcs(__real_malloc, free);
+	recs = json_array();
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(texts[i]);
+		char *b64 = malloc(base64_encoded_len(n) + 1);
+		assert_non_null(b64);
+		base64_encode(texts[i], n, b64);
+		b64[base64_encoded_len(n)] = '\0';
+		json_array_append_new(recs, json_pack("{s:s, s:f, s:s, s:s}", "SequenceNumber",
+						      i == 0 ? "1795659501000000006"
+							     : "1795659501000000007",
+						      "ApproximateArrivalTimestamp", 1795659501.076,
+						      "Data", b64, "PartitionKey", "5775288"));
+		free(b64);
+	}
+	ev = json_pack("{s:s, s:s, s:s, s:o, s:s, s:i, s:[]}", "Event", "SubscribeToShardEvent",
+		       "ConsumerARN",
+		       "arn:aws:kinesis:us-east-1:000000000000:stream/alleycat/consumer/board:1",
+		       "ShardId", "shardId-000000000002", "Records", recs,
+		       "ContinuationSequenceNumber", "1795659501000000008", "MillisBehindLatest",
+		       0, "ChildShards");
+	assert_non_null(ev);
+	out = json_dumps(ev, JSON_COMPACT);
+	json_decref(ev);
+	assert_non_null(out);
+	json_set_alloc_funcs(json_alloc, json_release);
+	return out;
+}
+
+static void same_batch(const struct decoded *got, const struct decoded *want)
+{
+	assert_string_equal(got->b->shard_id, want->b->shard_id);
+	assert_string_equal(got->b->continuation, want->b->continuation);
+	assert_int_equal(got->b->millis_behind, want->b->millis_behind);
+	assert_int_equal(got->b->count, want->b->count);
+	assert_int_equal(got->bad, want->bad);
+	assert_int_equal(got->bytes, want->bytes);
+	for (size_t i = 0; i < got->b->count; i++) {
+		same_telemetry(&got->b->records[i].t, &want->b->records[i].t);
+		assert_int_equal(got->b->records[i].arrival_ms, want->b->records[i].arrival_ms);
+	}
+}
+
+/* The record of the reference batch that got is, or NULL. */
+static const struct consumer_record *find_record(const struct decoded *want,
+						 const struct consumer_record *got)
+{
+	for (size_t i = 0; i < want->b->count; i++)
+		if (want->b->records[i].t.racer_id == got->t.racer_id &&
+		    want->b->records[i].t.second == got->t.second)
+			return &want->b->records[i];
+	return NULL;
+}
+
+/* A batch decoded while an allocation failed: what it holds must be right,
+ * and what it lost must be counted as bad, with a reason. */
+static void check_partial(long k, const struct decoded *got, const struct decoded *want)
+{
+	if (got->bad == want->bad) {
+		same_batch(got, want);
+		return;
+	}
+	assert_string_equal(got->b->shard_id, want->b->shard_id);
+	assert_string_equal(got->b->continuation, want->b->continuation);
+	assert_int_equal(got->b->count + got->bad, want->b->count + want->bad);
+	for (size_t i = 0; i < got->b->count; i++) {
+		const struct consumer_record *w = find_record(want, &got->b->records[i]);
+		if (w == NULL)
+			fail_msg("allocation %ld failed: a record that is not in the event", k);
+		same_telemetry(&got->b->records[i].t, &w->t);
+	}
+	if (got->last_bad[0] == '\0')
+		fail_msg("allocation %ld failed: records dropped without a reason", k);
+#ifdef ALLOCFAIL_STRICT
+	/* A good record dropped for lack of memory is lost for good once the
+	 * consumer checkpoints the event: it must at least say why. */
+	if (!says_out_of_memory(got->last_bad))
+		fail_msg("allocation %ld failed: a good record dropped as bad (%s), not for lack "
+			 "of memory", k, got->last_bad);
+#endif
+}
+
+/* An event refused while an allocation failed must say why. */
+static void check_refused(long k, const struct decoded *got)
+{
+	if (got->reason == NULL || got->reason[0] == '\0')
+		fail_msg("allocation %ld failed: the event was refused without a reason", k);
+#ifdef ALLOCFAIL_STRICT
+	if (!says_out_of_memory(got->reason))
+		fail_msg("allocation %ld failed: the event was refused as \"%s\", not for lack "
+			 "of memory", k, got->reason);
+#endif
+}
+
+static void test_event_each_allocation_fails(void **state)
+{
+	char *text = event = event_text();
+	struct decoded want, got;
+	long k;
+
+	decode(text, &want);
+	want_batch = want.b;
+	assert_non_null(want.b);
+	assert_int_equal(want.b->count, 2);
+	assert_int_equal(want.bad, 1);
+	for (k = 0; k < ROUNDS_MAX; k++) {
+		failalloc_reset();
+		failalloc_after(k);
+		decode(text, &got);
+		failalloc_after(-1);
+		if (failalloc_failures() == 0) {
+			assert_non_null(got.b);
+			same_batch(&got, &want);
+			consumer_batch_free(got.b);
+			break;
+		}
+		if (got.b == NULL) {
+			check_refused(k, &got);
+		} else {
+			check_partial(k, &got, &want);
+			consumer_batch_free(got.b);
+		}
+		assert_int_equal(json_live, 0);
+	}
+	assert_true(k < ROUNDS_MAX);
+	print_message("push event: %ld allocations, each failed in turn\n", k);
+}
+
+/* The harness itself: the swapped allocator sees jansson's allocations and
+ * the countdown fails the one asked for. */
+static void test_injection_reaches_jansson(void **state)
+{
+	json_error_t err;
+	json_t *j;
+
+	failalloc_reset();
+	failalloc_after(0);
+	j = json_loads("{\"a\":[1,2,3]}", 0, &err);
+	assert_int_equal(failalloc_failures(), 1);
+	json_decref(j);
+	failalloc_reset();
+	j = json_loads("{\"a\":[1,2,3]}", 0, &err);
+	assert_non_null(j);
+	assert_true(failalloc_calls() > 0);
+	assert_true(json_live > 0);
+	json_decref(j);
+	assert_int_equal(json_live, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_injection_reaches_jansson, swap_allocator,
+						restore_allocator),
+		cmocka_unit_test_setup_teardown(test_telemetry_each_allocation_fails,
+						swap_allocator, restore_allocator),
+		cmocka_unit_test_setup_teardown(test_event_each_allocation_fails, swap_allocator,
+						restore_allocator),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
