@@ -71,6 +71,7 @@ static void unlink_sub(struct push *push, struct push_sub *sub)
 	while (*p != sub)
 		p = &(*p)->next;
 	*p = sub->next;
+	conn->sub_count--;
 	if (conn->turn == sub)
 		conn->turn = sub->next;
 	if (sub->prev_all)
@@ -99,6 +100,7 @@ static void add_sub(struct push *push, struct push_conn *conn, struct push_sub *
 		p = &(*p)->next;
 	*p = sub;
 	sub->conn = conn;
+	conn->sub_count++;
 	sub->next_all = push->all;
 	if (push->all)
 		push->all->prev_all = sub;
@@ -211,6 +213,11 @@ static void subscribe(struct push *push, struct push_conn *conn, json_t *msg, in
 		return;
 	}
 	old = find_sub(push, arn, s->uid, (unsigned)shard);
+	if (conn->sub_count >= PUSH_SUBS_PER_CONN_MAX && (old == NULL || old->conn != conn)) {
+		queue_exception(conn, arn, shard_text, "LimitExceededException",
+				"This connection holds as many subscriptions as one may.");
+		return;
+	}
 	if (old && now_ms - old->started_ms < PUSH_TAKEOVER_GRACE_MS) {
 		queue_exception(conn, arn, shard_text, "ResourceInUseException",
 				"Another subscription to this shard by this consumer started less "

@@ -24,6 +24,7 @@
 #define PUSH_TAKEOVER_GRACE_MS 5000
 #define PUSH_MESSAGE_MAX 65536
 #define PUSH_PENDING_MAX 32
+#define PUSH_SUBS_PER_CONN_MAX 256            /* subscriptions one connection may hold */
 
 struct hub;
 struct push_conn;
@@ -46,6 +47,7 @@ struct push_sub {
 
 struct push_conn {
 	struct push_sub *subs;
+	size_t sub_count;
 	struct push_sub *turn;                  /* round robin among subs */
 	char *pending[PUSH_PENDING_MAX];        /* control events waiting to go out */
 	size_t pending_count;

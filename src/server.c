@@ -501,6 +501,10 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 	}
 	info.pt_serv_buf_size = 64 * 1024;
 	info.timeout_secs = 30;
+	/* TCP keepalive finds peers that vanished without closing. */
+	info.ka_time = 60;
+	info.ka_probes = 3;
+	info.ka_interval = 10;
 	info.max_http_header_data = 8192;
 	server->context = lws_create_context(&info);
 	if (server->context == NULL) {

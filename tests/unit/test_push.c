@@ -1,0 +1,191 @@
+/* Push subscriptions without a network: the first event goes out at once,
+ * records follow in order, heartbeats come while idle, a subscription
+ * expires with its continuation, and one connection cannot hold more than
+ * its share of subscriptions. */
+#include "config.h"
+
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hub.h"
+#include "push.h"
+
+#define NOW 1795659501000LL
+
+struct fixture {
+	struct hub *hub;
+	struct push push;
+	struct push_conn conn;
+	struct stream *stream;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct hub_config config;
+	char err[256], name[32];
+
+	hub_config_defaults(&config);
+	config.subscription_seconds = 10;
+	f->hub = hub_open(&config, NOW, err, sizeof(err));
+	f->stream = hub_create_stream(f->hub, "alleycat", 16, NOW);
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		hub_register_consumer(f->hub, f->stream, name, NOW);
+	}
+	push_init(&f->push, f->hub);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	push_conn_close(&f->push, &f->conn);
+	hub_close(f->hub);
+	free(f);
+	return 0;
+}
+
+static void subscribe(struct fixture *f, int consumer, int shard, const char *position,
+		      int64_t now)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg),
+		 "{\"Action\":\"SubscribeToShard\",\"ConsumerARN\":\"%s\","
+		 "\"ShardId\":\"shardId-%012d\",\"StartingPosition\":%s}",
+		 f->stream->consumers[consumer].arn, shard, position);
+	push_receive(&f->push, &f->conn, msg, strlen(msg), now);
+}
+
+/* The next event due, parsed; NULL when none is due. */
+static json_t *next_event(struct fixture *f, int64_t now)
+{
+	struct strbuf out;
+	json_t *j = NULL;
+
+	strbuf_init(&out);
+	if (push_next_event(&f->push, &f->conn, now, &out)) {
+		j = json_loads(out.data, 0, NULL);
+		assert_non_null(j);
+	}
+	strbuf_free(&out);
+	return j;
+}
+
+static const char *event_type(json_t *e)
+{
+	return json_string_value(json_object_get(e, "Event"));
+}
+
+static void put(struct fixture *f, const char *key, const char *data, int64_t now)
+{
+	struct put_entry e = { .key = key, .key_len = strlen(key),
+			       .hash = hashkey_of_partition_key(key, strlen(key)),
+			       .data = data, .data_len = strlen(data) };
+	struct put_result r;
+
+	hub_put(f->hub, f->stream, &e, 1, &r, now);
+	assert_int_equal(r.status, PUT_OK);
+}
+
+static void test_first_event_records_heartbeat_expiry(void **state)
+{
+	struct fixture *f = *state;
+	json_t *e;
+	size_t shard = stream_shard_for(f->stream, hashkey_of_partition_key("k", 1));
+
+	subscribe(f, 0, (int)shard, "{\"Type\":\"TRIM_HORIZON\"}", NOW);
+	e = next_event(f, NOW);
+	assert_string_equal(event_type(e), "SubscribeToShardEvent");
+	assert_int_equal(json_array_size(json_object_get(e, "Records")), 0);
+	json_decref(e);
+	assert_null(next_event(f, NOW + 10));
+
+	put(f, "k", "one", NOW + 20);
+	put(f, "k", "two", NOW + 21);
+	e = next_event(f, NOW + 22);
+	assert_int_equal(json_array_size(json_object_get(e, "Records")), 2);
+	const char *last = json_string_value(
+		json_object_get(json_array_get(json_object_get(e, "Records"), 1), "SequenceNumber"));
+	assert_string_equal(json_string_value(json_object_get(e, "ContinuationSequenceNumber")), last);
+	json_decref(e);
+
+	/* Idle: a heartbeat within a second. */
+	assert_null(next_event(f, NOW + 100));
+	e = next_event(f, NOW + 22 + 1000);
+	assert_string_equal(event_type(e), "SubscribeToShardEvent");
+	assert_int_equal(json_array_size(json_object_get(e, "Records")), 0);
+	json_decref(e);
+
+	/* After the subscription's lifetime: expired, with the continuation. */
+	e = next_event(f, NOW + 10001);
+	assert_string_equal(event_type(e), "SubscriptionExpired");
+	assert_non_null(json_string_value(json_object_get(e, "ContinuationSequenceNumber")));
+	json_decref(e);
+	assert_null(f->conn.subs);
+}
+
+static void test_subscriptions_per_connection(void **state)
+{
+	struct fixture *f = *state;
+	int made = 0;
+	json_t *e;
+
+	for (int c = 0; c < 20 && made < PUSH_SUBS_PER_CONN_MAX; c++)
+		for (int s = 0; s < 16 && made < PUSH_SUBS_PER_CONN_MAX; s++, made++)
+			subscribe(f, c, s, "{\"Type\":\"LATEST\"}", NOW);
+	assert_int_equal(f->conn.sub_count, PUSH_SUBS_PER_CONN_MAX);
+	assert_int_equal(f->conn.pending_count, 0);
+	subscribe(f, 19, 15, "{\"Type\":\"LATEST\"}", NOW);
+	assert_int_equal(f->conn.sub_count, PUSH_SUBS_PER_CONN_MAX);
+	e = next_event(f, NOW);
+	assert_string_equal(event_type(e), "Exception");
+	assert_string_equal(json_string_value(json_object_get(e, "__type")), "LimitExceededException");
+	json_decref(e);
+}
+
+static void test_bad_messages_become_exceptions(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const messages[] = {
+		"not json", "[]", "{}", "{\"Action\":\"Dance\"}",
+		"{\"Action\":\"SubscribeToShard\",\"ConsumerARN\":\"arn:nope\",\"ShardId\":\"shardId-000000000000\","
+		"\"StartingPosition\":{\"Type\":\"LATEST\"}}",
+	};
+	static const char *const types[] = {
+		"SerializationException", "SerializationException", "ValidationException",
+		"UnknownOperationException", "ResourceNotFoundException",
+	};
+
+	for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++) {
+		json_t *e;
+		push_receive(&f->push, &f->conn, messages[i], strlen(messages[i]), NOW);
+		e = next_event(f, NOW);
+		assert_string_equal(event_type(e), "Exception");
+		assert_string_equal(json_string_value(json_object_get(e, "__type")), types[i]);
+		json_decref(e);
+	}
+	assert_null(f->conn.subs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_first_event_records_heartbeat_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions_per_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_messages_become_exceptions, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
