@@ -60,10 +60,10 @@ if node --help 2>/dev/null | grep -q -- --test-reporter; then
 fi
 run+=("${tests[@]}")
 if command -v timeout >/dev/null 2>&1; then
-	run=(timeout 180 "${run[@]}")
+	run=(timeout 600 "${run[@]}")
 fi
 "${run[@]}"
 status=$?
-[ "$status" = 124 ] && fail "the node tests did not finish in 180 s"
+[ "$status" = 124 ] && fail "the node tests did not finish in 600 s"
 [ "$status" = 0 ] || fail "node tests failed (status $status)"
 pass "sdk"
