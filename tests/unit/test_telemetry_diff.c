@@ -703,6 +703,26 @@ static void test_strings(void **state)
 	assert_false(with_member("\"x\":\"\x80\""));
 	assert_false(with_member("\"x\xff\":1"));
 	assert_true(with_member("\"x\":\"\xf4\x8f\xbf\xbf\xef\xbf\xbf\xe0\xa0\x80\xc2\x80\""));
+	/* Each kind of special byte at each place of a long string: the
+	 * scanner skips plain bytes eight at a time. */
+	for (int at = 0; at < 24; at++) {
+		static const struct {
+			const char *text;
+			bool ok;
+		} specials[] = {
+			{ "\\\"", true }, { "\\n", true }, { "\xc3\xa9", true }, { "\x7f", true },
+			{ " ", true }, { "\t", false }, { "\x01", false }, { "\x1f", false },
+			{ "\x80", false }, { "\"", false }, { "\\", false },
+		};
+		for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+			char member[128];
+
+			snprintf(member, sizeof(member), "\"x\":\"%.*s%s%.*s\"", at,
+				 "abcdefghijklmnopqrstuvwxyz", specials[k].text, 24 - at,
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+			assert_int_equal(with_member(member), specials[k].ok);
+		}
+	}
 	/* Names: decoded before their length counts. */
 	with_member("\"name\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
 		    "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
