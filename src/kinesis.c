@@ -12,6 +12,7 @@
 #include "hub.h"
 #include "jsonscan.h"
 #include "log.h"
+#include "sanitize.h"
 #include "strbuf.h"
 
 /* One call in progress: the hub, the clock, and the error if it failed. */
@@ -1353,8 +1354,22 @@ static const struct operation *find_operation(const char *target)
 char *kinesis_error_body(const char *type, const char *message)
 {
 	json_t *j = json_pack("{s:s, s:s}", "__type", type, "message", message);
-	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	char *text, *clean;
+	size_t size;
 
+	/* Messages quote what the client sent (a value cut at 100 bytes,
+	 * jansson's "near '...'"), and a quote can hold invalid UTF-8 or cut a
+	 * character in two, which json_pack refuses: rather than answer with
+	 * no body at all, such bytes (and control characters) become U+FFFD. */
+	if (j == NULL) {
+		size = 3 * strlen(message) + 1;
+		if ((clean = malloc(size)) != NULL) {
+			sanitize_text(message, clean, size, size, true);
+			j = json_pack("{s:s, s:s}", "__type", type, "message", clean);
+			free(clean);
+		}
+	}
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	return text;
 }
