@@ -892,16 +892,6 @@ static int scan_put_records(struct call *c, struct jsonscan *s, struct put_batch
 	return b->s != NULL && check_total(c, b) == 0;
 }
 
-static void append_uint(struct strbuf *sb, uint64_t v)
-{
-	char digits[20], *p = digits + sizeof(digits);
-
-	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) > 0);
-	strbuf_append(sb, p, (size_t)(digits + sizeof(digits) - p));
-}
-
 /* One entry of the answer's Records. Sequence numbers are digits and
  * shard ids "shardId-" and digits: nothing in them needs escaping. */
 static void append_result(struct strbuf *sb, struct call *c, const struct stream *s,
@@ -912,7 +902,7 @@ static void append_result(struct strbuf *sb, struct call *c, const struct stream
 
 	if (r->status == PUT_OK) {
 		strbuf_puts(sb, "{\"SequenceNumber\":\"");
-		append_uint(sb, r->seq);
+		strbuf_uint(sb, r->seq);
 		strbuf_puts(sb, "\",\"ShardId\":\"");
 		strbuf_puts(sb, shard);
 		strbuf_puts(sb, "\"}");
@@ -943,7 +933,7 @@ static char *put_records_answer(struct call *c, const struct put_batch *b)
 	strbuf_init(&sb);
 	strbuf_reserve(&sb, 64 + b->n * 80);
 	strbuf_puts(&sb, "{\"FailedRecordCount\":");
-	append_uint(&sb, failed);
+	strbuf_uint(&sb, failed);
 	strbuf_puts(&sb, ",\"Records\":[");
 	for (size_t i = 0; i < b->n; i++) {
 		if (i > 0)

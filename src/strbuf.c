@@ -75,12 +75,39 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
+void strbuf_uint(struct strbuf *sb, uint64_t v)
+{
+	char digits[20], *p = digits + sizeof(digits);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	strbuf_append(sb, p, (size_t)(digits + sizeof(digits) - p));
+}
+
 void strbuf_json_string(struct strbuf *sb, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	/* Worst case: every byte becomes a six-character \u escape. */
-	char *p = strbuf_reserve(sb, n * 6 + 2), *start = p;
+	char *p, *start;
+	size_t plain = 0;
 
+	/* Most strings (keys, names) need no escape: copy them whole. */
+	while (plain < n && (unsigned char)s[plain] >= 0x20 && s[plain] != '"' && s[plain] != '\\')
+		plain++;
+	if (plain == n) {
+		p = strbuf_reserve(sb, n + 2);
+		if (p == NULL)
+			return;
+		p[0] = '"';
+		memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		sb->len += n + 2;
+		sb->data[sb->len] = '\0';
+		return;
+	}
+	/* Worst case: every byte becomes a six-character \u escape. */
+	p = strbuf_reserve(sb, n * 6 + 2);
+	start = p;
 	if (p == NULL)
 		return;
 	*p++ = '"';

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf {
 	char *data;
@@ -20,7 +21,13 @@ char *strbuf_reserve(struct strbuf *sb, size_t n);
 
 void strbuf_append(struct strbuf *sb, const void *bytes, size_t n);
 void strbuf_puts(struct strbuf *sb, const char *s);
+
+/* Appends a string literal, its length known at compile time. */
+#define strbuf_lit(sb, literal) strbuf_append((sb), (literal), sizeof(literal) - 1)
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends the decimal digits of v (faster than strbuf_printf on hot paths). */
+void strbuf_uint(struct strbuf *sb, uint64_t v);
 
 /* Appends s as a quoted JSON string, escaping what JSON requires. */
 void strbuf_json_string(struct strbuf *sb, const char *s, size_t n);
