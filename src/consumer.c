@@ -185,6 +185,11 @@ static struct consumer_batch *decode_event(json_t *root, size_t *bad, char *last
 		const char *why;
 		if (decode_record(rec, &b->records[b->count], bytes, &why) == 0) {
 			b->count++;
+		} else if (strcmp(why, "out of memory") == 0) {
+			/* Not a bad record: the whole event waits to be read again. */
+			free(b);
+			*reason = why;
+			return NULL;
 		} else {
 			(*bad)++;
 			snprintf(last_bad, last_bad_size, "%s", why);
@@ -530,6 +535,12 @@ static void handle_records_event(struct consumer *c, json_t *event)
 						&reason);
 	struct subscription *s;
 
+	if (b == NULL && strcmp(reason, "out of memory") == 0) {
+		/* Resubscribing after the last batch handed over reads the event
+		 * again: nothing is checkpointed past records not yet applied. */
+		fail_and_retry(c, "out of memory while decoding an event");
+		return;
+	}
 	if (b == NULL) {
 		log_warn("consumer %s: %s", c->name, reason);
 		return;
