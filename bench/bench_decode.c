@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 	bench_row("decode", "push event decode (consumer_decode_event, 500 records), records/s",
 		  "", "%s", bench_count(r, buf));
 	r = rate(pass_event_parse, &c, seconds, &sink);
-	bench_row("decode", "  json_loadb of a push event alone (parsed twice by the consumer), records/s",
+	bench_row("decode", "  json_loadb of a push event alone, records/s",
 		  "", "%s", bench_count(r, buf));
 	bench_note("bench_decode: checksum %" PRId64, sink);
 	return 0;
