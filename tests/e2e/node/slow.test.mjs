@@ -4,6 +4,7 @@
 // consumer), and the slow one catches up afterwards with every record, in
 // order.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
@@ -12,10 +13,20 @@ import {
 } from '@aws-sdk/client-kinesis';
 
 import { EfoConnection } from './efo.mjs';
-import { Hub, kinesisClient, sleep } from './hub.mjs';
+import { ALLEYCAT, Hub, kinesisClient, sleep } from './hub.mjs';
 
 const STREAM = 'e2e';
 const SECONDS = 30;
+
+/* Under AddressSanitizer freed memory waits in a quarantine and every
+ * allocation has a shadow: RSS says nothing about the hub's own memory. */
+function sanitized() {
+	try {
+		return execFileSync('ldd', [ALLEYCAT], { encoding: 'utf8' }).includes('libasan');
+	} catch {
+		return false;
+	}
+}
 
 function rssKiB(pid) {
 	const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
@@ -87,7 +98,8 @@ describe('a consumer that stops reading', { timeout: (SECONDS + 60) * 1000 }, ()
 		// The hub kept no queue for the slow one: memory grew by about the
 		// records retained (~6 MiB), not by twenty copies of them.
 		const growth = rss[rss.length - 1] - rss[0];
-		assert.ok(growth < 48 * 1024, `the hub's RSS grew by ${growth} KiB: ${rss.join(', ')}`);
+		if (!sanitized())
+			assert.ok(growth < 48 * 1024, `the hub's RSS grew by ${growth} KiB: ${rss.join(', ')}`);
 
 		// The slow one catches up: every record, in order, none twice.
 		slow.ws._socket.resume();
