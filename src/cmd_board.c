@@ -440,13 +440,9 @@ int board_main(int argc, char **argv)
 		.stream = o.stream, .consumer = o.consumer, .from = o.from, .db_path = o.db,
 		.window_s = o.window, .grace_s = o.grace, .duration = o.duration,
 	};
-	if (endpoint_parse(o.endpoint, &lc.endpoint, err, sizeof(err)) < 0)
+	if (endpoint_from_options(&lc.endpoint, o.endpoint, o.ca_file, o.insecure, &credentials,
+				  "us-east-1", err, sizeof(err)) < 0)
 		return cli_usage_error("board", "--endpoint: %s", err);
-	lc.endpoint.ca_file = o.ca_file;
-	lc.endpoint.insecure = o.insecure;
-	/* A hub that checks signatures gets them from the usual AWS variables. */
-	if (sigv4_credentials_from_env(&credentials, "us-east-1", "kinesis") == 0)
-		lc.endpoint.credentials = &credentials;
 	if (dir && roster_load(&roster, dir, err, sizeof(err)) == 0)
 		lc.roster = &roster;
 	signal(SIGINT, on_signal);

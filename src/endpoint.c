@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sigv4.h"
+
 static const struct {
 	const char *prefix;
 	bool tls;
@@ -78,4 +80,18 @@ int endpoint_ssl_flags(const struct endpoint *ep)
 		return LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
 		       LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
 	return LCCSCF_USE_SSL;
+}
+
+int endpoint_from_options(struct endpoint *ep, const char *url, const char *ca_file,
+			  bool insecure, struct sigv4_credentials *cred, const char *region,
+			  char *err, size_t errlen)
+{
+	if (endpoint_parse(url, ep, err, errlen) < 0)
+		return -1;
+	ep->ca_file = ca_file;
+	ep->insecure = insecure;
+	/* A hub that checks signatures gets them from the usual AWS variables. */
+	if (sigv4_credentials_from_env(cred, region, "kinesis") == 0)
+		ep->credentials = cred;
+	return 0;
 }

@@ -17,6 +17,13 @@ struct endpoint {
 	const struct sigv4_credentials *credentials; /* sign requests with these (NULL: don't) */
 };
 
+/* An endpoint as the commands take it: the URL, trust (--ca, --insecure),
+ * and SigV4 credentials from the usual AWS variables when they hold a key
+ * (stored in cred, which must outlive ep). -1 with a message on a bad URL. */
+int endpoint_from_options(struct endpoint *ep, const char *url, const char *ca_file,
+			  bool insecure, struct sigv4_credentials *cred, const char *region,
+			  char *err, size_t errlen);
+
 /* The lws connection flags for a connection to ep. */
 int endpoint_ssl_flags(const struct endpoint *ep);
 

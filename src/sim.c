@@ -382,13 +382,10 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 	const char *dir = datadir_find("racers.txt");
 	struct producer_config pc;
 
-	if (endpoint_parse(sim->opt.endpoint, &sim->endpoint, err, errlen) < 0)
+	if (endpoint_from_options(&sim->endpoint, sim->opt.endpoint, sim->opt.ca_file,
+				  sim->opt.insecure, &sim->credentials, sim->opt.region, err,
+				  errlen) < 0)
 		return -1;
-	sim->endpoint.ca_file = sim->opt.ca_file;
-	sim->endpoint.insecure = sim->opt.insecure;
-	/* Requests are signed when the usual AWS variables hold a key. */
-	if (sigv4_credentials_from_env(&sim->credentials, sim->opt.region, "kinesis") == 0)
-		sim->endpoint.credentials = &sim->credentials;
 	if (dir == NULL) {
 		snprintf(err, errlen, "cannot find the racer names (racers.txt); set ALLEYCAT_SHARE_DIR");
 		return -1;

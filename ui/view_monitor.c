@@ -376,18 +376,7 @@ void view_monitor_draw(struct view_monitor *v, const struct view_ctx *ctx, struc
 
 bool view_monitor_key(struct view_monitor *v, int key)
 {
-	int most = v->lines > v->page ? v->lines - v->page : 0;
-
-	switch (key) {
-	case CRT_FN(KEY_UP): case 'k': v->scroll--; break;
-	case CRT_FN(KEY_DOWN): case 'j': v->scroll++; break;
-	case CRT_FN(KEY_PPAGE): v->scroll -= v->page; break;
-	case CRT_FN(KEY_NPAGE): case ' ': v->scroll += v->page; break;
-	case CRT_FN(KEY_HOME): case 'g': v->scroll = 0; break;
-	default: return false;
-	}
-	v->scroll = v->scroll < 0 ? 0 : v->scroll > most ? most : v->scroll;
-	return true;
+	return widget_scroll_key(&v->scroll, v->lines, v->page, key);
 }
 
 size_t view_monitor_footer(const struct view_monitor *v, const struct widget_key **keys)

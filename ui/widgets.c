@@ -374,3 +374,19 @@ void widget_fmt_age(int64_t ms, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%lld h", (long long)(ms / 3600000));
 }
+
+bool widget_scroll_key(int *scroll, int lines, int page, int key)
+{
+	int most = lines > page ? lines - page : 0;
+
+	switch (key) {
+	case CRT_FN(KEY_UP): case 'k': (*scroll)--; break;
+	case CRT_FN(KEY_DOWN): case 'j': (*scroll)++; break;
+	case CRT_FN(KEY_PPAGE): *scroll -= page; break;
+	case CRT_FN(KEY_NPAGE): case ' ': *scroll += page; break;
+	case CRT_FN(KEY_HOME): case 'g': *scroll = 0; break;
+	default: return false;
+	}
+	*scroll = *scroll < 0 ? 0 : *scroll > most ? most : *scroll;
+	return true;
+}

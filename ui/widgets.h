@@ -82,4 +82,9 @@ void widget_fmt_rate(double value, char *buf, size_t size);
 void widget_fmt_count(uint64_t value, char *buf, size_t size);
 void widget_fmt_age(int64_t ms, char *buf, size_t size);
 
+/* Moves a scrolled text of `lines` lines shown `page` at a time by the
+ * scrolling keys (arrows, j/k, PgUp/PgDn, space, Home/g), kept in range.
+ * Returns false for any other key. */
+bool widget_scroll_key(int *scroll, int lines, int page, int key);
+
 #endif
