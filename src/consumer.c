@@ -38,8 +38,10 @@ enum step {
 struct subscription {
 	char id[CONSUMER_SHARD_ID_MAX];
 	char position[CONSUMER_SEQ_MAX]; /* resume after this; "" = starting position */
+	char parents[2][CONSUMER_SHARD_ID_MAX]; /* read to their end first */
 	bool subscribed;                /* SubscribeToShard sent on this connection */
 	bool want_subscribe;
+	bool finished;                  /* a closed shard read to its end */
 	int64_t retry_at_ms;            /* resubscribe after ResourceInUse */
 };
 
@@ -336,6 +338,44 @@ static const char *error_type(json_t *j)
 	return t ? t : "";
 }
 
+/* Adds a shard (or completes what a checkpoint told of it) with its
+ * parents: strings in a JSON array, nulls ignored. */
+static struct subscription *learn_shard(struct consumer *c, const char *id, json_t *parents)
+{
+	struct subscription *s;
+	json_t *p;
+	size_t i, k = 0;
+
+	if (id == NULL || strlen(id) >= CONSUMER_SHARD_ID_MAX)
+		return NULL;
+	s = find_shard(c, id);
+	if (s == NULL) {
+		if (c->shard_count == CONSUMER_SHARDS_MAX)
+			return NULL;
+		s = &c->shards[c->shard_count++];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->id, sizeof(s->id), "%s", id);
+	}
+	json_array_foreach(parents, i, p) {
+		const char *parent = json_string_value(p);
+		if (parent && strlen(parent) < CONSUMER_SHARD_ID_MAX && k < 2)
+			snprintf(s->parents[k++], CONSUMER_SHARD_ID_MAX, "%s", parent);
+	}
+	return s;
+}
+
+/* A shard is read once every parent the consumer knows is read to its
+ * end: records of a key then arrive in order across a reshard. */
+static bool ready(struct consumer *c, const struct subscription *s)
+{
+	for (int k = 0; k < 2; k++) {
+		const struct subscription *p = s->parents[k][0] ? find_shard(c, s->parents[k]) : NULL;
+		if (p && !p->finished)
+			return false;
+	}
+	return !s->finished;
+}
+
 static void on_list_shards(void *user, int status, const char *body, size_t len,
 			   const char *error)
 {
@@ -349,17 +389,12 @@ static void on_list_shards(void *user, int status, const char *body, size_t len,
 		return;
 	}
 	json_array_foreach(shards, i, sh) {
-		const char *id = json_string_value(json_object_get(sh, "ShardId"));
-		json_t *range = json_object_get(sh, "SequenceNumberRange");
-		if (id == NULL || strlen(id) >= CONSUMER_SHARD_ID_MAX)
-			continue;
-		/* Closed shards are read to their end as any other. */
-		(void)range;
-		if (find_shard(c, id) == NULL && c->shard_count < CONSUMER_SHARDS_MAX) {
-			struct subscription *s = &c->shards[c->shard_count++];
-			memset(s, 0, sizeof(*s));
-			snprintf(s->id, sizeof(s->id), "%s", id);
-		}
+		json_t *parents = json_array();
+		json_array_append_new(parents, json_copy(json_object_get(sh, "ParentShardId")));
+		json_array_append_new(parents,
+				      json_copy(json_object_get(sh, "AdjacentParentShardId")));
+		learn_shard(c, json_string_value(json_object_get(sh, "ShardId")), parents);
+		json_decref(parents);
 	}
 	json_decref(j);
 	c->step = STEP_CONNECT;
@@ -521,8 +556,25 @@ static void on_established(struct consumer *c)
 	c->step = STEP_STREAMING;
 	c->backoff_ms = BACKOFF_MIN_MS;
 	for (size_t i = 0; i < c->shard_count; i++)
-		queue_subscribe(c, &c->shards[i]);
+		if (ready(c, &c->shards[i]))
+			queue_subscribe(c, &c->shards[i]);
 	set_status(c, CONSUMER_STREAMING, "streaming %zu shards of %s", c->shard_count, c->stream);
+}
+
+/* A closed shard was read to its end: its children may now be read. */
+static void shard_ended(struct consumer *c, struct subscription *s, json_t *children)
+{
+	json_t *child;
+	size_t i;
+
+	s->finished = true;
+	s->subscribed = false;
+	json_array_foreach(children, i, child)
+		learn_shard(c, json_string_value(json_object_get(child, "ShardId")),
+			    json_object_get(child, "ParentShards"));
+	for (size_t k = 0; k < c->shard_count; k++)
+		if (!c->shards[k].subscribed && ready(c, &c->shards[k]))
+			queue_subscribe(c, &c->shards[k]);
 }
 
 static void handle_records_event(struct consumer *c, json_t *event)
@@ -549,6 +601,8 @@ static void handle_records_event(struct consumer *c, json_t *event)
 	if (s && b->continuation[0])
 		snprintf(s->position, sizeof(s->position), "%s", b->continuation);
 	enqueue(c, b, bad, last_bad, bytes);
+	if (s && b->continuation[0] == '\0')
+		shard_ended(c, s, json_object_get(event, "ChildShards"));
 }
 
 static void handle_message(struct consumer *c, const char *text, size_t len)

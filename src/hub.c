@@ -395,6 +395,35 @@ void hub_put(struct hub *hub, struct stream *s, const struct put_entry *entries,
 	stream_trim(s, now_ms, hub->config.retention_bytes);
 }
 
+/* A reshard that cannot be saved would come back differently after a
+ * restart: report it as an internal failure (the shards stay changed in
+ * memory, and the next save writes them). */
+static int saved(struct hub *hub, int rc, const char **why)
+{
+	if (rc == 0 && save_state(hub) < 0) {
+		*why = "InternalFailure";
+		return -1;
+	}
+	return rc;
+}
+
+int hub_split_shard(struct hub *hub, struct stream *s, size_t shard, hashkey_t new_start,
+		    const char **why)
+{
+	return saved(hub, stream_split(s, shard, new_start, &hub->gen, why), why);
+}
+
+int hub_merge_shards(struct hub *hub, struct stream *s, size_t shard, size_t adjacent,
+		     const char **why)
+{
+	return saved(hub, stream_merge(s, shard, adjacent, &hub->gen, why), why);
+}
+
+int hub_update_shard_count(struct hub *hub, struct stream *s, size_t target, const char **why)
+{
+	return saved(hub, stream_update_shard_count(s, target, &hub->gen, why), why);
+}
+
 void hub_expire(struct hub *hub, int64_t now_ms)
 {
 	int64_t oldest = now_ms;

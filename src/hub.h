@@ -64,6 +64,14 @@ struct stream_consumer *hub_find_consumer_arn(struct hub *hub, const char *arn, 
 void hub_put(struct hub *hub, struct stream *s, const struct put_entry *entries, size_t n,
 	     struct put_result *results, int64_t now_ms);
 
+/* Reshards a stream (see stream_split, stream_merge and
+ * stream_update_shard_count) and saves the new shards. */
+int hub_split_shard(struct hub *hub, struct stream *s, size_t shard, hashkey_t new_start,
+		    const char **why);
+int hub_merge_shards(struct hub *hub, struct stream *s, size_t shard, size_t adjacent,
+		     const char **why);
+int hub_update_shard_count(struct hub *hub, struct stream *s, size_t target, const char **why);
+
 /* Applies retention to every stream (called about once a second). */
 void hub_expire(struct hub *hub, int64_t now_ms);
 

@@ -1122,6 +1122,30 @@ static json_t *record_json(const struct shardlog_record *r)
 	return j;
 }
 
+/* The shards a closed shard's records continue in, as GetRecords and push
+ * name them once a reader reaches its end. */
+json_t *kinesis_child_shards(const struct stream *s, size_t shard)
+{
+	json_t *children = json_array();
+
+	for (size_t i = 0; i < s->shard_count; i++) {
+		const struct shard *ch = &s->shards[i];
+		if (ch->parent != (int)shard && ch->adjacent_parent != (int)shard)
+			continue;
+		json_t *parents = json_array();
+		json_array_append_new(parents, json_string(s->shards[ch->parent].id));
+		if (ch->adjacent_parent >= 0)
+			json_array_append_new(parents,
+					      json_string(s->shards[ch->adjacent_parent].id));
+		json_array_append_new(children,
+				      json_pack("{s:s, s:o, s:{s:o, s:o}}", "ShardId", ch->id,
+						"ParentShards", parents, "HashKeyRange",
+						"StartingHashKey", hashkey_string(ch->start),
+						"EndingHashKey", hashkey_string(ch->end)));
+	}
+	return children;
+}
+
 static json_t *op_get_records(struct call *c, json_t *req)
 {
 	const char *text;
@@ -1172,10 +1196,108 @@ static json_t *op_get_records(struct call *c, json_t *req)
 	}
 	if ((r = shardlog_at(&sh->log, pos)) != NULL)
 		behind = c->now_ms - r->arrival_ms;
+	if (r == NULL && sh->ending_seq) {
+		/* The end of a closed shard: no next iterator, its children. */
+		return json_pack("{s:o, s:n, s:i, s:o}", "Records", records, "NextShardIterator",
+				 "MillisBehindLatest", 0, "ChildShards",
+				 kinesis_child_shards(s, it.shard));
+	}
 	it.expires_ms = c->now_ms + KINESIS_ITERATOR_TTL_MS;
 	return json_pack("{s:o, s:o, s:I, s:[]}", "Records", records, "NextShardIterator",
 			 iterator_string(&it), "MillisBehindLatest",
 			 (json_int_t)(behind > 0 ? behind : 0), "ChildShards");
+}
+
+/* ------------------------------------------------------------------ */
+/* Resharding                                                          */
+/* ------------------------------------------------------------------ */
+
+static json_t *reshard_failed(struct call *c, const char *why, const char *what)
+{
+	return fail(c, why, "%s", strcmp(why, "ResourceInUseException") == 0
+					  ? "The shard is closed: only open shards can be resharded."
+				  : strcmp(why, "InvalidArgumentException") == 0 ? what
+				  : "The shards could not be changed.");
+}
+
+/* The shard a call names by member, or NULL with the call failed. */
+static int named_shard(struct call *c, json_t *req, const struct stream *s, const char *member)
+{
+	const char *id;
+	int shard;
+
+	if (require_string(c, req, member, 1, 128, NULL, NULL, &id) < 0)
+		return -1;
+	shard = stream_find_shard(s, id);
+	if (shard < 0)
+		fail(c, "ResourceNotFoundException", "Shard %.128s in stream %s under account %s "
+			"does not exist", id, s->name, c->hub->config.account);
+	return shard;
+}
+
+static json_t *op_split_shard(struct call *c, json_t *req)
+{
+	struct stream *s = get_stream(c, req);
+	const char *text, *reason, *why;
+	hashkey_t key;
+	int shard;
+
+	if (s == NULL || (shard = named_shard(c, req, s, "ShardToSplit")) < 0 ||
+	    require_string(c, req, "NewStartingHashKey", 1, 64, NULL, NULL, &text) < 0)
+		return NULL;
+	if (hashkey_parse(text, &key, &reason) < 0)
+		return invalid(c, "newStartingHashKey", text,
+			       "satisfy regular expression pattern: 0|([1-9]\\d{0,38})");
+	if (hub_split_shard(c->hub, s, (size_t)shard, key, &why) < 0)
+		return reshard_failed(c, why, "NewStartingHashKey must lie inside the shard's "
+					      "hash key range, above its start.");
+	log_info("split %s of stream %s", s->shards[shard].id, s->name);
+	return json_object();
+}
+
+static json_t *op_merge_shards(struct call *c, json_t *req)
+{
+	struct stream *s = get_stream(c, req);
+	const char *why;
+	int a, b;
+
+	if (s == NULL || (a = named_shard(c, req, s, "ShardToMerge")) < 0 ||
+	    (b = named_shard(c, req, s, "AdjacentShardToMerge")) < 0)
+		return NULL;
+	if (hub_merge_shards(c->hub, s, (size_t)a, (size_t)b, &why) < 0)
+		return reshard_failed(c, why, "The shards to merge must be two different open "
+					      "shards with adjacent hash key ranges.");
+	log_info("merged %s and %s of stream %s", s->shards[a].id, s->shards[b].id, s->name);
+	return json_object();
+}
+
+static json_t *op_update_shard_count(struct call *c, json_t *req)
+{
+	struct stream *s = get_stream(c, req);
+	const char *scaling, *why;
+	json_int_t target;
+	size_t open;
+
+	if (s == NULL || require_string(c, req, "ScalingType", 1, 32, NULL, NULL, &scaling) < 0)
+		return NULL;
+	if (strcmp(scaling, "UNIFORM_SCALING") != 0)
+		return invalid(c, "scalingType", scaling,
+			       "satisfy enum value set: [UNIFORM_SCALING]");
+	if (get_int(c, req, "TargetShardCount", 1, 100000, &target) <= 0)
+		return c->error ? NULL : invalid(c, "targetShardCount", NULL, "not be null");
+	open = stream_open_shards(s);
+	/* As in Kinesis: at most double, at least half, per call. */
+	if ((size_t)target > 2 * open || (size_t)target * 2 < open ||
+	    target > c->hub->config.max_shards)
+		return fail(c, "InvalidArgumentException",
+			    "TargetShardCount %lld must be between half and double the %zu open "
+			    "shards (and at most %d).",
+			    (long long)target, open, c->hub->config.max_shards);
+	if (hub_update_shard_count(c->hub, s, (size_t)target, &why) < 0)
+		return reshard_failed(c, why, "");
+	log_info("stream %s now has %lld open shards", s->name, (long long)target);
+	return json_pack("{s:s, s:s, s:i, s:I}", "StreamName", s->name, "StreamARN", s->arn,
+			 "CurrentShardCount", (int)open, "TargetShardCount", (json_int_t)target);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1324,9 +1446,12 @@ static const struct operation {
 	{ "ListShards", op_list_shards, NULL },
 	{ "ListStreamConsumers", op_list_stream_consumers, NULL },
 	{ "ListStreams", op_list_streams, NULL },
+	{ "MergeShards", op_merge_shards, NULL },
 	{ "PutRecord", op_put_record, NULL },
 	{ "PutRecords", NULL, put_records },
 	{ "RegisterStreamConsumer", op_register_stream_consumer, NULL },
+	{ "SplitShard", op_split_shard, NULL },
+	{ "UpdateShardCount", op_update_shard_count, NULL },
 };
 
 static const struct operation *find_operation(const char *target)

@@ -29,6 +29,12 @@ struct kinesis_reply {
 void kinesis_handle(struct hub *hub, const char *target, const char *body, size_t len,
 		    int64_t now_ms, struct kinesis_reply *reply);
 
+struct stream;
+struct json_t;
+
+/* The children of a closed shard as ChildShards lists them (new reference). */
+struct json_t *kinesis_child_shards(const struct stream *s, size_t shard);
+
 /* An error body {"__type":TYPE,"message":MESSAGE}, malloc'd. */
 char *kinesis_error_body(const char *type, const char *message);
 

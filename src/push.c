@@ -9,6 +9,7 @@
 
 #include "base64.h"
 #include "hub.h"
+#include "kinesis.h"
 #include "log.h"
 
 void push_init(struct push *push, struct hub *hub)
@@ -320,9 +321,11 @@ static void event_head(struct strbuf *out, const char *event, const struct push_
 }
 
 /* A SubscribeToShardEvent with the records due (at most 1 MiB, within the
- * subscription's rate), or none as an acknowledgement or heartbeat. */
-static void records_event(struct push *push, struct push_sub *sub, const struct shard *sh,
-			  int64_t now_ms, struct strbuf *out)
+ * subscription's rate), or none as an acknowledgement or heartbeat. At the
+ * end of a closed shard it is the last one: no continuation, the child
+ * shards; returns true then. */
+static bool records_event(struct push *push, struct push_sub *sub, const struct stream *s,
+			  const struct shard *sh, int64_t now_ms, struct strbuf *out)
 {
 	uint64_t pos = shardlog_position(&sh->log, SHARDLOG_AT_SEQUENCE_NUMBER, sub->from, 0);
 	const struct shardlog_record *r;
@@ -354,11 +357,23 @@ static void records_event(struct push *push, struct push_sub *sub, const struct 
 	sub->lag_ms = r ? now_ms - r->arrival_ms : 0;
 	if (sub->lag_ms < 0)
 		sub->lag_ms = 0;
+	sub->acknowledged = true;
+	sub->last_event_ms = now_ms;
+	if (r == NULL && sh->ending_seq) {
+		json_t *children = kinesis_child_shards(s, (size_t)(sh - s->shards));
+		char *text = children ? json_dumps(children, JSON_COMPACT) : NULL;
+		strbuf_puts(out, "],\"ContinuationSequenceNumber\":null,\"MillisBehindLatest\":0,"
+				 "\"ChildShards\":");
+		strbuf_puts(out, text ? text : "[]");
+		strbuf_lit(out, "}");
+		free(text);
+		json_decref(children);
+		return true;
+	}
 	strbuf_puts(out, "],\"ContinuationSequenceNumber\":");
 	put_seq(out, sub->continuation);
 	strbuf_printf(out, ",\"MillisBehindLatest\":%" PRId64 ",\"ChildShards\":[]}", sub->lag_ms);
-	sub->acknowledged = true;
-	sub->last_event_ms = now_ms;
+	return false;
 }
 
 static bool records_due(struct push *push, struct push_sub *sub, const struct shard *sh,
@@ -402,7 +417,8 @@ static bool sub_event(struct push *push, struct push_sub *sub, int64_t now_ms,
 	sh = &s->shards[sub->shard];
 	if (!sub->acknowledged || records_due(push, sub, sh, now_ms) ||
 	    now_ms - sub->last_event_ms >= PUSH_HEARTBEAT_MS) {
-		records_event(push, sub, sh, now_ms, out);
+		if (records_event(push, sub, s, sh, now_ms, out))
+			unlink_sub(push, sub);  /* read to its end: the subscription is over */
 		return true;
 	}
 	return false;

@@ -159,6 +159,149 @@ size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes)
 	return dropped;
 }
 
+/* ------------------------------------------------------------------ */
+/* Resharding                                                          */
+/* ------------------------------------------------------------------ */
+
+size_t stream_open_shards(const struct stream *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->shard_count; i++)
+		n += s->shards[i].ending_seq == 0;
+	return n;
+}
+
+/* Makes room for more shards at the end; the array may move. */
+static int reserve_shards(struct stream *s, size_t more)
+{
+	struct shard *grown = realloc(s->shards, (s->shard_count + more) * sizeof(*grown));
+
+	if (grown == NULL)
+		return -1;
+	s->shards = grown;
+	return 0;
+}
+
+static void add_child(struct stream *s, hashkey_t start, hashkey_t end, int parent, int adjacent,
+		      struct seqno_gen *gen)
+{
+	struct shard *sh = &s->shards[s->shard_count];
+
+	shard_init(sh, s->shard_count, start, end, seqno_gen_next(gen));
+	sh->parent = parent;
+	sh->adjacent_parent = adjacent;
+	s->shard_count++;
+}
+
+static void close_shard(struct shard *sh, struct seqno_gen *gen)
+{
+	/* Above every record the shard holds: readers end at it. */
+	sh->ending_seq = seqno_gen_next(gen);
+}
+
+int stream_split(struct stream *s, size_t shard, hashkey_t new_start, struct seqno_gen *gen,
+		 const char **why)
+{
+	struct shard *sh = &s->shards[shard];
+	hashkey_t start = sh->start, end = sh->end;
+
+	if (sh->ending_seq) {
+		*why = "ResourceInUseException";
+		return -1;
+	}
+	if (new_start <= start || new_start > end) {
+		*why = "InvalidArgumentException";
+		return -1;
+	}
+	if (reserve_shards(s, 2) < 0) {
+		*why = "InternalFailure";
+		return -1;
+	}
+	close_shard(&s->shards[shard], gen);
+	add_child(s, start, new_start - 1, (int)shard, -1, gen);
+	add_child(s, new_start, end, (int)shard, -1, gen);
+	return 0;
+}
+
+int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_gen *gen,
+		 const char **why)
+{
+	struct shard *a = &s->shards[shard], *b = &s->shards[adjacent];
+	hashkey_t start, end;
+
+	if (a->ending_seq || b->ending_seq) {
+		*why = "ResourceInUseException";
+		return -1;
+	}
+	if (shard == adjacent || (a->end + 1 != b->start && b->end + 1 != a->start)) {
+		*why = "InvalidArgumentException";
+		return -1;
+	}
+	start = a->start < b->start ? a->start : b->start;
+	end = a->end > b->end ? a->end : b->end;
+	if (reserve_shards(s, 1) < 0) {
+		*why = "InternalFailure";
+		return -1;
+	}
+	close_shard(&s->shards[shard], gen);
+	close_shard(&s->shards[adjacent], gen);
+	add_child(s, start, end, (int)shard, (int)adjacent, gen);
+	return 0;
+}
+
+/* The open shards overlapping [start, end], lowest range first: the first
+ * is the child's parent, the next its adjacent parent. */
+static void overlapping(const struct stream *s, const int *open, size_t n, hashkey_t start,
+			hashkey_t end, int *parent, int *adjacent)
+{
+	*parent = *adjacent = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct shard *sh = &s->shards[open[i]];
+		if (sh->end < start || sh->start > end)
+			continue;
+		if (*parent < 0)
+			*parent = open[i];
+		else if (*adjacent < 0)
+			*adjacent = open[i];
+	}
+}
+
+static int by_start(const void *a, const void *b, void *arg)
+{
+	const struct stream *s = arg;
+	hashkey_t x = s->shards[*(const int *)a].start, y = s->shards[*(const int *)b].start;
+
+	return (x > y) - (x < y);
+}
+
+int stream_update_shard_count(struct stream *s, size_t target, struct seqno_gen *gen,
+			      const char **why)
+{
+	size_t n = 0, open_count = stream_open_shards(s);
+	int *open = calloc(open_count ? open_count : 1, sizeof(*open));
+
+	if (open == NULL || reserve_shards(s, target) < 0) {
+		free(open);
+		*why = "InternalFailure";
+		return -1;
+	}
+	for (size_t i = 0; i < s->shard_count; i++)
+		if (s->shards[i].ending_seq == 0)
+			open[n++] = (int)i;
+	qsort_r(open, n, sizeof(*open), by_start, s);
+	for (size_t i = 0; i < n; i++)
+		close_shard(&s->shards[open[i]], gen);
+	for (size_t i = 0; i < target; i++) {
+		hashkey_t start = hashkey_shard_start(i, target), end = hashkey_shard_end(i, target);
+		int parent, adjacent;
+		overlapping(s, open, n, start, end, &parent, &adjacent);
+		add_child(s, start, end, parent, adjacent, gen);
+	}
+	free(open);
+	return 0;
+}
+
 struct stream_consumer *stream_find_consumer(struct stream *s, const char *name)
 {
 	for (size_t i = 0; i < s->consumer_count; i++)

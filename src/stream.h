@@ -101,6 +101,23 @@ void stream_store(struct stream *s, const struct put_entry *entries, size_t n,
  * oldest first across shards, records beyond max_bytes. Returns how many. */
 size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes);
 
+/* Resharding. Each closes the shards it replaces (their ending sequence
+ * number is above every record in them, and no more writes go to them) and
+ * appends children that name them as parents. Return 0, or -1 with *why
+ * set to the AWS error type (ResourceNotFoundException for a bad index
+ * is the caller's to report; these report ResourceInUseException for a
+ * closed shard, InvalidArgumentException for a bad key or pair, or
+ * InternalFailure when out of memory). */
+int stream_split(struct stream *s, size_t shard, hashkey_t new_start, struct seqno_gen *gen,
+		 const char **why);
+int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_gen *gen,
+		 const char **why);
+/* Replaces the open shards by target evenly split ones. */
+int stream_update_shard_count(struct stream *s, size_t target, struct seqno_gen *gen,
+			      const char **why);
+
+size_t stream_open_shards(const struct stream *s);
+
 struct stream_consumer *stream_find_consumer(struct stream *s, const char *name);
 struct stream_consumer *stream_add_consumer(struct stream *s, const char *name, int64_t now_s);
 void stream_remove_consumer(struct stream *s, struct stream_consumer *c);
