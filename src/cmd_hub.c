@@ -2,19 +2,25 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "cli.h"
 #include "clock.h"
 #include "commands.h"
+#include "endpoint.h"
+#include "httpc.h"
 #include "hub.h"
+#include "kcall.h"
 #include "log.h"
 #include "server.h"
+#include "sigv4.h"
 
 #define HUB_DEFAULT_LISTEN "127.0.0.1:4567"
 #define HUB_DEFAULT_MAX_BODY (8u * 1024 * 1024)
@@ -45,7 +51,15 @@ void hub_usage(FILE *out)
 	      "  --auth sigv4                require AWS Signature V4 on the API and on push\n"
 	      "  --credentials FILE          the keys --auth accepts (AWS credentials format)\n"
 	      "  --log-level LEVEL           error, warn, info or debug (default warn)\n"
-	      "  -h, --help                  show this help and exit\n",
+	      "  -h, --help                  show this help and exit\n"
+	      "\n"
+	      "Usage: alleycat hub reshard --shards N [--endpoint URL] [--stream NAME]\n"
+	      "Reshard a running hub's stream (or any Kinesis stream) to N open shards\n"
+	      "with UpdateShardCount, halving or doubling per step as Kinesis allows.\n"
+	      "\n"
+	      "  --endpoint URL              the hub (default http://127.0.0.1:4567)\n"
+	      "  --ca FILE                   trust the certificates in FILE for https://\n"
+	      "  --insecure                  accept any certificate (for testing only)\n",
 	      out);
 }
 
@@ -106,6 +120,128 @@ const struct option hub_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* ---- alleycat hub reshard ------------------------------------------ */
+
+static const struct option reshard_options[] = {
+	{ "endpoint", required_argument, NULL, 'e' },
+	{ "stream", required_argument, NULL, 's' },
+	{ "shards", required_argument, NULL, 'n' },
+	{ "ca", required_argument, NULL, 'c' },
+	{ "insecure", no_argument, NULL, 'i' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct lws_protocols reshard_protocols[] = {
+	HTTPC_PROTOCOL,
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* The next count on the way from open to target: Kinesis moves at most to
+ * double, at least to half, per call. */
+static long long next_count(long long open, long long target)
+{
+	if (target > 2 * open)
+		return 2 * open;
+	if (target * 2 < open)
+		return (open + 1) / 2;
+	return target;
+}
+
+static int reshard(struct lws_context *ctx, const struct endpoint *ep, const char *stream,
+		   long long target)
+{
+	char body[512], err[512] = "";
+	struct kcall_result r;
+	long long open = 0;
+
+	printf("stream %s:", stream);
+	for (int step = 0; step < 32; step++) {
+		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", stream);
+		if (kcall(ctx, ep, "DescribeStreamSummary", body, NULL, &r) < 0 || r.status != 200) {
+			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
+			break;
+		}
+		open = kcall_number(&r, "StreamDescriptionSummary", "OpenShardCount");
+		/* Kinesis reshards in the background: wait while it is UPDATING. */
+		if (strstr(r.body, "\"UPDATING\"")) {
+			kcall_free(&r);
+			usleep(200000);
+			continue;
+		}
+		kcall_free(&r);
+		printf(" %lld", open);
+		if (open == target) {
+			printf(" open shards\n");
+			return EXIT_OK;
+		}
+		printf(" ->");
+		snprintf(body, sizeof(body),
+			 "{\"StreamName\":\"%s\",\"TargetShardCount\":%lld,"
+			 "\"ScalingType\":\"UNIFORM_SCALING\"}",
+			 stream, next_count(open, target));
+		if (kcall(ctx, ep, "UpdateShardCount", body, NULL, &r) < 0 || r.status != 200) {
+			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
+			kcall_free(&r);
+			break;
+		}
+		kcall_free(&r);
+	}
+	printf("\n");
+	cli_error("cannot reshard %s: %s", stream, err[0] ? err : "too many steps");
+	return EXIT_FAILURE_RUNTIME;
+}
+
+static int reshard_main(int argc, char **argv)
+{
+	struct lws_context_creation_info info;
+	struct sigv4_credentials cred;
+	struct endpoint ep;
+	struct lws_context *ctx;
+	const char *url = "http://127.0.0.1:4567", *stream = "alleycat", *ca = NULL;
+	long long target = 0;
+	bool insecure = false;
+	char err[512];
+	int opt, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", reshard_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h': hub_usage(stdout); return EXIT_OK;
+		case 'e': url = optarg; break;
+		case 's': stream = optarg; break;
+		case 'c': ca = optarg; break;
+		case 'i': insecure = true; break;
+		case 'n':
+			if (cli_parse_long("hub", "shards", optarg, 1, 100000, &target) < 0)
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error("hub", "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (target == 0)
+		return cli_usage_error("hub", "reshard needs --shards N");
+	if (endpoint_from_options(&ep, url, ca, insecure, &cred, "us-east-1", err, sizeof(err)) < 0)
+		return cli_usage_error("hub", "--endpoint: %s", err);
+	log_capture_lws();
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = reshard_protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = ca;
+	ctx = lws_create_context(&info);
+	if (ctx == NULL) {
+		cli_error("cannot start the network client");
+		return EXIT_FAILURE_RUNTIME;
+	}
+	rc = reshard(ctx, &ep, stream, target);
+	lws_context_destroy(ctx);
+	return rc;
+}
+
 int hub_main(int argc, char **argv)
 {
 	struct hub_config config;
@@ -119,6 +255,8 @@ int hub_main(int argc, char **argv)
 	struct server *server;
 	int opt, level;
 
+	if (argc > 1 && strcmp(argv[1], "reshard") == 0)
+		return reshard_main(argc - 1, argv + 1);
 	hub_config_defaults(&config);
 	optind = 1;
 	opterr = 0;

@@ -15,6 +15,7 @@
 #include "datadir.h"
 #include "endpoint.h"
 #include "httpc.h"
+#include "kcall.h"
 #include "kinesis.h"
 #include "log.h"
 #include "racemodel.h"
@@ -241,91 +242,45 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 }
 
 /* One synchronous API call, for setting up before the ride. */
-struct call_result {
-	bool done;
-	int status;
-	char *body;
-	char error[256];
-};
-
-static void on_call(void *user, int status, const char *body, size_t len, const char *error)
-{
-	struct call_result *r = user;
-
-	r->done = true;
-	r->status = status;
-	r->body = strndup(body, len);
-	snprintf(r->error, sizeof(r->error), "%s", error ? error : "");
-}
-
-static int call(struct sim *sim, const struct endpoint *ep, const char *op, const char *body,
-		struct call_result *r)
-{
-	char target[64];
-	struct httpc_header headers[] = {
-		{ "content-type", KINESIS_CONTENT_TYPE },
-		{ "x-amz-target", target },
-	};
-
-	memset(r, 0, sizeof(*r));
-	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
-	if (httpc_post(sim->context, ep, "/", headers, 2, body, strlen(body), on_call, r) < 0)
-		return -1;
-	while (!r->done && !sim->stop)
-		lws_service(sim->context, 0);
-	return r->done && r->status ? 0 : -1;
-}
-
-static const char *error_type(const struct call_result *r)
-{
-	static char type[128];
-	json_t *j = json_loads(r->body ? r->body : "", 0, NULL);
-
-	snprintf(type, sizeof(type), "%s",
-		 json_string_value(json_object_get(j, "__type")) ? json_string_value(json_object_get(j, "__type")) : "");
-	json_decref(j);
-	return type;
-}
-
 /* --create-stream: create the stream when the endpoint does not have it. */
 static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, size_t errlen)
 {
 	char body[512];
-	struct call_result r;
+	struct kcall_result r;
 	int rc;
 
 	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
-	rc = call(sim, ep, "DescribeStreamSummary", body, &r);
+	rc = kcall(sim->context, ep, "DescribeStreamSummary", body, &sim->stop, &r);
 	if (rc == 0 && r.status == 200) {
-		free(r.body);
+		kcall_free(&r);
 		return 0;
 	}
-	if (rc < 0 || strcmp(error_type(&r), "ResourceNotFoundException") != 0) {
+	if (rc < 0 || strcmp(kcall_error_type(&r), "ResourceNotFoundException") != 0) {
 		snprintf(err, errlen, "cannot reach the stream at %s:%d: %s", ep->host, ep->port,
 			  r.error[0] ? r.error : r.body ? r.body : "no answer");
-		free(r.body);
+		kcall_free(&r);
 		return -1;
 	}
-	free(r.body);
+	kcall_free(&r);
 	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\",\"ShardCount\":%d}", sim->opt.stream,
 		 sim->opt.shards);
-	if (call(sim, ep, "CreateStream", body, &r) < 0 || r.status != 200) {
+	if (kcall(sim->context, ep, "CreateStream", body, &sim->stop, &r) < 0 || r.status != 200) {
 		snprintf(err, errlen, "cannot create stream %s: %s", sim->opt.stream,
 			 r.body ? r.body : r.error);
-		free(r.body);
+		kcall_free(&r);
 		return -1;
 	}
-	free(r.body);
+	kcall_free(&r);
 	/* Kinesis creates streams asynchronously: wait until it is active. */
 	for (int i = 0; i < 300 && !sim->stop; i++) {
 		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
-		if (call(sim, ep, "DescribeStreamSummary", body, &r) == 0 && r.status == 200 &&
-		    strstr(r.body, "\"ACTIVE\"")) {
-			free(r.body);
+		if (kcall(sim->context, ep, "DescribeStreamSummary", body, &sim->stop, &r) == 0 &&
+		    r.status == 200 && strstr(r.body, "\"ACTIVE\"")) {
+			kcall_free(&r);
 			log_info("created stream %s with %d shards", sim->opt.stream, sim->opt.shards);
 			return 0;
 		}
-		free(r.body);
+		kcall_free(&r);
 		usleep(100000);
 	}
 	snprintf(err, errlen, "stream %s did not become active", sim->opt.stream);

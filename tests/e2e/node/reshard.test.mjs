@@ -96,7 +96,12 @@ describe('resharding', { timeout: 120000 }, () => {
 		const board = runToEnd(['board', '--endpoint', hub.endpoint.replace('http', 'ws'), '--stream', stream,
 			'--consumer', 'through', '--db', path.join(dir, 'h.db'), '--duration', '60', '--grace', '20',
 			'--until-finished', '--format', 'json']);
-		for (const target of [4, 3, 2]) {
+		// The first step from the command line, the others through the SDK.
+		await sleep(3000);
+		const cli = await runToEnd(['hub', 'reshard', '--endpoint', hub.endpoint, '--stream', stream, '--shards', '4']);
+		assert.equal(cli.code, 0, cli.stderr);
+		assert.match(cli.stdout, /2 -> 4 open shards/);
+		for (const target of [3, 2]) {
 			await sleep(3000);
 			await kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: target, ScalingType: 'UNIFORM_SCALING' }));
 		}

@@ -1,0 +1,75 @@
+#include "config.h"
+#include "kcall.h"
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpc.h"
+#include "kinesis.h"
+
+struct pending {
+	bool done;
+	struct kcall_result *r;
+};
+
+static void on_answer(void *user, int status, const char *body, size_t len, const char *error)
+{
+	struct pending *p = user;
+
+	p->done = true;
+	p->r->status = status;
+	p->r->body = strndup(body, len);
+	snprintf(p->r->error, sizeof(p->r->error), "%s", error ? error : "");
+}
+
+int kcall(struct lws_context *context, const struct endpoint *ep, const char *op,
+	  const char *body, volatile sig_atomic_t *stop, struct kcall_result *r)
+{
+	char target[64];
+	struct httpc_header headers[] = {
+		{ "content-type", KINESIS_CONTENT_TYPE },
+		{ "x-amz-target", target },
+	};
+	struct pending p = { .r = r };
+
+	memset(r, 0, sizeof(*r));
+	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
+	if (httpc_post(context, ep, "/", headers, 2, body, strlen(body), on_answer, &p) < 0) {
+		snprintf(r->error, sizeof(r->error), "cannot reach %s:%d", ep->host, ep->port);
+		return -1;
+	}
+	while (!p.done && !(stop && *stop))
+		lws_service(context, 0);
+	return p.done && r->status ? 0 : -1;
+}
+
+const char *kcall_error_type(const struct kcall_result *r)
+{
+	static char type[128];
+	json_t *j = json_loads(r->body ? r->body : "", 0, NULL);
+	const char *t = json_string_value(json_object_get(j, "__type"));
+
+	snprintf(type, sizeof(type), "%s", t ? t : "");
+	json_decref(j);
+	return type;
+}
+
+long long kcall_number(const struct kcall_result *r, const char *object, const char *member)
+{
+	json_t *j = json_loads(r->body ? r->body : "", 0, NULL);
+	json_t *o = object ? json_object_get(j, object) : j;
+	long long v = (long long)json_integer_value(json_object_get(o, member));
+
+	json_decref(j);
+	return v;
+}
+
+void kcall_free(struct kcall_result *r)
+{
+	free(r->body);
+	r->body = NULL;
+}
