@@ -352,9 +352,13 @@ static struct subscription *learn_shard(struct consumer *c, const char *id, json
 	if (s == NULL) {
 		if (c->shard_count == CONSUMER_SHARDS_MAX)
 			return NULL;
-		s = &c->shards[c->shard_count++];
+		/* consumer_caught_up reads the list from the caller's thread. */
+		pthread_mutex_lock(&c->lock);
+		s = &c->shards[c->shard_count];
 		memset(s, 0, sizeof(*s));
 		snprintf(s->id, sizeof(s->id), "%s", id);
+		c->shard_count++;
+		pthread_mutex_unlock(&c->lock);
 	}
 	json_array_foreach(parents, i, p) {
 		const char *parent = json_string_value(p);
