@@ -16,10 +16,10 @@ cleanup() {
 	wait 2>/dev/null
 	rm -rf "$dir"
 }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM
 
 run() {
-	env -i PATH="$PATH" HOME="$dir" ALLEYCAT_CONFIG=/dev/null "$@"
+	exec env -i PATH="$PATH" HOME="$dir" ALLEYCAT_CONFIG=/dev/null "$@"
 }
 
 run "$alleycat" hub --listen "127.0.0.1:$port" >/dev/null 2>&1 &
