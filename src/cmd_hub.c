@@ -194,7 +194,6 @@ static int reshard(struct lws_context *ctx, const struct endpoint *ep, const cha
 
 static int reshard_main(int argc, char **argv)
 {
-	struct lws_context_creation_info info;
 	struct sigv4_credentials cred;
 	struct endpoint ep;
 	struct lws_context *ctx;
@@ -226,13 +225,7 @@ static int reshard_main(int argc, char **argv)
 		return cli_usage_error("hub", "reshard needs --shards N");
 	if (endpoint_from_options(&ep, url, ca, insecure, &cred, "us-east-1", err, sizeof(err)) < 0)
 		return cli_usage_error("hub", "--endpoint: %s", err);
-	log_capture_lws();
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = reshard_protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.client_ssl_ca_filepath = ca;
-	ctx = lws_create_context(&info);
+	ctx = httpc_context_new(reshard_protocols, ca, 0);
 	if (ctx == NULL) {
 		cli_error("cannot start the network client");
 		return EXIT_FAILURE_RUNTIME;

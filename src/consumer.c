@@ -783,7 +783,6 @@ static void *run(void *arg)
 
 struct consumer *consumer_start(const struct consumer_config *config, char *err, size_t errlen)
 {
-	struct lws_context_creation_info info;
 	struct consumer *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
@@ -806,14 +805,7 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 	}
 	set_status(c, CONSUMER_CONNECTING, "starting");
 
-	log_capture_lws();
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.client_ssl_ca_filepath = config->endpoint.ca_file;
-	info.fd_limit_per_thread = 64;
-	c->context = lws_create_context(&info);
+	c->context = httpc_context_new(protocols, config->endpoint.ca_file, 64);
 	if (c->context == NULL) {
 		snprintf(err, errlen, "cannot start the network client");
 		free(c);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "sigv4.h"
 #include "strbuf.h"
 
@@ -248,4 +249,19 @@ int httpc_get(struct lws_context *context, const struct endpoint *ep, const char
 	      httpc_done_fn done, void *user)
 {
 	return request(context, ep, "GET", path, NULL, 0, "", 0, done, user);
+}
+
+struct lws_context *httpc_context_new(const struct lws_protocols *protocols, const char *ca_file,
+				      unsigned fd_limit)
+{
+	struct lws_context_creation_info info;
+
+	log_capture_lws();
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = ca_file;
+	info.fd_limit_per_thread = fd_limit;
+	return lws_create_context(&info);
 }

@@ -36,6 +36,15 @@ int httpc_post(struct lws_context *context, const struct endpoint *ep, const cha
 	       const struct httpc_header *headers, size_t header_count, const void *body,
 	       size_t len, httpc_done_fn done, void *user);
 
+struct lws_protocols;
+
+/* A client-only context over these protocols (HTTPC_PROTOCOL among them),
+ * trusting ca_file (NULL: the system's CAs) for TLS, with libwebsockets'
+ * log routed into ours. fd_limit caps its sockets (0: the system's limit).
+ * NULL when it cannot be created. */
+struct lws_context *httpc_context_new(const struct lws_protocols *protocols, const char *ca_file,
+				      unsigned fd_limit);
+
 /* Starts a GET, as httpc_post does. */
 int httpc_get(struct lws_context *context, const struct endpoint *ep, const char *path,
 	      httpc_done_fn done, void *user);

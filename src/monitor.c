@@ -226,7 +226,6 @@ static const struct lws_protocols protocols[] = {
 
 struct monitor *monitor_start(const struct endpoint *hub, char *err, size_t errlen)
 {
-	struct lws_context_creation_info info;
 	struct monitor *m = calloc(1, sizeof(*m));
 
 	if (m == NULL) {
@@ -236,13 +235,7 @@ struct monitor *monitor_start(const struct endpoint *hub, char *err, size_t errl
 	m->hub = *hub;
 	pthread_mutex_init(&m->lock, NULL);
 	snprintf(m->view.error, sizeof(m->view.error), "not fetched yet");
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.client_ssl_ca_filepath = hub->ca_file;
-	info.fd_limit_per_thread = 16;
-	m->context = lws_create_context(&info);
+	m->context = httpc_context_new(protocols, hub->ca_file, 16);
 	if (m->context == NULL || pthread_create(&m->thread, NULL, run, m) != 0) {
 		snprintf(err, errlen, "cannot start the monitor");
 		if (m->context)

@@ -333,7 +333,6 @@ void sim_free(struct sim *sim)
 
 static int setup(struct sim *sim, char *err, size_t errlen)
 {
-	struct lws_context_creation_info info;
 	const char *dir = datadir_find("racers.txt");
 	struct producer_config pc;
 
@@ -351,14 +350,7 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot write %s: %m", sim->opt.dump);
 		return -1;
 	}
-	log_capture_lws();
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = client_protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.client_ssl_ca_filepath = sim->endpoint.ca_file;
-	info.fd_limit_per_thread = 1024;
-	sim->context = lws_create_context(&info);
+	sim->context = httpc_context_new(client_protocols, sim->endpoint.ca_file, 1024);
 	if (sim->context == NULL) {
 		snprintf(err, errlen, "cannot start the network client");
 		return -1;
