@@ -200,17 +200,41 @@ static void close_shard(struct shard *sh, struct seqno_gen *gen)
 	sh->ending_seq = seqno_gen_next(gen);
 }
 
+/* SplitShard's step: closes the shard and appends its two halves, the
+ * lower ending just below new_start. There must be room for them. */
+static void split_at(struct stream *s, size_t shard, hashkey_t new_start, struct seqno_gen *gen)
+{
+	hashkey_t start = s->shards[shard].start, end = s->shards[shard].end;
+
+	close_shard(&s->shards[shard], gen);
+	add_child(s, start, new_start - 1, (int)shard, -1, gen);
+	add_child(s, new_start, end, (int)shard, -1, gen);
+}
+
+/* MergeShards' step: closes two adjacent shards and appends the one that
+ * covers both. Whichever order they are named in, the lower range is the
+ * child's parent and the higher its adjacent parent, as in Kinesis, so a
+ * lineage reads the same however it was made. There must be room for it. */
+static void merge_pair(struct stream *s, size_t a, size_t b, struct seqno_gen *gen)
+{
+	size_t lower = s->shards[a].start < s->shards[b].start ? a : b;
+	size_t higher = lower == a ? b : a;
+
+	close_shard(&s->shards[lower], gen);
+	close_shard(&s->shards[higher], gen);
+	add_child(s, s->shards[lower].start, s->shards[higher].end, (int)lower, (int)higher, gen);
+}
+
 int stream_split(struct stream *s, size_t shard, hashkey_t new_start, struct seqno_gen *gen,
 		 const char **why)
 {
-	struct shard *sh = &s->shards[shard];
-	hashkey_t start = sh->start, end = sh->end;
+	const struct shard *sh = &s->shards[shard];
 
 	if (sh->ending_seq) {
 		*why = "ResourceInUseException";
 		return -1;
 	}
-	if (new_start <= start || new_start > end) {
+	if (new_start <= sh->start || new_start > sh->end) {
 		*why = "InvalidArgumentException";
 		return -1;
 	}
@@ -218,17 +242,14 @@ int stream_split(struct stream *s, size_t shard, hashkey_t new_start, struct seq
 		*why = "InternalFailure";
 		return -1;
 	}
-	close_shard(&s->shards[shard], gen);
-	add_child(s, start, new_start - 1, (int)shard, -1, gen);
-	add_child(s, new_start, end, (int)shard, -1, gen);
+	split_at(s, shard, new_start, gen);
 	return 0;
 }
 
 int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_gen *gen,
 		 const char **why)
 {
-	struct shard *a = &s->shards[shard], *b = &s->shards[adjacent];
-	hashkey_t start, end;
+	const struct shard *a = &s->shards[shard], *b = &s->shards[adjacent];
 
 	if (a->ending_seq || b->ending_seq) {
 		*why = "ResourceInUseException";
@@ -238,67 +259,77 @@ int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_g
 		*why = "InvalidArgumentException";
 		return -1;
 	}
-	start = a->start < b->start ? a->start : b->start;
-	end = a->end > b->end ? a->end : b->end;
 	if (reserve_shards(s, 1) < 0) {
 		*why = "InternalFailure";
 		return -1;
 	}
-	close_shard(&s->shards[shard], gen);
-	close_shard(&s->shards[adjacent], gen);
-	add_child(s, start, end, (int)shard, (int)adjacent, gen);
+	merge_pair(s, shard, adjacent, gen);
 	return 0;
 }
 
-/* The open shards overlapping [start, end], lowest range first: the first
- * is the child's parent, the next its adjacent parent. */
-static void overlapping(const struct stream *s, const int *open, size_t n, hashkey_t start,
-			hashkey_t end, int *parent, int *adjacent)
+/* UpdateShardCount is a sequence of SplitShard and MergeShards steps, as in
+ * Kinesis: a shard records at most two parents, so a new range that
+ * overlaps three or more old shards must come from merging pieces pairwise,
+ * each intermediate shard closing at once, empty. Then every shard's
+ * parents are all the shards its range came from, and a reader that reads
+ * a child only after its parents keeps every key's records in order. */
+
+/* Whether a boundary of the even split falls strictly inside an open shard
+ * (the open shards cover the key space: it is inside one or starts one). */
+static bool inside_open_shard(const struct stream *s, hashkey_t boundary)
 {
-	*parent = *adjacent = -1;
-	for (size_t i = 0; i < n; i++) {
-		const struct shard *sh = &s->shards[open[i]];
-		if (sh->end < start || sh->start > end)
-			continue;
-		if (*parent < 0)
-			*parent = open[i];
-		else if (*adjacent < 0)
-			*adjacent = open[i];
+	return s->shards[stream_shard_for(s, boundary)].start != boundary;
+}
+
+/* How many shards going to target open shards appends: two per split, one
+ * per merge. Splitting at every boundary inside a shard leaves pieces that
+ * each lie in one new range; merging n pieces into one range takes n-1. */
+static size_t shards_appended(const struct stream *s, size_t target)
+{
+	size_t splits = 0;
+
+	for (size_t i = 1; i < target; i++)
+		splits += inside_open_shard(s, hashkey_shard_start(i, target));
+	return 2 * splits + (stream_open_shards(s) + splits - target);
+}
+
+/* Splits the open shards at the even split's boundaries, lowest first: a
+ * shard holding several is split again in its upper half. */
+static void split_at_boundaries(struct stream *s, size_t target, struct seqno_gen *gen)
+{
+	for (size_t i = 1; i < target; i++) {
+		hashkey_t boundary = hashkey_shard_start(i, target);
+		if (inside_open_shard(s, boundary))
+			split_at(s, stream_shard_for(s, boundary), boundary, gen);
 	}
 }
 
-static int by_start(const void *a, const void *b, void *arg)
+/* Merges the pieces of each new range from the lowest up, one at a time:
+ * three pieces a, b, c become merge(merge(a, b), c). A range that is
+ * already one open shard keeps it. */
+static void merge_into_ranges(struct stream *s, size_t target, struct seqno_gen *gen)
 {
-	const struct stream *s = arg;
-	hashkey_t x = s->shards[*(const int *)a].start, y = s->shards[*(const int *)b].start;
+	for (size_t i = 0; i < target; i++) {
+		hashkey_t end = hashkey_shard_end(i, target);
+		size_t merged = stream_shard_for(s, hashkey_shard_start(i, target));
 
-	return (x > y) - (x < y);
+		while (s->shards[merged].end < end) {
+			merge_pair(s, merged, stream_shard_for(s, s->shards[merged].end + 1), gen);
+			merged = s->shard_count - 1;
+		}
+	}
 }
 
 int stream_update_shard_count(struct stream *s, size_t target, struct seqno_gen *gen,
 			      const char **why)
 {
-	size_t n = 0, open_count = stream_open_shards(s);
-	int *open = calloc(open_count ? open_count : 1, sizeof(*open));
-
-	if (open == NULL || reserve_shards(s, target) < 0) {
-		free(open);
+	/* Room for every step first: the reshard happens whole or not at all. */
+	if (reserve_shards(s, shards_appended(s, target)) < 0) {
 		*why = "InternalFailure";
 		return -1;
 	}
-	for (size_t i = 0; i < s->shard_count; i++)
-		if (s->shards[i].ending_seq == 0)
-			open[n++] = (int)i;
-	qsort_r(open, n, sizeof(*open), by_start, s);
-	for (size_t i = 0; i < n; i++)
-		close_shard(&s->shards[open[i]], gen);
-	for (size_t i = 0; i < target; i++) {
-		hashkey_t start = hashkey_shard_start(i, target), end = hashkey_shard_end(i, target);
-		int parent, adjacent;
-		overlapping(s, open, n, start, end, &parent, &adjacent);
-		add_child(s, start, end, parent, adjacent, gen);
-	}
-	free(open);
+	split_at_boundaries(s, target, gen);
+	merge_into_ranges(s, target, gen);
 	return 0;
 }
 

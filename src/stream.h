@@ -103,7 +103,8 @@ size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes);
 
 /* Resharding. Each closes the shards it replaces (their ending sequence
  * number is above every record in them, and no more writes go to them) and
- * appends children that name them as parents. Return 0, or -1 with *why
+ * appends children that name them as parents: a merged shard names the
+ * lower of its two its parent and the higher its adjacent parent. Return 0, or -1 with *why
  * set to the AWS error type (ResourceNotFoundException for a bad index
  * is the caller's to report; these report ResourceInUseException for a
  * closed shard, InvalidArgumentException for a bad key or pair, or
@@ -112,7 +113,12 @@ int stream_split(struct stream *s, size_t shard, hashkey_t new_start, struct seq
 		 const char **why);
 int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_gen *gen,
 		 const char **why);
-/* Replaces the open shards by target evenly split ones. */
+/* Takes the open shards to target evenly split ones (the ranges
+ * stream_new gives) by splits at the new boundaries inside open shards,
+ * then pairwise merges of the pieces of each new range. Every shard made
+ * names all the shards its range came from; those only a step needs close
+ * at once, empty. Open shards whose range is already right stay open. All
+ * the steps happen, or (out of memory) none. */
 int stream_update_shard_count(struct stream *s, size_t target, struct seqno_gen *gen,
 			      const char **why);
 

@@ -1,0 +1,380 @@
+/* Resharding in src/stream.c: UpdateShardCount as Kinesis does it, a
+ * sequence of splits and pairwise merges, so that every shard's lineage
+ * names all the shards its keys came from and a reader that reads a child
+ * only after its parents sees every key's records in order. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "stream.h"
+
+#define MAX_COUNT 16            /* N -> M for N in 1..16, M in half..double */
+#define MAX_KEYS 512
+
+/* Records for hash keys at every shard boundary of the counts a test goes
+ * through: each overlap of an old shard and a new range holds one. */
+struct keys {
+	hashkey_t hash[MAX_KEYS];
+	char name[MAX_KEYS][8];
+	size_t count;
+};
+
+static void add_key(struct keys *k, hashkey_t hash)
+{
+	for (size_t i = 0; i < k->count; i++)
+		if (k->hash[i] == hash)
+			return;
+	assert_true(k->count < MAX_KEYS);
+	k->hash[k->count] = hash;
+	snprintf(k->name[k->count], sizeof(k->name[0]), "%zu", k->count);
+	k->count++;
+}
+
+static void add_boundaries(struct keys *k, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		add_key(k, hashkey_shard_start(i, count));
+		add_key(k, hashkey_shard_end(i, count));
+	}
+}
+
+/* Puts one record for every key, with no write limits. */
+static void put_all(struct stream *s, const struct keys *k, struct seqno_gen *gen)
+{
+	static const struct stream_limits unlimited = { 0, 0 };
+	struct put_entry entries[MAX_KEYS];
+	struct put_result results[MAX_KEYS];
+
+	for (size_t i = 0; i < k->count; i++)
+		entries[i] = (struct put_entry){ .key = k->name[i], .key_len = strlen(k->name[i]),
+						 .hash = k->hash[i], .data = "x", .data_len = 1 };
+	stream_admit(s, &unlimited, entries, k->count, results, gen, 1000);
+	stream_store(s, entries, k->count, results, 1000);
+	for (size_t i = 0; i < k->count; i++)
+		assert_int_equal(results[i].status, PUT_OK);
+}
+
+static void reshard(struct stream *s, size_t target, struct seqno_gen *gen)
+{
+	const char *why = NULL;
+
+	if (stream_update_shard_count(s, target, gen, &why) < 0)
+		fail_msg("UpdateShardCount to %zu failed: %s", target, why);
+}
+
+/* ------------------------------------------------------------------ */
+/* What every stream's shards must satisfy                              */
+/* ------------------------------------------------------------------ */
+
+static void check_ids(const struct stream *s)
+{
+	char id[SHARD_ID_LEN];
+
+	for (size_t i = 0; i < s->shard_count; i++) {
+		snprintf(id, sizeof(id), "shardId-%012zu", i);
+		assert_string_equal(s->shards[i].id, id);
+	}
+}
+
+/* A child's range is its parent's part (a split) or exactly its parent's
+ * range followed by its adjacent parent's (a merge); parents come first,
+ * are closed, and ended before the child started. */
+static void check_parents(const struct stream *s, size_t i)
+{
+	const struct shard *ch = &s->shards[i];
+	const struct shard *p = ch->parent >= 0 ? &s->shards[ch->parent] : NULL;
+	const struct shard *adj = ch->adjacent_parent >= 0 ? &s->shards[ch->adjacent_parent] : NULL;
+
+	if (p == NULL) {
+		assert_null(adj);
+		return;
+	}
+	assert_true(ch->parent < (int)i && ch->adjacent_parent < (int)i);
+	assert_true(p->ending_seq != 0 && p->ending_seq < ch->starting_seq);
+	if (adj == NULL) {
+		assert_true(p->start <= ch->start && ch->end <= p->end);
+		return;
+	}
+	assert_true(adj->ending_seq != 0 && adj->ending_seq < ch->starting_seq);
+	assert_true(p->start == ch->start && p->end + 1 == adj->start && adj->end == ch->end);
+}
+
+/* A closed shard ends above where it starts, and its children, taken in
+ * order and cut to its range, tile it: every key of it continues in one. */
+static void check_children(const struct stream *s, size_t i)
+{
+	const struct shard *sh = &s->shards[i];
+	hashkey_t next = sh->start;
+	bool whole = false;
+
+	if (sh->ending_seq == 0)
+		return;
+	assert_true(sh->ending_seq > sh->starting_seq);
+	for (size_t k = i + 1; k < s->shard_count; k++) {
+		const struct shard *ch = &s->shards[k];
+		if (ch->parent != (int)i && ch->adjacent_parent != (int)i)
+			continue;
+		hashkey_t lo = ch->start > sh->start ? ch->start : sh->start;
+		hashkey_t hi = ch->end < sh->end ? ch->end : sh->end;
+		assert_false(whole);
+		assert_true(lo == next);
+		whole = hi == sh->end;
+		next = hi + 1;          /* wraps only past the last key, once whole */
+	}
+	assert_true(whole);
+}
+
+/* The open shards are the even split into count, in order, which covers the
+ * key space without gaps or overlaps. */
+static void check_open_ranges(const struct stream *s, size_t count)
+{
+	size_t n = 0;
+
+	assert_int_equal(stream_open_shards(s), count);
+	for (size_t i = 0; i < count; i++) {
+		hashkey_t start = hashkey_shard_start(i, count), end = hashkey_shard_end(i, count);
+		for (size_t k = 0; k < s->shard_count; k++) {
+			const struct shard *sh = &s->shards[k];
+			if (sh->ending_seq == 0 && sh->start == start) {
+				assert_true(sh->end == end);
+				n++;
+			}
+		}
+	}
+	assert_int_equal(n, count);
+	assert_true(hashkey_shard_start(0, count) == 0);
+	assert_true(hashkey_shard_end(count - 1, count) == HASHKEY_MAX);
+}
+
+/* Shards a step made and closed again were only a step: they hold nothing. */
+static void check_intermediates_empty(const struct stream *s, size_t first_new)
+{
+	for (size_t i = first_new; i < s->shard_count; i++)
+		if (s->shards[i].ending_seq)
+			assert_int_equal(s->shards[i].log.count, 0);
+}
+
+static void check_structure(const struct stream *s)
+{
+	check_ids(s);
+	for (size_t i = 0; i < s->shard_count; i++) {
+		check_parents(s, i);
+		check_children(s, i);
+	}
+}
+
+static void check_lineage(const struct stream *s, size_t open_count)
+{
+	check_structure(s);
+	check_open_ranges(s, open_count);
+}
+
+/* ------------------------------------------------------------------ */
+/* A reader that honours the lineage and nothing more                   */
+/* ------------------------------------------------------------------ */
+
+static bool ready(const struct stream *s, const bool *done, size_t i)
+{
+	const struct shard *sh = &s->shards[i];
+
+	return !done[i] && (sh->parent < 0 || done[sh->parent]) &&
+	       (sh->adjacent_parent < 0 || done[sh->adjacent_parent]);
+}
+
+/* The shard to read next, the way most likely to overtake a parent the
+ * lineage forgot: the newest ready child at once, else the first ready
+ * shard of the stream's creation, lowest or highest range first. */
+static size_t next_to_read(const struct stream *s, const bool *done, bool highest_first)
+{
+	size_t child = SIZE_MAX, root = SIZE_MAX;
+
+	for (size_t i = 0; i < s->shard_count; i++) {
+		if (!ready(s, done, i))
+			continue;
+		if (s->shards[i].parent >= 0)
+			child = i;
+		else if (root == SIZE_MAX || highest_first)
+			root = i;
+	}
+	assert_true(child != SIZE_MAX || root != SIZE_MAX);   /* some shard is ready */
+	return child != SIZE_MAX ? child : root;
+}
+
+/* Reads whole shards, each once its recorded parents are read; checks that
+ * each key's sequence numbers rise and that every record is read once. */
+static void read_in_lineage_order(const struct stream *s, const struct keys *k,
+				  size_t records_put, bool highest_first)
+{
+	bool *done = calloc(s->shard_count, sizeof(*done));
+	seqno_t last[MAX_KEYS] = { 0 };
+	size_t read = 0;
+
+	assert_non_null(done);
+	for (size_t round = 0; round < s->shard_count; round++) {
+		size_t i = next_to_read(s, done, highest_first);
+		const struct shardlog *log = &s->shards[i].log;
+		uint64_t pos = log->first;
+		const struct shardlog_record *r;
+		while ((r = shardlog_next(log, &pos, NULL)) != NULL) {
+			size_t key = (size_t)atoi(shardlog_record_key(r));
+			assert_true(key < k->count);
+			if (r->seq <= last[key])
+				fail_msg("key %zu: %s gave a record older than one already read",
+					 key, s->shards[i].id);
+			last[key] = r->seq;
+			read++;
+		}
+		done[i] = true;
+	}
+	assert_int_equal(read, records_put);
+	free(done);
+}
+
+static void read_both_ways(const struct stream *s, const struct keys *k, size_t records_put)
+{
+	read_in_lineage_order(s, k, records_put, false);
+	read_in_lineage_order(s, k, records_put, true);
+}
+
+/* ------------------------------------------------------------------ */
+
+static struct stream *new_stream(size_t count, struct seqno_gen *gen)
+{
+	struct stream *s;
+
+	seqno_gen_init(gen, 0, 1000);
+	s = stream_new("reshard", "arn:aws:kinesis:us-east-1:000000000000", 1, count, gen, 1000);
+	assert_non_null(s);
+	return s;
+}
+
+/* N -> M with records before and after: lineage, ranges and read order. */
+static void check_one_step(size_t from, size_t to)
+{
+	struct seqno_gen gen;
+	struct stream *s = new_stream(from, &gen);
+	struct keys k = { .count = 0 };
+	size_t before;
+
+	add_boundaries(&k, from);
+	add_boundaries(&k, to);
+	put_all(s, &k, &gen);
+	before = s->shard_count;
+	reshard(s, to, &gen);
+	check_intermediates_empty(s, before);
+	put_all(s, &k, &gen);
+	check_lineage(s, to);
+	read_both_ways(s, &k, 2 * k.count);
+	stream_free(s);
+}
+
+static void test_every_uniform_scaling_keeps_lineage_and_order(void **state)
+{
+	for (size_t from = 1; from <= MAX_COUNT; from++)
+		for (size_t to = (from + 1) / 2; to <= 2 * from; to++)
+			check_one_step(from, to);
+}
+
+/* 5 -> 3, the case that needs an intermediate shard with three old shards
+ * under one new range, spelled out. */
+static void test_five_to_three(void **state)
+{
+	static const int parents[][2] = {
+		{ -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 },
+		{ 1, -1 }, { 1, -1 },   /* 1 split at the first new boundary */
+		{ 3, -1 }, { 3, -1 },   /* 3 split at the second */
+		{ 0, 5 },               /* new range 0 */
+		{ 6, 2 }, { 10, 7 },    /* new range 1: merge(merge(6, 2), 7) */
+		{ 8, 4 },               /* new range 2 */
+	};
+	struct seqno_gen gen;
+	struct stream *s = new_stream(5, &gen);
+
+	reshard(s, 3, &gen);
+	assert_int_equal(s->shard_count, 13);
+	for (size_t i = 0; i < s->shard_count; i++) {
+		assert_int_equal(s->shards[i].parent, parents[i][0]);
+		assert_int_equal(s->shards[i].adjacent_parent, parents[i][1]);
+	}
+	/* The one intermediate merge closed at once; the three last are open. */
+	assert_true(s->shards[10].ending_seq > s->shards[10].starting_seq);
+	for (size_t i = 9; i < 13; i++)
+		assert_int_equal(s->shards[i].ending_seq == 0, i != 10);
+	stream_free(s);
+}
+
+/* Several steps in a row, from a stream a manual split left uneven, with
+ * records between them: the lineage still leads back through every step. */
+static void test_steps_in_a_row(void **state)
+{
+	static const size_t counts[] = { 6, 11, 7, 4, 8, 5, 3, 2, 1, 2 };
+	struct seqno_gen gen;
+	struct stream *s = new_stream(3, &gen);
+	struct keys k = { .count = 0 };
+	const char *why;
+	size_t puts = 0;
+
+	add_boundaries(&k, 3);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		add_boundaries(&k, counts[i]);
+	put_all(s, &k, &gen);
+	puts++;
+	assert_int_equal(stream_split(s, 1, hashkey_shard_start(1, 3) + 12345, &gen, &why), 0);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		put_all(s, &k, &gen);
+		puts++;
+		reshard(s, counts[i], &gen);
+		check_lineage(s, counts[i]);
+	}
+	read_both_ways(s, &k, puts * k.count);
+	stream_free(s);
+}
+
+/* A target whose ranges the open shards already have changes nothing. */
+static void test_same_count_changes_nothing(void **state)
+{
+	struct seqno_gen gen;
+	struct stream *s = new_stream(4, &gen);
+
+	reshard(s, 4, &gen);
+	assert_int_equal(s->shard_count, 4);
+	check_lineage(s, 4);
+	stream_free(s);
+}
+
+/* MergeShards names the lower shard the parent whichever is named first. */
+static void test_merge_orders_parents_by_range(void **state)
+{
+	struct seqno_gen gen;
+	struct stream *s = new_stream(3, &gen);
+	const char *why;
+
+	assert_int_equal(stream_merge(s, 2, 1, &gen, &why), 0);
+	assert_int_equal(s->shards[3].parent, 1);
+	assert_int_equal(s->shards[3].adjacent_parent, 2);
+	assert_int_equal(stream_merge(s, 0, 2, &gen, &why), -1);
+	assert_string_equal(why, "ResourceInUseException");
+	check_structure(s);
+	stream_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_uniform_scaling_keeps_lineage_and_order),
+		cmocka_unit_test(test_five_to_three),
+		cmocka_unit_test(test_steps_in_a_row),
+		cmocka_unit_test(test_same_count_changes_nothing),
+		cmocka_unit_test(test_merge_orders_parents_by_range),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
