@@ -96,6 +96,11 @@ static int load_shard(struct shard *sh, json_t *j, size_t index)
 			"end", &end, "startingSeq", &starting, "endingSeq", &ending, "parent",
 			&parent, "adjacentParent", &adjacent) < 0)
 		return -1;
+	/* Parents come before their children: an index the answers would
+	 * follow must name a shard already loaded. */
+	if (parent < -1 || parent >= (int)index || adjacent < -1 || adjacent >= (int)index ||
+	    (parent < 0 && adjacent >= 0))
+		return -1;
 	memset(sh, 0, sizeof(*sh));
 	snprintf(sh->id, sizeof(sh->id), "shardId-%012zu", index);
 	if (hashkey_parse(start, &sh->start, &reason) < 0 ||

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "base64.h"
 #include "hub.h"
 #include "kinesis.h"
+#include "seqno.h"
 
 #define NOW 1795659501000LL
 #define STREAM_ARN "arn:aws:kinesis:us-east-1:000000000000:stream/alleycat"
@@ -438,6 +440,203 @@ static void test_streams_and_consumers(void **state)
 	hub_close(hub);
 }
 
+/* ------------------------------------------------------------------ */
+/* UpdateShardCount through the API, and across a restart               */
+/* ------------------------------------------------------------------ */
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static struct hub *hub_in(const char *dir)
+{
+	struct hub_config config;
+	char err[256] = "";
+	struct hub *hub;
+
+	hub_config_defaults(&config);
+	config.data_dir = dir;
+	hub = hub_open(&config, NOW, err, sizeof(err));
+	if (hub == NULL)
+		fail_msg("cannot open a hub in %s: %s", dir, err);
+	return hub;
+}
+
+static json_t *list_shards(struct hub *hub, const char *stream)
+{
+	char body[256];
+	json_t *j, *shards;
+
+	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", stream);
+	j = call_ok(hub, "ListShards", body, NOW);
+	shards = json_incref(json_object_get(j, "Shards"));
+	json_decref(j);
+	return shards;
+}
+
+static hashkey_t range_key(json_t *shard, const char *which)
+{
+	const char *text = json_string_value(
+		json_object_get(json_object_get(shard, "HashKeyRange"), which));
+	const char *reason;
+	hashkey_t key;
+
+	assert_non_null(text);
+	assert_int_equal(hashkey_parse(text, &key, &reason), 0);
+	return key;
+}
+
+/* Marks the shard at index i and, through ParentShardId and
+ * AdjacentParentShardId, every shard it descends from (shard ids count up
+ * from 0, so an id's number is its index in ListShards). */
+static void mark_ancestors(json_t *shards, size_t i, bool *marked)
+{
+	static const char *const links[] = { "ParentShardId", "AdjacentParentShardId" };
+
+	marked[i] = true;
+	for (size_t k = 0; k < 2; k++) {
+		const char *id = json_string_value(json_object_get(json_array_get(shards, i), links[k]));
+		if (id)
+			mark_ancestors(shards, strtoul(id + strlen("shardId-"), NULL, 10), marked);
+	}
+}
+
+/* Every open shard descends from every one of the first old_count shards
+ * whose range it overlaps: a reader that follows the lineage reads them all
+ * before it. */
+static void check_lineage_covers(json_t *shards, size_t old_count)
+{
+	size_t n = json_array_size(shards);
+	bool *marked = calloc(n, sizeof(*marked));
+
+	assert_non_null(marked);
+	for (size_t i = 0; i < n; i++) {
+		json_t *open = json_array_get(shards, i);
+		if (json_object_get(json_object_get(open, "SequenceNumberRange"),
+				    "EndingSequenceNumber"))
+			continue;
+		memset(marked, 0, n * sizeof(*marked));
+		mark_ancestors(shards, i, marked);
+		for (size_t k = 0; k < old_count; k++) {
+			json_t *old = json_array_get(shards, k);
+			bool overlaps = range_key(old, "StartingHashKey") <=
+						range_key(open, "EndingHashKey") &&
+					range_key(open, "StartingHashKey") <=
+						range_key(old, "EndingHashKey");
+			if (overlaps && !marked[k])
+				fail_msg("shard %zu overlaps old shard %zu but does not descend from it",
+					 i, k);
+		}
+	}
+	free(marked);
+}
+
+/* 5 -> 3: shardId-000000000010 is merge(6, 2), merged again with 7 into 11
+ * at once, so it is closed and empty: a reader passes through it. */
+static void check_intermediate_shard(struct hub *hub, json_t *shards)
+{
+	json_t *mid = json_array_get(shards, 10), *range, *got, *children, *parents;
+	char *it;
+
+	assert_string_equal(json_string_value(json_object_get(mid, "ParentShardId")),
+			    "shardId-000000000006");
+	assert_string_equal(json_string_value(json_object_get(mid, "AdjacentParentShardId")),
+			    "shardId-000000000002");
+	range = json_object_get(mid, "SequenceNumberRange");
+	assert_true(seqno_compare_text(
+			    json_string_value(json_object_get(range, "StartingSequenceNumber")),
+			    json_string_value(json_object_get(range, "EndingSequenceNumber"))) < 0);
+
+	it = iterator(hub, "shardId-000000000010", "TRIM_HORIZON", "");
+	got = get_records(hub, it, NOW);
+	assert_int_equal(json_array_size(json_object_get(got, "Records")), 0);
+	assert_true(json_is_null(json_object_get(got, "NextShardIterator")));
+	children = json_object_get(got, "ChildShards");
+	assert_int_equal(json_array_size(children), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(children, 0),
+							      "ShardId")),
+			    "shardId-000000000011");
+	parents = json_object_get(json_array_get(children, 0), "ParentShards");
+	assert_int_equal(json_array_size(parents), 2);
+	assert_string_equal(json_string_value(json_array_get(parents, 0)), "shardId-000000000010");
+	assert_string_equal(json_string_value(json_array_get(parents, 1)), "shardId-000000000007");
+	json_decref(got);
+	free(it);
+}
+
+static void test_update_shard_count_lineage_survives_restart(void **state)
+{
+	char dir[] = "/tmp/alleycat-reshard-XXXXXX";
+	struct hub *hub;
+	json_t *j, *before, *after;
+
+	assert_non_null(mkdtemp(dir));
+	hub = hub_in(dir);
+	json_decref(call_ok(hub, "CreateStream", "{\"StreamName\":\"alleycat\",\"ShardCount\":5}",
+			    NOW));
+	j = call_ok(hub, "UpdateShardCount",
+		    "{\"StreamName\":\"alleycat\",\"TargetShardCount\":3,"
+		    "\"ScalingType\":\"UNIFORM_SCALING\"}",
+		    NOW);
+	assert_int_equal(json_integer_value(json_object_get(j, "CurrentShardCount")), 5);
+	assert_int_equal(json_integer_value(json_object_get(j, "TargetShardCount")), 3);
+	json_decref(j);
+
+	before = list_shards(hub, "alleycat");
+	assert_int_equal(json_array_size(before), 13);
+	check_lineage_covers(before, 5);
+	check_intermediate_shard(hub, before);
+	j = call_ok(hub, "DescribeStream", "{\"StreamName\":\"alleycat\"}", NOW);
+	assert_true(json_equal(json_object_get(json_object_get(j, "StreamDescription"), "Shards"),
+			       before));
+	json_decref(j);
+
+	hub_close(hub);
+	hub = hub_in(dir);
+	after = list_shards(hub, "alleycat");
+	assert_true(json_equal(before, after));
+	/* And back up to 5, from the reopened hub: 3 -> 5 needs no merge of
+	 * three, yet every new shard still reaches all the old ones it overlaps. */
+	json_decref(call_ok(hub, "UpdateShardCount",
+			    "{\"StreamName\":\"alleycat\",\"TargetShardCount\":5,"
+			    "\"ScalingType\":\"UNIFORM_SCALING\"}",
+			    NOW));
+	json_decref(after);
+	after = list_shards(hub, "alleycat");
+	check_lineage_covers(after, 13);
+	json_decref(after);
+	json_decref(before);
+	hub_close(hub);
+	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* A saved shard whose parent is not an earlier shard is refused on loading:
+ * the answers would follow it out of the shard array. */
+static void test_saved_lineage_must_point_back(void **state)
+{
+	char dir[] = "/tmp/alleycat-reshard-XXXXXX", path[64], err[256] = "";
+	struct hub_config config;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"version\":1,\"lastSeq\":9,\"streams\":[{\"name\":\"s\",\"uid\":1,\"createdMs\":0,"
+	      "\"retentionHours\":24,\"consumers\":[],\"shards\":[{\"id\":\"shardId-000000000000\","
+	      "\"start\":\"0\",\"end\":\"340282366920938463463374607431768211455\","
+	      "\"startingSeq\":2,\"endingSeq\":0,\"parent\":1,\"adjacentParent\":-1}]}]}",
+	      f);
+	assert_int_equal(fclose(f), 0);
+	hub_config_defaults(&config);
+	config.data_dir = dir;
+	assert_null(hub_open(&config, NOW, err, sizeof(err)));
+	assert_non_null(strstr(err, "unreadable"));
+	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +646,8 @@ int main(void)
 		cmocka_unit_test(test_byte_limit_admits_an_oversized_record_alone),
 		cmocka_unit_test(test_put_and_read_back),
 		cmocka_unit_test(test_streams_and_consumers),
+		cmocka_unit_test(test_update_shard_count_lineage_survives_restart),
+		cmocka_unit_test(test_saved_lineage_must_point_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
