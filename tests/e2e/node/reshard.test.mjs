@@ -1,8 +1,10 @@
 // Resharding: UpdateShardCount, SplitShard and MergeShards as Kinesis does
 // them (parents close, children name them, ListShards shows the lineage),
-// GetRecords ends a closed shard with its children, and a board reading
-// through 2 -> 4 -> 3 -> 2 shards during a run ends with standings equal to
-// the reference: no record lost or counted twice.
+// GetRecords ends a closed shard with its children, UpdateShardCount 5 -> 3
+// -> 5 leaves every shard descending from all the shards its keys were in
+// (so a reader that follows the lineage keeps each key in order), and a
+// board reading through 2 -> 4 -> 3 -> 2 shards during a run ends with
+// standings equal to the reference: no record lost or counted twice.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -10,8 +12,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-	GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, MergeShardsCommand, PutRecordCommand,
-	SplitShardCommand, UpdateShardCountCommand,
+	CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, MergeShardsCommand,
+	PutRecordsCommand, PutRecordCommand, SplitShardCommand, UpdateShardCountCommand,
 } from '@aws-sdk/client-kinesis';
 
 import { ALLEYCAT, Hub, kinesisClient, rmTempDir, sleep, tempDir } from './hub.mjs';
@@ -27,6 +29,58 @@ function runToEnd(args) {
 
 async function shards(kin, stream, filter) {
 	return (await kin.send(new ListShardsCommand({ StreamName: stream, ...(filter ? { ShardFilter: filter } : {}) }))).Shards;
+}
+
+const parentsOf = (s) => [s.ParentShardId, s.AdjacentParentShardId].filter(Boolean);
+const isOpen = (s) => !s.SequenceNumberRange.EndingSequenceNumber;
+
+// The shard ids a shard descends from, itself included.
+function lineage(all, id, found = new Set()) {
+	found.add(id);
+	for (const p of parentsOf(all.find((s) => s.ShardId === id))) lineage(all, p, found);
+	return found;
+}
+
+function overlap(a, b) {
+	const r = (s) => [BigInt(s.HashKeyRange.StartingHashKey), BigInt(s.HashKeyRange.EndingHashKey)];
+	const [as, ae] = r(a), [bs, be] = r(b);
+	return as <= be && bs <= ae;
+}
+
+// Every open shard descends from every one of the old shards it overlaps.
+function assertLineageCovers(all, old) {
+	for (const s of all.filter(isOpen)) {
+		const from = lineage(all, s.ShardId);
+		for (const o of old.filter((o) => overlap(o, s)))
+			assert.ok(from.has(o.ShardId), `${s.ShardId} overlaps ${o.ShardId} but does not descend from it`);
+	}
+}
+
+// One record for each key, numbered by round, through PutRecords.
+async function putRound(kin, stream, keys, round) {
+	const r = await kin.send(new PutRecordsCommand({ StreamName: stream, Records: keys.map((k) => ({
+		PartitionKey: k, Data: Buffer.from(String(round)) })) }));
+	assert.equal(r.FailedRecordCount, 0);
+}
+
+// Reads whole shards with GetRecords, each only once its parents are read,
+// the newest ready child first: the order that would overtake a parent the
+// lineage left out. Returns each key's rounds in the order read.
+async function readFollowingLineage(kin, stream, all) {
+	const done = new Set(), rounds = {};
+	while (done.size < all.length) {
+		const ready = all.filter((s) => !done.has(s.ShardId) && parentsOf(s).every((p) => done.has(p)));
+		const shard = ready.findLast((s) => parentsOf(s).length) ?? ready[0];
+		let { ShardIterator: it } = await kin.send(new GetShardIteratorCommand({ StreamName: stream,
+			ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+		while (it) {
+			const got = await kin.send(new GetRecordsCommand({ ShardIterator: it }));
+			for (const r of got.Records) (rounds[r.PartitionKey] ??= []).push(Number(Buffer.from(r.Data).toString()));
+			it = isOpen(shard) && got.Records.length === 0 ? null : got.NextShardIterator;
+		}
+		done.add(shard.ShardId);
+	}
+	return rounds;
 }
 
 describe('resharding', { timeout: 120000 }, () => {
@@ -85,6 +139,44 @@ describe('resharding', { timeout: 120000 }, () => {
 		await hub.kill();
 		await hub.start();
 		assert.deepEqual(await shards(kin, 'e2e'), before, 'the lineage survives a restart');
+	});
+
+	test('UpdateShardCount 5 -> 3 -> 5: every shard descends from all it overlaps, keys stay in order, over a kill -9', async () => {
+		const stream = 'uneven';
+		const keys = Array.from({ length: 200 }, (_, i) => `racer-${i}`);
+		await kin.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 5 }));
+		const five = await shards(kin, stream);
+		await putRound(kin, stream, keys, 0);
+
+		const down = await kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 3, ScalingType: 'UNIFORM_SCALING' }));
+		assert.equal(down.CurrentShardCount, 5);
+		assert.equal(down.TargetShardCount, 3);
+		let all = await shards(kin, stream);
+		assert.deepEqual(all.map((s) => s.ShardId), all.map((_, i) => `shardId-${String(i).padStart(12, '0')}`), 'ids count up');
+		assert.equal(all.filter(isOpen).length, 3);
+		assert.ok(all.some((s) => parentsOf(s).length === 2 && !isOpen(s)), 'an intermediate merge stays in the lineage');
+		for (const s of all.filter((s) => !isOpen(s))) {
+			const { StartingSequenceNumber: from, EndingSequenceNumber: to } = s.SequenceNumberRange;
+			assert.ok(BigInt(to) >= BigInt(from), `${s.ShardId} ends at or above its start`);
+		}
+		assertLineageCovers(all, five);
+		await putRound(kin, stream, keys, 1);
+
+		const three = all.filter(isOpen);
+		await kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 5, ScalingType: 'UNIFORM_SCALING' }));
+		all = await shards(kin, stream);
+		const byStart = (a, b) => (BigInt(a.StartingHashKey) < BigInt(b.StartingHashKey) ? -1 : 1);
+		assert.deepEqual(all.filter(isOpen).map((s) => s.HashKeyRange).sort(byStart), five.map((s) => s.HashKeyRange),
+			'the even split of 5 again');
+		assertLineageCovers(all, three);
+		assertLineageCovers(all, five);
+		await putRound(kin, stream, keys, 2);
+
+		await hub.kill();
+		await hub.start();
+		assert.deepEqual(await shards(kin, stream), all, 'the lineage survives a kill -9');
+		const rounds = await readFollowingLineage(kin, stream, all);
+		for (const k of keys) assert.deepEqual(rounds[k], [0, 1, 2], `key ${k} in order`);
 	});
 
 	test('a board reading through 2 -> 4 -> 3 -> 2 shards loses and doubles nothing', async () => {
