@@ -54,7 +54,9 @@ void stream_free(struct stream *s)
 
 size_t stream_shard_for(const struct stream *s, hashkey_t hash)
 {
-	for (size_t i = 0; i < s->shard_count; i++) {
+	/* Newest first: resharding appends the open shards after the closed
+	 * ones, which pile up (UpdateShardCount leaves intermediate ones). */
+	for (size_t i = s->shard_count; i-- > 0;) {
 		const struct shard *sh = &s->shards[i];
 		if (sh->ending_seq == 0 && hash >= sh->start && hash <= sh->end)
 			return i;
