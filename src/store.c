@@ -5,12 +5,14 @@
 #include "datadir.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -225,8 +227,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 struct store {
+	char *path;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
+	bool reopen;                    /* a write found the connection read-only */
 	char *class_name;               /* what store_class_name last returned */
 	bool in_txn;                    /* between store_begin and commit or rollback */
 	bool doomed;                    /* a write in it failed: it must not commit */
@@ -250,9 +254,61 @@ static int fail(struct store *s, const char *fmt, ...)
 	return -1;
 }
 
-/* What failed, and SQLite's word on it. */
+/* Why path cannot be written (EROFS, EPERM, EACCES), or 0. */
+static int write_denied(const char *path)
+{
+	if (access(path, W_OK) == 0)
+		return 0;
+	return errno == EROFS || errno == EPERM || errno == EACCES ? errno : 0;
+}
+
+/* Why the database or its write-ahead log cannot be written, or 0. SQLite
+ * says only "disk I/O error" when the system refuses a write to a file it
+ * holds open (made immutable, its file system remounted read-only), and
+ * the errno it keeps is long gone by then: the files tell. */
+static int files_read_only(const struct store *s)
+{
+	char wal[PATH_MAX];
+	int e = write_denied(s->path);
+
+	if (e == 0 && snprintf(wal, sizeof(wal), "%s-wal", s->path) < (int)sizeof(wal))
+		e = write_denied(wal);
+	return e;
+}
+
+/* Why the directory of the database cannot be written, or 0: SQLite
+ * cannot create the database there, nor its -wal and -shm files, without
+ * which it cannot even read it. */
+static int dir_read_only(const struct store *s)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(s->path, '/');
+
+	if (slash == NULL)
+		return write_denied(".");
+	snprintf(dir, sizeof(dir), "%.*s", slash == s->path ? 1 : (int)(slash - s->path), s->path);
+	return write_denied(dir);
+}
+
+/* What failed, and SQLite's word on it; in plain words when the database
+ * cannot be written, which an operator can mend. SQLite opens a file it
+ * may not write read-only without a word, and such a connection stays
+ * read-only when the file becomes writable: the next transaction starts
+ * on a new one. */
 static int fail_db(struct store *s, const char *what)
 {
+	int code = sqlite3_extended_errcode(s->db) & 0xff, e;
+
+	if (code == SQLITE_READONLY) {
+		s->reopen = true;
+		return fail(s, "%s: the history database is read-only (%s)", what,
+			    sqlite3_errmsg(s->db));
+	}
+	if (code == SQLITE_IOERR && (e = files_read_only(s)) != 0)
+		return fail(s, "%s: the history database is read-only (%s)", what, strerror(e));
+	if (code == SQLITE_CANTOPEN && (e = dir_read_only(s)) != 0)
+		return fail(s, "%s: the directory of the history database is read-only (%s),"
+			    " and SQLite keeps its -wal and -shm files there", what, strerror(e));
 	return fail(s, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
@@ -625,9 +681,10 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof(*s));
 
-	if (s == NULL) {
+	if (s == NULL || (s->path = strdup(path)) == NULL) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "%s: out of memory", path);
+		free(s);
 		return NULL;
 	}
 	if (open_db(s, path) < 0) {
@@ -639,15 +696,42 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	return s;
 }
 
+static void close_db(struct store *s)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		sqlite3_finalize(s->stmt[i]);
+		s->stmt[i] = NULL;
+	}
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
 void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
-	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->stmt[i]);
-	sqlite3_close(s->db);
+	close_db(s);
 	free(s->class_name);
+	free(s->path);
 	free(s);
+}
+
+/* A new connection in place of one SQLite opened read-only (see fail_db).
+ * The old one stays when no new one opens: reads go on working. */
+static int reopen(struct store *s)
+{
+	struct store fresh = { .path = s->path };
+
+	if (open_db(&fresh, s->path) < 0) {
+		fail(s, "cannot reopen the database: %s", fresh.err);
+		close_db(&fresh);
+		return -1;
+	}
+	close_db(s);
+	s->db = fresh.db;
+	memcpy(s->stmt, fresh.stmt, sizeof(s->stmt));
+	s->reopen = false;
+	return 0;
 }
 
 const char *store_error(const struct store *s)
@@ -669,6 +753,8 @@ static void abandon(struct store *s)
 
 int store_begin(struct store *s)
 {
+	if (s->reopen && sqlite3_get_autocommit(s->db) && reopen(s) < 0)
+		return -1;
 	if (run(s, s->stmt[ST_BEGIN], "cannot begin a transaction") < 0)
 		return -1;
 	s->in_txn = true;

@@ -20,14 +20,19 @@ struct store;
 struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *s);
 
-/* The message of the last failure (borrowed). */
+/* The message of the last failure (borrowed). One that a read-only file,
+ * directory or file system caused says "the history database is read-only"
+ * (or "the directory of the history database is read-only"). */
 const char *store_error(const struct store *s);
 
 /* Transactions: the consumer writes a window's checkpoints and live races,
  * and the races that end in it, between begin and commit. A window commits
  * whole or not at all: once a write in it has failed, later writes in it
  * fail too, and store_commit rolls it back and returns -1 (as it does when
- * the COMMIT itself fails). Rollback is harmless without a transaction. */
+ * the COMMIT itself fails). Rollback is harmless without a transaction.
+ * SQLite opens a file it may not write read-only, and keeps it so: after a
+ * write found the database read-only, store_begin first opens a new
+ * connection, so that writes resume once the file is writable again. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
