@@ -34,6 +34,7 @@ struct live {
 	struct late *late;
 	size_t late_count, late_capacity;
 	int64_t window_start_ms;
+	bool class_names_saved;         /* the roster's names are in the store */
 	struct live_stats stats;
 };
 
@@ -75,15 +76,40 @@ static void on_second_best(void *user, int class_id, int second, int64_t output)
 	engine_set_class_best(user, class_id, second, output);
 }
 
+/* The store's last failure, for the monitor and the log. The log has it
+ * when it is new, not at every window: a database read-only for an hour
+ * would fill it. */
+static void report_store_error(struct live *l)
+{
+	bool known = strcmp(l->stats.store_error, store_error(l->store)) == 0;
+
+	snprintf(l->stats.store_error, sizeof(l->stats.store_error), "%s",
+		 store_error(l->store));
+	if (!known)
+		log_error("cannot save to %s: %s; the live standings go on and each window "
+			  "tries again", l->config.db_path, l->stats.store_error);
+}
+
+static int save_class_names(struct live *l)
+{
+	if (l->config.roster == NULL)
+		return 0;
+	for (int c = 1; c <= TELEMETRY_CLASS_COUNT; c++)
+		if (store_put_class_name(l->store, c, roster_class_name(l->config.roster, c)) < 0)
+			return -1;
+	return 0;
+}
+
+/* A database that can be read but not written (a read-only file, say)
+ * does not stop the live standings: the class names go with the first
+ * window that commits, as everything else does. */
 static int restore(struct live *l)
 {
 	const char *who = l->config.consumer;
 
-	if (l->config.roster) {
-		for (int c = 1; c <= TELEMETRY_CLASS_COUNT; c++)
-			if (store_put_class_name(l->store, c, roster_class_name(l->config.roster, c)) < 0)
-				return -1;
-	}
+	l->class_names_saved = save_class_names(l) == 0;
+	if (!l->class_names_saved)
+		report_store_error(l);
 	if (store_second_bests(l->store, on_second_best, l->engine) < 0 ||
 	    store_checkpoints(l->store, l->config.stream, who, on_checkpoint, l) < 0 ||
 	    store_live_races(l->store, who, on_live_race, l) < 0 ||
@@ -274,6 +300,8 @@ static int save_live_races(struct live *l)
 
 static int write_window(struct live *l, struct engine_race **ended, size_t n, int64_t now_ms)
 {
+	if (!l->class_names_saved && save_class_names(l) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (finish_race(l, ended[i], now_ms) < 0)
 			return -1;
@@ -291,6 +319,15 @@ static int write_window(struct live *l, struct engine_race **ended, size_t n, in
 	return save_live_races(l);
 }
 
+/* Nothing of the window was written; it is all still in memory, and the
+ * next window writes it. */
+static void commit_failed(struct live *l)
+{
+	report_store_error(l);
+	store_rollback(l->store);
+	l->stats.commit_failures++;
+}
+
 void live_commit(struct live *l, int64_t now_ms)
 {
 	struct engine_race *ended[ENDED_MAX];
@@ -302,18 +339,17 @@ void live_commit(struct live *l, int64_t now_ms)
 	 * their results: a crash leaves one or the other, never neither. */
 	if (store_begin(l->store) < 0 || write_window(l, ended, n, now_ms) < 0 ||
 	    store_commit(l->store) < 0) {
-		snprintf(l->stats.store_error, sizeof(l->stats.store_error), "%s",
-			 store_error(l->store));
-		store_rollback(l->store);
-		l->stats.commit_failures++;
-		log_error("cannot save to %s: %s; the live standings go on and the next window "
-			  "tries again", l->config.db_path, l->stats.store_error);
+		commit_failed(l);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
 		engine_drop_race(l->engine, ended[i]);
 	l->late_count = 0;
 	l->positions_dirty = false;
+	l->class_names_saved = true;
+	if (l->stats.store_error[0] != '\0')
+		log_warn("saved to %s again: this window holds everything the failed ones held",
+			 l->config.db_path);
 	l->stats.store_error[0] = '\0';
 	l->stats.windows++;
 	l->stats.last_commit_ms = now_ms;
