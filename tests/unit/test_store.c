@@ -6,6 +6,8 @@
  * API, looks at the file the way the stock sqlite3 shell would. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -15,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -60,12 +65,15 @@ static int setup(void **state)
 	return 0;
 }
 
+static bool read_only_files(const char *path, bool on);
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	int rc;
 
 	store_close(f->s);
+	read_only_files(f->path, false);        /* an immutable file cannot be removed */
 	rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
 	return rc;
@@ -154,6 +162,47 @@ static void write_file(const char *path, const void *data, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Read-only files                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Sets or clears the immutable attribute (chattr +i): no one may open the
+ * file for writing, root included, nor write through a descriptor opened
+ * before. 0 when set or cleared; -1 when the file is missing, the file
+ * system has no such attribute or the caller may not set it. */
+static int set_immutable(const char *path, bool on)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK), flags, rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+		flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+		rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	}
+	close(fd);
+	return rc;
+}
+
+/* Makes the database and its write-ahead log read-only, or writable
+ * again: for root with the immutable attribute, since chmod stops root
+ * from nothing; for others with chmod, which stops new descriptors for
+ * writing, not open ones. (Never the -shm file: SQLite maps it, and a
+ * write to an immutable mapping is a SIGBUS, not an error.) False when
+ * the database cannot be made read-only here. */
+static bool read_only_files(const char *path, bool on)
+{
+	char wal[PATH_MAX + 8];
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (geteuid() == 0) {
+		set_immutable(wal, on);
+		return set_immutable(path, on) == 0;
+	}
+	chmod(wal, on ? 0444 : 0644);
+	return chmod(path, on ? 0444 : 0644) == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1148,6 +1197,121 @@ static void test_failed_race_fails_window(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* A read-only database                                                */
+/* ------------------------------------------------------------------ */
+
+/* A window as a consumer writes it: the checkpoint, and race 42 moved
+ * from live state to history. */
+static int save_window(struct store *s, const char *seq, const struct store_race *race)
+{
+	if (store_begin(s) < 0 ||
+	    store_put_checkpoint(s, "races", "board", "shardId-0", seq) < 0 ||
+	    store_finish_race(s, race) < 0 ||
+	    store_delete_live_race(s, "board", race->race_id) < 0 ||
+	    store_commit(s) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* The window before: checkpoint 5, race 42 live. */
+static void save_first_window(struct store *s)
+{
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "5"), 0);
+	assert_int_equal(store_put_live_race(s, "board", 42, "x", 1), 0);
+	assert_int_equal(store_commit(s), 0);
+}
+
+static void assert_read_only_failure(struct store *s)
+{
+	if (strstr(store_error(s), "the history database is read-only") == NULL)
+		fail_msg("the message does not say the database is read-only: %s",
+			 store_error(s));
+}
+
+/* Still as the first window left it: the failed ones wrote nothing. */
+static void assert_first_window_only(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+
+	assert_int_equal(raw_int(db, "SELECT sequence_number FROM checkpoints"), 5);
+	assert_int_equal(raw_int(db, "SELECT race_id FROM live_races"), 42);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM results"), 0);
+	sqlite3_close(db);
+}
+
+/* The retried window is all there, once: its checkpoint, the race out of
+ * live state, two results and a racer count of two (not four). */
+static void assert_window_saved_once(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+
+	assert_int_equal(raw_int(db, "SELECT sequence_number FROM checkpoints"), 9);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM live_races"), 0);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM results"), 2);
+	assert_int_equal(raw_int(db, "SELECT racers FROM races WHERE race_id = 42"), 2);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM personal_bests"), 2);
+	sqlite3_close(db);
+}
+
+/* While the database is read-only every window fails whole, with a
+ * message that says so; once it is writable the same window, retried,
+ * commits. */
+static void fail_then_save(const char *path, struct store *s)
+{
+	struct store_result res[] = { result(1, "Al", 10, 1), result(2, "Bo", 20, 1) };
+	struct store_race race = race_of(42, 1, ENDED_BASE, res, 2);
+
+	for (int window = 0; window < 2; window++) {
+		assert_int_equal(save_window(s, "9", &race), -1);
+		assert_read_only_failure(s);
+	}
+	assert_first_window_only(path);
+	assert_true(read_only_files(path, false));
+	if (save_window(s, "9", &race) < 0)
+		fail_msg("the window after the database became writable: %s", store_error(s));
+	assert_window_saved_once(path);
+}
+
+/* A consumer started on a database it may not write: SQLite opens it
+ * read-only without a word and would keep the connection so. This proves
+ * that the store reads it, names the failure, and reopens its connection
+ * so that writes resume once the file is writable. */
+static void test_opened_read_only_reopens(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_fixture(state);
+
+	save_first_window(s);
+	store_close(s);
+	f->s = NULL;
+	if (!read_only_files(f->path, true))
+		skip();         /* no immutable attribute on this file system */
+	s = open_fixture(state);
+	assert_int_equal(count_rows(f->path, "checkpoints"), 1);
+	fail_then_save(f->path, s);
+}
+
+/* The database made read-only under a running consumer. chmod cannot do
+ * that (it stops new descriptors, not open ones), so the test needs the
+ * immutable attribute and root. It proves that the refused writes, which
+ * SQLite reports as a disk I/O error, are named read-only, that nothing
+ * of the failed windows is written, and that the retried window commits
+ * whole and once. */
+static void test_made_read_only_while_open(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_fixture(state);
+
+	save_first_window(s);
+	if (geteuid() != 0 || !read_only_files(f->path, true))
+		skip();         /* only root can make an open file read-only */
+	fail_then_save(f->path, s);
+}
+
+/* ------------------------------------------------------------------ */
 /* Query plans                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -1209,6 +1373,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_race_fails_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_opened_read_only_reopens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_made_read_only_while_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
 	};
 
