@@ -12,9 +12,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-	CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, MergeShardsCommand,
-	PutRecordsCommand, PutRecordCommand, SplitShardCommand, UpdateShardCountCommand,
+	CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, MergeShardsCommand,
+	PutRecordsCommand, PutRecordCommand, RegisterStreamConsumerCommand, SplitShardCommand, UpdateShardCountCommand,
 } from '@aws-sdk/client-kinesis';
+
+import { EfoConnection } from './efo.mjs';
 
 import { ALLEYCAT, Hub, kinesisClient, rmTempDir, sleep, tempDir } from './hub.mjs';
 import { compare, reference } from './standings.mjs';
@@ -154,7 +156,8 @@ describe('resharding', { timeout: 120000 }, () => {
 		let all = await shards(kin, stream);
 		assert.deepEqual(all.map((s) => s.ShardId), all.map((_, i) => `shardId-${String(i).padStart(12, '0')}`), 'ids count up');
 		assert.equal(all.filter(isOpen).length, 3);
-		assert.ok(all.some((s) => parentsOf(s).length === 2 && !isOpen(s)), 'an intermediate merge stays in the lineage');
+		const mid = all.find((s) => parentsOf(s).length === 2 && !isOpen(s));
+		assert.ok(mid, 'an intermediate merge stays in the lineage');
 		for (const s of all.filter((s) => !isOpen(s))) {
 			const { StartingSequenceNumber: from, EndingSequenceNumber: to } = s.SequenceNumberRange;
 			assert.ok(BigInt(to) >= BigInt(from), `${s.ShardId} ends at or above its start`);
@@ -177,6 +180,22 @@ describe('resharding', { timeout: 120000 }, () => {
 		assert.deepEqual(await shards(kin, stream), all, 'the lineage survives a kill -9');
 		const rounds = await readFollowingLineage(kin, stream, all);
 		for (const k of keys) assert.deepEqual(rounds[k], [0, 1, 2], `key ${k} in order`);
+
+		// A push subscription to an intermediate shard ends at once with its child.
+		const child = all.find((s) => parentsOf(s).includes(mid.ShardId));
+		const { StreamDescriptionSummary: summary } = await kin.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+		const { Consumer: consumer } = await kin.send(new RegisterStreamConsumerCommand({ StreamARN: summary.StreamARN, ConsumerName: 'lineage' }));
+		const conn = await EfoConnection.open(hub.wsUrl);
+		try {
+			conn.subscribe(consumer.ConsumerARN, mid.ShardId);
+			const { ev } = await conn.waitFor((e) => e.ShardId === mid.ShardId && e.ChildShards?.length > 0,
+				{ what: `the end of ${mid.ShardId}` });
+			assert.equal(ev.Records.length, 0);
+			assert.equal(ev.ContinuationSequenceNumber, null);
+			assert.deepEqual(ev.ChildShards.map((c) => [c.ShardId, c.ParentShards]), [[child.ShardId, parentsOf(child)]]);
+		} finally {
+			await conn.close();
+		}
 	});
 
 	test('a board reading through 2 -> 4 -> 3 -> 2 shards loses and doubles nothing', async () => {
