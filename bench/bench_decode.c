@@ -6,9 +6,9 @@
  *   JSON only            telemetry_decode (parse, validate, output)
  *   record               both: the per-record path (the issue's figure)
  *   push event           consumer_decode_event on 500-record events: the
- *                        outer JSON too, as the consumer really does it
- *   event parse          json_loadb of such an event alone: what the
- *                        consumer spends on its first, redundant parse
+ *                        outer JSON too, as the consumer really does it,
+ *                        with the records decoded on 1, 2, 4 and 10 lanes
+ *                        (--parallel N: the gain is bounded by the cores)
  *
  * Usage: bench_decode [--quick] */
 #include "config.h"
@@ -18,6 +18,7 @@
 #include "base64.h"
 #include "bench.h"
 #include "consumer.h"
+#include "lanes.h"
 
 #define RACERS 200
 #define DURATION 300
@@ -149,6 +150,8 @@ static size_t pass_record(const struct corpus *c, int64_t *sink)
 	return c->count;
 }
 
+static struct lanes *lanes;             /* pass_event's, NULL for none */
+
 static size_t pass_event(const struct corpus *c, int64_t *sink)
 {
 	size_t records = 0;
@@ -159,7 +162,7 @@ static size_t pass_event(const struct corpus *c, int64_t *sink)
 		uint64_t bytes = 0;
 		size_t bad = 0;
 		struct consumer_batch *b = consumer_decode_event(c->events[k], c->event_len[k],
-								 &bad, last_bad, sizeof(last_bad),
+								 lanes, &bad, last_bad, sizeof(last_bad),
 								 &bytes, &reason);
 
 		if (b == NULL || bad > 0)
@@ -169,19 +172,6 @@ static size_t pass_event(const struct corpus *c, int64_t *sink)
 		consumer_batch_free(b);
 	}
 	return records;
-}
-
-/* What consumer.c's handle_message does before consumer_decode_event
- * parses the same text again: a whole parse, to read "Event". */
-static size_t pass_event_parse(const struct corpus *c, int64_t *sink)
-{
-	for (size_t k = 0; k < c->event_count; k++) {
-		json_t *j = json_loadb(c->events[k], c->event_len[k], 0, NULL);
-
-		*sink += j != NULL;
-		json_decref(j);
-	}
-	return c->event_count * EVENT_RECORDS;
 }
 
 /* Passes until `seconds` have gone by; records per second. */
@@ -225,9 +215,18 @@ int main(int argc, char **argv)
 	r = rate(pass_event, &c, seconds, &sink);
 	bench_row("decode", "push event decode (consumer_decode_event, 500 records), records/s",
 		  "", "%s", bench_count(r, buf));
-	r = rate(pass_event_parse, &c, seconds, &sink);
-	bench_row("decode", "  json_loadb of a push event alone, records/s",
-		  "", "%s", bench_count(r, buf));
+	for (unsigned n = 1; n <= LANES_MAX; n = n == 4 ? LANES_MAX : n * 2) {
+		char what[96];
+		if ((lanes = lanes_new(n)) == NULL)
+			die_bad("lanes_new", "cannot start threads");
+		r = rate(pass_event, &c, seconds, &sink);
+		snprintf(what, sizeof(what), "  the same on %u lane%s (--parallel %u), records/s", n,
+			 n == 1 ? "" : "s", n);
+		bench_row("decode", what, n == 2 ? "grows with N (2 cores)" : "", "%s",
+			  bench_count(r, buf));
+		lanes_free(lanes);
+		lanes = NULL;
+	}
 	bench_note("bench_decode: checksum %" PRId64, sink);
 	return 0;
 }

@@ -136,11 +136,14 @@ CREATE TABLE races_seen (
 -- restarts reads from the record after sequence_number, and the
 -- live_races rows written in the same transaction already count every
 -- record up to it, so nothing is lost and nothing counts twice.
+-- sequence_number is 'SHARD_END' for a closed shard read to its end (as
+-- the Kinesis Client Library writes it): a restarted consumer goes
+-- straight to that shard's children.
 CREATE TABLE checkpoints (
 	stream TEXT NOT NULL,           -- the stream name
 	consumer TEXT NOT NULL,
 	shard_id TEXT NOT NULL,         -- e.g. shardId-000000000000
-	sequence_number TEXT NOT NULL,  -- a decimal string: too large for INTEGER
+	sequence_number TEXT NOT NULL,  -- a decimal string (too large for INTEGER), or SHARD_END
 	updated_ms INTEGER NOT NULL,    -- when it was last written
 	PRIMARY KEY (stream, consumer, shard_id)
 ) WITHOUT ROWID;

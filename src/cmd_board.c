@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "datadir.h"
 #include "engine.h"
+#include "lanes.h"
 #include "live.h"
 #include "log.h"
 #include "paths.h"
@@ -29,7 +30,7 @@
 
 struct board_options {
 	const char *endpoint, *stream, *consumer, *db, *ca_file;
-	int window, grace, duration, interval;
+	int window, grace, duration, interval, parallel;
 	bool insecure;
 	int64_t race;                   /* 0: every race */
 	bool once, until_finished, unicode;
@@ -305,6 +306,8 @@ void board_usage(FILE *out)
 	      "                        (default 15)\n"
 	      "  --grace S             a race with no records for S seconds ends (default 30)\n"
 	      "  --duration S          race length in seconds (default 300)\n"
+	      "  --parallel N          decode each shard's records on N threads, keeping\n"
+	      "                        each partition key's order (1-10, default 1)\n"
 	      "  --from WHERE          with no checkpoint: trim-horizon (default) or latest\n"
 	      "  --no-unicode          plain ASCII in text and CSV\n"
 	      "  --log-level LEVEL     error, warn, info or debug (default warn)\n"
@@ -315,7 +318,7 @@ void board_usage(FILE *out)
 enum {
 	OPT_ENDPOINT = 256, OPT_STREAM, OPT_CONSUMER, OPT_DB, OPT_RACE, OPT_ONCE,
 	OPT_UNTIL_FINISHED, OPT_FORMAT, OPT_INTERVAL, OPT_WINDOW, OPT_GRACE, OPT_DURATION,
-	OPT_FROM, OPT_NO_UNICODE, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE,
+	OPT_FROM, OPT_NO_UNICODE, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE, OPT_PARALLEL,
 };
 
 const struct option board_options[] = {
@@ -333,6 +336,7 @@ const struct option board_options[] = {
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "parallel", required_argument, NULL, OPT_PARALLEL },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -351,7 +355,7 @@ static int parse_options(int argc, char **argv, struct board_options *o)
 	*o = (struct board_options){
 		.endpoint = "ws://127.0.0.1:4567", .stream = "alleycat", .consumer = consumer,
 		.db = db, .window = 15, .grace = 30, .duration = 300, .interval = 5,
-		.unicode = true, .format = REPORT_TEXT, .from = CONSUMER_FROM_TRIM_HORIZON,
+		.parallel = 1, .unicode = true, .format = REPORT_TEXT, .from = CONSUMER_FROM_TRIM_HORIZON,
 	};
 	optind = 1;
 	opterr = 0;
@@ -393,6 +397,11 @@ static int parse_options(int argc, char **argv, struct board_options *o)
 			  : opt == OPT_GRACE ? &o->grace : &o->duration) = (int)n;
 			break;
 		}
+		case OPT_PARALLEL:
+			if (cli_parse_long("board", "parallel", optarg, 1, LANES_MAX, &n) < 0)
+				return -1;
+			o->parallel = (int)n;
+			break;
 		case OPT_FROM:
 			if (strcmp(optarg, "latest") == 0)
 				o->from = CONSUMER_FROM_LATEST;
@@ -439,6 +448,7 @@ int board_main(int argc, char **argv)
 	lc = (struct live_config){
 		.stream = o.stream, .consumer = o.consumer, .from = o.from, .db_path = o.db,
 		.window_s = o.window, .grace_s = o.grace, .duration = o.duration,
+		.parallel = (unsigned)o.parallel,
 	};
 	if (endpoint_from_options(&lc.endpoint, o.endpoint, o.ca_file, o.insecure, &credentials,
 				  "us-east-1", err, sizeof(err)) < 0)

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "dashboard.h"
 #include "datadir.h"
+#include "lanes.h"
 #include "live.h"
 #include "log.h"
 #include "monitor.h"
@@ -68,6 +69,8 @@ static void common_usage(FILE *out, bool kiosk)
 	      "                        (default 15)\n"
 	      "  --grace S             a race with no records for S seconds ends (default 30)\n"
 	      "  --duration S          race length in seconds (default 300)\n"
+	      "  --parallel N          decode each shard's records on N threads, keeping\n"
+	      "                        each partition key's order (1-10, default 1)\n"
 	      "  --no-color            no colours (also when NO_COLOR is set)\n"
 	      "  --no-unicode          plain ASCII drawing\n"
 	      "  --log-level LEVEL     error, warn, info or debug (default warn)\n"
@@ -92,14 +95,14 @@ void kiosk_usage(FILE *out)
 struct watch_options {
 	const char *endpoint, *stream, *consumer, *db, *ca_file;
 	bool insecure;
-	int window, grace, duration;
+	int window, grace, duration, parallel;
 	struct dashboard_config dash;
 };
 
 enum {
 	OPT_ENDPOINT = 256, OPT_STREAM, OPT_CONSUMER, OPT_DB, OPT_RACE, OPT_RACER, OPT_DELAY,
 	OPT_WINDOW, OPT_GRACE, OPT_DURATION, OPT_NO_COLOR, OPT_NO_UNICODE, OPT_ROTATE,
-	OPT_UNLOCK_KEY, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE,
+	OPT_UNLOCK_KEY, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE, OPT_PARALLEL,
 };
 
 const struct option watch_options[] = {
@@ -115,6 +118,7 @@ const struct option watch_options[] = {
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "parallel", required_argument, NULL, OPT_PARALLEL },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },
 	{ "rotate", required_argument, NULL, OPT_ROTATE },
@@ -146,7 +150,7 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 	paths_consumer_name(command, consumer, sizeof(consumer));
 	*o = (struct watch_options){
 		.endpoint = "ws://127.0.0.1:4567", .stream = "alleycat", .consumer = consumer,
-		.db = db, .window = 15, .grace = 30, .duration = 300,
+		.db = db, .window = 15, .grace = 30, .duration = 300, .parallel = 1,
 	};
 	watch_terminal_defaults(&o->dash);
 	o->dash.mode = kiosk ? DASHBOARD_KIOSK : DASHBOARD_WATCH;
@@ -192,6 +196,11 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 			  : opt == OPT_DURATION ? &o->duration : &o->dash.rotate_s) = (int)n;
 			break;
 		}
+		case OPT_PARALLEL:
+			if (cli_parse_long(command, "parallel", optarg, 1, LANES_MAX, &n) < 0)
+				return -1;
+			o->parallel = (int)n;
+			break;
 		case OPT_UNLOCK_KEY:
 			if (strlen(optarg) != 1 || optarg[0] < 0x21 || optarg[0] > 0x7e)
 				return cli_usage_error(command, "--unlock-key: '%s' is not one printable "
@@ -258,6 +267,7 @@ static int run(const char *command, int argc, char **argv)
 	lc = (struct live_config){
 		.stream = o.stream, .consumer = o.consumer, .from = CONSUMER_FROM_TRIM_HORIZON,
 		.db_path = o.db, .window_s = o.window, .grace_s = o.grace, .duration = o.duration,
+		.parallel = (unsigned)o.parallel,
 	};
 	if (endpoint_from_options(&lc.endpoint, o.endpoint, o.ca_file, o.insecure, &credentials,
 				  "us-east-1", err, sizeof(err)) < 0)

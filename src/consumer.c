@@ -13,8 +13,10 @@
 #include "clock.h"
 #include "httpc.h"
 #include "kinesis.h"
+#include "lanes.h"
 #include "log.h"
 #include "push.h"
+#include "pushevent.h"
 #include "sigv4.h"
 #include "strbuf.h"
 
@@ -53,6 +55,7 @@ struct consumer {
 	struct lws *ws;
 	lws_sorted_usec_list_t tick;
 	volatile int stop;
+	struct lanes *lanes;            /* decode the records of an event */
 
 	/* Network state: only the network thread touches it. */
 	enum step step;
@@ -124,23 +127,41 @@ static int64_t arrival_ms(double seconds)
 	return (int64_t)(seconds * 1000.0 + 0.5);
 }
 
-static int decode_record(json_t *rec, struct consumer_record *out, uint64_t *bytes,
-			 const char **reason)
+/* Data as base64 text: a span of the event, or unescaped into *copy when
+ * the hub escaped a character (JSON allows "\/" for "/"). */
+static const char *data_text(const struct js_token *data, size_t *len, char **copy)
 {
-	const char *data = json_string_value(json_object_get(rec, "Data"));
-	json_t *ts = json_object_get(rec, "ApproximateArrivalTimestamp");
-	size_t len = data ? strlen(data) : 0, n;
+	*copy = NULL;
+	*len = data->len;
+	if (!data->escaped)
+		return data->text;
+	if ((*copy = malloc(data->len)) != NULL)
+		*len = jsonscan_unescape(data, *copy, data->len);
+	return *copy;
+}
+
+static int decode_record(const struct pushevent_record *rec, struct consumer_record *out,
+			 uint64_t *bytes, const char **reason)
+{
+	const struct js_token *ts = &rec->arrival;
+	size_t len, n;
 	unsigned char *raw;
+	char *copy;
+	const char *data;
 	int rc;
 
-	if (data == NULL || !json_is_number(ts)) {
+	if (rec->data.type != JS_STRING || (ts->type != JS_INTEGER && ts->type != JS_REAL)) {
 		*reason = "record without Data or ApproximateArrivalTimestamp";
 		return -1;
 	}
 	/* Telemetry records are small: decode on the stack, not the heap. */
 	unsigned char small[2048];
-	raw = base64_decoded_max(len) < sizeof(small) ? small : malloc(base64_decoded_max(len) + 1);
+	data = data_text(&rec->data, &len, &copy);
+	raw = data == NULL                            ? NULL
+	      : base64_decoded_max(len) < sizeof(small) ? small
+							: malloc(base64_decoded_max(len) + 1);
 	if (raw == NULL) {
+		free(copy);
 		*reason = "out of memory";
 		return -1;
 	}
@@ -151,73 +172,134 @@ static int decode_record(json_t *rec, struct consumer_record *out, uint64_t *byt
 	}
 	if (raw != small)
 		free(raw);
-	out->arrival_ms = arrival_ms(json_number_value(ts));
+	free(copy);
+	out->arrival_ms = arrival_ms(jsonscan_double(ts));
 	return rc;
 }
 
-/* Decodes a parsed event (borrowed) into a batch. */
-static struct consumer_batch *decode_event(json_t *root, size_t *bad, char *last_bad,
-					   size_t last_bad_size, uint64_t *bytes,
-					   const char **reason)
-{
-	json_t *records = json_object_get(root, "Records"), *rec;
-	const char *shard = json_string_value(json_object_get(root, "ShardId"));
-	json_t *cont = json_object_get(root, "ContinuationSequenceNumber");
-	struct consumer_batch *b = NULL;
-	size_t i;
+/* The records of one event being decoded, each into its own slot of the
+ * batch, on the lane its partition key picks. */
+struct decoding {
+	const struct pushevent *ev;
+	struct consumer_batch *b;
+	const char **why;               /* per record: NULL when it is good */
+	uint64_t bytes[LANES_MAX];      /* per lane: no sharing between threads */
+};
 
-	*bad = 0;
-	if (root == NULL || !json_is_array(records) || shard == NULL ||
-	    strlen(shard) >= CONSUMER_SHARD_ID_MAX ||
-	    !(json_is_string(cont) || json_is_null(cont)) ||
-	    (json_is_string(cont) && strlen(json_string_value(cont)) >= CONSUMER_SEQ_MAX)) {
-		*reason = "malformed SubscribeToShardEvent";
-		return NULL;
+static void decode_one(void *ctx, unsigned lane, size_t i)
+{
+	struct decoding *d = ctx;
+
+	if (decode_record(&d->ev->records[i], &d->b->records[i], &d->bytes[lane], &d->why[i]) == 0)
+		d->why[i] = NULL;
+}
+
+static void decode_records(struct decoding *d, struct lanes *lanes, uint8_t *lane_of)
+{
+	size_t n = d->ev->count;
+
+	if (lanes == NULL || lanes_count(lanes) == 1) {
+		for (size_t i = 0; i < n; i++)
+			decode_one(d, 0, i);
+		return;
 	}
-	b = calloc(1, sizeof(*b) + json_array_size(records) * sizeof(b->records[0]));
+	for (size_t i = 0; i < n; i++) {
+		const struct js_token *key = &d->ev->records[i].key;
+		lane_of[i] = key->type == JS_STRING ? lanes_pick(lanes, key->text, key->len) : 0;
+	}
+	lanes_run(lanes, lane_of, n, decode_one, d);
+}
+
+/* Copies a string field of the event: false when absent or too long. */
+static bool take_string(const struct js_token *t, char *out, size_t size)
+{
+	size_t n;
+
+	if (t->type != JS_STRING || (n = jsonscan_unescape(t, out, size)) >= size)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
+static struct consumer_batch *new_batch(const struct pushevent *ev, const char **reason)
+{
+	struct consumer_batch *b = calloc(1, sizeof(*b) + ev->count * sizeof(b->records[0]));
+
 	if (b == NULL) {
 		*reason = "out of memory";
 		return NULL;
 	}
-	snprintf(b->shard_id, sizeof(b->shard_id), "%s", shard);
-	snprintf(b->continuation, sizeof(b->continuation), "%s",
-		 json_is_string(cont) ? json_string_value(cont) : "");
-	b->millis_behind = json_integer_value(json_object_get(root, "MillisBehindLatest"));
-	json_array_foreach(records, i, rec) {
-		const char *why;
-		if (decode_record(rec, &b->records[b->count], bytes, &why) == 0) {
-			b->count++;
-		} else if (strcmp(why, "out of memory") == 0) {
-			/* Not a bad record: the whole event waits to be read again. */
-			free(b);
-			*reason = why;
-			return NULL;
-		} else {
-			(*bad)++;
-			snprintf(last_bad, last_bad_size, "%s", why);
-		}
+	bool ok = ev->has_records && take_string(&ev->shard_id, b->shard_id, sizeof(b->shard_id));
+	/* A null continuation ends a closed shard: that is what to checkpoint. */
+	if (ok && ev->continuation.type == JS_NULL)
+		snprintf(b->continuation, sizeof(b->continuation), "%s", CONSUMER_SHARD_END);
+	else
+		ok = ok && take_string(&ev->continuation, b->continuation, sizeof(b->continuation));
+	if (!ok) {
+		free(b);
+		*reason = "malformed SubscribeToShardEvent";
+		return NULL;
 	}
+	if (ev->millis_behind.type == JS_INTEGER)
+		b->millis_behind = jsonscan_int(&ev->millis_behind);
 	return b;
 }
 
-struct consumer_batch *consumer_decode_event(const char *json, size_t len, size_t *bad,
-					     char *last_bad, size_t last_bad_size,
-					     uint64_t *bytes, const char **reason)
+/* Decodes a scanned SubscribeToShardEvent into a batch: good records in
+ * shard order, bad ones counted. */
+static struct consumer_batch *decode_event(const struct pushevent *ev, struct lanes *lanes,
+					   size_t *bad, char *last_bad, size_t last_bad_size,
+					   uint64_t *bytes, const char **reason)
 {
-	json_error_t error;
-	json_t *root = json_loadb(json, len, 0, &error);
-	struct consumer_batch *b;
+	struct decoding d = { .ev = ev };
+	uint8_t *lane_of;
 
 	*bad = 0;
-	/* jansson reports most allocation failures by code, but one (setting
-	 * up its lexer) only by leaving the message empty. */
-	if (root == NULL &&
-	    (json_error_code(&error) == json_error_out_of_memory || error.text[0] == '\0')) {
+	if ((d.b = new_batch(ev, reason)) == NULL)
+		return NULL;
+	d.why = malloc(ev->count * (sizeof(*d.why) + 1) + 1);
+	if (d.why == NULL) {
+		free(d.b);
 		*reason = "out of memory";
 		return NULL;
 	}
-	b = decode_event(root, bad, last_bad, last_bad_size, bytes, reason);
-	json_decref(root);
+	lane_of = (uint8_t *)(d.why + ev->count);
+	decode_records(&d, lanes, lane_of);
+	for (size_t i = 0; i < ev->count; i++) {
+		if (d.why[i] == NULL) {
+			d.b->records[d.b->count++] = d.b->records[i];
+		} else if (strcmp(d.why[i], "out of memory") == 0) {
+			/* Not a bad record: the whole event waits to be read again. */
+			*reason = d.why[i];
+			free(d.why);
+			free(d.b);
+			return NULL;
+		} else {
+			(*bad)++;
+			snprintf(last_bad, last_bad_size, "%s", d.why[i]);
+		}
+	}
+	for (unsigned k = 0; k < LANES_MAX; k++)
+		*bytes += d.bytes[k];
+	free(d.why);
+	return d.b;
+}
+
+struct consumer_batch *consumer_decode_event(const char *json, size_t len, struct lanes *lanes,
+					     size_t *bad, char *last_bad, size_t last_bad_size,
+					     uint64_t *bytes, const char **reason)
+{
+	struct pushevent ev;
+	struct consumer_batch *b = NULL;
+
+	*bad = 0;
+	if (pushevent_scan(json, len, &ev, reason) == 0) {
+		if (pushevent_is(&ev.event, "SubscribeToShardEvent"))
+			b = decode_event(&ev, lanes, bad, last_bad, last_bad_size, bytes, reason);
+		else
+			*reason = "malformed SubscribeToShardEvent";
+	}
+	pushevent_free(&ev);
 	return b;
 }
 
@@ -283,7 +365,7 @@ bool consumer_caught_up(struct consumer *c)
 	all = c->queued == 0 && c->stats.shard_count > 0 && c->shard_count > 0;
 	for (size_t i = 0; all && i < c->shard_count; i++) {
 		struct consumer_shard_stats *st = shard_stats(c, c->shards[i].id);
-		all = st && st->caught_up;
+		all = c->shards[i].finished || (st && st->caught_up);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return all;
@@ -350,8 +432,11 @@ static struct subscription *learn_shard(struct consumer *c, const char *id, json
 		return NULL;
 	s = find_shard(c, id);
 	if (s == NULL) {
-		if (c->shard_count == CONSUMER_SHARDS_MAX)
+		if (c->shard_count == CONSUMER_SHARDS_MAX) {
+			log_error("consumer %s: more than %d shards to follow; %s is not read",
+				  c->name, CONSUMER_SHARDS_MAX, id);
 			return NULL;
+		}
 		/* consumer_caught_up reads the list from the caller's thread. */
 		pthread_mutex_lock(&c->lock);
 		s = &c->shards[c->shard_count];
@@ -571,7 +656,9 @@ static void shard_ended(struct consumer *c, struct subscription *s, json_t *chil
 	json_t *child;
 	size_t i;
 
+	pthread_mutex_lock(&c->lock);      /* consumer_caught_up reads it */
 	s->finished = true;
+	pthread_mutex_unlock(&c->lock);
 	s->subscribed = false;
 	json_array_foreach(children, i, child)
 		learn_shard(c, json_string_value(json_object_get(child, "ShardId")),
@@ -581,15 +668,18 @@ static void shard_ended(struct consumer *c, struct subscription *s, json_t *chil
 			queue_subscribe(c, &c->shards[k]);
 }
 
-static void handle_records_event(struct consumer *c, json_t *event)
+static void handle_records_event(struct consumer *c, const struct pushevent *ev,
+				 const char *text, size_t len)
 {
 	char last_bad[128] = "";
 	size_t bad = 0;
 	uint64_t bytes = 0;
 	const char *reason;
-	struct consumer_batch *b = decode_event(event, &bad, last_bad, sizeof(last_bad), &bytes,
-						&reason);
+	struct consumer_batch *b = decode_event(ev, c->lanes, &bad, last_bad, sizeof(last_bad),
+						&bytes, &reason);
 	struct subscription *s;
+	json_t *whole = NULL;
+	bool end;
 
 	if (b == NULL && strcmp(reason, "out of memory") == 0) {
 		/* Resubscribing after the last batch handed over reads the event
@@ -601,15 +691,25 @@ static void handle_records_event(struct consumer *c, json_t *event)
 		log_warn("consumer %s: %s", c->name, reason);
 		return;
 	}
+	/* The last event of a closed shard names its children: that rare
+	 * message is parsed whole for them. */
+	end = strcmp(b->continuation, CONSUMER_SHARD_END) == 0;
+	if (end && (whole = json_loadb(text, len, 0, NULL)) == NULL) {
+		consumer_batch_free(b);
+		fail_and_retry(c, "out of memory while reading the end of a shard");
+		return;
+	}
 	s = find_shard(c, b->shard_id);
-	if (s && b->continuation[0])
+	if (s && !end)
 		snprintf(s->position, sizeof(s->position), "%s", b->continuation);
 	enqueue(c, b, bad, last_bad, bytes);
-	if (s && b->continuation[0] == '\0')
-		shard_ended(c, s, json_object_get(event, "ChildShards"));
+	if (s && end)
+		shard_ended(c, s, json_object_get(whole, "ChildShards"));
+	json_decref(whole);
 }
 
-static void handle_message(struct consumer *c, const char *text, size_t len)
+/* Messages other than records: expiries and exceptions. */
+static void handle_control_message(struct consumer *c, const char *text, size_t len)
 {
 	json_t *j = json_loadb(text, len, 0, NULL);
 	const char *event = json_string_value(json_object_get(j, "Event"));
@@ -618,8 +718,6 @@ static void handle_message(struct consumer *c, const char *text, size_t len)
 
 	if (event == NULL) {
 		log_warn("consumer %s: a message that is not an event", c->name);
-	} else if (strcmp(event, "SubscribeToShardEvent") == 0) {
-		handle_records_event(c, j);
 	} else if (strcmp(event, "SubscriptionExpired") == 0 && s) {
 		const char *cont = json_string_value(json_object_get(j, "ContinuationSequenceNumber"));
 		if (cont && strlen(cont) < sizeof(s->position))
@@ -638,6 +736,24 @@ static void handle_message(struct consumer *c, const char *text, size_t len)
 		}
 	}
 	json_decref(j);
+}
+
+static void handle_message(struct consumer *c, const char *text, size_t len)
+{
+	struct pushevent ev;
+	const char *reason;
+
+	if (pushevent_scan(text, len, &ev, &reason) < 0) {
+		if (strcmp(reason, "out of memory") == 0)
+			fail_and_retry(c, "out of memory while reading an event");
+		else
+			log_warn("consumer %s: %s", c->name, reason);
+	} else if (pushevent_is(&ev.event, "SubscribeToShardEvent")) {
+		handle_records_event(c, &ev, text, len);
+	} else {
+		handle_control_message(c, text, len);
+	}
+	pushevent_free(&ev);
 }
 
 static int write_pending(struct consumer *c, struct lws *wsi)
@@ -802,18 +918,30 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 		snprintf(s->id, sizeof(s->id), "%s", config->checkpoints[i].shard_id);
 		snprintf(s->position, sizeof(s->position), "%s",
 			 config->checkpoints[i].sequence_number);
+		/* Read to its end before: only its children are left to read. */
+		if (strcmp(s->position, CONSUMER_SHARD_END) == 0) {
+			struct consumer_shard_stats *st = shard_stats(c, s->id);
+			s->finished = true;
+			s->position[0] = '\0';
+			if (st)
+				st->caught_up = true;
+		}
 	}
 	set_status(c, CONSUMER_CONNECTING, "starting");
 
-	c->context = httpc_context_new(protocols, config->endpoint.ca_file, 64);
+	c->lanes = lanes_new(config->parallel ? config->parallel : 1);
+	c->context = c->lanes ? httpc_context_new(protocols, config->endpoint.ca_file, 64) : NULL;
 	if (c->context == NULL) {
-		snprintf(err, errlen, "cannot start the network client");
+		snprintf(err, errlen, "cannot start the %s",
+			 c->lanes ? "network client" : "decoding threads");
+		lanes_free(c->lanes);
 		free(c);
 		return NULL;
 	}
 	if (pthread_create(&c->thread, NULL, run, c) != 0) {
 		snprintf(err, errlen, "cannot start the consumer thread");
 		lws_context_destroy(c->context);
+		lanes_free(c->lanes);
 		free(c);
 		return NULL;
 	}
@@ -828,6 +956,7 @@ void consumer_stop(struct consumer *c)
 	lws_cancel_service(c->context);
 	pthread_join(c->thread, NULL);
 	lws_context_destroy(c->context);
+	lanes_free(c->lanes);
 	consumer_batch_free(c->head);
 	strbuf_free(&c->in);
 	strbuf_free(&c->out);

@@ -18,9 +18,10 @@
 #include "endpoint.h"
 #include "telemetry.h"
 
-#define CONSUMER_SHARDS_MAX 64
+#define CONSUMER_SHARDS_MAX 256        /* shards ever known: open, closed and finished */
 #define CONSUMER_SEQ_MAX 132            /* a wire sequence number and NUL */
 #define CONSUMER_SHARD_ID_MAX 32
+#define CONSUMER_SHARD_END "SHARD_END"  /* the checkpoint of a shard read to its end */
 
 enum consumer_from {
 	CONSUMER_FROM_TRIM_HORIZON,     /* where there is no checkpoint */
@@ -39,6 +40,7 @@ struct consumer_config {
 	enum consumer_from from;
 	const struct consumer_checkpoint *checkpoints;
 	size_t checkpoint_count;
+	unsigned parallel;              /* lanes decoding each event, 1..LANES_MAX (0: 1) */
 };
 
 struct consumer_record {
@@ -49,7 +51,8 @@ struct consumer_record {
 struct consumer_batch {
 	struct consumer_batch *next;
 	char shard_id[CONSUMER_SHARD_ID_MAX];
-	char continuation[CONSUMER_SEQ_MAX];    /* checkpoint this once applied */
+	char continuation[CONSUMER_SEQ_MAX];    /* checkpoint this once applied
+						 * (CONSUMER_SHARD_END after the last) */
 	int64_t millis_behind;
 	size_t count;
 	struct consumer_record records[];
@@ -97,11 +100,15 @@ bool consumer_caught_up(struct consumer *c);
 
 void consumer_stats(struct consumer *c, struct consumer_stats *out);
 
-/* Decodes one push event's Records into a batch (exposed for tests and
- * fuzzing). Returns NULL with *reason set when the event is malformed;
- * bad records inside a good event are counted in *bad with the last
- * reason in last_bad. */
-struct consumer_batch *consumer_decode_event(const char *json, size_t len, size_t *bad,
+struct lanes;
+
+/* Decodes one push event's Records into a batch (exposed for tests,
+ * benchmarks and fuzzing), on the given lanes (NULL: this thread only).
+ * Returns NULL with *reason set when the event is malformed; bad records
+ * inside a good event are counted in *bad with the last reason in
+ * last_bad. */
+struct consumer_batch *consumer_decode_event(const char *json, size_t len, struct lanes *lanes,
+					     size_t *bad,
 					     char *last_bad, size_t last_bad_size,
 					     uint64_t *bytes, const char **reason);
 

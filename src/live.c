@@ -144,7 +144,7 @@ struct live *live_open(const struct live_config *config, char *err, size_t errle
 	cc = (struct consumer_config){
 		.endpoint = config->endpoint, .stream = config->stream, .name = config->consumer,
 		.from = config->from, .checkpoints = l->positions,
-		.checkpoint_count = l->position_count,
+		.checkpoint_count = l->position_count, .parallel = config->parallel,
 	};
 	l->consumer = consumer_start(&cc, err, errlen);
 	if (l->consumer == NULL) {

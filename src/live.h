@@ -25,6 +25,7 @@ struct live_config {
 	int grace_s;                    /* a race with no records this long ends */
 	int duration;                   /* race length */
 	const struct roster *roster;    /* class names; may be NULL */
+	unsigned parallel;              /* threads decoding a shard's records (0: 1) */
 };
 
 struct live_stats {

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t bytes = 0;
 	struct consumer_batch *b;
 
-	b = consumer_decode_event((const char *)data, size, &bad, last_bad, sizeof(last_bad),
+	b = consumer_decode_event((const char *)data, size, NULL, &bad, last_bad, sizeof(last_bad),
 				  &bytes, &reason);
 	if (b == NULL) {
 		check(reason != NULL && reason[0] != '\0', "refused without a reason");

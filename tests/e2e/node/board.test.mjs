@@ -1,15 +1,20 @@
 // The consumer end to end: `alleycat board --until-finished` prints final
 // standings identical to those computed from what the simulator sent, with
-// duplicates on, and a board killed (SIGKILL) and restarted mid-race several
-// times ends with the same results and the same history.
+// duplicates on; so does a board decoding on several threads (--parallel);
+// a board killed (SIGKILL) and restarted mid-race several times ends with
+// the same results and the same history; and a board restarted after a
+// reshard reads only the open shards: its checkpoints recorded that the
+// closed parents were read to their end.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 
-import { ALLEYCAT, Hub, rmTempDir, sleep, tempDir } from './hub.mjs';
+import { UpdateShardCountCommand } from '@aws-sdk/client-kinesis';
+
+import { ALLEYCAT, Hub, kinesisClient, rmTempDir, sleep, tempDir } from './hub.mjs';
 import { compare, reference } from './standings.mjs';
 
 const run = promisify(execFile);
@@ -20,16 +25,16 @@ function boardArgs(hub, db, extra = []) {
 		'--consumer', 'e2e-board', '--db', db, '--grace', '5', '--duration', '60', ...extra];
 }
 
-async function untilFinished(hub, db) {
-	const { stdout } = await run(ALLEYCAT, boardArgs(hub, db, ['--until-finished', '--format', 'json']),
+async function untilFinished(hub, db, extra = []) {
+	const { stdout } = await run(ALLEYCAT, boardArgs(hub, db, ['--until-finished', '--format', 'json', ...extra]),
 		{ timeout: 60000, maxBuffer: 64 * 1024 * 1024 });
 	return JSON.parse(stdout);
 }
 
-async function simulate(hub, dir, seed) {
+async function simulate(hub, dir, seed, speed = 6) {
 	const dump = path.join(dir, `dump-${seed}.jsonl`);
 	const sim = spawn(ALLEYCAT, ['sim', '--endpoint', hub.endpoint, '--stream', STREAM, '--races', '3',
-		'--racers', '100', '--duration', '60', '--speed', '6', '--seed', String(seed),
+		'--racers', '100', '--duration', '60', '--speed', String(speed), '--seed', String(seed),
 		'--dup-rate', '0.05', '--dump', dump, '--quiet'], { stdio: 'ignore' });
 	const done = new Promise((resolve) => sim.on('exit', resolve));
 	return { dump, done };
@@ -57,12 +62,25 @@ describe('board against the simulator', { timeout: 120000 }, () => {
 		compare(got, reference((await readFile(dump, 'utf8')).trim().split('\n')));
 	});
 
+	test('--parallel 1, 4 and 10 give the standings of the records sent', async () => {
+		const { dump, done } = await simulate(hub, dir, 23);
+		assert.equal(await done, 0, 'the simulator lands everything');
+		const expected = reference((await readFile(dump, 'utf8')).trim().split('\n'));
+		for (const n of [1, 4, 10]) {
+			const got = await untilFinished(hub, path.join(dir, `parallel-${n}.db`),
+				['--parallel', String(n), '--consumer', `e2e-parallel-${n}`]);
+			compare(got, expected);
+		}
+	});
+
 	test('a board killed and restarted mid-race ends with the same results', async () => {
 		const db = path.join(dir, 'killed.db');
 		const { dump, done } = await simulate(hub, dir, 22);
 		// Commit every second so kills land between and during commits.
 		for (let i = 0; i < 4; i++) {
-			const board = spawn(ALLEYCAT, boardArgs(hub, db, ['--window', '1', '--interval', '60']),
+			// Restarts alternate between one and three decoding threads.
+			const board = spawn(ALLEYCAT, boardArgs(hub, db, ['--window', '1', '--interval', '60',
+				'--parallel', String(1 + 2 * (i % 2))]),
 				{ stdio: 'ignore' });
 			await sleep(700 + Math.floor(Math.random() * 1500));
 			board.kill('SIGKILL');
@@ -93,5 +111,51 @@ describe('board against the simulator', { timeout: 120000 }, () => {
 		assert.ok(profile.races.some((r) => r.raceId === raceId && r.rank === 1 && r.score === winner.score),
 			`the profile lists the race won: ${JSON.stringify(profile)}`);
 		assert.ok(profile.bests.some((b) => b.score >= winner.score), 'the profile holds the best');
+	});
+});
+
+async function subscriptionsOpened(hub) {
+	const text = await (await fetch(`${hub.endpoint}/metrics`)).text();
+	return Number(/^alleycat_subscriptions_total (\d+)$/m.exec(text)[1]);
+}
+
+describe('board across a reshard', { timeout: 120000 }, () => {
+	let hub, dir, kin;
+
+	before(async () => {
+		dir = await tempDir();
+		hub = new Hub({ stream: STREAM, shards: 2, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
+		await hub.start();
+		kin = kinesisClient(hub.endpoint);
+	});
+	after(async () => {
+		kin?.destroy();
+		await hub?.stop();
+		await rmTempDir(dir);
+	});
+
+	test('a restarted board skips the shards it read to their end', async () => {
+		const db = path.join(dir, 'reshard.db');
+		const first = await simulate(hub, dir, 31, 0);
+		assert.equal(await first.done, 0);
+		// The two shards close; the next races land in their four children.
+		await kin.send(new UpdateShardCountCommand({ StreamName: STREAM, TargetShardCount: 4,
+			ScalingType: 'UNIFORM_SCALING' }));
+		const second = await simulate(hub, dir, 32, 0);
+		assert.equal(await second.done, 0);
+		const sent = [first.dump, second.dump];
+		const expected = reference((await Promise.all(sent.map((f) => readFile(f, 'utf8'))))
+			.join('').trim().split('\n'));
+
+		const before = await subscriptionsOpened(hub);
+		compare(await untilFinished(hub, db), expected);
+		const read = await subscriptionsOpened(hub) - before;
+		assert.ok(read >= 6, `the first board read the 2 parents and 4 children (${read} subscriptions)`);
+
+		// Restarted, it subscribes to the 4 open shards only, and still
+		// knows it is caught up and every race it saw.
+		const again = await subscriptionsOpened(hub);
+		compare(await untilFinished(hub, db), expected);
+		assert.equal(await subscriptionsOpened(hub) - again, 4, 'only the open shards are read again');
 	});
 });
