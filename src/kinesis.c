@@ -312,15 +312,6 @@ static json_t *shard_json(const struct stream *s, const struct shard *sh)
 	return j;
 }
 
-static size_t open_shards(const struct stream *s)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->shard_count; i++)
-		n += s->shards[i].ending_seq == 0;
-	return n;
-}
-
 static json_t *consumer_json(const struct stream_consumer *con, const struct stream *s, int with_stream)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:f}", "ConsumerName", con->name, "ConsumerARN",
@@ -487,7 +478,7 @@ static json_t *op_describe_stream_summary(struct call *c, json_t *req)
 			 "PROVISIONED", "RetentionPeriodHours", s->retention_hours,
 			 "StreamCreationTimestamp", epoch_seconds(s->created_ms),
 			 "EnhancedMonitoring", "ShardLevelMetrics", "EncryptionType", "NONE",
-			 "OpenShardCount", (int)open_shards(s), "ConsumerCount",
+			 "OpenShardCount", (int)stream_open_shards(s), "ConsumerCount",
 			 (int)s->consumer_count);
 }
 
