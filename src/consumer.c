@@ -307,6 +307,17 @@ struct consumer_batch *consumer_decode_event(const char *json, size_t len, struc
 /* Handing batches over                                                */
 /* ------------------------------------------------------------------ */
 
+/* Under the lock. */
+static void append(struct consumer *c, struct consumer_batch *b)
+{
+	if (c->tail)
+		c->tail->next = b;
+	else
+		c->head = b;
+	c->tail = b;
+	c->queued++;
+}
+
 static void enqueue(struct consumer *c, struct consumer_batch *b, size_t bad,
 		    const char *last_bad, uint64_t bytes)
 {
@@ -325,12 +336,7 @@ static void enqueue(struct consumer *c, struct consumer_batch *b, size_t bad,
 			st->caught_up = true;
 	}
 	c->stats.events++;
-	if (c->tail)
-		c->tail->next = b;
-	else
-		c->head = b;
-	c->tail = b;
-	c->queued++;
+	append(c, b);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -465,6 +471,59 @@ static bool ready(struct consumer *c, const struct subscription *s)
 	return !s->finished;
 }
 
+static bool listed(json_t *shards, const char *id)
+{
+	json_t *sh;
+	size_t i;
+
+	json_array_foreach(shards, i, sh) {
+		const char *listed_id = json_string_value(json_object_get(sh, "ShardId"));
+		if (listed_id && strcmp(listed_id, id) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Drops the stats of shards no longer in the list. Under the lock. */
+static void forget_stats(struct consumer *c)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < c->stats.shard_count; i++)
+		if (find_shard(c, c->stats.shards[i].shard_id))
+			c->stats.shards[keep++] = c->stats.shards[i];
+	c->stats.shard_count = keep;
+}
+
+/* The hub forgets a closed shard once its records are past retention, as
+ * Kinesis does. So does the consumer, checkpoint included (by an empty
+ * batch marked gone), so that its lists stay as short as the stream's. */
+static void forget_unlisted(struct consumer *c, json_t *shards)
+{
+	size_t keep = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->shard_count; i++) {
+		struct subscription *s = &c->shards[i];
+		struct consumer_batch *gone;
+		if (listed(shards, s->id)) {
+			c->shards[keep++] = *s;
+			continue;
+		}
+		if (!s->finished)
+			log_warn("consumer %s: %s is gone from the stream before it was read to its "
+				 "end (past retention)", c->name, s->id);
+		if ((gone = calloc(1, sizeof(*gone))) != NULL) {
+			snprintf(gone->shard_id, sizeof(gone->shard_id), "%s", s->id);
+			gone->gone = true;
+			append(c, gone);
+		}
+	}
+	c->shard_count = keep;
+	forget_stats(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
 static void on_list_shards(void *user, int status, const char *body, size_t len,
 			   const char *error)
 {
@@ -485,6 +544,8 @@ static void on_list_shards(void *user, int status, const char *body, size_t len,
 		learn_shard(c, json_string_value(json_object_get(sh, "ShardId")), parents);
 		json_decref(parents);
 	}
+	if (json_object_get(j, "NextToken") == NULL)
+		forget_unlisted(c, shards);
 	json_decref(j);
 	c->step = STEP_CONNECT;
 	c->next_attempt_ms = 0;
@@ -493,7 +554,9 @@ static void on_list_shards(void *user, int status, const char *body, size_t len,
 static void list_shards(struct consumer *c)
 {
 	c->step = STEP_LIST_SHARDS;
-	call(c, "ListShards", json_pack("{s:s}", "StreamName", c->stream), on_list_shards);
+	/* One page of every shard: only a whole list tells which are gone. */
+	call(c, "ListShards", json_pack("{s:s, s:i}", "StreamName", c->stream, "MaxResults", 10000),
+	     on_list_shards);
 }
 
 static void take_arn(struct consumer *c, json_t *consumer)

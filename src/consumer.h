@@ -54,6 +54,8 @@ struct consumer_batch {
 	char continuation[CONSUMER_SEQ_MAX];    /* checkpoint this once applied
 						 * (CONSUMER_SHARD_END after the last) */
 	int64_t millis_behind;
+	bool gone;                      /* the stream no longer has this shard:
+					 * forget its checkpoint (no records) */
 	size_t count;
 	struct consumer_record records[];
 };

@@ -182,7 +182,9 @@ static void note_position(struct live *l, const struct consumer_batch *b)
 {
 	size_t i;
 
-	if (b->continuation[0] == '\0')
+	/* A shard gone from the stream: its checkpoint becomes "" here and
+	 * is deleted by the next commit. */
+	if (b->continuation[0] == '\0' && !b->gone)
 		return;
 	for (i = 0; i < l->position_count; i++)
 		if (strcmp(l->positions[i].shard_id, b->shard_id) == 0)
@@ -311,12 +313,27 @@ static int write_window(struct live *l, struct engine_race **ended, size_t n, in
 				     x->second, x->output, x->cadence, x->resistance) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < l->position_count; i++)
-		if (store_put_checkpoint(l->store, l->config.stream, l->config.consumer,
-					 l->positions[i].shard_id,
-					 l->positions[i].sequence_number) < 0)
+	for (size_t i = 0; i < l->position_count; i++) {
+		const struct consumer_checkpoint *p = &l->positions[i];
+		if ((p->sequence_number[0]
+			     ? store_put_checkpoint(l->store, l->config.stream, l->config.consumer,
+						    p->shard_id, p->sequence_number)
+			     : store_forget_checkpoint(l->store, l->config.stream,
+						       l->config.consumer, p->shard_id)) < 0)
 			return -1;
+	}
 	return save_live_races(l);
+}
+
+/* Checkpoints of shards gone from the stream, deleted by this commit. */
+static void drop_forgotten_positions(struct live *l)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < l->position_count; i++)
+		if (l->positions[i].sequence_number[0])
+			l->positions[keep++] = l->positions[i];
+	l->position_count = keep;
 }
 
 /* Nothing of the window was written; it is all still in memory, and the
@@ -344,6 +361,7 @@ void live_commit(struct live *l, int64_t now_ms)
 	}
 	for (size_t i = 0; i < n; i++)
 		engine_drop_race(l->engine, ended[i]);
+	drop_forgotten_positions(l);
 	l->late_count = 0;
 	l->positions_dirty = false;
 	l->class_names_saved = true;

@@ -47,6 +47,7 @@ enum stmt_id {
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_PUT_CHECKPOINT,
+	ST_FORGET_CHECKPOINT,
 	ST_CHECKPOINTS,
 	ST_PUT_LIVE,
 	ST_DELETE_LIVE,
@@ -110,6 +111,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5)"
 		" ON CONFLICT (stream, consumer, shard_id) DO UPDATE SET"
 		" sequence_number = excluded.sequence_number, updated_ms = excluded.updated_ms",
+	[ST_FORGET_CHECKPOINT] =
+		"DELETE FROM checkpoints WHERE stream = ?1 AND consumer = ?2 AND shard_id = ?3",
 	[ST_CHECKPOINTS] =
 		"SELECT shard_id, sequence_number, updated_ms FROM checkpoints"
 		" WHERE stream = ?1 AND consumer = ?2 ORDER BY shard_id",
@@ -810,6 +813,20 @@ int store_put_checkpoint(struct store *s, const char *stream, const char *consum
 		  sqlite3_bind_int64(st, 5, clock_wall_ms()), "cannot write a checkpoint") < 0)
 		return -1;
 	return run(s, st, "cannot write a checkpoint");
+}
+
+int store_forget_checkpoint(struct store *s, const char *stream, const char *consumer,
+			    const char *shard_id)
+{
+	sqlite3_stmt *st = s->stmt[ST_FORGET_CHECKPOINT];
+
+	if (bound(s, st,
+		  sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC) ||
+		  sqlite3_bind_text(st, 2, consumer, -1, SQLITE_STATIC) ||
+		  sqlite3_bind_text(st, 3, shard_id, -1, SQLITE_STATIC),
+		  "cannot forget a checkpoint") < 0)
+		return -1;
+	return run(s, st, "cannot forget a checkpoint");
 }
 
 int store_checkpoints(struct store *s, const char *stream, const char *consumer,

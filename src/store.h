@@ -45,6 +45,9 @@ void store_checkpoint(struct store *s);
 
 int store_put_checkpoint(struct store *s, const char *stream, const char *consumer,
 			 const char *shard_id, const char *sequence_number);
+/* For a shard the stream no longer has. */
+int store_forget_checkpoint(struct store *s, const char *stream, const char *consumer,
+			    const char *shard_id);
 typedef void (*store_checkpoint_fn)(void *user, const char *shard_id, const char *sequence_number,
 				    int64_t updated_ms);
 int store_checkpoints(struct store *s, const char *stream, const char *consumer,

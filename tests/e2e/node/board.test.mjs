@@ -2,11 +2,13 @@
 // standings identical to those computed from what the simulator sent, with
 // duplicates on; so does a board decoding on several threads (--parallel);
 // a board killed (SIGKILL) at 10 random moments and restarted ends with
-// the same results and the same history; and a board restarted after a
+// the same results and the same history; a board restarted after a
 // reshard reads only the open shards: its checkpoints recorded that the
-// closed parents were read to their end.
+// closed parents were read to their end; and checkpoints of shards the
+// stream no longer has are forgotten, not read forever.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -157,5 +159,41 @@ describe('board across a reshard', { timeout: 120000 }, () => {
 		const again = await subscriptionsOpened(hub);
 		compare(await untilFinished(hub, db), expected);
 		assert.equal(await subscriptionsOpened(hub) - again, 4, 'only the open shards are read again');
+	});
+});
+
+async function checkpointedShards(db) {
+	const { stdout } = await run('sqlite3', [db, 'SELECT shard_id FROM checkpoints ORDER BY shard_id']);
+	return stdout.trim().split('\n');
+}
+
+describe('board and a stream that lost shards', { timeout: 120000 }, () => {
+	let dir;
+
+	before(async () => { dir = await tempDir(); });
+	after(async () => { await rmTempDir(dir); });
+
+	// A database that followed a 4-shard stream, then a stream of that name
+	// with 2 shards (a hub started afresh): shards 2 and 3 are gone.
+	test('checkpoints of shards the stream no longer has are dropped', { skip:
+		existsSync('/usr/bin/sqlite3') ? false : 'needs the sqlite3 shell (apt-get install sqlite3)' }, async () => {
+		const db = path.join(dir, 'gone.db');
+		const dumps = [];
+		for (const [shards, seed] of [[4, 41], [2, 42]]) {
+			const hub = new Hub({ stream: STREAM, shards, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
+			await hub.start();
+			try {
+				const sim = await simulate(hub, dir, seed, 0);
+				assert.equal(await sim.done, 0);
+				dumps.push(sim.dump);
+				const expected = reference((await Promise.all(dumps.map((f) => readFile(f, 'utf8'))))
+					.join('').trim().split('\n'));
+				compare(await untilFinished(hub, db), expected);
+				const ids = Array.from({ length: shards }, (_, i) => `shardId-${String(i).padStart(12, '0')}`);
+				assert.deepEqual(await checkpointedShards(db), ids, 'a checkpoint per shard of the stream');
+			} finally {
+				await hub.stop();
+			}
+		}
 	});
 });
