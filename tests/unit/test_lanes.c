@@ -229,6 +229,46 @@ static void test_decode_same_on_every_factor(void **state)
 	}
 }
 
+/* JSON may escape any character of a string: Data with "\/" for "/" and
+ * member names spelled with \u escapes decode as their plain spelling. */
+static void test_escaped_event_decodes_the_same(void **state)
+{
+	const char *json = "{\"event\":\"update\",\"second\":3,\"raceId\":9,\"name\":\"Zo?\","
+			   "\"racerId\":4,\"classId\":1,\"cadence\":80,\"resistance\":50}";
+	char b64[256], escaped[512], plain_ev[1024], escaped_ev[1024];
+	size_t n = strlen(json), k = 0;
+	struct decoded plain, esc;
+
+	(void)state;
+	base64_encode(json, n, b64);
+	b64[base64_encoded_len(n)] = '\0';
+	assert_non_null(strchr(b64, '/'));      /* "Zo?" makes sure of a slash */
+	for (const char *p = b64; *p; p++) {
+		if (*p == '/')
+			escaped[k++] = '\\';
+		escaped[k++] = *p;
+	}
+	escaped[k] = '\0';
+	snprintf(plain_ev, sizeof(plain_ev),
+		 "{\"Event\":\"SubscribeToShardEvent\",\"ShardId\":\"shardId-000000000001\","
+		 "\"Records\":[{\"ApproximateArrivalTimestamp\":5,\"Data\":\"%s\"}],"
+		 "\"ContinuationSequenceNumber\":\"12\"}", b64);
+	snprintf(escaped_ev, sizeof(escaped_ev),
+		 "{\"\\u0045vent\":\"SubscribeToShardEvent\",\"ShardId\":\"shardId-000000000001\","
+		 "\"Records\":[{\"ApproximateArrivalTimestamp\":5,\"D\\u0061ta\":\"%s\"}],"
+		 "\"ContinuationSequenceNumber\":\"12\"}", escaped);
+	decode_text(plain_ev, NULL, &plain);
+	decode_text(escaped_ev, NULL, &esc);
+	assert_non_null(plain.b);
+	assert_non_null(esc.b);
+	assert_int_equal(plain.b->count, 1);
+	assert_string_equal(plain.b->records[0].t.name, "Zo?");
+	same_batch(&esc, &plain);
+	assert_string_equal(esc.last_bad, plain.last_bad);
+	consumer_batch_free(plain.b);
+	consumer_batch_free(esc.b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_lanes_are_threads),
 		cmocka_unit_test(test_factor_out_of_range),
 		cmocka_unit_test(test_decode_same_on_every_factor),
+		cmocka_unit_test(test_escaped_event_decodes_the_same),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
