@@ -29,7 +29,6 @@ static int scan_record(struct jsonscan *s, struct pushevent_record *r)
 		return -1;
 	if (v.type != JS_OBJECT)
 		return jsonscan_skip(s, &v);
-	r->object = true;
 	while ((rc = jsonscan_member(s, &key)) > 0) {
 		struct js_token *t = pushevent_is(&key, "Data")                          ? &r->data
 				     : pushevent_is(&key, "ApproximateArrivalTimestamp") ? &r->arrival

@@ -13,8 +13,7 @@
 #include "jsonscan.h"
 
 struct pushevent_record {
-	struct js_token data, arrival, key;     /* JS_NONE when absent */
-	bool object;                            /* false: not an object at all */
+	struct js_token data, arrival, key;     /* JS_NONE when absent or not an object */
 };
 
 struct pushevent {
