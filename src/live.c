@@ -278,23 +278,41 @@ static int finish_race(struct live *l, struct engine_race *r, int64_t now_ms)
 	return rc;
 }
 
-static int save_live_races(struct live *l)
+static int save_live_race(struct live *l, struct engine_race *r, int64_t race_id)
+{
+	size_t len;
+	void *state = engine_race_save(r, &len);
+	int rc;
+
+	if (state == NULL)
+		return -1;
+	rc = store_put_live_race(l->store, l->config.consumer, race_id, state, len);
+	free(state);
+	return rc;
+}
+
+static bool listed(const struct engine_race *r, struct engine_race *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == r)
+			return true;
+	return false;
+}
+
+/* Every race in the engine is noted seen (what `board --until-finished`
+ * prints, even a race that started and ended in this window). The ended
+ * ones stay in the engine until the commit, but not in the live state:
+ * finish_race took them out, and saving them again would bring them back
+ * as live at the next start. */
+static int save_live_races(struct live *l, struct engine_race *const *ended, size_t n)
 {
 	for (size_t i = 0; i < engine_race_count(l->engine); i++) {
 		struct engine_race *r = engine_race_at(l->engine, i);
 		struct engine_race_info info;
-		size_t len;
-		void *state = engine_race_save(r, &len);
-		int rc;
 
-		if (state == NULL)
-			return -1;
 		engine_race_info(r, &info);
-		rc = store_put_live_race(l->store, l->config.consumer, info.race_id, state, len);
-		if (rc == 0)
-			rc = store_note_race_seen(l->store, l->config.consumer, info.race_id);
-		free(state);
-		if (rc < 0)
+		if (store_note_race_seen(l->store, l->config.consumer, info.race_id) < 0 ||
+		    (!listed(r, ended, n) && save_live_race(l, r, info.race_id) < 0))
 			return -1;
 	}
 	return 0;
@@ -322,7 +340,7 @@ static int write_window(struct live *l, struct engine_race **ended, size_t n, in
 						       l->config.consumer, p->shard_id)) < 0)
 			return -1;
 	}
-	return save_live_races(l);
+	return save_live_races(l, ended, n);
 }
 
 /* Checkpoints of shards gone from the stream, deleted by this commit. */
