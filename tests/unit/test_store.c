@@ -6,9 +6,6 @@
  * API, looks at the file the way the stock sqlite3 shell would. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,15 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <linux/fs.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "dbfiles.h"
 #include "store.h"
 
 #define ENDED_BASE 1700000000000ll
@@ -41,14 +36,6 @@ struct fixture {
 	struct store *s;
 };
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* The database goes in a directory that does not exist yet: opening
  * creates it. */
 static int setup(void **state)
@@ -57,15 +44,12 @@ static int setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	strcpy(f->dir, "/tmp/alleycat-store-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (temp_dir_make(f->dir, sizeof(f->dir), "alleycat-store") < 0)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/sub/dir/history.db", f->dir);
 	*state = f;
 	return 0;
 }
-
-static bool read_only_files(const char *path, bool on);
 
 static int teardown(void **state)
 {
@@ -73,8 +57,7 @@ static int teardown(void **state)
 	int rc;
 
 	store_close(f->s);
-	read_only_files(f->path, false);        /* an immutable file cannot be removed */
-	rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rc = temp_dir_remove(f->dir);
 	free(f);
 	return rc;
 }
@@ -162,47 +145,6 @@ static void write_file(const char *path, const void *data, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
-}
-
-/* ------------------------------------------------------------------ */
-/* Read-only files                                                     */
-/* ------------------------------------------------------------------ */
-
-/* Sets or clears the immutable attribute (chattr +i): no one may open the
- * file for writing, root included, nor write through a descriptor opened
- * before. 0 when set or cleared; -1 when the file is missing, the file
- * system has no such attribute or the caller may not set it. */
-static int set_immutable(const char *path, bool on)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK), flags, rc = -1;
-
-	if (fd < 0)
-		return -1;
-	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
-		flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
-		rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
-	}
-	close(fd);
-	return rc;
-}
-
-/* Makes the database and its write-ahead log read-only, or writable
- * again: for root with the immutable attribute, since chmod stops root
- * from nothing; for others with chmod, which stops new descriptors for
- * writing, not open ones. (Never the -shm file: SQLite maps it, and a
- * write to an immutable mapping is a SIGBUS, not an error.) False when
- * the database cannot be made read-only here. */
-static bool read_only_files(const char *path, bool on)
-{
-	char wal[PATH_MAX + 8];
-
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	if (geteuid() == 0) {
-		set_immutable(wal, on);
-		return set_immutable(path, on) == 0;
-	}
-	chmod(wal, on ? 0444 : 0644);
-	return chmod(path, on ? 0444 : 0644) == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1306,7 +1248,7 @@ static void test_made_read_only_while_open(void **state)
 	struct store *s = open_fixture(state);
 
 	save_first_window(s);
-	if (geteuid() != 0 || !read_only_files(f->path, true))
+	if (!read_only_stops_open_files() || !read_only_files(f->path, true))
 		skip();         /* only root can make an open file read-only */
 	fail_then_save(f->path, s);
 }
