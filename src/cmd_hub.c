@@ -36,7 +36,10 @@ void hub_usage(FILE *out)
 	      "  --shards N                  its shards (default 4)\n"
 	      "  --data-dir DIR              keep streams and records in DIR across restarts\n"
 	      "                              (default: in memory)\n"
-	      "  --retention-hours H         keep records H hours (default 24)\n"
+	      "  --retention-hours H         keep records H hours (default 24); a closed\n"
+	      "                              shard is forgotten H hours after it closed\n"
+	      "  --retention-seconds S       the same in seconds, for tests (Kinesis keeps\n"
+	      "                              24 hours at least)\n"
 	      "  --retention-bytes N         keep at most N bytes per stream (default 1073741824)\n"
 	      "  --subscription-seconds S    lifetime of a push subscription (default 300)\n"
 	      "  --max-consumers N           registered consumers per stream (default 20)\n"
@@ -93,9 +96,9 @@ static void on_signal(int sig)
 
 enum {
 	OPT_LISTEN = 256, OPT_STREAM, OPT_SHARDS, OPT_DATA_DIR, OPT_RETENTION_HOURS,
-	OPT_RETENTION_BYTES, OPT_SUBSCRIPTION_SECONDS, OPT_MAX_CONSUMERS, OPT_SHARD_RECORDS,
-	OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL, OPT_TLS_CERT, OPT_TLS_KEY,
-	OPT_AUTH, OPT_CREDENTIALS,
+	OPT_RETENTION_SECONDS, OPT_RETENTION_BYTES, OPT_SUBSCRIPTION_SECONDS, OPT_MAX_CONSUMERS,
+	OPT_SHARD_RECORDS, OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL,
+	OPT_TLS_CERT, OPT_TLS_KEY, OPT_AUTH, OPT_CREDENTIALS,
 };
 
 const struct option hub_options[] = {
@@ -104,6 +107,7 @@ const struct option hub_options[] = {
 	{ "shards", required_argument, NULL, OPT_SHARDS },
 	{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
 	{ "retention-hours", required_argument, NULL, OPT_RETENTION_HOURS },
+	{ "retention-seconds", required_argument, NULL, OPT_RETENTION_SECONDS },
 	{ "retention-bytes", required_argument, NULL, OPT_RETENTION_BYTES },
 	{ "subscription-seconds", required_argument, NULL, OPT_SUBSCRIPTION_SECONDS },
 	{ "max-consumers", required_argument, NULL, OPT_MAX_CONSUMERS },
@@ -274,7 +278,12 @@ int hub_main(int argc, char **argv)
 		case OPT_RETENTION_HOURS:
 			if (cli_parse_long("hub", "retention-hours", optarg, 1, 8760, &v) < 0)
 				return EXIT_USAGE;
-			config.retention_hours = (int)v;
+			config.retention_seconds = v * 3600;
+			break;
+		case OPT_RETENTION_SECONDS:
+			if (cli_parse_long("hub", "retention-seconds", optarg, 1, 8760 * 3600, &v) < 0)
+				return EXIT_USAGE;
+			config.retention_seconds = v;
 			break;
 		case OPT_RETENTION_BYTES:
 			if (cli_parse_long("hub", "retention-bytes", optarg, 0, INT64_MAX, &v) < 0)

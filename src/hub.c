@@ -18,7 +18,7 @@ void hub_config_defaults(struct hub_config *config)
 	config->limits.shard_records_per_sec = 1000;
 	config->limits.shard_bytes_per_sec = 1048576;
 	config->retention_bytes = 1ull << 30;
-	config->retention_hours = 24;
+	config->retention_seconds = 24 * 3600;
 	config->max_consumers = 20;
 	config->max_shards = 1024;
 	config->subscription_seconds = 300;
@@ -39,10 +39,11 @@ static json_t *hashkey_json(hashkey_t key)
 
 static json_t *shard_json(const struct shard *sh)
 {
-	return json_pack("{s:s, s:o, s:o, s:I, s:I, s:i, s:i}", "id", sh->id, "start",
+	return json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:i, s:i}", "id", sh->id, "start",
 			 hashkey_json(sh->start), "end", hashkey_json(sh->end), "startingSeq",
 			 (json_int_t)sh->starting_seq, "endingSeq", (json_int_t)sh->ending_seq,
-			 "parent", sh->parent, "adjacentParent", sh->adjacent_parent);
+			 "closedMs", (json_int_t)sh->closed_ms, "parent", sh->parent,
+			 "adjacentParent", sh->adjacent_parent);
 }
 
 static json_t *stream_json(const struct stream *s)
@@ -55,10 +56,11 @@ static json_t *stream_json(const struct stream *s)
 		json_array_append_new(consumers,
 				      json_pack("{s:s, s:I}", "name", s->consumers[i].name,
 						"created", (json_int_t)s->consumers[i].created));
-	return json_pack("{s:s, s:I, s:I, s:i, s:o, s:o}", "name", s->name, "uid",
+	/* retentionHours too, for a hub of an earlier version to read. */
+	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:o, s:o}", "name", s->name, "uid",
 			 (json_int_t)s->uid, "createdMs", (json_int_t)s->created_ms,
-			 "retentionHours", s->retention_hours, "shards", shards, "consumers",
-			 consumers);
+			 "retentionMs", (json_int_t)s->retention_ms, "retentionHours",
+			 stream_retention_hours(s), "shards", shards, "consumers", consumers);
 }
 
 /* Saves the control-plane state; a no-op in memory. */
@@ -86,15 +88,19 @@ static int save_state(struct hub *hub)
 	return rc;
 }
 
-static int load_shard(struct shard *sh, json_t *j, size_t index)
+/* A closed shard saved by a hub that did not record when it closed
+ * (before closedMs) counts as closed when it is loaded: it then lasts one
+ * retention more than it would have, never less, so it is not forgotten
+ * while records it may hold are still readable. */
+static int load_shard(struct shard *sh, json_t *j, size_t index, int64_t now_ms, bool *migrated)
 {
 	const char *id, *start, *end, *reason;
-	json_int_t starting, ending;
+	json_int_t starting, ending, closed = -1;
 	int parent, adjacent;
 
-	if (json_unpack(j, "{s:s, s:s, s:s, s:I, s:I, s:i, s:i}", "id", &id, "start", &start,
-			"end", &end, "startingSeq", &starting, "endingSeq", &ending, "parent",
-			&parent, "adjacentParent", &adjacent) < 0)
+	if (json_unpack(j, "{s:s, s:s, s:s, s:I, s:I, s?I, s:i, s:i}", "id", &id, "start",
+			&start, "end", &end, "startingSeq", &starting, "endingSeq", &ending,
+			"closedMs", &closed, "parent", &parent, "adjacentParent", &adjacent) < 0)
 		return -1;
 	/* Parents come before their children: an index the answers would
 	 * follow must name a shard already loaded. */
@@ -108,24 +114,30 @@ static int load_shard(struct shard *sh, json_t *j, size_t index)
 		return -1;
 	sh->starting_seq = (seqno_t)starting;
 	sh->ending_seq = (seqno_t)ending;
+	if (ending && closed < 0) {
+		closed = now_ms;
+		*migrated = true;
+	}
+	sh->closed_ms = closed < 0 ? 0 : closed;
 	sh->parent = parent;
 	sh->adjacent_parent = adjacent;
 	shardlog_init(&sh->log);
 	return 0;
 }
 
-static struct stream *load_stream(struct hub *hub, json_t *j)
+static struct stream *load_stream(struct hub *hub, json_t *j, int64_t now_ms, bool *migrated)
 {
 	const char *name;
-	json_int_t uid, created;
-	int retention;
+	json_int_t uid, created, retention_ms = -1;
+	int retention_hours;
 	json_t *shards, *consumers, *v;
 	size_t i;
 	struct stream *s;
 
-	if (json_unpack(j, "{s:s, s:I, s:I, s:i, s:o, s:o}", "name", &name, "uid", &uid,
-			"createdMs", &created, "retentionHours", &retention, "shards", &shards,
-			"consumers", &consumers) < 0 ||
+	/* retentionMs is newer than retentionHours, which was whole hours. */
+	if (json_unpack(j, "{s:s, s:I, s:I, s:i, s?I, s:o, s:o}", "name", &name, "uid", &uid,
+			"createdMs", &created, "retentionHours", &retention_hours, "retentionMs",
+			&retention_ms, "shards", &shards, "consumers", &consumers) < 0 ||
 	    !json_is_array(shards) || json_array_size(shards) == 0)
 		return NULL;
 	s = calloc(1, sizeof(*s));
@@ -140,9 +152,9 @@ static struct stream *load_stream(struct hub *hub, json_t *j)
 	snprintf(s->arn, sizeof(s->arn), "%s:stream/%s", hub->arn_prefix, name);
 	s->uid = (uint64_t)uid;
 	s->created_ms = created;
-	s->retention_hours = retention;
+	s->retention_ms = retention_ms >= 0 ? retention_ms : retention_hours * STREAM_HOUR_MS;
 	json_array_foreach(shards, i, v) {
-		if (load_shard(&s->shards[i], v, i) < 0) {
+		if (load_shard(&s->shards[i], v, i, now_ms, migrated) < 0) {
 			stream_free(s);
 			return NULL;
 		}
@@ -171,7 +183,9 @@ static int add_stream(struct hub *hub, struct stream *s)
 	return 0;
 }
 
-static int load_state(struct hub *hub, char *err, size_t errlen)
+/* Loads the saved streams; *migrated is set when the state was saved by
+ * an earlier version and needs saving again. */
+static int load_state(struct hub *hub, int64_t now_ms, bool *migrated, char *err, size_t errlen)
 {
 	char *text = journal_load_meta(hub->journal);
 	json_error_t jerr;
@@ -197,7 +211,7 @@ static int load_state(struct hub *hub, char *err, size_t errlen)
 	if ((seqno_t)last_seq > hub->gen.last)
 		hub->gen.last = (seqno_t)last_seq;
 	json_array_foreach(streams, i, v) {
-		struct stream *s = load_stream(hub, v);
+		struct stream *s = load_stream(hub, v, now_ms, migrated);
 		if (s == NULL || add_stream(hub, s) < 0) {
 			stream_free(s);
 			snprintf(err, errlen, "the saved state of stream %zu is unreadable", i);
@@ -243,6 +257,29 @@ static int replay_record(void *user, uint64_t stream_uid, uint32_t shard, uint64
 /* Public API                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Streams, consumers and records back from the data directory. -1 with a
+ * message in err on failure. */
+static int restore(struct hub *hub, int64_t now_ms, char *err, size_t errlen)
+{
+	const char *dir = hub->config.data_dir;
+	bool migrated = false;
+
+	hub->journal = journal_open(dir, err, errlen);
+	if (hub->journal == NULL || load_state(hub, now_ms, &migrated, err, errlen) < 0)
+		return -1;
+	if (journal_replay(hub->journal, replay_record, hub) != 0) {
+		snprintf(err, errlen, "cannot read the journal in %s", dir);
+		return -1;
+	}
+	/* The closing times given to old shards at load must stay as given. */
+	if (migrated && save_state(hub) < 0) {
+		snprintf(err, errlen, "cannot save the hub state in %s", dir);
+		return -1;
+	}
+	hub_expire(hub, now_ms);
+	return 0;
+}
+
 struct hub *hub_open(const struct hub_config *config, int64_t now_ms, char *err, size_t errlen)
 {
 	struct hub *hub = calloc(1, sizeof(*hub));
@@ -255,16 +292,9 @@ struct hub *hub_open(const struct hub_config *config, int64_t now_ms, char *err,
 	snprintf(hub->arn_prefix, sizeof(hub->arn_prefix), "arn:aws:kinesis:%s:%s", config->region,
 		 config->account);
 	seqno_gen_init(&hub->gen, 0, now_ms * 1000);
-	if (config->data_dir) {
-		hub->journal = journal_open(config->data_dir, err, errlen);
-		if (hub->journal == NULL || load_state(hub, err, errlen) < 0 ||
-		    journal_replay(hub->journal, replay_record, hub) != 0) {
-			if (hub->journal && err[0] == '\0')
-				snprintf(err, errlen, "cannot read the journal in %s", config->data_dir);
-			hub_close(hub);
-			return NULL;
-		}
-		hub_expire(hub, now_ms);
+	if (config->data_dir && restore(hub, now_ms, err, errlen) < 0) {
+		hub_close(hub);
+		return NULL;
 	}
 	return hub;
 }
@@ -307,7 +337,7 @@ struct stream *hub_create_stream(struct hub *hub, const char *name, size_t shard
 
 	if (s == NULL)
 		return NULL;
-	s->retention_hours = hub->config.retention_hours;
+	s->retention_ms = hub->config.retention_seconds * 1000;
 	if (add_stream(hub, s) < 0) {
 		stream_free(s);
 		return NULL;
@@ -413,20 +443,21 @@ static int saved(struct hub *hub, int rc, const char **why)
 }
 
 int hub_split_shard(struct hub *hub, struct stream *s, size_t shard, hashkey_t new_start,
-		    const char **why)
+		    int64_t now_ms, const char **why)
 {
-	return saved(hub, stream_split(s, shard, new_start, &hub->gen, why), why);
+	return saved(hub, stream_split(s, shard, new_start, &hub->gen, now_ms, why), why);
 }
 
 int hub_merge_shards(struct hub *hub, struct stream *s, size_t shard, size_t adjacent,
-		     const char **why)
+		     int64_t now_ms, const char **why)
 {
-	return saved(hub, stream_merge(s, shard, adjacent, &hub->gen, why), why);
+	return saved(hub, stream_merge(s, shard, adjacent, &hub->gen, now_ms, why), why);
 }
 
-int hub_update_shard_count(struct hub *hub, struct stream *s, size_t target, const char **why)
+int hub_update_shard_count(struct hub *hub, struct stream *s, size_t target, int64_t now_ms,
+			   const char **why)
 {
-	return saved(hub, stream_update_shard_count(s, target, &hub->gen, why), why);
+	return saved(hub, stream_update_shard_count(s, target, &hub->gen, now_ms, why), why);
 }
 
 void hub_expire(struct hub *hub, int64_t now_ms)
@@ -435,7 +466,7 @@ void hub_expire(struct hub *hub, int64_t now_ms)
 
 	for (size_t i = 0; i < hub->stream_count; i++) {
 		struct stream *s = hub->streams[i];
-		int64_t horizon = now_ms - (int64_t)s->retention_hours * 3600 * 1000;
+		int64_t horizon = now_ms - s->retention_ms;
 		stream_trim(s, now_ms, hub->config.retention_bytes);
 		if (horizon < oldest)
 			oldest = horizon;

@@ -18,7 +18,7 @@ struct hub_config {
 	const char *account;
 	struct stream_limits limits;
 	uint64_t retention_bytes;           /* per stream, 0 = unlimited */
-	int retention_hours;                /* for new streams */
+	int64_t retention_seconds;          /* for new streams */
 	int max_consumers;                  /* per stream */
 	int max_shards;                     /* per stream */
 	int subscription_seconds;
@@ -64,15 +64,17 @@ struct stream_consumer *hub_find_consumer_arn(struct hub *hub, const char *arn, 
 void hub_put(struct hub *hub, struct stream *s, const struct put_entry *entries, size_t n,
 	     struct put_result *results, int64_t now_ms);
 
-/* Reshards a stream (see stream_split, stream_merge and
+/* Reshards a stream at now_ms (see stream_split, stream_merge and
  * stream_update_shard_count) and saves the new shards. */
 int hub_split_shard(struct hub *hub, struct stream *s, size_t shard, hashkey_t new_start,
-		    const char **why);
+		    int64_t now_ms, const char **why);
 int hub_merge_shards(struct hub *hub, struct stream *s, size_t shard, size_t adjacent,
-		     const char **why);
-int hub_update_shard_count(struct hub *hub, struct stream *s, size_t target, const char **why);
+		     int64_t now_ms, const char **why);
+int hub_update_shard_count(struct hub *hub, struct stream *s, size_t target, int64_t now_ms,
+			   const char **why);
 
-/* Applies retention to every stream (called about once a second). */
+/* Applies retention to every stream (called about once a second): old
+ * records go, and so do shards closed longer ago than the retention. */
 void hub_expire(struct hub *hub, int64_t now_ms);
 
 #endif

@@ -427,9 +427,17 @@ static json_t *op_list_streams(struct call *c, json_t *req)
 	return resp;
 }
 
-/* The shards after exclusive_start (all when NULL), at most limit of them. */
+/* Whether a listing shows the shard: never once it is forgotten. */
+static bool listed(const struct shard *sh, int open_only)
+{
+	return !sh->forgotten && (!open_only || sh->ending_seq == 0);
+}
+
+/* The shards after exclusive_start (all when NULL; a forgotten shard's id
+ * still says where to start), at most limit of them; *more tells whether
+ * a next page would show any. */
 static json_t *shard_list(const struct stream *s, const char *exclusive_start, size_t limit,
-			  int open_only, size_t *next_index)
+			  int open_only, bool *more)
 {
 	json_t *shards = json_array();
 	size_t i = 0;
@@ -439,9 +447,11 @@ static json_t *shard_list(const struct stream *s, const char *exclusive_start, s
 			i++;
 	}
 	for (; i < s->shard_count && json_array_size(shards) < limit; i++)
-		if (!open_only || s->shards[i].ending_seq == 0)
+		if (listed(&s->shards[i], open_only))
 			json_array_append_new(shards, shard_json(s, &s->shards[i]));
-	*next_index = i;
+	while (i < s->shard_count && !listed(&s->shards[i], open_only))
+		i++;
+	*more = i < s->shard_count;
 	return shards;
 }
 
@@ -450,18 +460,18 @@ static json_t *op_describe_stream(struct call *c, json_t *req)
 	struct stream *s = get_stream(c, req);
 	json_int_t limit = 100;
 	const char *start;
-	size_t next;
+	bool more;
 	json_t *shards;
 
 	if (s == NULL || get_int(c, req, "Limit", 1, 10000, &limit) < 0 ||
 	    get_string(c, req, "ExclusiveStartShardId", 1, 128, NULL, NULL, &start) < 0)
 		return NULL;
-	shards = shard_list(s, start, (size_t)limit, 0, &next);
+	shards = shard_list(s, start, (size_t)limit, 0, &more);
 	return json_pack("{s:{s:s, s:s, s:s, s:{s:s}, s:o, s:b, s:i, s:f, s:[{s:[]}], s:s}}",
 			 "StreamDescription", "StreamName", s->name, "StreamARN", s->arn,
 			 "StreamStatus", "ACTIVE", "StreamModeDetails", "StreamMode",
-			 "PROVISIONED", "Shards", shards, "HasMoreShards", next < s->shard_count,
-			 "RetentionPeriodHours", s->retention_hours, "StreamCreationTimestamp",
+			 "PROVISIONED", "Shards", shards, "HasMoreShards", more,
+			 "RetentionPeriodHours", stream_retention_hours(s), "StreamCreationTimestamp",
 			 epoch_seconds(s->created_ms), "EnhancedMonitoring", "ShardLevelMetrics",
 			 "EncryptionType", "NONE");
 }
@@ -475,7 +485,7 @@ static json_t *op_describe_stream_summary(struct call *c, json_t *req)
 	return json_pack("{s:{s:s, s:s, s:s, s:{s:s}, s:i, s:f, s:[{s:[]}], s:s, s:i, s:i}}",
 			 "StreamDescriptionSummary", "StreamName", s->name, "StreamARN", s->arn,
 			 "StreamStatus", "ACTIVE", "StreamModeDetails", "StreamMode",
-			 "PROVISIONED", "RetentionPeriodHours", s->retention_hours,
+			 "PROVISIONED", "RetentionPeriodHours", stream_retention_hours(s),
 			 "StreamCreationTimestamp", epoch_seconds(s->created_ms),
 			 "EnhancedMonitoring", "ShardLevelMetrics", "EncryptionType", "NONE",
 			 "OpenShardCount", (int)stream_open_shards(s), "ConsumerCount",
@@ -483,15 +493,22 @@ static json_t *op_describe_stream_summary(struct call *c, json_t *req)
 }
 
 /* ListShards' NextToken: the stream and the last shard listed, opaque. */
-static char *shards_token(const struct stream *s, const struct shard *last)
+static char *shards_token(const struct stream *s, const char *last_id)
 {
 	char plain[STREAM_NAME_MAX + SHARD_ID_LEN + 2];
 	char *token = malloc(base64_encoded_len(sizeof(plain)) + 1);
 
-	snprintf(plain, sizeof(plain), "%s/%s", s->name, last->id);
+	snprintf(plain, sizeof(plain), "%s/%s", s->name, last_id);
 	if (token)
 		base64_encode(plain, strlen(plain), token);
 	return token;
+}
+
+static const char *last_shard_id(json_t *shards)
+{
+	json_t *last = json_array_get(shards, json_array_size(shards) - 1);
+
+	return json_string_value(json_object_get(last, "ShardId"));
 }
 
 static int parse_shards_token(const char *token, char *name, char *after)
@@ -522,7 +539,7 @@ static json_t *op_list_shards(struct call *c, json_t *req)
 	char token_name[STREAM_NAME_MAX + 1], token_after[SHARD_ID_LEN];
 	json_t *filter = json_object_get(req, "ShardFilter"), *shards, *resp;
 	struct stream *s;
-	size_t next;
+	bool more;
 	int open_only = 0;
 
 	if (get_string(c, req, "NextToken", 1, 1048576, NULL, NULL, &token) < 0 ||
@@ -570,10 +587,10 @@ static json_t *op_list_shards(struct call *c, json_t *req)
 				       "FROM_TIMESTAMP]");
 		}
 	}
-	shards = shard_list(s, start, (size_t)max, open_only, &next);
+	shards = shard_list(s, start, (size_t)max, open_only, &more);
 	resp = json_pack("{s:o}", "Shards", shards);
-	if (next < s->shard_count && json_array_size(shards) > 0) {
-		char *t = shards_token(s, &s->shards[next - 1]);
+	if (more && json_array_size(shards) > 0) {
+		char *t = shards_token(s, last_shard_id(shards));
 		if (t)
 			json_object_set_new(resp, "NextToken", json_string(t));
 		free(t);
@@ -1158,7 +1175,7 @@ static json_t *op_get_records(struct call *c, json_t *req)
 	for (size_t i = 0; i < c->hub->stream_count; i++)
 		if (c->hub->streams[i]->uid == it.uid)
 			s = c->hub->streams[i];
-	if (s == NULL || it.shard >= s->shard_count)
+	if (s == NULL || !stream_shard_known(s, it.shard))
 		return fail(c, "ResourceNotFoundException",
 			    "The stream or shard of this iterator no longer exists.");
 	if (c->now_ms > it.expires_ms)
@@ -1239,7 +1256,7 @@ static json_t *op_split_shard(struct call *c, json_t *req)
 	if (hashkey_parse(text, &key, &reason) < 0)
 		return invalid(c, "newStartingHashKey", text,
 			       "satisfy regular expression pattern: 0|([1-9]\\d{0,38})");
-	if (hub_split_shard(c->hub, s, (size_t)shard, key, &why) < 0)
+	if (hub_split_shard(c->hub, s, (size_t)shard, key, c->now_ms, &why) < 0)
 		return reshard_failed(c, why, "NewStartingHashKey must lie inside the shard's "
 					      "hash key range, above its start.");
 	log_info("split %s of stream %s", s->shards[shard].id, s->name);
@@ -1255,7 +1272,7 @@ static json_t *op_merge_shards(struct call *c, json_t *req)
 	if (s == NULL || (a = named_shard(c, req, s, "ShardToMerge")) < 0 ||
 	    (b = named_shard(c, req, s, "AdjacentShardToMerge")) < 0)
 		return NULL;
-	if (hub_merge_shards(c->hub, s, (size_t)a, (size_t)b, &why) < 0)
+	if (hub_merge_shards(c->hub, s, (size_t)a, (size_t)b, c->now_ms, &why) < 0)
 		return reshard_failed(c, why, "The shards to merge must be two different open "
 					      "shards with adjacent hash key ranges.");
 	log_info("merged %s and %s of stream %s", s->shards[a].id, s->shards[b].id, s->name);
@@ -1284,7 +1301,7 @@ static json_t *op_update_shard_count(struct call *c, json_t *req)
 			    "TargetShardCount %lld must be between half and double the %zu open "
 			    "shards (and at most %d).",
 			    (long long)target, open, c->hub->config.max_shards);
-	if (hub_update_shard_count(c->hub, s, (size_t)target, &why) < 0)
+	if (hub_update_shard_count(c->hub, s, (size_t)target, c->now_ms, &why) < 0)
 		return reshard_failed(c, why, "");
 	log_info("stream %s now has %lld open shards", s->name, (long long)target);
 	return json_pack("{s:s, s:s, s:i, s:I}", "StreamName", s->name, "StreamARN", s->arn,

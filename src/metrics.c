@@ -7,7 +7,8 @@
 #include "hub.h"
 #include "push.h"
 
-/* One family of per-shard series. */
+/* One family of per-shard series; a forgotten shard's series end, as the
+ * shard is gone from the API. */
 static void shard_family(const struct hub *hub, const struct push *push, struct strbuf *out,
 			 const char *name, const char *type, const char *help,
 			 uint64_t (*value)(const struct shard *sh, const struct stream *s,
@@ -17,8 +18,10 @@ static void shard_family(const struct hub *hub, const struct push *push, struct 
 	for (size_t i = 0; i < hub->stream_count; i++) {
 		const struct stream *s = hub->streams[i];
 		for (size_t k = 0; k < s->shard_count; k++)
-			strbuf_printf(out, "%s{stream=\"%s\",shard=\"%s\"} %" PRIu64 "\n", name,
-				      s->name, s->shards[k].id, value(&s->shards[k], s, push));
+			if (!s->shards[k].forgotten)
+				strbuf_printf(out, "%s{stream=\"%s\",shard=\"%s\"} %" PRIu64 "\n",
+					      name, s->name, s->shards[k].id,
+					      value(&s->shards[k], s, push));
 	}
 }
 
@@ -99,6 +102,8 @@ void metrics_render(const struct hub *hub, const struct push *push, int64_t now_
 		const struct stream *s = hub->streams[i];
 		for (size_t k = 0; k < s->shard_count; k++) {
 			const struct shardlog_record *last = shardlog_last(&s->shards[k].log);
+			if (s->shards[k].forgotten)
+				continue;
 			strbuf_printf(out,
 				      "alleycat_shard_info{stream=\"%s\",shard=\"%s\","
 				      "last_sequence_number=\"%" PRIu64 "\"} 1\n",

@@ -398,7 +398,7 @@ static bool sub_event(struct push *push, struct push_sub *sub, int64_t now_ms,
 	struct stream *owner = NULL;
 	const struct shard *sh;
 
-	if (s == NULL || sub->shard >= s->shard_count ||
+	if (s == NULL || !stream_shard_known(s, sub->shard) ||
 	    hub_find_consumer_arn(push->hub, sub->consumer_arn, &owner) == NULL || owner != s) {
 		event_head(out, "Exception", sub);
 		strbuf_puts(out, ",\"__type\":\"ResourceNotFoundException\",\"message\":"

@@ -37,11 +37,19 @@ void shardlog_init(struct shardlog *log)
 	memset(log, 0, sizeof(*log));
 }
 
-void shardlog_free(struct shardlog *log)
+void shardlog_release(struct shardlog *log)
 {
 	while (log->count > 0)
 		shardlog_drop_oldest(log);
 	free(log->ring);
+	log->ring = NULL;
+	log->capacity = 0;
+	log->head = 0;
+}
+
+void shardlog_free(struct shardlog *log)
+{
+	shardlog_release(log);
 	shardlog_init(log);
 }
 

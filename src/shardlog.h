@@ -56,6 +56,10 @@ enum shardlog_start {
 void shardlog_init(struct shardlog *log);
 void shardlog_free(struct shardlog *log);
 
+/* Drops every record and frees the ring, as shardlog_free does, but
+ * positions go on from where they were: a reader's cursor stays valid. */
+void shardlog_release(struct shardlog *log);
+
 /* Appends a record copied from key and data. seq must be above every seq in
  * the log; arrival_ms is raised to the last record's if it is earlier.
  * Returns 0, or -1 (out of memory, or key too long) with the log unchanged. */

@@ -33,7 +33,7 @@ struct stream *stream_new(const char *name, const char *arn_prefix, uint64_t uid
 	snprintf(s->arn, sizeof(s->arn), "%s:stream/%s", arn_prefix, name);
 	s->uid = uid;
 	s->created_ms = now_ms;
-	s->retention_hours = 24;
+	s->retention_ms = 24 * STREAM_HOUR_MS;
 	s->shard_count = shard_count;
 	for (size_t i = 0; i < shard_count; i++)
 		shard_init(&s->shards[i], i, hashkey_shard_start(i, shard_count),
@@ -68,9 +68,21 @@ size_t stream_shard_for(const struct stream *s, hashkey_t hash)
 int stream_find_shard(const struct stream *s, const char *shard_id)
 {
 	for (size_t i = 0; i < s->shard_count; i++)
-		if (strcmp(s->shards[i].id, shard_id) == 0)
+		if (!s->shards[i].forgotten && strcmp(s->shards[i].id, shard_id) == 0)
 			return (int)i;
 	return -1;
+}
+
+bool stream_shard_known(const struct stream *s, size_t shard)
+{
+	return shard < s->shard_count && !s->shards[shard].forgotten;
+}
+
+int stream_retention_hours(const struct stream *s)
+{
+	int64_t hours = (s->retention_ms + STREAM_HOUR_MS - 1) / STREAM_HOUR_MS;
+
+	return hours > 0 ? (int)hours : 1;
 }
 
 void stream_admit(struct stream *s, const struct stream_limits *limits,
@@ -140,9 +152,24 @@ static int oldest_shard(const struct stream *s)
 	return best;
 }
 
+/* Kinesis forgets a closed shard once the retention has passed since it
+ * closed: by then every record it held has expired. Its records were
+ * trimmed with the others; what goes now is the log's ring. */
+static void forget_expired_shards(struct stream *s, int64_t horizon)
+{
+	for (size_t i = 0; i < s->shard_count; i++) {
+		struct shard *sh = &s->shards[i];
+		if (sh->ending_seq == 0 || sh->forgotten || sh->closed_ms >= horizon)
+			continue;
+		s->bytes -= sh->log.bytes;
+		shardlog_release(&sh->log);
+		sh->forgotten = true;
+	}
+}
+
 size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes)
 {
-	int64_t horizon = now_ms - (int64_t)s->retention_hours * 3600 * 1000;
+	int64_t horizon = now_ms - s->retention_ms;
 	size_t dropped = 0;
 
 	for (size_t i = 0; i < s->shard_count; i++) {
@@ -158,6 +185,7 @@ size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes)
 		s->bytes -= shardlog_drop_oldest(&s->shards[i].log);
 		dropped++;
 	}
+	forget_expired_shards(s, horizon);
 	return dropped;
 }
 
@@ -196,19 +224,21 @@ static void add_child(struct stream *s, hashkey_t start, hashkey_t end, int pare
 	s->shard_count++;
 }
 
-static void close_shard(struct shard *sh, struct seqno_gen *gen)
+static void close_shard(struct shard *sh, struct seqno_gen *gen, int64_t now_ms)
 {
 	/* Above every record the shard holds: readers end at it. */
 	sh->ending_seq = seqno_gen_next(gen);
+	sh->closed_ms = now_ms;
 }
 
 /* SplitShard's step: closes the shard and appends its two halves, the
  * lower ending just below new_start. There must be room for them. */
-static void split_at(struct stream *s, size_t shard, hashkey_t new_start, struct seqno_gen *gen)
+static void split_at(struct stream *s, size_t shard, hashkey_t new_start, struct seqno_gen *gen,
+		     int64_t now_ms)
 {
 	hashkey_t start = s->shards[shard].start, end = s->shards[shard].end;
 
-	close_shard(&s->shards[shard], gen);
+	close_shard(&s->shards[shard], gen, now_ms);
 	add_child(s, start, new_start - 1, (int)shard, -1, gen);
 	add_child(s, new_start, end, (int)shard, -1, gen);
 }
@@ -217,18 +247,19 @@ static void split_at(struct stream *s, size_t shard, hashkey_t new_start, struct
  * covers both. Whichever order they are named in, the lower range is the
  * child's parent and the higher its adjacent parent, as in Kinesis, so a
  * lineage reads the same however it was made. There must be room for it. */
-static void merge_pair(struct stream *s, size_t a, size_t b, struct seqno_gen *gen)
+static void merge_pair(struct stream *s, size_t a, size_t b, struct seqno_gen *gen,
+		       int64_t now_ms)
 {
 	size_t lower = s->shards[a].start < s->shards[b].start ? a : b;
 	size_t higher = lower == a ? b : a;
 
-	close_shard(&s->shards[lower], gen);
-	close_shard(&s->shards[higher], gen);
+	close_shard(&s->shards[lower], gen, now_ms);
+	close_shard(&s->shards[higher], gen, now_ms);
 	add_child(s, s->shards[lower].start, s->shards[higher].end, (int)lower, (int)higher, gen);
 }
 
 int stream_split(struct stream *s, size_t shard, hashkey_t new_start, struct seqno_gen *gen,
-		 const char **why)
+		 int64_t now_ms, const char **why)
 {
 	const struct shard *sh = &s->shards[shard];
 
@@ -244,12 +275,12 @@ int stream_split(struct stream *s, size_t shard, hashkey_t new_start, struct seq
 		*why = "InternalFailure";
 		return -1;
 	}
-	split_at(s, shard, new_start, gen);
+	split_at(s, shard, new_start, gen, now_ms);
 	return 0;
 }
 
 int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_gen *gen,
-		 const char **why)
+		 int64_t now_ms, const char **why)
 {
 	const struct shard *a = &s->shards[shard], *b = &s->shards[adjacent];
 
@@ -265,7 +296,7 @@ int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_g
 		*why = "InternalFailure";
 		return -1;
 	}
-	merge_pair(s, shard, adjacent, gen);
+	merge_pair(s, shard, adjacent, gen, now_ms);
 	return 0;
 }
 
@@ -297,41 +328,44 @@ static size_t shards_appended(const struct stream *s, size_t target)
 
 /* Splits the open shards at the even split's boundaries, lowest first: a
  * shard holding several is split again in its upper half. */
-static void split_at_boundaries(struct stream *s, size_t target, struct seqno_gen *gen)
+static void split_at_boundaries(struct stream *s, size_t target, struct seqno_gen *gen,
+				int64_t now_ms)
 {
 	for (size_t i = 1; i < target; i++) {
 		hashkey_t boundary = hashkey_shard_start(i, target);
 		if (inside_open_shard(s, boundary))
-			split_at(s, stream_shard_for(s, boundary), boundary, gen);
+			split_at(s, stream_shard_for(s, boundary), boundary, gen, now_ms);
 	}
 }
 
 /* Merges the pieces of each new range from the lowest up, one at a time:
  * three pieces a, b, c become merge(merge(a, b), c). A range that is
  * already one open shard keeps it. */
-static void merge_into_ranges(struct stream *s, size_t target, struct seqno_gen *gen)
+static void merge_into_ranges(struct stream *s, size_t target, struct seqno_gen *gen,
+			      int64_t now_ms)
 {
 	for (size_t i = 0; i < target; i++) {
 		hashkey_t end = hashkey_shard_end(i, target);
 		size_t merged = stream_shard_for(s, hashkey_shard_start(i, target));
 
 		while (s->shards[merged].end < end) {
-			merge_pair(s, merged, stream_shard_for(s, s->shards[merged].end + 1), gen);
+			merge_pair(s, merged, stream_shard_for(s, s->shards[merged].end + 1), gen,
+				   now_ms);
 			merged = s->shard_count - 1;
 		}
 	}
 }
 
 int stream_update_shard_count(struct stream *s, size_t target, struct seqno_gen *gen,
-			      const char **why)
+			      int64_t now_ms, const char **why)
 {
 	/* Room for every step first: the reshard happens whole or not at all. */
 	if (reserve_shards(s, shards_appended(s, target)) < 0) {
 		*why = "InternalFailure";
 		return -1;
 	}
-	split_at_boundaries(s, target, gen);
-	merge_into_ranges(s, target, gen);
+	split_at_boundaries(s, target, gen, now_ms);
+	merge_into_ranges(s, target, gen, now_ms);
 	return 0;
 }
 

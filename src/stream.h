@@ -16,12 +16,19 @@
 #define CONSUMER_NAME_MAX 128
 #define SHARD_ID_LEN 32                 /* "shardId-" and 12 (up to 20) digits */
 #define STREAM_ARN_MAX 256
+#define STREAM_HOUR_MS (3600 * 1000LL)
 
 struct shard {
 	char id[SHARD_ID_LEN];
 	hashkey_t start, end;           /* the hash key range, inclusive */
 	seqno_t starting_seq;           /* below every record of the shard */
 	seqno_t ending_seq;             /* 0 while the shard is open */
+	int64_t closed_ms;              /* when it closed (epoch ms), if it did */
+	/* Closed longer than the retention: every record it held has expired,
+	 * and as in Kinesis the API no longer knows it (its children still
+	 * name it as a parent). Its place in the array stays, as its index is
+	 * its id and what the journal, iterators and push subscriptions hold. */
+	bool forgotten;
 	int parent, adjacent_parent;    /* shard indexes, -1 for none */
 	struct shardlog log;
 	struct throttle writes;
@@ -39,7 +46,7 @@ struct stream {
 	char arn[STREAM_ARN_MAX];
 	uint64_t uid;                   /* this incarnation of the name */
 	int64_t created_ms;
-	int retention_hours;
+	int64_t retention_ms;           /* records and closed shards last this long */
 	struct shard *shards;
 	size_t shard_count;
 	struct stream_consumer *consumers;
@@ -81,8 +88,15 @@ void stream_free(struct stream *s);
 /* The open shard whose range holds hash. */
 size_t stream_shard_for(const struct stream *s, hashkey_t hash);
 
-/* Index of the shard with this id, or -1. */
+/* Index of the shard with this id, or -1 (also once it is forgotten). */
 int stream_find_shard(const struct stream *s, const char *shard_id);
+
+/* Whether an index held from earlier (an iterator, a subscription) still
+ * names a shard the stream knows. */
+bool stream_shard_known(const struct stream *s, size_t shard);
+
+/* The retention as Kinesis reports it, in whole hours (at least 1). */
+int stream_retention_hours(const struct stream *s);
 
 /* Decides each entry's shard and fate under the write limits, in request
  * order: once a shard refuses an entry it refuses the request's later
@@ -98,11 +112,13 @@ void stream_store(struct stream *s, const struct put_entry *entries, size_t n,
 		  struct put_result *results, int64_t now_ms);
 
 /* Applies retention: drops records older than the stream's retention and,
- * oldest first across shards, records beyond max_bytes. Returns how many. */
+ * oldest first across shards, records beyond max_bytes, and forgets the
+ * shards closed longer ago than the retention. Returns how many records
+ * it dropped. */
 size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes);
 
-/* Resharding. Each closes the shards it replaces (their ending sequence
- * number is above every record in them, and no more writes go to them) and
+/* Resharding, at now_ms. Each closes the shards it replaces (their ending
+ * sequence number is above every record in them, and no more writes go to them) and
  * appends children that name them as parents: a merged shard names the
  * lower of its two its parent and the higher its adjacent parent. Return 0, or -1 with *why
  * set to the AWS error type (ResourceNotFoundException for a bad index
@@ -110,9 +126,9 @@ size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes);
  * closed shard, InvalidArgumentException for a bad key or pair, or
  * InternalFailure when out of memory). */
 int stream_split(struct stream *s, size_t shard, hashkey_t new_start, struct seqno_gen *gen,
-		 const char **why);
+		 int64_t now_ms, const char **why);
 int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_gen *gen,
-		 const char **why);
+		 int64_t now_ms, const char **why);
 /* Takes the open shards to target evenly split ones (the ranges
  * stream_new gives) by splits at the new boundaries inside open shards,
  * then pairwise merges of the pieces of each new range. Every shard made
@@ -120,7 +136,7 @@ int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_g
  * at once, empty. Open shards whose range is already right stay open. All
  * the steps happen, or (out of memory) none. */
 int stream_update_shard_count(struct stream *s, size_t target, struct seqno_gen *gen,
-			      const char **why);
+			      int64_t now_ms, const char **why);
 
 size_t stream_open_shards(const struct stream *s);
 

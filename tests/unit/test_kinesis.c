@@ -450,7 +450,8 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 	return remove(path);
 }
 
-static struct hub *hub_in(const char *dir)
+/* A hub on dir opened at now, its new streams keeping retention_s. */
+static struct hub *hub_in_at(const char *dir, int64_t retention_s, int64_t now)
 {
 	struct hub_config config;
 	char err[256] = "";
@@ -458,10 +459,16 @@ static struct hub *hub_in(const char *dir)
 
 	hub_config_defaults(&config);
 	config.data_dir = dir;
-	hub = hub_open(&config, NOW, err, sizeof(err));
+	config.retention_seconds = retention_s;
+	hub = hub_open(&config, now, err, sizeof(err));
 	if (hub == NULL)
 		fail_msg("cannot open a hub in %s: %s", dir, err);
 	return hub;
+}
+
+static struct hub *hub_in(const char *dir)
+{
+	return hub_in_at(dir, 24 * 3600, NOW);
 }
 
 static json_t *list_shards(struct hub *hub, const char *stream)
@@ -612,24 +619,281 @@ static void test_update_shard_count_lineage_survives_restart(void **state)
 	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Closed shards past retention leave the API                           */
+/* ------------------------------------------------------------------ */
+
+#define RETENTION_S 60
+
+/* A saved hub state, as a hub of some version left it in dir. */
+static void write_meta(const char *dir, const char *json)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(json, f);
+	assert_int_equal(fclose(f), 0);
+}
+#define CLOSED (NOW + 1000)             /* when the tests' reshards happen */
+#define FORGOTTEN (CLOSED + RETENTION_S * 1000 + 1)
+
+static json_t *shard_ids(json_t *shards)
+{
+	json_t *ids = json_array(), *sh;
+	size_t i;
+
+	json_array_foreach(shards, i, sh)
+		json_array_append(ids, json_object_get(sh, "ShardId"));
+	return ids;
+}
+
+static bool is_open(json_t *shard)
+{
+	return json_object_get(json_object_get(shard, "SequenceNumberRange"),
+			       "EndingSequenceNumber") == NULL;
+}
+
+/* ListShards one shard a page, by NextToken: the ids of every page. */
+static json_t *list_by_pages(struct hub *hub)
+{
+	json_t *ids = json_array(), *j = call_ok(hub, "ListShards",
+						 "{\"StreamName\":\"alleycat\",\"MaxResults\":1}", NOW);
+	char body[512];
+
+	for (;;) {
+		json_t *page = json_object_get(j, "Shards");
+		const char *token = json_string_value(json_object_get(j, "NextToken"));
+		assert_int_equal(json_array_size(page), 1);
+		json_array_append(ids, json_object_get(json_array_get(page, 0), "ShardId"));
+		if (token == NULL)
+			break;
+		snprintf(body, sizeof(body), "{\"NextToken\":\"%s\",\"MaxResults\":1}", token);
+		json_decref(j);
+		j = call_ok(hub, "ListShards", body, NOW);
+	}
+	json_decref(j);
+	return ids;
+}
+
+/* DescribeStream one shard a page, by ExclusiveStartShardId. */
+static json_t *describe_by_pages(struct hub *hub)
+{
+	json_t *ids = json_array();
+	char body[256] = "{\"StreamName\":\"alleycat\",\"Limit\":1}";
+
+	for (;;) {
+		json_t *j = call_ok(hub, "DescribeStream", body, NOW);
+		json_t *d = json_object_get(j, "StreamDescription");
+		json_t *page = json_object_get(d, "Shards");
+		const char *id = json_string_value(json_object_get(json_array_get(page, 0), "ShardId"));
+		bool more = json_is_true(json_object_get(d, "HasMoreShards"));
+		assert_int_equal(json_array_size(page), 1);
+		json_array_append_new(ids, json_string(id));
+		snprintf(body, sizeof(body),
+			 "{\"StreamName\":\"alleycat\",\"Limit\":1,\"ExclusiveStartShardId\":\"%s\"}",
+			 id);
+		json_decref(j);
+		if (!more)
+			return ids;
+	}
+}
+
+/* Every listing, whole or by pages, shows just the open shards, which
+ * still name their forgotten parents. */
+static void check_only_open_listed(struct hub *hub, json_t *open_ids)
+{
+	json_t *shards = list_shards(hub, "alleycat"), *ids = shard_ids(shards), *paged, *sh;
+	size_t i;
+
+	assert_true(json_equal(ids, open_ids));
+	json_array_foreach(shards, i, sh) {
+		assert_true(is_open(sh));
+		assert_non_null(json_object_get(sh, "ParentShardId"));
+	}
+	paged = list_by_pages(hub);
+	assert_true(json_equal(paged, open_ids));
+	json_decref(paged);
+	paged = describe_by_pages(hub);
+	assert_true(json_equal(paged, open_ids));
+	json_decref(paged);
+	json_decref(ids);
+	json_decref(shards);
+}
+
+/* Listings that start after a forgotten shard's id still start there. */
+static void check_start_after_forgotten(struct hub *hub, json_t *open_ids)
+{
+	json_t *j = call_ok(hub, "ListShards",
+			    "{\"StreamName\":\"alleycat\","
+			    "\"ExclusiveStartShardId\":\"shardId-000000000001\"}",
+			    NOW);
+	json_t *ids = shard_ids(json_object_get(j, "Shards"));
+
+	assert_true(json_equal(ids, open_ids));
+	json_decref(ids);
+	json_decref(j);
+	j = call_ok(hub, "ListShards",
+		    "{\"StreamName\":\"alleycat\",\"ShardFilter\":{\"Type\":\"AFTER_SHARD_ID\","
+		    "\"ShardId\":\"shardId-000000000001\"}}",
+		    NOW);
+	ids = shard_ids(json_object_get(j, "Shards"));
+	assert_true(json_equal(ids, open_ids));
+	json_decref(ids);
+	json_decref(j);
+}
+
+/* The calls that name a forgotten shard answer ResourceNotFoundException,
+ * an iterator taken before included. */
+static void check_forgotten_refused(struct hub *hub, const char *old_iterator)
+{
+	char body[512];
+	int status;
+	json_t *j;
+
+	j = call(hub, "GetShardIterator",
+		 "{\"StreamName\":\"alleycat\",\"ShardId\":\"shardId-000000000000\","
+		 "\"ShardIteratorType\":\"TRIM_HORIZON\"}",
+		 FORGOTTEN, &status);
+	assert_int_equal(status, 400);
+	assert_string_equal(json_string_value(json_object_get(j, "__type")),
+			    "ResourceNotFoundException");
+	assert_string_equal(json_string_value(json_object_get(j, "message")),
+			    "Shard shardId-000000000000 in stream alleycat under account "
+			    "000000000000 does not exist");
+	json_decref(j);
+	snprintf(body, sizeof(body), "{\"ShardIterator\":\"%s\"}", old_iterator);
+	expect_error(hub, "GetRecords", body, FORGOTTEN, "ResourceNotFoundException");
+	expect_error(hub, "SplitShard",
+		     "{\"StreamName\":\"alleycat\",\"ShardToSplit\":\"shardId-000000000000\","
+		     "\"NewStartingHashKey\":\"1\"}",
+		     FORGOTTEN, "ResourceNotFoundException");
+}
+
+static void reshard_to(struct hub *hub, int target, int64_t now)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body),
+		 "{\"StreamName\":\"alleycat\",\"TargetShardCount\":%d,"
+		 "\"ScalingType\":\"UNIFORM_SCALING\"}",
+		 target);
+	json_decref(call_ok(hub, "UpdateShardCount", body, now));
+}
+
+/* 4 -> 3 at CLOSED with a 60 s retention: the closed shards stay listed
+ * until the retention has passed since they closed, also over a restart
+ * (the closing time is saved), then every listing leaves them out. */
+static void test_closed_shards_forgotten_after_retention(void **state)
+{
+	char dir[] = "/tmp/alleycat-expiry-XXXXXX";
+	struct hub *hub;
+	json_t *all, *open_ids, *sh, *j;
+	char *it;
+	size_t i;
+
+	assert_non_null(mkdtemp(dir));
+	hub = hub_in_at(dir, RETENTION_S, NOW);
+	json_decref(call_ok(hub, "CreateStream", "{\"StreamName\":\"alleycat\",\"ShardCount\":4}",
+			    NOW));
+	json_decref(call_ok(hub, "PutRecord", "{\"StreamName\":\"alleycat\",\"Data\":\"eA==\","
+					      "\"PartitionKey\":\"k\"}", NOW));
+	it = iterator(hub, "shardId-000000000000", "TRIM_HORIZON", "");
+	reshard_to(hub, 3, CLOSED);
+	j = call_ok(hub, "DescribeStreamSummary", "{\"StreamName\":\"alleycat\"}", NOW);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+				 j, "StreamDescriptionSummary"), "RetentionPeriodHours")), 1);
+	json_decref(j);
+
+	all = list_shards(hub, "alleycat");
+	open_ids = json_array();
+	json_array_foreach(all, i, sh)
+		if (is_open(sh))
+			json_array_append(open_ids, json_object_get(sh, "ShardId"));
+	assert_int_equal(json_array_size(open_ids), 3);
+	hub_expire(hub, FORGOTTEN - 1);
+	j = list_shards(hub, "alleycat");
+	assert_true(json_equal(j, all));                /* a retention since closing: kept */
+	json_decref(j);
+
+	hub_close(hub);
+	hub = hub_in_at(dir, RETENTION_S, FORGOTTEN - 1);
+	j = list_shards(hub, "alleycat");
+	assert_true(json_equal(j, all));
+	json_decref(j);
+	hub_close(hub);
+	hub = hub_in_at(dir, RETENTION_S, FORGOTTEN);   /* opening applies retention */
+	check_only_open_listed(hub, open_ids);
+	check_start_after_forgotten(hub, open_ids);
+	check_forgotten_refused(hub, it);
+	free(it);
+	it = iterator(hub, json_string_value(json_array_get(open_ids, 0)), "LATEST", "");
+	/* Resharding goes on: 3 -> 4 closes the open three, which stay listed. */
+	reshard_to(hub, 4, FORGOTTEN);
+	j = list_shards(hub, "alleycat");
+	assert_int_equal(json_array_size(j), hub_find_stream(hub, "alleycat")->shard_count -
+						     (json_array_size(all) - 3));
+	json_decref(j);
+
+	free(it);
+	json_decref(open_ids);
+	json_decref(all);
+	hub_close(hub);
+	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* A state saved before closing times were: a closed shard counts as closed
+ * when first loaded, and that is saved, so it is forgotten a retention
+ * after that first load, not after whichever load comes last. */
+static void test_old_state_closes_shards_at_first_load(void **state)
+{
+	char dir[] = "/tmp/alleycat-expiry-XXXXXX";
+	int64_t hour = 3600 * 1000LL;
+	struct hub *hub;
+	json_t *shards;
+
+	assert_non_null(mkdtemp(dir));
+	write_meta(dir, "{\"version\":1,\"lastSeq\":9,\"streams\":[{\"name\":\"alleycat\",\"uid\":1,"
+	      "\"createdMs\":0,\"retentionHours\":1,\"consumers\":[],\"shards\":["
+	      "{\"id\":\"shardId-000000000000\",\"start\":\"0\","
+	      "\"end\":\"340282366920938463463374607431768211455\",\"startingSeq\":2,"
+	      "\"endingSeq\":5,\"parent\":-1,\"adjacentParent\":-1},"
+	      "{\"id\":\"shardId-000000000001\",\"start\":\"0\","
+	      "\"end\":\"340282366920938463463374607431768211455\",\"startingSeq\":6,"
+	      "\"endingSeq\":0,\"parent\":0,\"adjacentParent\":-1}]}]}");
+
+	for (int64_t at = NOW; at <= NOW + hour; at += hour / 2) {
+		hub = hub_in_at(dir, RETENTION_S, at);
+		shards = list_shards(hub, "alleycat");
+		assert_int_equal(json_array_size(shards), 2);
+		json_decref(shards);
+		hub_close(hub);
+	}
+	hub = hub_in_at(dir, RETENTION_S, NOW + hour + 1);
+	shards = list_shards(hub, "alleycat");
+	assert_int_equal(json_array_size(shards), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(shards, 0),
+							      "ParentShardId")),
+			    "shardId-000000000000");
+	json_decref(shards);
+	hub_close(hub);
+	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 /* A saved shard whose parent is not an earlier shard is refused on loading:
  * the answers would follow it out of the shard array. */
 static void test_saved_lineage_must_point_back(void **state)
 {
-	char dir[] = "/tmp/alleycat-reshard-XXXXXX", path[64], err[256] = "";
+	char dir[] = "/tmp/alleycat-reshard-XXXXXX", err[256] = "";
 	struct hub_config config;
-	FILE *f;
 
 	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/meta.json", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("{\"version\":1,\"lastSeq\":9,\"streams\":[{\"name\":\"s\",\"uid\":1,\"createdMs\":0,"
+	write_meta(dir, "{\"version\":1,\"lastSeq\":9,\"streams\":[{\"name\":\"s\",\"uid\":1,\"createdMs\":0,"
 	      "\"retentionHours\":24,\"consumers\":[],\"shards\":[{\"id\":\"shardId-000000000000\","
 	      "\"start\":\"0\",\"end\":\"340282366920938463463374607431768211455\","
-	      "\"startingSeq\":2,\"endingSeq\":0,\"parent\":1,\"adjacentParent\":-1}]}]}",
-	      f);
-	assert_int_equal(fclose(f), 0);
+	      "\"startingSeq\":2,\"endingSeq\":0,\"parent\":1,\"adjacentParent\":-1}]}]}");
 	hub_config_defaults(&config);
 	config.data_dir = dir;
 	assert_null(hub_open(&config, NOW, err, sizeof(err)));
@@ -648,6 +912,8 @@ int main(void)
 		cmocka_unit_test(test_streams_and_consumers),
 		cmocka_unit_test(test_update_shard_count_lineage_survives_restart),
 		cmocka_unit_test(test_saved_lineage_must_point_back),
+		cmocka_unit_test(test_closed_shards_forgotten_after_retention),
+		cmocka_unit_test(test_old_state_closes_shards_at_first_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

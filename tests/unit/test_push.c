@@ -179,12 +179,49 @@ static void test_bad_messages_become_exceptions(void **state)
 	assert_null(f->conn.subs);
 }
 
+/* A shard forgotten past retention: a subscription still open on it ends
+ * with ResourceNotFoundException, and a new one is refused so. */
+static void test_forgotten_shard_ends_and_refuses_subscriptions(void **state)
+{
+	struct fixture *f = *state;
+	int64_t closed = NOW + 1, forgotten = closed + 60000 + 1;
+	const char *why;
+	json_t *e;
+
+	f->stream->retention_ms = 60000;
+	subscribe(f, 0, 0, "{\"Type\":\"TRIM_HORIZON\"}", NOW);
+	json_decref(next_event(f, NOW));
+	assert_int_equal(hub_update_shard_count(f->hub, f->stream, 8, closed, &why), 0);
+	hub_expire(f->hub, forgotten);
+	assert_true(f->stream->shards[0].forgotten);
+
+	e = next_event(f, forgotten);
+	assert_string_equal(event_type(e), "Exception");
+	assert_string_equal(json_string_value(json_object_get(e, "__type")),
+			    "ResourceNotFoundException");
+	json_decref(e);
+	assert_null(f->conn.subs);
+
+	subscribe(f, 1, 0, "{\"Type\":\"TRIM_HORIZON\"}", forgotten);
+	e = next_event(f, forgotten);
+	assert_string_equal(json_string_value(json_object_get(e, "__type")),
+			    "ResourceNotFoundException");
+	json_decref(e);
+	assert_null(f->conn.subs);
+	subscribe(f, 1, 16, "{\"Type\":\"TRIM_HORIZON\"}", forgotten);   /* its child */
+	e = next_event(f, forgotten);
+	assert_string_equal(event_type(e), "SubscribeToShardEvent");
+	json_decref(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_first_event_records_heartbeat_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscriptions_per_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_messages_become_exceptions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forgotten_shard_ends_and_refuses_subscriptions,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 
 #define MAX_COUNT 16            /* N -> M for N in 1..16, M in half..double */
 #define MAX_KEYS 512
+#define NOW_MS 1000             /* when records are put and shards resharded */
 
 /* Records for hash keys at every shard boundary of the counts a test goes
  * through: each overlap of an old shard and a new range holds one. */
@@ -46,8 +47,9 @@ static void add_boundaries(struct keys *k, size_t count)
 	}
 }
 
-/* Puts one record for every key, with no write limits. */
-static void put_all(struct stream *s, const struct keys *k, struct seqno_gen *gen)
+/* Puts one record for every key at now_ms, with no write limits. */
+static void put_all_at(struct stream *s, const struct keys *k, struct seqno_gen *gen,
+		       int64_t now_ms)
 {
 	static const struct stream_limits unlimited = { 0, 0 };
 	struct put_entry entries[MAX_KEYS];
@@ -56,18 +58,28 @@ static void put_all(struct stream *s, const struct keys *k, struct seqno_gen *ge
 	for (size_t i = 0; i < k->count; i++)
 		entries[i] = (struct put_entry){ .key = k->name[i], .key_len = strlen(k->name[i]),
 						 .hash = k->hash[i], .data = "x", .data_len = 1 };
-	stream_admit(s, &unlimited, entries, k->count, results, gen, 1000);
-	stream_store(s, entries, k->count, results, 1000);
+	stream_admit(s, &unlimited, entries, k->count, results, gen, now_ms);
+	stream_store(s, entries, k->count, results, now_ms);
 	for (size_t i = 0; i < k->count; i++)
 		assert_int_equal(results[i].status, PUT_OK);
 }
 
-static void reshard(struct stream *s, size_t target, struct seqno_gen *gen)
+static void put_all(struct stream *s, const struct keys *k, struct seqno_gen *gen)
+{
+	put_all_at(s, k, gen, NOW_MS);
+}
+
+static void reshard_at(struct stream *s, size_t target, struct seqno_gen *gen, int64_t now_ms)
 {
 	const char *why = NULL;
 
-	if (stream_update_shard_count(s, target, gen, &why) < 0)
+	if (stream_update_shard_count(s, target, gen, now_ms, &why) < 0)
 		fail_msg("UpdateShardCount to %zu failed: %s", target, why);
+}
+
+static void reshard(struct stream *s, size_t target, struct seqno_gen *gen)
+{
+	reshard_at(s, target, gen, NOW_MS);
 }
 
 /* ------------------------------------------------------------------ */
@@ -250,8 +262,8 @@ static struct stream *new_stream(size_t count, struct seqno_gen *gen)
 {
 	struct stream *s;
 
-	seqno_gen_init(gen, 0, 1000);
-	s = stream_new("reshard", "arn:aws:kinesis:us-east-1:000000000000", 1, count, gen, 1000);
+	seqno_gen_init(gen, 0, NOW_MS);
+	s = stream_new("reshard", "arn:aws:kinesis:us-east-1:000000000000", 1, count, gen, NOW_MS);
 	assert_non_null(s);
 	return s;
 }
@@ -327,7 +339,7 @@ static void test_steps_in_a_row(void **state)
 		add_boundaries(&k, counts[i]);
 	put_all(s, &k, &gen);
 	puts++;
-	assert_int_equal(stream_split(s, 1, hashkey_shard_start(1, 3) + 12345, &gen, &why), 0);
+	assert_int_equal(stream_split(s, 1, hashkey_shard_start(1, 3) + 12345, &gen, NOW_MS, &why), 0);
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		put_all(s, &k, &gen);
 		puts++;
@@ -357,12 +369,107 @@ static void test_merge_orders_parents_by_range(void **state)
 	struct stream *s = new_stream(3, &gen);
 	const char *why;
 
-	assert_int_equal(stream_merge(s, 2, 1, &gen, &why), 0);
+	assert_int_equal(stream_merge(s, 2, 1, &gen, NOW_MS, &why), 0);
 	assert_int_equal(s->shards[3].parent, 1);
 	assert_int_equal(s->shards[3].adjacent_parent, 2);
-	assert_int_equal(stream_merge(s, 0, 2, &gen, &why), -1);
+	assert_int_equal(stream_merge(s, 0, 2, &gen, NOW_MS, &why), -1);
 	assert_string_equal(why, "ResourceInUseException");
 	check_structure(s);
+	stream_free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Closed shards are forgotten once the retention has passed            */
+/* ------------------------------------------------------------------ */
+
+#define RETENTION_MS 60000
+
+/* What put_all stores: every key and its one byte of data. */
+static uint64_t round_bytes(const struct keys *k)
+{
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < k->count; i++)
+		bytes += strlen(k->name[i]) + 1;
+	return bytes;
+}
+
+static uint64_t retained_bytes(const struct stream *s)
+{
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < s->shard_count; i++)
+		bytes += s->shards[i].log.bytes;
+	return bytes;
+}
+
+/* Every shard closed at closed_ms is forgotten (its id unknown, its ring
+ * freed) exactly when forget is true; open shards never are. */
+static void check_forgotten(const struct stream *s, int64_t closed_ms, bool forget)
+{
+	for (size_t i = 0; i < s->shard_count; i++) {
+		const struct shard *sh = &s->shards[i];
+		bool gone = sh->ending_seq && sh->closed_ms == closed_ms && forget;
+		assert_int_equal(sh->forgotten, gone);
+		assert_int_equal(stream_find_shard(s, sh->id) == (int)i, !gone);
+		assert_int_equal(stream_shard_known(s, i), !gone);
+		if (gone)
+			assert_true(sh->log.ring == NULL && sh->log.count == 0 && sh->log.bytes == 0);
+	}
+	assert_int_equal(s->bytes, retained_bytes(s));
+}
+
+/* Shards closed by a reshard at NOW_MS + 1000 (their records put at NOW_MS,
+ * the open shards' a retention later) are kept through a retention after
+ * closing, then forgotten; the open shards keep taking and holding records. */
+static void test_closed_shards_forgotten_after_retention(void **state)
+{
+	int64_t closed = NOW_MS + 1000, later = closed + RETENTION_MS;
+	struct seqno_gen gen;
+	struct stream *s = new_stream(4, &gen);
+	struct keys k = { .count = 0 };
+
+	s->retention_ms = RETENTION_MS;
+	add_boundaries(&k, 4);
+	add_boundaries(&k, 3);
+	put_all(s, &k, &gen);
+	reshard_at(s, 3, &gen, closed);
+	put_all_at(s, &k, &gen, later);
+
+	stream_trim(s, later, 0);
+	check_forgotten(s, closed, false);
+	assert_true(s->shards[0].ending_seq && s->shards[0].log.count == 0);   /* records expired */
+	assert_true(s->shards[0].log.ring != NULL);
+
+	stream_trim(s, later + 1, 0);
+	check_forgotten(s, closed, true);
+	assert_int_equal(s->bytes, round_bytes(&k));    /* the second round's */
+	check_open_ranges(s, 3);
+	put_all_at(s, &k, &gen, later + 2);             /* writes still find the open shards */
+	assert_int_equal(s->bytes, 2 * round_bytes(&k));
+	stream_free(s);
+}
+
+/* A reader's position in a shard that is then forgotten stays valid: it
+ * learns what it lost and reads nothing more. */
+static void test_forgotten_shard_keeps_positions(void **state)
+{
+	struct seqno_gen gen;
+	struct stream *s = new_stream(2, &gen);
+	struct keys k = { .count = 0 };
+	uint64_t pos, lost, held;
+
+	s->retention_ms = RETENTION_MS;
+	add_boundaries(&k, 2);
+	put_all(s, &k, &gen);
+	held = s->shards[0].log.count;
+	assert_true(held > 1);
+	pos = s->shards[0].log.first + 1;
+	reshard(s, 1, &gen);
+	stream_trim(s, NOW_MS + RETENTION_MS + 1, 0);
+	check_forgotten(s, NOW_MS, true);
+	assert_null(shardlog_next(&s->shards[0].log, &pos, &lost));
+	assert_int_equal(lost, held - 1);
 	stream_free(s);
 }
 
@@ -374,6 +481,8 @@ int main(void)
 		cmocka_unit_test(test_steps_in_a_row),
 		cmocka_unit_test(test_same_count_changes_nothing),
 		cmocka_unit_test(test_merge_orders_parents_by_range),
+		cmocka_unit_test(test_closed_shards_forgotten_after_retention),
+		cmocka_unit_test(test_forgotten_shard_keeps_positions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
