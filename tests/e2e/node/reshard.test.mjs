@@ -4,7 +4,9 @@
 // -> 5 leaves every shard descending from all the shards its keys were in
 // (so a reader that follows the lineage keeps each key in order), and a
 // board reading through 2 -> 4 -> 3 -> 2 shards during a run ends with
-// standings equal to the reference: no record lost or counted twice.
+// standings equal to the reference: no record lost or counted twice. A
+// closed shard is forgotten once the retention has passed since it closed:
+// no longer listed, no iterator or subscription, over a restart too.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -12,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-	CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, MergeShardsCommand,
+	CreateStreamCommand, DescribeStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, MergeShardsCommand,
 	PutRecordsCommand, PutRecordCommand, RegisterStreamConsumerCommand, SplitShardCommand, UpdateShardCountCommand,
 } from '@aws-sdk/client-kinesis';
 
@@ -222,5 +224,96 @@ describe('resharding', { timeout: 120000 }, () => {
 		assert.equal(b.code, 0, b.stderr);
 		// (The earlier test's one record is not telemetry: counted bad, no race.)
 		compare(JSON.parse(b.stdout), reference((await readFile(dump, 'utf8')).trim().split('\n')));
+	});
+});
+
+describe('closed shards past retention', { timeout: 60000 }, () => {
+	const RETENTION_S = 3;
+	const stream = 'expiry';
+	let hub, kin, dir, consumerARN;
+
+	before(async () => {
+		dir = await tempDir();
+		hub = new Hub({ stream, shards: 2, dataDir: path.join(dir, 'hub'), extraArgs: ['--retention-seconds', String(RETENTION_S)] });
+		await hub.start();
+		kin = kinesisClient(hub.endpoint);
+		const { StreamDescriptionSummary: summary } = await kin.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+		assert.equal(summary.RetentionPeriodHours, 1, 'seconds are reported as a whole hour');
+		({ Consumer: { ConsumerARN: consumerARN } } = await kin.send(new RegisterStreamConsumerCommand({ StreamARN: summary.StreamARN, ConsumerName: 'expiry' })));
+	});
+	after(async () => {
+		kin?.destroy();
+		await hub?.stop();
+		await rmTempDir(dir);
+	});
+
+	// ListShards one shard a page, through NextToken.
+	async function listByPages() {
+		const ids = [];
+		let page = await kin.send(new ListShardsCommand({ StreamName: stream, MaxResults: 1 }));
+		for (;;) {
+			ids.push(...page.Shards.map((s) => s.ShardId));
+			if (!page.NextToken) return ids;
+			page = await kin.send(new ListShardsCommand({ NextToken: page.NextToken, MaxResults: 1 }));
+		}
+	}
+
+	// What a client sees of forgotten shards: gone from every listing (their
+	// children still name them), no iterator, no subscription.
+	async function assertForgotten(gone, open) {
+		const ids = (list) => list.map((s) => s.ShardId);
+		const listed = await shards(kin, stream);
+		assert.deepEqual(ids(listed), ids(open), 'only the open shards are listed');
+		assert.ok(listed.every((s) => parentsOf(s).every((p) => gone.some((g) => g.ShardId === p))), 'children still name their parents');
+		assert.deepEqual(await listByPages(), ids(open));
+		const { StreamDescription: d } = await kin.send(new DescribeStreamCommand({ StreamName: stream }));
+		assert.deepEqual(ids(d.Shards), ids(open));
+		assert.equal(d.HasMoreShards, false);
+		for (const g of gone) {
+			await assert.rejects(kin.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: g.ShardId, ShardIteratorType: 'TRIM_HORIZON' })),
+				{ name: 'ResourceNotFoundException', message: new RegExp(`Shard ${g.ShardId} in stream ${stream} under account \\d+ does not exist`) });
+		}
+		const conn = await EfoConnection.open(hub.wsUrl);
+		try {
+			conn.subscribe(consumerARN, gone[0].ShardId);
+			const { ev } = await conn.waitFor((e) => e.ShardId === gone[0].ShardId, { what: `an answer for ${gone[0].ShardId}` });
+			assert.equal(ev.Event, 'Exception');
+			assert.equal(ev.__type, 'ResourceNotFoundException');
+			conn.subscribe(consumerARN, open[0].ShardId);
+			const { ev: child } = await conn.waitFor((e) => e.ShardId === open[0].ShardId, { what: `an answer for ${open[0].ShardId}` });
+			assert.equal(child.Event, 'SubscribeToShardEvent');
+		} finally {
+			await conn.close();
+		}
+	}
+
+	test('a reshard on a running hub: the closed shards are listed for the retention, then forgotten', async () => {
+		await kin.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'k', Data: Buffer.from('x') }));
+		await kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
+		const closedAt = Date.now();
+		const all = await shards(kin, stream);
+		const gone = all.filter((s) => !isOpen(s)), open = all.filter(isOpen);
+		assert.equal(gone.length, 2);
+		await kin.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: gone[0].ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+
+		// The hub applies retention about once a second.
+		while ((await shards(kin, stream)).length === all.length) {
+			assert.ok(Date.now() - closedAt < (RETENTION_S + 5) * 1000, 'the closed shards are forgotten in time');
+			await sleep(200);
+		}
+		assert.ok(Date.now() - closedAt >= RETENTION_S * 1000 - 200, 'and not before the retention has passed');
+		await assertForgotten(gone, open);
+	});
+
+	test('a shard that expired while the hub was down is forgotten as it starts: its closing time was kept', async () => {
+		const before = await shards(kin, stream);
+		await kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 2, ScalingType: 'UNIFORM_SCALING' }));
+		const all = await shards(kin, stream);
+		const open = all.filter(isOpen), gone = all.filter((s) => !isOpen(s));
+		assert.deepEqual(gone.map((s) => s.ShardId), before.map((s) => s.ShardId), 'the four open shards closed');
+		await hub.kill();
+		await sleep(RETENTION_S * 1000 + 500);
+		await hub.start();
+		await assertForgotten(gone, open);
 	});
 });
