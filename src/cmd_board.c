@@ -235,9 +235,11 @@ static int print_final(struct live *l, const struct board_options *o)
 
 /* Whether --until-finished may stop: caught up, and nothing it is waiting
  * for is live. Races whose racers have all finished are committed at once
- * rather than at the end of the window. */
+ * rather than at the end of the window, at most once a second (a database
+ * that refuses writes would otherwise be retried at every poll). */
 static bool finished(struct live *l, const struct board_options *o, int64_t now)
 {
+	static int64_t last_early_commit;
 	struct engine *e = live_engine(l);
 	bool any_done = false;
 
@@ -248,8 +250,10 @@ static bool finished(struct live *l, const struct board_options *o, int64_t now)
 		engine_race_info(engine_race_at(e, i), &info);
 		any_done |= info.all_final;
 	}
-	if (any_done)
+	if (any_done && now - last_early_commit >= 1000) {
+		last_early_commit = now;
 		live_commit(l, now);
+	}
 	if (o->race)
 		return engine_find_race(e, o->race) == NULL && engine_race_ended(e, o->race);
 	return engine_race_count(e) == 0;
