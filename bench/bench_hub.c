@@ -4,7 +4,10 @@
  *                  padded with an ignored field), back to back on 1, 4 and
  *                  8 keep-alive connections, one thread each; records/s
  *                  acknowledged (a request with a failed record stops the
- *                  run). The hub runs with no write limits, 4 shards.
+ *                  run). The hub runs with no write limits, 4 shards. Then
+ *                  4 connections again on a stream resharded 4 -> 3 -> 4
+ *                  ... (about 50 closed shards beside its 4 open ones,
+ *                  which writes must pass over).
  *   memory         a fresh hub's VmRSS before and after taking 1,000,000
  *                  such records, per million, and against the 200 MB of data
  *   kinesalite     the same load on 4 connections (its figures are
@@ -16,7 +19,8 @@
  *
  *   in process     the same PutRecords bodies through kinesis_handle with no
  *                  network (what the API itself costs), and jansson's parse
- *                  of such a body alone (json_loadb then json_decref)
+ *                  of such a body alone (json_loadb then json_decref); then
+ *                  kinesis_handle on the resharded stream of the ingest row
  *
  * The client is plain sockets and prebuilt requests, so what is measured
  * is the server. Usage: bench_hub [--quick] (shorter runs, 200,000 records) */
@@ -122,6 +126,49 @@ static void ingest_rows(const char *server, int port, const int *clients, size_t
 		if (clients[i] == 4)
 			*at4 = r;
 	}
+}
+
+/* UpdateShardCount 4 -> 3 -> 4 ... RESHARD_STEPS times: each step leaves
+ * closed parents and intermediate shards behind. */
+#define RESHARD_STEPS 8
+
+/* A stream resharded RESHARD_STEPS times; how many shards it lists. */
+static size_t resharded_stream(int port, const char *stream)
+{
+	struct http_conn c = { .fd = -1 };
+	char **ids;
+	size_t n;
+
+	if (http_connect(&c, port) < 0 || net_create_stream(&c, stream, 4) < 0)
+		return 0;
+	for (int step = 0; step < RESHARD_STEPS; step++)
+		json_decref(net_call(&c, "UpdateShardCount",
+				     "{\"StreamName\":\"%s\",\"TargetShardCount\":%d,"
+				     "\"ScalingType\":\"UNIFORM_SCALING\"}",
+				     stream, step % 2 ? 4 : 3));
+	n = net_shards(&c, stream, &ids);
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	http_close(&c);
+	return n;
+}
+
+/* On a fresh hub, as the 4-shard rows start nearly fresh. */
+static void resharded_row(void)
+{
+	int port;
+	pid_t hub = net_start_hub(&port, NULL);
+	size_t shards = resharded_stream(port, "resharded");
+	double r = shards > 4 ? ingest(port, "resharded", 4, 0) : 0;
+	char figure[160], buf[32];
+
+	net_stop(hub);
+
+	snprintf(figure, sizeof(figure),
+		 "hub ingest, 4 connections, a stream resharded %d times (%zu closed shards), "
+		 "records/s", RESHARD_STEPS, shards > 4 ? shards - 4 : 0);
+	bench_row("hub", figure, "as with 4 shards", "%s", r > 0 ? bench_count(r, buf) : "failed");
 }
 
 /* ------------------------------------------------------------------ */
@@ -348,27 +395,64 @@ static double in_process_rate(struct hub *hub, const char *body, size_t len, boo
 	return (double)records / elapsed;
 }
 
-static void in_process_rows(void)
+/* A hub in this process with no write limits, and a stream of 4 shards;
+ * NULL (with the row failed) when it cannot be. */
+static struct hub *in_process_hub(const char *stream)
 {
 	struct hub_config config;
 	struct hub *hub;
-	char err[256], buf[32];
-	size_t len;
-	char *body = net_put_body("bench", BATCH, DATA_BYTES, 0, &len);
+	char err[256];
 
 	hub_config_defaults(&config);
 	config.limits.shard_records_per_sec = 0;
 	config.limits.shard_bytes_per_sec = 0;
 	config.retention_bytes = 0;
 	hub = hub_open(&config, BENCH_START_MS, err, sizeof(err));
-	if (hub == NULL || hub_create_stream(hub, "bench", 4, BENCH_START_MS) == NULL) {
+	if (hub == NULL || hub_create_stream(hub, stream, 4, BENCH_START_MS) == NULL) {
 		bench_row("hub", "in process", "", "failed: %s", hub ? "stream" : err);
-		return;
+		hub_close(hub);
+		return NULL;
 	}
-	bench_row("hub", "in process: kinesis_handle PutRecords 500 x 200 B, records/s", "", "%s",
-		  bench_count(in_process_rate(hub, body, len, false), buf));
-	bench_row("hub", "in process: json_loadb of the same body alone, records/s", "", "%s",
-		  bench_count(in_process_rate(hub, body, len, true), buf));
+	return hub;
+}
+
+static void in_process_rows(void)
+{
+	struct hub *hub = in_process_hub("bench");
+	char buf[32];
+	size_t len;
+	char *body = net_put_body("bench", BATCH, DATA_BYTES, 0, &len);
+
+	if (hub) {
+		bench_row("hub", "in process: kinesis_handle PutRecords 500 x 200 B, records/s", "",
+			  "%s", bench_count(in_process_rate(hub, body, len, false), buf));
+		bench_row("hub", "in process: json_loadb of the same body alone, records/s", "", "%s",
+			  bench_count(in_process_rate(hub, body, len, true), buf));
+	}
+	hub_close(hub);
+	free(body);
+}
+
+/* The same on a fresh stream resharded as resharded_stream does. */
+static void in_process_resharded_row(void)
+{
+	struct hub *hub = in_process_hub("resharded");
+	struct stream *s = hub ? hub_find_stream(hub, "resharded") : NULL;
+	const char *why;
+	char figure[160], buf[32];
+	size_t len;
+	char *body = net_put_body("resharded", BATCH, DATA_BYTES, 0, &len);
+
+	for (int step = 0; s && step < RESHARD_STEPS; step++)
+		hub_update_shard_count(hub, s, step % 2 ? 4 : 3, BENCH_START_MS, &why);
+	if (s) {
+		snprintf(figure, sizeof(figure),
+			 "in process: kinesis_handle on a stream resharded %d times (%zu closed "
+			 "shards), records/s",
+			 RESHARD_STEPS, s->shard_count - stream_open_shards(s));
+		bench_row("hub", figure, "", "%s",
+			  bench_count(in_process_rate(hub, body, len, false), buf));
+	}
 	hub_close(hub);
 	free(body);
 }
@@ -401,7 +485,9 @@ int main(int argc, char **argv)
 	prepare(port, "bench");
 	ingest_rows("hub", port, hub_clients, 3, &hub4);
 	net_stop(hub);
+	resharded_row();
 	in_process_rows();
+	in_process_resharded_row();
 	memory_rows(quick);
 	peer = net_start_kinesalite(&peer_port);
 	if (peer > 0) {
