@@ -160,6 +160,10 @@ static struct stream *load_stream(struct hub *hub, json_t *j, int64_t now_ms, bo
 		}
 		s->shard_count++;
 	}
+	if (stream_index_open(s) < 0) {
+		stream_free(s);
+		return NULL;
+	}
 	json_array_foreach(consumers, i, v) {
 		const char *cname;
 		json_int_t ccreated;

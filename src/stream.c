@@ -25,7 +25,10 @@ struct stream *stream_new(const char *name, const char *arn_prefix, uint64_t uid
 	if (s == NULL)
 		return NULL;
 	s->shards = calloc(shard_count, sizeof(*s->shards));
-	if (s->shards == NULL) {
+	s->open = malloc(shard_count * sizeof(*s->open));
+	if (s->shards == NULL || s->open == NULL) {
+		free(s->shards);
+		free(s->open);
 		free(s);
 		return NULL;
 	}
@@ -34,10 +37,12 @@ struct stream *stream_new(const char *name, const char *arn_prefix, uint64_t uid
 	s->uid = uid;
 	s->created_ms = now_ms;
 	s->retention_ms = 24 * STREAM_HOUR_MS;
-	s->shard_count = shard_count;
-	for (size_t i = 0; i < shard_count; i++)
+	s->shard_count = s->open_count = shard_count;
+	for (size_t i = 0; i < shard_count; i++) {
 		shard_init(&s->shards[i], i, hashkey_shard_start(i, shard_count),
 			   hashkey_shard_end(i, shard_count), seqno_gen_next(gen));
+		s->open[i] = i;
+	}
 	return s;
 }
 
@@ -48,21 +53,72 @@ void stream_free(struct stream *s)
 	for (size_t i = 0; i < s->shard_count; i++)
 		shardlog_free(&s->shards[i].log);
 	free(s->shards);
+	free(s->open);
 	free(s->consumers);
 	free(s);
 }
 
+/* ------------------------------------------------------------------ */
+/* The open shards by hash key range                                   */
+/* ------------------------------------------------------------------ */
+
+/* How many open shards start at or below hash: a binary search. */
+static size_t open_upper(const struct stream *s, hashkey_t hash)
+{
+	size_t lo = 0, hi = s->open_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->shards[s->open[mid]].start <= hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Where in s->open the shard holding hash is. The open shards cover the
+ * key space, the first from 0, so one starts at or below any hash. */
+static size_t open_position(const struct stream *s, hashkey_t hash)
+{
+	return open_upper(s, hash) - 1;
+}
+
+/* There must be room: s->open has room for every shard. */
+static void open_insert(struct stream *s, size_t shard)
+{
+	size_t pos = open_upper(s, s->shards[shard].start);
+
+	memmove(&s->open[pos + 1], &s->open[pos], (s->open_count - pos) * sizeof(*s->open));
+	s->open[pos] = shard;
+	s->open_count++;
+}
+
+static void open_remove(struct stream *s, size_t shard)
+{
+	size_t pos = open_position(s, s->shards[shard].start);
+
+	memmove(&s->open[pos], &s->open[pos + 1], (s->open_count - pos - 1) * sizeof(*s->open));
+	s->open_count--;
+}
+
+int stream_index_open(struct stream *s)
+{
+	free(s->open);
+	s->open = malloc(s->shard_count * sizeof(*s->open));
+	s->open_count = 0;
+	if (s->open == NULL)
+		return -1;
+	for (size_t i = 0; i < s->shard_count; i++)
+		if (s->shards[i].ending_seq == 0)
+			open_insert(s, i);
+	/* Writes need an open shard for every key, from 0 up. */
+	return s->open_count > 0 && s->shards[s->open[0]].start == 0 ? 0 : -1;
+}
+
 size_t stream_shard_for(const struct stream *s, hashkey_t hash)
 {
-	/* Newest first: resharding appends the open shards after the closed
-	 * ones, which pile up (UpdateShardCount leaves intermediate ones). */
-	for (size_t i = s->shard_count; i-- > 0;) {
-		const struct shard *sh = &s->shards[i];
-		if (sh->ending_seq == 0 && hash >= sh->start && hash <= sh->end)
-			return i;
-	}
-	/* The open shards always cover the whole key space. */
-	return 0;
+	return s->open[open_position(s, hash)];
 }
 
 int stream_find_shard(const struct stream *s, const char *shard_id)
@@ -89,23 +145,25 @@ void stream_admit(struct stream *s, const struct stream_limits *limits,
 		  const struct put_entry *entries, size_t n, struct put_result *results,
 		  struct seqno_gen *gen, int64_t now_ms)
 {
-	/* Shards that refused an entry of this request. */
-	bool *refused = calloc(s->shard_count, sizeof(*refused));
+	/* The open shards (by position in s->open) that refused an entry of
+	 * this request. */
+	bool *refused = calloc(s->open_count, sizeof(*refused));
 
 	for (size_t i = 0; i < n; i++) {
 		struct put_result *r = &results[i];
+		size_t pos = open_position(s, entries[i].hash);
 		struct shard *sh;
 
-		r->shard = stream_shard_for(s, entries[i].hash);
+		r->shard = s->open[pos];
 		sh = &s->shards[r->shard];
 		r->seq = 0;
 		if (refused == NULL) {
 			r->status = PUT_FAILED;
-		} else if (refused[r->shard] ||
+		} else if (refused[pos] ||
 			   !throttle_admit(&sh->writes, now_ms, limits->shard_records_per_sec,
 					   limits->shard_bytes_per_sec,
 					   entries[i].key_len + entries[i].data_len)) {
-			refused[r->shard] = true;
+			refused[pos] = true;
 			r->status = PUT_THROTTLED;
 			sh->throttled++;
 		} else {
@@ -136,20 +194,46 @@ void stream_store(struct stream *s, const struct put_entry *entries, size_t n,
 	}
 }
 
-/* The shard whose oldest record arrived first, or -1 when all are empty. */
-static int oldest_shard(const struct stream *s)
+/* Of the shards listed, the one whose oldest record arrived first, or -1
+ * when all are empty. */
+static int oldest_shard(const struct stream *s, const size_t *shards, size_t n)
 {
 	int best = -1;
 	int64_t best_ms = 0;
 
-	for (size_t i = 0; i < s->shard_count; i++) {
-		const struct shardlog_record *r = shardlog_at(&s->shards[i].log, s->shards[i].log.first);
+	for (size_t k = 0; k < n; k++) {
+		const struct shardlog *log = &s->shards[shards[k]].log;
+		const struct shardlog_record *r = shardlog_at(log, log->first);
 		if (r && (best < 0 || r->arrival_ms < best_ms)) {
-			best = (int)i;
+			best = (int)shards[k];
 			best_ms = r->arrival_ms;
 		}
 	}
 	return best;
+}
+
+/* Drops the oldest records across shards beyond max_bytes. The oldest is
+ * looked for, record after record, among the shards that hold any, found
+ * once: the closed shards a reshard leaves are mostly empty. */
+static size_t trim_bytes(struct stream *s, uint64_t max_bytes)
+{
+	size_t *holding, n = 0, dropped = 0;
+	int i;
+
+	if (max_bytes == 0 || s->bytes <= max_bytes)
+		return 0;
+	holding = malloc((s->shard_count - s->first_known) * sizeof(*holding));
+	if (holding == NULL)
+		return 0;       /* out of memory: the next write trims */
+	for (size_t k = s->first_known; k < s->shard_count; k++)
+		if (s->shards[k].log.count > 0)
+			holding[n++] = k;
+	while (s->bytes > max_bytes && (i = oldest_shard(s, holding, n)) >= 0) {
+		s->bytes -= shardlog_drop_oldest(&s->shards[i].log);
+		dropped++;
+	}
+	free(holding);
+	return dropped;
 }
 
 /* Kinesis forgets a closed shard once the retention has passed since it
@@ -157,7 +241,7 @@ static int oldest_shard(const struct stream *s)
  * trimmed with the others; what goes now is the log's ring. */
 static void forget_expired_shards(struct stream *s, int64_t horizon)
 {
-	for (size_t i = 0; i < s->shard_count; i++) {
+	for (size_t i = s->first_known; i < s->shard_count; i++) {
 		struct shard *sh = &s->shards[i];
 		if (sh->ending_seq == 0 || sh->forgotten || sh->closed_ms >= horizon)
 			continue;
@@ -165,6 +249,11 @@ static void forget_expired_shards(struct stream *s, int64_t horizon)
 		shardlog_release(&sh->log);
 		sh->forgotten = true;
 	}
+	/* Shards close, and so are forgotten, mostly oldest first: the
+	 * writes' passes over the shards then start past nearly all the
+	 * forgotten ones. */
+	while (s->first_known < s->shard_count && s->shards[s->first_known].forgotten)
+		s->first_known++;
 }
 
 size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes)
@@ -172,19 +261,13 @@ size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes)
 	int64_t horizon = now_ms - s->retention_ms;
 	size_t dropped = 0;
 
-	for (size_t i = 0; i < s->shard_count; i++) {
+	for (size_t i = s->first_known; i < s->shard_count; i++) {
 		struct shardlog *log = &s->shards[i].log;
 		uint64_t before = log->bytes;
 		dropped += shardlog_trim_older(log, horizon);
 		s->bytes -= before - log->bytes;
 	}
-	while (max_bytes && s->bytes > max_bytes) {
-		int i = oldest_shard(s);
-		if (i < 0)
-			break;
-		s->bytes -= shardlog_drop_oldest(&s->shards[i].log);
-		dropped++;
-	}
+	dropped += trim_bytes(s, max_bytes);
 	forget_expired_shards(s, horizon);
 	return dropped;
 }
@@ -195,21 +278,23 @@ size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes)
 
 size_t stream_open_shards(const struct stream *s)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->shard_count; i++)
-		n += s->shards[i].ending_seq == 0;
-	return n;
+	return s->open_count;
 }
 
-/* Makes room for more shards at the end; the array may move. */
+/* Makes room for more shards at the end, in the index of open shards too;
+ * the arrays may move. */
 static int reserve_shards(struct stream *s, size_t more)
 {
 	struct shard *grown = realloc(s->shards, (s->shard_count + more) * sizeof(*grown));
+	size_t *open;
 
 	if (grown == NULL)
 		return -1;
 	s->shards = grown;
+	open = realloc(s->open, (s->shard_count + more) * sizeof(*open));
+	if (open == NULL)
+		return -1;
+	s->open = open;
 	return 0;
 }
 
@@ -221,14 +306,17 @@ static void add_child(struct stream *s, hashkey_t start, hashkey_t end, int pare
 	shard_init(sh, s->shard_count, start, end, seqno_gen_next(gen));
 	sh->parent = parent;
 	sh->adjacent_parent = adjacent;
-	s->shard_count++;
+	open_insert(s, s->shard_count++);
 }
 
-static void close_shard(struct shard *sh, struct seqno_gen *gen, int64_t now_ms)
+static void close_shard(struct stream *s, size_t shard, struct seqno_gen *gen, int64_t now_ms)
 {
+	struct shard *sh = &s->shards[shard];
+
 	/* Above every record the shard holds: readers end at it. */
 	sh->ending_seq = seqno_gen_next(gen);
 	sh->closed_ms = now_ms;
+	open_remove(s, shard);
 }
 
 /* SplitShard's step: closes the shard and appends its two halves, the
@@ -238,7 +326,7 @@ static void split_at(struct stream *s, size_t shard, hashkey_t new_start, struct
 {
 	hashkey_t start = s->shards[shard].start, end = s->shards[shard].end;
 
-	close_shard(&s->shards[shard], gen, now_ms);
+	close_shard(s, shard, gen, now_ms);
 	add_child(s, start, new_start - 1, (int)shard, -1, gen);
 	add_child(s, new_start, end, (int)shard, -1, gen);
 }
@@ -253,8 +341,8 @@ static void merge_pair(struct stream *s, size_t a, size_t b, struct seqno_gen *g
 	size_t lower = s->shards[a].start < s->shards[b].start ? a : b;
 	size_t higher = lower == a ? b : a;
 
-	close_shard(&s->shards[lower], gen, now_ms);
-	close_shard(&s->shards[higher], gen, now_ms);
+	close_shard(s, lower, gen, now_ms);
+	close_shard(s, higher, gen, now_ms);
 	add_child(s, s->shards[lower].start, s->shards[higher].end, (int)lower, (int)higher, gen);
 }
 

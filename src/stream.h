@@ -49,6 +49,12 @@ struct stream {
 	int64_t retention_ms;           /* records and closed shards last this long */
 	struct shard *shards;
 	size_t shard_count;
+	/* The open shards' indexes in hash key order, with room for
+	 * shard_count: writes look a key up here, never among the closed
+	 * shards, which pile up with every reshard. */
+	size_t *open;
+	size_t open_count;
+	size_t first_known;             /* the shards below it are all forgotten */
 	struct stream_consumer *consumers;
 	size_t consumer_count;
 	uint64_t bytes;                 /* key and data bytes retained */
@@ -85,8 +91,12 @@ struct stream *stream_new(const char *name, const char *arn_prefix, uint64_t uid
 			  size_t shard_count, struct seqno_gen *gen, int64_t now_ms);
 void stream_free(struct stream *s);
 
-/* The open shard whose range holds hash. */
+/* The open shard whose range holds hash: a binary search. */
 size_t stream_shard_for(const struct stream *s, hashkey_t hash);
+
+/* Builds the index of open shards of a stream whose shards were set by
+ * hand (a saved state); -1 when out of memory. */
+int stream_index_open(struct stream *s);
 
 /* Index of the shard with this id, or -1 (also once it is forgotten). */
 int stream_find_shard(const struct stream *s, const char *shard_id);

@@ -856,13 +856,13 @@ static void test_old_state_closes_shards_at_first_load(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	write_meta(dir, "{\"version\":1,\"lastSeq\":9,\"streams\":[{\"name\":\"alleycat\",\"uid\":1,"
-	      "\"createdMs\":0,\"retentionHours\":1,\"consumers\":[],\"shards\":["
-	      "{\"id\":\"shardId-000000000000\",\"start\":\"0\","
-	      "\"end\":\"340282366920938463463374607431768211455\",\"startingSeq\":2,"
-	      "\"endingSeq\":5,\"parent\":-1,\"adjacentParent\":-1},"
-	      "{\"id\":\"shardId-000000000001\",\"start\":\"0\","
-	      "\"end\":\"340282366920938463463374607431768211455\",\"startingSeq\":6,"
-	      "\"endingSeq\":0,\"parent\":0,\"adjacentParent\":-1}]}]}");
+			"\"createdMs\":0,\"retentionHours\":1,\"consumers\":[],\"shards\":["
+			"{\"id\":\"shardId-000000000000\",\"start\":\"0\","
+			"\"end\":\"340282366920938463463374607431768211455\",\"startingSeq\":2,"
+			"\"endingSeq\":5,\"parent\":-1,\"adjacentParent\":-1},"
+			"{\"id\":\"shardId-000000000001\",\"start\":\"0\","
+			"\"end\":\"340282366920938463463374607431768211455\",\"startingSeq\":6,"
+			"\"endingSeq\":0,\"parent\":0,\"adjacentParent\":-1}]}]}");
 
 	for (int64_t at = NOW; at <= NOW + hour; at += hour / 2) {
 		hub = hub_in_at(dir, RETENTION_S, at);
@@ -882,23 +882,42 @@ static void test_old_state_closes_shards_at_first_load(void **state)
 	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
-/* A saved shard whose parent is not an earlier shard is refused on loading:
- * the answers would follow it out of the shard array. */
-static void test_saved_lineage_must_point_back(void **state)
+/* A hub refuses to open on this saved state, and says it is unreadable. */
+static void expect_unreadable(const char *meta)
 {
 	char dir[] = "/tmp/alleycat-reshard-XXXXXX", err[256] = "";
 	struct hub_config config;
 
 	assert_non_null(mkdtemp(dir));
-	write_meta(dir, "{\"version\":1,\"lastSeq\":9,\"streams\":[{\"name\":\"s\",\"uid\":1,\"createdMs\":0,"
-	      "\"retentionHours\":24,\"consumers\":[],\"shards\":[{\"id\":\"shardId-000000000000\","
-	      "\"start\":\"0\",\"end\":\"340282366920938463463374607431768211455\","
-	      "\"startingSeq\":2,\"endingSeq\":0,\"parent\":1,\"adjacentParent\":-1}]}]}");
+	write_meta(dir, meta);
 	hub_config_defaults(&config);
 	config.data_dir = dir;
 	assert_null(hub_open(&config, NOW, err, sizeof(err)));
 	assert_non_null(strstr(err, "unreadable"));
 	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* A saved shard whose parent is not an earlier shard is refused on loading:
+ * the answers would follow it out of the shard array. */
+static void test_saved_lineage_must_point_back(void **state)
+{
+	expect_unreadable("{\"version\":1,\"lastSeq\":9,\"streams\":[{\"name\":\"s\",\"uid\":1,\"createdMs\":0,"
+			  "\"retentionHours\":24,\"consumers\":[],\"shards\":[{\"id\":\"shardId-000000000000\","
+			  "\"start\":\"0\",\"end\":\"340282366920938463463374607431768211455\","
+			  "\"startingSeq\":2,\"endingSeq\":0,\"parent\":1,\"adjacentParent\":-1}]}]}");
+}
+
+/* A saved stream with no open shard from key 0 up is refused on loading:
+ * writes would find no shard for some keys. */
+static void test_saved_stream_needs_open_shards(void **state)
+{
+	expect_unreadable("{\"version\":1,\"lastSeq\":9,\"streams\":[{\"name\":\"s\",\"uid\":1,"
+			  "\"createdMs\":0,\"retentionHours\":24,\"consumers\":[],\"shards\":["
+			  "{\"id\":\"shardId-000000000000\",\"start\":\"0\",\"end\":\"9\","
+			  "\"startingSeq\":2,\"endingSeq\":5,\"parent\":-1,\"adjacentParent\":-1},"
+			  "{\"id\":\"shardId-000000000001\",\"start\":\"10\","
+			  "\"end\":\"340282366920938463463374607431768211455\",\"startingSeq\":3,"
+			  "\"endingSeq\":0,\"parent\":-1,\"adjacentParent\":-1}]}]}");
 }
 
 int main(void)
@@ -914,6 +933,7 @@ int main(void)
 		cmocka_unit_test(test_saved_lineage_must_point_back),
 		cmocka_unit_test(test_closed_shards_forgotten_after_retention),
 		cmocka_unit_test(test_old_state_closes_shards_at_first_load),
+		cmocka_unit_test(test_saved_stream_needs_open_shards),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

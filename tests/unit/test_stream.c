@@ -166,6 +166,28 @@ static void check_open_ranges(const struct stream *s, size_t count)
 	assert_true(hashkey_shard_end(count - 1, count) == HASHKEY_MAX);
 }
 
+/* The index writes use lists exactly the open shards, in hash key order,
+ * and finds each one's keys in it, at both ends of its range. */
+static void check_open_index(const struct stream *s)
+{
+	size_t open = 0;
+
+	for (size_t i = 0; i < s->shard_count; i++)
+		open += s->shards[i].ending_seq == 0;
+	assert_int_equal(s->open_count, open);
+	assert_true(s->shards[s->open[0]].start == 0);
+	for (size_t k = 0; k < s->open_count; k++) {
+		const struct shard *sh = &s->shards[s->open[k]];
+		assert_int_equal(sh->ending_seq, 0);
+		if (k + 1 < s->open_count)
+			assert_true(sh->end + 1 == s->shards[s->open[k + 1]].start);
+		else
+			assert_true(sh->end == HASHKEY_MAX);
+		assert_int_equal(stream_shard_for(s, sh->start), s->open[k]);
+		assert_int_equal(stream_shard_for(s, sh->end), s->open[k]);
+	}
+}
+
 /* Shards a step made and closed again were only a step: they hold nothing. */
 static void check_intermediates_empty(const struct stream *s, size_t first_new)
 {
@@ -177,6 +199,7 @@ static void check_intermediates_empty(const struct stream *s, size_t first_new)
 static void check_structure(const struct stream *s)
 {
 	check_ids(s);
+	check_open_index(s);
 	for (size_t i = 0; i < s->shard_count; i++) {
 		check_parents(s, i);
 		check_children(s, i);
@@ -473,6 +496,51 @@ static void test_forgotten_shard_keeps_positions(void **state)
 	stream_free(s);
 }
 
+/* An open shard that stays while its neighbour is split and merged back
+ * again and again sits before every shard those steps add: the lookup
+ * still finds both. */
+static void test_open_shard_before_many_closed(void **state)
+{
+	struct seqno_gen gen;
+	struct stream *s = new_stream(2, &gen);
+	const char *why;
+
+	for (int i = 0; i < 50; i++) {
+		size_t last = s->shard_count - 1;
+		hashkey_t mid = s->shards[last].start + (s->shards[last].end - s->shards[last].start) / 2;
+		assert_int_equal(stream_split(s, last, mid, &gen, NOW_MS, &why), 0);
+		assert_int_equal(stream_merge(s, s->shard_count - 2, s->shard_count - 1, &gen, NOW_MS,
+					      &why), 0);
+	}
+	assert_int_equal(s->shard_count, 2 + 50 * 3);
+	check_structure(s);
+	assert_int_equal(stream_shard_for(s, 0), 0);
+	assert_int_equal(stream_shard_for(s, HASHKEY_MAX), s->shard_count - 1);
+	stream_free(s);
+}
+
+/* Beyond the byte limit the oldest records go first, across the shards
+ * that hold any: a closed parent's before its children's. */
+static void test_byte_limit_drops_oldest_across_closed_and_open(void **state)
+{
+	struct seqno_gen gen;
+	struct stream *s = new_stream(1, &gen);
+	struct keys k = { .count = 0 };
+	uint64_t round;
+
+	add_boundaries(&k, 2);
+	put_all_at(s, &k, &gen, NOW_MS);
+	reshard(s, 2, &gen);
+	put_all_at(s, &k, &gen, NOW_MS + 1);
+	round = round_bytes(&k);
+	stream_trim(s, NOW_MS + 2, round);
+	assert_int_equal(s->shards[0].log.count, 0);
+	assert_int_equal(s->shards[1].log.count + s->shards[2].log.count, k.count);
+	stream_trim(s, NOW_MS + 2, round / 2);
+	assert_true(s->bytes <= round / 2 && s->bytes == retained_bytes(s));
+	stream_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +551,8 @@ int main(void)
 		cmocka_unit_test(test_merge_orders_parents_by_range),
 		cmocka_unit_test(test_closed_shards_forgotten_after_retention),
 		cmocka_unit_test(test_forgotten_shard_keeps_positions),
+		cmocka_unit_test(test_open_shard_before_many_closed),
+		cmocka_unit_test(test_byte_limit_drops_oldest_across_closed_and_open),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
