@@ -20,7 +20,9 @@
  *   in process     the same PutRecords bodies through kinesis_handle with no
  *                  network (what the API itself costs), and jansson's parse
  *                  of such a body alone (json_loadb then json_decref); then
- *                  kinesis_handle on the resharded stream of the ingest row
+ *                  kinesis_handle on the resharded stream of the ingest row,
+ *                  and on a stream at its byte limit (64 MiB), where every
+ *                  write drops old records, resharded and not
  *
  * The client is plain sockets and prebuilt requests, so what is measured
  * is the server. Usage: bench_hub [--quick] (shorter runs, 200,000 records) */
@@ -395,9 +397,13 @@ static double in_process_rate(struct hub *hub, const char *body, size_t len, boo
 	return (double)records / elapsed;
 }
 
+/* Bytes a stream retains in the in-process rows at the byte limit: every
+ * write then drops as many old records as it adds, as on a busy hub. */
+#define FULL_STREAM_BYTES (64u << 20)
+
 /* A hub in this process with no write limits, and a stream of 4 shards;
  * NULL (with the row failed) when it cannot be. */
-static struct hub *in_process_hub(const char *stream)
+static struct hub *in_process_hub(const char *stream, uint64_t retention_bytes)
 {
 	struct hub_config config;
 	struct hub *hub;
@@ -406,7 +412,7 @@ static struct hub *in_process_hub(const char *stream)
 	hub_config_defaults(&config);
 	config.limits.shard_records_per_sec = 0;
 	config.limits.shard_bytes_per_sec = 0;
-	config.retention_bytes = 0;
+	config.retention_bytes = retention_bytes;
 	hub = hub_open(&config, BENCH_START_MS, err, sizeof(err));
 	if (hub == NULL || hub_create_stream(hub, stream, 4, BENCH_START_MS) == NULL) {
 		bench_row("hub", "in process", "", "failed: %s", hub ? "stream" : err);
@@ -418,7 +424,7 @@ static struct hub *in_process_hub(const char *stream)
 
 static void in_process_rows(void)
 {
-	struct hub *hub = in_process_hub("bench");
+	struct hub *hub = in_process_hub("bench", 0);
 	char buf[32];
 	size_t len;
 	char *body = net_put_body("bench", BATCH, DATA_BYTES, 0, &len);
@@ -433,23 +439,28 @@ static void in_process_rows(void)
 	free(body);
 }
 
-/* The same on a fresh stream resharded as resharded_stream does. */
-static void in_process_resharded_row(void)
+/* kinesis_handle on a fresh stream, resharded as resharded_stream does
+ * `steps` times, with a byte limit (0 for none). */
+static void in_process_resharded_row(int steps, uint64_t retention_bytes)
 {
-	struct hub *hub = in_process_hub("resharded");
+	struct hub *hub = in_process_hub("resharded", retention_bytes);
 	struct stream *s = hub ? hub_find_stream(hub, "resharded") : NULL;
 	const char *why;
-	char figure[160], buf[32];
+	char figure[200], shape[96] = "of 4 shards", limit[64] = "", buf[32];
 	size_t len;
 	char *body = net_put_body("resharded", BATCH, DATA_BYTES, 0, &len);
 
-	for (int step = 0; s && step < RESHARD_STEPS; step++)
+	for (int step = 0; s && step < steps; step++)
 		hub_update_shard_count(hub, s, step % 2 ? 4 : 3, BENCH_START_MS, &why);
+	if (retention_bytes)
+		snprintf(limit, sizeof(limit), ", at its byte limit (%" PRIu64 " MiB)",
+			 retention_bytes >> 20);
+	if (s && steps)
+		snprintf(shape, sizeof(shape), "resharded %d times (%zu closed shards)", steps,
+			 s->shard_count - stream_open_shards(s));
 	if (s) {
-		snprintf(figure, sizeof(figure),
-			 "in process: kinesis_handle on a stream resharded %d times (%zu closed "
-			 "shards), records/s",
-			 RESHARD_STEPS, s->shard_count - stream_open_shards(s));
+		snprintf(figure, sizeof(figure), "in process: kinesis_handle on a stream %s%s, records/s",
+			 shape, limit);
 		bench_row("hub", figure, "", "%s",
 			  bench_count(in_process_rate(hub, body, len, false), buf));
 	}
@@ -487,7 +498,9 @@ int main(int argc, char **argv)
 	net_stop(hub);
 	resharded_row();
 	in_process_rows();
-	in_process_resharded_row();
+	in_process_resharded_row(RESHARD_STEPS, 0);
+	in_process_resharded_row(0, FULL_STREAM_BYTES);
+	in_process_resharded_row(RESHARD_STEPS, FULL_STREAM_BYTES);
 	memory_rows(quick);
 	peer = net_start_kinesalite(&peer_port);
 	if (peer > 0) {
