@@ -48,6 +48,17 @@ static bool printable(uint32_t cp)
 	return true;
 }
 
+bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t cp;
+
+	for (size_t i = 0, len; i < n; i += len)
+		if ((len = utf8_decode(u + i, n - i, &cp)) == 0)
+			return false;
+	return true;
+}
+
 size_t sanitize_text(const char *text, char *out, size_t size, size_t max_chars, bool unicode)
 {
 	const unsigned char *s = (const unsigned char *)text;

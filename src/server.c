@@ -15,10 +15,15 @@
 #include "log.h"
 #include "metrics.h"
 #include "push.h"
+#include "sanitize.h"
 #include "strbuf.h"
 
 #define TICK_MS 100
 #define HTTP_CHUNK 65536
+#define REFUSED_CLOSE_SECONDS 5   /* for a refused client's close to answer the hub's */
+/* A close frame, written by hand: lws-write.h keeps value 4 out of its
+ * public enum (it is lws's own, for lws_close_reason) but in its ABI. */
+#define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
 
 struct server {
 	struct hub *hub;
@@ -49,6 +54,9 @@ struct push_session {
 	struct push_conn conn;
 	struct strbuf in;               /* a message arriving in fragments */
 	struct strbuf out;              /* the one event being written */
+	enum lws_close_status refused;  /* the close code owed for a refused message, or 0 */
+	const char *refused_why;
+	bool close_sent;                /* the close frame went out: the next is the client's */
 };
 
 static struct server *server_of(struct lws *wsi)
@@ -367,13 +375,90 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 /* WebSocket push                                                      */
 /* ------------------------------------------------------------------ */
 
+/* Refuses a client's message with a WebSocket close code (RFC 6455
+ * 7.4.1). The hub writes the close frame itself and reads on, discarding,
+ * until the client's close answers it: lws's own closing handshake drops
+ * a connection that receives data frames meanwhile, or that fails in the
+ * receive callback, without the close frame, and closing a socket with
+ * unread data resets it; either way the client would see 1006 instead of
+ * the code. A client that does not answer is cut off after the timeout. */
+static void refuse_message(struct lws *wsi, struct push_session *ps, enum lws_close_status code,
+			   const char *why)
+{
+	if (ps->refused)
+		return;
+	ps->refused = code;
+	ps->refused_why = why;
+	strbuf_free(&ps->in);
+	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, REFUSED_CLOSE_SECONDS);
+	lws_callback_on_writable(wsi);
+}
+
+static int write_close(struct lws *wsi, struct push_session *ps)
+{
+	unsigned char frame[LWS_PRE + 125];
+	unsigned char *p = frame + LWS_PRE;
+	size_t len = strlen(ps->refused_why);
+
+	if (len > 123)
+		len = 123;
+	p[0] = (unsigned char)(ps->refused >> 8);
+	p[1] = (unsigned char)(ps->refused & 0xff);
+	memcpy(p + 2, ps->refused_why, len);
+	ps->close_sent = true;
+	return lws_write(wsi, p, len + 2, WS_WRITE_CLOSE) < (int)len + 2 ? -1 : 0;
+}
+
+/* Keeps one piece of a client's message; a whole message goes to push. */
+static void take_piece(struct lws *wsi, struct push_session *ps, const void *in, size_t len,
+		       bool last)
+{
+	struct server *server = server_of(wsi);
+
+	if (lws_frame_is_binary(wsi)) {
+		refuse_message(wsi, ps, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+			       "messages are JSON text frames");
+		return;
+	}
+	if (ps->in.len + len > PUSH_MESSAGE_MAX) {
+		refuse_message(wsi, ps, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+		return;
+	}
+	strbuf_append(&ps->in, in, len);
+	if (ps->in.failed) {
+		refuse_message(wsi, ps, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+		return;
+	}
+	if (!last)
+		return;
+	/* A character may straddle fragments: only the whole message is checked. */
+	if (!utf8_valid(ps->in.data, ps->in.len)) {
+		refuse_message(wsi, ps, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "text is not UTF-8");
+		return;
+	}
+	push_receive(&server->push, &ps->conn, ps->in.data, ps->in.len, clock_wall_ms());
+	strbuf_reset(&ps->in);
+	/* A takeover may have queued an event on another connection. */
+	wake_push(server);
+}
+
+static void receive_piece(struct lws *wsi, struct push_session *ps, const void *in, size_t len)
+{
+	bool last = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
+
+	if (!ps->refused)       /* after a refusal everything is discarded */
+		take_piece(wsi, ps, in, len, last);
+}
+
 static int write_event(struct lws *wsi, struct push_session *ps)
 {
 	struct server *server = server_of(wsi);
 	static const unsigned char headroom[LWS_PRE];
 
 	if (ps->conn.overflowed)
-		return -1;
+		refuse_message(wsi, ps, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many answers unread");
+	if (ps->refused)
+		return ps->close_sent ? 0 : write_close(wsi, ps);
 	strbuf_reset(&ps->out);
 	strbuf_append(&ps->out, headroom, LWS_PRE);
 	if (!push_next_event(&server->push, &ps->conn, clock_wall_ms(), &ps->out))
@@ -417,23 +502,14 @@ static int push_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		memset(ps, 0, sizeof(*ps));
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		if (ps->in.len + len > PUSH_MESSAGE_MAX) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-					 (unsigned char *)"message too large", 17);
-			return -1;
-		}
-		strbuf_append(&ps->in, in, len);
-		if (ps->in.failed)
-			return -1;
-		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
-			push_receive(&server->push, &ps->conn, ps->in.data, ps->in.len, clock_wall_ms());
-			strbuf_reset(&ps->in);
-			/* A takeover may have queued an event on another connection. */
-			wake_push(server);
-		}
+		receive_piece(wsi, ps, in, len);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return write_event(wsi, ps);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* After the hub's close the client's ends the connection; else
+		 * lws answers the client's close. */
+		return ps->close_sent ? -1 : 0;
 	case LWS_CALLBACK_CLOSED:
 		push_conn_close(&server->push, &ps->conn);
 		strbuf_free(&ps->in);

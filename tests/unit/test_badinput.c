@@ -20,6 +20,7 @@
 
 #include "hub.h"
 #include "push.h"
+#include "sanitize.h"
 #include "strbuf.h"
 #include "telemetry.h"
 
@@ -260,6 +261,24 @@ static void check_answer(const struct bad_case *c, const char *expect, const cha
 			 message ? message : "(none)", words);
 }
 
+/* The server closes the connection, before push sees the message, for
+ * three reasons only (RFC 6455 close codes): a binary frame (1003), text
+ * that is not UTF-8 (1007), a message over the limit (1009). */
+static void check_close_reason(const struct bad_case *c, const char *framing, const char *expect)
+{
+	bool binary = strcmp(framing, "binary") == 0;
+	bool utf8 = utf8_valid(c->body, c->len), oversize = c->len > PUSH_MESSAGE_MAX;
+
+	if (strcmp(expect, "close=1003") == 0 && binary)
+		return;
+	if (strcmp(expect, "close=1007") == 0 && !binary && !utf8 && !oversize)
+		return;
+	if ((strcmp(expect, "close=1009") == 0 || strcmp(expect, "closed") == 0) && oversize)
+		return;
+	fail_msg("%s: %s, %zu bytes%s: nothing the server closes for with %s", c->name, framing,
+		 c->len, utf8 ? "" : ", not UTF-8", expect);
+}
+
 /* Line 1 is FRAMING EXPECT [WORDS]. Framing is the server's business:
  * here every message arrives whole. */
 static void check_message(struct push_fixture *f, const struct bad_case *c)
@@ -273,10 +292,7 @@ static void check_message(struct push_fixture *f, const struct bad_case *c)
 	if (sscanf(c->header, "%31s %63s %n", framing, expect, &used) < 2)
 		fail_msg("%s: line 1 is not FRAMING EXPECT [WORDS]", c->name);
 	if (strncmp(expect, "close=", 6) == 0 || strcmp(expect, "closed") == 0) {
-		/* The server closes over-size messages before push sees them. */
-		if (c->len <= PUSH_MESSAGE_MAX)
-			fail_msg("%s: %zu bytes, within the limit, cannot expect %s", c->name,
-				 c->len, expect);
+		check_close_reason(c, framing, expect);
 		return;
 	}
 	push_init(&push, f->hub);

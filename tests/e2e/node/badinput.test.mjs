@@ -204,6 +204,47 @@ describe('bad push messages and telemetry records', { timeout: 150000 }, () => {
 		await good.close();
 	});
 
+	// A client must see the close code itself, every time, not 1006 (the
+	// hub once closed the socket with the rest of a message unread, and
+	// the reset hid the close frame): each close case runs ten times, and
+	// once more followed at once by messages the hub must discard, while a
+	// subscription on another connection receives every record.
+	test('close codes (1003, 1007, 1009) arrive every time; the hub serves on', async () => {
+		const cases = (await loadCases('push', '.msg')).filter((c) => /^\S+ close=\d+$/.test(c.header));
+		const codes = new Set(cases.map((c) => c.header.split('close=')[1]));
+		assert.deepEqual([...codes].sort(), ['1003', '1007', '1009'], 'the catalogue closes with each code');
+		const watcherARN = await register('close-watcher');
+		const lookup = async (name) => (name === 'ARN' ? watcherARN : name === 'FRESH_ARN' ? watcherARN : undefined);
+		const watcher = await EfoConnection.open(hub.wsUrl);
+		watcher.subscribe(watcherARN, shardIdOf(0), { Type: 'LATEST' });
+		await watcher.waitFor((ev) => ev.Event === 'SubscribeToShardEvent', { what: 'the watcher\'s first event' });
+
+		const seen = [];
+		let put = 0;
+		for (const c of cases) {
+			const [framing, expect] = c.header.split(' ');
+			const data = await expand(c.body, lookup);
+			for (let round = 0; round <= 10; round++) {
+				const conn = await EfoConnection.open(hub.wsUrl);
+				sendFramed(conn, framing, data);
+				if (round === 10) for (let i = 0; i < 5; i++) conn.send({ Action: 'SubscribeToShard' });
+				const code = await closed(conn, 10000, `push/${c.name} round ${round}`);
+				seen.push(`${c.name} ${expect.slice(6)} ${code}`);
+				await conn.close();
+			}
+			await kin.send(new PutRecordsCommand({ StreamName: STREAM,
+				Records: [{ PartitionKey: 'close-codes', ExplicitHashKey: '0', Data: Buffer.from(`{"after":"${c.name}"}`) }] }));
+			put++;
+		}
+		const wrong = seen.filter((line) => { const [, want, got] = line.split(' '); return want !== got; });
+		assert.deepEqual(wrong, [], `${wrong.length} of ${seen.length} closes had the wrong code (name, expected, seen)`);
+		const records = () => watcher.events.flatMap(({ ev }) => ev.Records ?? []);
+		await watcher.until(() => records().length >= put, { timeoutMs: 10000, what: 'a record after every case' });
+		assert.equal(watcher.closed, null, 'the watcher\'s connection stayed open');
+		hub.assertAlive();
+		await watcher.close();
+	});
+
 	test('bad telemetry records are skipped; the standings are those of the good ones', async () => {
 		const cases = await loadCases('telemetry', '.rec');
 		assert.ok(cases.length >= 15, `${cases.length} telemetry cases, expected at least 15`);
