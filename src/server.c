@@ -21,6 +21,15 @@
 #define TICK_MS 100
 #define HTTP_CHUNK 65536
 #define REFUSED_CLOSE_SECONDS 5   /* for a refused client's close to answer the hub's */
+/* Bounds on connections that hold a place without asking anything: the
+ * request line and headers must arrive within HEADER_SECONDS of the
+ * connection (or of the previous answer: KEEPALIVE_SECONDS), a body within
+ * BODY_SECONDS of its headers however it trickles in, and a push
+ * connection's first message within FIRST_MESSAGE_SECONDS. */
+#define HEADER_SECONDS 10
+#define KEEPALIVE_SECONDS 5
+#define BODY_SECONDS 30
+#define FIRST_MESSAGE_SECONDS 30
 /* A close frame, written by hand: lws-write.h keeps value 4 out of its
  * public enum (it is lws's own, for lws_close_reason) but in its ABI. */
 #define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
@@ -40,6 +49,7 @@ struct server {
 struct http_session {
 	struct strbuf body;
 	size_t expected;
+	int64_t headers_ms;             /* when the request's headers were in */
 	char target[128];
 	int status;
 	const char *content_type;
@@ -57,6 +67,7 @@ struct push_session {
 	enum lws_close_status refused;  /* the close code owed for a refused message, or 0 */
 	const char *refused_why;
 	bool close_sent;                /* the close frame went out: the next is the client's */
+	bool asked;                     /* a first whole message arrived */
 };
 
 static struct server *server_of(struct lws *wsi)
@@ -240,6 +251,7 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 	int target_len;
 
 	memset(h, 0, sizeof(*h));
+	h->headers_ms = clock_wall_ms();
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) {
 		answer_get(wsi, h, uri);
 		return;
@@ -348,6 +360,12 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 			return 0;
 		if (h->body.len + len > h->expected || h->body.len + len > server->config.max_body)
 			return -1;
+		/* lws restarts its timeout at every piece: a body sent a byte at
+		 * a time would hold the connection for ever. */
+		if (clock_wall_ms() - h->headers_ms > BODY_SECONDS * 1000) {
+			log_info("a request body still incomplete after %d s: closing", BODY_SECONDS);
+			return -1;
+		}
 		strbuf_append(&h->body, in, len);
 		return h->body.failed ? -1 : 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -431,6 +449,10 @@ static void take_piece(struct lws *wsi, struct push_session *ps, const void *in,
 	}
 	if (!last)
 		return;
+	if (!ps->asked) {
+		ps->asked = true;
+		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	}
 	/* A character may straddle fragments: only the whole message is checked. */
 	if (!utf8_valid(ps->in.data, ps->in.len)) {
 		refuse_message(wsi, ps, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "text is not UTF-8");
@@ -500,6 +522,7 @@ static int push_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_ESTABLISHED:
 		httpc_no_delay(wsi);
 		memset(ps, 0, sizeof(*ps));
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FIRST_MESSAGE_SECONDS);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		receive_piece(wsi, ps, in, len);
@@ -577,6 +600,8 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 	}
 	info.pt_serv_buf_size = 64 * 1024;
 	info.timeout_secs = 30;
+	info.timeout_secs_ah_idle = HEADER_SECONDS;
+	info.keepalive_timeout = KEEPALIVE_SECONDS;
 	/* TCP keepalive finds peers that vanished without closing. */
 	info.ka_time = 60;
 	info.ka_probes = 3;
