@@ -24,6 +24,7 @@
 
 #define HUB_DEFAULT_LISTEN "127.0.0.1:4567"
 #define HUB_DEFAULT_MAX_BODY (8u * 1024 * 1024)
+#define HUB_DEFAULT_MAX_CONNECTIONS 1024
 
 void hub_usage(FILE *out)
 {
@@ -49,6 +50,9 @@ void hub_usage(FILE *out)
 	      "                              0 = unlimited)\n"
 	      "  --push-bytes-per-sec N      push rate per consumer and shard (default 2097152)\n"
 	      "  --max-request-bytes N       largest request body (default 8388608)\n"
+	      "  --max-connections N         open connections at most, HTTP and push (default\n"
+	      "                              1024); at the cap a new one replaces the one\n"
+	      "                              that has waited longest without asking anything\n"
 	      "  --tls-cert FILE             serve HTTPS and WSS with this PEM certificate\n"
 	      "  --tls-key FILE              and this PEM private key\n"
 	      "  --auth sigv4                require AWS Signature V4 on the API and on push\n"
@@ -98,7 +102,7 @@ enum {
 	OPT_LISTEN = 256, OPT_STREAM, OPT_SHARDS, OPT_DATA_DIR, OPT_RETENTION_HOURS,
 	OPT_RETENTION_SECONDS, OPT_RETENTION_BYTES, OPT_SUBSCRIPTION_SECONDS, OPT_MAX_CONSUMERS,
 	OPT_SHARD_RECORDS, OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL,
-	OPT_TLS_CERT, OPT_TLS_KEY, OPT_AUTH, OPT_CREDENTIALS,
+	OPT_TLS_CERT, OPT_TLS_KEY, OPT_AUTH, OPT_CREDENTIALS, OPT_MAX_CONNECTIONS,
 };
 
 const struct option hub_options[] = {
@@ -115,6 +119,7 @@ const struct option hub_options[] = {
 	{ "shard-bytes-per-sec", required_argument, NULL, OPT_SHARD_BYTES },
 	{ "push-bytes-per-sec", required_argument, NULL, OPT_PUSH_BYTES },
 	{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
@@ -242,7 +247,8 @@ static int reshard_main(int argc, char **argv)
 int hub_main(int argc, char **argv)
 {
 	struct hub_config config;
-	struct server_config sc = { .max_body = HUB_DEFAULT_MAX_BODY };
+	struct server_config sc = { .max_body = HUB_DEFAULT_MAX_BODY,
+				     .max_connections = HUB_DEFAULT_MAX_CONNECTIONS };
 	char host[256], err[512] = "";
 	const char *listen = HUB_DEFAULT_LISTEN, *stream = "alleycat";
 	const char *auth_mode = "none", *credentials = NULL;
@@ -319,6 +325,11 @@ int hub_main(int argc, char **argv)
 			if (cli_parse_long("hub", "max-request-bytes", optarg, 1024, 1ll << 32, &v) < 0)
 				return EXIT_USAGE;
 			sc.max_body = (size_t)v;
+			break;
+		case OPT_MAX_CONNECTIONS:
+			if (cli_parse_long("hub", "max-connections", optarg, 1, 1000000, &v) < 0)
+				return EXIT_USAGE;
+			sc.max_connections = (size_t)v;
 			break;
 		case OPT_TLS_CERT:
 			sc.tls_cert = optarg;

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "connlimit.h"
 #include "hub.h"
 #include "push.h"
 
@@ -126,4 +127,23 @@ void metrics_render(const struct hub *hub, const struct push *push, int64_t now_
 			   "alleycat_subscriptions_total %" PRIu64 "\n",
 		      push->subscriptions_total);
 	(void)now_ms;
+}
+
+void metrics_render_connections(const struct conn_limit *conns, struct strbuf *out)
+{
+	strbuf_printf(out,
+		      "# HELP alleycat_connections Open connections (HTTP and push).\n"
+		      "# TYPE alleycat_connections gauge\n"
+		      "alleycat_connections %zu\n"
+		      "# HELP alleycat_connections_max The cap on open connections.\n"
+		      "# TYPE alleycat_connections_max gauge\n"
+		      "alleycat_connections_max %zu\n"
+		      "# HELP alleycat_connections_refused_total Connections refused at the cap.\n"
+		      "# TYPE alleycat_connections_refused_total counter\n"
+		      "alleycat_connections_refused_total %" PRIu64 "\n"
+		      "# HELP alleycat_connections_evicted_total Connections that had asked nothing, "
+		      "closed at the cap to make room.\n"
+		      "# TYPE alleycat_connections_evicted_total counter\n"
+		      "alleycat_connections_evicted_total %" PRIu64 "\n",
+		      conns->open - conns->evicting, conns->max, conns->refused, conns->evicted);
 }

@@ -6,10 +6,14 @@
 
 #include "strbuf.h"
 
+struct conn_limit;
 struct hub;
 struct push;
 
 void metrics_render(const struct hub *hub, const struct push *push, int64_t now_ms,
 		    struct strbuf *out);
+
+/* The connection series: open, the cap, refused and evicted. */
+void metrics_render_connections(const struct conn_limit *conns, struct strbuf *out);
 
 #endif

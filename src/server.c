@@ -5,10 +5,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "auth.h"
 #include "clock.h"
+#include "connlimit.h"
 #include "httpc.h"
 #include "hub.h"
 #include "kinesis.h"
@@ -26,6 +29,7 @@
  * connection (or of the previous answer: KEEPALIVE_SECONDS), a body within
  * BODY_SECONDS of its headers however it trickles in, and a push
  * connection's first message within FIRST_MESSAGE_SECONDS. */
+#define FDS_BESIDES_CONNECTIONS 64  /* listener, data files, logs, lws's own */
 #define HEADER_SECONDS 10
 #define KEEPALIVE_SECONDS 5
 #define BODY_SECONDS 30
@@ -37,6 +41,7 @@
 struct server {
 	struct hub *hub;
 	struct push push;
+	struct conn_limit conns;
 	struct server_config config;
 	struct lws_context *context;
 	lws_sorted_usec_list_t tick;
@@ -173,6 +178,81 @@ static int captured_header(void *user, const char *name, char *out, size_t size)
 }
 
 /* ------------------------------------------------------------------ */
+/* Connections: the cap, and who gives up a place for a newcomer        */
+/* ------------------------------------------------------------------ */
+
+/* Says no to a connection over the cap, on the bare socket lws is about
+ * to close: a 503 an HTTP client (an AWS SDK among them) retries. What the
+ * client already sent is read first, as closing a socket with unread data
+ * resets the connection and the answer may be lost. Over TLS nothing can
+ * be said before the handshake: the connection just closes. */
+static void refuse_connection(struct server *server, int fd)
+{
+	static const char body[] = "{\"__type\":\"ServiceUnavailableException\",\"message\":"
+				   "\"The hub holds as many connections as it may; try again.\"}";
+	char unread[4096], answer[512];
+	int n = snprintf(answer, sizeof(answer),
+			 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			 KINESIS_CONTENT_TYPE, sizeof(body) - 1, body);
+
+	if (server->config.tls_cert)
+		return;
+	for (int i = 0; i < 16 && recv(fd, unread, sizeof(unread), MSG_DONTWAIT) > 0; i++)
+		;
+	if (send(fd, answer, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		shutdown(fd, SHUT_WR);
+}
+
+/* A connection was accepted: admitted, perhaps in the place of one that
+ * has waited longest without asking anything, or refused. */
+static int admit_connection(struct lws *listener, int fd)
+{
+	struct server *server = server_of(listener);
+	struct conn_slot *evict;
+
+	if (!connlimit_admit(&server->conns, &evict)) {
+		log_info("connection refused: %zu open (--max-connections)", server->conns.open);
+		refuse_connection(server, fd);
+		return -1;
+	}
+	if (evict)
+		lws_set_timeout(evict->handle, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	return 0;
+}
+
+/* Each connection's slot lives as long as its wsi, whatever protocol
+ * serves it (an upgrade to WebSocket replaces the per-session data). */
+static void connection_opened(struct lws *wsi)
+{
+	struct conn_slot *slot = malloc(sizeof(*slot));
+
+	if (slot == NULL)
+		return; /* not counted: it cannot be evicted, but it still closes */
+	connlimit_open(&server_of(wsi)->conns, slot, wsi);
+	lws_set_opaque_user_data(wsi, slot);
+}
+
+static void connection_asked(struct lws *wsi)
+{
+	struct conn_slot *slot = lws_get_opaque_user_data(wsi);
+
+	if (slot)
+		connlimit_asked(&server_of(wsi)->conns, slot);
+}
+
+static void connection_closed(struct lws *wsi)
+{
+	struct conn_slot *slot = lws_get_opaque_user_data(wsi);
+
+	if (slot == NULL)
+		return;
+	connlimit_close(&server_of(wsi)->conns, slot);
+	lws_set_opaque_user_data(wsi, NULL);
+	free(slot);
+}
+
+/* ------------------------------------------------------------------ */
 /* HTTP: the Kinesis API, /metrics and /healthz                         */
 /* ------------------------------------------------------------------ */
 
@@ -214,6 +294,7 @@ static void answer_api(struct lws *wsi, struct http_session *h)
 		}
 	}
 
+	connection_asked(wsi);
 	kinesis_handle(server->hub, h->target[0] ? h->target : NULL, h->body.data ? h->body.data : "",
 		       h->body.len, clock_wall_ms(), &reply);
 	strbuf_free(&h->body);
@@ -231,12 +312,14 @@ static void answer_get(struct lws *wsi, struct http_session *h, const char *uri)
 	struct server *server = server_of(wsi);
 	struct strbuf page;
 
+	connection_asked(wsi);
 	strbuf_init(&page);
 	if (strcmp(uri, "/healthz") == 0) {
 		strbuf_puts(&page, "ok\n");
 		reply_text(wsi, h, 200, "text/plain", page.data, page.len);
 	} else if (strcmp(uri, "/metrics") == 0) {
 		metrics_render(server->hub, &server->push, clock_wall_ms(), &page);
+		metrics_render_connections(&server->conns, &page);
 		reply_text(wsi, h, 200, "text/plain; version=0.0.4", page.data, page.len);
 	} else {
 		strbuf_free(&page);
@@ -384,6 +467,15 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (h)
 			session_free(h);
 		return 0;
+	/* Every connection passes here, whatever protocol serves it later. */
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return admit_connection(wsi, (int)(lws_intptr_t)in);
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		connection_opened(wsi);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		connection_closed(wsi);
+		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	}
@@ -452,6 +544,7 @@ static void take_piece(struct lws *wsi, struct push_session *ps, const void *in,
 	if (!ps->asked) {
 		ps->asked = true;
 		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+		connection_asked(wsi);
 	}
 	/* A character may straddle fragments: only the whole message is checked. */
 	if (!utf8_valid(ps->in.data, ps->in.len)) {
@@ -569,6 +662,25 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(server->context, 0, &server->tick, on_tick, TICK_MS * LWS_US_PER_MS);
 }
 
+/* Each connection takes a file descriptor: the soft limit is raised
+ * towards the hard one when the cap needs it, or the cap could not be
+ * reached (accept fails with EMFILE first). */
+static void make_room_for_connections(size_t connections)
+{
+	rlim_t want = (rlim_t)connections + FDS_BESIDES_CONNECTIONS;
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur >= want)
+		return;
+	lim.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max > want ? want : lim.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur < want)
+		log_warn("only %llu file descriptors for --max-connections %zu: connections past "
+			 "about %llu will fail (raise ulimit -n)",
+			 (unsigned long long)lim.rlim_cur, connections,
+			 (unsigned long long)(lim.rlim_cur > FDS_BESIDES_CONNECTIONS
+						      ? lim.rlim_cur - FDS_BESIDES_CONNECTIONS : 0));
+}
+
 struct server *server_start(struct hub *hub, const struct server_config *config, char *err,
 			    size_t errlen)
 {
@@ -582,6 +694,8 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 	server->hub = hub;
 	server->config = *config;
 	push_init(&server->push, hub);
+	connlimit_init(&server->conns, config->max_connections);
+	make_room_for_connections(config->max_connections);
 	log_capture_lws();
 
 	memset(&info, 0, sizeof(info));

@@ -15,6 +15,7 @@ struct server_config {
 	const char *host;               /* address to bind, e.g. 127.0.0.1 */
 	int port;
 	size_t max_body;                /* largest request body accepted */
+	size_t max_connections;         /* open connections at most (see connlimit.h) */
 	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS and WSS (NULL: plain) */
 	const struct auth *auth;        /* require SigV4 with these keys (NULL: open) */
 };
