@@ -1,0 +1,244 @@
+// A flood of connections against a hub capped at 64 (--max-connections).
+//
+// What it proves:
+// - Four times as many raw TCP connections as the hub has places, opened
+//   in waves while the test runs (silent ones, ones that send a request
+//   header a byte at a time, ones that send whole headers and then a body a
+//   byte at a time), do not stop service to others: the AWS SDK, on a new
+//   connection for every call, puts records and reads them back with
+//   GetRecords; a push subscriber connected before the flood receives every
+//   record put during it; one that connects during the flood subscribes and
+//   receives too. No connection that asked something is refused meanwhile:
+//   the flood's connections, which never ask, give up their places.
+// - Every flood connection is closed by the hub, without the client doing
+//   anything: evicted for a newcomer, or by the time limits (10 s for
+//   headers, 30 s for a body).
+// - At the cap with every place held by a connection that asked something,
+//   a newcomer is answered 503 at once, the established connections are
+//   undisturbed, and /metrics counts the refusals.
+// Timing is checked only against generous limits.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+
+import {
+	DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordCommand,
+	RegisterStreamConsumerCommand,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+import { EfoConnection } from './efo.mjs';
+import { HOST, kinesisClient, shardIdOf, sleep, startHub } from './hub.mjs';
+
+const STREAM = 'e2e';
+const CAP = 64;
+const FLOOD = 4 * CAP;       // flood connections in all: few enough for a CI's ulimit -n
+const WAVE = 8;              // opened every WAVE_MS
+const WAVE_MS = 100;
+const DRIBBLE_MS = 500;      // a byte from each dribbling connection this often
+
+/** GET over a connection of its own that closes after the answer. */
+function get(port, path) {
+	return new Promise((resolve, reject) => {
+		const req = http.get({ host: HOST, port, path, agent: false, timeout: 5000 }, (res) => {
+			let body = '';
+			res.on('data', (d) => { body += d; });
+			res.on('end', () => resolve({ status: res.statusCode, body }));
+		});
+		req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer in 5 s`)));
+		req.on('error', reject);
+	});
+}
+
+/** Waits until the hub counts at most n open connections (this GET's included). */
+async function waitForConnections(port, n) {
+	for (let i = 0; i < 100; i++) {
+		const { status, body } = await get(port, '/metrics');
+		const m = body.match(/^alleycat_connections (\d+)$/m);
+		if (status === 200 && m && Number(m[1]) <= n) return;
+		await sleep(100);
+	}
+	throw new Error(`the hub still counts more than ${n} connections after 10 s`);
+}
+
+async function metric(port, name) {
+	const { status, body } = await get(port, '/metrics');
+	assert.equal(status, 200, `GET /metrics answered ${status}`);
+	const m = body.match(new RegExp(`^${name} (\\d+)$`, 'm'));
+	assert.ok(m, `/metrics has no ${name}`);
+	return Number(m[1]);
+}
+
+/**
+ * The flood: connections that never send a whole request. Each records
+ * when the hub closed it; none is closed from this side until stop().
+ */
+class Flood {
+	constructor(port) {
+		this.port = port;
+		this.conns = [];
+		this.timer = setInterval(() => this.#dribble(), DRIBBLE_MS);
+	}
+
+	open(kind) {
+		const sock = net.connect(this.port, HOST);
+		const c = { kind, sock, sent: 0, closedAt: null };
+		sock.on('error', () => {});          // a reset is one way for the hub to close it
+		sock.on('data', () => {});
+		sock.on('close', () => { c.closedAt = Date.now(); });
+		if (kind === 'body')
+			sock.write('POST / HTTP/1.1\r\nHost: flood\r\nContent-Type: application/x-amz-json-1.1\r\n' +
+				'X-Amz-Target: Kinesis_20131202.ListStreams\r\nContent-Length: 4096\r\n\r\n');
+		this.conns.push(c);
+	}
+
+	#dribble() {
+		const header = 'GET /healthz HTTP/1.1\r\nHost: flood\r\nX-Padding: ' + 'x'.repeat(4096);
+		for (const c of this.conns) {
+			if (c.closedAt || c.kind === 'silent') continue;
+			c.sock.write(c.kind === 'header' ? header[c.sent % header.length] : '{');
+			c.sent++;
+		}
+	}
+
+	get open_() {
+		return this.conns.filter((c) => !c.closedAt);
+	}
+
+	stop() {
+		clearInterval(this.timer);
+		for (const c of this.conns) c.sock.destroy();
+	}
+}
+
+describe('a flood of connections', { timeout: 180000 }, () => {
+	let hub, consumerARN, lateARN, flood;
+
+	before(async () => {
+		hub = await startHub({ stream: STREAM, shards: 1, shardRecordsPerSec: 0, shardBytesPerSec: 0,
+			extraArgs: ['--max-connections', String(CAP)] });
+		const kin = kinesisClient(hub.endpoint);
+		const { StreamDescriptionSummary: s } = await kin.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }));
+		const register = async (name) => (await kin.send(new RegisterStreamConsumerCommand({
+			StreamARN: s.StreamARN, ConsumerName: name }))).Consumer.ConsumerARN;
+		consumerARN = await register('flood');
+		lateARN = await register('flood-late');
+		kin.destroy();
+	});
+	after(async () => {
+		flood?.stop();
+		await hub?.stop();
+	});
+
+	test('does not stop service to clients that ask, and every flood connection is closed', async (t) => {
+		// Before the flood: a subscriber, reading the shard from now on.
+		const early = await EfoConnection.open(hub.wsUrl);
+		early.subscribe(consumerARN, shardIdOf(0), { Type: 'LATEST' });
+		await early.waitFor((ev) => ev.Event === 'SubscribeToShardEvent', { what: 'the early subscriber\'s first event' });
+
+		// A new connection for every SDK call: each must win a place from the flood.
+		const agent = new http.Agent({ keepAlive: false });
+		const kin = kinesisClient(hub.endpoint, {
+			requestHandler: new NodeHttpHandler({ httpAgent: agent, connectionTimeout: 5000, requestTimeout: 15000 }),
+		});
+		flood = new Flood(hub.port);
+		const kinds = ['silent', 'header', 'body'];
+		const put = [];
+		let late = null;
+		const { ShardIterator: first } = await kin.send(new GetShardIteratorCommand({ StreamName: STREAM,
+			ShardId: shardIdOf(0), ShardIteratorType: 'LATEST' }));
+		let iterator = first;
+		const read = [];
+		for (let wave = 0; flood.conns.length < FLOOD; wave++) {
+			for (let i = 0; i < WAVE; i++) flood.open(kinds[(wave * WAVE + i) % kinds.length]);
+			const res = await kin.send(new PutRecordCommand({ StreamName: STREAM, PartitionKey: `flood-${wave}`,
+				Data: Buffer.from(JSON.stringify({ wave })) }));
+			put.push(res.SequenceNumber);
+			const got = await kin.send(new GetRecordsCommand({ ShardIterator: iterator }));
+			read.push(...got.Records.map((r) => r.SequenceNumber));
+			iterator = got.NextShardIterator;
+			if (wave === 4) {
+				// A push connection opened in the middle of the flood.
+				late = await EfoConnection.open(hub.wsUrl);
+				late.subscribe(lateARN, shardIdOf(0), { Type: 'AT_SEQUENCE_NUMBER', SequenceNumber: put[0] });
+			}
+			await sleep(WAVE_MS);
+		}
+		// GetRecords is read by read: whatever the last call missed comes now.
+		const rest = await kin.send(new GetRecordsCommand({ ShardIterator: iterator }));
+		read.push(...rest.Records.map((r) => r.SequenceNumber));
+		assert.deepEqual(read, put, 'GetRecords read every record put during the flood');
+
+		const delivered = (conn) => conn.events.flatMap(({ ev }) => ev.Records ?? []).map((r) => r.SequenceNumber);
+		await early.until(() => delivered(early).length >= put.length,
+			{ timeoutMs: 10000, what: 'every record at the early subscriber' });
+		assert.deepEqual(delivered(early), put, 'the early subscriber got every record, once, in order');
+		assert.equal(early.closed, null, 'the early subscriber stayed connected');
+		assert.ok(late, 'the late subscriber connected');
+		await late.until(() => delivered(late).length >= put.length,
+			{ timeoutMs: 10000, what: 'every record at the late subscriber' });
+		assert.deepEqual(delivered(late), put, 'the late subscriber got every record from the first on');
+		assert.deepEqual(await metric(hub.port, 'alleycat_connections_refused_total'), 0,
+			'no connection that asked was refused');
+		const evicted = await metric(hub.port, 'alleycat_connections_evicted_total');
+		assert.ok(evicted >= FLOOD - CAP, `${evicted} flood connections evicted, expected at least ${FLOOD - CAP}`);
+
+		// Stop opening; the hub closes the rest itself: 10 s for headers,
+		// 30 s for a body, from when they connected.
+		const stoppedAt = Date.now();
+		const left = flood.open_.length;
+		while (flood.open_.length > 0 && Date.now() - stoppedAt < 60000) await sleep(500);
+		const open = flood.open_.map((c) => c.kind);
+		assert.deepEqual(open, [], `flood connections the hub left open after 60 s (${left} were open when the flood stopped)`);
+		const lastClose = Math.max(...flood.conns.map((c) => c.closedAt)) - stoppedAt;
+		hub.assertAlive();
+		kin.destroy();
+		await early.close();
+		await late.close();
+		// Recorded for the report: how long the last idle connection lived on.
+		t.diagnostic(`${evicted} evicted; ${left} open when the flood stopped; the last closed ${lastClose} ms later`);
+	});
+
+	test('at the cap with every place asked, a newcomer gets 503 and the others go on', async () => {
+		// The first test's connections are gone once the hub has seen them close.
+		await waitForConnections(hub.port, 1);
+		const watcher = await EfoConnection.open(hub.wsUrl);
+		watcher.subscribe(consumerARN, shardIdOf(0), { Type: 'TRIM_HORIZON' });
+		await watcher.waitFor((ev) => ev.Event === 'SubscribeToShardEvent', { what: 'the watcher\'s first event' });
+		// Fill every other place with push connections that have asked (a
+		// message, answered with an Exception).
+		const fillers = [];
+		for (let i = 1; i < CAP; i++) {
+			const c = await EfoConnection.open(hub.wsUrl);
+			c.send({});
+			await c.waitFor((ev) => ev.Event === 'Exception', { what: `filler ${i}'s answer` });
+			fillers.push(c);
+		}
+		const t0 = Date.now();
+		const refused = [];
+		for (let i = 0; i < 5; i++) refused.push(await get(hub.port, '/healthz'));
+		assert.deepEqual(refused.map((r) => r.status), [503, 503, 503, 503, 503], 'newcomers are refused');
+		assert.equal(JSON.parse(refused[0].body).__type, 'ServiceUnavailableException');
+		assert.ok(Date.now() - t0 < 5000, `five refusals took ${Date.now() - t0} ms`);
+
+		// The established connections were not disturbed: the watcher's
+		// heartbeats went on, and no filler was closed.
+		const before = watcher.events.length;
+		await watcher.waitFor((ev) => ev.Event === 'SubscribeToShardEvent', { from: before, what: 'a heartbeat at the cap' });
+		assert.deepEqual(fillers.filter((c) => c.closed).length, 0, 'fillers closed by the hub');
+		for (const c of fillers) await c.close();
+		await waitForConnections(hub.port, 2);
+
+		// Places free again: the API answers, the watcher gets the record.
+		const kin = kinesisClient(hub.endpoint);
+		const { SequenceNumber } = await kin.send(new PutRecordCommand({ StreamName: STREAM, PartitionKey: 'after-cap',
+			Data: Buffer.from('{"after":"cap"}') }));
+		await watcher.waitFor((ev) => (ev.Records ?? []).some((r) => r.SequenceNumber === SequenceNumber),
+			{ timeoutMs: 10000, what: 'the record put after the cap' });
+		assert.ok(await metric(hub.port, 'alleycat_connections_refused_total') >= 5, 'refusals are counted');
+		kin.destroy();
+		await watcher.close();
+		hub.assertAlive();
+	});
+});
