@@ -500,6 +500,7 @@ static void refuse_message(struct lws *wsi, struct push_session *ps, enum lws_cl
 	ps->refused = code;
 	ps->refused_why = why;
 	strbuf_free(&ps->in);
+	push_conn_close(&server_of(wsi)->push, &ps->conn);
 	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, REFUSED_CLOSE_SECONDS);
 	lws_callback_on_writable(wsi);
 }
@@ -559,10 +560,9 @@ static void take_piece(struct lws *wsi, struct push_session *ps, const void *in,
 
 static void receive_piece(struct lws *wsi, struct push_session *ps, const void *in, size_t len)
 {
-	bool last = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
-
 	if (!ps->refused)       /* after a refusal everything is discarded */
-		take_piece(wsi, ps, in, len, last);
+		take_piece(wsi, ps, in, len,
+			   lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0);
 }
 
 static int write_event(struct lws *wsi, struct push_session *ps)
