@@ -43,17 +43,23 @@ bool connlimit_admit(struct conn_limit *cl, struct conn_slot **evict)
 	return true;
 }
 
-void connlimit_open(struct conn_limit *cl, struct conn_slot *slot, void *handle)
+static void link_waiting(struct conn_limit *cl, struct conn_slot *slot)
 {
-	memset(slot, 0, sizeof(*slot));
-	slot->handle = handle;
 	slot->waiting = true;
+	slot->next = NULL;
 	slot->prev = cl->newest;
 	if (cl->newest)
 		cl->newest->next = slot;
 	else
 		cl->oldest = slot;
 	cl->newest = slot;
+}
+
+void connlimit_open(struct conn_limit *cl, struct conn_slot *slot, void *handle)
+{
+	memset(slot, 0, sizeof(*slot));
+	slot->handle = handle;
+	link_waiting(cl, slot);
 	cl->open++;
 }
 
@@ -61,6 +67,12 @@ void connlimit_asked(struct conn_limit *cl, struct conn_slot *slot)
 {
 	if (slot->waiting)
 		unlink_waiting(cl, slot);
+}
+
+void connlimit_idle(struct conn_limit *cl, struct conn_slot *slot)
+{
+	if (!slot->waiting && !slot->evicted)
+		link_waiting(cl, slot);
 }
 
 void connlimit_close(struct conn_limit *cl, struct conn_slot *slot)

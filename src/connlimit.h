@@ -1,10 +1,11 @@
 /* The hub's cap on open connections (--max-connections).
  *
  * A connection counts from its accept to its close. Until it has asked
- * something (a whole HTTP request, or a push connection's first message)
+ * something (a whole HTTP request, or a push connection's first message),
+ * and again while a kept-alive HTTP connection waits for its next request,
  * it is waiting, and waiting connections go first: at the cap, a new
  * connection takes the place of the one that has waited longest, so a
- * flood of connections that never ask cannot lock out clients that do.
+ * flood of connections that do not ask cannot lock out clients that do.
  * Only when every place is held by a connection that has asked is the
  * newcomer refused. Nothing here does network I/O. */
 #ifndef ALLEYCAT_CONNLIMIT_H
@@ -41,6 +42,10 @@ void connlimit_open(struct conn_limit *cl, struct conn_slot *slot, void *handle)
 
 /* The connection asked something: it no longer waits. */
 void connlimit_asked(struct conn_limit *cl, struct conn_slot *slot);
+
+/* It was answered and waits for its next request: it waits again, as the
+ * newest. */
+void connlimit_idle(struct conn_limit *cl, struct conn_slot *slot);
 
 void connlimit_close(struct conn_limit *cl, struct conn_slot *slot);
 

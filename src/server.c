@@ -241,6 +241,14 @@ static void connection_asked(struct lws *wsi)
 		connlimit_asked(&server_of(wsi)->conns, slot);
 }
 
+static void connection_idle(struct lws *wsi)
+{
+	struct conn_slot *slot = lws_get_opaque_user_data(wsi);
+
+	if (slot)
+		connlimit_idle(&server_of(wsi)->conns, slot);
+}
+
 static void connection_closed(struct lws *wsi)
 {
 	struct conn_slot *slot = lws_get_opaque_user_data(wsi);
@@ -412,9 +420,11 @@ static int write_reply(struct lws *wsi, struct http_session *h)
 	}
 	free(h->reply);
 	h->reply = NULL;
-	if (h->close_after)
+	if (h->close_after || lws_http_transaction_completed(wsi))
 		return -1;
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
+	/* Kept alive, it holds a place for nothing until it asks again. */
+	connection_idle(wsi);
+	return 0;
 }
 
 static void session_free(struct http_session *h)

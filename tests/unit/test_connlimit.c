@@ -76,6 +76,30 @@ static void test_refused_when_every_place_has_asked(void **state __attribute__((
 	assert_int_equal(cl.open, MAX);
 }
 
+static void test_idle_connection_waits_again(void **state __attribute__((unused)))
+{
+	struct conn_limit cl;
+	struct conn_slot s[MAX + 1], *evict;
+
+	connlimit_init(&cl, MAX);
+	for (int i = 0; i < MAX; i++) {
+		connect_one(&cl, &s[i]);
+		connlimit_asked(&cl, &s[i]);
+	}
+	/* s[2], then s[0], were answered and wait for their next request. */
+	connlimit_idle(&cl, &s[2]);
+	connlimit_idle(&cl, &s[0]);
+	connlimit_idle(&cl, &s[0]);
+	assert_ptr_equal(connect_one(&cl, &s[MAX]), &s[2]);
+	connlimit_asked(&cl, &s[MAX]);
+	/* s[0] asks again before the next newcomer: nothing is left to evict. */
+	connlimit_asked(&cl, &s[0]);
+	assert_false(connlimit_admit(&cl, &evict));
+	/* An evicted connection does not wait again. */
+	connlimit_idle(&cl, &s[2]);
+	assert_null(cl.oldest);
+}
+
 static void test_waiting_list_survives_closes(void **state __attribute__((unused)))
 {
 	struct conn_limit cl;
@@ -107,6 +131,7 @@ int main(void)
 		cmocka_unit_test(test_admits_up_to_the_cap),
 		cmocka_unit_test(test_newcomer_takes_the_longest_waiting_place),
 		cmocka_unit_test(test_refused_when_every_place_has_asked),
+		cmocka_unit_test(test_idle_connection_waits_again),
 		cmocka_unit_test(test_waiting_list_survives_closes),
 	};
 
