@@ -29,11 +29,11 @@
  * connection (or of the previous answer: KEEPALIVE_SECONDS), a body within
  * BODY_SECONDS of its headers however it trickles in, and a push
  * connection's first message within FIRST_MESSAGE_SECONDS. */
-#define FDS_BESIDES_CONNECTIONS 64  /* listener, data files, logs, lws's own */
 #define HEADER_SECONDS 10
 #define KEEPALIVE_SECONDS 5
 #define BODY_SECONDS 30
 #define FIRST_MESSAGE_SECONDS 30
+#define FDS_BESIDES_CONNECTIONS 64  /* listener, data files, logs, lws's own */
 /* A close frame, written by hand: lws-write.h keeps value 4 out of its
  * public enum (it is lws's own, for lws_close_reason) but in its ABI. */
 #define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
