@@ -109,7 +109,7 @@ class Flood {
 		}
 	}
 
-	get open_() {
+	get stillOpen() {
 		return this.conns.filter((c) => !c.closedAt);
 	}
 
@@ -196,9 +196,9 @@ describe('a flood of connections', { timeout: 180000 }, () => {
 		// Stop opening; the hub closes the rest itself: 10 s for headers,
 		// 30 s for a body, from when they connected.
 		const stoppedAt = Date.now();
-		const left = flood.open_.length;
-		while (flood.open_.length > 0 && Date.now() - stoppedAt < 60000) await sleep(500);
-		const open = flood.open_.map((c) => c.kind);
+		const left = flood.stillOpen.length;
+		while (flood.stillOpen.length > 0 && Date.now() - stoppedAt < 60000) await sleep(500);
+		const open = flood.stillOpen.map((c) => c.kind);
 		assert.deepEqual(open, [], `flood connections the hub left open after 60 s (${left} were open when the flood stopped)`);
 		const lastClose = Math.max(...flood.conns.map((c) => c.closedAt)) - stoppedAt;
 		hub.assertAlive();
