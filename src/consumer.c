@@ -524,6 +524,27 @@ static void forget_unlisted(struct consumer *c, json_t *shards)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* A shard checkpointed as read to its end that the stream lists as open
+ * is not the shard that was read (an in-memory hub started afresh, a
+ * stream made again under its name): it is read whole, from its start. */
+static void reopen_if_open(struct consumer *c, struct subscription *s, json_t *range)
+{
+	const char *start = json_string_value(json_object_get(range, "StartingSequenceNumber"));
+	struct consumer_shard_stats *st;
+
+	if (s == NULL || !s->finished || json_object_get(range, "EndingSequenceNumber") ||
+	    start == NULL || strlen(start) >= sizeof(s->position))
+		return;
+	log_warn("consumer %s: %s was checkpointed as read to its end but is open: reading it "
+		 "from its start", c->name, s->id);
+	snprintf(s->position, sizeof(s->position), "%s", start);
+	pthread_mutex_lock(&c->lock);
+	s->finished = false;
+	if ((st = shard_stats(c, s->id)) != NULL)
+		st->caught_up = false;
+	pthread_mutex_unlock(&c->lock);
+}
+
 static void on_list_shards(void *user, int status, const char *body, size_t len,
 			   const char *error)
 {
@@ -541,7 +562,9 @@ static void on_list_shards(void *user, int status, const char *body, size_t len,
 		json_array_append_new(parents, json_copy(json_object_get(sh, "ParentShardId")));
 		json_array_append_new(parents,
 				      json_copy(json_object_get(sh, "AdjacentParentShardId")));
-		learn_shard(c, json_string_value(json_object_get(sh, "ShardId")), parents);
+		reopen_if_open(c, learn_shard(c, json_string_value(json_object_get(sh, "ShardId")),
+					      parents),
+			       json_object_get(sh, "SequenceNumberRange"));
 		json_decref(parents);
 	}
 	if (json_object_get(j, "NextToken") == NULL)
