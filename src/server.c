@@ -28,11 +28,12 @@
  * request line and headers must arrive within HEADER_SECONDS of the
  * connection (or of the previous answer: KEEPALIVE_SECONDS), a body within
  * BODY_SECONDS of its headers however it trickles in, and a push
- * connection's first message within FIRST_MESSAGE_SECONDS. */
+ * connection's first subscription (or the next, after its last ended)
+ * within SUBSCRIBE_SECONDS. */
 #define HEADER_SECONDS 10
 #define KEEPALIVE_SECONDS 5
 #define BODY_SECONDS 30
-#define FIRST_MESSAGE_SECONDS 30
+#define SUBSCRIBE_SECONDS 30
 #define FDS_BESIDES_CONNECTIONS 64  /* listener, data files, logs, lws's own */
 /* A close frame, written by hand: lws-write.h keeps value 4 out of its
  * public enum (it is lws's own, for lws_close_reason) but in its ABI. */
@@ -72,7 +73,7 @@ struct push_session {
 	enum lws_close_status refused;  /* the close code owed for a refused message, or 0 */
 	const char *refused_why;
 	bool close_sent;                /* the close frame went out: the next is the client's */
-	bool asked;                     /* a first whole message arrived */
+	bool holding;                   /* it holds a subscription: its place is taken */
 };
 
 static struct server *server_of(struct lws *wsi)
@@ -530,6 +531,28 @@ static int write_close(struct lws *wsi, struct push_session *ps)
 	return lws_write(wsi, p, len + 2, WS_WRITE_CLOSE) < (int)len + 2 ? -1 : 0;
 }
 
+/* A push connection holds its place while it has a subscription. Without
+ * one (none yet, or its last ended: refused, expired, taken over, shard
+ * ended) it waits as an HTTP connection between requests does: the first
+ * to be evicted at the cap, and closed unless it subscribes within
+ * SUBSCRIBE_SECONDS. Messages alone do not hold a place, or a flood
+ * of connections sending junk would. */
+static void update_standing(struct lws *wsi, struct push_session *ps)
+{
+	bool holding = ps->conn.sub_count > 0;
+
+	if (holding == ps->holding || ps->refused)      /* a refusal times its own close */
+		return;
+	ps->holding = holding;
+	if (holding) {
+		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+		connection_asked(wsi);
+	} else {
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, SUBSCRIBE_SECONDS);
+		connection_idle(wsi);
+	}
+}
+
 /* Keeps one piece of a client's message; a whole message goes to push. */
 static void take_piece(struct lws *wsi, struct push_session *ps, const void *in, size_t len,
 		       bool last)
@@ -552,11 +575,6 @@ static void take_piece(struct lws *wsi, struct push_session *ps, const void *in,
 	}
 	if (!last)
 		return;
-	if (!ps->asked) {
-		ps->asked = true;
-		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-		connection_asked(wsi);
-	}
 	/* A character may straddle fragments: only the whole message is checked. */
 	if (!utf8_valid(ps->in.data, ps->in.len)) {
 		refuse_message(wsi, ps, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "text is not UTF-8");
@@ -564,6 +582,7 @@ static void take_piece(struct lws *wsi, struct push_session *ps, const void *in,
 	}
 	push_receive(&server->push, &ps->conn, ps->in.data, ps->in.len, clock_wall_ms());
 	strbuf_reset(&ps->in);
+	update_standing(wsi, ps);
 	/* A takeover may have queued an event on another connection. */
 	wake_push(server);
 }
@@ -586,7 +605,9 @@ static int write_event(struct lws *wsi, struct push_session *ps)
 		return ps->close_sent ? 0 : write_close(wsi, ps);
 	strbuf_reset(&ps->out);
 	strbuf_append(&ps->out, headroom, LWS_PRE);
-	if (!push_next_event(&server->push, &ps->conn, clock_wall_ms(), &ps->out))
+	bool due = push_next_event(&server->push, &ps->conn, clock_wall_ms(), &ps->out);
+	update_standing(wsi, ps);
+	if (!due)
 		return 0;
 	if (ps->out.failed)
 		return -1;
@@ -625,7 +646,7 @@ static int push_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_ESTABLISHED:
 		httpc_no_delay(wsi);
 		memset(ps, 0, sizeof(*ps));
-		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FIRST_MESSAGE_SECONDS);
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, SUBSCRIBE_SECONDS);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		receive_piece(wsi, ps, in, len);

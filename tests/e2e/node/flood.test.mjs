@@ -18,9 +18,11 @@
 // - A connection kept alive after its answer, waiting for a next request
 //   that does not come, gives up its place too: with every place held by
 //   such connections, the SDK still gets in.
-// - At the cap with every place held by a connection that asked something,
-//   a newcomer is answered 503 at once, the established connections are
-//   undisturbed, and /metrics counts the refusals.
+// - A push connection holds its place only while it holds a subscription:
+//   connections that sent messages the hub could not serve (answered with
+//   an Exception) give their places up to the SDK; at the cap with every
+//   place held by a subscriber, a newcomer is answered 503 at once, the
+//   subscribers are undisturbed, and /metrics counts the refusals.
 // Timing is checked only against generous limits.
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -231,22 +233,61 @@ describe('a flood of connections', { timeout: 180000 }, () => {
 		assert.ok(await metric(hub.port, 'alleycat_connections_evicted_total') > evictedBefore,
 			'no kept-alive connection gave up its place');
 	});
+});
 
-	test('at the cap with every place asked, a newcomer gets 503 and the others go on', async () => {
-		// The first test's connections are gone once the hub has seen them close.
-		await waitForConnections(hub.port, 1);
-		const watcher = await EfoConnection.open(hub.wsUrl);
-		watcher.subscribe(consumerARN, shardIdOf(0), { Type: 'TRIM_HORIZON' });
-		await watcher.waitFor((ev) => ev.Event === 'SubscribeToShardEvent', { what: 'the watcher\'s first event' });
-		// Fill every other place with push connections that have asked (a
-		// message, answered with an Exception).
-		const fillers = [];
-		for (let i = 1; i < CAP; i++) {
+// The cap's last case on a hub of its own, capped at 8: a push connection
+// holds its place while it holds a subscription, and only then.
+describe('push connections at the cap', { timeout: 120000 }, () => {
+	const SMALL = 8;
+	let hub, arns;
+
+	before(async () => {
+		hub = await startHub({ stream: STREAM, shards: 2, shardRecordsPerSec: 0, shardBytesPerSec: 0,
+			extraArgs: ['--max-connections', String(SMALL)] });
+		const kin = kinesisClient(hub.endpoint);
+		const { StreamDescriptionSummary: s } = await kin.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }));
+		arns = [];
+		for (let i = 0; i < SMALL / 2; i++) {
+			arns.push((await kin.send(new RegisterStreamConsumerCommand({ StreamARN: s.StreamARN,
+				ConsumerName: `cap-${i}` }))).Consumer.ConsumerARN);
+		}
+		kin.destroy();
+	});
+	after(async () => { await hub?.stop(); });
+
+	/** A connection subscribed as the i-th (consumer, shard) pair. */
+	async function subscriber(i) {
+		const c = await EfoConnection.open(hub.wsUrl);
+		c.subscribe(arns[i >> 1], shardIdOf(i & 1), { Type: 'TRIM_HORIZON' });
+		await c.waitFor((ev) => ev.Event === 'SubscribeToShardEvent', { what: `subscriber ${i}'s first event` });
+		return c;
+	}
+
+	test('connections that only sent messages do not hold their places', async () => {
+		// Every place taken by a connection that asked something the hub
+		// could not serve (answered with an Exception, no subscription).
+		const junk = [];
+		for (let i = 0; i < SMALL; i++) {
 			const c = await EfoConnection.open(hub.wsUrl);
 			c.send({});
-			await c.waitFor((ev) => ev.Event === 'Exception', { what: `filler ${i}'s answer` });
-			fillers.push(c);
+			await c.waitFor((ev) => ev.Event === 'Exception', { what: `junk ${i}'s answer` });
+			junk.push(c);
 		}
+		// Reading /metrics needs a place: a junk connection gives up its own.
+		assert.ok(await metric(hub.port, 'alleycat_connections_evicted_total') >= 1,
+			'a junk connection gave up its place');
+		const kin = kinesisClient(hub.endpoint);
+		await kin.send(new PutRecordCommand({ StreamName: STREAM, PartitionKey: 'past-junk', Data: Buffer.from('{}') }));
+		kin.destroy();
+		for (let i = 0; i < 50 && !junk.some((c) => c.closed); i++) await sleep(100);
+		assert.ok(junk.some((c) => c.closed), 'the hub closed the evicted junk connections');
+		for (const c of junk) await c.close();
+		await waitForConnections(hub.port, 1);
+	});
+
+	test('at the cap with every place subscribed, a newcomer gets 503 and the others go on', async () => {
+		const subscribers = [];
+		for (let i = 0; i < SMALL; i++) subscribers.push(await subscriber(i));
 		const t0 = Date.now();
 		const refused = [];
 		for (let i = 0; i < 5; i++) refused.push(await get(hub.port, '/healthz'));
@@ -254,23 +295,22 @@ describe('a flood of connections', { timeout: 180000 }, () => {
 		assert.equal(JSON.parse(refused[0].body).__type, 'ServiceUnavailableException');
 		assert.ok(Date.now() - t0 < 5000, `five refusals took ${Date.now() - t0} ms`);
 
-		// The established connections were not disturbed: the watcher's
-		// heartbeats went on, and no filler was closed.
+		// The established connections were not disturbed: heartbeats went
+		// on, and none was closed.
+		const watcher = subscribers[0];
 		const before = watcher.events.length;
 		await watcher.waitFor((ev) => ev.Event === 'SubscribeToShardEvent', { from: before, what: 'a heartbeat at the cap' });
-		assert.deepEqual(fillers.filter((c) => c.closed).length, 0, 'fillers closed by the hub');
-		for (const c of fillers) await c.close();
-		await waitForConnections(hub.port, 2);
-
-		// Places free again: the API answers, the watcher gets the record.
-		const kin = kinesisClient(hub.endpoint);
-		const { SequenceNumber } = await kin.send(new PutRecordCommand({ StreamName: STREAM, PartitionKey: 'after-cap',
-			Data: Buffer.from('{"after":"cap"}') }));
-		await watcher.waitFor((ev) => (ev.Records ?? []).some((r) => r.SequenceNumber === SequenceNumber),
-			{ timeoutMs: 10000, what: 'the record put after the cap' });
-		assert.ok(await metric(hub.port, 'alleycat_connections_refused_total') >= 5, 'refusals are counted');
-		kin.destroy();
-		await watcher.close();
+		assert.deepEqual(subscribers.filter((c) => c.closed).length, 0, 'subscribers closed by the hub');
+		assert.ok(await metricAfterRoom(subscribers) >= 5, 'refusals are counted');
 		hub.assertAlive();
 	});
+
+	/** Closes all but the first subscriber, then reads the refusal count. */
+	async function metricAfterRoom(subscribers) {
+		for (const c of subscribers.slice(1)) await c.close();
+		await waitForConnections(hub.port, 2);
+		const n = await metric(hub.port, 'alleycat_connections_refused_total');
+		await subscribers[0].close();
+		return n;
+	}
 });
