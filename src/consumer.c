@@ -44,6 +44,7 @@ struct subscription {
 	bool subscribed;                /* SubscribeToShard sent on this connection */
 	bool want_subscribe;
 	bool finished;                  /* a closed shard read to its end */
+	bool caught_up;                 /* reported 0 behind since the start (under the lock) */
 	int64_t retry_at_ms;            /* resubscribe after ResourceInUse */
 };
 
@@ -62,8 +63,8 @@ struct consumer {
 	int64_t next_attempt_ms;
 	int backoff_ms;
 	char stream_arn[512], consumer_arn[768];
-	struct subscription shards[CONSUMER_SHARDS_MAX];
-	size_t shard_count;
+	struct subscription *shards;    /* every shard known: grows under the lock */
+	size_t shard_count, shard_capacity;
 	struct strbuf in, out;
 	bool paused;
 	char ws_date[SIGV4_DATE_LEN], ws_auth[SIGV4_AUTH_MAX]; /* the upgrade's signature */
@@ -322,8 +323,11 @@ static void enqueue(struct consumer *c, struct consumer_batch *b, size_t bad,
 		    const char *last_bad, uint64_t bytes)
 {
 	struct consumer_shard_stats *st;
+	struct subscription *s;
 
 	pthread_mutex_lock(&c->lock);
+	if (b->millis_behind == 0 && (s = find_shard(c, b->shard_id)) != NULL)
+		s->caught_up = true;
 	st = shard_stats(c, b->shard_id);
 	if (st) {
 		st->records += b->count;
@@ -368,11 +372,9 @@ bool consumer_caught_up(struct consumer *c)
 	bool all;
 
 	pthread_mutex_lock(&c->lock);
-	all = c->queued == 0 && c->stats.shard_count > 0 && c->shard_count > 0;
-	for (size_t i = 0; all && i < c->shard_count; i++) {
-		struct consumer_shard_stats *st = shard_stats(c, c->shards[i].id);
-		all = c->shards[i].finished || (st && st->caught_up);
-	}
+	all = c->queued == 0 && c->shard_count > 0;
+	for (size_t i = 0; all && i < c->shard_count; i++)
+		all = c->shards[i].finished || c->shards[i].caught_up;
 	pthread_mutex_unlock(&c->lock);
 	return all;
 }
@@ -426,6 +428,34 @@ static const char *error_type(json_t *j)
 	return t ? t : "";
 }
 
+/* A new entry in the list of shards, which consumer_caught_up reads from
+ * the caller's thread. NULL when memory runs out: the consumer then starts
+ * over, since a shard left out could be a parent its children would not
+ * wait for. */
+static struct subscription *add_shard(struct consumer *c, const char *id)
+{
+	struct subscription *s = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->shard_count == c->shard_capacity) {
+		size_t cap = c->shard_capacity ? 2 * c->shard_capacity : 16;
+		struct subscription *grown = realloc(c->shards, cap * sizeof(*grown));
+		if (grown) {
+			c->shards = grown;
+			c->shard_capacity = cap;
+		}
+	}
+	if (c->shard_count < c->shard_capacity) {
+		s = &c->shards[c->shard_count++];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->id, sizeof(s->id), "%s", id);
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (s == NULL)
+		fail_and_retry(c, "out of memory for the list of shards");
+	return s;
+}
+
 /* Adds a shard (or completes what a checkpoint told of it) with its
  * parents: strings in a JSON array, nulls ignored. */
 static struct subscription *learn_shard(struct consumer *c, const char *id, json_t *parents)
@@ -437,20 +467,8 @@ static struct subscription *learn_shard(struct consumer *c, const char *id, json
 	if (id == NULL || strlen(id) >= CONSUMER_SHARD_ID_MAX)
 		return NULL;
 	s = find_shard(c, id);
-	if (s == NULL) {
-		if (c->shard_count == CONSUMER_SHARDS_MAX) {
-			log_error("consumer %s: more than %d shards to follow; %s is not read",
-				  c->name, CONSUMER_SHARDS_MAX, id);
-			return NULL;
-		}
-		/* consumer_caught_up reads the list from the caller's thread. */
-		pthread_mutex_lock(&c->lock);
-		s = &c->shards[c->shard_count];
-		memset(s, 0, sizeof(*s));
-		snprintf(s->id, sizeof(s->id), "%s", id);
-		c->shard_count++;
-		pthread_mutex_unlock(&c->lock);
-	}
+	if (s == NULL && (s = add_shard(c, id)) == NULL)
+		return NULL;
 	json_array_foreach(parents, i, p) {
 		const char *parent = json_string_value(p);
 		if (parent && strlen(parent) < CONSUMER_SHARD_ID_MAX && k < 2)
@@ -540,6 +558,7 @@ static void reopen_if_open(struct consumer *c, struct subscription *s, json_t *r
 	snprintf(s->position, sizeof(s->position), "%s", start);
 	pthread_mutex_lock(&c->lock);
 	s->finished = false;
+	s->caught_up = false;
 	if ((st = shard_stats(c, s->id)) != NULL)
 		st->caught_up = false;
 	pthread_mutex_unlock(&c->lock);
@@ -566,6 +585,10 @@ static void on_list_shards(void *user, int status, const char *body, size_t len,
 					      parents),
 			       json_object_get(sh, "SequenceNumberRange"));
 		json_decref(parents);
+	}
+	if (c->step != STEP_LIST_SHARDS) {       /* it failed while learning them */
+		json_decref(j);
+		return;
 	}
 	if (json_object_get(j, "NextToken") == NULL)
 		forget_unlisted(c, shards);
@@ -983,6 +1006,21 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/* Everything consumer_start made, whatever it got to; the thread is not
+ * running. */
+static void consumer_free(struct consumer *c)
+{
+	if (c->context)
+		lws_context_destroy(c->context);
+	lanes_free(c->lanes);
+	consumer_batch_free(c->head);
+	strbuf_free(&c->in);
+	strbuf_free(&c->out);
+	free(c->shards);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
 struct consumer *consumer_start(const struct consumer_config *config, char *err, size_t errlen)
 {
 	struct consumer *c = calloc(1, sizeof(*c));
@@ -999,15 +1037,20 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 	c->config.checkpoints = NULL;
 	c->backoff_ms = BACKOFF_MIN_MS;
 	pthread_mutex_init(&c->lock, NULL);
-	for (size_t i = 0; i < config->checkpoint_count && i < CONSUMER_SHARDS_MAX; i++) {
-		struct subscription *s = &c->shards[c->shard_count++];
-		snprintf(s->id, sizeof(s->id), "%s", config->checkpoints[i].shard_id);
+	for (size_t i = 0; i < config->checkpoint_count; i++) {
+		struct subscription *s = add_shard(c, config->checkpoints[i].shard_id);
+		if (s == NULL) {
+			snprintf(err, errlen, "out of memory");
+			consumer_free(c);
+			return NULL;
+		}
 		snprintf(s->position, sizeof(s->position), "%s",
 			 config->checkpoints[i].sequence_number);
 		/* Read to its end before: only its children are left to read. */
 		if (strcmp(s->position, CONSUMER_SHARD_END) == 0) {
 			struct consumer_shard_stats *st = shard_stats(c, s->id);
 			s->finished = true;
+			s->caught_up = true;
 			s->position[0] = '\0';
 			if (st)
 				st->caught_up = true;
@@ -1020,15 +1063,12 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 	if (c->context == NULL) {
 		snprintf(err, errlen, "cannot start the %s",
 			 c->lanes ? "network client" : "decoding threads");
-		lanes_free(c->lanes);
-		free(c);
+		consumer_free(c);
 		return NULL;
 	}
 	if (pthread_create(&c->thread, NULL, run, c) != 0) {
 		snprintf(err, errlen, "cannot start the consumer thread");
-		lws_context_destroy(c->context);
-		lanes_free(c->lanes);
-		free(c);
+		consumer_free(c);
 		return NULL;
 	}
 	return c;
@@ -1041,11 +1081,5 @@ void consumer_stop(struct consumer *c)
 	c->stop = 1;
 	lws_cancel_service(c->context);
 	pthread_join(c->thread, NULL);
-	lws_context_destroy(c->context);
-	lanes_free(c->lanes);
-	consumer_batch_free(c->head);
-	strbuf_free(&c->in);
-	strbuf_free(&c->out);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
+	consumer_free(c);
 }

@@ -18,7 +18,7 @@
 #include "endpoint.h"
 #include "telemetry.h"
 
-#define CONSUMER_SHARDS_MAX 256        /* shards ever known: open, closed and finished */
+#define CONSUMER_SHARDS_MAX 256        /* shards described in consumer_stats */
 #define CONSUMER_SEQ_MAX 132            /* a wire sequence number and NUL */
 #define CONSUMER_SHARD_ID_MAX 32
 #define CONSUMER_SHARD_END "SHARD_END"  /* the checkpoint of a shard read to its end */

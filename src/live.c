@@ -28,8 +28,9 @@ struct live {
 	struct engine *engine;
 	struct store *store;
 	struct consumer *consumer;
-	struct consumer_checkpoint positions[CONSUMER_SHARDS_MAX]; /* applied so far */
-	size_t position_count;
+	struct consumer_checkpoint *positions;  /* per shard: applied so far */
+	size_t position_count, position_capacity;
+	bool restore_failed;                    /* out of memory while restoring */
 	bool positions_dirty;
 	struct late *late;
 	size_t late_count, late_capacity;
@@ -40,15 +41,38 @@ struct live {
 
 /* ---- opening ---------------------------------------------------------- */
 
+/* The position of a shard, added ("" for now) when new; NULL when memory
+ * runs out. */
+static struct consumer_checkpoint *position_of(struct live *l, const char *shard_id)
+{
+	struct consumer_checkpoint *cp;
+
+	for (size_t i = 0; i < l->position_count; i++)
+		if (strcmp(l->positions[i].shard_id, shard_id) == 0)
+			return &l->positions[i];
+	if (l->position_count == l->position_capacity) {
+		size_t cap = l->position_capacity ? 2 * l->position_capacity : 16;
+		struct consumer_checkpoint *grown = realloc(l->positions, cap * sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		l->positions = grown;
+		l->position_capacity = cap;
+	}
+	cp = &l->positions[l->position_count++];
+	snprintf(cp->shard_id, sizeof(cp->shard_id), "%s", shard_id);
+	cp->sequence_number[0] = '\0';
+	return cp;
+}
+
 static void on_checkpoint(void *user, const char *shard_id, const char *seq, int64_t updated_ms)
 {
 	struct live *l = user;
-	struct consumer_checkpoint *cp;
+	struct consumer_checkpoint *cp = position_of(l, shard_id);
 
-	if (l->position_count == CONSUMER_SHARDS_MAX)
+	if (cp == NULL) {
+		l->restore_failed = true;
 		return;
-	cp = &l->positions[l->position_count++];
-	snprintf(cp->shard_id, sizeof(cp->shard_id), "%s", shard_id);
+	}
 	snprintf(cp->sequence_number, sizeof(cp->sequence_number), "%s", seq);
 	(void)updated_ms;
 }
@@ -115,7 +139,7 @@ static int restore(struct live *l)
 	    store_live_races(l->store, who, on_live_race, l) < 0 ||
 	    store_races_seen(l->store, who, on_seen, l) < 0)
 		return -1;
-	return 0;
+	return l->restore_failed ? -1 : 0;
 }
 
 struct live *live_open(const struct live_config *config, char *err, size_t errlen)
@@ -137,7 +161,8 @@ struct live *live_open(const struct live_config *config, char *err, size_t errle
 		return NULL;
 	}
 	if (restore(l) < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", config->db_path, store_error(l->store));
+		snprintf(err, errlen, "cannot read %s: %s", config->db_path,
+			 l->restore_failed ? "out of memory" : store_error(l->store));
 		live_close(l, 0);
 		return NULL;
 	}
@@ -180,25 +205,20 @@ static void keep_late(struct live *l, const struct telemetry *t)
 
 static void note_position(struct live *l, const struct consumer_batch *b)
 {
-	size_t i;
+	struct consumer_checkpoint *cp;
 
 	/* A shard gone from the stream: its checkpoint becomes "" here and
 	 * is deleted by the next commit. */
 	if (b->continuation[0] == '\0' && !b->gone)
 		return;
-	for (i = 0; i < l->position_count; i++)
-		if (strcmp(l->positions[i].shard_id, b->shard_id) == 0)
-			break;
-	if (i == l->position_count) {
-		if (l->position_count == CONSUMER_SHARDS_MAX)
-			return;
-		l->position_count++;
-		snprintf(l->positions[i].shard_id, sizeof(l->positions[i].shard_id), "%s",
-			 b->shard_id);
+	if ((cp = position_of(l, b->shard_id)) == NULL) {
+		/* Not checkpointed: read again after a restart, which counts
+		 * nothing twice. */
+		log_error("out of memory: the position in %s is not checkpointed", b->shard_id);
+		return;
 	}
-	if (strcmp(l->positions[i].sequence_number, b->continuation) != 0) {
-		snprintf(l->positions[i].sequence_number, sizeof(l->positions[i].sequence_number),
-			 "%s", b->continuation);
+	if (strcmp(cp->sequence_number, b->continuation) != 0) {
+		snprintf(cp->sequence_number, sizeof(cp->sequence_number), "%s", b->continuation);
 		l->positions_dirty = true;
 	}
 }
@@ -446,5 +466,6 @@ void live_close(struct live *l, int64_t now_ms)
 	store_close(l->store);
 	engine_free(l->engine);
 	free(l->late);
+	free(l->positions);
 	free(l);
 }

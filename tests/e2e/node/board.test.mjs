@@ -14,7 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 
-import { UpdateShardCountCommand } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, UpdateShardCountCommand } from '@aws-sdk/client-kinesis';
 
 import { ALLEYCAT, Hub, kinesisClient, rmTempDir, sleep, tempDir } from './hub.mjs';
 import { compare, reference } from './standings.mjs';
@@ -166,6 +166,41 @@ async function checkpointedShards(db) {
 	const { stdout } = await run('sqlite3', [db, 'SELECT shard_id FROM checkpoints ORDER BY shard_id']);
 	return stdout.trim().split('\n');
 }
+
+describe('board and a long lineage', { timeout: 120000 }, () => {
+	let hub, dir;
+
+	before(async () => {
+		dir = await tempDir();
+		hub = new Hub({ stream: STREAM, shards: 2, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
+		await hub.start();
+	});
+	after(async () => {
+		await hub?.stop();
+		await rmTempDir(dir);
+	});
+
+	// Resharding back and forth leaves closed shards behind (kept for the
+	// retention period): the board follows a stream with more than 300.
+	test('a board follows a stream with hundreds of closed shards', async () => {
+		const kin = kinesisClient(hub.endpoint);
+		try {
+			let all = 0;
+			for (let i = 0; all <= 300; i++) {
+				await kin.send(new UpdateShardCountCommand({ StreamName: STREAM, TargetShardCount: i % 2 ? 2 : 3,
+					ScalingType: 'UNIFORM_SCALING' }));
+				const { Shards } = await kin.send(new ListShardsCommand({ StreamName: STREAM, MaxResults: 10000 }));
+				all = Shards.length;
+			}
+		} finally {
+			kin.destroy();
+		}
+		const sim = await simulate(hub, dir, 51, 0);
+		assert.equal(await sim.done, 0);
+		compare(await untilFinished(hub, path.join(dir, 'lineage.db')),
+			reference((await readFile(sim.dump, 'utf8')).trim().split('\n')));
+	});
+});
 
 describe('board and a stream that lost shards', { timeout: 120000 }, () => {
 	let dir;
