@@ -24,7 +24,11 @@
 #define PUSH_TAKEOVER_GRACE_MS 5000
 #define PUSH_MESSAGE_MAX 65536
 #define PUSH_PENDING_MAX 32
-#define PUSH_SUBS_PER_CONN_MAX 256            /* subscriptions one connection may hold */
+/* Subscriptions one connection may hold: as many as a stream may have open
+ * shards (the hub's default cap), so that a consumer follows any stream on
+ * one connection. Across connections, a consumer and shard have one
+ * subscription at a time, which bounds the total. */
+#define PUSH_SUBS_PER_CONN_MAX 1024
 
 struct hub;
 struct push_conn;

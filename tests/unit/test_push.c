@@ -27,6 +27,9 @@ struct fixture {
 	struct stream *stream;
 };
 
+/* 20 consumers x 64 shards: more pairs than a connection may subscribe. */
+#define SHARDS 64
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -36,7 +39,7 @@ static int setup(void **state)
 	hub_config_defaults(&config);
 	config.subscription_seconds = 10;
 	f->hub = hub_open(&config, NOW, err, sizeof(err));
-	f->stream = hub_create_stream(f->hub, "alleycat", 16, NOW);
+	f->stream = hub_create_stream(f->hub, "alleycat", SHARDS, NOW);
 	for (int i = 0; i < 20; i++) {
 		snprintf(name, sizeof(name), "c%d", i);
 		hub_register_consumer(f->hub, f->stream, name, NOW);
@@ -143,11 +146,11 @@ static void test_subscriptions_per_connection(void **state)
 	json_t *e;
 
 	for (int c = 0; c < 20 && made < PUSH_SUBS_PER_CONN_MAX; c++)
-		for (int s = 0; s < 16 && made < PUSH_SUBS_PER_CONN_MAX; s++, made++)
+		for (int s = 0; s < SHARDS && made < PUSH_SUBS_PER_CONN_MAX; s++, made++)
 			subscribe(f, c, s, "{\"Type\":\"LATEST\"}", NOW);
 	assert_int_equal(f->conn.sub_count, PUSH_SUBS_PER_CONN_MAX);
 	assert_int_equal(f->conn.pending_count, 0);
-	subscribe(f, 19, 15, "{\"Type\":\"LATEST\"}", NOW);
+	subscribe(f, 19, SHARDS - 1, "{\"Type\":\"LATEST\"}", NOW);
 	assert_int_equal(f->conn.sub_count, PUSH_SUBS_PER_CONN_MAX);
 	e = next_event(f, NOW);
 	assert_string_equal(event_type(e), "Exception");
@@ -191,7 +194,7 @@ static void test_forgotten_shard_ends_and_refuses_subscriptions(void **state)
 	f->stream->retention_ms = 60000;
 	subscribe(f, 0, 0, "{\"Type\":\"TRIM_HORIZON\"}", NOW);
 	json_decref(next_event(f, NOW));
-	assert_int_equal(hub_update_shard_count(f->hub, f->stream, 8, closed, &why), 0);
+	assert_int_equal(hub_update_shard_count(f->hub, f->stream, SHARDS / 2, closed, &why), 0);
 	hub_expire(f->hub, forgotten);
 	assert_true(f->stream->shards[0].forgotten);
 
@@ -208,7 +211,7 @@ static void test_forgotten_shard_ends_and_refuses_subscriptions(void **state)
 			    "ResourceNotFoundException");
 	json_decref(e);
 	assert_null(f->conn.subs);
-	subscribe(f, 1, 16, "{\"Type\":\"TRIM_HORIZON\"}", forgotten);   /* its child */
+	subscribe(f, 1, SHARDS, "{\"Type\":\"TRIM_HORIZON\"}", forgotten); /* its child */
 	e = next_event(f, forgotten);
 	assert_string_equal(event_type(e), "SubscribeToShardEvent");
 	json_decref(e);

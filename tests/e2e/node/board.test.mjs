@@ -121,33 +121,47 @@ async function subscriptionsOpened(hub) {
 	return Number(/^alleycat_subscriptions_total (\d+)$/m.exec(text)[1]);
 }
 
-describe('board across a reshard', { timeout: 120000 }, () => {
-	let hub, dir, kin;
-
+/** A hub of `shards` shards without write limits, a temporary directory
+ * and an SDK client, for the tests of one describe block. */
+function suiteHub(shards) {
+	const ctx = {};
 	before(async () => {
-		dir = await tempDir();
-		hub = new Hub({ stream: STREAM, shards: 2, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
-		await hub.start();
-		kin = kinesisClient(hub.endpoint);
+		ctx.dir = await tempDir();
+		ctx.hub = new Hub({ stream: STREAM, shards, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
+		await ctx.hub.start();
+		ctx.kin = kinesisClient(ctx.hub.endpoint);
 	});
 	after(async () => {
-		kin?.destroy();
-		await hub?.stop();
-		await rmTempDir(dir);
+		ctx.kin?.destroy();
+		await ctx.hub?.stop();
+		await rmTempDir(ctx.dir);
 	});
+	return ctx;
+}
+
+/** The final standings of everything the simulators that wrote these dumps sent. */
+async function expectedOf(dumps) {
+	return reference((await Promise.all(dumps.map((f) => readFile(f, 'utf8')))).join('').trim().split('\n'));
+}
+
+/** Rides races at full speed; the dump once every record landed. */
+async function rideAll(hub, dir, seed) {
+	const sim = await simulate(hub, dir, seed, 0);
+	assert.equal(await sim.done, 0, 'the simulator lands everything');
+	return sim.dump;
+}
+
+describe('board across a reshard', { timeout: 120000 }, () => {
+	const ctx = suiteHub(2);
 
 	test('a restarted board skips the shards it read to their end', async () => {
+		const { hub, dir, kin } = ctx;
 		const db = path.join(dir, 'reshard.db');
-		const first = await simulate(hub, dir, 31, 0);
-		assert.equal(await first.done, 0);
+		const first = await rideAll(hub, dir, 31);
 		// The two shards close; the next races land in their four children.
 		await kin.send(new UpdateShardCountCommand({ StreamName: STREAM, TargetShardCount: 4,
 			ScalingType: 'UNIFORM_SCALING' }));
-		const second = await simulate(hub, dir, 32, 0);
-		assert.equal(await second.done, 0);
-		const sent = [first.dump, second.dump];
-		const expected = reference((await Promise.all(sent.map((f) => readFile(f, 'utf8'))))
-			.join('').trim().split('\n'));
+		const expected = await expectedOf([first, await rideAll(hub, dir, 32)]);
 
 		const before = await subscriptionsOpened(hub);
 		compare(await untilFinished(hub, db), expected);
@@ -162,45 +176,38 @@ describe('board across a reshard', { timeout: 120000 }, () => {
 	});
 });
 
-async function checkpointedShards(db) {
-	const { stdout } = await run('sqlite3', [db, 'SELECT shard_id FROM checkpoints ORDER BY shard_id']);
-	return stdout.trim().split('\n');
-}
-
 describe('board and a long lineage', { timeout: 120000 }, () => {
-	let hub, dir;
-
-	before(async () => {
-		dir = await tempDir();
-		hub = new Hub({ stream: STREAM, shards: 2, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
-		await hub.start();
-	});
-	after(async () => {
-		await hub?.stop();
-		await rmTempDir(dir);
-	});
+	const ctx = suiteHub(2);
 
 	// Resharding back and forth leaves closed shards behind (kept for the
 	// retention period): the board follows a stream with more than 300.
 	test('a board follows a stream with hundreds of closed shards', async () => {
-		const kin = kinesisClient(hub.endpoint);
-		try {
-			let all = 0;
-			for (let i = 0; all <= 300; i++) {
-				await kin.send(new UpdateShardCountCommand({ StreamName: STREAM, TargetShardCount: i % 2 ? 2 : 3,
-					ScalingType: 'UNIFORM_SCALING' }));
-				const { Shards } = await kin.send(new ListShardsCommand({ StreamName: STREAM, MaxResults: 10000 }));
-				all = Shards.length;
-			}
-		} finally {
-			kin.destroy();
+		const { hub, dir, kin } = ctx;
+		for (let i = 0, all = 0; all <= 300; i++) {
+			await kin.send(new UpdateShardCountCommand({ StreamName: STREAM, TargetShardCount: i % 2 ? 2 : 3,
+				ScalingType: 'UNIFORM_SCALING' }));
+			all = (await kin.send(new ListShardsCommand({ StreamName: STREAM, MaxResults: 10000 }))).Shards.length;
 		}
-		const sim = await simulate(hub, dir, 51, 0);
-		assert.equal(await sim.done, 0);
-		compare(await untilFinished(hub, path.join(dir, 'lineage.db')),
-			reference((await readFile(sim.dump, 'utf8')).trim().split('\n')));
+		const expected = await expectedOf([await rideAll(hub, dir, 51)]);
+		compare(await untilFinished(hub, path.join(dir, 'lineage.db')), expected);
 	});
 });
+
+describe('board and a wide stream', { timeout: 120000 }, () => {
+	const ctx = suiteHub(300);
+
+	// Every open shard is subscribed on the consumer's one connection.
+	test('a board follows a stream of 300 open shards', async () => {
+		const { hub, dir } = ctx;
+		const expected = await expectedOf([await rideAll(hub, dir, 61)]);
+		compare(await untilFinished(hub, path.join(dir, 'wide.db')), expected);
+	});
+});
+
+async function checkpointedShards(db) {
+	const { stdout } = await run('sqlite3', [db, 'SELECT shard_id FROM checkpoints ORDER BY shard_id']);
+	return stdout.trim().split('\n');
+}
 
 describe('board and a stream that lost shards', { timeout: 120000 }, () => {
 	let dir;
@@ -217,8 +224,6 @@ describe('board and a stream that lost shards', { timeout: 120000 }, () => {
 		const db = path.join(dir, 'gone.db');
 		const ids = (n) => Array.from({ length: n }, (_, i) => `shardId-${String(i).padStart(12, '0')}`);
 		const dumps = [];
-		const expected = async () => reference((await Promise.all(dumps.map((f) => readFile(f, 'utf8'))))
-			.join('').trim().split('\n'));
 
 		let hub = new Hub({ stream: STREAM, shards: 2, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
 		await hub.start();
@@ -226,10 +231,8 @@ describe('board and a stream that lost shards', { timeout: 120000 }, () => {
 		try {
 			await kin.send(new UpdateShardCountCommand({ StreamName: STREAM, TargetShardCount: 4,
 				ScalingType: 'UNIFORM_SCALING' }));
-			const sim = await simulate(hub, dir, 41, 0);
-			assert.equal(await sim.done, 0);
-			dumps.push(sim.dump);
-			compare(await untilFinished(hub, db), await expected());
+			dumps.push(await rideAll(hub, dir, 41));
+			compare(await untilFinished(hub, db), await expectedOf(dumps));
 			const { stdout } = await run('sqlite3', [db, "SELECT count(*) FROM checkpoints WHERE sequence_number = 'SHARD_END'"]);
 			assert.equal(stdout.trim(), '2', 'the two closed parents are checkpointed as read to their end');
 		} finally {
@@ -240,10 +243,8 @@ describe('board and a stream that lost shards', { timeout: 120000 }, () => {
 		hub = new Hub({ stream: STREAM, shards: 2, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
 		await hub.start();
 		try {
-			const sim = await simulate(hub, dir, 42, 0);
-			assert.equal(await sim.done, 0);
-			dumps.push(sim.dump);
-			compare(await untilFinished(hub, db), await expected());
+			dumps.push(await rideAll(hub, dir, 42));
+			compare(await untilFinished(hub, db), await expectedOf(dumps));
 			assert.deepEqual(await checkpointedShards(db), ids(2), 'a checkpoint per shard of the stream');
 		} finally {
 			await hub.stop();
