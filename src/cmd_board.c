@@ -15,12 +15,10 @@
 #include "cli.h"
 #include "clock.h"
 #include "commands.h"
-#include "datadir.h"
 #include "engine.h"
-#include "lanes.h"
 #include "live.h"
+#include "liveopts.h"
 #include "log.h"
-#include "paths.h"
 #include "report.h"
 #include "roster.h"
 #include "sigv4.h"
@@ -29,9 +27,8 @@
 #define POLL_MS 20
 
 struct board_options {
-	const char *endpoint, *stream, *consumer, *db, *ca_file;
-	int window, grace, duration, interval, parallel;
-	bool insecure;
+	struct live_options live;
+	int interval;
 	int64_t race;                   /* 0: every race */
 	bool once, until_finished, unicode;
 	enum report_format format;
@@ -199,7 +196,7 @@ static void print_live(struct live *l, const struct board_options *o)
 		struct engine_race_info info;
 		engine_race_info(r, &info);
 		if (o->race == 0 || info.race_id == o->race)
-			live_race(live_store(l), r, o->duration, &list);
+			live_race(live_store(l), r, o->live.duration, &list);
 	}
 	report_races(stdout, o->format, list.races, list.count, o->unicode);
 	fflush(stdout);
@@ -213,14 +210,14 @@ static int print_final(struct live *l, const struct board_options *o)
 	struct engine *e = live_engine(l);
 	int rc = 0;
 
-	if (store_races_seen(live_store(l), o->consumer, collect_seen, &ids) < 0)
+	if (store_races_seen(live_store(l), o->live.consumer, collect_seen, &ids) < 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < ids.count; i++) {
 		int64_t id = ids.races[i].race_id;
 		struct engine_race *r = engine_find_race(e, id);
 		if (o->race && id != o->race)
 			continue;
-		rc = r ? live_race(live_store(l), r, o->duration, &list)
+		rc = r ? live_race(live_store(l), r, o->live.duration, &list)
 		       : stored_race(live_store(l), id, &list);
 	}
 	if (rc == 0)
@@ -320,27 +317,17 @@ void board_usage(FILE *out)
 }
 
 enum {
-	OPT_ENDPOINT = 256, OPT_STREAM, OPT_CONSUMER, OPT_DB, OPT_RACE, OPT_ONCE,
-	OPT_UNTIL_FINISHED, OPT_FORMAT, OPT_INTERVAL, OPT_WINDOW, OPT_GRACE, OPT_DURATION,
-	OPT_FROM, OPT_NO_UNICODE, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE, OPT_PARALLEL,
+	OPT_RACE = LIVE_OPT_NEXT, OPT_ONCE, OPT_UNTIL_FINISHED, OPT_FORMAT, OPT_INTERVAL,
+	OPT_FROM, OPT_NO_UNICODE, OPT_LOG_LEVEL,
 };
 
 const struct option board_options[] = {
-	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
-	{ "stream", required_argument, NULL, OPT_STREAM },
-	{ "ca", required_argument, NULL, OPT_CA },
-	{ "insecure", no_argument, NULL, OPT_INSECURE },
-	{ "consumer", required_argument, NULL, OPT_CONSUMER },
-	{ "db", required_argument, NULL, OPT_DB },
+	LIVE_OPTIONS,
 	{ "race", required_argument, NULL, OPT_RACE },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "until-finished", no_argument, NULL, OPT_UNTIL_FINISHED },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "grace", required_argument, NULL, OPT_GRACE },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "parallel", required_argument, NULL, OPT_PARALLEL },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -350,30 +337,26 @@ const struct option board_options[] = {
 
 static int parse_options(int argc, char **argv, struct board_options *o)
 {
-	static char db[4096], consumer[256];
 	int opt, v;
 	long long n;
 
-	paths_history_db(db, sizeof(db));
-	paths_consumer_name("board", consumer, sizeof(consumer));
 	*o = (struct board_options){
-		.endpoint = "ws://127.0.0.1:4567", .stream = "alleycat", .consumer = consumer,
-		.db = db, .window = 15, .grace = 30, .duration = 300, .interval = 5,
-		.parallel = 1, .unicode = true, .format = REPORT_TEXT, .from = CONSUMER_FROM_TRIM_HORIZON,
+		.interval = 5, .unicode = true, .format = REPORT_TEXT,
+		.from = CONSUMER_FROM_TRIM_HORIZON,
 	};
+	live_options_defaults(&o->live, "board");
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", board_options, NULL)) != -1) {
+		if ((v = live_option("board", opt, optarg, &o->live)) != 0) {
+			if (v < 0)
+				return -1;
+			continue;
+		}
 		switch (opt) {
 		case 'h':
 			board_usage(stdout);
 			return 1;
-		case OPT_ENDPOINT: o->endpoint = optarg; break;
-		case OPT_STREAM: o->stream = optarg; break;
-		case OPT_CA: o->ca_file = optarg; break;
-		case OPT_INSECURE: o->insecure = true; break;
-		case OPT_CONSUMER: o->consumer = optarg; break;
-		case OPT_DB: o->db = optarg; break;
 		case OPT_RACE:
 			if (cli_parse_long("board", "race", optarg, 0, INT64_MAX, &n) < 0)
 				return -1;
@@ -388,23 +371,9 @@ static int parse_options(int argc, char **argv, struct board_options *o)
 			o->format = (enum report_format)v;
 			break;
 		case OPT_INTERVAL:
-		case OPT_WINDOW:
-		case OPT_GRACE:
-		case OPT_DURATION: {
-			const char *name = opt == OPT_INTERVAL ? "interval"
-					   : opt == OPT_WINDOW ? "window"
-					   : opt == OPT_GRACE ? "grace" : "duration";
-			if (cli_parse_long("board", name, optarg, 1, 86400, &n) < 0)
+			if (cli_parse_long("board", "interval", optarg, 1, 86400, &n) < 0)
 				return -1;
-			*(opt == OPT_INTERVAL ? &o->interval
-			  : opt == OPT_WINDOW ? &o->window
-			  : opt == OPT_GRACE ? &o->grace : &o->duration) = (int)n;
-			break;
-		}
-		case OPT_PARALLEL:
-			if (cli_parse_long("board", "parallel", optarg, 1, LANES_MAX, &n) < 0)
-				return -1;
-			o->parallel = (int)n;
+			o->interval = (int)n;
 			break;
 		case OPT_FROM:
 			if (strcmp(optarg, "latest") == 0)
@@ -440,7 +409,6 @@ int board_main(int argc, char **argv)
 	struct live_config lc;
 	struct sigv4_credentials credentials;
 	struct roster roster = { 0 };
-	const char *dir = datadir_find("classes.txt");
 	char err[512];
 	struct live *l;
 	int rc = parse_options(argc, argv, &o);
@@ -449,16 +417,8 @@ int board_main(int argc, char **argv)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	/* Names keep their accents only where the terminal speaks UTF-8. */
 	o.unicode = o.unicode && strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-	lc = (struct live_config){
-		.stream = o.stream, .consumer = o.consumer, .from = o.from, .db_path = o.db,
-		.window_s = o.window, .grace_s = o.grace, .duration = o.duration,
-		.parallel = (unsigned)o.parallel,
-	};
-	if (endpoint_from_options(&lc.endpoint, o.endpoint, o.ca_file, o.insecure, &credentials,
-				  "us-east-1", err, sizeof(err)) < 0)
-		return cli_usage_error("board", "--endpoint: %s", err);
-	if (dir && roster_load(&roster, dir, err, sizeof(err)) == 0)
-		lc.roster = &roster;
+	if (live_options_config("board", &o.live, o.from, &lc, &credentials, &roster) < 0)
+		return EXIT_USAGE;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

@@ -15,12 +15,10 @@
 #include "clock.h"
 #include "commands.h"
 #include "dashboard.h"
-#include "datadir.h"
-#include "lanes.h"
 #include "live.h"
+#include "liveopts.h"
 #include "log.h"
 #include "monitor.h"
-#include "paths.h"
 #include "roster.h"
 #include "sigv4.h"
 #include "watch.h"
@@ -93,32 +91,20 @@ void kiosk_usage(FILE *out)
 /* ---- options ---------------------------------------------------------- */
 
 struct watch_options {
-	const char *endpoint, *stream, *consumer, *db, *ca_file;
-	bool insecure;
-	int window, grace, duration, parallel;
+	struct live_options live;
 	struct dashboard_config dash;
 };
 
 enum {
-	OPT_ENDPOINT = 256, OPT_STREAM, OPT_CONSUMER, OPT_DB, OPT_RACE, OPT_RACER, OPT_DELAY,
-	OPT_WINDOW, OPT_GRACE, OPT_DURATION, OPT_NO_COLOR, OPT_NO_UNICODE, OPT_ROTATE,
-	OPT_UNLOCK_KEY, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE, OPT_PARALLEL,
+	OPT_RACE = LIVE_OPT_NEXT, OPT_RACER, OPT_DELAY, OPT_NO_COLOR, OPT_NO_UNICODE, OPT_ROTATE,
+	OPT_UNLOCK_KEY, OPT_LOG_LEVEL,
 };
 
 const struct option watch_options[] = {
-	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
-	{ "stream", required_argument, NULL, OPT_STREAM },
-	{ "ca", required_argument, NULL, OPT_CA },
-	{ "insecure", no_argument, NULL, OPT_INSECURE },
-	{ "consumer", required_argument, NULL, OPT_CONSUMER },
-	{ "db", required_argument, NULL, OPT_DB },
+	LIVE_OPTIONS,
 	{ "race", required_argument, NULL, OPT_RACE },
 	{ "racer", required_argument, NULL, OPT_RACER },
 	{ "delay", required_argument, NULL, OPT_DELAY },
-	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "grace", required_argument, NULL, OPT_GRACE },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "parallel", required_argument, NULL, OPT_PARALLEL },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },
 	{ "rotate", required_argument, NULL, OPT_ROTATE },
@@ -141,17 +127,12 @@ void watch_terminal_defaults(struct dashboard_config *dash)
 
 static int parse_options(const char *command, int argc, char **argv, struct watch_options *o)
 {
-	static char db[4096], consumer[256];
 	bool kiosk = strcmp(command, "kiosk") == 0;
 	long long n;
 	int opt, v;
 
-	paths_history_db(db, sizeof(db));
-	paths_consumer_name(command, consumer, sizeof(consumer));
-	*o = (struct watch_options){
-		.endpoint = "ws://127.0.0.1:4567", .stream = "alleycat", .consumer = consumer,
-		.db = db, .window = 15, .grace = 30, .duration = 300, .parallel = 1,
-	};
+	*o = (struct watch_options){ 0 };
+	live_options_defaults(&o->live, command);
 	watch_terminal_defaults(&o->dash);
 	o->dash.mode = kiosk ? DASHBOARD_KIOSK : DASHBOARD_WATCH;
 	optind = 1;
@@ -160,16 +141,15 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 		if ((kiosk && (opt == OPT_RACE || opt == OPT_RACER)) ||
 		    (!kiosk && (opt == OPT_ROTATE || opt == OPT_UNLOCK_KEY)))
 			opt = '?';
+		if ((v = live_option(command, opt, optarg, &o->live)) != 0) {
+			if (v < 0)
+				return -1;
+			continue;
+		}
 		switch (opt) {
 		case 'h':
 			kiosk ? kiosk_usage(stdout) : watch_usage(stdout);
 			return 1;
-		case OPT_ENDPOINT: o->endpoint = optarg; break;
-		case OPT_STREAM: o->stream = optarg; break;
-		case OPT_CA: o->ca_file = optarg; break;
-		case OPT_INSECURE: o->insecure = true; break;
-		case OPT_CONSUMER: o->consumer = optarg; break;
-		case OPT_DB: o->db = optarg; break;
 		case OPT_RACE:
 		case OPT_RACER:
 			if (cli_parse_long(command, opt == OPT_RACE ? "race" : "racer", optarg, 0,
@@ -182,24 +162,10 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 				return -1;
 			o->dash.delay_tenths = (int)n;
 			break;
-		case OPT_WINDOW:
-		case OPT_GRACE:
-		case OPT_DURATION:
-		case OPT_ROTATE: {
-			const char *name = opt == OPT_WINDOW ? "window"
-					   : opt == OPT_GRACE ? "grace"
-					   : opt == OPT_DURATION ? "duration" : "rotate";
-			if (cli_parse_long(command, name, optarg, 1, 86400, &n) < 0)
+		case OPT_ROTATE:
+			if (cli_parse_long(command, "rotate", optarg, 1, 86400, &n) < 0)
 				return -1;
-			*(opt == OPT_WINDOW ? &o->window
-			  : opt == OPT_GRACE ? &o->grace
-			  : opt == OPT_DURATION ? &o->duration : &o->dash.rotate_s) = (int)n;
-			break;
-		}
-		case OPT_PARALLEL:
-			if (cli_parse_long(command, "parallel", optarg, 1, LANES_MAX, &n) < 0)
-				return -1;
-			o->parallel = (int)n;
+			o->dash.rotate_s = (int)n;
 			break;
 		case OPT_UNLOCK_KEY:
 			if (strlen(optarg) != 1 || optarg[0] < 0x21 || optarg[0] > 0x7e)
@@ -222,9 +188,9 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 	}
 	if (optind < argc)
 		return cli_usage_error(command, "unexpected argument '%s'", argv[optind]), -1;
-	o->dash.stream = o->stream;
-	o->dash.endpoint = o->endpoint;
-	o->dash.consumer = o->consumer;
+	o->dash.stream = o->live.stream;
+	o->dash.endpoint = o->live.endpoint;
+	o->dash.consumer = o->live.consumer;
 	return 0;
 }
 
@@ -258,22 +224,13 @@ static int run(const char *command, int argc, char **argv)
 	struct live_config lc;
 	struct sigv4_credentials credentials;
 	struct roster roster = { 0 };
-	const char *dir = datadir_find("classes.txt");
-	char err[512];
 	int rc = parse_options(command, argc, argv, &o);
 
 	if (rc != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	lc = (struct live_config){
-		.stream = o.stream, .consumer = o.consumer, .from = CONSUMER_FROM_TRIM_HORIZON,
-		.db_path = o.db, .window_s = o.window, .grace_s = o.grace, .duration = o.duration,
-		.parallel = (unsigned)o.parallel,
-	};
-	if (endpoint_from_options(&lc.endpoint, o.endpoint, o.ca_file, o.insecure, &credentials,
-				  "us-east-1", err, sizeof(err)) < 0)
-		return cli_usage_error(command, "--endpoint: %s", err);
-	if (dir && roster_load(&roster, dir, err, sizeof(err)) == 0)
-		lc.roster = &roster;
+	if (live_options_config(command, &o.live, CONSUMER_FROM_TRIM_HORIZON, &lc, &credentials,
+				&roster) < 0)
+		return EXIT_USAGE;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
