@@ -1,7 +1,6 @@
 #include "config.h"
 #include "auth.h"
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <time.h>
 
 #include "sigv4.h"
+#include "strbuf.h"
 
 #define SKEW_MS (15 * 60 * 1000)
 #define KEY_MAX 128
@@ -26,18 +26,6 @@ struct auth {
 };
 
 /* ---- the credentials file ------------------------------------------------ */
-
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
 
 static int add_key(struct auth *a, const char *id, const char *secret)
 {
@@ -84,7 +72,7 @@ struct auth *auth_load(const char *path, char *err, size_t errlen)
 	}
 	a = calloc(1, sizeof(*a));
 	while (a && fgets(line, sizeof(line), f)) {
-		char *s = trim(line), *eq;
+		char *s = str_trim(line), *eq;
 
 		number++;
 		if (*s == '\0' || *s == '#' || *s == ';')
@@ -100,10 +88,10 @@ struct auth *auth_load(const char *path, char *err, size_t errlen)
 			goto fail;
 		}
 		*eq = '\0';
-		if (strcmp(trim(s), "aws_access_key_id") == 0)
-			snprintf(id, sizeof(id), "%s", trim(eq + 1));
-		else if (strcmp(trim(s), "aws_secret_access_key") == 0)
-			snprintf(secret, sizeof(secret), "%s", trim(eq + 1));
+		if (strcmp(str_trim(s), "aws_access_key_id") == 0)
+			snprintf(id, sizeof(id), "%s", str_trim(eq + 1));
+		else if (strcmp(str_trim(s), "aws_secret_access_key") == 0)
+			snprintf(secret, sizeof(secret), "%s", str_trim(eq + 1));
 	}
 	if (a == NULL || finish_section(a, id, secret, path, number, err, errlen) < 0)
 		goto fail;

@@ -8,6 +8,11 @@
 /* Milliseconds since the epoch. */
 int64_t clock_wall_ms(void);
 
+/* Epoch seconds from a client as milliseconds, truncated. A double beyond
+ * int64_t makes the conversion undefined, so far-off times are clamped
+ * (+-1e15 s is 30 million years: nothing real is lost). */
+int64_t clock_seconds_to_ms(double seconds);
+
 /* Milliseconds (with a fraction) of a clock that never jumps. */
 double clock_mono_ms(void);
 

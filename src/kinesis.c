@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "clock.h"
 #include "hub.h"
 #include "jsonscan.h"
 #include "log.h"
@@ -221,18 +222,6 @@ static int get_bool(struct call *c, json_t *req, const char *member, int *out)
 	return 1;
 }
 
-/* Epoch seconds from a client as milliseconds. A double beyond int64_t
- * makes the conversion undefined, so far-off times are clamped (+-1e15 s
- * is 30 million years: nothing real is lost). */
-static int64_t seconds_to_ms(double seconds)
-{
-	if (!(seconds > -1e15))
-		return (int64_t)-1e18;
-	if (seconds > 1e15)
-		return (int64_t)1e18;
-	return (int64_t)(seconds * 1000.0);
-}
-
 /* A timestamp: epoch seconds as a number. */
 static int get_timestamp(struct call *c, json_t *req, const char *member, int64_t *ms)
 {
@@ -247,7 +236,7 @@ static int get_timestamp(struct call *c, json_t *req, const char *member, int64_
 						  "seconds", field);
 		return -1;
 	}
-	*ms = seconds_to_ms(json_number_value(v));
+	*ms = clock_seconds_to_ms(json_number_value(v));
 	return 1;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "clock.h"
 #include "hub.h"
 #include "kinesis.h"
 #include "log.h"
@@ -113,18 +114,6 @@ static const char *const position_types[] = {
 	"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "AT_TIMESTAMP",
 };
 
-/* Epoch seconds from a client as milliseconds. A double beyond int64_t
- * makes the conversion undefined, so far-off times are clamped (+-1e15 s
- * is 30 million years: nothing real is lost). */
-static int64_t seconds_to_ms(double seconds)
-{
-	if (!(seconds > -1e15))
-		return (int64_t)-1e18;
-	if (seconds > 1e15)
-		return (int64_t)1e18;
-	return (int64_t)(seconds * 1000.0);
-}
-
 /* Where a subscription starts; -1 with a message when the position is bad. */
 static int starting_point(struct hub *hub, const struct shard *sh, json_t *position,
 			  seqno_t *from, const char **error)
@@ -173,7 +162,7 @@ static int starting_point(struct hub *hub, const struct shard *sh, json_t *posit
 		*from = seq == UINT64_MAX ? seq : seq + 1;
 		break;
 	default: {
-		int64_t ms = seconds_to_ms(json_number_value(ts));
+		int64_t ms = clock_seconds_to_ms(json_number_value(ts));
 		uint64_t pos = shardlog_position(&sh->log, SHARDLOG_AT_TIMESTAMP, 0, ms);
 		const struct shardlog_record *r = shardlog_at(&sh->log, pos);
 		*from = r ? r->seq : hub->gen.last + 1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "paths.h"
+#include "strbuf.h"
 
 #define LINE_MAX_LEN 4096
 
@@ -86,18 +87,6 @@ static int add_setting(struct builder *b, const struct option *opt, const char *
 	return 0;
 }
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 static int read_file(const char *path, const char *command, const struct option *options,
 		     struct builder *b, char *err, size_t errlen)
 {
@@ -113,7 +102,7 @@ static int read_file(const char *path, const char *command, const struct option 
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *s = trim(line), *eq, *name, *value;
+		char *s = str_trim(line), *eq, *name, *value;
 		const struct option *opt;
 
 		number++;
@@ -127,7 +116,7 @@ static int read_file(const char *path, const char *command, const struct option 
 				return -1;
 			}
 			*close = '\0';
-			mine = strcmp(trim(s + 1), command) == 0;
+			mine = strcmp(str_trim(s + 1), command) == 0;
 			continue;
 		}
 		eq = strchr(s, '=');
@@ -138,8 +127,8 @@ static int read_file(const char *path, const char *command, const struct option 
 			return -1;
 		}
 		*eq = '\0';
-		name = trim(s);
-		value = trim(eq + 1);
+		name = str_trim(s);
+		value = str_trim(eq + 1);
 		if (!mine || (opt = find(options, name)) == NULL)
 			continue;       /* another command's option */
 		if (add_setting(b, opt, value, why, sizeof(why)) < 0) {

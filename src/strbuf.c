@@ -1,6 +1,7 @@
 #include "config.h"
 #include "strbuf.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,4 +131,16 @@ void strbuf_json_string(struct strbuf *sb, const char *s, size_t n)
 	*p++ = '"';
 	sb->len += (size_t)(p - start);
 	sb->data[sb->len] = '\0';
+}
+
+char *str_trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
 }

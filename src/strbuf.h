@@ -32,4 +32,8 @@ void strbuf_uint(struct strbuf *sb, uint64_t v);
 /* Appends s as a quoted JSON string, escaping what JSON requires. */
 void strbuf_json_string(struct strbuf *sb, const char *s, size_t n);
 
+/* Cuts the white space off both ends of a line read from a file, in place:
+ * the start of what is left. */
+char *str_trim(char *s);
+
 #endif
