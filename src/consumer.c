@@ -44,7 +44,8 @@ struct subscription {
 	bool subscribed;                /* SubscribeToShard sent on this connection */
 	bool want_subscribe;
 	bool finished;                  /* a closed shard read to its end */
-	bool caught_up;                 /* reported 0 behind since the start (under the lock) */
+	bool caught_up;                 /* reported 0 behind since the start (under the lock;
+					 * consumer_stats reports it) */
 	int64_t retry_at_ms;            /* resubscribe after ResourceInUse */
 };
 
@@ -336,8 +337,6 @@ static void enqueue(struct consumer *c, struct consumer_batch *b, size_t bad,
 		if (bad)
 			snprintf(st->last_bad, sizeof(st->last_bad), "%s", last_bad);
 		st->lag_ms = b->millis_behind;
-		if (b->millis_behind == 0)
-			st->caught_up = true;
 	}
 	c->stats.events++;
 	append(c, b);
@@ -383,6 +382,10 @@ void consumer_stats(struct consumer *c, struct consumer_stats *out)
 {
 	pthread_mutex_lock(&c->lock);
 	*out = c->stats;
+	for (size_t i = 0; i < out->shard_count; i++) {
+		const struct subscription *s = find_shard(c, out->shards[i].shard_id);
+		out->shards[i].caught_up = s && (s->finished || s->caught_up);
+	}
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -548,7 +551,6 @@ static void forget_unlisted(struct consumer *c, json_t *shards)
 static void reopen_if_open(struct consumer *c, struct subscription *s, json_t *range)
 {
 	const char *start = json_string_value(json_object_get(range, "StartingSequenceNumber"));
-	struct consumer_shard_stats *st;
 
 	if (s == NULL || !s->finished || json_object_get(range, "EndingSequenceNumber") ||
 	    start == NULL || strlen(start) >= sizeof(s->position))
@@ -559,8 +561,6 @@ static void reopen_if_open(struct consumer *c, struct subscription *s, json_t *r
 	pthread_mutex_lock(&c->lock);
 	s->finished = false;
 	s->caught_up = false;
-	if ((st = shard_stats(c, s->id)) != NULL)
-		st->caught_up = false;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -1048,12 +1048,8 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 			 config->checkpoints[i].sequence_number);
 		/* Read to its end before: only its children are left to read. */
 		if (strcmp(s->position, CONSUMER_SHARD_END) == 0) {
-			struct consumer_shard_stats *st = shard_stats(c, s->id);
 			s->finished = true;
-			s->caught_up = true;
 			s->position[0] = '\0';
-			if (st)
-				st->caught_up = true;
 		}
 	}
 	set_status(c, CONSUMER_CONNECTING, "starting");

@@ -72,7 +72,7 @@ struct consumer_shard_stats {
 	uint64_t records, bytes, bad;
 	char last_bad[128];             /* why the last bad record was dropped */
 	int64_t lag_ms;                 /* MillisBehindLatest of the last event */
-	bool caught_up;                 /* reported 0 behind since the start */
+	bool caught_up;                 /* read to its end, or reported 0 behind since the start */
 };
 
 struct consumer_stats {
