@@ -79,16 +79,12 @@ static void *ride(void *arg)
 static int start_hub(struct demo *d, const char *listen)
 {
 	struct hub_config config;
-	struct server_config sc = { .max_body = 8u * 1024 * 1024 };
-	char host[256], err[512];
-	const char *colon = strrchr(listen, ':');
+	struct server_config sc;
+	char err[512];
 
-	if (colon == NULL || colon == listen || (size_t)(colon - listen) >= sizeof(host) ||
-	    (sc.port = atoi(colon + 1)) < 1 || sc.port > 65535)
+	server_config_defaults(&sc);
+	if (server_config_listen(&sc, listen) < 0)
 		return cli_usage_error("demo", "--listen: '%s' is not HOST:PORT", listen);
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = '\0';
-	sc.host = host;
 	hub_config_defaults(&config);
 	config.retention_bytes = DEMO_RETENTION_BYTES;
 	d->hub = hub_open(&config, clock_wall_ms(), err, sizeof(err));
@@ -176,7 +172,7 @@ int demo_main(int argc, char **argv)
 	struct dashboard_config dash = { 0 };
 	struct live_config lc;
 	struct roster roster = { 0 };
-	const char *listen = "127.0.0.1:4567", *db = NULL, *dir = datadir_find("classes.txt");
+	const char *listen = SERVER_DEFAULT_LISTEN, *db = NULL, *dir = datadir_find("classes.txt");
 	char endpoint[300], err[512];
 	long long racers = 300;
 	double speed = 5;

@@ -22,10 +22,6 @@
 #include "server.h"
 #include "sigv4.h"
 
-#define HUB_DEFAULT_LISTEN "127.0.0.1:4567"
-#define HUB_DEFAULT_MAX_BODY (8u * 1024 * 1024)
-#define HUB_DEFAULT_MAX_CONNECTIONS 1024
-
 void hub_usage(FILE *out)
 {
 	fputs("Usage: alleycat hub [OPTION]...\n"
@@ -68,24 +64,6 @@ void hub_usage(FILE *out)
 	      "  --ca FILE                   trust the certificates in FILE for https://\n"
 	      "  --insecure                  accept any certificate (for testing only)\n",
 	      out);
-}
-
-/* Splits HOST:PORT; -1 when it is not that. */
-static int parse_listen(const char *text, char *host, size_t host_size, int *port)
-{
-	const char *colon = strrchr(text, ':');
-	char *end;
-	long p;
-
-	if (colon == NULL || colon == text || (size_t)(colon - text) >= host_size)
-		return -1;
-	p = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || p < 1 || p > 65535)
-		return -1;
-	memcpy(host, text, (size_t)(colon - text));
-	host[colon - text] = '\0';
-	*port = (int)p;
-	return 0;
 }
 
 /* The process's one server, for the signal handler. */
@@ -247,10 +225,9 @@ static int reshard_main(int argc, char **argv)
 int hub_main(int argc, char **argv)
 {
 	struct hub_config config;
-	struct server_config sc = { .max_body = HUB_DEFAULT_MAX_BODY,
-				     .max_connections = HUB_DEFAULT_MAX_CONNECTIONS };
-	char host[256], err[512] = "";
-	const char *listen = HUB_DEFAULT_LISTEN, *stream = "alleycat";
+	struct server_config sc;
+	char err[512] = "";
+	const char *stream = "alleycat";
 	const char *auth_mode = "none", *credentials = NULL;
 	struct auth *auth = NULL;
 	long long shards = 4, v;
@@ -261,6 +238,7 @@ int hub_main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "reshard") == 0)
 		return reshard_main(argc - 1, argv + 1);
 	hub_config_defaults(&config);
+	server_config_defaults(&sc);
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", hub_options, NULL)) != -1) {
@@ -269,7 +247,9 @@ int hub_main(int argc, char **argv)
 			hub_usage(stdout);
 			return EXIT_OK;
 		case OPT_LISTEN:
-			listen = optarg;
+			if (server_config_listen(&sc, optarg) < 0)
+				return cli_usage_error("hub", "--listen: '%s' is not HOST:PORT",
+						       optarg);
 			break;
 		case OPT_STREAM:
 			stream = optarg;
@@ -367,9 +347,6 @@ int hub_main(int argc, char **argv)
 		return EXIT_FAILURE_RUNTIME;
 	}
 	sc.auth = auth;
-	if (parse_listen(listen, host, sizeof(host), &sc.port) < 0)
-		return cli_usage_error("hub", "--listen: '%s' is not HOST:PORT", listen);
-	sc.host = host;
 
 	hub = hub_open(&config, clock_wall_ms(), err, sizeof(err));
 	if (hub == NULL) {
@@ -395,7 +372,7 @@ int hub_main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("serving stream %s on %s:%d", stream, host, sc.port);
+	log_info("serving stream %s on %s:%d", stream, sc.host, sc.port);
 	server_run(server);
 	running = NULL;
 	server_free(server);

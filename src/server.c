@@ -22,6 +22,8 @@
 #include "strbuf.h"
 
 #define TICK_MS 100
+#define SERVER_DEFAULT_MAX_BODY (8u * 1024 * 1024)
+#define SERVER_DEFAULT_MAX_CONNECTIONS 1024
 #define HTTP_CHUNK 65536
 #define REFUSED_CLOSE_SECONDS 5   /* for a refused client's close to answer the hub's */
 /* Bounds on connections that hold a place without asking anything: the
@@ -710,6 +712,30 @@ static void make_room_for_connections(size_t connections)
 			 (unsigned long long)lim.rlim_cur, connections,
 			 (unsigned long long)(lim.rlim_cur > FDS_BESIDES_CONNECTIONS
 						      ? lim.rlim_cur - FDS_BESIDES_CONNECTIONS : 0));
+}
+
+void server_config_defaults(struct server_config *config)
+{
+	*config = (struct server_config){ .max_body = SERVER_DEFAULT_MAX_BODY,
+					  .max_connections = SERVER_DEFAULT_MAX_CONNECTIONS };
+	server_config_listen(config, SERVER_DEFAULT_LISTEN);
+}
+
+int server_config_listen(struct server_config *config, const char *text)
+{
+	const char *colon = strrchr(text, ':');
+	char *end;
+	long port;
+
+	if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(config->host))
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end != '\0' || port < 1 || port > 65535)
+		return -1;
+	memcpy(config->host, text, (size_t)(colon - text));
+	config->host[colon - text] = '\0';
+	config->port = (int)port;
+	return 0;
 }
 
 struct server *server_start(struct hub *hub, const struct server_config *config, char *err,

@@ -11,14 +11,23 @@ struct auth;
 struct hub;
 struct server;
 
+#define SERVER_DEFAULT_LISTEN "127.0.0.1:4567"
+
 struct server_config {
-	const char *host;               /* address to bind, e.g. 127.0.0.1 */
+	char host[256];                 /* address to bind, e.g. 127.0.0.1 */
 	int port;
 	size_t max_body;                /* largest request body accepted */
 	size_t max_connections;         /* open connections at most (see connlimit.h) */
 	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS and WSS (NULL: plain) */
 	const struct auth *auth;        /* require SigV4 with these keys (NULL: open) */
 };
+
+/* The hub's defaults, for every command that serves one: listening on
+ * SERVER_DEFAULT_LISTEN, plain HTTP, no authentication. */
+void server_config_defaults(struct server_config *config);
+
+/* Sets host and port from HOST:PORT; -1 when text is not that. */
+int server_config_listen(struct server_config *config, const char *text);
 
 /* Starts serving the hub; NULL with a message in err on failure. */
 struct server *server_start(struct hub *hub, const struct server_config *config, char *err,
