@@ -33,8 +33,13 @@ const char *numfmt_output(int64_t output, char buf[NUMFMT_TEXT_MAX]);
  * bike could send (not finite, or too large for an integer). */
 const char *numfmt_tenths(double value, char buf[NUMFMT_TEXT_MAX]);
 
-/* The gap to the leader: `leader` (a dash) for rank 1, else "+" and the
- * gap, so the leader's row reads the same on screen and in text. */
-const char *numfmt_gap(int rank, int64_t gap, const char *leader, char buf[NUMFMT_TEXT_MAX]);
+/* The gap to the leader of a racer with this score (both in 1/10000):
+ * `leader` (a dash) for rank 1, so the leader's row reads the same on
+ * screen and in text; else "+" and the difference between the leader's
+ * score and this one as both are shown, so that a reader who subtracts
+ * the printed scores gets the printed gap (rounding the gap on its own
+ * would miss by 0.01 about one time in two). */
+const char *numfmt_gap(int rank, int64_t score, int64_t gap, const char *leader,
+		       char buf[NUMFMT_TEXT_MAX]);
 
 #endif

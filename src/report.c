@@ -200,7 +200,7 @@ static void text_racer(struct strbuf *sb, const struct report_racer *r, bool uni
 	strbuf_puts(sb, " ");
 	text_right(sb, numfmt_tenths(r->resistance, num), 7);
 	strbuf_puts(sb, " ");
-	text_right(sb, numfmt_gap(r->rank, r->gap, unicode ? "\u2014" : "-", num), 9);
+	text_right(sb, numfmt_gap(r->rank, r->score, r->gap, unicode ? "\u2014" : "-", num), 9);
 	strbuf_printf(sb, " %6d\n", r->second);
 }
 

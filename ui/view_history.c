@@ -554,7 +554,7 @@ static void draw_result(const struct view_history *v, const struct crt *crt, int
 	snprintf(text, sizeof(text), "%d", r->second);
 	widget_cell(crt, y, x, &c[RES_SECOND], attr, text);
 	widget_cell(crt, y, x, &c[RES_GAP], attr,
-		    numfmt_gap(r->rank, r->gap, crt->glyphs->dash, out));
+		    numfmt_gap(r->rank, r->score, r->gap, crt->glyphs->dash, out));
 }
 
 static void draw_racer_race(const struct view_history *v, const struct crt *crt, int y, int x,

@@ -457,7 +457,7 @@ static void draw_row(const struct view_live *v, const struct view_ctx *ctx, int 
 	widget_cell(crt, y, x, &cols[COL_CADENCE], plain, numfmt_tenths(s->cadence, out));
 	widget_cell(crt, y, x, &cols[COL_RESISTANCE], plain, numfmt_tenths(s->resistance, out));
 	widget_cell(crt, y, x, &cols[COL_GAP], plain,
-		    numfmt_gap(s->rank, s->gap, crt->glyphs->dash, out));
+		    numfmt_gap(s->rank, s->score, s->gap, crt->glyphs->dash, out));
 	widget_cell(crt, y, x, &cols[COL_MARK], row ? row : crt_attr(crt, CRT_BEATS_BEST),
 		    s->beats_best ? crt->glyphs->best : "");
 	if (cols[COL_SPARK].w > 0)

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -98,11 +99,30 @@ static void test_gap(void **state __attribute__((unused)))
 {
 	char buf[NUMFMT_TEXT_MAX];
 
-	assert_string_equal(numfmt_gap(1, 0, "\u2014", buf), "\u2014");
-	assert_string_equal(numfmt_gap(2, 24800, "-", buf), "+2.48");
-	assert_string_equal(numfmt_gap(2, 0, "-", buf), "+0.00");   /* a tie, not the leader */
-	assert_string_equal(numfmt_gap(3, 1, "-", buf), "+0.00");
-	assert_string_equal(numfmt_gap(9, 4702500, "-", buf), "+470.25");
+	assert_string_equal(numfmt_gap(1, 1860000, 0, "\u2014", buf), "\u2014");
+	assert_string_equal(numfmt_gap(2, 1835200, 24800, "-", buf), "+2.48");
+	assert_string_equal(numfmt_gap(2, 1860000, 0, "-", buf), "+0.00");   /* a tie */
+	assert_string_equal(numfmt_gap(9, 0, 4702500, "-", buf), "+470.25");
+}
+
+/* 128.9555 shows as 128.96 and 111.5406 as 111.54: the gap shown is
+ * 17.42, what a reader subtracts, not 17.4149 rounded to 17.41. */
+static void test_gap_is_the_difference_shown(void **state __attribute__((unused)))
+{
+	char buf[NUMFMT_TEXT_MAX], leader[NUMFMT_TEXT_MAX], score[NUMFMT_TEXT_MAX];
+
+	assert_string_equal(numfmt_gap(11, 1115406, 174149, "-", buf), "+17.42");
+	assert_string_equal(numfmt_gap(2, 1670399, 1, "-", buf), "+0.00");
+	assert_string_equal(numfmt_gap(2, 1670349, 51, "-", buf), "+0.01");  /* 167.04 - 167.03 */
+	/* Over a sweep of scores and gaps, shown gap = shown leader - shown score. */
+	for (int64_t s = 0; s < 20000; s += 37) {
+		for (int64_t g = 1; g < 3000; g += 113) {
+			double want = atof(numfmt_output(s + g, leader)) - atof(numfmt_output(s, score));
+			assert_true(fabs(atof(numfmt_gap(2, s, g, "-", buf) + 1) - want) < 0.001);
+		}
+	}
+	/* Beyond any race, the gap is still printed, rounded alone. */
+	assert_string_equal(numfmt_gap(2, INT64_MAX, 24800, "-", buf), "+2.48");
 }
 
 int main(void)
@@ -115,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_output_width_and_decimals),
 		cmocka_unit_test(test_tenths),
 		cmocka_unit_test(test_gap),
+		cmocka_unit_test(test_gap_is_the_difference_shown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
