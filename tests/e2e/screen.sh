@@ -19,14 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$((30000 + RANDOM % 20000))
-"$ALLEYCAT" hub --listen "127.0.0.1:$port" --stream screen >"$dir/hub.log" 2>&1 &
-hub_pid=$!
-for _ in $(seq 50); do
-	curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-	sleep 0.1
-done
-curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "the hub did not start: $(cat "$dir/hub.log")"
+start_hub "$dir" screen
 
 # The higher the id, the faster the racer rides, and the higher the rank.
 # Outputs with 0, 2, 3 and 4 decimals (80, 100.05, 91.425, 104.8561) must

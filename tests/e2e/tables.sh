@@ -18,14 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$((30000 + RANDOM % 20000))
-"$ALLEYCAT" hub --listen "127.0.0.1:$port" --stream tables >"$dir/hub.log" 2>&1 &
-hub_pid=$!
-for _ in $(seq 50); do
-	curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-	sleep 0.1
-done
-curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "the hub did not start: $(cat "$dir/hub.log")"
+start_hub "$dir" tables
 
 "$ALLEYCAT" sim --endpoint "http://127.0.0.1:$port" --stream tables --racers 40 --duration 5 \
 	--speed 0 --seed 7 --class 5 --quiet || fail "the simulator failed"
