@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "numfmt.h"
 #include "sanitize.h"
 #include "strbuf.h"
 #include "telemetry.h"
@@ -163,6 +164,46 @@ static void text_name(struct strbuf *sb, const char *name, bool unicode)
 		strbuf_puts(sb, " ");
 }
 
+/* Right-aligns our own text (a number, the leader's dash) in width
+ * characters: printf pads by bytes, and the Unicode dash takes three. */
+static void text_right(struct strbuf *sb, const char *text, int width)
+{
+	int chars = 0;
+
+	for (const char *p = text; *p; p++)
+		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	for (; chars < width; chars++)
+		strbuf_puts(sb, " ");
+	strbuf_puts(sb, text);
+}
+
+/* A score column: a space, then the number right-aligned in width, so
+ * every cell of the column ends, and has its point, in the same place. */
+static void text_score(struct strbuf *sb, int64_t score, int width)
+{
+	char num[NUMFMT_TEXT_MAX];
+
+	strbuf_puts(sb, " ");
+	text_right(sb, numfmt_output(score, num), width);
+}
+
+static void text_racer(struct strbuf *sb, const struct report_racer *r, bool unicode)
+{
+	char num[NUMFMT_TEXT_MAX];
+
+	strbuf_printf(sb, "%5d %8" PRId64 "  ", r->rank, r->racer_id);
+	text_name(sb, r->name, unicode);
+	text_score(sb, r->score, 9);
+	text_score(sb, r->output, 9);
+	strbuf_puts(sb, " ");
+	text_right(sb, numfmt_tenths(r->cadence, num), 7);
+	strbuf_puts(sb, " ");
+	text_right(sb, numfmt_tenths(r->resistance, num), 7);
+	strbuf_puts(sb, " ");
+	text_right(sb, numfmt_gap(r->rank, r->score, r->gap, unicode ? "\u2014" : "-", num), 9);
+	strbuf_printf(sb, " %6d\n", r->second);
+}
+
 static void text_races(struct strbuf *sb, const struct report_race *races, size_t count,
 		       bool unicode)
 {
@@ -178,17 +219,8 @@ static void text_races(struct strbuf *sb, const struct report_race *races, size_
 		strbuf_printf(sb, "%5s %8s  %-*s %9s %9s %7s %7s %9s %6s\n", "Rank", "Racer",
 			      NAME_COLUMN, "Name", "Score", "Now", "Cadence", "Resist.", "Gap",
 			      "Second");
-		for (size_t k = 0; k < race->racer_count; k++) {
-			const struct report_racer *r = &race->racers[k];
-			char a[TELEMETRY_OUTPUT_TEXT_MAX], b[TELEMETRY_OUTPUT_TEXT_MAX],
-				c[TELEMETRY_OUTPUT_TEXT_MAX];
-
-			strbuf_printf(sb, "%5d %8" PRId64 "  ", r->rank, r->racer_id);
-			text_name(sb, r->name, unicode);
-			strbuf_printf(sb, " %9s %9s %7.1f %7.1f %9s %6d\n", units(r->score, a),
-				      units(r->output, b), r->cadence, r->resistance,
-				      units(r->gap, c), r->second);
-		}
+		for (size_t k = 0; k < race->racer_count; k++)
+			text_racer(sb, &race->racers[k], unicode);
 	}
 }
 
@@ -205,11 +237,11 @@ static void text_classes(struct strbuf *sb, const struct report_class *classes, 
 			      "Score", "Race");
 		for (size_t k = 0; k < classes[i].leader_count; k++) {
 			const struct report_leader *l = &classes[i].leaders[k];
-			char s[TELEMETRY_OUTPUT_TEXT_MAX];
 
 			strbuf_printf(sb, "%5d %8" PRId64 "  ", l->rank, l->racer_id);
 			text_name(sb, l->name, unicode);
-			strbuf_printf(sb, " %9s %12" PRId64 "\n", units(l->score, s), l->race_id);
+			text_score(sb, l->score, 9);
+			strbuf_printf(sb, " %12" PRId64 "\n", l->race_id);
 		}
 	}
 }
@@ -317,7 +349,7 @@ static void csv_profile(struct strbuf *sb, const struct report_profile *p, bool 
 
 static void text_profile(struct strbuf *sb, const struct report_profile *p, bool unicode)
 {
-	char name[4 * TELEMETRY_NAME_MAX + 1], score[TELEMETRY_OUTPUT_TEXT_MAX];
+	char name[4 * TELEMETRY_NAME_MAX + 1];
 
 	clean_name(p->name, name, sizeof(name), TELEMETRY_NAME_MAX, unicode);
 	strbuf_printf(sb, "Racer %" PRId64 "  %s\n\nPersonal bests\n%-20s %6s %9s %12s\n", p->racer_id,
@@ -326,8 +358,9 @@ static void text_profile(struct strbuf *sb, const struct report_profile *p, bool
 		const struct report_best *b = &p->bests[i];
 		char cls[256];
 		clean_name(b->class_name, cls, sizeof(cls), 18, unicode);
-		strbuf_printf(sb, "%d %-18s %6d %9s %12" PRId64 "\n", b->class_id, cls, b->rank,
-			      units(b->score, score), b->race_id);
+		strbuf_printf(sb, "%d %-18s %6d", b->class_id, cls, b->rank);
+		text_score(sb, b->score, 9);
+		strbuf_printf(sb, " %12" PRId64 "\n", b->race_id);
 	}
 	strbuf_printf(sb, "\nRaces, newest first\n%12s %5s %9s %9s\n", "Race", "Class", "Place",
 		      "Score");
@@ -335,8 +368,9 @@ static void text_profile(struct strbuf *sb, const struct report_profile *p, bool
 		const struct report_racer_race *r = &p->races[i];
 		char place[32];
 		snprintf(place, sizeof(place), "%d/%d", r->rank, r->racers);
-		strbuf_printf(sb, "%12" PRId64 " %5d %9s %9s\n", r->race_id, r->class_id, place,
-			      units(r->score, score));
+		strbuf_printf(sb, "%12" PRId64 " %5d %9s", r->race_id, r->class_id, place);
+		text_score(sb, r->score, 9);
+		strbuf_puts(sb, "\n");
 	}
 }
 

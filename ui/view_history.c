@@ -8,6 +8,7 @@
 
 #include "crt.h"
 #include "live.h"
+#include "numfmt.h"
 #include "prompt.h"
 #include "store.h"
 #include "telemetry.h"
@@ -505,7 +506,7 @@ static const struct widget_column found_columns[FOUND_COUNT] = {
 static void draw_leader(const struct view_history *v, const struct crt *crt, int y, int x,
 			const struct widget_column *c, const struct hist_row *r, attr_t attr)
 {
-	char text[32], out[TELEMETRY_OUTPUT_TEXT_MAX];
+	char text[32], out[NUMFMT_TEXT_MAX];
 
 	(void)v;
 	snprintf(text, sizeof(text), "%d", r->rank);
@@ -513,8 +514,7 @@ static void draw_leader(const struct view_history *v, const struct crt *crt, int
 	widget_cell_untrusted(crt, y, x, &c[LEAD_NAME], attr, r->name);
 	snprintf(text, sizeof(text), "%lld", (long long)r->racer_id);
 	widget_cell(crt, y, x, &c[LEAD_ID], attr, text);
-	telemetry_format_output(r->score, out);
-	widget_cell(crt, y, x, &c[LEAD_SCORE], attr, out);
+	widget_cell(crt, y, x, &c[LEAD_SCORE], attr, numfmt_output(r->score, out));
 	snprintf(text, sizeof(text), "%lld", (long long)r->race_id);
 	widget_cell(crt, y, x, &c[LEAD_RACE], attr, text);
 }
@@ -522,7 +522,7 @@ static void draw_leader(const struct view_history *v, const struct crt *crt, int
 static void draw_race_row(const struct view_history *v, const struct crt *crt, int y, int x,
 			  const struct widget_column *c, const struct hist_row *r, attr_t attr)
 {
-	char text[32], out[TELEMETRY_OUTPUT_TEXT_MAX];
+	char text[32], out[NUMFMT_TEXT_MAX];
 
 	snprintf(text, sizeof(text), "%lld", (long long)r->race_id);
 	widget_cell(crt, y, x, &c[RACES_RACE], attr, text);
@@ -532,14 +532,14 @@ static void draw_race_row(const struct view_history *v, const struct crt *crt, i
 	snprintf(text, sizeof(text), "%d", r->racers);
 	widget_cell(crt, y, x, &c[RACES_RACERS], attr, text);
 	widget_cell_untrusted(crt, y, x, &c[RACES_WINNER], attr, r->name);
-	telemetry_format_output(r->score, out);
-	widget_cell(crt, y, x, &c[RACES_SCORE], attr, r->racer_id ? out : crt->glyphs->dash);
+	widget_cell(crt, y, x, &c[RACES_SCORE], attr,
+		    r->racer_id ? numfmt_output(r->score, out) : crt->glyphs->dash);
 }
 
 static void draw_result(const struct view_history *v, const struct crt *crt, int y, int x,
 			const struct widget_column *c, const struct hist_row *r, attr_t attr)
 {
-	char text[48], out[TELEMETRY_OUTPUT_TEXT_MAX];
+	char text[48], out[NUMFMT_TEXT_MAX];
 
 	(void)v;
 	snprintf(text, sizeof(text), "%d", r->rank);
@@ -547,33 +547,27 @@ static void draw_result(const struct view_history *v, const struct crt *crt, int
 	widget_cell_untrusted(crt, y, x, &c[RES_NAME], attr, r->name);
 	snprintf(text, sizeof(text), "%lld", (long long)r->racer_id);
 	widget_cell(crt, y, x, &c[RES_ID], attr, text);
-	telemetry_format_output(r->score, out);
-	widget_cell(crt, y, x, &c[RES_SCORE], attr, out);
-	telemetry_format_output(r->output, out);
-	widget_cell(crt, y, x, &c[RES_LAST], attr, out);
-	snprintf(text, sizeof(text), "%.0f", r->cadence);
-	widget_cell(crt, y, x, &c[RES_CADENCE], attr, text);
-	snprintf(text, sizeof(text), "%.0f", r->resistance);
-	widget_cell(crt, y, x, &c[RES_RESISTANCE], attr, text);
+	widget_cell(crt, y, x, &c[RES_SCORE], attr, numfmt_output(r->score, out));
+	widget_cell(crt, y, x, &c[RES_LAST], attr, numfmt_output(r->output, out));
+	widget_cell(crt, y, x, &c[RES_CADENCE], attr, numfmt_tenths(r->cadence, out));
+	widget_cell(crt, y, x, &c[RES_RESISTANCE], attr, numfmt_tenths(r->resistance, out));
 	snprintf(text, sizeof(text), "%d", r->second);
 	widget_cell(crt, y, x, &c[RES_SECOND], attr, text);
-	telemetry_format_output(r->gap, out);
-	snprintf(text, sizeof(text), "+%s", out);
-	widget_cell(crt, y, x, &c[RES_GAP], attr, r->rank == 1 ? crt->glyphs->dash : text);
+	widget_cell(crt, y, x, &c[RES_GAP], attr,
+		    numfmt_gap(r->rank, r->score, r->gap, crt->glyphs->dash, out));
 }
 
 static void draw_racer_race(const struct view_history *v, const struct crt *crt, int y, int x,
 			    const struct widget_column *c, const struct hist_row *r, attr_t attr)
 {
-	char text[48], out[TELEMETRY_OUTPUT_TEXT_MAX];
+	char text[48], out[NUMFMT_TEXT_MAX];
 
 	snprintf(text, sizeof(text), "%lld", (long long)r->race_id);
 	widget_cell(crt, y, x, &c[RR_RACE], attr, text);
 	format_time(r->ended_ms, text, sizeof(text));
 	widget_cell(crt, y, x, &c[RR_ENDED], attr, text);
 	class_cell(v, crt, y, x, &c[RR_CLASS], attr, r->class_id);
-	telemetry_format_output(r->score, out);
-	widget_cell(crt, y, x, &c[RR_SCORE], attr, out);
+	widget_cell(crt, y, x, &c[RR_SCORE], attr, numfmt_output(r->score, out));
 	snprintf(text, sizeof(text), "%d of %d", r->rank, r->racers);
 	widget_cell(crt, y, x, &c[RR_PLACE], attr, text);
 }
@@ -708,7 +702,7 @@ static void draw_bests(struct view_history *v, const struct view_ctx *ctx, struc
 	const struct crt *crt = ctx->crt;
 	struct widget_column cols[BEST_COUNT];
 	attr_t attr = crt_attr(crt, CRT_NORMAL);
-	char text[48], out[TELEMETRY_OUTPUT_TEXT_MAX];
+	char text[48], out[NUMFMT_TEXT_MAX];
 
 	memcpy(cols, best_columns, sizeof(cols));
 	widget_columns_layout(cols, BEST_COUNT, a.w);
@@ -720,8 +714,7 @@ static void draw_bests(struct view_history *v, const struct view_ctx *ctx, struc
 		const struct store_best_row *b = &v->bests[i];
 		int y = a.y + 1 + (int)i;
 		class_cell(v, crt, y, a.x, &cols[BEST_CLASS], attr, b->class_id);
-		telemetry_format_output(b->score, out);
-		widget_cell(crt, y, a.x, &cols[BEST_SCORE], attr, out);
+		widget_cell(crt, y, a.x, &cols[BEST_SCORE], attr, numfmt_output(b->score, out));
 		snprintf(text, sizeof(text), "%d", b->rank);
 		widget_cell(crt, y, a.x, &cols[BEST_RANK], attr, text);
 		snprintf(text, sizeof(text), "%lld", (long long)b->race_id);

@@ -10,6 +10,7 @@
 #include "dashboard.h"
 #include "engine.h"
 #include "live.h"
+#include "numfmt.h"
 #include "prompt.h"
 #include "store.h"
 #include "telemetry.h"
@@ -442,7 +443,8 @@ static void draw_row(const struct view_live *v, const struct view_ctx *ctx, int 
 	size_t i = v->order[k];
 	const struct engine_standing *s = &v->rows[i];
 	attr_t row = row_attr(v, ctx, s, k), plain = row ? row : crt_attr(crt, CRT_NORMAL);
-	char text[TELEMETRY_OUTPUT_TEXT_MAX + 8], out[TELEMETRY_OUTPUT_TEXT_MAX];
+	char text[32], out[NUMFMT_TEXT_MAX];
+
 	widget_fill(y, x, widget_columns_width(cols, COL_COUNT), plain);
 	snprintf(text, sizeof(text), "%d", s->rank);
 	widget_cell(crt, y, x, &cols[COL_RANK], plain, text);
@@ -450,17 +452,12 @@ static void draw_row(const struct view_live *v, const struct view_ctx *ctx, int 
 	widget_cell_untrusted(crt, y, x, &cols[COL_NAME], plain, v->names[i]);
 	snprintf(text, sizeof(text), "%lld", (long long)s->racer_id);
 	widget_cell(crt, y, x, &cols[COL_ID], row ? row : crt_attr(crt, CRT_DIM), text);
-	telemetry_format_output(s->score, out);
-	widget_cell(crt, y, x, &cols[COL_SCORE], plain, out);
-	telemetry_format_output(s->output, out);
-	widget_cell(crt, y, x, &cols[COL_NOW], plain, out);
-	snprintf(text, sizeof(text), "%.0f", s->cadence);
-	widget_cell(crt, y, x, &cols[COL_CADENCE], plain, text);
-	snprintf(text, sizeof(text), "%.0f", s->resistance);
-	widget_cell(crt, y, x, &cols[COL_RESISTANCE], plain, text);
-	telemetry_format_output(s->gap, out);
-	snprintf(text, sizeof(text), "+%s", out);
-	widget_cell(crt, y, x, &cols[COL_GAP], plain, s->rank == 1 ? crt->glyphs->dash : text);
+	widget_cell(crt, y, x, &cols[COL_SCORE], plain, numfmt_output(s->score, out));
+	widget_cell(crt, y, x, &cols[COL_NOW], plain, numfmt_output(s->output, out));
+	widget_cell(crt, y, x, &cols[COL_CADENCE], plain, numfmt_tenths(s->cadence, out));
+	widget_cell(crt, y, x, &cols[COL_RESISTANCE], plain, numfmt_tenths(s->resistance, out));
+	widget_cell(crt, y, x, &cols[COL_GAP], plain,
+		    numfmt_gap(s->rank, s->score, s->gap, crt->glyphs->dash, out));
 	widget_cell(crt, y, x, &cols[COL_MARK], row ? row : crt_attr(crt, CRT_BEATS_BEST),
 		    s->beats_best ? crt->glyphs->best : "");
 	if (cols[COL_SPARK].w > 0)

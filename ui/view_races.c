@@ -8,6 +8,7 @@
 #include "crt.h"
 #include "engine.h"
 #include "live.h"
+#include "numfmt.h"
 #include "store.h"
 #include "telemetry.h"
 #include "widgets.h"
@@ -182,7 +183,7 @@ static void draw_line(struct view_races *v, const struct view_ctx *ctx, int y, i
 	const struct race_line *line = &v->lines[k];
 	attr_t row = !ctx->kiosk && k == v->cursor ? crt_attr(crt, CRT_SELECTED) : 0;
 	attr_t plain = row ? row : crt_attr(crt, CRT_NORMAL);
-	char text[64], out[TELEMETRY_OUTPUT_TEXT_MAX];
+	char text[64], out[NUMFMT_TEXT_MAX];
 	int duration = v->duration > 0 ? v->duration : 1;
 	const char *class_name = line->class_id >= 1 && line->class_id <= TELEMETRY_CLASS_COUNT ?
 					 v->class_names[line->class_id] : "";
@@ -207,8 +208,7 @@ static void draw_line(struct view_races *v, const struct view_ctx *ctx, int y, i
 		widget_bar(crt, y, x + cols[COL_PROGRESS].x, cols[COL_PROGRESS].w,
 			   (double)line->second / duration);
 	widget_cell_untrusted(crt, y, x, &cols[COL_LEADER], plain, line->leader);
-	telemetry_format_output(line->leader_score, out);
-	widget_cell(crt, y, x, &cols[COL_SCORE], plain, out);
+	widget_cell(crt, y, x, &cols[COL_SCORE], plain, numfmt_output(line->leader_score, out));
 	widget_fmt_rate(line->rate, text, sizeof(text));
 	widget_cell(crt, y, x, &cols[COL_RATE], plain, text);
 }

@@ -21,3 +21,18 @@ expect_status() {
 	got=$?
 	[ "$got" = "$want" ] || fail "'$*' exited $got, expected $want"
 }
+
+# start_hub DIR STREAM [OPTION]...: a hub in memory on a random port with
+# its log in DIR/hub.log; sets port and hub_pid once it answers.
+start_hub() {
+	local dir=$1 stream=$2
+	shift 2
+	port=$((30000 + RANDOM % 20000))
+	"$ALLEYCAT" hub --listen "127.0.0.1:$port" --stream "$stream" "$@" >"$dir/hub.log" 2>&1 &
+	hub_pid=$!
+	for _ in $(seq 50); do
+		curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
+		sleep 0.1
+	done
+	fail "the hub did not start: $(cat "$dir/hub.log")"
+}

@@ -4,6 +4,7 @@
 # eleven racers is put on a hub with known outputs, so the order is known.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/columns.sh"
 
 command -v tmux >/dev/null || fail "tmux is not installed (Debian: apt-get install tmux)"
 command -v curl >/dev/null || fail "curl is not installed (Debian: apt-get install curl)"
@@ -18,21 +19,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$((30000 + RANDOM % 20000))
-"$ALLEYCAT" hub --listen "127.0.0.1:$port" --stream screen >"$dir/hub.log" 2>&1 &
-hub_pid=$!
-for _ in $(seq 50); do
-	curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-	sleep 0.1
-done
-curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "the hub did not start: $(cat "$dir/hub.log")"
+start_hub "$dir" screen
 
-# Racer 100+i rides at cadence 40+4i: the higher the id, the higher the rank.
+# The higher the id, the faster the racer rides, and the higher the rank.
+# Outputs with 0, 2, 3 and 4 decimals (80, 100.05, 91.425, 104.8561) must
+# still read with two, lined up.
 names=(Ada Ben Cleo Dev Eve Finn Gus Hana Ivo Jun)
+cadences=(45.0 44.5 48.3 52.0 56.1 60.0 64.7 68.0 72.5 76.0)
+resistances=(35.0 50.0 50.0 50.0 50.1 50.0 50.0 50.0 50.0 50.0)
 records=""
 for i in $(seq 0 9); do
-	data=$(printf '{"event":"update","second":5,"raceId":777,"name":"%s","racerId":%d,"classId":2,"cadence":%d.0,"resistance":50.0}' \
-		"${names[$i]}" $((100 + i)) $((40 + 4 * i)) | base64 -w0)
+	data=$(printf '{"event":"update","second":5,"raceId":777,"name":"%s","racerId":%d,"classId":2,"cadence":%s,"resistance":%s}' \
+		"${names[$i]}" $((100 + i)) "${cadences[$i]}" "${resistances[$i]}" | base64 -w0)
 	records="$records{\"Data\":\"$data\",\"PartitionKey\":\"$i\"},"
 done
 # A name with escape sequences and control characters, riding slowest.
@@ -66,6 +64,22 @@ wait_for watch "Jun"
 # The table lists the racers in rank order.
 order=$(screen watch | grep -oE 'Ada|Ben|Cleo|Dev|Eve|Finn|Gus|Hana|Ivo|Jun' | tr '\n' ' ')
 [ "$order" = "Jun Ivo Hana Gus Finn Eve Dev Cleo Ben Ada " ] || fail "racers out of order: $order
+$(screen watch)"
+
+# Every number column has one number of decimals, right-aligned, so the
+# points stand one above the other; the leader's gap is a dash.
+head=$(screen watch | grep -E ' score .* rpm ' | head -1)
+rows=$(screen watch | grep -E 'Ada|Ben|Cleo|Dev|Eve|Finn|Gus|Hana|Ivo|Jun|Evil')
+expect_column "$head" "$rows" score "$TWO_DECIMALS"
+expect_column "$head" "$rows" now "$TWO_DECIMALS"
+expect_column "$head" "$rows" rpm "$ONE_DECIMAL"
+expect_column "$head" "$rows" res "$ONE_DECIMAL"
+expect_column "$head" "$rows" gap "$GAP"
+for want in ' 80.00 ' ' 91.43 ' ' 104.86 ' ' 45.0 ' ' 50.1 ' ' +47.65 '; do
+	printf '%s\n' "$rows" | grep -qF -- "$want" || fail "no '$want' on screen:
+$(screen watch)"
+done
+[ "$(printf '%s\n' "$rows" | grep -cF '—')" = 1 ] || fail "the leader's gap is not the one dash:
 $(screen watch)"
 
 # The evil name is drawn as text: its escape sequences never reached tmux
@@ -125,6 +139,12 @@ sleep 1
 [ "$(first_rank)" -gt 30 ] 2>/dev/null || fail "paging down does not move the leaderboard:
 $(screen hist)"
 tmux -S "$sock" send-keys -t hist q
+# A tmux server whose last session is ending refuses a new one ("server
+# exited unexpectedly"): the kiosk starts once history has gone.
+for _ in $(seq 50); do
+	tmux -S "$sock" has-session -t hist 2>/dev/null || break
+	sleep 0.1
+done
 
 # The kiosk ignores q, and stops on SIGTERM.
 tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(watch_cmd kiosk '--rotate 60')"
