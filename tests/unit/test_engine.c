@@ -591,33 +591,41 @@ static void test_final_and_all_final(void **state)
 	engine_free(e);
 }
 
+/* Applies a record of racer at second of RACE, in class_id, of output
+ * 100 * arrival (so that a merge would show). */
+static void apply_class(struct engine *e, int64_t racer, int second, int class_id,
+			int64_t arrival, enum engine_result want)
+{
+	struct telemetry t = rec_out(RACE, racer, second, 100 * arrival);
+
+	t.class_id = class_id;
+	apply_expect(e, &t, arrival, want);
+}
+
 /* A race's class is its first record's, whatever its key; a record of
  * another class is refused, at any second and for any racer, new or not,
  * and changes nothing: not the standings, not the race's arrival times. */
 static void test_class_from_first_record(void **state)
 {
 	struct engine *e = engine_ok(DURATION);
-	struct telemetry t;
 	struct engine_race_info info;
+	struct engine_standing row;
 
 	(void)state;
-	t = rec(RACE, 100, 2, 50.0, 50.0);
-	t.class_id = 4;
-	apply_expect(e, &t, 10, ENGINE_APPLIED);
-	t = rec(RACE, 101, 1, 50.0, 50.0);
-	t.class_id = 2;                                 /* a lower key does not switch it */
-	apply_expect(e, &t, 20, ENGINE_OTHER_CLASS);
-	t = rec(RACE, 100, 1, 90.0, 86.0);
-	t.class_id = 6;
-	apply_expect(e, &t, 30, ENGINE_OTHER_CLASS);
-	t.class_id = 4;
-	apply_expect(e, &t, 40, ENGINE_APPLIED);
+	apply_class(e, 100, 2, 4, 10, ENGINE_APPLIED);
+	apply_class(e, 100, 1, 4, 20, ENGINE_APPLIED);
+	apply_class(e, 101, 1, 2, 30, ENGINE_OTHER_CLASS);     /* a lower key switches nothing */
+	apply_class(e, 100, 1, 6, 40, ENGINE_OTHER_CLASS);
+	apply_class(e, 100, 3, 6, 50, ENGINE_OTHER_CLASS);
 	engine_race_info(race_ok(e, RACE), &info);
 	assert_int_equal(info.class_id, 4);
 	assert_int_equal(info.racers, 1);
 	assert_int_equal(info.records, 2);
+	assert_int_equal(info.second, 2);
 	assert_int_equal(info.first_arrival_ms, 10);
-	assert_int_equal(info.last_arrival_ms, 40);
+	assert_int_equal(info.last_arrival_ms, 20);
+	assert_int_equal(engine_standings(race_ok(e, RACE), 0, 1, &row), 1);
+	assert_int_equal(row.score, 100 * 20);         /* the best of the class-4 records */
 	engine_free(e);
 }
 
