@@ -78,8 +78,9 @@ void sim_usage(FILE *out)
 	      "  --log-level LEVEL     error, warn, info or debug (default warn)\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
-	      "Every run rides races of its own, with race ids no other run uses (the same\n"
-	      "ones again for the same --seed); the summary names them.\n"
+	      "Every run rides races of its own: their ids come from the clock and a number\n"
+	      "the run draws (the same ids again for the same --seed); the summary names\n"
+	      "them.\n"
 	      "\n"
 	      "Requests are signed with AWS Signature V4 when AWS_ACCESS_KEY_ID and\n"
 	      "AWS_SECRET_ACCESS_KEY are set, and sent unsigned otherwise.\n",
