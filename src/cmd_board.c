@@ -280,6 +280,35 @@ static int run(const struct board_options *o, struct live *l)
 	return EXIT_OK;
 }
 
+/* Records dropped as bad, on stderr where scripts keep them apart from the
+ * standings, counted as the monitor counts them: those the consumer could
+ * not decode, and those of another class than their race's (a race that
+ * two producers rode shows only one of them, and this says why). */
+static void report_bad(struct live *l)
+{
+	struct consumer_stats *cs = malloc(sizeof(*cs));
+	struct live_stats s;
+	uint64_t undecoded = 0;
+	const char *last = "";
+
+	live_stats(l, &s);
+	if (cs) {
+		consumer_stats(live_consumer(l), cs);
+		for (size_t i = 0; i < cs->shard_count; i++) {
+			undecoded += cs->shards[i].bad;
+			if (cs->shards[i].bad)
+				last = cs->shards[i].last_bad;
+		}
+	}
+	if (undecoded)
+		cli_error("%llu bad records dropped (the last: %s)", (unsigned long long)undecoded,
+			  last);
+	if (s.other_class)
+		cli_error("%llu bad records dropped of another class than their race (the last: "
+			  "%s)", (unsigned long long)s.other_class, s.last_bad);
+	free(cs);
+}
+
 /* ---- options ---------------------------------------------------------- */
 
 void board_usage(FILE *out)
@@ -429,6 +458,7 @@ int board_main(int argc, char **argv)
 		return EXIT_FAILURE_RUNTIME;
 	}
 	rc = run(&o, l);
+	report_bad(l);
 	live_close(l, clock_wall_ms());
 	roster_free(&roster);
 	return rc;

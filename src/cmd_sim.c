@@ -59,6 +59,11 @@ void sim_usage(FILE *out)
 	      "  --speed X             time compression: 60 rides 5 minutes in 5 seconds;\n"
 	      "                        0 sends as fast as the endpoint accepts (default 1)\n"
 	      "  --seed N              repeatable races: the same seed sends the same records\n"
+	      "                        and the same race ids\n"
+	      "  --race-id ID          ride (or join) race ID instead of a race of its own;\n"
+	      "                        one race, not with --races or --loop. Without --class\n"
+	      "                        its class follows from ID, as it does for every sim\n"
+	      "                        that joins it\n"
 	      "  --loop                ride race after race until stopped\n"
 	      "  --key STRATEGY        partition keys: race, random, racer, same or time\n"
 	      "                        (default racer)\n"
@@ -73,6 +78,10 @@ void sim_usage(FILE *out)
 	      "  --log-level LEVEL     error, warn, info or debug (default warn)\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
+	      "Every run rides races of its own: their ids come from the clock and a number\n"
+	      "the run draws (the same ids again for the same --seed); the summary names\n"
+	      "them.\n"
+	      "\n"
 	      "Requests are signed with AWS Signature V4 when AWS_ACCESS_KEY_ID and\n"
 	      "AWS_SECRET_ACCESS_KEY are set, and sent unsigned otherwise.\n",
 	      out);
@@ -82,7 +91,7 @@ enum {
 	OPT_ENDPOINT = 256, OPT_STREAM, OPT_REGION, OPT_CREATE_STREAM, OPT_SHARDS, OPT_RACES,
 	OPT_RACERS, OPT_CLASS, OPT_DURATION, OPT_INTERVAL, OPT_STAGGER, OPT_SPEED, OPT_SEED,
 	OPT_LOOP, OPT_KEY, OPT_BATCH, OPT_IN_FLIGHT, OPT_MAX_RETRIES, OPT_DUP_RATE, OPT_DUMP,
-	OPT_STATS, OPT_QUIET, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE,
+	OPT_STATS, OPT_QUIET, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE, OPT_RACE_ID,
 };
 
 const struct option sim_options[] = {
@@ -101,6 +110,7 @@ const struct option sim_options[] = {
 	{ "stagger", required_argument, NULL, OPT_STAGGER },
 	{ "speed", required_argument, NULL, OPT_SPEED },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "race-id", required_argument, NULL, OPT_RACE_ID },
 	{ "loop", no_argument, NULL, OPT_LOOP },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "batch", required_argument, NULL, OPT_BATCH },
@@ -163,6 +173,11 @@ static int parse_options(int argc, char **argv, struct sim_options *o, struct si
 			o->seed = (uint64_t)v;
 			o->have_seed = true;
 			break;
+		case OPT_RACE_ID:
+			rc = cli_parse_long("sim", "race-id", optarg, 0, INT64_MAX, &v);
+			o->race_id = v;
+			o->have_race_id = true;
+			break;
 		case OPT_LOOP: o->loop = true; break;
 		case OPT_KEY:
 			rc = -1;
@@ -202,6 +217,12 @@ static int parse_options(int argc, char **argv, struct sim_options *o, struct si
 		cli_usage_error("sim", "unexpected argument '%s'", argv[optind]);
 		rc = -1;
 	}
+	/* Every race a run rides has an id of its own: one id is one race. */
+	if (rc == 0 && o->have_race_id && (o->loop || o->races > 1)) {
+		cli_usage_error("sim", "--race-id rides one race: it does not go with %s",
+				o->loop ? "--loop" : "--races above 1");
+		rc = -1;
+	}
 	o->progress = !c->quiet && isatty(STDERR_FILENO);
 	return rc;
 }
@@ -213,12 +234,22 @@ static void report(const struct sim *sim, const struct sim_cli *c)
 	const struct producer_stats *st = sim_stats(sim);
 	double seconds = sim_seconds(sim);
 
+	int64_t first, last;
+	unsigned races = sim_races(sim, &first, &last);
+	char rode[96] = "";
+
+	/* The race ids, for a board's --race or another sim's --race-id. */
+	if (races == 1 || (races > 1 && first == last))
+		snprintf(rode, sizeof(rode), " race %" PRId64 ":", first);
+	else if (races > 1)
+		snprintf(rode, sizeof(rode), " %u races, %" PRId64 " to %" PRId64 ":", races,
+			 first, last);
 	if (!c->quiet)
 		fprintf(stderr,
-			"sim: %" PRIu64 " records sent, %" PRIu64 " landed, %" PRIu64
+			"sim:%s %" PRIu64 " records sent, %" PRIu64 " landed, %" PRIu64
 			" throttled, %" PRIu64 " retried, %" PRIu64 " failed, %" PRIu64
 			" duplicates, in %.1f s\n",
-			st->sent, st->landed, st->throttled, st->retried, st->failed,
+			rode, st->sent, st->landed, st->throttled, st->retried, st->failed,
 			st->duplicates, seconds);
 	if (st->failed && st->last_error[0])
 		cli_error("the last error was: %s", st->last_error);

@@ -25,10 +25,16 @@
  *                       records of one second compared by (output,
  *                       cadence, resistance, name)
  *   final               any record of the racer said "final"
- *   classId             that of the record with the lowest (second,
- *                       racerId), the greatest classId on a tie: the
- *                       race's first record once every record has arrived,
- *                       whatever came first
+ *   classId             not merged: a race has one class, that of the
+ *                       first record applied to it, and a record of
+ *                       another class is refused (ENGINE_OTHER_CLASS).
+ *                       Records of one race that disagree on the class
+ *                       come from two producers that took the same raceId
+ *                       (two simulators once did): merging them, or
+ *                       letting a late record switch the class, would
+ *                       rank racers of one class against another's.
+ *                       Which class wins then depends on what came
+ *                       first; when the records agree, nothing does.
  *   second              the highest second of any racer
  *   records             (racer, second) pairs seen, each counted once
  * Arrival times are kept as their minimum and maximum, repeats included:
@@ -100,9 +106,7 @@ struct engine_bucket {
 struct engine_race {
 	struct engine *engine;
 	int64_t race_id;
-	int class_id;
-	int32_t class_second;          /* the record classId was taken from */
-	int64_t class_racer;
+	int class_id;                  /* 0 until the first record is applied */
 	int32_t second;
 	int duration;
 	int64_t first_arrival_ms, last_arrival_ms;
@@ -389,23 +393,6 @@ static bool final_note(struct engine_race *r, struct engine_racer *rc, bool fina
 	return true;
 }
 
-static bool class_note(struct engine_race *r, const struct telemetry *t)
-{
-	if (t->second < r->class_second ||
-	    (t->second == r->class_second && t->racer_id < r->class_racer)) {
-		r->class_second = t->second;
-		r->class_racer = t->racer_id;
-		r->class_id = t->class_id;
-		return true;
-	}
-	if (t->second == r->class_second && t->racer_id == r->class_racer &&
-	    t->class_id > r->class_id) {
-		r->class_id = t->class_id;
-		return true;
-	}
-	return false;
-}
-
 /* A second the racer had not sent yet. */
 static void second_add(struct engine_race *r, uint32_t i, const struct telemetry *t)
 {
@@ -459,9 +446,14 @@ static uint32_t racer_of(const struct engine_race *r, int64_t racer_id)
 
 static enum engine_result race_apply(struct engine_race *r, const struct telemetry *t)
 {
-	uint32_t i = racer_of(r, t->racer_id);
+	uint32_t i;
 	bool changed;
 
+	if (r->class_id == 0)
+		r->class_id = t->class_id;     /* a new race: its first record */
+	else if (t->class_id != r->class_id)
+		return ENGINE_OTHER_CLASS;
+	i = racer_of(r, t->racer_id);
 	if (i == RACER_NONE && (i = racer_add(r, t->racer_id)) == RACER_NONE)
 		return ENGINE_NO_MEMORY;
 	r->next = i + 1;
@@ -471,8 +463,6 @@ static enum engine_result race_apply(struct engine_race *r, const struct telemet
 		second_add(r, i, t);
 		changed = true;
 	}
-	if (class_note(r, t))
-		changed = true;
 	return changed ? ENGINE_APPLIED : ENGINE_DUPLICATE;
 }
 
@@ -587,8 +577,6 @@ static struct engine_race *race_new(struct engine *e, int64_t race_id)
 		return NULL;
 	r->engine = e;
 	r->race_id = race_id;
-	r->class_second = INT32_MAX;
-	r->class_racer = INT64_MAX;
 	r->duration = e->duration;
 	r->first_arrival_ms = INT64_MAX;
 	r->last_arrival_ms = INT64_MIN;
@@ -729,6 +717,8 @@ enum engine_result engine_apply(struct engine *e, const struct telemetry *t, int
 		e->last = r;
 	}
 	result = race_apply(r, t);
+	if (result == ENGINE_OTHER_CLASS)
+		return result;          /* not applied: no sign of life of the race either */
 	if (result == ENGINE_NO_MEMORY) {
 		/* A race is opened by its first record: without it, no race. */
 		if (r->count == 0) {
@@ -1101,11 +1091,6 @@ static bool restore_outputs(struct engine_race *r, uint32_t i, struct reader *rd
 			rc->score = (int32_t)o;
 		rc->latest = s;
 		r->records++;
-		if (s < r->class_second ||
-		    (s == r->class_second && rc->racer_id < r->class_racer)) {
-			r->class_second = s;
-			r->class_racer = rc->racer_id;
-		}
 	}
 	if (rc->latest > r->second)
 		r->second = rc->latest;

@@ -5,6 +5,8 @@
  * ascending. Delivery is at least once and shards interleave freely, so
  * applying a record twice, or records in any order, gives the same
  * standings: each (race, racer, second) counts once, merged by maximum.
+ * A race has one class, its first record's; records of another class are
+ * bad (another producer took the raceId), refused rather than merged.
  * No I/O here: the consumer feeds records in and persists what comes out. */
 #ifndef ALLEYCAT_ENGINE_H
 #define ALLEYCAT_ENGINE_H
@@ -28,6 +30,8 @@ enum engine_result {
 	ENGINE_REJECTED,        /* out of range for its race (second beyond the race length),
 				 * or a field no decoded record has (negative id, output
 				 * beyond INT32_MAX, classId not 1..6, cadence not finite) */
+	ENGINE_OTHER_CLASS,     /* its classId is not its race's (that of the race's first
+				 * record): a bad record, not applied */
 	ENGINE_NO_MEMORY,       /* nothing applied: the record may be applied again */
 };
 
@@ -51,7 +55,7 @@ struct engine_standing {
 /* A race as a whole. */
 struct engine_race_info {
 	int64_t race_id;
-	int class_id;                   /* of the record with the lowest (second, racerId) */
+	int class_id;                   /* of the race's first record */
 	int second;                     /* the highest second seen */
 	size_t racers;
 	int64_t first_arrival_ms, last_arrival_ms;

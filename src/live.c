@@ -36,6 +36,12 @@ struct live {
 	size_t late_count, late_capacity;
 	int64_t window_start_ms;
 	bool class_names_saved;         /* the roster's names are in the store */
+	int64_t last_other_class_race;  /* logged already */
+	/* Late records of another class than their stored race, found by the
+	 * window being written: counted once it commits (a failed window is
+	 * written again, late records and all). */
+	uint64_t late_other_class;
+	char late_last_bad[160];
 	struct live_stats stats;
 };
 
@@ -203,6 +209,28 @@ static void keep_late(struct live *l, const struct telemetry *t)
 	snprintf(x->name, sizeof(x->name), "%s", t->name);
 }
 
+/* A record of another class than its race's: counted, never applied, and
+ * logged when a run of them for another race starts (records come in runs
+ * of one race; a colliding producer sends thousands). */
+static void other_class(struct live *l, const struct telemetry *t)
+{
+	struct engine_race *r = engine_find_race(l->engine, t->race_id);
+	struct engine_race_info info = { 0 };
+
+	if (r)
+		engine_race_info(r, &info);
+	l->stats.bad++;
+	l->stats.other_class++;
+	if (l->last_other_class_race != t->race_id || l->stats.other_class == 1)
+		log_warn("race %lld is class %d: records of class %d for it are counted as bad "
+			 "(two producers with one raceId?)",
+			 (long long)t->race_id, info.class_id, t->class_id);
+	l->last_other_class_race = t->race_id;
+	snprintf(l->stats.last_bad, sizeof(l->stats.last_bad),
+		 "race %lld is class %d; racer %lld sent class %d", (long long)t->race_id,
+		 info.class_id, (long long)t->racer_id, t->class_id);
+}
+
 static void note_position(struct live *l, const struct consumer_batch *b)
 {
 	struct consumer_checkpoint *cp;
@@ -240,6 +268,9 @@ static void apply_batch(struct live *l, const struct consumer_batch *b)
 			break;
 		case ENGINE_REJECTED:
 			l->stats.rejected++;
+			break;
+		case ENGINE_OTHER_CLASS:
+			other_class(l, &r->t);
 			break;
 		case ENGINE_NO_MEMORY:
 			l->stats.rejected++;
@@ -345,11 +376,19 @@ static int write_window(struct live *l, struct engine_race **ended, size_t n, in
 	for (size_t i = 0; i < n; i++)
 		if (finish_race(l, ended[i], now_ms) < 0)
 			return -1;
+	l->late_other_class = 0;
 	for (size_t i = 0; i < l->late_count; i++) {
 		const struct late *x = &l->late[i];
-		if (store_merge_late(l->store, x->race_id, x->class_id, x->racer_id, x->name,
-				     x->second, x->output, x->cadence, x->resistance) < 0)
+		int rc = store_merge_late(l->store, x->race_id, x->class_id, x->racer_id, x->name,
+					  x->second, x->output, x->cadence, x->resistance);
+		if (rc < 0)
 			return -1;
+		if (rc > 0) {
+			l->late_other_class++;
+			snprintf(l->late_last_bad, sizeof(l->late_last_bad),
+				 "race %lld ended in another class; racer %lld sent class %d",
+				 (long long)x->race_id, (long long)x->racer_id, x->class_id);
+		}
 	}
 	for (size_t i = 0; i < l->position_count; i++) {
 		const struct consumer_checkpoint *p = &l->positions[i];
@@ -400,6 +439,14 @@ void live_commit(struct live *l, int64_t now_ms)
 	for (size_t i = 0; i < n; i++)
 		engine_drop_race(l->engine, ended[i]);
 	drop_forgotten_positions(l);
+	if (l->late_other_class) {
+		log_warn("%llu late records are of another class than their race; counted as bad "
+			 "(the last: %s)", (unsigned long long)l->late_other_class, l->late_last_bad);
+		l->stats.bad += l->late_other_class;
+		l->stats.other_class += l->late_other_class;
+		l->stats.late -= l->late_other_class;     /* bad, not late */
+		snprintf(l->stats.last_bad, sizeof(l->stats.last_bad), "%s", l->late_last_bad);
+	}
 	l->late_count = 0;
 	l->positions_dirty = false;
 	l->class_names_saved = true;

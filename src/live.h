@@ -29,7 +29,12 @@ struct live_config {
 };
 
 struct live_stats {
-	uint64_t applied, duplicates, late, rejected, bad;
+	uint64_t applied, duplicates, late, rejected;
+	/* Records decoded but not applied as bad: so far those of another class
+	 * than their race's (other_class), which means two producers took one
+	 * raceId; last_bad says what the last one was. */
+	uint64_t bad, other_class;
+	char last_bad[160];
 	uint64_t windows, commit_failures;
 	int64_t last_commit_ms;         /* wall time of the last good commit */
 	double last_commit_latency_ms;

@@ -25,11 +25,15 @@
  * their stream in a race never coincide. */
 #define STREAM_PROFILE 0x70726f66696c65ULL      /* "profile" */
 #define STREAM_RACE 0x72616365ULL               /* "race" */
+#define STREAM_CLASS 0x636c617373ULL            /* "class" */
 
 #define SEEDED_RACE_BASE 10000000000LL          /* 10^10 */
 #define SEEDED_RACE_SPAN 1000000LL              /* ids per seed */
 #define SEEDED_RACE_SLOTS 90000u
 #define ORIGINAL_RACE_MS 300000LL
+#define CLOCK_WINDOW_SPAN 100000000LL           /* 10^8 ids per five minutes */
+#define CLOCK_WINDOW_MIN 1000LL                 /* so clock ids start at 10^11 */
+#define RUN_SPAN 1000LL                         /* ids per run slot */
 
 enum phase {
 	PHASE_WARMUP,
@@ -325,12 +329,23 @@ void racemodel_free(struct race_model *model)
 	memset(model, 0, sizeof(*model));
 }
 
-int64_t racemodel_race_id(uint64_t seed, int have_seed, int64_t now_ms, unsigned index)
+int64_t racemodel_race_id(uint64_t seed, int have_seed, int64_t now_ms, uint64_t run,
+			  unsigned index)
 {
+	int64_t window;
+
 	if (have_seed)
 		return SEEDED_RACE_BASE +
 		       (int64_t)(rng_mix(seed) % SEEDED_RACE_SLOTS) * SEEDED_RACE_SPAN + index;
-	if (now_ms < 0)
-		now_ms = 0;
-	return now_ms / ORIGINAL_RACE_MS * 1000 + index;
+	/* A clock stuck before 1970-01-04 still gives ids above the seeded
+	 * ones, which end below 10^11. */
+	window = now_ms / ORIGINAL_RACE_MS;
+	if (window < CLOCK_WINDOW_MIN)
+		window = CLOCK_WINDOW_MIN;
+	return window * CLOCK_WINDOW_SPAN + (int64_t)(run % RACEMODEL_RUN_SLOTS) * RUN_SPAN + index;
+}
+
+int racemodel_race_class(int64_t race_id)
+{
+	return 1 + (int)(rng_hash2(STREAM_CLASS, (uint64_t)race_id) % TELEMETRY_CLASS_COUNT);
 }

@@ -81,21 +81,32 @@ int racemodel_second(struct race_model *model, int second, struct telemetry *out
 
 void racemodel_free(struct race_model *model);
 
+/* How many run slots an unseeded run draws its own from. */
+#define RACEMODEL_RUN_SLOTS 100000u
+
 /* The raceId of the index-th race (0, 1, 2, ...) that a run rides,
- * concurrent races and --loop alike.
+ * concurrent races and --loop alike. Ids rise with index, so a run never
+ * repeats one.
  *
  * With a seed: 10^10 + (a hash of the seed mod 90000) * 10^6 + index, so
- * the same seed gives the same ids, different seeds rarely meet within
- * their first million races, and seeded ids never meet clock ids (below
- * 10^10 until the year 2065).
+ * the same seed gives the same ids, and different seeds rarely meet within
+ * their first million races.
  *
- * Without one: floor(now_ms / 300000) * 1000 + index, with now_ms the run's
- * start. The original's id was floor(epoch ms / 300000), one race per five
- * minutes; times 1000 keeps its meaning (id / 1000 is the original's id)
- * while the index tells apart the races a run starts in the same five
- * minutes. Ids rise with index, so a run never repeats one, even past 1000
- * races; two unseeded runs started in the same five minutes do share ids,
- * as they did in the original: give them different seeds to keep apart. */
-int64_t racemodel_race_id(uint64_t seed, int have_seed, int64_t now_ms, unsigned index);
+ * Without one: floor(now_ms / 300000) * 10^8 + (run mod 10^5) * 1000 +
+ * index, with now_ms the run's start and run a number drawn once per run
+ * (rng_entropy). The original's id was floor(epoch ms / 300000), one race
+ * per five minutes, so runs started in the same five minutes collided; id
+ * / 10^8 is still the original's id, and the run slot keeps two runs of
+ * the same five minutes apart unless they draw the same of 10^5 slots (a
+ * run of more than 1000 races continues into the next slot). Ids stay
+ * below 2^53 (JSON numbers carry them exactly) until the year 2800, and
+ * above every seeded id (10^11 and up, the clock being past 1970-01-04). */
+int64_t racemodel_race_id(uint64_t seed, int have_seed, int64_t now_ms, uint64_t run,
+			  unsigned index);
+
+/* The class (1..6) of a race when none is asked for: it follows from the
+ * raceId, so every simulator that joins a race (--race-id) rides it in the
+ * class of the others, and a race's records agree on it. */
+int racemodel_race_class(int64_t race_id);
 
 #endif

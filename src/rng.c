@@ -1,6 +1,10 @@
 #include "config.h"
 #include "rng.h"
 
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
 /* splitmix64's increment: the golden ratio in 64 bits. */
 #define RNG_GOLDEN 0x9e3779b97f4a7c15ULL
 
@@ -107,4 +111,20 @@ double rng_normal(struct rng *r)
 {
 	/* Below 2^36 in magnitude: exact as a double, and so is the scaling. */
 	return (double)rng_normal_fixed(r) * 0x1.0p-32;
+}
+
+uint64_t rng_entropy(void)
+{
+	uint64_t x;
+	struct timespec wall, mono;
+
+	if (getrandom(&x, sizeof(x), GRND_NONBLOCK) == (ssize_t)sizeof(x))
+		return x;
+	/* No kernel entropy (very early boot, a seccomp sandbox): two runs
+	 * still differ in their start time or their process id. */
+	clock_gettime(CLOCK_REALTIME, &wall);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	x = rng_hash2((uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec,
+		      (uint64_t)mono.tv_nsec);
+	return rng_hash2(x, (uint64_t)getpid());
 }

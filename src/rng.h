@@ -59,4 +59,10 @@ int64_t rng_normal_scaled(struct rng *r, int64_t sd);
 /* The same draw as a double: mean 0, standard deviation 1, in [-6, 6]. */
 double rng_normal(struct rng *r);
 
+/* 64 bits no other process is likely to draw: from the kernel's random
+ * source, or, should it fail, the clocks and the process id mixed. For
+ * what must differ between runs (an unseeded simulator's race ids), never
+ * for what a seed must repeat. */
+uint64_t rng_entropy(void);
+
 #endif

@@ -50,6 +50,8 @@ struct sim {
 	struct producer *producer;
 	struct sim_race *races;
 	unsigned next_index;            /* races started so far */
+	uint64_t run;                   /* drawn once: this run's race ids, without --seed */
+	int64_t first_race_id, last_race_id;
 	struct rng rng;                 /* keys and duplicates */
 	FILE *dump;
 	int64_t started_ms, last_progress_ms;
@@ -63,6 +65,14 @@ struct sim {
 /* Races                                                               */
 /* ------------------------------------------------------------------ */
 
+int64_t sim_race_id(const struct sim_options *o, uint64_t run, int64_t started_ms,
+		    unsigned index)
+{
+	if (o->have_race_id)
+		return o->race_id;
+	return racemodel_race_id(o->seed, o->have_seed, started_ms, run, index);
+}
+
 /* Starts the next race in a slot: its own id, class and racers. */
 static int start_race(struct sim *sim, struct sim_race *race, int64_t start_ms)
 {
@@ -70,9 +80,11 @@ static int start_race(struct sim *sim, struct sim_race *race, int64_t start_ms)
 	size_t roster_size = roster_racer_count(&sim->roster);
 	size_t first = ((size_t)index * (size_t)sim->opt.racers) % roster_size;
 
-	race->race_id = racemodel_race_id(sim->opt.seed, sim->opt.have_seed, sim->started_ms, index);
+	race->race_id = sim_race_id(&sim->opt, sim->run, sim->started_ms, index);
+	/* The class follows from the race, so that a sim joining it with
+	 * --race-id rides the class of the others. */
 	race->class_id = sim->opt.class_id ? sim->opt.class_id
-					   : 1 + (int)(rng_next(&sim->rng) % TELEMETRY_CLASS_COUNT);
+					   : racemodel_race_class(race->race_id);
 	int64_t device_start = sim->opt.have_seed
 				       ? SIM_SEEDED_EPOCH_MS + (int64_t)index * sim->opt.duration * 1000
 				       : start_ms;
@@ -81,6 +93,9 @@ static int start_race(struct sim *sim, struct sim_race *race, int64_t start_ms)
 			   sim->opt.duration, first, (size_t)sim->opt.racers, &sim->roster,
 			   device_start) < 0)
 		return -1;
+	if (index == 0)
+		sim->first_race_id = race->race_id;
+	sim->last_race_id = race->race_id;
 	race->second = 0;
 	race->start_ms = start_ms;
 	race->active = true;
@@ -383,8 +398,11 @@ struct sim *sim_new(const struct sim_options *options, char *err, size_t errlen)
 		return NULL;
 	}
 	sim->opt = *options;
+	/* Not from the clock: two runs started together must not ride the
+	 * same races. */
+	sim->run = rng_entropy();
 	if (!sim->opt.have_seed)
-		sim->opt.seed = (uint64_t)clock_wall_ms();
+		sim->opt.seed = sim->run;
 	rng_seed(&sim->rng, sim->opt.seed ^ 0x5eedull);
 	if (setup(sim, err, errlen) < 0) {
 		sim_free(sim);
@@ -425,6 +443,13 @@ void sim_stop(struct sim *sim)
 const struct producer_stats *sim_stats(const struct sim *sim)
 {
 	return producer_stats(sim->producer);
+}
+
+unsigned sim_races(const struct sim *sim, int64_t *first_id, int64_t *last_id)
+{
+	*first_id = sim->first_race_id;
+	*last_id = sim->last_race_id;
+	return sim->next_index;
 }
 
 double sim_seconds(const struct sim *sim)

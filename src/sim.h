@@ -25,7 +25,8 @@ struct sim_options {
 	int max_retries;
 	double speed, dup_rate;
 	uint64_t seed;
-	bool have_seed, loop, create_stream;
+	int64_t race_id;                /* with have_race_id: ride this race (--race-id) */
+	bool have_seed, have_race_id, loop, create_stream;
 	bool progress;                  /* a progress line on stderr */
 	enum sim_key key;
 };
@@ -33,6 +34,12 @@ struct sim_options {
 void sim_options_defaults(struct sim_options *o);
 
 struct sim;
+
+/* The raceId of the index-th race a run rides: the --race-id asked for,
+ * or racemodel_race_id of the seed, or of the run's start and the number
+ * it drew (run) without one. */
+int64_t sim_race_id(const struct sim_options *o, uint64_t run, int64_t started_ms,
+		    unsigned index);
 
 /* Loads the racers, opens the dump and sets up the network. NULL with a
  * message in err on failure. */
@@ -47,6 +54,11 @@ int sim_run(struct sim *sim, char *err, size_t errlen);
 void sim_stop(struct sim *sim);
 
 const struct producer_stats *sim_stats(const struct sim *sim);
+
+/* The races ridden so far: how many were started, and the raceIds of the
+ * first and the last (a run's ids rise by one from race to race, unless it
+ * rides one --race-id). */
+unsigned sim_races(const struct sim *sim, int64_t *first_id, int64_t *last_id);
 
 /* Seconds since the ride started. */
 double sim_seconds(const struct sim *sim);

@@ -1128,6 +1128,7 @@ struct late_record {
 	int64_t race_id;
 	int class_id;
 	struct store_result r;
+	bool *other_class;              /* out: the race is stored with another class */
 };
 
 static int write_late(struct store *s, const void *arg)
@@ -1138,8 +1139,15 @@ static int write_late(struct store *s, const void *arg)
 	int64_t ended_ms;
 
 	if (ensure_class(s, class_id) < 0 || add_late_race(s, late->race_id, class_id) < 0 ||
-	    race_key(s, late->race_id, &class_id, &ended_ms) < 0 ||
-	    write_result(s, late->race_id, class_id, ended_ms, r, &added) < 0 ||
+	    race_key(s, late->race_id, &class_id, &ended_ms) < 0)
+		return -1;
+	/* Another producer's record under the same raceId: its racers are not
+	 * of this race's class, so it is not merged (nor counted by a best). */
+	if (class_id != late->class_id) {
+		*late->other_class = true;
+		return 0;
+	}
+	if (write_result(s, late->race_id, class_id, ended_ms, r, &added) < 0 ||
 	    raise_second_best(s, class_id, r->second, r->output, r->racer_id, late->race_id) < 0)
 		return -1;
 	return add_racers(s, late->race_id, added);
@@ -1181,13 +1189,17 @@ int store_merge_late(struct store *s, int64_t race_id, int class_id, int64_t rac
 		     const char *name, int second, int64_t output, double cadence,
 		     double resistance)
 {
+	bool other_class = false;
 	const struct late_record late = {
 		.race_id = race_id, .class_id = class_id,
 		.r = { .racer_id = racer_id, .name = name, .score = output, .output = output,
 		       .cadence = cadence, .resistance = resistance, .second = second },
+		.other_class = &other_class,
 	};
 
-	return in_transaction(s, write_late, &late);
+	if (in_transaction(s, write_late, &late) < 0)
+		return -1;
+	return other_class ? 1 : 0;
 }
 
 int store_second_bests(struct store *s, store_second_best_fn fn, void *user)

@@ -100,8 +100,9 @@ int store_finish_race(struct store *s, const struct store_race *race);
 
 /* A record that arrived after its race ended: max-merged into the stored
  * results, personal best and per-second best. Unknown races are recorded
- * (duration and start unknown, ended now). Transactions as for
- * store_finish_race. */
+ * (duration and start unknown, ended now). Returns 0, -1 on failure, or 1
+ * when the race is stored with another class than the record's: a bad
+ * record, nothing written. Transactions as for store_finish_race. */
 int store_merge_late(struct store *s, int64_t race_id, int class_id, int64_t racer_id,
 		     const char *name, int second, int64_t output, double cadence,
 		     double resistance);

@@ -50,7 +50,7 @@ static const enum dash_view kiosk_views[] = { DASH_RACES, DASH_LIVE, DASH_HISTOR
 /* What the screen shows depends on: when none of it changed, a redraw
  * would draw the same screen. */
 struct model_mark {
-	uint64_t applied, duplicates, late, rejected, windows, commit_failures;
+	uint64_t applied, duplicates, late, rejected, bad, windows, commit_failures;
 	uint64_t reconnects, events, log_serial;
 	int64_t second;                 /* the clock in the top bar */
 	enum consumer_state state;
@@ -90,6 +90,7 @@ static void model_mark(struct dashboard *d, struct model_mark *m)
 	m->duplicates = s.duplicates;
 	m->late = s.late;
 	m->rejected = s.rejected;
+	m->bad = s.bad;
 	m->windows = s.windows;
 	m->commit_failures = s.commit_failures;
 	m->reconnects = d->consumer.reconnects;

@@ -452,13 +452,13 @@ static const struct widget_column leader_columns[LEAD_COUNT] = {
 	[LEAD_NAME] = { .title = "racer", .width = 10, .max = 32, .flex = true },
 	[LEAD_ID] = { .title = "id", .width = 7, .right = true, .drop = 2 },
 	[LEAD_SCORE] = { .title = "best", .width = 9, .right = true },
-	[LEAD_RACE] = { .title = "race", .width = 10, .right = true, .drop = 1 },
+	[LEAD_RACE] = { .title = "race", .width = WIDGET_RACE_ID_WIDTH, .right = true, .drop = 1 },
 };
 
 enum { RACES_RACE, RACES_ENDED, RACES_CLASS, RACES_RACERS, RACES_WINNER, RACES_SCORE,
        RACES_COUNT };
 static const struct widget_column races_columns[RACES_COUNT] = {
-	[RACES_RACE] = { .title = "race", .width = 10, .right = true },
+	[RACES_RACE] = { .title = "race", .width = WIDGET_RACE_ID_WIDTH, .right = true },
 	[RACES_ENDED] = { .title = "ended", .width = 11, .drop = 2 },
 	[RACES_CLASS] = { .title = "class", .width = 8, .max = 16, .flex = true, .drop = 1 },
 	[RACES_RACERS] = { .title = "racers", .width = 6, .right = true },
@@ -485,12 +485,12 @@ static const struct widget_column best_columns[BEST_COUNT] = {
 	[BEST_CLASS] = { .title = "class", .width = 10, .max = 24, .flex = true },
 	[BEST_SCORE] = { .title = "best", .width = 9, .right = true },
 	[BEST_RANK] = { .title = "rank", .width = 7, .right = true },
-	[BEST_RACE] = { .title = "in race", .width = 10, .right = true },
+	[BEST_RACE] = { .title = "in race", .width = WIDGET_RACE_ID_WIDTH, .right = true },
 };
 
 enum { RR_RACE, RR_ENDED, RR_CLASS, RR_SCORE, RR_PLACE, RR_COUNT };
 static const struct widget_column racer_race_columns[RR_COUNT] = {
-	[RR_RACE] = { .title = "race", .width = 10, .right = true },
+	[RR_RACE] = { .title = "race", .width = WIDGET_RACE_ID_WIDTH, .right = true },
 	[RR_ENDED] = { .title = "ended", .width = 11, .drop = 1 },
 	[RR_CLASS] = { .title = "class", .width = 8, .max = 24, .flex = true },
 	[RR_SCORE] = { .title = "score", .width = 9, .right = true },

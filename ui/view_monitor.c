@@ -256,6 +256,15 @@ static void draw_consumer_counts(struct view_monitor *v, const struct view_ctx *
 		widget_printf(crt, y, l->a.x, l->a.w, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
 			      "  applied %s, dropped: %s duplicates, %llu bad", applied, dup,
 			      (unsigned long long)bad);
+	/* Records of another class than their race's: two producers rode one
+	 * raceId, which the per-shard table cannot tell. */
+	if (s->other_class && (y = line_next(l)) >= 0) {
+		int x = l->a.x + widget_printf(crt, y, l->a.x, l->a.w, crt_attr(crt, CRT_WARN),
+					       WIDGET_LEFT, "  %llu of another class: ",
+					       (unsigned long long)s->other_class);
+		widget_untrusted(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, CRT_WARN),
+				 WIDGET_LEFT, s->last_bad);
+	}
 	if ((y = line_next(l)) >= 0)
 		widget_printf(crt, y, l->a.x, l->a.w, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
 			      "  late %s, rejected %llu, reconnects %llu", late,

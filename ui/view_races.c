@@ -42,7 +42,7 @@ enum races_col {
 };
 
 static const struct widget_column columns[COL_COUNT] = {
-	[COL_RACE] = { .title = "race", .width = 10, .right = true },
+	[COL_RACE] = { .title = "race", .width = WIDGET_RACE_ID_WIDTH, .right = true },
 	[COL_CLASS] = { .title = "class", .width = 8, .max = 16, .flex = true, .drop = 3 },
 	[COL_RACERS] = { .title = "racers", .width = 6, .right = true },
 	[COL_SECOND] = { .title = "second", .width = 9, .right = true },

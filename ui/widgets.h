@@ -57,6 +57,10 @@ void widget_footer(const struct crt *crt, int y, int width, const struct widget_
 
 /* Table columns. Layout drops the optional columns (highest drop first)
  * until the rest fit, then gives what is left to the flexible ones. */
+/* A raceId column: the simulator's ids have 15 digits (the original's
+ * five-minute number times 10^8 plus a per-run slot), seeded ones 11. */
+#define WIDGET_RACE_ID_WIDTH 15
+
 struct widget_column {
 	const char *title;
 	int width;                      /* columns wanted; a flexible column's least */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The dashboard on a real terminal: it runs in a detached tmux session of a
 # fixed size and we read the screen back with capture-pane. A live race of
-# eleven racers is put on a hub with known outputs, so the order is known.
+# eleven racers is put on a hub with known outputs, so the order is known;
+# the monitor counts the records of a race that two simulators rode in two
+# classes as bad.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/columns.sh"
@@ -158,4 +160,18 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 tmux -S "$sock" has-session -t kiosk 2>/dev/null && fail "the kiosk did not stop on SIGTERM"
+
+# The monitor shows records of another class than their race's: two
+# simulators in one race, one as class 6 and one as class 4.
+for class in 6 4; do
+	"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$port" --stream clash --create-stream --racers 3 \
+		--duration 5 --speed 0 --race-id 4242 --class $class --quiet || fail "the simulator failed"
+done
+tmux -S "$sock" new-session -d -s clash -x 120 -y 40 \
+	"$ALLEYCAT watch --endpoint ws://127.0.0.1:$port --stream clash --db $dir/clash.db --duration 5 --grace 3600"
+sleep 1
+tmux -S "$sock" send-keys -t clash 4
+wait_for clash "15 bad"
+wait_for clash "15 of another class: race 4242 is class 6; racer"
+
 pass "screen"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Settings come from the config file, then the environment, then the
 # command line, each overriding the one before; a malformed config file is
-# reported with its file and line.
+# reported with its file and line; sim's --race-id is read like the rest.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 
@@ -49,6 +49,18 @@ CONF
 	fail "the environment does not override the config file"
 [ "$(hub_port env ALLEYCAT_LISTEN=127.0.0.1:$p2 "$ALLEYCAT" hub --listen 127.0.0.1:$p3)" = "$p3" ] ||
 	fail "the command line does not override the environment"
+
+# sim's --race-id is a setting like any other: from the file and from the
+# environment (the one race it names does not go with --loop).
+printf '[sim]\nrace-id = 28813000000\n' >"$ALLEYCAT_CONFIG"
+expect_status 2 "$ALLEYCAT" sim --loop
+err=$("$ALLEYCAT" sim --loop 2>&1 >/dev/null)
+expect_match "$err" "--race-id rides one race: it does not go with --loop" "the config file's race-id is used"
+printf '' >"$ALLEYCAT_CONFIG"
+err=$(ALLEYCAT_RACE_ID=x "$ALLEYCAT" sim 2>&1 >/dev/null)
+expect_match "$err" "--race-id: 'x' is not a whole number" "ALLEYCAT_RACE_ID is used"
+expect_status 2 "$ALLEYCAT" sim --race-id 5 --races 2
+expect_status 2 "$ALLEYCAT" sim --race-id -1
 
 printf 'stream\n' >"$ALLEYCAT_CONFIG"
 err=$("$ALLEYCAT" hub 2>&1 >/dev/null)

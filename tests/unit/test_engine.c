@@ -72,6 +72,8 @@ static const char *result_name(enum engine_result r)
 		return "LATE";
 	case ENGINE_REJECTED:
 		return "REJECTED";
+	case ENGINE_OTHER_CLASS:
+		return "OTHER_CLASS";
 	case ENGINE_NO_MEMORY:
 		return "NO_MEMORY";
 	}
@@ -231,8 +233,9 @@ static double tenths(struct rng *g, int lo, int hi)
  * skip seconds or stop early (final at their last second), the first
  * racer excepted at second 1; 5% of keys get
  * a second version with other values (higher or lower output, another
- * name, or only another name that sorts before or after the first), and
- * the race's first key a version of another class. */
+ * name, or only another name that sorts before or after the first). A
+ * race's records agree on its class (those that do not are refused, see
+ * test_other_class_is_bad), so the order cannot matter. */
 static void gen_race(struct recs *rs, uint64_t seed, int64_t race_id, int racers, int duration)
 {
 	struct rng g;
@@ -264,15 +267,6 @@ static void gen_race(struct recs *rs, uint64_t seed, int64_t race_id, int racers
 					snprintf(t.name, sizeof(t.name), "Racer%d", i);
 				recs_add(rs, &t, 1000000 + (int64_t)s * 1000 + 500);
 			}
-		}
-	}
-	for (size_t k = 0; k < rs->count; k++) {
-		if (rs->items[k].t.second == 1 && rs->items[k].t.racer_id == 100) {
-			struct telemetry t = rs->items[k].t;
-
-			t.class_id = 5;
-			recs_add(rs, &t, 1000000);
-			break;
 		}
 	}
 }
@@ -597,37 +591,90 @@ static void test_final_and_all_final(void **state)
 	engine_free(e);
 }
 
-/* classId comes from the record with the lowest (second, racerId),
- * the greatest classId on a tie, whatever arrived first. */
-static void test_class_from_lowest_key(void **state)
+/* Applies a record of racer at second of RACE, in class_id, of output
+ * 100 * arrival (so that a merge would show). */
+static void apply_class(struct engine *e, int64_t racer, int second, int class_id,
+			int64_t arrival, enum engine_result want)
+{
+	struct telemetry t = rec_out(RACE, racer, second, 100 * arrival);
+
+	t.class_id = class_id;
+	apply_expect(e, &t, arrival, want);
+}
+
+/* A race's class is its first record's, whatever its key; a record of
+ * another class is refused, at any second and for any racer, new or not,
+ * and changes nothing: not the standings, not the race's arrival times. */
+static void test_class_from_first_record(void **state)
 {
 	struct engine *e = engine_ok(DURATION);
-	struct telemetry t;
 	struct engine_race_info info;
+	struct engine_standing row;
 
 	(void)state;
-	t = rec(RACE, 100, 2, 50.0, 50.0);
-	t.class_id = 4;
-	apply_expect(e, &t, 0, ENGINE_APPLIED);
+	apply_class(e, 100, 2, 4, 10, ENGINE_APPLIED);
+	apply_class(e, 100, 1, 4, 20, ENGINE_APPLIED);
+	apply_class(e, 101, 1, 2, 30, ENGINE_OTHER_CLASS);     /* a lower key switches nothing */
+	apply_class(e, 100, 1, 6, 40, ENGINE_OTHER_CLASS);
+	apply_class(e, 100, 3, 6, 50, ENGINE_OTHER_CLASS);
 	engine_race_info(race_ok(e, RACE), &info);
 	assert_int_equal(info.class_id, 4);
-	t = rec(RACE, 101, 1, 50.0, 50.0);
-	t.class_id = 2;
-	apply_expect(e, &t, 0, ENGINE_APPLIED);
-	engine_race_info(race_ok(e, RACE), &info);
-	assert_int_equal(info.class_id, 2);
-	t = rec(RACE, 100, 1, 50.0, 50.0);
-	t.class_id = 1;
-	apply_expect(e, &t, 0, ENGINE_APPLIED);
-	engine_race_info(race_ok(e, RACE), &info);
-	assert_int_equal(info.class_id, 1);
-	t.class_id = 6;                                 /* same key: the greater wins */
-	apply_expect(e, &t, 0, ENGINE_APPLIED);
-	t.class_id = 5;
-	apply_expect(e, &t, 0, ENGINE_DUPLICATE);
-	engine_race_info(race_ok(e, RACE), &info);
-	assert_int_equal(info.class_id, 6);
+	assert_int_equal(info.racers, 1);
+	assert_int_equal(info.records, 2);
+	assert_int_equal(info.second, 2);
+	assert_int_equal(info.first_arrival_ms, 10);
+	assert_int_equal(info.last_arrival_ms, 20);
+	assert_int_equal(engine_standings(race_ok(e, RACE), 0, 1, &row), 1);
+	assert_int_equal(row.score, 100 * 20);         /* the best of the class-4 records */
 	engine_free(e);
+}
+
+/* The bug: two simulators sent raceId 5987848000 with racers 100..102,
+ * one as class 6, the other as class 4, and one race of class 6 showed
+ * the best of both. The second simulator's records are bad, not merged,
+ * and the race keeps what the first one sent; after a save and restore
+ * too (a restarted consumer replays the second one's records). */
+static void test_other_class_is_bad(void **state)
+{
+	struct engine *e = engine_ok(DURATION), *again = engine_ok(DURATION);
+	struct engine_standing rows[3];
+	struct engine_race_info info;
+	void *saved;
+	size_t len;
+
+	(void)state;
+	for (int s = 1; s <= 5; s++)
+		for (int64_t id = 100; id <= 102; id++) {
+			struct telemetry first = rec_out(5987848000, id, s, 1000 * s + id);
+			struct telemetry second = rec_out(5987848000, id, s, 9000 * s + id);
+
+			first.class_id = 6;
+			second.class_id = 4;
+			apply_expect(e, &first, s, ENGINE_APPLIED);
+			apply_expect(e, &second, s, ENGINE_OTHER_CLASS);
+		}
+	engine_race_info(race_ok(e, 5987848000), &info);
+	assert_int_equal(info.class_id, 6);
+	assert_int_equal(info.records, 15);
+	assert_int_equal(engine_standings(race_ok(e, 5987848000), 0, 3, rows), 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rows[i].score, 5000 + rows[i].racer_id);   /* the first one's */
+
+	saved = engine_race_save(race_ok(e, 5987848000), &len);
+	assert_non_null(saved);
+	assert_int_equal(engine_race_restore(again, saved, len), 0);
+	free(saved);
+	{
+		struct telemetry second = rec_out(5987848000, 101, 3, 27101);
+
+		second.class_id = 4;
+		apply_expect(again, &second, 9, ENGINE_OTHER_CLASS);
+	}
+	engine_race_info(race_ok(again, 5987848000), &info);
+	assert_int_equal(info.class_id, 6);
+	assert_same_race(race_ok(again, 5987848000), race_ok(e, 5987848000), false);
+	engine_free(e);
+	engine_free(again);
 }
 
 static void test_spark(void **state)
@@ -874,7 +921,7 @@ static void test_property_generated(void **state)
 		struct engine_race_info info;
 
 		engine_race_info(race_ok(ref, RACE), &info);
-		assert_int_equal(info.class_id, 5);    /* the variant of the lowest key */
+		assert_int_equal(info.class_id, 3);
 	}
 	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
 		struct recs mixed;
@@ -1506,7 +1553,8 @@ int main(void)
 		cmocka_unit_test(test_ties_by_racer_id),
 		cmocka_unit_test(test_score_and_current_values),
 		cmocka_unit_test(test_final_and_all_final),
-		cmocka_unit_test(test_class_from_lowest_key),
+		cmocka_unit_test(test_class_from_first_record),
+		cmocka_unit_test(test_other_class_is_bad),
 		cmocka_unit_test(test_spark),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_rejected),

@@ -20,6 +20,7 @@
 #include "racemodel.h"
 #include "rng.h"
 #include "roster.h"
+#include "sim.h"
 #include "telemetry.h"
 
 #define RECORD_MAX 1024    /* above the worst case: 64 escaped control characters */
@@ -885,43 +886,128 @@ static void test_scores_vary(void **state)
 static void test_race_ids(void **state)
 {
 	const int64_t now = 1620240672076;      /* floor(now / 300000) = 5400802 */
+	const int64_t window = 540080200000000LL; /* its ids start here: 5400802 * 10^8 */
 	int64_t ids[1002];
 
-	/* Without a seed: the original's id, times 1000, plus the index. */
-	assert_int_equal(racemodel_race_id(42, 0, now, 0), 5400802000LL);
-	assert_int_equal(racemodel_race_id(42, 0, now, 7), 5400802007LL);
-	assert_int_equal(racemodel_race_id(42, 0, now + 299999 - 72076, 0), 5400802000LL);
-	assert_int_equal(racemodel_race_id(42, 0, 5400803LL * 300000, 0), 5400803000LL);
+	(void)state;
+	/* Without a seed: the original's id times 10^8, the run's slot times
+	 * 1000, plus the index. */
+	assert_int_equal(racemodel_race_id(42, 0, now, 0, 0), window);
+	assert_int_equal(racemodel_race_id(42, 0, now, 17, 7), window + 17007);
+	assert_int_equal(racemodel_race_id(42, 0, now, RACEMODEL_RUN_SLOTS + 17, 7), window + 17007);
+	assert_int_equal(racemodel_race_id(42, 0, now + 299999 - 72076, 3, 0), window + 3000);
+	assert_int_equal(racemodel_race_id(42, 0, 5400803LL * 300000, 3, 0),
+			 540080300000000LL + 3000);
 	for (unsigned i = 0; i < 1002; i++) {
-		ids[i] = racemodel_race_id(0, 0, now, i);
-		assert_int_equal(ids[i] / 1000 - (i >= 1000), 5400802);
+		ids[i] = racemodel_race_id(0, 0, now, 99999, i);
+		/* The last slot's 1001st race spills into the next window. */
+		assert_int_equal(ids[i] / 100000000 - (i >= 1000), 5400802);
 		if (i > 0)
 			assert_true(ids[i] > ids[i - 1]);       /* so all distinct */
-		assert_int_equal(racemodel_race_id(0, 0, now, i), ids[i]);
+		assert_int_equal(racemodel_race_id(0, 0, now, 99999, i), ids[i]);
 	}
+	/* Until the year 2800, below 2^53: JSON numbers carry them exactly. */
+	assert_true(racemodel_race_id(0, 0, 26000000000000LL, RACEMODEL_RUN_SLOTS - 1, 999) <
+		    (1LL << 53));
 
-	/* With a seed: the same ids again, whatever the clock says. */
+	/* With a seed: the same ids again, whatever the clock or the run. */
 	for (unsigned i = 0; i < 1002; i++) {
-		ids[i] = racemodel_race_id(42, 1, now, i);
-		assert_int_equal(racemodel_race_id(42, 1, now + 987654321, i), ids[i]);
-		assert_int_equal(racemodel_race_id(42, 1, 0, i), ids[i]);
+		ids[i] = racemodel_race_id(42, 1, now, 5, i);
+		assert_int_equal(racemodel_race_id(42, 1, now + 987654321, 6, i), ids[i]);
+		assert_int_equal(racemodel_race_id(42, 1, 0, 7, i), ids[i]);
 		assert_true(ids[i] >= 10000000000LL && ids[i] < 100000000000LL);
 		if (i > 0)
 			assert_true(ids[i] > ids[i - 1]);
 	}
-	/* Other seeds, other ids; and never a clock id. */
-	assert_true(racemodel_race_id(43, 1, now, 0) != ids[0]);
-	assert_true(racemodel_race_id(0, 1, now, 0) != racemodel_race_id(0, 0, now, 0));
+	/* Other seeds, other ids; and never a clock id, even from a clock
+	 * stuck in 1970. */
+	assert_true(racemodel_race_id(43, 1, now, 0, 0) != ids[0]);
+	assert_true(racemodel_race_id(0, 0, 0, 0, 0) >= 100000000000LL);
+	assert_true(racemodel_race_id(0, 0, -5, 0, 0) >= 100000000000LL);
 	{
 		int clashes = 0;
 
 		for (uint64_t seed = 0; seed < 200; seed++) {
-			int64_t id = racemodel_race_id(seed, 1, now, 0);
+			int64_t id = racemodel_race_id(seed, 1, now, 0, 0);
 
 			clashes += seed != 42 && id >= ids[0] && id <= ids[999];
 		}
 		assert_true(clashes <= 1);
 	}
+}
+
+/* The bug: two unseeded runs a few seconds apart rode the same raceIds.
+ * Runs draw their slot from rng_entropy; runs of the same five minutes
+ * with different slots never share an id within their first 1000 races. */
+static void test_race_ids_of_two_runs(void **state)
+{
+	const int64_t now = 1796400000000;      /* a few seconds apart, one window */
+	uint64_t runs[64];
+	int same = 0;
+
+	(void)state;
+	for (int i = 0; i < 64; i++) {
+		runs[i] = rng_entropy();
+		for (int k = 0; k < i; k++)
+			same += runs[i] == runs[k];
+	}
+	assert_int_equal(same, 0);
+	for (uint64_t a = 0; a < 4; a++)
+		for (uint64_t b = a + 1; b < 5; b++)
+			for (unsigned i = 0; i < 1000; i++)
+				for (unsigned k = 0; k < 1000; k += 37)
+					assert_true(racemodel_race_id(0, 0, now, a * 9973, i) !=
+						    racemodel_race_id(0, 0, now + 4000, b * 9973, k));
+}
+
+/* What a simulator rides: its own ids, race after race (--loop), the same
+ * again for a seed, and one race it was told to join with --race-id. */
+static void test_sim_race_ids(void **state)
+{
+	struct sim_options o, seeded, join;
+	const int64_t started = 1796400000000;
+	/* Neighbouring slots: the closest two runs' ids can be. */
+	const uint64_t run_a = 7 * RACEMODEL_RUN_SLOTS + 12345, run_b = 12346;
+
+	(void)state;
+	sim_options_defaults(&o);
+	seeded = o;
+	seeded.have_seed = true;
+	seeded.seed = 42;
+	join = o;
+	join.have_race_id = true;
+	join.race_id = 28813000000;
+	for (unsigned i = 0; i < 2000; i++) {
+		int64_t a = sim_race_id(&o, run_a, started, i);
+
+		if (i > 0)
+			assert_true(a > sim_race_id(&o, run_a, started, i - 1));
+		if (i < 1000)
+			assert_true(a != sim_race_id(&o, run_b, started + 3000, i));
+		assert_int_equal(sim_race_id(&seeded, run_a, started, i),
+				 sim_race_id(&seeded, run_b, started + 3000, i));
+		assert_int_equal(sim_race_id(&join, run_a, started, i), 28813000000);
+		join.have_seed = i % 2;
+		assert_int_equal(sim_race_id(&join, run_b, started + 3000, i), 28813000000);
+	}
+}
+
+/* A race's class follows from its id: sims joining it agree on it, and the
+ * classes of a run's races still spread over all six. */
+static void test_race_class(void **state)
+{
+	int seen[TELEMETRY_CLASS_COUNT + 1] = { 0 };
+
+	(void)state;
+	for (int64_t id = 540080200000000LL; id < 540080200000600LL; id++) {
+		int c = racemodel_race_class(id);
+
+		assert_true(c >= 1 && c <= TELEMETRY_CLASS_COUNT);
+		assert_int_equal(racemodel_race_class(id), c);
+		seen[c]++;
+	}
+	for (int c = 1; c <= TELEMETRY_CLASS_COUNT; c++)
+		assert_true(seen[c] > 60 && seen[c] < 140);
 }
 
 /* ------------------------------------------------------------------------
@@ -1145,6 +1231,9 @@ int main(void)
 		cmocka_unit_test(test_ride_has_shape),
 		cmocka_unit_test(test_scores_vary),
 		cmocka_unit_test(test_race_ids),
+		cmocka_unit_test(test_race_ids_of_two_runs),
+		cmocka_unit_test(test_sim_race_ids),
+		cmocka_unit_test(test_race_class),
 		cmocka_unit_test(test_encode_design_example),
 		cmocka_unit_test(test_encode_numbers),
 		cmocka_unit_test(test_encode_ignores_locale),

@@ -826,6 +826,21 @@ static void test_merge_late(void **state)
 	assert_string_equal(r->names[0], "Zed");
 	free(r);
 	assert_int_equal(best_of(s, 5, 9, NULL), 700);
+
+	/* A late record of another class than its race's (another producer
+	 * with the same raceId) is bad: nothing of it is written. */
+	assert_int_equal(store_merge_late(s, 42, 4, 2, "Bo", 200, 9900000, 90.0, 86.0), 1);
+	assert_int_equal(store_merge_late(s, 42, 4, 8, "New", 200, 9900000, 90.0, 86.0), 1);
+	r = read_race(s, 42);
+	assert_int_equal(r->race.class_id, 2);
+	assert_int_equal(r->race.racers, 3);
+	assert_int_equal(r->n, 3);
+	assert_int_equal(r->results[0].score, 1100000);
+	free(r);
+	assert_int_equal(best_of(s, 4, 2, NULL), -1);
+	r = read_second_bests(s);
+	assert_int_equal(second_best(r, 4, 200), -1);
+	free(r);
 }
 
 /* Names are the devices' bytes: stored as given, cleaned only on screen. */

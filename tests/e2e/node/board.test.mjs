@@ -4,8 +4,10 @@
 // a board killed (SIGKILL) at 10 random moments and restarted ends with
 // the same results and the same history; a board restarted after a
 // reshard reads only the open shards: its checkpoints recorded that the
-// closed parents were read to their end; and checkpoints of shards the
-// stream no longer has are forgotten, not read forever.
+// closed parents were read to their end; checkpoints of shards the
+// stream no longer has are forgotten, not read forever; and simulators
+// sharing a hub ride races of their own unless one joins another's race
+// (--race-id), where records of another class are bad, not merged.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -42,6 +44,25 @@ async function simulate(hub, dir, seed, speed = 6) {
 	return { dump, done };
 }
 
+/** Rides one short race (`--racers 3 --duration 5 --speed 0`, as in the
+ * report of two simulators in one race) to the end; its records and stderr. */
+async function shortRace(hub, dir, name, extra = []) {
+	const dump = path.join(dir, `${name}.jsonl`);
+	const { stderr } = await run(ALLEYCAT, ['sim', '--endpoint', hub.endpoint, '--stream', STREAM,
+		'--racers', '3', '--duration', '5', '--speed', '0', '--dump', dump, ...extra], { timeout: 30000 });
+	const lines = (await readFile(dump, 'utf8')).trim().split('\n');
+	return { lines, records: lines.map((l) => JSON.parse(l)), stderr };
+}
+
+/** board --until-finished for races of 5 seconds: its JSON and stderr. */
+async function finalBoard(hub, dir, db) {
+	const { stdout, stderr } = await run(ALLEYCAT, ['board', '--endpoint', hub.wsUrl.replace('/subscribe', ''),
+		'--stream', STREAM, '--consumer', 'e2e-shared', '--db', path.join(dir, db), '--grace', '3',
+		'--duration', '5', '--until-finished', '--format', 'json'], { timeout: 60000 });
+	return { got: JSON.parse(stdout), stderr };
+}
+
+
 describe('board against the simulator', { timeout: 120000 }, () => {
 	let hub, dir;
 
@@ -73,6 +94,63 @@ describe('board against the simulator', { timeout: 120000 }, () => {
 				['--parallel', String(n), '--consumer', `e2e-parallel-${n}`]);
 			compare(got, expected);
 		}
+	});
+
+	test('two runs a few seconds apart ride two races', async () => {
+		const first = await shortRace(hub, dir, 'first');
+		await sleep(2500);
+		const second = await shortRace(hub, dir, 'second');
+		const ids = (r) => [...new Set(r.records.map((x) => x.raceId))];
+		assert.equal(ids(first).length, 1);
+		assert.equal(ids(second).length, 1);
+		assert.notEqual(ids(first)[0], ids(second)[0], 'each run rides a race of its own');
+		for (const r of [first, second]) {
+			assert.ok(Number.isSafeInteger(ids(r)[0]), `raceId ${ids(r)[0]} is exact in JSON`);
+			assert.match(r.stderr, new RegExp(`sim: race ${ids(r)[0]}: 15 records sent`), 'the summary names the race');
+		}
+
+		const { got, stderr } = await finalBoard(hub, dir, 'two.db');
+		compare(got, reference([...first.lines, ...second.lines]), 5);
+		for (const r of [first, second]) {
+			const race = got.races.find((x) => x.raceId === ids(r)[0]);
+			assert.equal(race.classId, r.records[0].classId, 'the class its records agree on');
+			assert.equal(race.racers.length, 3);
+		}
+		assert.doesNotMatch(stderr, /bad records/, 'nothing is bad');
+	});
+
+	test('--race-id joins a race, in its class', async () => {
+		const first = await shortRace(hub, dir, 'first');
+		const raceId = first.records[0].raceId;
+		await sleep(1000);
+		// Five racers: the first run's three and two more. Without --class the
+		// class follows from the race, so the joiner rides the first one's.
+		const joined = await shortRace(hub, dir, 'joined', ['--racers', '5', '--race-id', String(raceId)]);
+		assert.ok(joined.records.every((r) => r.raceId === raceId && r.classId === first.records[0].classId));
+
+		const { got, stderr } = await finalBoard(hub, dir, 'joined.db');
+		assert.equal(got.races.length, 1, 'one race');
+		const [race] = got.races;
+		assert.equal(race.raceId, raceId);
+		assert.equal(race.classId, first.records[0].classId);
+		// A racer both rode scores the best of both.
+		const expected = reference([...first.lines, ...joined.lines]).get(raceId);
+		assert.deepEqual(race.racers.map((r) => [r.racerId, r.score]), expected.map((r) => [r.racerId, r.score]));
+		assert.equal(race.racers.length, 5);
+		assert.doesNotMatch(stderr, /bad records/, 'nothing is bad');
+	});
+
+	test('records of another class for the same race are bad, not merged', async () => {
+		// The report: one run as class 6, one as class 4, in one raceId.
+		const six = await shortRace(hub, dir, 'six', ['--race-id', '5987848000', '--class', '6']);
+		await sleep(1000);
+		const four = await shortRace(hub, dir, 'four', ['--race-id', '5987848000', '--class', '4']);
+		assert.ok(four.records.every((r) => r.classId === 4));
+
+		const { got, stderr } = await finalBoard(hub, dir, 'collided.db');
+		compare(got, reference(six.lines), 5);
+		assert.equal(got.races[0].classId, 6);
+		assert.match(stderr, /15 bad records dropped of another class than their race \(the last: race 5987848000 is class 6; racer 10[0-2] sent class 4\)/);
 	});
 
 	test('a board killed and restarted mid-race ends with the same results', async () => {
