@@ -10,6 +10,8 @@
 #include "telemetry.h"
 
 #define NAME_COLUMN 20
+/* Race ids run to 15 digits (a simulator run's ids: sim.h). */
+#define RACE_COLUMN 15
 
 int report_format_parse(const char *name)
 {
@@ -233,15 +235,15 @@ static void text_classes(struct strbuf *sb, const struct report_class *classes, 
 		clean_name(classes[i].class_name, cls, sizeof(cls), 64, unicode);
 		strbuf_printf(sb, "%sAll-time results for class %d %s\n", i ? "\n" : "",
 			      classes[i].class_id, cls);
-		strbuf_printf(sb, "%5s %8s  %-*s %9s %12s\n", "Rank", "Racer", NAME_COLUMN, "Name",
-			      "Score", "Race");
+		strbuf_printf(sb, "%5s %8s  %-*s %9s %*s\n", "Rank", "Racer", NAME_COLUMN, "Name",
+			      "Score", RACE_COLUMN, "Race");
 		for (size_t k = 0; k < classes[i].leader_count; k++) {
 			const struct report_leader *l = &classes[i].leaders[k];
 
 			strbuf_printf(sb, "%5d %8" PRId64 "  ", l->rank, l->racer_id);
 			text_name(sb, l->name, unicode);
 			text_score(sb, l->score, 9);
-			strbuf_printf(sb, " %12" PRId64 "\n", l->race_id);
+			strbuf_printf(sb, " %*" PRId64 "\n", RACE_COLUMN, l->race_id);
 		}
 	}
 }
@@ -352,23 +354,23 @@ static void text_profile(struct strbuf *sb, const struct report_profile *p, bool
 	char name[4 * TELEMETRY_NAME_MAX + 1];
 
 	clean_name(p->name, name, sizeof(name), TELEMETRY_NAME_MAX, unicode);
-	strbuf_printf(sb, "Racer %" PRId64 "  %s\n\nPersonal bests\n%-20s %6s %9s %12s\n", p->racer_id,
-		      name, "Class", "Rank", "Score", "Race");
+	strbuf_printf(sb, "Racer %" PRId64 "  %s\n\nPersonal bests\n%-20s %6s %9s %*s\n", p->racer_id,
+		      name, "Class", "Rank", "Score", RACE_COLUMN, "Race");
 	for (size_t i = 0; i < p->best_count; i++) {
 		const struct report_best *b = &p->bests[i];
 		char cls[256];
 		clean_name(b->class_name, cls, sizeof(cls), 18, unicode);
 		strbuf_printf(sb, "%d %-18s %6d", b->class_id, cls, b->rank);
 		text_score(sb, b->score, 9);
-		strbuf_printf(sb, " %12" PRId64 "\n", b->race_id);
+		strbuf_printf(sb, " %*" PRId64 "\n", RACE_COLUMN, b->race_id);
 	}
-	strbuf_printf(sb, "\nRaces, newest first\n%12s %5s %9s %9s\n", "Race", "Class", "Place",
+	strbuf_printf(sb, "\nRaces, newest first\n%*s %5s %9s %9s\n", RACE_COLUMN, "Race", "Class", "Place",
 		      "Score");
 	for (size_t i = 0; i < p->race_count; i++) {
 		const struct report_racer_race *r = &p->races[i];
 		char place[32];
 		snprintf(place, sizeof(place), "%d/%d", r->rank, r->racers);
-		strbuf_printf(sb, "%12" PRId64 " %5d %9s", r->race_id, r->class_id, place);
+		strbuf_printf(sb, "%*" PRId64 " %5d %9s", RACE_COLUMN, r->race_id, r->class_id, place);
 		text_score(sb, r->score, 9);
 		strbuf_puts(sb, "\n");
 	}
