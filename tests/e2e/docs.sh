@@ -177,13 +177,6 @@ bash -c "exec $plain_hub" >"$work/hub.log" 2>&1 &
 hub_pid=$!
 healthy http://127.0.0.1:4567 || fail "'$plain_hub' does not serve: $(cat "$work/hub.log")"
 
-# The race the README's history example names.
-race=$(printf '%s\n' "${readme[@]}" | sed -n 's/.*history --race \([0-9]*\).*/\1/p')
-if [ -n "$race" ]; then
-	alleycat sim --race-id "$race" --racers 5 --duration 5 --speed 0 --quiet ||
-		fail "cannot ride race $race for the history example"
-fi
-
 for ex in "${readme[@]}" "${manual[@]}"; do
 	case $ex in
 	"alleycat hub reshard"*) run_example "$ex" ;;
