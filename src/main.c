@@ -1,6 +1,7 @@
 /* alleycat: one program, many commands. */
 #include "config.h"
 
+#include <curl/curl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +94,7 @@ static int run_with_settings(const struct command *c, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct command *c;
+	int rc;
 
 	setlocale(LC_ALL, "");
 	/* Numbers in JSON, CSV and logs always use a decimal point. */
@@ -112,5 +114,12 @@ int main(int argc, char **argv)
 	c = cli_find(argv[1]);
 	if (c == NULL)
 		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
-	return run_with_settings(c, argc - 1, argv + 1);
+	/* libcurl's global state is set up once, before any thread starts. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		cli_error("cannot start libcurl");
+		return EXIT_FAILURE_RUNTIME;
+	}
+	rc = run_with_settings(c, argc - 1, argv + 1);
+	curl_global_cleanup();
+	return rc;
 }
