@@ -10,6 +10,7 @@
 #include "httpc.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct request {
 	httpc_done_fn done;
 	void *user;
 	bool too_large;                 /* the answer passed HTTPC_RESPONSE_MAX */
+	char where[300];                /* host:port, for messages */
 	char error[CURL_ERROR_SIZE];
 };
 
@@ -97,6 +99,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
 static void describe_failure(const struct request *r, CURLcode rc, char *out, size_t size)
 {
 	const char *detail = r->error[0] ? r->error : curl_easy_strerror(rc);
+	long os_errno = 0;
 
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
@@ -109,8 +112,12 @@ static void describe_failure(const struct request *r, CURLcode rc, char *out, si
 		snprintf(out, size, "the connection closed before the answer was complete");
 		break;
 	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &os_errno);
+		snprintf(out, size, "cannot connect to %s: %s", r->where,
+			 os_errno ? strerror((int)os_errno) : detail);
+		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
-		snprintf(out, size, "cannot connect: %s", detail);
+		snprintf(out, size, "cannot find the host of %s", r->where);
 		break;
 	case CURLE_WRITE_ERROR:
 		snprintf(out, size, r->too_large ? "the answer is larger than 64 MiB"
@@ -125,7 +132,7 @@ static void complete(CURLMsg *msg)
 {
 	struct request *r = NULL;
 	long status = 0;
-	char why[CURL_ERROR_SIZE + 64];
+	char why[CURL_ERROR_SIZE + 400];
 
 	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 	if (msg->data.result == CURLE_OK) {
@@ -185,6 +192,7 @@ static int build_headers(struct request *r, const struct endpoint *ep, const cha
 	char host[300];
 
 	endpoint_host_header(ep, host, sizeof(host));
+	snprintf(r->where, sizeof(r->where), "%s:%d", ep->host, ep->port);
 	for (size_t i = 0; i < header_count; i++)
 		if (add_header(r, headers[i].name, headers[i].value) < 0)
 			return -1;
