@@ -2,13 +2,18 @@
 // Node server that speaks just enough PutRecords, and answers slowly, cuts
 // an answer short, or closes idle connections. The simulator waits as long
 // as --timeout says, says which call failed and why, reuses connections,
-// and opens a new one when the server has closed the old.
+// opens a new one when the server has closed the old, and speaks HTTP/2 to
+// a TLS server that offers it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import http2 from 'node:http2';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 
-import { ALLEYCAT, HOST } from './hub.mjs';
+import { ALLEYCAT, HOST, rmTempDir, tempDir } from './hub.mjs';
 
 /** Runs `alleycat sim` to its end: { code, stats, stderr }. */
 function sim(endpoint, args) {
@@ -34,11 +39,16 @@ function sim(endpoint, args) {
  * and TCP connections.
  */
 class FakeKinesis {
-	constructor(behave) {
+	constructor(behave, tls = null) {
 		this.requests = 0;
 		this.connections = 0;
 		this.records = 0;
-		this.server = http.createServer((req, res) => {
+		this.versions = new Set();
+		const create = tls ? (handler) => http2.createSecureServer({ ...tls, allowHTTP1: true }, handler)
+			: (handler) => http.createServer(handler);
+		this.tls = !!tls;
+		this.server = create((req, res) => {
+			this.versions.add(req.httpVersion);
 			let body = '';
 			req.on('data', (d) => { body += d; });
 			req.on('end', () => {
@@ -56,12 +66,12 @@ class FakeKinesis {
 				behave(this.requests, req, res, answer, Records.length);
 			});
 		});
-		this.server.on('connection', () => { this.connections++; });
+		this.server.on(tls ? 'secureConnection' : 'connection', () => { this.connections++; });
 	}
 
 	async start() {
 		await new Promise((resolve) => this.server.listen(0, HOST, resolve));
-		this.endpoint = `http://${HOST}:${this.server.address().port}`;
+		this.endpoint = `${this.tls ? 'https' : 'http'}://${HOST}:${this.server.address().port}`;
 	}
 
 	stop() {
@@ -166,3 +176,31 @@ describe('connections', { timeout: 60000 }, () => {
 	});
 });
 
+
+describe('a TLS server that offers HTTP/2', { timeout: 60000 }, () => {
+	let fake, dir, cert;
+
+	before(async () => {
+		dir = await tempDir();
+		cert = path.join(dir, 'cert.pem');
+		const key = path.join(dir, 'key.pem');
+		await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
+			'-out', cert, '-days', '2', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=IP:${HOST}`]);
+		fake = new FakeKinesis((n, req, res, answer) => answer(res),
+			{ key: await readFile(key), cert: await readFile(cert) });
+		await fake.start();
+	});
+	after(async () => {
+		await fake?.stop();
+		await rmTempDir(dir);
+	});
+
+	test('gets every request over HTTP/2, four at once on one connection', async () => {
+		const { code, stats, stderr } = await sim(fake.endpoint, ['--ca', cert, '--racers', '100',
+			'--duration', '20', '--batch', '50', '--in-flight', '4']);
+		assert.equal(code, 0, stderr);
+		assert.equal(stats.landed, 2000);
+		assert.deepEqual([...fake.versions], ['2.0']);
+		assert.equal(fake.connections, 1, `${fake.connections} TLS connections for ${fake.requests} requests`);
+	});
+});
