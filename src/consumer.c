@@ -663,10 +663,11 @@ static void on_describe(void *user, int status, const char *body, size_t len, co
 	const char *arn = json_string_value(
 		json_object_get(json_object_get(j, "StreamDescriptionSummary"), "StreamARN"));
 
-	if (status != 200 || arn == NULL) {
+	if (status <= 0) {
+		fail_and_retry(c, "DescribeStreamSummary: %s", error);
+	} else if (status != 200 || arn == NULL) {
 		fail_and_retry(c, "stream %s: %s", c->stream,
-			       status ? json_string_value(json_object_get(j, "message")) ?: body
-				      : error);
+			       json_string_value(json_object_get(j, "message")) ?: body);
 	} else {
 		snprintf(c->stream_arn, sizeof(c->stream_arn), "%s", arn);
 		c->step = STEP_REGISTER;

@@ -351,9 +351,11 @@ static void read_outcomes(struct producer *p, int status, const char *text, size
 		return;
 	}
 	if (status == 0)
-		snprintf(p->stats.last_error, sizeof(p->stats.last_error), "%s", error);
+		snprintf(p->stats.last_error, sizeof(p->stats.last_error), "PutRecords: %.200s",
+			 error);
 	else
-		snprintf(p->stats.last_error, sizeof(p->stats.last_error), "HTTP %d %s: %.160s",
+		snprintf(p->stats.last_error, sizeof(p->stats.last_error),
+			 "PutRecords: HTTP %d %s: %.160s",
 			 status, type ? type : "", json_string_value(json_object_get(root, "message"))
 			 ? json_string_value(json_object_get(root, "message")) : "");
 	if (type && strcmp(type, "ProvisionedThroughputExceededException") == 0)
@@ -362,7 +364,7 @@ static void read_outcomes(struct producer *p, int status, const char *text, size
 		/* The endpoint refused the request itself (credentials, the
 		 * stream, the request): sending it again changes nothing. */
 		all = PRODUCER_REJECTED;
-	log_warn("PutRecords: %s", p->stats.last_error);
+	log_warn("%s", p->stats.last_error);
 	for (size_t i = 0; i < n; i++)
 		outcomes[i] = all;
 	json_decref(root);

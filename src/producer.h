@@ -38,7 +38,7 @@ struct producer_stats {
 	uint64_t failed;                /* records given up on */
 	uint64_t duplicates;            /* extra copies sent on purpose */
 	uint64_t requests;
-	char last_error[256];           /* the last error the endpoint gave */
+	char last_error[256];           /* the last error, after the call's name */
 };
 
 struct producer;
