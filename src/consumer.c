@@ -22,11 +22,14 @@
 #include "strbuf.h"
 
 #define TICK_MS 50
-/* While an API call is in flight, the lws loop hands libcurl a turn after
- * 1 ms, then less often the longer the answer takes, up to every 20 ms:
- * a local hub answers at once, a slow one costs few wake-ups. */
+/* libcurl's sockets are not in the lws loop: while an API call is in
+ * flight, a timer hands libcurl a turn every millisecond for the first
+ * HTTP_DRIVE_FAST turns (a near hub answers within them), then less often
+ * the longer the answer takes, up to every 20 ms, so that a slow server
+ * costs few wake-ups. */
 #define HTTP_DRIVE_MIN_MS 1
 #define HTTP_DRIVE_MAX_MS 20
+#define HTTP_DRIVE_FAST 16
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 8000
 #define RETRY_IN_USE_MS 5000
@@ -65,6 +68,7 @@ struct consumer {
 	lws_sorted_usec_list_t tick;
 	lws_sorted_usec_list_t http_tick;
 	int http_drive_ms;              /* the next turn of http_tick */
+	int http_turns;                 /* turns since the last call started */
 	volatile int stop;
 	struct lanes *lanes;            /* decode the records of an event */
 
@@ -686,13 +690,16 @@ static void on_http_tick(lws_sorted_usec_list_t *sul)
 		return;
 	lws_sul_schedule(c->context, 0, &c->http_tick, on_http_tick,
 			 c->http_drive_ms * LWS_US_PER_MS);
-	if (c->http_drive_ms * 2 <= HTTP_DRIVE_MAX_MS)
+	if (++c->http_turns >= HTTP_DRIVE_FAST && c->http_drive_ms * 2 <= HTTP_DRIVE_MAX_MS)
 		c->http_drive_ms *= 2;
 }
 
+/* A call just started: it goes out now, and is looked after from here. */
 static void drive_http(struct consumer *c)
 {
 	c->http_drive_ms = HTTP_DRIVE_MIN_MS;
+	c->http_turns = 0;
+	httpc_perform(c->http);
 	lws_sul_schedule(c->context, 0, &c->http_tick, on_http_tick,
 			 HTTP_DRIVE_MIN_MS * LWS_US_PER_MS);
 }
