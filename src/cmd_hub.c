@@ -109,14 +109,24 @@ const struct option hub_options[] = {
 
 /* ---- alleycat hub reshard ------------------------------------------ */
 
+/* The options settings may give hub reshard: all but --shards, which means
+ * the shards of a new stream to the hub and to its settings. */
+#define RESHARD_SETTABLE_OPTIONS                                \
+	{ "endpoint", required_argument, NULL, 'e' },           \
+	{ "stream", required_argument, NULL, 's' },             \
+	{ "ca", required_argument, NULL, 'c' },                 \
+	{ "insecure", no_argument, NULL, 'i' },                 \
+	{ "timeout", required_argument, NULL, 't' }
+
 static const struct option reshard_options[] = {
-	{ "endpoint", required_argument, NULL, 'e' },
-	{ "stream", required_argument, NULL, 's' },
+	RESHARD_SETTABLE_OPTIONS,
 	{ "shards", required_argument, NULL, 'n' },
-	{ "ca", required_argument, NULL, 'c' },
-	{ "insecure", no_argument, NULL, 'i' },
-	{ "timeout", required_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct option hub_reshard_settings[] = {
+	RESHARD_SETTABLE_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -188,7 +198,7 @@ static int reshard(struct httpc *http, const struct endpoint *ep, const char *st
 	return EXIT_FAILURE_RUNTIME;
 }
 
-static int reshard_main(int argc, char **argv)
+int hub_reshard_main(int argc, char **argv)
 {
 	struct sigv4_credentials cred;
 	struct endpoint ep;
@@ -252,8 +262,6 @@ int hub_main(int argc, char **argv)
 	struct server *server;
 	int opt, level;
 
-	if (argc > 1 && strcmp(argv[1], "reshard") == 0)
-		return reshard_main(argc - 1, argv + 1);
 	hub_config_defaults(&config);
 	server_config_defaults(&sc);
 	optind = 1;

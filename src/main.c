@@ -91,6 +91,12 @@ static int run_with_settings(const struct command *c, int argc, char **argv)
 	return rc;
 }
 
+/* hub reshard: a command of its own for settings, under the hub's
+ * section of the config file. */
+static const struct command hub_reshard = {
+	"hub", NULL, hub_reshard_main, hub_usage, hub_reshard_settings,
+};
+
 int main(int argc, char **argv)
 {
 	const struct command *c;
@@ -118,6 +124,11 @@ int main(int argc, char **argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		cli_error("cannot start libcurl");
 		return EXIT_FAILURE_RUNTIME;
+	}
+	if (c->run == hub_main && argc > 2 && strcmp(argv[2], "reshard") == 0) {
+		c = &hub_reshard;
+		argc--;
+		argv++;
 	}
 	rc = run_with_settings(c, argc - 1, argv + 1);
 	curl_global_cleanup();

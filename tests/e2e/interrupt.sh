@@ -83,6 +83,7 @@ start_hub() {
 	"$ALLEYCAT" hub --listen "127.0.0.1:$1" --shard-records-per-sec 0 --shard-bytes-per-sec 0 \
 		>"$dir/hub-$1.out" 2>"$dir/hub-$1.err" &
 	hub_pid=$!
+	background+=("$hub_pid")
 	for _ in $(seq 100); do
 		curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0
 		sleep 0.1
@@ -119,7 +120,6 @@ new_port
 hub_port=$port
 start_hub "$hub_port"
 main_hub=$hub_pid
-background+=("$main_hub")
 # Races on the main hub the whole time, for the consumers to follow.
 "$ALLEYCAT" sim --endpoint "http://127.0.0.1:$hub_port" --racers 200 --speed 5 --loop \
 	--quiet --stats json >"$dir/feeder.out" 2>"$dir/feeder.err" &
@@ -132,6 +132,7 @@ for i in 1 2 3 4 5; do
 	"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$hub_port" --racers 1000 --speed 0 --loop \
 		--quiet --stats json >"$dir/sim$i.out" 2>"$dir/sim$i.err" &
 	pid=$!
+	background+=("$pid")
 	pause 200 1500
 	stop "$pid" "$sig" "sim --loop" 10
 	sanitizer_free "$dir/sim$i.err" "sim --loop (SIG$sig)"
@@ -144,6 +145,7 @@ next_signal
 "$ALLEYCAT" sim --endpoint "http://127.0.0.1:$silent" --racers 100 --speed 0 --loop \
 	--quiet --stats json >"$dir/silent.out" 2>"$dir/silent.err" &
 pid=$!
+background+=("$pid")
 pause 200 1000
 stop "$pid" "$sig" "sim against a silent server" 10
 sanitizer_free "$dir/silent.err" "sim against a silent server (SIG$sig)"
@@ -159,6 +161,7 @@ for i in 1 2 3; do
 	"$ALLEYCAT" board --endpoint "ws://127.0.0.1:$hub_port" --db "$dir/board$i.db" \
 		--consumer "int-board$i" --interval 1 >"$dir/board$i.out" 2>"$dir/board$i.err" &
 	pid=$!
+	background+=("$pid")
 	pause 100 1500
 	stop "$pid" "$sig" "board" 10
 	sanitizer_free "$dir/board$i.err" "board (SIG$sig)"
@@ -174,6 +177,7 @@ for i in 1 2 3; do
 	"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$p" --racers 500 --speed 0 --loop \
 		--quiet --stats json >"$dir/load$i.out" 2>"$dir/load$i.err" &
 	load=$!
+	background+=("$load")
 	pause 200 1500
 	kill -0 "$hub_pid" 2>/dev/null || fail "the hub under load stopped by itself: $(tail -n 20 "$dir/hub-$p.err")"
 	stop "$hub_pid" "$sig" "hub" 10
@@ -192,6 +196,7 @@ for i in 1 2; do
 	"$ALLEYCAT" hub reshard --shards 8 --endpoint "http://127.0.0.1:$silent" \
 		>"$dir/reshard$i.out" 2>"$dir/reshard$i.err" &
 	pid=$!
+	background+=("$pid")
 	pause 100 800
 	stop "$pid" "$sig" "hub reshard" 5
 	sanitizer_free "$dir/reshard$i.err" "hub reshard (SIG$sig)"
