@@ -213,6 +213,9 @@ on_terminal() {
 	shift
 	tmux -S "$sock" new-session -d -s "$name" -x 100 -y 30 \
 		"$* 2>$dir/$name.err; echo \$? >$dir/$name.status"
+	# The server outlives its sessions, so that the next one never meets
+	# it on its way out.
+	tmux -S "$sock" set-option -s exit-empty off
 	shell=$(tmux -S "$sock" display-message -p -t "$name" '#{pane_pid}')
 	for _ in $(seq 50); do
 		pid=$(pgrep -P "$shell" | head -n 1)
