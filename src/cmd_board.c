@@ -321,6 +321,8 @@ void board_usage(FILE *out)
 	      "  --stream NAME         the stream (default alleycat)\n"
 	      "  --ca FILE             trust the certificates in FILE for wss://\n"
 	      "  --insecure            accept any certificate (for testing only)\n"
+	      "  --timeout S           seconds to wait for an answer to each API call\n"
+	      "                        before it counts as failed (default 60)\n"
 	      "  --consumer NAME       the registered consumer name (default board-HOSTNAME);\n"
 	      "                        checkpoints and live state are kept per name\n"
 	      "  --db FILE             the history database\n"

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +61,8 @@ void hub_usage(FILE *out)
 	      "\n"
 	      "  --endpoint URL              the hub (default http://127.0.0.1:4567)\n"
 	      "  --ca FILE                   trust the certificates in FILE for https://\n"
-	      "  --insecure                  accept any certificate (for testing only)\n",
+	      "  --insecure                  accept any certificate (for testing only)\n"
+	      "  --timeout S                 seconds to wait for each answer (default 60)\n",
 	      out);
 }
 
@@ -109,20 +109,36 @@ const struct option hub_options[] = {
 
 /* ---- alleycat hub reshard ------------------------------------------ */
 
+/* The options settings may give hub reshard: all but --shards, which means
+ * the shards of a new stream to the hub and to its settings. */
+#define RESHARD_SETTABLE_OPTIONS                                \
+	{ "endpoint", required_argument, NULL, 'e' },           \
+	{ "stream", required_argument, NULL, 's' },             \
+	{ "ca", required_argument, NULL, 'c' },                 \
+	{ "insecure", no_argument, NULL, 'i' },                 \
+	{ "timeout", required_argument, NULL, 't' }
+
 static const struct option reshard_options[] = {
-	{ "endpoint", required_argument, NULL, 'e' },
-	{ "stream", required_argument, NULL, 's' },
+	RESHARD_SETTABLE_OPTIONS,
 	{ "shards", required_argument, NULL, 'n' },
-	{ "ca", required_argument, NULL, 'c' },
-	{ "insecure", no_argument, NULL, 'i' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static const struct lws_protocols reshard_protocols[] = {
-	HTTPC_PROTOCOL,
-	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+const struct option hub_reshard_settings[] = {
+	RESHARD_SETTABLE_OPTIONS,
+	{ NULL, 0, NULL, 0 },
 };
+
+/* The process's reshard in progress, for the signal handler: a stop
+ * cancels the call in flight and ends the command. */
+static volatile sig_atomic_t reshard_stop;
+
+static void on_reshard_signal(int sig)
+{
+	(void)sig;
+	reshard_stop = 1;
+}
 
 /* The next count on the way from open to target: Kinesis moves at most to
  * double, at least to half, per call. */
@@ -135,7 +151,7 @@ static long long next_count(long long open, long long target)
 	return target;
 }
 
-static int reshard(struct lws_context *ctx, const struct endpoint *ep, const char *stream,
+static int reshard(struct httpc *http, const struct endpoint *ep, const char *stream,
 		   long long target)
 {
 	char body[512], err[512] = "";
@@ -143,9 +159,10 @@ static int reshard(struct lws_context *ctx, const struct endpoint *ep, const cha
 	long long open = 0;
 
 	printf("stream %s:", stream);
-	for (int step = 0; step < 32; step++) {
+	for (int step = 0; step < 32 && !reshard_stop; step++) {
 		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", stream);
-		if (kcall(ctx, ep, "DescribeStreamSummary", body, NULL, &r) < 0 || r.status != 200) {
+		if (kcall(http, ep, "DescribeStreamSummary", body, &reshard_stop, &r) < 0 ||
+		    r.status != 200) {
 			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
 			break;
 		}
@@ -167,7 +184,8 @@ static int reshard(struct lws_context *ctx, const struct endpoint *ep, const cha
 			 "{\"StreamName\":\"%s\",\"TargetShardCount\":%lld,"
 			 "\"ScalingType\":\"UNIFORM_SCALING\"}",
 			 stream, next_count(open, target));
-		if (kcall(ctx, ep, "UpdateShardCount", body, NULL, &r) < 0 || r.status != 200) {
+		if (kcall(http, ep, "UpdateShardCount", body, &reshard_stop, &r) < 0 ||
+		    r.status != 200) {
 			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
 			kcall_free(&r);
 			break;
@@ -175,17 +193,18 @@ static int reshard(struct lws_context *ctx, const struct endpoint *ep, const cha
 		kcall_free(&r);
 	}
 	printf("\n");
-	cli_error("cannot reshard %s: %s", stream, err[0] ? err : "too many steps");
+	cli_error("cannot reshard %s: %s", stream,
+		  reshard_stop ? "stopped" : err[0] ? err : "too many steps");
 	return EXIT_FAILURE_RUNTIME;
 }
 
-static int reshard_main(int argc, char **argv)
+int hub_reshard_main(int argc, char **argv)
 {
 	struct sigv4_credentials cred;
 	struct endpoint ep;
-	struct lws_context *ctx;
+	struct httpc *http;
 	const char *url = "http://127.0.0.1:4567", *stream = "alleycat", *ca = NULL;
-	long long target = 0;
+	long long target = 0, timeout = HTTPC_DEFAULT_TIMEOUT_S;
 	bool insecure = false;
 	char err[512];
 	int opt, rc;
@@ -199,6 +218,11 @@ static int reshard_main(int argc, char **argv)
 		case 's': stream = optarg; break;
 		case 'c': ca = optarg; break;
 		case 'i': insecure = true; break;
+		case 't':
+			if (cli_parse_long("hub", "timeout", optarg, 1, HTTPC_TIMEOUT_MAX_S,
+					   &timeout) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'n':
 			if (cli_parse_long("hub", "shards", optarg, 1, 100000, &target) < 0)
 				return EXIT_USAGE;
@@ -212,13 +236,16 @@ static int reshard_main(int argc, char **argv)
 		return cli_usage_error("hub", "reshard needs --shards N");
 	if (endpoint_from_options(&ep, url, ca, insecure, &cred, "us-east-1", err, sizeof(err)) < 0)
 		return cli_usage_error("hub", "--endpoint: %s", err);
-	ctx = httpc_context_new(reshard_protocols, ca, 0);
-	if (ctx == NULL) {
+	http = httpc_new((int)timeout);
+	if (http == NULL) {
 		cli_error("cannot start the network client");
 		return EXIT_FAILURE_RUNTIME;
 	}
-	rc = reshard(ctx, &ep, stream, target);
-	lws_context_destroy(ctx);
+	signal(SIGINT, on_reshard_signal);
+	signal(SIGTERM, on_reshard_signal);
+	signal(SIGPIPE, SIG_IGN);
+	rc = reshard(http, &ep, stream, target);
+	httpc_free(http);
 	return rc;
 }
 
@@ -235,8 +262,6 @@ int hub_main(int argc, char **argv)
 	struct server *server;
 	int opt, level;
 
-	if (argc > 1 && strcmp(argv[1], "reshard") == 0)
-		return reshard_main(argc - 1, argv + 1);
 	hub_config_defaults(&config);
 	server_config_defaults(&sc);
 	optind = 1;

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "endpoint.h"
+#include "httpc.h"
 #include "log.h"
 #include "sim.h"
 #include "telemetry.h"
@@ -48,6 +49,8 @@ void sim_usage(FILE *out)
 	      "  --region REGION       the region for signed requests (default us-east-1)\n"
 	      "  --ca FILE             trust the certificates in FILE for https://\n"
 	      "  --insecure            accept any certificate (for testing only)\n"
+	      "  --timeout S           seconds to wait for an answer to each API call\n"
+	      "                        before it counts as failed (default 60)\n"
 	      "  --create-stream       create the stream first when it does not exist\n"
 	      "  --shards N            its shards, with --create-stream (default 4)\n"
 	      "  --races N             races ridden at once (default 1)\n"
@@ -91,7 +94,7 @@ enum {
 	OPT_ENDPOINT = 256, OPT_STREAM, OPT_REGION, OPT_CREATE_STREAM, OPT_SHARDS, OPT_RACES,
 	OPT_RACERS, OPT_CLASS, OPT_DURATION, OPT_INTERVAL, OPT_STAGGER, OPT_SPEED, OPT_SEED,
 	OPT_LOOP, OPT_KEY, OPT_BATCH, OPT_IN_FLIGHT, OPT_MAX_RETRIES, OPT_DUP_RATE, OPT_DUMP,
-	OPT_STATS, OPT_QUIET, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE, OPT_RACE_ID,
+	OPT_STATS, OPT_QUIET, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE, OPT_RACE_ID, OPT_TIMEOUT,
 };
 
 const struct option sim_options[] = {
@@ -100,6 +103,7 @@ const struct option sim_options[] = {
 	{ "region", required_argument, NULL, OPT_REGION },
 	{ "ca", required_argument, NULL, OPT_CA },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "create-stream", no_argument, NULL, OPT_CREATE_STREAM },
 	{ "shards", required_argument, NULL, OPT_SHARDS },
 	{ "races", required_argument, NULL, OPT_RACES },
@@ -155,6 +159,9 @@ static int parse_options(int argc, char **argv, struct sim_options *o, struct si
 		case OPT_REGION: o->region = optarg; break;
 		case OPT_CA: o->ca_file = optarg; break;
 		case OPT_INSECURE: o->insecure = true; break;
+		case OPT_TIMEOUT:
+			rc = int_option("timeout", 1, HTTPC_TIMEOUT_MAX_S, &o->timeout);
+			break;
 		case OPT_CREATE_STREAM: o->create_stream = true; break;
 		case OPT_SHARDS: rc = int_option("shards", 1, 1024, &o->shards); break;
 		case OPT_RACES: rc = int_option("races", 1, 1000, &o->races); break;
@@ -232,6 +239,7 @@ static int parse_options(int argc, char **argv, struct sim_options *o, struct si
 static void report(const struct sim *sim, const struct sim_cli *c)
 {
 	const struct producer_stats *st = sim_stats(sim);
+	uint64_t unanswered = sim_unanswered(sim);
 	double seconds = sim_seconds(sim);
 
 	int64_t first, last;
@@ -251,14 +259,17 @@ static void report(const struct sim *sim, const struct sim_cli *c)
 			" duplicates, in %.1f s\n",
 			rode, st->sent, st->landed, st->throttled, st->retried, st->failed,
 			st->duplicates, seconds);
+	if (!c->quiet && unanswered)
+		fprintf(stderr, "sim: stopped with %" PRIu64 " records not yet answered\n",
+			unanswered);
 	if (st->failed && st->last_error[0])
 		cli_error("the last error was: %s", st->last_error);
 	if (c->stats) {
 		printf("{\"sent\":%" PRIu64 ",\"landed\":%" PRIu64 ",\"throttled\":%" PRIu64
 		       ",\"retried\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"duplicates\":%" PRIu64
-		       ",\"seconds\":%.3f}\n",
+		       ",\"unanswered\":%" PRIu64 ",\"seconds\":%.3f}\n",
 		       st->sent, st->landed, st->throttled, st->retried, st->failed, st->duplicates,
-		       seconds);
+		       unanswered, seconds);
 		fflush(stdout);
 	}
 }

@@ -50,6 +50,8 @@ static void common_usage(FILE *out, bool kiosk)
 	      "  --stream NAME         the stream (default alleycat)\n"
 	      "  --ca FILE             trust the certificates in FILE for wss://\n"
 	      "  --insecure            accept any certificate (for testing only)\n"
+	      "  --timeout S           seconds to wait for an answer to each API call\n"
+	      "                        before it counts as failed (default 60)\n"
 	      "  --consumer NAME       the registered consumer name (default COMMAND-HOSTNAME)\n"
 	      "  --db FILE             the history database\n"
 	      "                        (default $XDG_DATA_HOME/alleycat/history.db)\n",
@@ -209,7 +211,7 @@ int watch_dashboard(const struct dashboard_config *dash, const struct live_confi
 		cli_error("%s", err);
 		return EXIT_FAILURE_RUNTIME;
 	}
-	mon = monitor_start(&lc->endpoint, err, sizeof(err));
+	mon = monitor_start(&lc->endpoint, lc->timeout_s, err, sizeof(err));
 	if (mon == NULL)
 		log_warn("%s: the monitor view stays empty", err);
 	rc = dashboard_run(dash, l, mon, stop);

@@ -7,6 +7,8 @@
 
 int hub_main(int argc, char **argv);
 void hub_usage(FILE *out);
+/* alleycat hub reshard: argv[0] is "reshard". */
+int hub_reshard_main(int argc, char **argv);
 
 int sim_main(int argc, char **argv);
 void sim_usage(FILE *out);
@@ -26,7 +28,7 @@ void demo_usage(FILE *out);
 
 /* Each command's long options, for settings from the environment and the
  * config file. */
-extern const struct option hub_options[], sim_options[], board_options[], history_options[],
-	watch_options[], demo_options[];
+extern const struct option hub_options[], hub_reshard_settings[], sim_options[],
+	board_options[], history_options[], watch_options[], demo_options[];
 
 #endif

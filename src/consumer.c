@@ -18,9 +18,18 @@
 #include "push.h"
 #include "pushevent.h"
 #include "sigv4.h"
+#include "sockopt.h"
 #include "strbuf.h"
 
 #define TICK_MS 50
+/* libcurl's sockets are not in the lws loop: while an API call is in
+ * flight, a timer hands libcurl a turn every millisecond for the first
+ * HTTP_DRIVE_FAST turns (a near hub answers within them), then less often
+ * the longer the answer takes, up to every 20 ms, so that a slow server
+ * costs few wake-ups. */
+#define HTTP_DRIVE_MIN_MS 1
+#define HTTP_DRIVE_MAX_MS 20
+#define HTTP_DRIVE_FAST 16
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 8000
 #define RETRY_IN_USE_MS 5000
@@ -53,9 +62,13 @@ struct consumer {
 	struct consumer_config config;
 	char stream[129], name[129];
 	pthread_t thread;
-	struct lws_context *context;
+	struct lws_context *context;   /* the push connection and the timers */
+	struct httpc *http;             /* the API calls */
 	struct lws *ws;
 	lws_sorted_usec_list_t tick;
+	lws_sorted_usec_list_t http_tick;
+	int http_drive_ms;              /* the next turn of http_tick */
+	int http_turns;                 /* turns since the last call started */
 	volatile int stop;
 	struct lanes *lanes;            /* decode the records of an event */
 
@@ -654,10 +667,11 @@ static void on_describe(void *user, int status, const char *body, size_t len, co
 	const char *arn = json_string_value(
 		json_object_get(json_object_get(j, "StreamDescriptionSummary"), "StreamARN"));
 
-	if (status != 200 || arn == NULL) {
+	if (status <= 0) {
+		fail_and_retry(c, "DescribeStreamSummary: %s", error);
+	} else if (status != 200 || arn == NULL) {
 		fail_and_retry(c, "stream %s: %s", c->stream,
-			       status ? json_string_value(json_object_get(j, "message")) ?: body
-				      : error);
+			       json_string_value(json_object_get(j, "message")) ?: body);
 	} else {
 		snprintf(c->stream_arn, sizeof(c->stream_arn), "%s", arn);
 		c->step = STEP_REGISTER;
@@ -665,6 +679,29 @@ static void on_describe(void *user, int status, const char *body, size_t len, co
 		     json_pack("{s:s, s:s}", "StreamARN", arn, "ConsumerName", c->name), on_register);
 	}
 	json_decref(j);
+}
+
+/* Gives libcurl a turn while calls are in flight. */
+static void on_http_tick(lws_sorted_usec_list_t *sul)
+{
+	struct consumer *c = lws_container_of(sul, struct consumer, http_tick);
+
+	if (httpc_perform(c->http) == 0 || c->stop)
+		return;
+	lws_sul_schedule(c->context, 0, &c->http_tick, on_http_tick,
+			 c->http_drive_ms * LWS_US_PER_MS);
+	if (++c->http_turns >= HTTP_DRIVE_FAST && c->http_drive_ms * 2 <= HTTP_DRIVE_MAX_MS)
+		c->http_drive_ms *= 2;
+}
+
+/* A call just started: it goes out now, and is looked after from here. */
+static void drive_http(struct consumer *c)
+{
+	c->http_drive_ms = HTTP_DRIVE_MIN_MS;
+	c->http_turns = 0;
+	httpc_perform(c->http);
+	lws_sul_schedule(c->context, 0, &c->http_tick, on_http_tick,
+			 HTTP_DRIVE_MIN_MS * LWS_US_PER_MS);
 }
 
 static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done)
@@ -678,10 +715,12 @@ static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn
 
 	json_decref(body);
 	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
-	if (text == NULL || httpc_post(c->context, &c->config.endpoint, "/", headers, 2, text,
+	if (text == NULL || httpc_post(c->http, &c->config.endpoint, "/", headers, 2, text,
 				       strlen(text), done, c) < 0)
-		fail_and_retry(c, "cannot reach %s:%d", c->config.endpoint.host,
-			       c->config.endpoint.port);
+		fail_and_retry(c, "%s: cannot start a request to %s:%d", op,
+			       c->config.endpoint.host, c->config.endpoint.port);
+	else
+		drive_http(c);
 	free(text);
 }
 
@@ -921,7 +960,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		if (c == NULL)
 			return -1;
-		httpc_no_delay(wsi);
+		sockopt_no_delay(lws_get_socket_fd(wsi));
 		on_established(c);
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -955,7 +994,6 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 }
 
 static const struct lws_protocols protocols[] = {
-	HTTPC_PROTOCOL,
 	{ PUSH_SUBPROTOCOL, ws_callback, 0, 65536, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
@@ -1007,11 +1045,14 @@ static void *run(void *arg)
 }
 
 /* Everything consumer_start made, whatever it got to; the thread is not
- * running. */
+ * running. The push connection closes and the calls in flight are
+ * cancelled first: their callbacks still see the consumer (stopped, so
+ * they retry nothing). */
 static void consumer_free(struct consumer *c)
 {
 	if (c->context)
 		lws_context_destroy(c->context);
+	httpc_free(c->http);
 	lanes_free(c->lanes);
 	consumer_batch_free(c->head);
 	strbuf_free(&c->in);
@@ -1019,6 +1060,23 @@ static void consumer_free(struct consumer *c)
 	free(c->shards);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
+}
+
+/* A client-only lws context for the push connection, trusting ca_file
+ * (NULL: the system's CAs), with libwebsockets' log routed into ours. */
+static struct lws_context *client_context_new(const struct lws_protocols *list,
+					      const char *ca_file, unsigned fd_limit)
+{
+	struct lws_context_creation_info info;
+
+	log_capture_lws();
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = list;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = ca_file;
+	info.fd_limit_per_thread = fd_limit;
+	return lws_create_context(&info);
 }
 
 struct consumer *consumer_start(const struct consumer_config *config, char *err, size_t errlen)
@@ -1055,7 +1113,8 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 	set_status(c, CONSUMER_CONNECTING, "starting");
 
 	c->lanes = lanes_new(config->parallel ? config->parallel : 1);
-	c->context = c->lanes ? httpc_context_new(protocols, config->endpoint.ca_file, 64) : NULL;
+	c->http = c->lanes ? httpc_new(config->timeout_s) : NULL;
+	c->context = c->http ? client_context_new(protocols, config->endpoint.ca_file, 64) : NULL;
 	if (c->context == NULL) {
 		snprintf(err, errlen, "cannot start the %s",
 			 c->lanes ? "network client" : "decoding threads");

@@ -41,6 +41,7 @@ struct consumer_config {
 	const struct consumer_checkpoint *checkpoints;
 	size_t checkpoint_count;
 	unsigned parallel;              /* lanes decoding each event, 1..LANES_MAX (0: 1) */
+	int timeout_s;                  /* an API call's wait for its answer (0: the default) */
 };
 
 struct consumer_record {

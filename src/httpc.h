@@ -1,6 +1,14 @@
-/* An asynchronous HTTP/1.1 client on a libwebsockets context: POST a body
- * or GET a page, and get a callback with the status and the response body.
- * Each request uses its own connection, so any number can be in flight. */
+/* The one HTTP client for every API call: asynchronous requests on a
+ * libcurl multi handle, with a callback per request.
+ *
+ * Connections are kept alive and reused across requests (HTTP/1.1
+ * keep-alive; HTTP/2 multiplexing where TLS offers it), and opened again
+ * when the server closes them. Every request has a time-out: when no
+ * complete answer came within it, the request fails with an error that
+ * says so. TLS trusts an endpoint's --ca file, or anything with
+ * --insecure. A client belongs to one thread, which drives it with
+ * httpc_poll (or httpc_perform from another event loop); only
+ * httpc_wakeup may be called from elsewhere. */
 #ifndef ALLEYCAT_HTTPC_H
 #define ALLEYCAT_HTTPC_H
 
@@ -8,50 +16,66 @@
 
 #include "endpoint.h"
 
-struct lws_context;
+#define HTTPC_DEFAULT_TIMEOUT_S 60
+#define HTTPC_TIMEOUT_MAX_S 86400
+
+/* The status a callback gets for a request cancelled by httpc_cancel_all
+ * or httpc_free: no answer, and none will come. */
+#define HTTPC_CANCELLED (-1)
 
 struct httpc_header {
 	const char *name;               /* lower case, e.g. "x-amz-target" */
 	const char *value;
 };
 
-/* status is 0 when no answer came (error names why); body is borrowed
- * for the duration of the call. */
+/* status is the HTTP status; 0 when no answer came (error names why, e.g.
+ * "no answer within 60 s (--timeout)"); HTTPC_CANCELLED when cancelled.
+ * body is borrowed for the duration of the call. */
 typedef void (*httpc_done_fn)(void *user, int status, const char *body, size_t len,
 			      const char *error);
 
-/* A client context lists this protocol (first) in its protocols. */
-#define HTTPC_PROTOCOL_NAME "alleycat-http-client"
-#define HTTPC_PROTOCOL { HTTPC_PROTOCOL_NAME, httpc_callback, 0, 0, 0, NULL, 0 }
+struct httpc;
 
-enum lws_callback_reasons;
-struct lws;
-int httpc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		   size_t len);
+/* A client whose requests wait at most timeout_s seconds for their answer.
+ * NULL when libcurl cannot start one. */
+struct httpc *httpc_new(int timeout_s);
 
-/* Starts a POST; done is called exactly once, later, from the service
- * loop. The body and headers are copied. Returns -1 (done is not called)
- * when the request cannot even start. */
-int httpc_post(struct lws_context *context, const struct endpoint *ep, const char *path,
+/* Cancels what is in flight (each callback runs, with HTTPC_CANCELLED),
+ * closes the connections and frees the client. NULL is ignored. */
+void httpc_free(struct httpc *c);
+
+/* Starts a POST of body to ep's path; done is called exactly once, later,
+ * from httpc_poll, httpc_perform or a cancel. Body and headers are copied;
+ * requests are signed with ep's SigV4 credentials, if any. Returns -1
+ * (done is not called) when the request cannot even start. */
+int httpc_post(struct httpc *c, const struct endpoint *ep, const char *path,
 	       const struct httpc_header *headers, size_t header_count, const void *body,
 	       size_t len, httpc_done_fn done, void *user);
 
-struct lws_protocols;
-
-/* A client-only context over these protocols (HTTPC_PROTOCOL among them),
- * trusting ca_file (NULL: the system's CAs) for TLS, with libwebsockets'
- * log routed into ours. fd_limit caps its sockets (0: the system's limit).
- * NULL when it cannot be created. */
-struct lws_context *httpc_context_new(const struct lws_protocols *protocols, const char *ca_file,
-				      unsigned fd_limit);
-
 /* Starts a GET, as httpc_post does. */
-int httpc_get(struct lws_context *context, const struct endpoint *ep, const char *path,
-	      httpc_done_fn done, void *user);
+int httpc_get(struct httpc *c, const struct endpoint *ep, const char *path, httpc_done_fn done,
+	      void *user);
 
-/* Turns off Nagle's algorithm on a connection: requests and events go out
- * in several writes, and waiting for the peer's delayed ACK between them
- * would add 40 ms to each. */
-void httpc_no_delay(struct lws *wsi);
+/* Waits up to timeout_ms for network activity (or httpc_wakeup), then
+ * moves every request along and runs the callbacks of those that ended.
+ * Returns the number of requests still in flight. */
+int httpc_poll(struct httpc *c, int timeout_ms);
+
+/* Moves every request along without waiting, for a caller whose own loop
+ * waits (an lws timer). Returns the number still in flight. */
+int httpc_perform(struct httpc *c);
+
+/* Requests in flight. */
+int httpc_in_flight(const struct httpc *c);
+
+/* Cuts short a wait in httpc_poll; safe from any thread. */
+void httpc_wakeup(struct httpc *c);
+
+/* Cancels every request in flight: each callback runs now with
+ * HTTPC_CANCELLED. */
+void httpc_cancel_all(struct httpc *c);
+
+/* The seconds a request waits for its answer. */
+int httpc_timeout(const struct httpc *c);
 
 #endif

@@ -2,7 +2,6 @@
 #include "kcall.h"
 
 #include <jansson.h>
-#include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +10,12 @@
 #include "httpc.h"
 #include "kinesis.h"
 
+/* How often a waiting call looks at *stop. */
+#define KCALL_POLL_MS 100
+
 struct pending {
 	bool done;
+	const char *op;
 	struct kcall_result *r;
 };
 
@@ -21,30 +24,35 @@ static void on_answer(void *user, int status, const char *body, size_t len, cons
 	struct pending *p = user;
 
 	p->done = true;
-	p->r->status = status;
-	p->r->body = strndup(body, len);
-	snprintf(p->r->error, sizeof(p->r->error), "%s", error ? error : "");
+	p->r->status = status > 0 ? status : 0;
+	p->r->body = status > 0 ? strndup(body, len) : NULL;
+	if (status <= 0)
+		snprintf(p->r->error, sizeof(p->r->error), "%s: %s", p->op, error);
 }
 
-int kcall(struct lws_context *context, const struct endpoint *ep, const char *op,
-	  const char *body, volatile sig_atomic_t *stop, struct kcall_result *r)
+int kcall(struct httpc *http, const struct endpoint *ep, const char *op, const char *body,
+	  volatile sig_atomic_t *stop, struct kcall_result *r)
 {
 	char target[64];
 	struct httpc_header headers[] = {
 		{ "content-type", KINESIS_CONTENT_TYPE },
 		{ "x-amz-target", target },
 	};
-	struct pending p = { .r = r };
+	struct pending p = { .op = op, .r = r };
 
 	memset(r, 0, sizeof(*r));
 	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
-	if (httpc_post(context, ep, "/", headers, 2, body, strlen(body), on_answer, &p) < 0) {
-		snprintf(r->error, sizeof(r->error), "cannot reach %s:%d", ep->host, ep->port);
+	if (httpc_post(http, ep, "/", headers, 2, body, strlen(body), on_answer, &p) < 0) {
+		snprintf(r->error, sizeof(r->error), "%s: cannot start a request to %s:%d", op,
+			 ep->host, ep->port);
 		return -1;
 	}
 	while (!p.done && !(stop && *stop))
-		lws_service(context, 0);
-	return p.done && r->status ? 0 : -1;
+		httpc_poll(http, KCALL_POLL_MS);
+	/* p lives on this stack: no callback may run after the return. */
+	if (!p.done)
+		httpc_cancel_all(http);
+	return r->status ? 0 : -1;
 }
 
 const char *kcall_error_type(const struct kcall_result *r)

@@ -7,18 +7,20 @@
 
 #include "endpoint.h"
 
-struct lws_context;
+struct httpc;
 
 struct kcall_result {
 	int status;                     /* HTTP status; 0 when no answer came */
 	char *body;                     /* the answer (malloc'd), or NULL */
-	char error[320];                /* why no answer came */
+	char error[320];                /* why no answer came, after the operation's
+					 * name ("PutRecords: no answer within ...") */
 };
 
-/* Calls operation op with a JSON body and services the context until the
- * answer comes (or *stop is set). Returns 0 when an answer came, whatever
- * its status. Free the result with kcall_free. */
-int kcall(struct lws_context *context, const struct endpoint *ep, const char *op,
+/* Calls operation op with a JSON body and drives the client until the
+ * answer comes, or *stop is set (the call is then cancelled). Returns 0
+ * when an answer came, whatever its status. Free the result with
+ * kcall_free. */
+int kcall(struct httpc *http, const struct endpoint *ep, const char *op,
 	  const char *body, volatile sig_atomic_t *stop, struct kcall_result *r);
 
 /* The __type of an error answer ("" for none; borrowed until the next call). */

@@ -26,6 +26,7 @@ struct live_config {
 	int duration;                   /* race length */
 	const struct roster *roster;    /* class names; may be NULL */
 	unsigned parallel;              /* threads decoding a shard's records (0: 1) */
+	int timeout_s;                  /* an API call's wait for its answer (0: the default) */
 };
 
 struct live_stats {

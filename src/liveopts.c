@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "datadir.h"
+#include "httpc.h"
 #include "lanes.h"
 #include "paths.h"
 
@@ -17,6 +18,7 @@ void live_options_defaults(struct live_options *o, const char *command)
 	*o = (struct live_options){
 		.endpoint = "ws://127.0.0.1:4567", .stream = "alleycat", .consumer = consumer,
 		.db = db, .window = 15, .grace = 30, .duration = 300, .parallel = 1,
+		.timeout = HTTPC_DEFAULT_TIMEOUT_S,
 	};
 }
 
@@ -54,6 +56,11 @@ int live_option(const char *command, int opt, const char *arg, struct live_optio
 			return -1;
 		o->parallel = (int)n;
 		return 1;
+	case LIVE_OPT_TIMEOUT:
+		if (cli_parse_long(command, "timeout", arg, 1, HTTPC_TIMEOUT_MAX_S, &n) < 0)
+			return -1;
+		o->timeout = (int)n;
+		return 1;
 	default:
 		return 0;
 	}
@@ -69,7 +76,7 @@ int live_options_config(const char *command, const struct live_options *o,
 	*lc = (struct live_config){
 		.stream = o->stream, .consumer = o->consumer, .from = from, .db_path = o->db,
 		.window_s = o->window, .grace_s = o->grace, .duration = o->duration,
-		.parallel = (unsigned)o->parallel,
+		.parallel = (unsigned)o->parallel, .timeout_s = o->timeout,
 	};
 	if (endpoint_from_options(&lc->endpoint, o->endpoint, o->ca_file, o->insecure, credentials,
 				  "us-east-1", err, sizeof(err)) < 0)

@@ -16,6 +16,7 @@
 enum {
 	LIVE_OPT_ENDPOINT = 256, LIVE_OPT_STREAM, LIVE_OPT_CA, LIVE_OPT_INSECURE, LIVE_OPT_CONSUMER,
 	LIVE_OPT_DB, LIVE_OPT_WINDOW, LIVE_OPT_GRACE, LIVE_OPT_DURATION, LIVE_OPT_PARALLEL,
+	LIVE_OPT_TIMEOUT,
 	LIVE_OPT_NEXT,                  /* a command's own options start here */
 };
 
@@ -30,12 +31,14 @@ enum {
 	{ "window", required_argument, NULL, LIVE_OPT_WINDOW },                 \
 	{ "grace", required_argument, NULL, LIVE_OPT_GRACE },                   \
 	{ "duration", required_argument, NULL, LIVE_OPT_DURATION },             \
-	{ "parallel", required_argument, NULL, LIVE_OPT_PARALLEL }
+	{ "parallel", required_argument, NULL, LIVE_OPT_PARALLEL },             \
+	{ "timeout", required_argument, NULL, LIVE_OPT_TIMEOUT }
 
 struct live_options {
 	const char *endpoint, *stream, *consumer, *db, *ca_file;
 	bool insecure;
 	int window, grace, duration, parallel;
+	int timeout;                    /* seconds an API call waits for its answer */
 };
 
 /* The defaults; the consumer is named after the command and the host. */

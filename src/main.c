@@ -1,6 +1,7 @@
 /* alleycat: one program, many commands. */
 #include "config.h"
 
+#include <curl/curl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,9 +91,16 @@ static int run_with_settings(const struct command *c, int argc, char **argv)
 	return rc;
 }
 
+/* hub reshard: a command of its own for settings, under the hub's
+ * section of the config file. */
+static const struct command hub_reshard = {
+	"hub", NULL, hub_reshard_main, hub_usage, hub_reshard_settings,
+};
+
 int main(int argc, char **argv)
 {
 	const struct command *c;
+	int rc;
 
 	setlocale(LC_ALL, "");
 	/* Numbers in JSON, CSV and logs always use a decimal point. */
@@ -112,5 +120,17 @@ int main(int argc, char **argv)
 	c = cli_find(argv[1]);
 	if (c == NULL)
 		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
-	return run_with_settings(c, argc - 1, argv + 1);
+	/* libcurl's global state is set up once, before any thread starts. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		cli_error("cannot start libcurl");
+		return EXIT_FAILURE_RUNTIME;
+	}
+	if (c->run == hub_main && argc > 2 && strcmp(argv[2], "reshard") == 0) {
+		c = &hub_reshard;
+		argc--;
+		argv++;
+	}
+	rc = run_with_settings(c, argc - 1, argv + 1);
+	curl_global_cleanup();
+	return rc;
 }

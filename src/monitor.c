@@ -1,7 +1,6 @@
 #include "config.h"
 #include "monitor.h"
 
-#include <libwebsockets.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +15,8 @@
 
 struct monitor {
 	struct endpoint hub;
-	struct lws_context *context;
+	struct httpc *http;             /* the network thread's own */
 	pthread_t thread;
-	lws_sorted_usec_list_t tick;
 	volatile int stop;
 	bool fetching;
 	int64_t fetched_at_ms;          /* monotonic time of the last good fetch */
@@ -176,6 +174,8 @@ static void on_page(void *user, int status, const char *body, size_t len, const 
 	int64_t now = (int64_t)clock_mono_ms();
 
 	m->fetching = false;
+	if (status == HTTPC_CANCELLED)
+		return;                 /* stopping: the view no longer matters */
 	pthread_mutex_lock(&m->lock);
 	if (status == 200 && monitor_parse(body, len, &m->view, (now - m->fetched_at_ms) / 1000.0,
 					   &m->scratch) == 0) {
@@ -191,40 +191,37 @@ static void on_page(void *user, int status, const char *body, size_t len, const 
 	pthread_mutex_unlock(&m->lock);
 }
 
-static void on_tick(lws_sorted_usec_list_t *sul)
+static void fetch(struct monitor *m)
 {
-	struct monitor *m = lws_container_of(sul, struct monitor, tick);
-
+	m->fetching = httpc_get(m->http, &m->hub, "/metrics", on_page, m) == 0;
 	if (!m->fetching) {
-		m->fetching = httpc_get(m->context, &m->hub, "/metrics", on_page, m) == 0;
-		if (!m->fetching) {
-			pthread_mutex_lock(&m->lock);
-			m->view.reachable = false;
-			snprintf(m->view.error, sizeof(m->view.error), "cannot reach the hub");
-			pthread_mutex_unlock(&m->lock);
-		}
+		pthread_mutex_lock(&m->lock);
+		m->view.reachable = false;
+		snprintf(m->view.error, sizeof(m->view.error), "cannot reach the hub");
+		pthread_mutex_unlock(&m->lock);
 	}
-	if (!m->stop)
-		lws_sul_schedule(m->context, 0, &m->tick, on_tick, FETCH_MS * LWS_US_PER_MS);
 }
 
+/* A fetch a second, one at a time: the wait is libcurl's, cut short by
+ * monitor_stop. */
 static void *run(void *arg)
 {
 	struct monitor *m = arg;
+	int64_t next = 0;
 
-	lws_sul_schedule(m->context, 0, &m->tick, on_tick, 1);
-	while (!m->stop)
-		if (lws_service(m->context, 0) < 0)
-			break;
+	while (!m->stop) {
+		int64_t now = (int64_t)clock_mono_ms();
+		if (!m->fetching && now >= next) {
+			fetch(m);
+			next = now + FETCH_MS;
+		}
+		httpc_poll(m->http, (int)(next > now ? next - now : FETCH_MS));
+	}
 	return NULL;
 }
 
-static const struct lws_protocols protocols[] = {
-	HTTPC_PROTOCOL,
-	{ NULL, NULL, 0, 0, 0, NULL, 0 },
-};
-
-struct monitor *monitor_start(const struct endpoint *hub, char *err, size_t errlen)
+struct monitor *monitor_start(const struct endpoint *hub, int timeout_s, char *err,
+			      size_t errlen)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
 
@@ -235,11 +232,11 @@ struct monitor *monitor_start(const struct endpoint *hub, char *err, size_t errl
 	m->hub = *hub;
 	pthread_mutex_init(&m->lock, NULL);
 	snprintf(m->view.error, sizeof(m->view.error), "not fetched yet");
-	m->context = httpc_context_new(protocols, hub->ca_file, 16);
-	if (m->context == NULL || pthread_create(&m->thread, NULL, run, m) != 0) {
+	m->http = httpc_new(timeout_s);
+	if (m->http == NULL || pthread_create(&m->thread, NULL, run, m) != 0) {
 		snprintf(err, errlen, "cannot start the monitor");
-		if (m->context)
-			lws_context_destroy(m->context);
+		httpc_free(m->http);
+		pthread_mutex_destroy(&m->lock);
 		free(m);
 		return NULL;
 	}
@@ -251,9 +248,10 @@ void monitor_stop(struct monitor *m)
 	if (m == NULL)
 		return;
 	m->stop = 1;
-	lws_cancel_service(m->context);
+	httpc_wakeup(m->http);
 	pthread_join(m->thread, NULL);
-	lws_context_destroy(m->context);
+	/* A fetch in flight is cancelled before the monitor it reports to goes. */
+	httpc_free(m->http);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }

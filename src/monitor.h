@@ -49,8 +49,10 @@ struct monitor_view {
 
 struct monitor;
 
-/* Starts fetching from a hub. NULL with a message in err on failure. */
-struct monitor *monitor_start(const struct endpoint *hub, char *err, size_t errlen);
+/* Starts fetching from a hub, each fetch waiting at most timeout_s (0: the
+ * default). NULL with a message in err on failure. */
+struct monitor *monitor_start(const struct endpoint *hub, int timeout_s, char *err,
+			      size_t errlen);
 void monitor_stop(struct monitor *m);
 
 /* A copy of what is known now. */

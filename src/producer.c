@@ -31,7 +31,7 @@ struct producer_record {
 
 struct producer {
 	struct producer_config config;
-	struct lws_context *context;
+	struct httpc *http;
 	struct producer_record **queue; /* a ring, in the order records came */
 	size_t head, count, capacity;
 	int in_flight;
@@ -68,7 +68,7 @@ static uint64_t next_random(struct producer *p)
 	return z ^ (z >> 31);
 }
 
-struct producer *producer_new(struct lws_context *context, const struct producer_config *config)
+struct producer *producer_new(struct httpc *http, const struct producer_config *config)
 {
 	struct producer *p = calloc(1, sizeof(*p));
 
@@ -79,7 +79,7 @@ struct producer *producer_new(struct lws_context *context, const struct producer
 		p->config.batch = PRODUCER_BATCH_MAX;
 	if (p->config.max_in_flight < 1)
 		p->config.max_in_flight = 1;
-	p->context = context;
+	p->http = http;
 	p->rng = config->seed;
 	p->held_capacity = 4096;
 	p->held = calloc(p->held_capacity, sizeof(*p->held));
@@ -212,6 +212,17 @@ static bool dropped(const struct producer_record *r)
 	return r->data_len == (size_t)-1;
 }
 
+uint64_t producer_unanswered(const struct producer *p)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < p->count; i++) {
+		const struct producer_record *r = *at(p, i);
+		n += !r->duplicate && !dropped(r);
+	}
+	return n;
+}
+
 size_t producer_take(struct producer *p, int64_t now_ms, struct producer_record **batch,
 		     size_t max)
 {
@@ -340,9 +351,11 @@ static void read_outcomes(struct producer *p, int status, const char *text, size
 		return;
 	}
 	if (status == 0)
-		snprintf(p->stats.last_error, sizeof(p->stats.last_error), "%s", error);
+		snprintf(p->stats.last_error, sizeof(p->stats.last_error), "PutRecords: %.200s",
+			 error);
 	else
-		snprintf(p->stats.last_error, sizeof(p->stats.last_error), "HTTP %d %s: %.160s",
+		snprintf(p->stats.last_error, sizeof(p->stats.last_error),
+			 "PutRecords: HTTP %d %s: %.160s",
 			 status, type ? type : "", json_string_value(json_object_get(root, "message"))
 			 ? json_string_value(json_object_get(root, "message")) : "");
 	if (type && strcmp(type, "ProvisionedThroughputExceededException") == 0)
@@ -351,18 +364,33 @@ static void read_outcomes(struct producer *p, int status, const char *text, size
 		/* The endpoint refused the request itself (credentials, the
 		 * stream, the request): sending it again changes nothing. */
 		all = PRODUCER_REJECTED;
-	log_warn("PutRecords: %s", p->stats.last_error);
+	log_warn("%s", p->stats.last_error);
 	for (size_t i = 0; i < n; i++)
 		outcomes[i] = all;
 	json_decref(root);
+}
+
+/* A request cancelled while the program stops has no outcome: its
+ * records stay queued, unanswered, and are not counted as retried. */
+static void release(struct request *req)
+{
+	for (size_t i = 0; i < req->n; i++)
+		req->batch[i]->in_flight = false;
+	req->p->in_flight--;
+	free(req);
 }
 
 static void on_answer(void *user, int status, const char *body, size_t len, const char *error)
 {
 	struct request *req = user;
 	struct producer *p = req->p;
-	enum producer_outcome *outcomes = malloc(req->n * sizeof(*outcomes));
+	enum producer_outcome *outcomes;
 
+	if (status == HTTPC_CANCELLED) {
+		release(req);
+		return;
+	}
+	outcomes = malloc(req->n * sizeof(*outcomes));
 	if (outcomes == NULL) {
 		/* Without room to read the answer, try the whole batch again. */
 		static const enum producer_outcome retry = PRODUCER_RETRY;
@@ -394,7 +422,7 @@ static int send_batch(struct producer *p, struct request *req)
 		return -1;
 	}
 	snprintf(target, sizeof(target), "%sPutRecords", KINESIS_TARGET_PREFIX);
-	rc = httpc_post(p->context, &p->config.endpoint, "/", headers, 2, body.data, body.len,
+	rc = httpc_post(p->http, &p->config.endpoint, "/", headers, 2, body.data, body.len,
 			on_answer, req);
 	strbuf_free(&body);
 	return rc;

@@ -16,7 +16,7 @@
 
 #include "endpoint.h"
 
-struct lws_context;
+struct httpc;
 
 #define PRODUCER_BATCH_MAX 500
 #define PRODUCER_BATCH_BYTES_MAX (5u * 1024 * 1024)
@@ -38,12 +38,14 @@ struct producer_stats {
 	uint64_t failed;                /* records given up on */
 	uint64_t duplicates;            /* extra copies sent on purpose */
 	uint64_t requests;
-	char last_error[256];           /* the last error the endpoint gave */
+	char last_error[256];           /* the last error, after the call's name */
 };
 
 struct producer;
 
-struct producer *producer_new(struct lws_context *context, const struct producer_config *config);
+/* A producer that sends its requests with http (borrowed: it must outlive
+ * the producer, and cancel or finish its requests before producer_free). */
+struct producer *producer_new(struct httpc *http, const struct producer_config *config);
 void producer_free(struct producer *p);
 
 /* Queues a record (key and data are copied). A duplicate is a deliberate
@@ -58,6 +60,10 @@ void producer_pump(struct producer *p, int64_t now_ms);
 
 /* Records queued or in flight. */
 size_t producer_pending(const struct producer *p);
+
+/* Records sent (duplicates aside) that have neither landed nor failed:
+ * waiting, in flight, or waiting to be retried. O(queue). */
+uint64_t producer_unanswered(const struct producer *p);
 
 const struct producer_stats *producer_stats(const struct producer *p);
 

@@ -12,13 +12,13 @@
 #include "auth.h"
 #include "clock.h"
 #include "connlimit.h"
-#include "httpc.h"
 #include "hub.h"
 #include "kinesis.h"
 #include "log.h"
 #include "metrics.h"
 #include "push.h"
 #include "sanitize.h"
+#include "sockopt.h"
 #include "strbuf.h"
 
 #define TICK_MS 100
@@ -446,7 +446,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		httpc_no_delay(wsi);
+		sockopt_no_delay(lws_get_socket_fd(wsi));
 		begin_request(wsi, h, in);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY:
@@ -646,7 +646,7 @@ static int push_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		}
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
-		httpc_no_delay(wsi);
+		sockopt_no_delay(lws_get_socket_fd(wsi));
 		memset(ps, 0, sizeof(*ps));
 		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, SUBSCRIBE_SECONDS);
 		return 0;

@@ -3,7 +3,6 @@
 
 #include <inttypes.h>
 #include <jansson.h>
-#include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +45,7 @@ struct sim {
 	struct sigv4_credentials credentials;
 	volatile sig_atomic_t stop;
 	struct roster roster;
-	struct lws_context *context;
+	struct httpc *http;
 	struct producer *producer;
 	struct sim_race *races;
 	unsigned next_index;            /* races started so far */
@@ -55,7 +54,6 @@ struct sim {
 	struct rng rng;                 /* keys and duplicates */
 	FILE *dump;
 	int64_t started_ms, last_progress_ms;
-	lws_sorted_usec_list_t tick;
 	int64_t stop_deadline_ms;       /* after an interrupt */
 	bool progress_shown;
 	bool done;
@@ -224,9 +222,9 @@ static void show_progress(struct sim *sim, int64_t now)
 /* The loop                                                            */
 /* ------------------------------------------------------------------ */
 
-static void on_tick(lws_sorted_usec_list_t *sul)
+/* One pass of the loop: ride what is due, send what is ready. */
+static void tick(struct sim *sim)
 {
-	struct sim *sim = lws_container_of(sul, struct sim, tick);
 	int64_t now = clock_wall_ms();
 
 	if (sim->stop) {
@@ -250,10 +248,6 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 		show_progress(sim, now);
 		sim->last_progress_ms = now;
 	}
-	if (sim->done)
-		lws_cancel_service(sim->context);      /* the loop is waiting: wake it */
-	else
-		lws_sul_schedule(sim->context, 0, &sim->tick, on_tick, SIM_TICK_MS * LWS_US_PER_MS);
 }
 
 /* One synchronous API call, for setting up before the ride. */
@@ -265,7 +259,7 @@ static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, 
 	int rc;
 
 	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
-	rc = kcall(sim->context, ep, "DescribeStreamSummary", body, &sim->stop, &r);
+	rc = kcall(sim->http, ep, "DescribeStreamSummary", body, &sim->stop, &r);
 	if (rc == 0 && r.status == 200) {
 		kcall_free(&r);
 		return 0;
@@ -279,7 +273,7 @@ static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, 
 	kcall_free(&r);
 	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\",\"ShardCount\":%d}", sim->opt.stream,
 		 sim->opt.shards);
-	if (kcall(sim->context, ep, "CreateStream", body, &sim->stop, &r) < 0 || r.status != 200) {
+	if (kcall(sim->http, ep, "CreateStream", body, &sim->stop, &r) < 0 || r.status != 200) {
 		snprintf(err, errlen, "cannot create stream %s: %s", sim->opt.stream,
 			 r.body ? r.body : r.error);
 		kcall_free(&r);
@@ -289,7 +283,7 @@ static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, 
 	/* Kinesis creates streams asynchronously: wait until it is active. */
 	for (int i = 0; i < 300 && !sim->stop; i++) {
 		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
-		if (kcall(sim->context, ep, "DescribeStreamSummary", body, &sim->stop, &r) == 0 &&
+		if (kcall(sim->http, ep, "DescribeStreamSummary", body, &sim->stop, &r) == 0 &&
 		    r.status == 200 && strstr(r.body, "\"ACTIVE\"")) {
 			kcall_free(&r);
 			log_info("created stream %s with %d shards", sim->opt.stream, sim->opt.shards);
@@ -319,13 +313,9 @@ void sim_options_defaults(struct sim_options *o)
 		.endpoint = "http://127.0.0.1:4567", .stream = "alleycat", .region = "us-east-1",
 		.races = 1, .racers = 100, .duration = 300, .interval = 1, .shards = 4,
 		.batch = PRODUCER_BATCH_MAX, .in_flight = 4, .speed = 1.0, .key = SIM_KEY_RACER,
+		.timeout = HTTPC_DEFAULT_TIMEOUT_S,
 	};
 }
-
-static const struct lws_protocols client_protocols[] = {
-	HTTPC_PROTOCOL,
-	{ NULL, NULL, 0, 0, 0, NULL, 0 },
-};
 
 void sim_free(struct sim *sim)
 {
@@ -337,9 +327,10 @@ void sim_free(struct sim *sim)
 		free(sim->races[i].riders);
 	}
 	free(sim->races);
+	/* Requests still in flight call the producer back as they are
+	 * cancelled: the client goes first. */
+	httpc_free(sim->http);
 	producer_free(sim->producer);
-	if (sim->context)
-		lws_context_destroy(sim->context);
 	if (sim->dump)
 		fclose(sim->dump);
 	roster_free(&sim->roster);
@@ -365,8 +356,8 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot write %s: %m", sim->opt.dump);
 		return -1;
 	}
-	sim->context = httpc_context_new(client_protocols, sim->endpoint.ca_file, 1024);
-	if (sim->context == NULL) {
+	sim->http = httpc_new(sim->opt.timeout);
+	if (sim->http == NULL) {
 		snprintf(err, errlen, "cannot start the network client");
 		return -1;
 	}
@@ -375,7 +366,7 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 		.max_in_flight = sim->opt.in_flight, .max_retries = sim->opt.max_retries,
 		.seed = sim->opt.seed,
 	};
-	sim->producer = producer_new(sim->context, &pc);
+	sim->producer = producer_new(sim->http, &pc);
 	sim->races = calloc((size_t)sim->opt.races, sizeof(*sim->races));
 	for (int i = 0; sim->races && i < sim->opt.races; i++)
 		if ((sim->races[i].riders = calloc((size_t)sim->opt.racers,
@@ -413,8 +404,9 @@ struct sim *sim_new(const struct sim_options *options, char *err, size_t errlen)
 
 int sim_run(struct sim *sim, char *err, size_t errlen)
 {
+	/* Stopped while setting up: nothing was sent, and that is no failure. */
 	if (sim->opt.create_stream && ensure_stream(sim, &sim->endpoint, err, errlen) < 0)
-		return -1;
+		return sim->stop ? 0 : -1;
 	sim->started_ms = clock_wall_ms();
 	for (int i = 0; i < sim->opt.races; i++) {
 		int64_t offset = sim->opt.speed > 0
@@ -425,10 +417,14 @@ int sim_run(struct sim *sim, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	lws_sul_schedule(sim->context, 0, &sim->tick, on_tick, 1);
-	while (!sim->done)
-		if (lws_service(sim->context, 0) < 0)
-			break;
+	/* A pass at least every tick, and at once when an answer arrives. */
+	while (!sim->done) {
+		tick(sim);
+		if (!sim->done)
+			httpc_poll(sim->http, SIM_TICK_MS);
+	}
+	/* What is still in flight after the grace of a stop stays unanswered. */
+	httpc_cancel_all(sim->http);
 	if (sim->progress_shown)
 		fputc('\n', stderr);
 	return 0;
@@ -436,8 +432,9 @@ int sim_run(struct sim *sim, char *err, size_t errlen)
 
 void sim_stop(struct sim *sim)
 {
+	/* Only the flag: the loop looks at it every SIM_TICK_MS, and nothing
+	 * else is safe in a signal handler. */
 	sim->stop = 1;
-	lws_cancel_service(sim->context);
 }
 
 const struct producer_stats *sim_stats(const struct sim *sim)
@@ -450,6 +447,11 @@ unsigned sim_races(const struct sim *sim, int64_t *first_id, int64_t *last_id)
 	*first_id = sim->first_race_id;
 	*last_id = sim->last_race_id;
 	return sim->next_index;
+}
+
+uint64_t sim_unanswered(const struct sim *sim)
+{
+	return producer_unanswered(sim->producer);
 }
 
 double sim_seconds(const struct sim *sim)

@@ -23,6 +23,7 @@ struct sim_options {
 	bool insecure;                  /* accept any certificate (testing only) */
 	int races, racers, class_id, duration, interval, stagger, shards, batch, in_flight;
 	int max_retries;
+	int timeout;                    /* seconds an API call waits for its answer */
 	double speed, dup_rate;
 	uint64_t seed;
 	int64_t race_id;                /* with have_race_id: ride this race (--race-id) */
@@ -46,8 +47,10 @@ int64_t sim_race_id(const struct sim_options *o, uint64_t run, int64_t started_m
 struct sim *sim_new(const struct sim_options *options, char *err, size_t errlen);
 
 /* Rides until every race is over and every record has landed or failed, or
- * until sim_stop; then what is in flight gets two seconds to land. Returns
- * 0, or -1 with a message in err (the stream could not be created). */
+ * until sim_stop; then what is queued gets two seconds to land, and what
+ * is still in flight after that is cancelled (sim_unanswered counts it).
+ * Returns 0, or -1 with a message in err (the stream could not be
+ * created). */
 int sim_run(struct sim *sim, char *err, size_t errlen);
 
 /* Asks sim_run to stop; safe from another thread and a signal handler. */
@@ -59,6 +62,9 @@ const struct producer_stats *sim_stats(const struct sim *sim);
  * first and the last (a run's ids rise by one from race to race, unless it
  * rides one --race-id). */
 unsigned sim_races(const struct sim *sim, int64_t *first_id, int64_t *last_id);
+
+/* Records sent that neither landed nor failed (after a stop). */
+uint64_t sim_unanswered(const struct sim *sim);
 
 /* Seconds since the ride started. */
 double sim_seconds(const struct sim *sim);

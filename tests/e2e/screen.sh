@@ -61,6 +61,10 @@ $(screen "$1")"
 }
 
 tmux -S "$sock" new-session -d -s watch -x 100 -y 30 "$(watch_cmd watch)"
+# The server outlives its sessions: a session started as the last one ends
+# would otherwise meet the server on its way out ("server exited
+# unexpectedly"). cleanup kills it.
+tmux -S "$sock" set-option -s exit-empty off
 wait_for watch "Jun"
 
 # The table lists the racers in rank order.

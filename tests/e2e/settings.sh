@@ -62,6 +62,28 @@ expect_match "$err" "--race-id: 'x' is not a whole number" "ALLEYCAT_RACE_ID is 
 expect_status 2 "$ALLEYCAT" sim --race-id 5 --races 2
 expect_status 2 "$ALLEYCAT" sim --race-id -1
 
+# hub reshard takes the settings of its own options, the [hub] section's
+# among them, but not the hub's --shards (a new stream's shards to the hub).
+cat >"$ALLEYCAT_CONFIG" <<CONF
+stream = settings-test
+timeout = 5
+[hub]
+listen = 127.0.0.1:$p1
+shards = 3
+CONF
+"$ALLEYCAT" hub >/dev/null 2>&1 &
+hub=$!
+for _ in $(seq 50); do
+	curl -sf "http://127.0.0.1:$p1/healthz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+out=$("$ALLEYCAT" hub reshard --shards 2 --endpoint "http://127.0.0.1:$p1" 2>&1) ||
+	fail "hub reshard under a config file failed: $out"
+expect_match "$out" "^stream settings-test: 3 -> 2 open shards$" "hub reshard takes the config file's stream"
+expect_status 2 env ALLEYCAT_TIMEOUT=0 "$ALLEYCAT" hub reshard --shards 2 --endpoint "http://127.0.0.1:$p1"
+kill "$hub"
+wait "$hub" 2>/dev/null
+
 printf 'stream\n' >"$ALLEYCAT_CONFIG"
 err=$("$ALLEYCAT" hub 2>&1 >/dev/null)
 expect_status 2 "$ALLEYCAT" hub

@@ -1,7 +1,7 @@
 /* The producer's batching and retry rules, without a network: batches stay
  * within 500 records and 5 MiB, a key's records never overtake each other
- * (even across retries), and records are retried until they land or the
- * retry budget is spent. */
+ * (even across retries), records are retried until they land or the retry
+ * budget is spent, and every record sent is landed, failed or unanswered. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "httpc.h"
 #include "producer.h"
 
 #define NOW 1000000
@@ -162,6 +163,65 @@ static void test_duplicates_count_apart(void **state __attribute__((unused)))
 	producer_free(p);
 }
 
+static void test_every_record_is_landed_failed_or_unanswered(void **state
+							      __attribute__((unused)))
+{
+	struct producer *p = new_producer(0);
+	struct producer_record *batch[4];
+	const struct producer_stats *st = producer_stats(p);
+	char key[8];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		add(p, key, 10);
+	}
+	assert_int_equal(producer_add(p, "k0", "0123456789", 10, true), 0);
+	assert_int_equal(producer_unanswered(p), 10);
+	assert_int_equal(producer_take(p, NOW, batch, 4), 4);
+	settle_all(p, batch, 4, PRODUCER_LANDED, NOW);
+	assert_int_equal(producer_take(p, NOW, batch, 3), 3);
+	settle_all(p, batch, 3, PRODUCER_REJECTED, NOW);
+	/* The duplicate is not counted: it was never "sent". */
+	assert_int_equal(producer_unanswered(p), 3);
+	assert_int_equal(st->sent, st->landed + st->failed + producer_unanswered(p));
+	producer_free(p);
+}
+
+/* A request cancelled while the program stops (httpc_cancel_all) gives its
+ * records back unanswered: not retried, not failed, and free to go again. */
+static void test_cancelled_requests_leave_records_unanswered(void **state
+							      __attribute__((unused)))
+{
+	struct producer_config config = { .stream = "alleycat", .batch = 2, .max_in_flight = 2 };
+	struct httpc *http = httpc_new(5);
+	struct producer *p;
+	char err[128];
+
+	assert_non_null(http);
+	/* Nothing is sent before httpc_poll: the requests stay in flight. */
+	assert_int_equal(endpoint_parse("http://127.0.0.1:1", &config.endpoint, err, sizeof(err)), 0);
+	p = producer_new(http, &config);
+	assert_non_null(p);
+	add(p, "a", 10);
+	add(p, "b", 10);
+	add(p, "c", 10);
+	add(p, "d", 10);
+	add(p, "e", 10);
+	producer_pump(p, NOW);
+	assert_int_equal(httpc_in_flight(http), 2);
+	httpc_cancel_all(http);
+	assert_int_equal(httpc_in_flight(http), 0);
+	assert_int_equal(producer_unanswered(p), 5);
+	assert_int_equal(producer_stats(p)->retried, 0);
+	assert_int_equal(producer_stats(p)->failed, 0);
+	producer_pump(p, NOW);
+	assert_int_equal(httpc_in_flight(http), 2);
+	/* Freeing the client cancels the rest while the producer is alive. */
+	httpc_free(http);
+	assert_int_equal(producer_unanswered(p), 5);
+	producer_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +231,8 @@ int main(void)
 		cmocka_unit_test(test_retry_budget),
 		cmocka_unit_test(test_rejected_records_fail_at_once),
 		cmocka_unit_test(test_duplicates_count_apart),
+		cmocka_unit_test(test_every_record_is_landed_failed_or_unanswered),
+		cmocka_unit_test(test_cancelled_requests_leave_records_unanswered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
