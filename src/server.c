@@ -18,7 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "push.h"
-#include "sanitize.h"
+#include "utf8.h"
 #include "strbuf.h"
 
 #define TICK_MS 100
