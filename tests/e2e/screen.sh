@@ -148,18 +148,40 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-# The kiosk ignores q, and stops on SIGTERM.
-tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(watch_cmd kiosk '--rotate 60')"
-sleep 2
+# The kiosk ignores q: a resize after it is drawn, and the kiosk reads every
+# waiting key before it draws (and never draws once quitting), so the new
+# size on screen means q was read and ignored. Its unlock key, sent next,
+# shows keys do reach it.
+# A second session keeps the tmux server up between the two kiosks.
+tmux -S "$sock" new-session -d -s keep "sleep 600"
+kiosk_cmd=$(watch_cmd kiosk '--rotate 60 --unlock-key x')
+tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$kiosk_cmd"
+wait_for kiosk " kiosk: "
 tmux -S "$sock" send-keys -t kiosk q
-sleep 1
-tmux -S "$sock" has-session -t kiosk 2>/dev/null || fail "the kiosk quit on q"
+tmux -S "$sock" resize-window -t kiosk -x 100 -y 24
+for _ in $(seq 100); do
+	screen kiosk | tail -n 1 | grep -qF " kiosk: " && break
+	sleep 0.1
+done
+screen kiosk | tail -n 1 | grep -qF " kiosk: " || fail "the kiosk did not redraw after q:
+$(screen kiosk)"
+tmux -S "$sock" send-keys -t kiosk x
+for _ in $(seq 50); do
+	tmux -S "$sock" has-session -t kiosk 2>/dev/null || break
+	sleep 0.1
+done
+tmux -S "$sock" has-session -t kiosk 2>/dev/null && fail "the kiosk did not quit on its unlock key"
+
+# The kiosk stops on SIGTERM.
+tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(watch_cmd kiosk '--rotate 60')"
+wait_for kiosk " kiosk: "
 kill -TERM "$(tmux -S "$sock" display-message -p -t kiosk '#{pane_pid}')"
 for _ in $(seq 50); do
 	tmux -S "$sock" has-session -t kiosk 2>/dev/null || break
 	sleep 0.1
 done
 tmux -S "$sock" has-session -t kiosk 2>/dev/null && fail "the kiosk did not stop on SIGTERM"
+tmux -S "$sock" kill-session -t keep
 
 # The monitor shows records of another class than their race's: two
 # simulators in one race, one as class 6 and one as class 4.
