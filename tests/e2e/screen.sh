@@ -60,6 +60,24 @@ wait_for() {
 $(screen "$1")"
 }
 
+# wait_for_last SESSION TEXT: true once the last line shows TEXT (10 s at most).
+wait_for_last() {
+	for _ in $(seq 100); do
+		screen "$1" | tail -n 1 | grep -qF -- "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# gone SESSION: true once the session has ended (5 s at most).
+gone() {
+	for _ in $(seq 50); do
+		tmux -S "$sock" has-session -t "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 tmux -S "$sock" new-session -d -s watch -x 100 -y 30 "$(watch_cmd watch)"
 wait_for watch "Jun"
 
@@ -114,11 +132,7 @@ wait_for watch "Jun"
 
 # q quits and gives the terminal back.
 tmux -S "$sock" send-keys -t watch q
-for _ in $(seq 50); do
-	tmux -S "$sock" has-session -t watch 2>/dev/null || break
-	sleep 0.1
-done
-tmux -S "$sock" has-session -t watch 2>/dev/null && fail "q did not quit watch"
+gone watch || fail "q did not quit watch"
 
 # History pages through a class leaderboard of 300 racers: after three
 # pages down the first rank on screen is far below 1.
@@ -143,10 +157,7 @@ $(screen hist)"
 tmux -S "$sock" send-keys -t hist q
 # A tmux server whose last session is ending refuses a new one ("server
 # exited unexpectedly"): the kiosk starts once history has gone.
-for _ in $(seq 50); do
-	tmux -S "$sock" has-session -t hist 2>/dev/null || break
-	sleep 0.1
-done
+gone hist
 
 # The kiosk ignores q: a resize after it is drawn, and the kiosk reads every
 # waiting key before it draws (and never draws once quitting), so the new
@@ -159,28 +170,16 @@ tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$kiosk_cmd"
 wait_for kiosk " kiosk: "
 tmux -S "$sock" send-keys -t kiosk q
 tmux -S "$sock" resize-window -t kiosk -x 100 -y 24
-for _ in $(seq 100); do
-	screen kiosk | tail -n 1 | grep -qF " kiosk: " && break
-	sleep 0.1
-done
-screen kiosk | tail -n 1 | grep -qF " kiosk: " || fail "the kiosk did not redraw after q:
+wait_for_last kiosk " kiosk: " || fail "the kiosk did not redraw after q:
 $(screen kiosk)"
 tmux -S "$sock" send-keys -t kiosk x
-for _ in $(seq 50); do
-	tmux -S "$sock" has-session -t kiosk 2>/dev/null || break
-	sleep 0.1
-done
-tmux -S "$sock" has-session -t kiosk 2>/dev/null && fail "the kiosk did not quit on its unlock key"
+gone kiosk || fail "the kiosk did not quit on its unlock key"
 
 # The kiosk stops on SIGTERM.
 tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(watch_cmd kiosk '--rotate 60')"
 wait_for kiosk " kiosk: "
 kill -TERM "$(tmux -S "$sock" display-message -p -t kiosk '#{pane_pid}')"
-for _ in $(seq 50); do
-	tmux -S "$sock" has-session -t kiosk 2>/dev/null || break
-	sleep 0.1
-done
-tmux -S "$sock" has-session -t kiosk 2>/dev/null && fail "the kiosk did not stop on SIGTERM"
+gone kiosk || fail "the kiosk did not stop on SIGTERM"
 tmux -S "$sock" kill-session -t keep
 
 # The monitor shows records of another class than their race's: two
