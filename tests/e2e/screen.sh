@@ -8,8 +8,8 @@ set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/columns.sh"
 
-command -v tmux >/dev/null || fail "tmux is not installed (Debian: apt-get install tmux)"
-command -v curl >/dev/null || fail "curl is not installed (Debian: apt-get install curl)"
+need tmux tmux
+need curl curl
 
 dir=$(mktemp -d)
 sock=$dir/tmux.sock

@@ -18,8 +18,8 @@ case $ALLEYCAT in
 esac
 [ -x "$ALLEYCAT" ] || fail "no alleycat binary at $ALLEYCAT"
 
-command -v node >/dev/null 2>&1 || fail "node is not installed: these tests need Node.js >= 18 (Debian: apt-get install nodejs npm)"
-command -v npm >/dev/null 2>&1 || fail "npm is not installed: these tests need it to install their dependencies (Debian: apt-get install npm)"
+need node nodejs
+need npm npm
 major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 18 ] 2>/dev/null || fail "node $(node --version) is too old: these tests need Node.js >= 18"
 
