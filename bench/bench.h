@@ -172,7 +172,7 @@ static inline void bench_roster(struct roster *roster)
 static inline void bench_model(struct race_model *m, const struct roster *roster, int index,
 			       size_t first, size_t racers, int duration)
 {
-	int64_t race_id = racemodel_race_id(BENCH_SEED, 1, 0, (unsigned)index);
+	int64_t race_id = racemodel_race_id(BENCH_SEED, 1, 0, 0, (unsigned)index);
 
 	if (racemodel_init(m, BENCH_SEED, race_id, index % TELEMETRY_CLASS_COUNT + 1, duration,
 			   first, racers, roster, BENCH_START_MS) < 0) {

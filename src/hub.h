@@ -46,7 +46,8 @@ struct stream *hub_find_stream(struct hub *hub, const char *name);
 /* Finds a stream by name or ARN (whichever is given). */
 struct stream *hub_find_stream_by(struct hub *hub, const char *name, const char *arn);
 
-/* Creates a stream; -1 when out of memory or the state cannot be saved. */
+/* Creates a stream (owned by the hub); NULL when out of memory or the state
+ * cannot be saved. */
 struct stream *hub_create_stream(struct hub *hub, const char *name, size_t shard_count,
 				 int64_t now_ms);
 int hub_delete_stream(struct hub *hub, struct stream *s);

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "jsonscan.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -125,38 +126,6 @@ static size_t escape_length(const char *p, const char *end)
 	}
 }
 
-/* Bytes of the UTF-8 sequence at p if it is valid (shortest form, no
- * surrogates, at most U+10FFFF, as jansson checks), else 0. */
-static size_t utf8_length(const unsigned char *p, const unsigned char *end)
-{
-	size_t n;
-	long v;
-
-	if (*p >= 0xc2 && *p <= 0xdf) {
-		n = 2;
-		v = *p & 0x1f;
-	} else if (*p >= 0xe0 && *p <= 0xef) {
-		n = 3;
-		v = *p & 0x0f;
-	} else if (*p >= 0xf0 && *p <= 0xf4) {
-		n = 4;
-		v = *p & 0x07;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (p[i] & 0x3f);
-	}
-	if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (n == 3 && v < 0x800) ||
-	    (n == 4 && v < 0x10000))
-		return 0;
-	return n;
-}
-
 /* Bytes that end a run of plain string characters: the quote, the
  * backslash, control characters and the start of multibyte sequences. */
 static bool special(unsigned char c)
@@ -192,6 +161,7 @@ static int scan_string(struct jsonscan *s, struct js_token *t)
 {
 	const unsigned char *p = (const unsigned char *)s->p + 1;
 	const unsigned char *end = (const unsigned char *)s->end;
+	uint32_t cp;
 	size_t n;
 
 	t->type = JS_STRING;
@@ -207,7 +177,7 @@ static int scan_string(struct jsonscan *s, struct js_token *t)
 			t->escaped = true;
 			n = escape_length((const char *)p, s->end);
 		} else if (*p >= 0x80) {
-			n = utf8_length(p, end);
+			n = utf8_decode(p, (size_t)(end - p), &cp);
 		} else {
 			return fail(s, "control character in a string");
 		}

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "roster.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -28,48 +29,14 @@ static void set_error(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is
- * not one: RFC 3629, so no overlong forms, no surrogates, nothing above
- * U+10FFFF. Anything looser would be refused later by every JSON decoder
- * that reads our records. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;              /* overlong below U+0800 */
-	else if (s[0] == 0xed)
-		hi = 0x9f;              /* surrogates U+D800..U+DFFF */
-	else if (s[0] == 0xf0)
-		lo = 0x90;              /* overlong below U+10000 */
-	else if (s[0] == 0xf4)
-		hi = 0x8f;              /* above U+10FFFF */
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /* Checks one name; NULL when it is fine, else what is wrong with it. */
 static const char *check_name(const char *name, size_t len, char *why, size_t whylen)
 {
 	const unsigned char *s = (const unsigned char *)name;
 
 	for (size_t i = 0; i < len;) {
-		size_t n = utf8_sequence(s + i, len - i);
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
 
 		if (n == 0) {
 			snprintf(why, whylen, "invalid UTF-8 at byte %zu", i + 1);
@@ -77,7 +44,7 @@ static const char *check_name(const char *name, size_t len, char *why, size_t wh
 		}
 		/* C0 controls, DEL and C1 controls: a name is drawn on
 		 * dashboards and never needs them. */
-		if (s[i] < 0x20 || s[i] == 0x7f || (s[i] == 0xc2 && s[i + 1] < 0xa0)) {
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
 			snprintf(why, whylen, "control character at byte %zu", i + 1);
 			return why;
 		}

@@ -14,8 +14,4 @@
  * number of characters written. */
 size_t sanitize_text(const char *text, char *out, size_t size, size_t max_chars, bool unicode);
 
-/* True when the n bytes at s are valid UTF-8 (no overlong forms, no
- * surrogates, nothing above U+10FFFF); NUL bytes count as valid. */
-bool utf8_valid(const char *s, size_t n);
-
 #endif

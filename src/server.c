@@ -17,8 +17,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "push.h"
-#include "sanitize.h"
 #include "sockopt.h"
+#include "utf8.h"
 #include "strbuf.h"
 
 #define TICK_MS 100

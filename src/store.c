@@ -506,8 +506,8 @@ static char *read_data_file(struct store *s, const char *file)
 	FILE *f;
 
 	if (dir == NULL) {
-		fail(s, "cannot find %s in $ALLEYCAT_SHARE_DIR, %s or %s", file, ALLEYCAT_DATADIR,
-		     ALLEYCAT_SRCDATADIR);
+		fail(s, "cannot find %s in $ALLEYCAT_SHARE_DIR, %s or data/ beside the program's "
+		     "directory", file, ALLEYCAT_DATADIR);
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, file);

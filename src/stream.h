@@ -127,14 +127,13 @@ void stream_store(struct stream *s, const struct put_entry *entries, size_t n,
  * it dropped. */
 size_t stream_trim(struct stream *s, int64_t now_ms, uint64_t max_bytes);
 
-/* Resharding, at now_ms. Each closes the shards it replaces (their ending
- * sequence number is above every record in them, and no more writes go to them) and
- * appends children that name them as parents: a merged shard names the
- * lower of its two its parent and the higher its adjacent parent. Return 0, or -1 with *why
- * set to the AWS error type (ResourceNotFoundException for a bad index
- * is the caller's to report; these report ResourceInUseException for a
- * closed shard, InvalidArgumentException for a bad key or pair, or
- * InternalFailure when out of memory). */
+/* Resharding at now_ms; shard and adjacent must be valid indexes (a bad one
+ * is the caller's ResourceNotFoundException). Each closes the shards it
+ * replaces and appends children naming them as parents (a merge's child: the
+ * lower range as parent, the higher as adjacent parent). Return 0, or -1
+ * with *why the AWS error: ResourceInUseException for a closed shard,
+ * InvalidArgumentException for a key outside the shard or shards not
+ * adjacent, InternalFailure when out of memory. */
 int stream_split(struct stream *s, size_t shard, hashkey_t new_start, struct seqno_gen *gen,
 		 int64_t now_ms, const char **why);
 int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_gen *gen,

@@ -28,11 +28,10 @@ set -u
 : "${ALLEYCAT:?ALLEYCAT must name the alleycat binary}"
 [ -x "$ALLEYCAT" ] || fail "no alleycat binary at $ALLEYCAT"
 AWS=${ALLEYCAT_E2E_AWS:-aws}
-command -v "$AWS" >/dev/null 2>&1 ||
-	fail "the AWS CLI ($AWS) is not installed: this test needs it (Debian: apt-get install awscli; ./quickstart test installs it; or pip install awscli)"
-for tool in openssl curl base64; do
-	command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed: this test needs it (Debian: apt-get install $tool)"
-done
+need "$AWS" "awscli, or pip install awscli"
+need openssl openssl
+need curl curl
+need base64 coreutils
 
 version=$("$AWS" --version 2>&1) || fail "'$AWS --version' failed: $version"
 major=${version#aws-cli/}

@@ -6,7 +6,7 @@
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 
-command -v tmux >/dev/null || fail "tmux is not installed (Debian: apt-get install tmux)"
+need tmux tmux
 
 dir=$(mktemp -d)
 sock=$dir/tmux.sock

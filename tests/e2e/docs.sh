@@ -23,15 +23,16 @@ set -u
 : "${ALLEYCAT:?ALLEYCAT must name the alleycat binary}"
 
 if [ -z "${ALLEYCAT_DOCS_NS:-}" ]; then
-	command -v unshare >/dev/null || { echo "SKIP: no unshare (util-linux)"; exit 77; }
+	need unshare util-linux
 	ALLEYCAT_DOCS_NS=1 exec unshare --map-root-user --net --mount -- "$0" "$@" ||
-		{ echo "SKIP: cannot make a network namespace here"; exit 77; }
+		skip "cannot make a network namespace here"
 fi
 ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null ||
 	fail "cannot bring up the loopback interface in the namespace"
-for tool in tmux curl openssl aws; do
-	command -v $tool >/dev/null || fail "$tool is not installed: this test needs it"
-done
+need tmux tmux
+need curl curl
+need openssl openssl
+need aws awscli
 
 work=$(mktemp -d)
 trap 'tmux -S "$work/tmux.sock" kill-server 2>/dev/null; kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT

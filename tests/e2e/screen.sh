@@ -8,8 +8,8 @@ set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/columns.sh"
 
-command -v tmux >/dev/null || fail "tmux is not installed (Debian: apt-get install tmux)"
-command -v curl >/dev/null || fail "curl is not installed (Debian: apt-get install curl)"
+need tmux tmux
+need curl curl
 
 dir=$(mktemp -d)
 sock=$dir/tmux.sock
@@ -58,6 +58,24 @@ wait_for() {
 	done
 	fail "the screen never showed '$2':
 $(screen "$1")"
+}
+
+# wait_for_last SESSION TEXT: true once the last line shows TEXT (10 s at most).
+wait_for_last() {
+	for _ in $(seq 100); do
+		screen "$1" | tail -n 1 | grep -qF -- "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# gone SESSION: true once the session has ended (5 s at most).
+gone() {
+	for _ in $(seq 50); do
+		tmux -S "$sock" has-session -t "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 tmux -S "$sock" new-session -d -s watch -x 100 -y 30 "$(watch_cmd watch)"
@@ -118,11 +136,7 @@ wait_for watch "Jun"
 
 # q quits and gives the terminal back.
 tmux -S "$sock" send-keys -t watch q
-for _ in $(seq 50); do
-	tmux -S "$sock" has-session -t watch 2>/dev/null || break
-	sleep 0.1
-done
-tmux -S "$sock" has-session -t watch 2>/dev/null && fail "q did not quit watch"
+gone watch || fail "q did not quit watch"
 
 # History pages through a class leaderboard of 300 racers: after three
 # pages down the first rank on screen is far below 1.
@@ -147,23 +161,30 @@ $(screen hist)"
 tmux -S "$sock" send-keys -t hist q
 # A tmux server whose last session is ending refuses a new one ("server
 # exited unexpectedly"): the kiosk starts once history has gone.
-for _ in $(seq 50); do
-	tmux -S "$sock" has-session -t hist 2>/dev/null || break
-	sleep 0.1
-done
+gone hist
 
-# The kiosk ignores q, and stops on SIGTERM.
-tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(watch_cmd kiosk '--rotate 60')"
-sleep 2
+# The kiosk ignores q: a resize after it is drawn, and the kiosk reads every
+# waiting key before it draws (and never draws once quitting), so the new
+# size on screen means q was read and ignored. Its unlock key, sent next,
+# shows keys do reach it.
+# A second session keeps the tmux server up between the two kiosks.
+tmux -S "$sock" new-session -d -s keep "sleep 600"
+kiosk_cmd=$(watch_cmd kiosk '--rotate 60 --unlock-key x')
+tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$kiosk_cmd"
+wait_for kiosk " kiosk: "
 tmux -S "$sock" send-keys -t kiosk q
-sleep 1
-tmux -S "$sock" has-session -t kiosk 2>/dev/null || fail "the kiosk quit on q"
+tmux -S "$sock" resize-window -t kiosk -x 100 -y 24
+wait_for_last kiosk " kiosk: " || fail "the kiosk did not redraw after q:
+$(screen kiosk)"
+tmux -S "$sock" send-keys -t kiosk x
+gone kiosk || fail "the kiosk did not quit on its unlock key"
+
+# The kiosk stops on SIGTERM.
+tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(watch_cmd kiosk '--rotate 60')"
+wait_for kiosk " kiosk: "
 kill -TERM "$(tmux -S "$sock" display-message -p -t kiosk '#{pane_pid}')"
-for _ in $(seq 50); do
-	tmux -S "$sock" has-session -t kiosk 2>/dev/null || break
-	sleep 0.1
-done
-tmux -S "$sock" has-session -t kiosk 2>/dev/null && fail "the kiosk did not stop on SIGTERM"
+gone kiosk || fail "the kiosk did not stop on SIGTERM"
+tmux -S "$sock" kill-session -t keep
 
 # The monitor shows records of another class than their race's: two
 # simulators in one race, one as class 6 and one as class 4.

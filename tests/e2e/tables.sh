@@ -8,7 +8,7 @@ set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/columns.sh"
 
-command -v curl >/dev/null || fail "curl is not installed (Debian: apt-get install curl)"
+need curl curl
 
 dir=$(mktemp -d)
 export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8

@@ -20,7 +20,7 @@
 
 #include "hub.h"
 #include "push.h"
-#include "sanitize.h"
+#include "utf8.h"
 #include "strbuf.h"
 #include "telemetry.h"
 

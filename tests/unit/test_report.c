@@ -266,19 +266,6 @@ static void test_sanitize(void **state __attribute__((unused)))
 	assert_string_equal(out, "\xc3\xab\xc3\xab");
 }
 
-static void test_utf8_valid(void **state __attribute__((unused)))
-{
-	assert_true(utf8_valid("", 0));
-	assert_true(utf8_valid("a\0b", 3));
-	assert_true(utf8_valid("Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x9a\xb2", 13));
-	assert_false(utf8_valid("\xff\xfe", 2));
-	assert_false(utf8_valid("\xc0\xaf", 2));             /* overlong '/' */
-	assert_false(utf8_valid("\xed\xa0\x80", 3));         /* a UTF-16 surrogate */
-	assert_false(utf8_valid("\xf4\x90\x80\x80", 4));     /* above U+10FFFF */
-	assert_false(utf8_valid("\xe2\x82", 2));             /* cut short */
-	assert_false(utf8_valid("a\x80", 2));                /* a stray continuation byte */
-}
-
 static void test_classes_json(void **state __attribute__((unused)))
 {
 	const struct report_leader leaders[] = {
@@ -308,7 +295,6 @@ int main(void)
 		cmocka_unit_test(test_text_leaders_line_up),
 		cmocka_unit_test(test_text_profile_scores),
 		cmocka_unit_test(test_sanitize),
-		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_classes_json),
 	};
 
