@@ -82,14 +82,6 @@ $(problems "$3")"
 	pass "$1"
 }
 
-healthy() { # URL: the hub answers /healthz within 10 s
-	for _ in $(seq 100); do
-		curl -skf "$1/healthz" >/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 n=0
 log() { echo "$work/$n.log"; }
 
@@ -99,7 +91,7 @@ run_hub() { # EXAMPLE: serve, answer /healthz, stop on SIGINT
 	case $1 in *--tls-cert*) scheme=https ;; esac
 	bash -c "exec $1" >"$(log)" 2>&1 &
 	local pid=$!
-	healthy "$scheme://127.0.0.1:4567" || fail "'$1' does not serve:
+	answers "$scheme://127.0.0.1:4567" 10 || fail "'$1' does not serve:
 $(cat "$(log)")"
 	kill -INT $pid
 	wait $pid
@@ -176,7 +168,7 @@ done
 [ -n "$plain_hub" ] || fail "the README no longer starts a plain hub"
 bash -c "exec $plain_hub" >"$work/hub.log" 2>&1 &
 hub_pid=$!
-healthy http://127.0.0.1:4567 || fail "'$plain_hub' does not serve: $(cat "$work/hub.log")"
+answers http://127.0.0.1:4567 10 || fail "'$plain_hub' does not serve: $(cat "$work/hub.log")"
 
 for ex in "${readme[@]}" "${manual[@]}"; do
 	case $ex in

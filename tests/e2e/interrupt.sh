@@ -79,16 +79,13 @@ stop() {
 	status=$?
 }
 
-start_hub() {
+# start_unlimited_hub PORT: a hub with no write limits; sets hub_pid.
+start_unlimited_hub() {
 	"$ALLEYCAT" hub --listen "127.0.0.1:$1" --shard-records-per-sec 0 --shard-bytes-per-sec 0 \
 		>"$dir/hub-$1.out" 2>"$dir/hub-$1.err" &
 	hub_pid=$!
 	background+=("$hub_pid")
-	for _ in $(seq 100); do
-		curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0
-		sleep 0.1
-	done
-	fail "the hub on port $1 did not start: $(cat "$dir/hub-$1.err")"
+	answers "http://127.0.0.1:$1" 10 || fail "the hub on port $1 did not start: $(cat "$dir/hub-$1.err")"
 }
 
 field() {
@@ -118,7 +115,7 @@ silent=$(cat "$dir/silent.port")
 
 new_port
 hub_port=$port
-start_hub "$hub_port"
+start_unlimited_hub "$hub_port"
 main_hub=$hub_pid
 # Races on the main hub the whole time, for the consumers to follow.
 "$ALLEYCAT" sim --endpoint "http://127.0.0.1:$hub_port" --racers 200 --speed 5 --loop \
@@ -173,7 +170,7 @@ for i in 1 2 3; do
 	next_signal
 	new_port
 	p=$port
-	start_hub "$p"
+	start_unlimited_hub "$p"
 	"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$p" --racers 500 --speed 0 --loop \
 		--quiet --stats json >"$dir/load$i.out" 2>"$dir/load$i.err" &
 	load=$!

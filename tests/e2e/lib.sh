@@ -36,6 +36,16 @@ expect_status() {
 	[ "$got" = "$want" ] || fail "'$*' exited $got, expected $want"
 }
 
+# answers URL SECONDS: whether the hub at URL answers /healthz within
+# SECONDS (any certificate is taken: this asks only whether it serves).
+answers() {
+	for _ in $(seq $(($2 * 10))); do
+		curl -skf "$1/healthz" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # start_hub DIR STREAM [OPTION]...: a hub in memory on a random port with
 # its log in DIR/hub.log; sets port and hub_pid once it answers.
 start_hub() {
@@ -44,9 +54,5 @@ start_hub() {
 	port=$((30000 + RANDOM % 20000))
 	"$ALLEYCAT" hub --listen "127.0.0.1:$port" --stream "$stream" "$@" >"$dir/hub.log" 2>&1 &
 	hub_pid=$!
-	for _ in $(seq 50); do
-		curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
-		sleep 0.1
-	done
-	fail "the hub did not start: $(cat "$dir/hub.log")"
+	answers "http://127.0.0.1:$port" 5 || fail "the hub did not start: $(cat "$dir/hub.log")"
 }

@@ -73,10 +73,7 @@ shards = 3
 CONF
 "$ALLEYCAT" hub >/dev/null 2>&1 &
 hub=$!
-for _ in $(seq 50); do
-	curl -sf "http://127.0.0.1:$p1/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+answers "http://127.0.0.1:$p1" 5 || fail "the hub under a config file did not start"
 out=$("$ALLEYCAT" hub reshard --shards 2 --endpoint "http://127.0.0.1:$p1" 2>&1) ||
 	fail "hub reshard under a config file failed: $out"
 expect_match "$out" "^stream settings-test: 3 -> 2 open shards$" "hub reshard takes the config file's stream"
