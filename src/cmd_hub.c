@@ -164,6 +164,7 @@ static int reshard(struct httpc *http, const struct endpoint *ep, const char *st
 		if (kcall(http, ep, "DescribeStreamSummary", body, &reshard_stop, &r) < 0 ||
 		    r.status != 200) {
 			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
+			kcall_free(&r);
 			break;
 		}
 		open = kcall_number(&r, "StreamDescriptionSummary", "OpenShardCount");
