@@ -15,10 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "datadir.h"
-#include "racemodel.h"
-#include "roster.h"
-#include "telemetry.h"
+#include "race/racemodel.h"
+#include "race/roster.h"
+#include "race/telemetry.h"
+#include "util/datadir.h"
 
 #define BENCH_SEED 7
 #define BENCH_START_MS 1620240600000LL

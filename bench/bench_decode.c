@@ -15,10 +15,10 @@
 
 #include <jansson.h>
 
-#include "base64.h"
+#include "util/base64.h"
 #include "bench.h"
-#include "consumer.h"
-#include "lanes.h"
+#include "client/consumer.h"
+#include "client/parallel.h"
 
 #define RACERS 200
 #define DURATION 300
@@ -150,7 +150,7 @@ static size_t pass_record(const struct corpus *c, int64_t *sink)
 	return c->count;
 }
 
-static struct lanes *lanes;             /* pass_event's, NULL for none */
+static struct parallel *lanes;             /* pass_event's, NULL for none */
 
 static size_t pass_event(const struct corpus *c, int64_t *sink)
 {
@@ -215,16 +215,16 @@ int main(int argc, char **argv)
 	r = rate(pass_event, &c, seconds, &sink);
 	bench_row("decode", "push event decode (consumer_decode_event, 500 records), records/s",
 		  "", "%s", bench_count(r, buf));
-	for (unsigned n = 1; n <= LANES_MAX; n = n == 4 ? LANES_MAX : n * 2) {
+	for (unsigned n = 1; n <= PARALLEL_MAX; n = n == 4 ? PARALLEL_MAX : n * 2) {
 		char what[96];
-		if ((lanes = lanes_new(n)) == NULL)
-			die_bad("lanes_new", "cannot start threads");
+		if ((lanes = parallel_new(n)) == NULL)
+			die_bad("parallel_new", "cannot start threads");
 		r = rate(pass_event, &c, seconds, &sink);
 		snprintf(what, sizeof(what), "  the same on %u lane%s (--parallel %u), records/s", n,
 			 n == 1 ? "" : "s", n);
 		bench_row("decode", what, n == 2 ? "grows with N (2 cores)" : "", "%s",
 			  bench_count(r, buf));
-		lanes_free(lanes);
+		parallel_free(lanes);
 		lanes = NULL;
 	}
 	bench_note("bench_decode: checksum %" PRId64, sink);

@@ -15,7 +15,7 @@
 #include "config.h"
 
 #include "bench.h"
-#include "engine.h"
+#include "race/engine.h"
 
 #define DURATION 300
 

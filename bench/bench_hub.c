@@ -31,10 +31,10 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "base64.h"
+#include "util/base64.h"
 #include "bench.h"
-#include "hub.h"
-#include "kinesis.h"
+#include "hub/hub.h"
+#include "wire/protocol.h"
 #include "net.h"
 
 #define BATCH 500

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "store.h"
+#include "race/store.h"
 
 #define RACERS 1000
 #define POOL 20000
@@ -179,7 +179,7 @@ static void finish_races(struct history *h)
 	h->written = bytes_written() - written;
 }
 
-static void report_finish(struct history *h)
+static void results_finish(struct history *h)
 {
 	int first = h->races < 50 ? h->races : 50, last = h->races / 10;
 	double *v = bench_alloc(h->races * sizeof(*v));
@@ -277,7 +277,7 @@ static void time_query(struct history *h, enum query q, const char *figure)
 		  per_run);
 }
 
-static void report_queries(struct history *h)
+static void results_queries(struct history *h)
 {
 	char figure[160], count[32];
 	const char *what[] = { "class top 100", "one racer's races (all of them)",
@@ -322,9 +322,9 @@ int main(int argc, char **argv)
 	open_store(&h);
 	bench_table_head();
 	finish_races(&h);
-	report_finish(&h);
+	results_finish(&h);
 	if (!checkpoint_apart)
-		report_queries(&h);
+		results_queries(&h);
 	store_close(h.store);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h.dir);
 	if (system(cmd) != 0)

@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "base64.h"
+#include "util/base64.h"
 #include "bench.h"
 
 #define HTTP_BUF_INITIAL 65536

@@ -1,28 +1,28 @@
 /* The dashboard's loop: poll the consumer, read keys, and redraw from
  * dirty flags at most once a pass, reading the model once a period. */
 #include "config.h"
-#include "dashboard.h"
+#include "ui/dashboard.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "consumer.h"
-#include "crt.h"
-#include "engine.h"
-#include "live.h"
-#include "logring.h"
-#include "prompt.h"
-#include "sanitize.h"
-#include "view.h"
-#include "view_help.h"
-#include "view_history.h"
-#include "view_live.h"
-#include "view_monitor.h"
-#include "view_races.h"
-#include "widgets.h"
+#include "client/consumer.h"
+#include "race/engine.h"
+#include "race/live.h"
+#include "ui/logring.h"
+#include "ui/prompt.h"
+#include "ui/terminal.h"
+#include "ui/view.h"
+#include "ui/view_help.h"
+#include "ui/view_history.h"
+#include "ui/view_live.h"
+#include "ui/view_monitor.h"
+#include "ui/view_races.h"
+#include "ui/widgets.h"
+#include "util/clock.h"
+#include "util/sanitize.h"
 
 #define POLL_MS 50                      /* the consumer is polled this often */
 #define MIN_COLS 60
@@ -58,7 +58,7 @@ struct model_mark {
 
 struct dashboard {
 	struct view_ctx ctx;
-	struct crt crt;
+	struct terminal term;
 	struct logring *log;
 	struct view_live *live_view;
 	struct view_races *races_view;
@@ -155,12 +155,12 @@ static void view_show(struct dashboard *d, enum dash_view view)
 
 static void draw_too_small(struct dashboard *d)
 {
-	const struct crt *crt = &d->crt;
+	const struct terminal *term = &d->term;
 	int y = LINES / 2 - 1;
 
-	widget_printf(crt, y < 0 ? 0 : y, 0, COLS, crt_attr(crt, CRT_ERROR), WIDGET_CENTER,
+	widget_printf(term, y < 0 ? 0 : y, 0, COLS, term_attr(term, TERM_ERROR), WIDGET_CENTER,
 		      "terminal too small: need %dx%d", MIN_COLS, MIN_LINES);
-	widget_printf(crt, y + 1, 0, COLS, crt_attr(crt, CRT_DIM), WIDGET_CENTER, "now %dx%d%s",
+	widget_printf(term, y + 1, 0, COLS, term_attr(term, TERM_DIM), WIDGET_CENTER, "now %dx%d%s",
 		      COLS, LINES, d->ctx.kiosk ? "" : ", q quits");
 }
 
@@ -172,19 +172,19 @@ static bool connecting(const struct consumer_stats *c)
 /* The right side of the top bar, as much of it as fits in room. */
 static void draw_title_state(struct dashboard *d, int room)
 {
-	const struct crt *crt = &d->crt;
+	const struct terminal *term = &d->term;
 	const struct dashboard_config *cfg = d->ctx.config;
 	char stream[96], endpoint[160], clock[16], text[320];
 	const char *state = d->consumer.state == CONSUMER_STREAMING ? "streaming"
 			    : d->consumer.state == CONSUMER_STOPPED ? "stopped" : "connecting";
-	const char *mark = d->consumer.state == CONSUMER_STREAMING ? crt->glyphs->state_ok
-								   : crt->glyphs->state_bad;
+	const char *mark = d->consumer.state == CONSUMER_STREAMING ? term->glyphs->state_ok
+								   : term->glyphs->state_bad;
 	time_t now = (time_t)(d->ctx.now_ms / 1000);
 	struct tm tm;
 
-	sanitize_text(cfg->stream ? cfg->stream : "", stream, sizeof(stream), 32, crt->unicode);
+	sanitize_text(cfg->stream ? cfg->stream : "", stream, sizeof(stream), 32, term->unicode);
 	sanitize_text(cfg->endpoint ? cfg->endpoint : "", endpoint, sizeof(endpoint), 48,
-		      crt->unicode);
+		      term->unicode);
 	clock[0] = '\0';
 	if (localtime_r(&now, &tm))
 		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
@@ -198,25 +198,25 @@ static void draw_title_state(struct dashboard *d, int room)
 		snprintf(text, sizeof(text), "%s ", mark);
 	if (widget_width(text) > room)
 		return;
-	widget_text(crt, 0, COLS - widget_width(text), widget_width(text),
-		    crt_attr(crt, d->consumer.state == CONSUMER_STREAMING ? CRT_TITLE : CRT_TAB),
+	widget_text(term, 0, COLS - widget_width(text), widget_width(text),
+		    term_attr(term, d->consumer.state == CONSUMER_STREAMING ? TERM_TITLE : TERM_TAB),
 		    WIDGET_LEFT, text);
 }
 
 static void draw_title(struct dashboard *d)
 {
-	const struct crt *crt = &d->crt;
+	const struct terminal *term = &d->term;
 	const struct dashboard_config *cfg = d->ctx.config;
 	char name[64];
 	int x = 0;
 
-	widget_fill(0, 0, COLS, crt_attr(crt, CRT_TITLE));
+	widget_fill(0, 0, COLS, term_attr(term, TERM_TITLE));
 	snprintf(name, sizeof(name), " alleycat %s ",
 		 cfg->banner ? "" : d->ctx.kiosk ? "kiosk" : "watch");
-	x += widget_text(crt, 0, x, COLS, crt_attr(crt, CRT_TITLE), WIDGET_LEFT, name);
+	x += widget_text(term, 0, x, COLS, term_attr(term, TERM_TITLE), WIDGET_LEFT, name);
 	if (cfg->banner)
-		x += widget_untrusted(crt, 0, x, 16, crt_attr(crt, CRT_TITLE), WIDGET_LEFT, cfg->banner);
-	x += widget_text(crt, 0, x, 1, crt_attr(crt, CRT_TITLE), WIDGET_LEFT, " ");
+		x += widget_untrusted(term, 0, x, 16, term_attr(term, TERM_TITLE), WIDGET_LEFT, cfg->banner);
+	x += widget_text(term, 0, x, 1, term_attr(term, TERM_TITLE), WIDGET_LEFT, " ");
 	for (int v = 0; v < DASH_VIEW_COUNT; v++) {
 		char tab[32];
 		if (d->ctx.kiosk && v == DASH_HELP)
@@ -227,8 +227,8 @@ static void draw_title(struct dashboard *d)
 			snprintf(tab, sizeof(tab), " %d %s ", v + 1, view_names[v]);
 		if (x + widget_width(tab) > COLS)
 			break;
-		x += widget_text(crt, 0, x, widget_width(tab),
-				 crt_attr(crt, (enum dash_view)v == d->view ? CRT_TAB_ACTIVE : CRT_TAB),
+		x += widget_text(term, 0, x, widget_width(tab),
+				 term_attr(term, (enum dash_view)v == d->view ? TERM_TAB_ACTIVE : TERM_TAB),
 				 WIDGET_LEFT, tab);
 	}
 	draw_title_state(d, COLS - x - 1);
@@ -236,19 +236,19 @@ static void draw_title(struct dashboard *d)
 
 static void draw_banner(struct dashboard *d, int y)
 {
-	const struct crt *crt = &d->crt;
-	attr_t attr = crt_attr(crt, CRT_BANNER);
+	const struct terminal *term = &d->term;
+	attr_t attr = term_attr(term, TERM_BANNER);
 	bool first = d->consumer.reconnects == 0 && d->consumer.state == CONSUMER_CONNECTING;
 	int x;
 
 	widget_fill(y, 0, COLS, attr);
-	x = 1 + widget_printf(crt, y, 1, COLS - 1, attr, WIDGET_LEFT, "%s to the hub%s",
-			      first ? "connecting" : "reconnecting", crt->glyphs->ellipsis);
+	x = 1 + widget_printf(term, y, 1, COLS - 1, attr, WIDGET_LEFT, "%s to the hub%s",
+			      first ? "connecting" : "reconnecting", term->glyphs->ellipsis);
 	/* What went wrong, from the consumer: the hub's words, so untrusted. */
 	if (d->consumer.status[0] && x + 4 < COLS) {
-		x += widget_text(crt, y, x, 2, attr, WIDGET_LEFT, " (");
-		x += widget_untrusted(crt, y, x, COLS - x - 1, attr, WIDGET_LEFT, d->consumer.status);
-		widget_text(crt, y, x, 1, attr, WIDGET_LEFT, ")");
+		x += widget_text(term, y, x, 2, attr, WIDGET_LEFT, " (");
+		x += widget_untrusted(term, y, x, COLS - x - 1, attr, WIDGET_LEFT, d->consumer.status);
+		widget_text(term, y, x, 1, attr, WIDGET_LEFT, ")");
 	}
 }
 
@@ -263,23 +263,23 @@ static const struct prompt *view_prompt(struct dashboard *d)
 
 static void draw_prompt(struct dashboard *d, const struct prompt *p, int y)
 {
-	const struct crt *crt = &d->crt;
+	const struct terminal *term = &d->term;
 	char text[PROMPT_MAX * 4 + 1];
 	int x;
 
 	prompt_text(p, text, sizeof(text));
-	widget_fill(y, 0, COLS, crt_attr(crt, CRT_PROMPT));
-	x = widget_text(crt, y, 0, COLS, crt_attr(crt, CRT_PROMPT), WIDGET_LEFT,
+	widget_fill(y, 0, COLS, term_attr(term, TERM_PROMPT));
+	x = widget_text(term, y, 0, COLS, term_attr(term, TERM_PROMPT), WIDGET_LEFT,
 			d->view == DASH_LIVE ? "filter: " : "search: ");
-	x += widget_untrusted(crt, y, x, COLS - x - 1, crt_attr(crt, CRT_PROMPT), WIDGET_LEFT, text);
-	widget_text(crt, y, x, 1, crt_attr(crt, CRT_PROMPT) | A_REVERSE, WIDGET_LEFT, " ");
+	x += widget_untrusted(term, y, x, COLS - x - 1, term_attr(term, TERM_PROMPT), WIDGET_LEFT, text);
+	widget_text(term, y, x, 1, term_attr(term, TERM_PROMPT) | A_REVERSE, WIDGET_LEFT, " ");
 }
 
 /* The line above the footer: the prompt being typed, else the newest log
  * message while it is fresh, else how the consumer is doing. */
 static void draw_status(struct dashboard *d, int y)
 {
-	const struct crt *crt = &d->crt;
+	const struct terminal *term = &d->term;
 	const struct prompt *p = view_prompt(d);
 	struct logring_entry e;
 	struct live_stats s;
@@ -290,17 +290,17 @@ static void draw_status(struct dashboard *d, int y)
 		return;
 	}
 	if (logring_newest(d->log, &e, 1) == 1 && d->ctx.now_ms - e.at_ms < STATUS_LOG_MS) {
-		int x = widget_text(crt, y, 0, COLS,
-				    crt_attr(crt, e.level == LOG_ERROR ? CRT_ERROR : CRT_WARN),
+		int x = widget_text(term, y, 0, COLS,
+				    term_attr(term, e.level == LOG_ERROR ? TERM_ERROR : TERM_WARN),
 				    WIDGET_LEFT, e.level == LOG_ERROR ? "error: " : "warning: ");
-		widget_untrusted(crt, y, x, COLS - x, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT, e.text);
+		widget_untrusted(term, y, x, COLS - x, term_attr(term, TERM_NORMAL), WIDGET_LEFT, e.text);
 		return;
 	}
 	live_stats(d->ctx.live, &s);
 	if (s.store_error[0]) {
-		int x = widget_text(crt, y, 0, COLS, crt_attr(crt, CRT_ERROR), WIDGET_LEFT,
+		int x = widget_text(term, y, 0, COLS, term_attr(term, TERM_ERROR), WIDGET_LEFT,
 				    "history: ");
-		widget_untrusted(crt, y, x, COLS - x, crt_attr(crt, CRT_ERROR), WIDGET_LEFT,
+		widget_untrusted(term, y, x, COLS - x, term_attr(term, TERM_ERROR), WIDGET_LEFT,
 				 s.store_error);
 		return;
 	}
@@ -308,7 +308,7 @@ static void draw_status(struct dashboard *d, int y)
 	widget_fmt_count(s.duplicates, duplicates, sizeof(duplicates));
 	if (s.last_commit_ms > 0)
 		widget_fmt_age(d->ctx.now_ms - s.last_commit_ms, age, sizeof(age));
-	widget_printf(crt, y, 0, COLS, crt_attr(crt, CRT_DIM), WIDGET_LEFT,
+	widget_printf(term, y, 0, COLS, term_attr(term, TERM_DIM), WIDGET_LEFT,
 		      "%s%s records, %s duplicates, %s%s%s", d->ctx.caught_up ? "" : "catching up: ",
 		      applied, duplicates, s.last_commit_ms > 0 ? "saved " : "not saved yet",
 		      s.last_commit_ms > 0 ? age : "", s.last_commit_ms > 0 ? " ago" : "");
@@ -316,13 +316,13 @@ static void draw_status(struct dashboard *d, int y)
 
 static void draw_footer(struct dashboard *d, int y)
 {
-	const struct crt *crt = &d->crt;
+	const struct terminal *term = &d->term;
 	const struct widget_key *keys = NULL;
 	size_t n = 0;
 
 	if (d->ctx.kiosk) {
 		int64_t left = d->next_rotate_ms - (int64_t)clock_mono_ms();
-		widget_printf(crt, y, 0, COLS, crt_attr(crt, CRT_DIM), WIDGET_LEFT,
+		widget_printf(term, y, 0, COLS, term_attr(term, TERM_DIM), WIDGET_LEFT,
 			      " kiosk: %s; the next view in %lld s", view_names[d->view],
 			      (long long)(left > 0 ? (left + 999) / 1000 : 0));
 		return;
@@ -335,7 +335,7 @@ static void draw_footer(struct dashboard *d, int y)
 	case DASH_HELP: n = view_help_footer(d->help_view, &keys); break;
 	case DASH_VIEW_COUNT: break;
 	}
-	widget_footer(crt, y, COLS, keys, n);
+	widget_footer(term, y, COLS, keys, n);
 }
 
 static void draw_view(struct dashboard *d, struct view_rect a)
@@ -367,7 +367,7 @@ static void draw(struct dashboard *d)
 		draw_status(d, LINES - 2);
 		draw_footer(d, LINES - 1);
 	}
-	crt_flush(&d->crt);
+	term_flush(&d->term);
 	d->dirty = false;
 }
 
@@ -409,20 +409,20 @@ static bool global_key(struct dashboard *d, int key)
 	case 'q':
 		d->quit = true;
 		return true;
-	case '?': case CRT_FN(KEY_F(1)): case '5':
+	case '?': case TERM_FN(KEY_F(1)): case '5':
 		help_toggle(d);
 		return true;
 	case '\t':
 		view_show(d, (enum dash_view)((from + 1) % DASH_HELP));
 		return true;
-	case CRT_FN(KEY_BTAB):
+	case TERM_FN(KEY_BTAB):
 		view_show(d, (enum dash_view)((from + DASH_HELP - 1) % DASH_HELP));
 		return true;
 	case '1': case '2': case '3': case '4':
 		view_show(d, (enum dash_view)(key - '1'));
 		return true;
 	case 12:        /* Ctrl-L: repaint a garbled screen */
-		crt_force_redraw(&d->crt);
+		term_force_redraw(&d->term);
 		d->dirty = true;
 		return true;
 	}
@@ -431,7 +431,7 @@ static bool global_key(struct dashboard *d, int key)
 
 static void handle_key(struct dashboard *d, int key)
 {
-	if (key == CRT_FN(KEY_RESIZE)) {
+	if (key == TERM_FN(KEY_RESIZE)) {
 		d->dirty = true;
 		return;
 	}
@@ -451,7 +451,7 @@ static void handle_key(struct dashboard *d, int key)
 		d->dirty = true;
 		return;
 	}
-	if (d->view == DASH_HELP && key == CRT_KEY_ESC) {
+	if (d->view == DASH_HELP && key == TERM_KEY_ESC) {
 		help_toggle(d);
 		return;
 	}
@@ -481,7 +481,7 @@ static void kiosk_repaint(struct dashboard *d, int64_t now)
 {
 	if (now < d->next_full_ms)
 		return;
-	crt_force_redraw(&d->crt);
+	term_force_redraw(&d->term);
 	d->dirty = true;
 	d->next_full_ms = now + FULL_REDRAW_MS;
 }
@@ -495,9 +495,9 @@ static void pass(struct dashboard *d, volatile sig_atomic_t *stop)
 
 	d->ctx.now_ms = clock_wall_ms();
 	live_poll(d->ctx.live, d->ctx.now_ms);
-	key = crt_read_key(&d->crt, wait < 0 ? 0 : wait > POLL_MS ? POLL_MS : (int)wait);
+	key = term_read_key(&d->term, wait < 0 ? 0 : wait > POLL_MS ? POLL_MS : (int)wait);
 	/* Take every key waiting: one redraw answers them all. */
-	for (; key != CRT_KEY_NONE && !d->quit && !*stop; key = crt_read_key(&d->crt, 0))
+	for (; key != TERM_KEY_NONE && !d->quit && !*stop; key = term_read_key(&d->term, 0))
 		handle_key(d, key);
 	d->ctx.now_ms = clock_wall_ms();
 	now = (int64_t)clock_mono_ms();
@@ -539,7 +539,7 @@ static void dashboard_setup(struct dashboard *d, const struct dashboard_config *
 	int64_t now = (int64_t)clock_mono_ms();
 
 	memset(d, 0, sizeof(*d));
-	d->ctx = (struct view_ctx){ .config = config, .crt = &d->crt, .live = live,
+	d->ctx = (struct view_ctx){ .config = config, .term = &d->term, .live = live,
 				    .monitor = monitor, .now_ms = clock_wall_ms(),
 				    .kiosk = config->mode == DASHBOARD_KIOSK };
 	d->period_ms = (int64_t)config->delay_tenths * 100;
@@ -569,7 +569,7 @@ int dashboard_run(const struct dashboard_config *config, struct live *live,
 		logring_free(d.log);
 		return -1;
 	}
-	if (crt_init(&d.crt, cfg.color, cfg.unicode, err, sizeof(err)) < 0) {
+	if (term_init(&d.term, cfg.color, cfg.unicode, err, sizeof(err)) < 0) {
 		fprintf(stderr, "alleycat: %s\n", err);
 		views_free(&d);
 		logring_free(d.log);
@@ -581,7 +581,7 @@ int dashboard_run(const struct dashboard_config *config, struct live *live,
 	while (!*stop && !d.quit)
 		pass(&d, stop);
 	logring_detach(d.log);
-	crt_done(&d.crt);
+	term_done(&d.term);
 	views_free(&d);
 	logring_free(d.log);
 	return 0;

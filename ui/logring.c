@@ -1,12 +1,12 @@
 #include "config.h"
-#include "logring.h"
+#include "ui/logring.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "clock.h"
+#include "util/clock.h"
 
 struct logring {
 	pthread_mutex_t lock;           /* the sink runs on whichever thread logs */

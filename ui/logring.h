@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "log.h"
+#include "util/log.h"
 
 #define LOGRING_SIZE 64                 /* messages kept */
 #define LOGRING_TEXT_MAX 256            /* bytes of one message kept */

@@ -1,13 +1,13 @@
 #include "config.h"
-#include "prompt.h"
+#include "ui/prompt.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
 
-#include "crt.h"
-#include "telemetry.h"
+#include "race/telemetry.h"
+#include "ui/terminal.h"
 
 static void prompt_fold(struct prompt *p)
 {
@@ -30,15 +30,15 @@ void prompt_clear(struct prompt *p)
 
 enum prompt_result prompt_key(struct prompt *p, int key)
 {
-	if (key == CRT_KEY_ESC) {
+	if (key == TERM_KEY_ESC) {
 		prompt_clear(p);
 		return PROMPT_CANCELLED;
 	}
-	if (CRT_KEY_ENTER(key)) {
+	if (TERM_KEY_ENTER(key)) {
 		p->active = false;
 		return PROMPT_DONE;
 	}
-	if (CRT_KEY_BACKSPACE(key)) {
+	if (TERM_KEY_BACKSPACE(key)) {
 		if (p->len == 0)
 			return PROMPT_IGNORED;
 		p->text[--p->len] = L'\0';
@@ -47,7 +47,7 @@ enum prompt_result prompt_key(struct prompt *p, int key)
 	}
 	/* Only printable characters: a control character typed (Ctrl-V Esc)
 	 * must not reach the screen through the echo. */
-	if (key < 0 || key >= CRT_FN(0) || !iswprint((wint_t)key) || p->len == PROMPT_MAX)
+	if (key < 0 || key >= TERM_FN(0) || !iswprint((wint_t)key) || p->len == PROMPT_MAX)
 		return PROMPT_IGNORED;
 	p->text[p->len++] = (wchar_t)key;
 	p->text[p->len] = L'\0';

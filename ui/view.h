@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct crt;
+struct terminal;
 struct dashboard_config;
 struct live;
 struct logring;
@@ -18,7 +18,7 @@ struct monitor;
 
 struct view_ctx {
 	const struct dashboard_config *config;
-	struct crt *crt;
+	struct terminal *term;
 	struct live *live;
 	struct monitor *monitor;        /* NULL when the hub's metrics are not read */
 	struct logring *log;

@@ -1,12 +1,12 @@
 #include "config.h"
-#include "view_help.h"
+#include "ui/view_help.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "crt.h"
-#include "widgets.h"
+#include "ui/terminal.h"
+#include "ui/widgets.h"
 
 struct view_help {
 	int scroll;
@@ -66,41 +66,41 @@ void view_help_free(struct view_help *v)
 	free(v);
 }
 
-static void draw_line(const struct crt *crt, int y, struct view_rect a, const char *key,
+static void draw_line(const struct terminal *term, int y, struct view_rect a, const char *key,
 		      const char *text)
 {
 	if (text == NULL) {
-		widget_text(crt, y, a.x, a.w, crt_attr(crt, CRT_HEADING), WIDGET_LEFT, key);
+		widget_text(term, y, a.x, a.w, term_attr(term, TERM_HEADING), WIDGET_LEFT, key);
 		return;
 	}
-	widget_text(crt, y, a.x, 16, crt_attr(crt, CRT_KEY_TEXT) | A_BOLD, WIDGET_LEFT, key);
-	widget_text(crt, y, a.x + 16, a.w - 16, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT, text);
+	widget_text(term, y, a.x, 16, term_attr(term, TERM_KEY_TEXT) | A_BOLD, WIDGET_LEFT, key);
+	widget_text(term, y, a.x + 16, a.w - 16, term_attr(term, TERM_NORMAL), WIDGET_LEFT, text);
 }
 
 /* The marks, drawn with the glyphs in use. */
-static void draw_marks(const struct crt *crt, int *line, int skip, struct view_rect a)
+static void draw_marks(const struct terminal *term, int *line, int skip, struct view_rect a)
 {
-	const struct crt_glyphs *g = crt->glyphs;
+	const struct term_glyphs *g = term->glyphs;
 	char spark[64] = "";
 	int y;
 
 	for (int i = 0; i < g->spark_levels; i++)
 		snprintf(spark + strlen(spark), sizeof(spark) - strlen(spark), "%s", g->spark[i]);
 	if ((y = *line - skip) >= 0 && y < a.h) {
-		widget_text(crt, a.y + y, a.x, 16, crt_attr(crt, CRT_RANK_UP), WIDGET_LEFT, g->up);
-		widget_text(crt, a.y + y, a.x + 16, a.w - 16, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
+		widget_text(term, a.y + y, a.x, 16, term_attr(term, TERM_RANK_UP), WIDGET_LEFT, g->up);
+		widget_text(term, a.y + y, a.x + 16, a.w - 16, term_attr(term, TERM_NORMAL), WIDGET_LEFT,
 			    "up places; the other way, down");
 	}
 	(*line)++;
 	if ((y = *line - skip) >= 0 && y < a.h) {
-		widget_text(crt, a.y + y, a.x, 16, crt_attr(crt, CRT_BEATS_BEST), WIDGET_LEFT, g->best);
-		widget_text(crt, a.y + y, a.x + 16, a.w - 16, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
+		widget_text(term, a.y + y, a.x, 16, term_attr(term, TERM_BEATS_BEST), WIDGET_LEFT, g->best);
+		widget_text(term, a.y + y, a.x + 16, a.w - 16, term_attr(term, TERM_NORMAL), WIDGET_LEFT,
 			    "beats the best output ever ridden in this class at this second");
 	}
 	(*line)++;
 	if ((y = *line - skip) >= 0 && y < a.h) {
-		widget_text(crt, a.y + y, a.x, 16, crt_attr(crt, CRT_SPARK), WIDGET_LEFT, spark);
-		widget_text(crt, a.y + y, a.x + 16, a.w - 16, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
+		widget_text(term, a.y + y, a.x, 16, term_attr(term, TERM_SPARK), WIDGET_LEFT, spark);
+		widget_text(term, a.y + y, a.x + 16, a.w - 16, term_attr(term, TERM_NORMAL), WIDGET_LEFT,
 			    "sparkline levels, low to high");
 	}
 	(*line)++;
@@ -108,16 +108,16 @@ static void draw_marks(const struct crt *crt, int *line, int skip, struct view_r
 
 void view_help_draw(struct view_help *v, const struct view_ctx *ctx, struct view_rect a)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	size_t n = sizeof(help_lines) / sizeof(help_lines[0]);
 	int line = 0;
 
 	for (size_t i = 0; i < n; i++, line++) {
 		int y = line - v->scroll;
 		if (y >= 0 && y < a.h)
-			draw_line(crt, a.y + y, a, help_lines[i].key, help_lines[i].text);
+			draw_line(term, a.y + y, a, help_lines[i].key, help_lines[i].text);
 	}
-	draw_marks(crt, &line, v->scroll, a);
+	draw_marks(term, &line, v->scroll, a);
 	v->lines = line;
 	v->page = a.h;
 }

@@ -1,18 +1,18 @@
 #include "config.h"
-#include "view_history.h"
+#include "ui/view_history.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "crt.h"
-#include "live.h"
-#include "numfmt.h"
-#include "prompt.h"
-#include "store.h"
-#include "telemetry.h"
-#include "widgets.h"
+#include "race/live.h"
+#include "race/store.h"
+#include "race/telemetry.h"
+#include "ui/prompt.h"
+#include "ui/terminal.h"
+#include "ui/widgets.h"
+#include "util/numfmt.h"
 
 #define HIST_DEPTH 16                   /* places kept for going back */
 #define SEARCH_LIMIT 500                /* racers a search lists */
@@ -421,17 +421,17 @@ static const char *class_name(const struct view_history *v, int class_id)
 	return v->class_names[class_id];
 }
 
-static void class_cell(const struct view_history *v, const struct crt *crt, int y, int x,
+static void class_cell(const struct view_history *v, const struct terminal *term, int y, int x,
 		       const struct widget_column *col, attr_t attr, int class_id)
 {
 	const char *name = class_name(v, class_id);
 	char text[32];
 
 	if (name) {
-		widget_cell_untrusted(crt, y, x, col, attr, name);
+		widget_cell_untrusted(term, y, x, col, attr, name);
 	} else {
 		snprintf(text, sizeof(text), "class %d", class_id);
-		widget_cell(crt, y, x, col, attr, text);
+		widget_cell(term, y, x, col, attr, text);
 	}
 }
 
@@ -503,112 +503,112 @@ static const struct widget_column found_columns[FOUND_COUNT] = {
 	[FOUND_ID] = { .title = "id", .width = 8, .right = true },
 };
 
-static void draw_leader(const struct view_history *v, const struct crt *crt, int y, int x,
+static void draw_leader(const struct view_history *v, const struct terminal *term, int y, int x,
 			const struct widget_column *c, const struct hist_row *r, attr_t attr)
 {
 	char text[32], out[NUMFMT_TEXT_MAX];
 
 	(void)v;
 	snprintf(text, sizeof(text), "%d", r->rank);
-	widget_cell(crt, y, x, &c[LEAD_RANK], attr, text);
-	widget_cell_untrusted(crt, y, x, &c[LEAD_NAME], attr, r->name);
+	widget_cell(term, y, x, &c[LEAD_RANK], attr, text);
+	widget_cell_untrusted(term, y, x, &c[LEAD_NAME], attr, r->name);
 	snprintf(text, sizeof(text), "%lld", (long long)r->racer_id);
-	widget_cell(crt, y, x, &c[LEAD_ID], attr, text);
-	widget_cell(crt, y, x, &c[LEAD_SCORE], attr, numfmt_output(r->score, out));
+	widget_cell(term, y, x, &c[LEAD_ID], attr, text);
+	widget_cell(term, y, x, &c[LEAD_SCORE], attr, numfmt_output(r->score, out));
 	snprintf(text, sizeof(text), "%lld", (long long)r->race_id);
-	widget_cell(crt, y, x, &c[LEAD_RACE], attr, text);
+	widget_cell(term, y, x, &c[LEAD_RACE], attr, text);
 }
 
-static void draw_race_row(const struct view_history *v, const struct crt *crt, int y, int x,
+static void draw_race_row(const struct view_history *v, const struct terminal *term, int y, int x,
 			  const struct widget_column *c, const struct hist_row *r, attr_t attr)
 {
 	char text[32], out[NUMFMT_TEXT_MAX];
 
 	snprintf(text, sizeof(text), "%lld", (long long)r->race_id);
-	widget_cell(crt, y, x, &c[RACES_RACE], attr, text);
+	widget_cell(term, y, x, &c[RACES_RACE], attr, text);
 	format_time(r->ended_ms, text, sizeof(text));
-	widget_cell(crt, y, x, &c[RACES_ENDED], attr, text);
-	class_cell(v, crt, y, x, &c[RACES_CLASS], attr, r->class_id);
+	widget_cell(term, y, x, &c[RACES_ENDED], attr, text);
+	class_cell(v, term, y, x, &c[RACES_CLASS], attr, r->class_id);
 	snprintf(text, sizeof(text), "%d", r->racers);
-	widget_cell(crt, y, x, &c[RACES_RACERS], attr, text);
-	widget_cell_untrusted(crt, y, x, &c[RACES_WINNER], attr, r->name);
-	widget_cell(crt, y, x, &c[RACES_SCORE], attr,
-		    r->racer_id ? numfmt_output(r->score, out) : crt->glyphs->dash);
+	widget_cell(term, y, x, &c[RACES_RACERS], attr, text);
+	widget_cell_untrusted(term, y, x, &c[RACES_WINNER], attr, r->name);
+	widget_cell(term, y, x, &c[RACES_SCORE], attr,
+		    r->racer_id ? numfmt_output(r->score, out) : term->glyphs->dash);
 }
 
-static void draw_result(const struct view_history *v, const struct crt *crt, int y, int x,
+static void draw_result(const struct view_history *v, const struct terminal *term, int y, int x,
 			const struct widget_column *c, const struct hist_row *r, attr_t attr)
 {
 	char text[48], out[NUMFMT_TEXT_MAX];
 
 	(void)v;
 	snprintf(text, sizeof(text), "%d", r->rank);
-	widget_cell(crt, y, x, &c[RES_RANK], attr, text);
-	widget_cell_untrusted(crt, y, x, &c[RES_NAME], attr, r->name);
+	widget_cell(term, y, x, &c[RES_RANK], attr, text);
+	widget_cell_untrusted(term, y, x, &c[RES_NAME], attr, r->name);
 	snprintf(text, sizeof(text), "%lld", (long long)r->racer_id);
-	widget_cell(crt, y, x, &c[RES_ID], attr, text);
-	widget_cell(crt, y, x, &c[RES_SCORE], attr, numfmt_output(r->score, out));
-	widget_cell(crt, y, x, &c[RES_LAST], attr, numfmt_output(r->output, out));
-	widget_cell(crt, y, x, &c[RES_CADENCE], attr, numfmt_tenths(r->cadence, out));
-	widget_cell(crt, y, x, &c[RES_RESISTANCE], attr, numfmt_tenths(r->resistance, out));
+	widget_cell(term, y, x, &c[RES_ID], attr, text);
+	widget_cell(term, y, x, &c[RES_SCORE], attr, numfmt_output(r->score, out));
+	widget_cell(term, y, x, &c[RES_LAST], attr, numfmt_output(r->output, out));
+	widget_cell(term, y, x, &c[RES_CADENCE], attr, numfmt_tenths(r->cadence, out));
+	widget_cell(term, y, x, &c[RES_RESISTANCE], attr, numfmt_tenths(r->resistance, out));
 	snprintf(text, sizeof(text), "%d", r->second);
-	widget_cell(crt, y, x, &c[RES_SECOND], attr, text);
-	widget_cell(crt, y, x, &c[RES_GAP], attr,
-		    numfmt_gap(r->rank, r->score, r->gap, crt->glyphs->dash, out));
+	widget_cell(term, y, x, &c[RES_SECOND], attr, text);
+	widget_cell(term, y, x, &c[RES_GAP], attr,
+		    numfmt_gap(r->rank, r->score, r->gap, term->glyphs->dash, out));
 }
 
-static void draw_racer_race(const struct view_history *v, const struct crt *crt, int y, int x,
+static void draw_racer_race(const struct view_history *v, const struct terminal *term, int y, int x,
 			    const struct widget_column *c, const struct hist_row *r, attr_t attr)
 {
 	char text[48], out[NUMFMT_TEXT_MAX];
 
 	snprintf(text, sizeof(text), "%lld", (long long)r->race_id);
-	widget_cell(crt, y, x, &c[RR_RACE], attr, text);
+	widget_cell(term, y, x, &c[RR_RACE], attr, text);
 	format_time(r->ended_ms, text, sizeof(text));
-	widget_cell(crt, y, x, &c[RR_ENDED], attr, text);
-	class_cell(v, crt, y, x, &c[RR_CLASS], attr, r->class_id);
-	widget_cell(crt, y, x, &c[RR_SCORE], attr, numfmt_output(r->score, out));
+	widget_cell(term, y, x, &c[RR_ENDED], attr, text);
+	class_cell(v, term, y, x, &c[RR_CLASS], attr, r->class_id);
+	widget_cell(term, y, x, &c[RR_SCORE], attr, numfmt_output(r->score, out));
 	snprintf(text, sizeof(text), "%d of %d", r->rank, r->racers);
-	widget_cell(crt, y, x, &c[RR_PLACE], attr, text);
+	widget_cell(term, y, x, &c[RR_PLACE], attr, text);
 }
 
-static void draw_found(const struct view_history *v, const struct crt *crt, int y, int x,
+static void draw_found(const struct view_history *v, const struct terminal *term, int y, int x,
 		       const struct widget_column *c, const struct hist_row *r, attr_t attr)
 {
 	char text[32];
 
 	(void)v;
-	widget_cell_untrusted(crt, y, x, &c[FOUND_NAME], attr, r->name);
+	widget_cell_untrusted(term, y, x, &c[FOUND_NAME], attr, r->name);
 	snprintf(text, sizeof(text), "%lld", (long long)r->racer_id);
-	widget_cell(crt, y, x, &c[FOUND_ID], attr, text);
+	widget_cell(term, y, x, &c[FOUND_ID], attr, text);
 }
 
-typedef void (*row_draw_fn)(const struct view_history *v, const struct crt *crt, int y, int x,
+typedef void (*row_draw_fn)(const struct view_history *v, const struct terminal *term, int y, int x,
 			    const struct widget_column *c, const struct hist_row *r, attr_t attr);
 
 /* A table of the rows from the place's first, the cursor's row selected. */
 static void draw_table(struct view_history *v, const struct view_ctx *ctx, struct view_rect a,
 		       const struct widget_column *template, size_t ncols, row_draw_fn draw)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	const struct hist_place *p = place(v);
 	struct widget_column cols[16];
 
 	memcpy(cols, template, ncols * sizeof(cols[0]));
 	widget_columns_layout(cols, ncols, a.w);
-	widget_columns_head(crt, a.y, a.x, a.w, cols, ncols);
+	widget_columns_head(term, a.y, a.x, a.w, cols, ncols);
 	for (int line = 0; line < a.h - 1; line++) {
 		size_t at = p->first + (size_t)line;
 		attr_t attr;
 		if (at < v->rows_first || at >= v->rows_first + v->count)
 			break;
-		attr = !ctx->kiosk && at == p->cursor ? crt_attr(crt, CRT_SELECTED)
-						      : crt_attr(crt, CRT_NORMAL);
+		attr = !ctx->kiosk && at == p->cursor ? term_attr(term, TERM_SELECTED)
+						      : term_attr(term, TERM_NORMAL);
 		widget_fill(a.y + 1 + line, a.x, widget_columns_width(cols, ncols), attr);
-		draw(v, crt, a.y + 1 + line, a.x, cols, &v->rows[at - v->rows_first], attr);
+		draw(v, term, a.y + 1 + line, a.x, cols, &v->rows[at - v->rows_first], attr);
 	}
 	if (v->count == 0 && v->error[0] == '\0' && a.h > 1)
-		widget_text(crt, a.y + 1, a.x, a.w, crt_attr(crt, CRT_DIM), WIDGET_CENTER,
+		widget_text(term, a.y + 1, a.x, a.w, term_attr(term, TERM_DIM), WIDGET_CENTER,
 			    p->mode == HIST_SEARCH && v->search_text[0] == '\0'
 				    ? "type a name to search for"
 				    : "nothing here yet");
@@ -616,57 +616,57 @@ static void draw_table(struct view_history *v, const struct view_ctx *ctx, struc
 
 static void draw_title(struct view_history *v, const struct view_ctx *ctx, struct view_rect a)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	const struct hist_place *p = place(v);
-	attr_t head = crt_attr(crt, CRT_HEADING), label = crt_attr(crt, CRT_LABEL);
+	attr_t head = term_attr(term, TERM_HEADING), label = term_attr(term, TERM_LABEL);
 	const char *name;
 	int x = a.x;
 
-	widget_fill(a.y, a.x, a.w, crt_attr(crt, CRT_NORMAL));
+	widget_fill(a.y, a.x, a.w, term_attr(term, TERM_NORMAL));
 	switch (p->mode) {
 	case HIST_LEADERS:
-		x += widget_text(crt, a.y, x, a.w, head, WIDGET_LEFT, "Personal bests: ");
+		x += widget_text(term, a.y, x, a.w, head, WIDGET_LEFT, "Personal bests: ");
 		name = class_name(v, p->class_id);
 		if (name)
-			x += widget_untrusted(crt, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, name);
-		widget_printf(crt, a.y, x, a.x + a.w - x, label, WIDGET_LEFT, " (class %d of %d)",
+			x += widget_untrusted(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, name);
+		widget_printf(term, a.y, x, a.x + a.w - x, label, WIDGET_LEFT, " (class %d of %d)",
 			      p->class_id, TELEMETRY_CLASS_COUNT);
 		break;
 	case HIST_RACES:
-		x += widget_text(crt, a.y, x, a.w, head, WIDGET_LEFT, "Past races: ");
+		x += widget_text(term, a.y, x, a.w, head, WIDGET_LEFT, "Past races: ");
 		name = class_name(v, p->class_id);
 		if (p->class_id == 0)
-			widget_text(crt, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, "every class");
+			widget_text(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, "every class");
 		else if (name)
-			widget_untrusted(crt, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, name);
+			widget_untrusted(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, name);
 		else
-			widget_printf(crt, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, "class %d",
+			widget_printf(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, "class %d",
 				      p->class_id);
 		break;
 	case HIST_RACE:
-		x += widget_printf(crt, a.y, x, a.w, head, WIDGET_LEFT, "Race %lld ",
+		x += widget_printf(term, a.y, x, a.w, head, WIDGET_LEFT, "Race %lld ",
 				   (long long)p->id);
 		if (!v->race_found) {
-			widget_text(crt, a.y, x, a.x + a.w - x, label, WIDGET_LEFT, "(not in the history)");
+			widget_text(term, a.y, x, a.x + a.w - x, label, WIDGET_LEFT, "(not in the history)");
 			break;
 		}
 		name = class_name(v, v->race.class_id);
 		if (name)
-			x += widget_untrusted(crt, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, name);
-		widget_printf(crt, a.y, x, a.x + a.w - x, label, WIDGET_LEFT,
+			x += widget_untrusted(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, name);
+		widget_printf(term, a.y, x, a.x + a.w - x, label, WIDGET_LEFT,
 			      " (class %d)  %d racers", v->race.class_id, v->race.racers);
 		break;
 	case HIST_RACER:
-		x += widget_text(crt, a.y, x, a.w, head, WIDGET_LEFT, "Racer ");
-		x += widget_untrusted(crt, a.y, x, a.x + a.w - x, head, WIDGET_LEFT,
+		x += widget_text(term, a.y, x, a.w, head, WIDGET_LEFT, "Racer ");
+		x += widget_untrusted(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT,
 				      v->racer_name[0] ? v->racer_name : "(unknown)");
-		widget_printf(crt, a.y, x, a.x + a.w - x, label, WIDGET_LEFT, "  id %lld",
+		widget_printf(term, a.y, x, a.x + a.w - x, label, WIDGET_LEFT, "  id %lld",
 			      (long long)p->id);
 		break;
 	case HIST_SEARCH:
-		x += widget_text(crt, a.y, x, a.w, head, WIDGET_LEFT, "Racers named like '");
-		x += widget_untrusted(crt, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, v->search_text);
-		widget_printf(crt, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, "': %zu%s", v->count,
+		x += widget_text(term, a.y, x, a.w, head, WIDGET_LEFT, "Racers named like '");
+		x += widget_untrusted(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, v->search_text);
+		widget_printf(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, "': %zu%s", v->count,
 			      v->count == SEARCH_LIMIT ? " (the first)" : "");
 		break;
 	}
@@ -679,7 +679,7 @@ static void draw_position(struct view_history *v, const struct view_ctx *ctx, st
 	size_t shown = v->count, first = p->first + 1;
 
 	if (v->error[0]) {
-		widget_untrusted(ctx->crt, a.y, a.x, a.w, crt_attr(ctx->crt, CRT_ERROR), WIDGET_LEFT,
+		widget_untrusted(ctx->term, a.y, a.x, a.w, term_attr(ctx->term, TERM_ERROR), WIDGET_LEFT,
 				 v->error);
 		return;
 	}
@@ -688,10 +688,10 @@ static void draw_position(struct view_history *v, const struct view_ctx *ctx, st
 	if ((size_t)v->page < shown)
 		shown = (size_t)v->page;
 	if (shown == 0) {
-		widget_fill(a.y, a.x, a.w, crt_attr(ctx->crt, CRT_NORMAL));
+		widget_fill(a.y, a.x, a.w, term_attr(ctx->term, TERM_NORMAL));
 		return;
 	}
-	widget_printf(ctx->crt, a.y, a.x, a.w, crt_attr(ctx->crt, CRT_DIM), WIDGET_LEFT,
+	widget_printf(ctx->term, a.y, a.x, a.w, term_attr(ctx->term, TERM_DIM), WIDGET_LEFT,
 		      "%s %zu-%zu%s", p->mode == HIST_RACER ? "races" : "rows", first,
 		      first + shown - 1,
 		      (paged(p->mode) ? v->more : p->first + shown < v->count) ? ", more below" : "");
@@ -699,26 +699,26 @@ static void draw_position(struct view_history *v, const struct view_ctx *ctx, st
 
 static void draw_bests(struct view_history *v, const struct view_ctx *ctx, struct view_rect a)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	struct widget_column cols[BEST_COUNT];
-	attr_t attr = crt_attr(crt, CRT_NORMAL);
+	attr_t attr = term_attr(term, TERM_NORMAL);
 	char text[48], out[NUMFMT_TEXT_MAX];
 
 	memcpy(cols, best_columns, sizeof(cols));
 	widget_columns_layout(cols, BEST_COUNT, a.w);
-	widget_columns_head(crt, a.y, a.x, a.w, cols, BEST_COUNT);
+	widget_columns_head(term, a.y, a.x, a.w, cols, BEST_COUNT);
 	if (v->best_count == 0)
-		widget_text(crt, a.y + 1, a.x, a.w, crt_attr(crt, CRT_DIM), WIDGET_LEFT,
+		widget_text(term, a.y + 1, a.x, a.w, term_attr(term, TERM_DIM), WIDGET_LEFT,
 			    "no finished race yet");
 	for (size_t i = 0; i < v->best_count && (int)i + 1 < a.h; i++) {
 		const struct store_best_row *b = &v->bests[i];
 		int y = a.y + 1 + (int)i;
-		class_cell(v, crt, y, a.x, &cols[BEST_CLASS], attr, b->class_id);
-		widget_cell(crt, y, a.x, &cols[BEST_SCORE], attr, numfmt_output(b->score, out));
+		class_cell(v, term, y, a.x, &cols[BEST_CLASS], attr, b->class_id);
+		widget_cell(term, y, a.x, &cols[BEST_SCORE], attr, numfmt_output(b->score, out));
 		snprintf(text, sizeof(text), "%d", b->rank);
-		widget_cell(crt, y, a.x, &cols[BEST_RANK], attr, text);
+		widget_cell(term, y, a.x, &cols[BEST_RANK], attr, text);
 		snprintf(text, sizeof(text), "%lld", (long long)b->race_id);
-		widget_cell(crt, y, a.x, &cols[BEST_RACE], attr, text);
+		widget_cell(term, y, a.x, &cols[BEST_RACE], attr, text);
 	}
 }
 
@@ -824,29 +824,29 @@ static bool history_key(struct view_history *v, int key)
 	long page = v->page > 1 ? v->page : 1;
 
 	switch (key) {
-	case CRT_FN(KEY_UP): case 'k': cursor_move(v, -1); return true;
-	case CRT_FN(KEY_DOWN): case 'j': cursor_move(v, 1); return true;
-	case CRT_FN(KEY_PPAGE): cursor_move(v, -page); return true;
-	case CRT_FN(KEY_NPAGE): case ' ': cursor_move(v, page); return true;
-	case CRT_FN(KEY_HOME): case 'g':
+	case TERM_FN(KEY_UP): case 'k': cursor_move(v, -1); return true;
+	case TERM_FN(KEY_DOWN): case 'j': cursor_move(v, 1); return true;
+	case TERM_FN(KEY_PPAGE): cursor_move(v, -page); return true;
+	case TERM_FN(KEY_NPAGE): case ' ': cursor_move(v, page); return true;
+	case TERM_FN(KEY_HOME): case 'g':
 		place(v)->cursor = 0;
 		place_fit(v, place(v));
 		return true;
-	case CRT_FN(KEY_LEFT): class_step(v, -1); return true;
-	case CRT_FN(KEY_RIGHT): class_step(v, 1); return true;
+	case TERM_FN(KEY_LEFT): class_step(v, -1); return true;
+	case TERM_FN(KEY_RIGHT): class_step(v, 1); return true;
 	case 'l': place_reset(v, HIST_LEADERS, 1); return true;
 	case 'r': place_reset(v, HIST_RACES, 0); return true;
 	case '/':
 		prompt_clear(&v->search);
 		prompt_start(&v->search);
 		return true;
-	case CRT_KEY_ESC: place_pop(v); return true;
+	case TERM_KEY_ESC: place_pop(v); return true;
 	default:
-		if (CRT_KEY_BACKSPACE(key)) {
+		if (TERM_KEY_BACKSPACE(key)) {
 			place_pop(v);
 			return true;
 		}
-		if (CRT_KEY_ENTER(key)) {
+		if (TERM_KEY_ENTER(key)) {
 			open_row(v);
 			return true;
 		}

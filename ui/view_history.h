@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "view.h"
+#include "ui/view.h"
 
 struct prompt;
 struct widget_key;

@@ -1,20 +1,20 @@
 #include "config.h"
-#include "view_live.h"
+#include "ui/view_live.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "crt.h"
-#include "dashboard.h"
-#include "engine.h"
-#include "live.h"
-#include "numfmt.h"
-#include "prompt.h"
-#include "store.h"
-#include "telemetry.h"
-#include "widgets.h"
+#include "race/engine.h"
+#include "race/live.h"
+#include "race/store.h"
+#include "race/telemetry.h"
+#include "ui/dashboard.h"
+#include "ui/prompt.h"
+#include "ui/terminal.h"
+#include "ui/widgets.h"
+#include "util/numfmt.h"
 
 #define CHANGE_HIGHLIGHT_MS 2000        /* a row that changed rank lights up this long */
 #define CHANGE_ARROW_MS 5000            /* and shows its arrow this long */
@@ -348,46 +348,46 @@ void view_live_refresh(struct view_live *v, const struct view_ctx *ctx, bool tic
 
 static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	char filter[PROMPT_MAX * 4 + 1];
 	int x = a.x;
 
-	widget_fill(a.y, a.x, a.w, crt_attr(crt, CRT_NORMAL));
-	x += widget_printf(crt, a.y, x, a.w, crt_attr(crt, CRT_HEADING), WIDGET_LEFT, "Race %lld ",
+	widget_fill(a.y, a.x, a.w, term_attr(term, TERM_NORMAL));
+	x += widget_printf(term, a.y, x, a.w, term_attr(term, TERM_HEADING), WIDGET_LEFT, "Race %lld ",
 			   (long long)v->info.race_id);
-	x += widget_untrusted(crt, a.y, x, a.x + a.w - x, crt_attr(crt, CRT_HEADING), WIDGET_LEFT,
+	x += widget_untrusted(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_HEADING), WIDGET_LEFT,
 			      v->class_name[0] ? v->class_name : "class");
-	x += widget_printf(crt, a.y, x, a.x + a.w - x, crt_attr(crt, CRT_LABEL), WIDGET_LEFT,
+	x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
 			   " (class %d)  %zu racers  sort: %s", v->info.class_id, v->info.racers,
 			   sort_names[v->sort]);
 	if (v->filter.len > 0) {
 		prompt_text(&v->filter, filter, sizeof(filter));
-		x += widget_text(crt, a.y, x, a.x + a.w - x, crt_attr(crt, CRT_LABEL), WIDGET_LEFT,
+		x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
 				 "  filter: ");
-		x += widget_untrusted(crt, a.y, x, a.x + a.w - x, crt_attr(crt, CRT_WARN),
+		x += widget_untrusted(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_WARN),
 				      WIDGET_LEFT, filter);
-		widget_printf(crt, a.y, x, a.x + a.w - x, crt_attr(crt, CRT_LABEL), WIDGET_LEFT,
+		widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
 			      " (%zu)", v->shown);
 	}
 }
 
 static void draw_clock(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	int second = v->info.second, duration = v->duration > 0 ? v->duration : 1;
 	double fraction = (double)second / duration;
 	char label[64];
 	int lw, bar;
 
 	snprintf(label, sizeof(label), "second %d of %d ", second, v->duration);
-	lw = widget_text(crt, a.y, a.x, a.w, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT, label);
+	lw = widget_text(term, a.y, a.x, a.w, term_attr(term, TERM_NORMAL), WIDGET_LEFT, label);
 	bar = a.w - lw - 6;
 	if (bar > 60)
 		bar = 60;
 	if (bar < 4)
 		return;
-	widget_bar(crt, a.y, a.x + lw, bar, fraction);
-	widget_printf(crt, a.y, a.x + lw + bar, 6, crt_attr(crt, CRT_NORMAL), WIDGET_RIGHT,
+	widget_bar(term, a.y, a.x + lw, bar, fraction);
+	widget_printf(term, a.y, a.x + lw + bar, 6, term_attr(term, TERM_NORMAL), WIDGET_RIGHT,
 		      "%3.0f%%", fraction > 1 ? 100.0 : fraction * 100);
 }
 
@@ -397,11 +397,11 @@ static attr_t row_attr(const struct view_live *v, const struct view_ctx *ctx,
 	const struct rank_mark *m = mark_find(v, s->racer_id);
 
 	if (v->follow_id && s->racer_id == v->follow_id)
-		return crt_attr(ctx->crt, CRT_FOLLOWED);
+		return term_attr(ctx->term, TERM_FOLLOWED);
 	if (!ctx->kiosk && k == v->cursor)
-		return crt_attr(ctx->crt, CRT_SELECTED);
+		return term_attr(ctx->term, TERM_SELECTED);
 	if (m && m->delta != 0 && ctx->now_ms - m->at_ms < CHANGE_HIGHLIGHT_MS)
-		return crt_attr(ctx->crt, CRT_CHANGED);
+		return term_attr(ctx->term, TERM_CHANGED);
 	return 0;
 }
 
@@ -410,18 +410,18 @@ static void draw_change(const struct view_live *v, const struct view_ctx *ctx, i
 			attr_t row)
 {
 	const struct rank_mark *m = mark_find(v, s->racer_id);
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	char text[16] = "";
 	attr_t attr = row;
 
 	if (m && m->delta != 0 && ctx->now_ms - m->at_ms < CHANGE_ARROW_MS) {
 		int d = m->delta > 0 ? m->delta : -m->delta;
 		snprintf(text, sizeof(text), "%s%d",
-			 m->delta > 0 ? crt->glyphs->up : crt->glyphs->down, d > 99 ? 99 : d);
+			 m->delta > 0 ? term->glyphs->up : term->glyphs->down, d > 99 ? 99 : d);
 		if (!row)
-			attr = crt_attr(crt, m->delta > 0 ? CRT_RANK_UP : CRT_RANK_DOWN);
+			attr = term_attr(term, m->delta > 0 ? TERM_RANK_UP : TERM_RANK_DOWN);
 	}
-	widget_cell(crt, y, x, col, attr ? attr : crt_attr(crt, CRT_NORMAL), text);
+	widget_cell(term, y, x, col, attr ? attr : term_attr(term, TERM_NORMAL), text);
 }
 
 static void draw_spark(const struct view_live *v, const struct view_ctx *ctx, int y, int x,
@@ -432,34 +432,34 @@ static void draw_spark(const struct view_live *v, const struct view_ctx *ctx, in
 
 	for (int i = 0; i < ENGINE_SPARK_SECONDS; i++)
 		values[i] = (double)s->spark[i];
-	widget_sparkline(ctx->crt, y, x + col->x, col->w, row ? row : crt_attr(ctx->crt, CRT_SPARK),
+	widget_sparkline(ctx->term, y, x + col->x, col->w, row ? row : term_attr(ctx->term, TERM_SPARK),
 			 values, ENGINE_SPARK_SECONDS, (double)v->spark_lo, (double)v->spark_hi);
 }
 
 static void draw_row(const struct view_live *v, const struct view_ctx *ctx, int y, int x,
 		     const struct widget_column *cols, size_t k)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	size_t i = v->order[k];
 	const struct engine_standing *s = &v->rows[i];
-	attr_t row = row_attr(v, ctx, s, k), plain = row ? row : crt_attr(crt, CRT_NORMAL);
+	attr_t row = row_attr(v, ctx, s, k), plain = row ? row : term_attr(term, TERM_NORMAL);
 	char text[32], out[NUMFMT_TEXT_MAX];
 
 	widget_fill(y, x, widget_columns_width(cols, COL_COUNT), plain);
 	snprintf(text, sizeof(text), "%d", s->rank);
-	widget_cell(crt, y, x, &cols[COL_RANK], plain, text);
+	widget_cell(term, y, x, &cols[COL_RANK], plain, text);
 	draw_change(v, ctx, y, x, &cols[COL_CHANGE], s, row);
-	widget_cell_untrusted(crt, y, x, &cols[COL_NAME], plain, v->names[i]);
+	widget_cell_untrusted(term, y, x, &cols[COL_NAME], plain, v->names[i]);
 	snprintf(text, sizeof(text), "%lld", (long long)s->racer_id);
-	widget_cell(crt, y, x, &cols[COL_ID], row ? row : crt_attr(crt, CRT_DIM), text);
-	widget_cell(crt, y, x, &cols[COL_SCORE], plain, numfmt_output(s->score, out));
-	widget_cell(crt, y, x, &cols[COL_NOW], plain, numfmt_output(s->output, out));
-	widget_cell(crt, y, x, &cols[COL_CADENCE], plain, numfmt_tenths(s->cadence, out));
-	widget_cell(crt, y, x, &cols[COL_RESISTANCE], plain, numfmt_tenths(s->resistance, out));
-	widget_cell(crt, y, x, &cols[COL_GAP], plain,
-		    numfmt_gap(s->rank, s->score, s->gap, crt->glyphs->dash, out));
-	widget_cell(crt, y, x, &cols[COL_MARK], row ? row : crt_attr(crt, CRT_BEATS_BEST),
-		    s->beats_best ? crt->glyphs->best : "");
+	widget_cell(term, y, x, &cols[COL_ID], row ? row : term_attr(term, TERM_DIM), text);
+	widget_cell(term, y, x, &cols[COL_SCORE], plain, numfmt_output(s->score, out));
+	widget_cell(term, y, x, &cols[COL_NOW], plain, numfmt_output(s->output, out));
+	widget_cell(term, y, x, &cols[COL_CADENCE], plain, numfmt_tenths(s->cadence, out));
+	widget_cell(term, y, x, &cols[COL_RESISTANCE], plain, numfmt_tenths(s->resistance, out));
+	widget_cell(term, y, x, &cols[COL_GAP], plain,
+		    numfmt_gap(s->rank, s->score, s->gap, term->glyphs->dash, out));
+	widget_cell(term, y, x, &cols[COL_MARK], row ? row : term_attr(term, TERM_BEATS_BEST),
+		    s->beats_best ? term->glyphs->best : "");
 	if (cols[COL_SPARK].w > 0)
 		draw_spark(v, ctx, y, x, &cols[COL_SPARK], s, row);
 }
@@ -481,16 +481,16 @@ static void scroll_to_cursor(struct view_live *v)
 
 static void draw_waiting(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	int y = a.y + a.h / 2 - 1;
 
 	if (v->race_id && v->pinned)
-		widget_printf(crt, y, a.x, a.w, crt_attr(crt, CRT_HEADING), WIDGET_CENTER,
+		widget_printf(term, y, a.x, a.w, term_attr(term, TERM_HEADING), WIDGET_CENTER,
 			      "waiting for race %lld", (long long)v->race_id);
 	else
-		widget_text(crt, y, a.x, a.w, crt_attr(crt, CRT_HEADING), WIDGET_CENTER,
+		widget_text(term, y, a.x, a.w, term_attr(term, TERM_HEADING), WIDGET_CENTER,
 			    "no live race yet");
-	widget_text(crt, y + 1, a.x, a.w, crt_attr(crt, CRT_DIM), WIDGET_CENTER,
+	widget_text(term, y + 1, a.x, a.w, term_attr(term, TERM_DIM), WIDGET_CENTER,
 		    ctx->caught_up ? "races show up here as soon as their first "
 						"records arrive"
 					      : "catching up with the stream");
@@ -508,7 +508,7 @@ void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view
 	draw_clock(v, ctx, (struct view_rect){ a.y + 1, a.x, 1, a.w });
 	memcpy(cols, columns, sizeof(cols));
 	widget_columns_layout(cols, COL_COUNT, a.w);
-	widget_columns_head(ctx->crt, a.y + 2, a.x, a.w, cols, COL_COUNT);
+	widget_columns_head(ctx->term, a.y + 2, a.x, a.w, cols, COL_COUNT);
 	v->page = a.h - 3;
 	if (v->page < 1)
 		return;
@@ -516,7 +516,7 @@ void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view
 	for (int line = 0; line < v->page && v->top + (size_t)line < v->shown; line++)
 		draw_row(v, ctx, a.y + 3 + line, a.x, cols, v->top + (size_t)line);
 	if (v->shown == 0 && v->filter.len > 0)
-		widget_text(ctx->crt, a.y + 3, a.x, a.w, crt_attr(ctx->crt, CRT_DIM), WIDGET_CENTER,
+		widget_text(ctx->term, a.y + 3, a.x, a.w, term_attr(ctx->term, TERM_DIM), WIDGET_CENTER,
 			    "no racer matches the filter");
 }
 
@@ -584,12 +584,12 @@ bool view_live_key(struct view_live *v, const struct view_ctx *ctx, int key)
 	if (v->filter.active)
 		return filter_key(v, key);
 	switch (key) {
-	case CRT_FN(KEY_UP): case 'k': cursor_move(v, -1); return true;
-	case CRT_FN(KEY_DOWN): case 'j': cursor_move(v, 1); return true;
-	case CRT_FN(KEY_PPAGE): cursor_move(v, -page); return true;
-	case CRT_FN(KEY_NPAGE): case ' ': cursor_move(v, page); return true;
-	case CRT_FN(KEY_HOME): case 'g': cursor_move(v, -(long)v->shown); return true;
-	case CRT_FN(KEY_END): case 'G': cursor_move(v, (long)v->shown); return true;
+	case TERM_FN(KEY_UP): case 'k': cursor_move(v, -1); return true;
+	case TERM_FN(KEY_DOWN): case 'j': cursor_move(v, 1); return true;
+	case TERM_FN(KEY_PPAGE): cursor_move(v, -page); return true;
+	case TERM_FN(KEY_NPAGE): case ' ': cursor_move(v, page); return true;
+	case TERM_FN(KEY_HOME): case 'g': cursor_move(v, -(long)v->shown); return true;
+	case TERM_FN(KEY_END): case 'G': cursor_move(v, (long)v->shown); return true;
 	case '[': race_step(v, ctx, -1); return true;
 	case ']': race_step(v, ctx, 1); return true;
 	case 's':
@@ -599,12 +599,12 @@ bool view_live_key(struct view_live *v, const struct view_ctx *ctx, int key)
 	case '/':
 		prompt_start(&v->filter);
 		return true;
-	case CRT_KEY_ESC:
+	case TERM_KEY_ESC:
 		prompt_clear(&v->filter);
 		order_build(v);
 		return true;
 	default:
-		if (CRT_KEY_ENTER(key)) {
+		if (TERM_KEY_ENTER(key)) {
 			follow_toggle(v);
 			return true;
 		}

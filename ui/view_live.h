@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "view.h"
+#include "ui/view.h"
 
 struct prompt;
 struct widget_key;

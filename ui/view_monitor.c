@@ -1,18 +1,18 @@
 #include "config.h"
-#include "view_monitor.h"
+#include "ui/view_monitor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "consumer.h"
-#include "crt.h"
-#include "dashboard.h"
-#include "live.h"
-#include "logring.h"
-#include "monitor.h"
-#include "widgets.h"
+#include "client/consumer.h"
+#include "client/monitor.h"
+#include "race/live.h"
+#include "ui/dashboard.h"
+#include "ui/logring.h"
+#include "ui/terminal.h"
+#include "ui/widgets.h"
 
 #define LOG_SHOWN 16                    /* newest messages listed */
 
@@ -79,72 +79,72 @@ static const struct widget_column shard_columns[SH_COUNT] = {
 static void draw_hub_state(struct view_monitor *v, const struct view_ctx *ctx,
 			   struct mon_lines *l)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	const struct monitor_view *h = &v->hub;
 	char age[32];
 	int y = line_next(l), x = l->a.x;
 
 	if (y < 0)
 		return;
-	widget_fill(y, l->a.x, l->a.w, crt_attr(crt, CRT_NORMAL));
-	x += widget_text(crt, y, x, l->a.w, crt_attr(crt, CRT_HEADING), WIDGET_LEFT, "Hub  ");
+	widget_fill(y, l->a.x, l->a.w, term_attr(term, TERM_NORMAL));
+	x += widget_text(term, y, x, l->a.w, term_attr(term, TERM_HEADING), WIDGET_LEFT, "Hub  ");
 	if (!v->have_hub) {
-		widget_text(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, CRT_DIM), WIDGET_LEFT,
+		widget_text(term, y, x, l->a.x + l->a.w - x, term_attr(term, TERM_DIM), WIDGET_LEFT,
 			    "metrics not read by this dashboard");
 		return;
 	}
 	widget_fmt_age(ctx->now_ms - h->fetched_ms, age, sizeof(age));
 	if (h->reachable) {
-		widget_printf(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, CRT_OK), WIDGET_LEFT,
-			      "%s metrics read %s ago", crt->glyphs->state_ok, age);
+		widget_printf(term, y, x, l->a.x + l->a.w - x, term_attr(term, TERM_OK), WIDGET_LEFT,
+			      "%s metrics read %s ago", term->glyphs->state_ok, age);
 		return;
 	}
-	x += widget_printf(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, CRT_ERROR), WIDGET_LEFT,
-			   "%s unreachable: ", crt->glyphs->state_bad);
-	widget_untrusted(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, CRT_ERROR), WIDGET_LEFT,
+	x += widget_printf(term, y, x, l->a.x + l->a.w - x, term_attr(term, TERM_ERROR), WIDGET_LEFT,
+			   "%s unreachable: ", term->glyphs->state_bad);
+	widget_untrusted(term, y, x, l->a.x + l->a.w - x, term_attr(term, TERM_ERROR), WIDGET_LEFT,
 			 h->error);
 }
 
 /* A shard's name in width columns: "shardId-000000000003" when it fits,
  * else "#3". The id is the hub's: untrusted. */
-static void shard_cell(const struct crt *crt, int y, int x, const struct widget_column *col,
+static void shard_cell(const struct terminal *term, int y, int x, const struct widget_column *col,
 		       attr_t attr, const char *shard_id)
 {
 	const char *digits = shard_id + strlen("shardId-");
 	char label[32];
 
 	if ((int)strlen(shard_id) <= col->w || strncmp(shard_id, "shardId-", 8) != 0) {
-		widget_cell_untrusted(crt, y, x, col, attr, shard_id);
+		widget_cell_untrusted(term, y, x, col, attr, shard_id);
 		return;
 	}
 	while (*digits == '0' && digits[1] != '\0')
 		digits++;
 	snprintf(label, sizeof(label), "#%s", digits);
-	widget_cell_untrusted(crt, y, x, col, attr, label);
+	widget_cell_untrusted(term, y, x, col, attr, label);
 }
 
 static void draw_shard(const struct view_ctx *ctx, int y, int x, const struct widget_column *c,
 		       const struct monitor_shard *s)
 {
-	const struct crt *crt = ctx->crt;
-	attr_t attr = crt_attr(crt, CRT_NORMAL);
+	const struct terminal *term = ctx->term;
+	attr_t attr = term_attr(term, TERM_NORMAL);
 	char text[32];
 
-	shard_cell(crt, y, x, &c[SH_ID], attr, s->shard_id);
+	shard_cell(term, y, x, &c[SH_ID], attr, s->shard_id);
 	widget_fmt_rate(s->records_per_sec, text, sizeof(text));
-	widget_cell(crt, y, x, &c[SH_RECORDS], attr, text);
+	widget_cell(term, y, x, &c[SH_RECORDS], attr, text);
 	widget_fmt_rate(s->bytes_per_sec / 1024.0, text, sizeof(text));
-	widget_cell(crt, y, x, &c[SH_KIB], attr, text);
+	widget_cell(term, y, x, &c[SH_KIB], attr, text);
 	widget_fmt_rate(s->throttled_per_sec, text, sizeof(text));
-	widget_cell(crt, y, x, &c[SH_THROTTLED],
-		    s->throttled_per_sec > 0 ? crt_attr(crt, CRT_WARN) : attr, text);
+	widget_cell(term, y, x, &c[SH_THROTTLED],
+		    s->throttled_per_sec > 0 ? term_attr(term, TERM_WARN) : attr, text);
 	snprintf(text, sizeof(text), "%d", s->subscriptions);
-	widget_cell(crt, y, x, &c[SH_SUBS], attr, text);
+	widget_cell(term, y, x, &c[SH_SUBS], attr, text);
 	widget_fmt_count(s->retained_records, text, sizeof(text));
-	widget_cell(crt, y, x, &c[SH_RETAINED], attr, text);
-	widget_cell_untrusted(crt, y, x, &c[SH_SEQ], attr, s->last_sequence);
+	widget_cell(term, y, x, &c[SH_RETAINED], attr, text);
+	widget_cell_untrusted(term, y, x, &c[SH_SEQ], attr, s->last_sequence);
 	if (c[SH_SPARK].w > 0)
-		widget_sparkline(crt, y, x + c[SH_SPARK].x, c[SH_SPARK].w, crt_attr(crt, CRT_SPARK),
+		widget_sparkline(term, y, x + c[SH_SPARK].x, c[SH_SPARK].w, term_attr(term, TERM_SPARK),
 				 s->records_history, MONITOR_HISTORY, 0, 0);
 }
 
@@ -158,7 +158,7 @@ static void draw_shards(struct view_monitor *v, const struct view_ctx *ctx, stru
 	memcpy(cols, shard_columns, sizeof(cols));
 	widget_columns_layout(cols, SH_COUNT, l->a.w);
 	if ((y = line_next(l)) >= 0)
-		widget_columns_head(ctx->crt, y, l->a.x, l->a.w, cols, SH_COUNT);
+		widget_columns_head(ctx->term, y, l->a.x, l->a.w, cols, SH_COUNT);
 	for (size_t i = 0; i < v->hub.shard_count; i++)
 		if ((y = line_next(l)) >= 0)
 			draw_shard(ctx, y, l->a.x, cols, &v->hub.shards[i]);
@@ -167,7 +167,7 @@ static void draw_shards(struct view_monitor *v, const struct view_ctx *ctx, stru
 /* Every consumer the hub knows, with its largest lag over the shards. */
 static void draw_hub_lags(struct view_monitor *v, const struct view_ctx *ctx, struct mon_lines *l)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	const char *mine = ctx->config->consumer;
 	char age[32];
 	int y;
@@ -175,7 +175,7 @@ static void draw_hub_lags(struct view_monitor *v, const struct view_ctx *ctx, st
 	if (!v->have_hub || v->hub.lag_count == 0)
 		return;
 	if ((y = line_next(l)) >= 0)
-		widget_text(crt, y, l->a.x, l->a.w, crt_attr(crt, CRT_TABLE_HEAD), WIDGET_LEFT,
+		widget_text(term, y, l->a.x, l->a.w, term_attr(term, TERM_TABLE_HEAD), WIDGET_LEFT,
 			    "consumer lag (the hub's view, largest over the shards)");
 	for (size_t i = 0; i < v->hub.lag_count; i++) {
 		const struct monitor_lag *g = &v->hub.lags[i];
@@ -195,11 +195,11 @@ static void draw_hub_lags(struct view_monitor *v, const struct view_ctx *ctx, st
 		if ((y = line_next(l)) < 0)
 			continue;
 		bool is_mine = mine && strcmp(mine, g->consumer) == 0;
-		attr_t attr = crt_attr(crt, is_mine ? CRT_HEADING : CRT_NORMAL);
-		widget_untrusted(crt, y, l->a.x, l->a.w - 12, attr, WIDGET_LEFT, g->consumer);
+		attr_t attr = term_attr(term, is_mine ? TERM_HEADING : TERM_NORMAL);
+		widget_untrusted(term, y, l->a.x, l->a.w - 12, attr, WIDGET_LEFT, g->consumer);
 		widget_fmt_age(worst, age, sizeof(age));
-		widget_text(crt, y, l->a.x + l->a.w - 12, 12,
-			    crt_attr(crt, worst > 5000 ? CRT_WARN : CRT_NORMAL), WIDGET_RIGHT, age);
+		widget_text(term, y, l->a.x + l->a.w - 12, 12,
+			    term_attr(term, worst > 5000 ? TERM_WARN : TERM_NORMAL), WIDGET_RIGHT, age);
 	}
 }
 
@@ -219,29 +219,29 @@ static const char *state_name(enum consumer_state state)
 static void draw_consumer_state(struct view_monitor *v, const struct view_ctx *ctx,
 				struct mon_lines *l)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	const struct consumer_stats *c = &v->consumer;
 	bool ok = c->state == CONSUMER_STREAMING;
 	int y = line_next(l), x = l->a.x;
 
 	if (y < 0)
 		return;
-	widget_fill(y, l->a.x, l->a.w, crt_attr(crt, CRT_NORMAL));
-	x += widget_text(crt, y, x, l->a.w, crt_attr(crt, CRT_HEADING), WIDGET_LEFT, "Consumer ");
+	widget_fill(y, l->a.x, l->a.w, term_attr(term, TERM_NORMAL));
+	x += widget_text(term, y, x, l->a.w, term_attr(term, TERM_HEADING), WIDGET_LEFT, "Consumer ");
 	if (ctx->config->consumer)
-		x += widget_untrusted(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, CRT_HEADING),
+		x += widget_untrusted(term, y, x, l->a.x + l->a.w - x, term_attr(term, TERM_HEADING),
 				      WIDGET_LEFT, ctx->config->consumer);
-	x += widget_printf(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, ok ? CRT_OK : CRT_WARN),
-			   WIDGET_LEFT, "  %s %s: ", ok ? crt->glyphs->state_ok : crt->glyphs->state_bad,
+	x += widget_printf(term, y, x, l->a.x + l->a.w - x, term_attr(term, ok ? TERM_OK : TERM_WARN),
+			   WIDGET_LEFT, "  %s %s: ", ok ? term->glyphs->state_ok : term->glyphs->state_bad,
 			   state_name(c->state));
-	widget_untrusted(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
+	widget_untrusted(term, y, x, l->a.x + l->a.w - x, term_attr(term, TERM_NORMAL), WIDGET_LEFT,
 			 c->status);
 }
 
 static void draw_consumer_counts(struct view_monitor *v, const struct view_ctx *ctx,
 				 struct mon_lines *l)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	const struct live_stats *s = &v->live;
 	char age[48], when[32], applied[16], dup[16], late[16];
 	uint64_t bad = s->bad;
@@ -253,20 +253,20 @@ static void draw_consumer_counts(struct view_monitor *v, const struct view_ctx *
 	widget_fmt_count(s->duplicates, dup, sizeof(dup));
 	widget_fmt_count(s->late, late, sizeof(late));
 	if ((y = line_next(l)) >= 0)
-		widget_printf(crt, y, l->a.x, l->a.w, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
+		widget_printf(term, y, l->a.x, l->a.w, term_attr(term, TERM_NORMAL), WIDGET_LEFT,
 			      "  applied %s, dropped: %s duplicates, %llu bad", applied, dup,
 			      (unsigned long long)bad);
 	/* Records of another class than their race's: two producers rode one
 	 * raceId, which the per-shard table cannot tell. */
 	if (s->other_class && (y = line_next(l)) >= 0) {
-		int x = l->a.x + widget_printf(crt, y, l->a.x, l->a.w, crt_attr(crt, CRT_WARN),
+		int x = l->a.x + widget_printf(term, y, l->a.x, l->a.w, term_attr(term, TERM_WARN),
 					       WIDGET_LEFT, "  %llu of another class: ",
 					       (unsigned long long)s->other_class);
-		widget_untrusted(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, CRT_WARN),
+		widget_untrusted(term, y, x, l->a.x + l->a.w - x, term_attr(term, TERM_WARN),
 				 WIDGET_LEFT, s->last_bad);
 	}
 	if ((y = line_next(l)) >= 0)
-		widget_printf(crt, y, l->a.x, l->a.w, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
+		widget_printf(term, y, l->a.x, l->a.w, term_attr(term, TERM_NORMAL), WIDGET_LEFT,
 			      "  late %s, rejected %llu, reconnects %llu", late,
 			      (unsigned long long)s->rejected,
 			      (unsigned long long)v->consumer.reconnects);
@@ -277,15 +277,15 @@ static void draw_consumer_counts(struct view_monitor *v, const struct view_ctx *
 		snprintf(age, sizeof(age), "none yet");
 	}
 	if ((y = line_next(l)) >= 0)
-		widget_printf(crt, y, l->a.x, l->a.w,
-			      crt_attr(crt, s->commit_failures ? CRT_WARN : CRT_NORMAL), WIDGET_LEFT,
+		widget_printf(term, y, l->a.x, l->a.w,
+			      term_attr(term, s->commit_failures ? TERM_WARN : TERM_NORMAL), WIDGET_LEFT,
 			      "  checkpoint %s, db %.1f ms, windows %llu, failed %llu", age,
 			      s->last_commit_latency_ms, (unsigned long long)s->windows,
 			      (unsigned long long)s->commit_failures);
 	if (s->store_error[0] && (y = line_next(l)) >= 0) {
-		int x = l->a.x + widget_text(crt, y, l->a.x, l->a.w, crt_attr(crt, CRT_ERROR),
+		int x = l->a.x + widget_text(term, y, l->a.x, l->a.w, term_attr(term, TERM_ERROR),
 					     WIDGET_LEFT, "  store: ");
-		widget_untrusted(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, CRT_ERROR), WIDGET_LEFT,
+		widget_untrusted(term, y, x, l->a.x + l->a.w - x, term_attr(term, TERM_ERROR), WIDGET_LEFT,
 				 s->store_error);
 	}
 }
@@ -302,7 +302,7 @@ static const struct widget_column consumer_columns[CS_COUNT] = {
 static void draw_consumer_shards(struct view_monitor *v, const struct view_ctx *ctx,
 				 struct mon_lines *l)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	struct widget_column cols[CS_COUNT];
 	char text[32];
 	int y;
@@ -312,23 +312,23 @@ static void draw_consumer_shards(struct view_monitor *v, const struct view_ctx *
 	memcpy(cols, consumer_columns, sizeof(cols));
 	widget_columns_layout(cols, CS_COUNT, l->a.w);
 	if ((y = line_next(l)) >= 0)
-		widget_columns_head(crt, y, l->a.x, l->a.w, cols, CS_COUNT);
+		widget_columns_head(term, y, l->a.x, l->a.w, cols, CS_COUNT);
 	for (size_t i = 0; i < v->consumer.shard_count; i++) {
 		const struct consumer_shard_stats *s = &v->consumer.shards[i];
-		attr_t attr = crt_attr(crt, CRT_NORMAL);
+		attr_t attr = term_attr(term, TERM_NORMAL);
 		if ((y = line_next(l)) < 0)
 			continue;
 		widget_fill(y, l->a.x, l->a.w, attr);
-		shard_cell(crt, y, l->a.x, &cols[CS_ID], attr, s->shard_id);
+		shard_cell(term, y, l->a.x, &cols[CS_ID], attr, s->shard_id);
 		widget_fmt_count(s->records, text, sizeof(text));
-		widget_cell(crt, y, l->a.x, &cols[CS_RECORDS], attr, text);
+		widget_cell(term, y, l->a.x, &cols[CS_RECORDS], attr, text);
 		snprintf(text, sizeof(text), "%llu", (unsigned long long)s->bad);
-		widget_cell(crt, y, l->a.x, &cols[CS_BAD], s->bad ? crt_attr(crt, CRT_WARN) : attr,
+		widget_cell(term, y, l->a.x, &cols[CS_BAD], s->bad ? term_attr(term, TERM_WARN) : attr,
 			    text);
 		widget_fmt_age(s->lag_ms, text, sizeof(text));
-		widget_cell(crt, y, l->a.x, &cols[CS_LAG],
-			    s->caught_up ? attr : crt_attr(crt, CRT_WARN), text);
-		widget_cell_untrusted(crt, y, l->a.x, &cols[CS_LAST_BAD], crt_attr(crt, CRT_DIM),
+		widget_cell(term, y, l->a.x, &cols[CS_LAG],
+			    s->caught_up ? attr : term_attr(term, TERM_WARN), text);
+		widget_cell_untrusted(term, y, l->a.x, &cols[CS_LAST_BAD], term_attr(term, TERM_DIM),
 				      s->last_bad);
 	}
 }
@@ -339,11 +339,11 @@ static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 static void draw_log(struct view_monitor *v, const struct view_ctx *ctx, struct mon_lines *l)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	int y;
 
 	if ((y = line_next(l)) >= 0)
-		widget_text(crt, y, l->a.x, l->a.w, crt_attr(crt, CRT_TABLE_HEAD), WIDGET_LEFT,
+		widget_text(term, y, l->a.x, l->a.w, term_attr(term, TERM_TABLE_HEAD), WIDGET_LEFT,
 			    v->log_count ? "log, newest first" : "log: nothing logged");
 	for (size_t i = 0; i < v->log_count; i++) {
 		const struct logring_entry *e = &v->log[i];
@@ -355,13 +355,13 @@ static void draw_log(struct view_monitor *v, const struct view_ctx *ctx, struct 
 			continue;
 		if (localtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%H:%M:%S", &tm);
-		x += widget_printf(crt, y, x, l->a.w, crt_attr(crt, CRT_DIM), WIDGET_LEFT, "%s ", when);
-		x += widget_printf(crt, y, x, l->a.x + l->a.w - x,
-				   crt_attr(crt, e->level == LOG_ERROR  ? CRT_ERROR
-						 : e->level == LOG_WARN ? CRT_WARN
-									: CRT_NORMAL),
+		x += widget_printf(term, y, x, l->a.w, term_attr(term, TERM_DIM), WIDGET_LEFT, "%s ", when);
+		x += widget_printf(term, y, x, l->a.x + l->a.w - x,
+				   term_attr(term, e->level == LOG_ERROR  ? TERM_ERROR
+						 : e->level == LOG_WARN ? TERM_WARN
+									: TERM_NORMAL),
 				   WIDGET_LEFT, "%-5s ", level_names[e->level]);
-		widget_untrusted(crt, y, x, l->a.x + l->a.w - x, crt_attr(crt, CRT_NORMAL), WIDGET_LEFT,
+		widget_untrusted(term, y, x, l->a.x + l->a.w - x, term_attr(term, TERM_NORMAL), WIDGET_LEFT,
 				 e->text);
 	}
 }

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "view.h"
+#include "ui/view.h"
 
 struct widget_key;
 struct view_monitor;

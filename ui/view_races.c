@@ -1,17 +1,17 @@
 #include "config.h"
-#include "view_races.h"
+#include "ui/view_races.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "crt.h"
-#include "engine.h"
-#include "live.h"
-#include "numfmt.h"
-#include "store.h"
-#include "telemetry.h"
-#include "widgets.h"
+#include "race/engine.h"
+#include "race/live.h"
+#include "race/store.h"
+#include "race/telemetry.h"
+#include "ui/terminal.h"
+#include "ui/widgets.h"
+#include "util/numfmt.h"
 
 #define RATE_PERIOD_MS 1000             /* records/s measured over at least this */
 #define CLASS_NAME_MAX 128
@@ -179,10 +179,10 @@ void view_races_refresh(struct view_races *v, const struct view_ctx *ctx)
 static void draw_line(struct view_races *v, const struct view_ctx *ctx, int y, int x,
 		      const struct widget_column *cols, size_t k)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	const struct race_line *line = &v->lines[k];
-	attr_t row = !ctx->kiosk && k == v->cursor ? crt_attr(crt, CRT_SELECTED) : 0;
-	attr_t plain = row ? row : crt_attr(crt, CRT_NORMAL);
+	attr_t row = !ctx->kiosk && k == v->cursor ? term_attr(term, TERM_SELECTED) : 0;
+	attr_t plain = row ? row : term_attr(term, TERM_NORMAL);
 	char text[64], out[NUMFMT_TEXT_MAX];
 	int duration = v->duration > 0 ? v->duration : 1;
 	const char *class_name = line->class_id >= 1 && line->class_id <= TELEMETRY_CLASS_COUNT ?
@@ -190,32 +190,32 @@ static void draw_line(struct view_races *v, const struct view_ctx *ctx, int y, i
 
 	widget_fill(y, x, widget_columns_width(cols, COL_COUNT), plain);
 	snprintf(text, sizeof(text), "%lld", (long long)line->race_id);
-	widget_cell(crt, y, x, &cols[COL_RACE], plain, text);
+	widget_cell(term, y, x, &cols[COL_RACE], plain, text);
 	if (class_name[0])
-		widget_cell_untrusted(crt, y, x, &cols[COL_CLASS], plain, class_name);
+		widget_cell_untrusted(term, y, x, &cols[COL_CLASS], plain, class_name);
 	else {
 		snprintf(text, sizeof(text), "class %d", line->class_id);
-		widget_cell(crt, y, x, &cols[COL_CLASS], plain, text);
+		widget_cell(term, y, x, &cols[COL_CLASS], plain, text);
 	}
 	snprintf(text, sizeof(text), "%zu", line->racers);
-	widget_cell(crt, y, x, &cols[COL_RACERS], plain, text);
+	widget_cell(term, y, x, &cols[COL_RACERS], plain, text);
 	if (line->all_final)
 		snprintf(text, sizeof(text), "finished");
 	else
 		snprintf(text, sizeof(text), "%d/%d", line->second, v->duration);
-	widget_cell(crt, y, x, &cols[COL_SECOND], plain, text);
+	widget_cell(term, y, x, &cols[COL_SECOND], plain, text);
 	if (cols[COL_PROGRESS].w > 0)
-		widget_bar(crt, y, x + cols[COL_PROGRESS].x, cols[COL_PROGRESS].w,
+		widget_bar(term, y, x + cols[COL_PROGRESS].x, cols[COL_PROGRESS].w,
 			   (double)line->second / duration);
-	widget_cell_untrusted(crt, y, x, &cols[COL_LEADER], plain, line->leader);
-	widget_cell(crt, y, x, &cols[COL_SCORE], plain, numfmt_output(line->leader_score, out));
+	widget_cell_untrusted(term, y, x, &cols[COL_LEADER], plain, line->leader);
+	widget_cell(term, y, x, &cols[COL_SCORE], plain, numfmt_output(line->leader_score, out));
 	widget_fmt_rate(line->rate, text, sizeof(text));
-	widget_cell(crt, y, x, &cols[COL_RATE], plain, text);
+	widget_cell(term, y, x, &cols[COL_RATE], plain, text);
 }
 
 void view_races_draw(struct view_races *v, const struct view_ctx *ctx, struct view_rect a)
 {
-	const struct crt *crt = ctx->crt;
+	const struct terminal *term = ctx->term;
 	struct widget_column cols[COL_COUNT];
 	size_t racers = 0;
 	double rate = 0;
@@ -224,14 +224,14 @@ void view_races_draw(struct view_races *v, const struct view_ctx *ctx, struct vi
 		racers += v->lines[i].racers;
 		rate += v->lines[i].rate;
 	}
-	widget_printf(crt, a.y, a.x, a.w, crt_attr(crt, CRT_HEADING), WIDGET_LEFT,
+	widget_printf(term, a.y, a.x, a.w, term_attr(term, TERM_HEADING), WIDGET_LEFT,
 		      "Live races: %zu, %zu racers, %.0f records/s", v->count, racers, rate);
 	memcpy(cols, columns, sizeof(cols));
 	widget_columns_layout(cols, COL_COUNT, a.w);
-	widget_columns_head(crt, a.y + 2, a.x, a.w, cols, COL_COUNT);
+	widget_columns_head(term, a.y + 2, a.x, a.w, cols, COL_COUNT);
 	v->page = a.h - 3;
 	if (v->count == 0) {
-		widget_text(crt, a.y + a.h / 2, a.x, a.w, crt_attr(crt, CRT_DIM), WIDGET_CENTER,
+		widget_text(term, a.y + a.h / 2, a.x, a.w, term_attr(term, TERM_DIM), WIDGET_CENTER,
 			    ctx->caught_up ? "no live race" : "catching up with the stream");
 		return;
 	}
@@ -251,22 +251,22 @@ bool view_races_key(struct view_races *v, const struct view_ctx *ctx, int key, i
 {
 	(void)ctx;
 	switch (key) {
-	case CRT_FN(KEY_UP): case 'k':
+	case TERM_FN(KEY_UP): case 'k':
 		if (v->cursor > 0)
 			v->cursor--;
 		return true;
-	case CRT_FN(KEY_DOWN): case 'j':
+	case TERM_FN(KEY_DOWN): case 'j':
 		if (v->cursor + 1 < v->count)
 			v->cursor++;
 		return true;
-	case CRT_FN(KEY_HOME): case 'g':
+	case TERM_FN(KEY_HOME): case 'g':
 		v->cursor = 0;
 		return true;
-	case CRT_FN(KEY_END): case 'G':
+	case TERM_FN(KEY_END): case 'G':
 		v->cursor = v->count ? v->count - 1 : 0;
 		return true;
 	default:
-		if (CRT_KEY_ENTER(key) && v->cursor < v->count) {
+		if (TERM_KEY_ENTER(key) && v->cursor < v->count) {
 			*open = v->lines[v->cursor].race_id;
 			return true;
 		}

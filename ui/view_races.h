@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "view.h"
+#include "ui/view.h"
 
 struct widget_key;
 struct view_races;

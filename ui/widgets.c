@@ -1,5 +1,5 @@
 #include "config.h"
-#include "widgets.h"
+#include "ui/widgets.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "sanitize.h"
-#include "telemetry.h"
+#include "race/telemetry.h"
+#include "util/sanitize.h"
 
 /* Room for a sanitized line: each character may grow to three bytes. */
 #define TEXT_MAX 1024
@@ -96,19 +96,19 @@ static int text_fit(const char *text, int width, bool unicode, char *out, size_t
 }
 
 /* Text cut to width, with the ellipsis glyph in the last column when cut. */
-static int text_cut(const struct crt *crt, const char *text, int width, char *out, size_t size)
+static int text_cut(const struct terminal *term, const char *text, int width, char *out, size_t size)
 {
 	int full = widget_width(text), used;
 	size_t o;
 
 	if (full <= width)
-		return text_fit(text, width, crt->unicode, out, size);
+		return text_fit(text, width, term->unicode, out, size);
 	if (width <= 1)
-		return text_fit(text, width, crt->unicode, out, size);
-	used = text_fit(text, width - 1, crt->unicode, out, size);
+		return text_fit(text, width, term->unicode, out, size);
+	used = text_fit(text, width - 1, term->unicode, out, size);
 	o = strlen(out);
-	if (o + strlen(crt->glyphs->ellipsis) + 1 <= size) {
-		strcpy(out + o, crt->glyphs->ellipsis);
+	if (o + strlen(term->glyphs->ellipsis) + 1 <= size) {
+		strcpy(out + o, term->glyphs->ellipsis);
 		used++;
 	}
 	return used;
@@ -126,7 +126,7 @@ void widget_fill(int y, int x, int width, attr_t attr)
 	mvhline(y, x, ' ', width);
 }
 
-int widget_text(const struct crt *crt, int y, int x, int width, attr_t attr,
+int widget_text(const struct terminal *term, int y, int x, int width, attr_t attr,
 		enum widget_align align, const char *text)
 {
 	char cut[TEXT_MAX];
@@ -136,7 +136,7 @@ int widget_text(const struct crt *crt, int y, int x, int width, attr_t attr,
 		return 0;
 	if (x + width > COLS)
 		width = COLS - x;
-	used = text_cut(crt, text, width, cut, sizeof(cut));
+	used = text_cut(term, text, width, cut, sizeof(cut));
 	if (align == WIDGET_RIGHT)
 		pad_left = width - used;
 	else if (align == WIDGET_CENTER)
@@ -147,16 +147,16 @@ int widget_text(const struct crt *crt, int y, int x, int width, attr_t attr,
 	return used;
 }
 
-int widget_untrusted(const struct crt *crt, int y, int x, int width, attr_t attr,
+int widget_untrusted(const struct terminal *term, int y, int x, int width, attr_t attr,
 		     enum widget_align align, const char *text)
 {
 	char clean[TEXT_MAX];
 
-	sanitize_text(text ? text : "", clean, sizeof(clean), TEXT_MAX / 4, crt->unicode);
-	return widget_text(crt, y, x, width, attr, align, clean);
+	sanitize_text(text ? text : "", clean, sizeof(clean), TEXT_MAX / 4, term->unicode);
+	return widget_text(term, y, x, width, attr, align, clean);
 }
 
-int widget_printf(const struct crt *crt, int y, int x, int width, attr_t attr,
+int widget_printf(const struct terminal *term, int y, int x, int width, attr_t attr,
 		  enum widget_align align, const char *fmt, ...)
 {
 	char text[TEXT_MAX];
@@ -165,7 +165,7 @@ int widget_printf(const struct crt *crt, int y, int x, int width, attr_t attr,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	return widget_text(crt, y, x, width, attr, align, text);
+	return widget_text(term, y, x, width, attr, align, text);
 }
 
 /* ---- graphs ------------------------------------------------------------ */
@@ -180,10 +180,10 @@ static int spark_level(double value, double lo, double hi, int levels)
 	return level < 0 ? 0 : level >= levels ? levels - 1 : level;
 }
 
-void widget_sparkline(const struct crt *crt, int y, int x, int width, attr_t attr,
+void widget_sparkline(const struct terminal *term, int y, int x, int width, attr_t attr,
 		      const double *values, size_t n, double lo, double hi)
 {
-	const struct crt_glyphs *g = crt->glyphs;
+	const struct term_glyphs *g = term->glyphs;
 	size_t shown = n < (size_t)width ? n : (size_t)width;
 	const double *v = values + (n - shown);
 
@@ -204,7 +204,7 @@ void widget_sparkline(const struct crt *crt, int y, int x, int width, attr_t att
 	}
 }
 
-void widget_bar(const struct crt *crt, int y, int x, int width, double fraction)
+void widget_bar(const struct terminal *term, int y, int x, int width, double fraction)
 {
 	int done;
 
@@ -215,30 +215,30 @@ void widget_bar(const struct crt *crt, int y, int x, int width, double fraction)
 	fraction = fraction < 0 ? 0 : fraction > 1 ? 1 : fraction;
 	done = (int)lround(fraction * width);
 	move(y, x);
-	attrset(crt_attr(crt, CRT_BAR_DONE));
+	attrset(term_attr(term, TERM_BAR_DONE));
 	for (int i = 0; i < done; i++)
-		addstr(crt->glyphs->bar_done);
-	attrset(crt_attr(crt, CRT_BAR_TODO));
+		addstr(term->glyphs->bar_done);
+	attrset(term_attr(term, TERM_BAR_TODO));
 	for (int i = done; i < width; i++)
-		addstr(crt->glyphs->bar_todo);
+		addstr(term->glyphs->bar_todo);
 }
 
 /* ---- footer ------------------------------------------------------------ */
 
-void widget_footer(const struct crt *crt, int y, int width, const struct widget_key *keys,
+void widget_footer(const struct terminal *term, int y, int width, const struct widget_key *keys,
 		   size_t n)
 {
 	int x = 0;
 
-	widget_fill(y, 0, width, crt_attr(crt, CRT_KEY_TEXT));
+	widget_fill(y, 0, width, term_attr(term, TERM_KEY_TEXT));
 	for (size_t i = 0; i < n; i++) {
 		int kw = widget_width(keys[i].key), tw = widget_width(keys[i].text);
 		/* "q Quit  ? Help": the key in its colour, a space, what it does. */
 		if (x + kw + 1 + tw > width)
 			break;
-		x += widget_text(crt, y, x, kw, crt_attr(crt, CRT_KEY), WIDGET_LEFT, keys[i].key);
-		x += widget_text(crt, y, x, tw + 3, crt_attr(crt, CRT_KEY_TEXT), WIDGET_LEFT, " ");
-		x += widget_text(crt, y, x, tw + 2, crt_attr(crt, CRT_KEY_TEXT), WIDGET_LEFT,
+		x += widget_text(term, y, x, kw, term_attr(term, TERM_KEY), WIDGET_LEFT, keys[i].key);
+		x += widget_text(term, y, x, tw + 3, term_attr(term, TERM_KEY_TEXT), WIDGET_LEFT, " ");
+		x += widget_text(term, y, x, tw + 2, term_attr(term, TERM_KEY_TEXT), WIDGET_LEFT,
 				 keys[i].text) + 2;
 	}
 }
@@ -308,30 +308,30 @@ int widget_columns_width(const struct widget_column *cols, size_t n)
 	return width;
 }
 
-void widget_columns_head(const struct crt *crt, int y, int x, int width,
+void widget_columns_head(const struct terminal *term, int y, int x, int width,
 			 const struct widget_column *cols, size_t n)
 {
-	attr_t attr = crt_attr(crt, CRT_TABLE_HEAD);
+	attr_t attr = term_attr(term, TERM_TABLE_HEAD);
 
 	widget_fill(y, x, width, attr);
 	for (size_t i = 0; i < n; i++)
 		if (cols[i].w > 0)
-			widget_cell(crt, y, x, &cols[i], attr, cols[i].title);
+			widget_cell(term, y, x, &cols[i], attr, cols[i].title);
 }
 
-void widget_cell(const struct crt *crt, int y, int x, const struct widget_column *col,
+void widget_cell(const struct terminal *term, int y, int x, const struct widget_column *col,
 		 attr_t attr, const char *text)
 {
 	if (col->w > 0)
-		widget_text(crt, y, x + col->x, col->w, attr, col->right ? WIDGET_RIGHT : WIDGET_LEFT,
+		widget_text(term, y, x + col->x, col->w, attr, col->right ? WIDGET_RIGHT : WIDGET_LEFT,
 			    text);
 }
 
-void widget_cell_untrusted(const struct crt *crt, int y, int x, const struct widget_column *col,
+void widget_cell_untrusted(const struct terminal *term, int y, int x, const struct widget_column *col,
 			   attr_t attr, const char *text)
 {
 	if (col->w > 0)
-		widget_untrusted(crt, y, x + col->x, col->w, attr,
+		widget_untrusted(term, y, x + col->x, col->w, attr,
 				 col->right ? WIDGET_RIGHT : WIDGET_LEFT, text);
 }
 
@@ -380,11 +380,11 @@ bool widget_scroll_key(int *scroll, int lines, int page, int key)
 	int most = lines > page ? lines - page : 0;
 
 	switch (key) {
-	case CRT_FN(KEY_UP): case 'k': (*scroll)--; break;
-	case CRT_FN(KEY_DOWN): case 'j': (*scroll)++; break;
-	case CRT_FN(KEY_PPAGE): *scroll -= page; break;
-	case CRT_FN(KEY_NPAGE): case ' ': *scroll += page; break;
-	case CRT_FN(KEY_HOME): case 'g': *scroll = 0; break;
+	case TERM_FN(KEY_UP): case 'k': (*scroll)--; break;
+	case TERM_FN(KEY_DOWN): case 'j': (*scroll)++; break;
+	case TERM_FN(KEY_PPAGE): *scroll -= page; break;
+	case TERM_FN(KEY_NPAGE): case ' ': *scroll += page; break;
+	case TERM_FN(KEY_HOME): case 'g': *scroll = 0; break;
 	default: return false;
 	}
 	*scroll = *scroll < 0 ? 0 : *scroll > most ? most : *scroll;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crt.h"
+#include "ui/terminal.h"
 
 enum widget_align {
 	WIDGET_LEFT,
@@ -23,15 +23,15 @@ int widget_width(const char *text);
 /* Draws text at (y, x) in width columns: cut with the ellipsis glyph when
  * it is wider, and padded with spaces in attr when it is narrower. Nothing
  * outside the screen is touched. Returns the columns the text took. */
-int widget_text(const struct crt *crt, int y, int x, int width, attr_t attr,
+int widget_text(const struct terminal *term, int y, int x, int width, attr_t attr,
 		enum widget_align align, const char *text);
 
 /* The same for untrusted text: control characters and escape sequences
  * become replacement characters before anything reaches the screen. */
-int widget_untrusted(const struct crt *crt, int y, int x, int width, attr_t attr,
+int widget_untrusted(const struct terminal *term, int y, int x, int width, attr_t attr,
 		     enum widget_align align, const char *text);
 
-int widget_printf(const struct crt *crt, int y, int x, int width, attr_t attr,
+int widget_printf(const struct terminal *term, int y, int x, int width, attr_t attr,
 		  enum widget_align align, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
@@ -41,18 +41,18 @@ void widget_fill(int y, int x, int width, attr_t attr);
 /* A sparkline of values (oldest first; negative: no value), the newest at
  * the right edge, scaled from lo to hi; hi <= lo scales from 0 to the
  * largest value shown. */
-void widget_sparkline(const struct crt *crt, int y, int x, int width, attr_t attr,
+void widget_sparkline(const struct terminal *term, int y, int x, int width, attr_t attr,
 		      const double *values, size_t n, double lo, double hi);
 
 /* A progress bar of fraction 0..1. */
-void widget_bar(const struct crt *crt, int y, int x, int width, double fraction);
+void widget_bar(const struct terminal *term, int y, int x, int width, double fraction);
 
 /* The footer: keys and what they do, as many as fit. */
 struct widget_key {
 	const char *key, *text;
 };
 
-void widget_footer(const struct crt *crt, int y, int width, const struct widget_key *keys,
+void widget_footer(const struct terminal *term, int y, int width, const struct widget_key *keys,
 		   size_t n);
 
 /* Table columns. Layout drops the optional columns (highest drop first)
@@ -73,11 +73,11 @@ struct widget_column {
 
 void widget_columns_layout(struct widget_column *cols, size_t n, int width);
 int widget_columns_width(const struct widget_column *cols, size_t n);
-void widget_columns_head(const struct crt *crt, int y, int x, int width,
+void widget_columns_head(const struct terminal *term, int y, int x, int width,
 			 const struct widget_column *cols, size_t n);
-void widget_cell(const struct crt *crt, int y, int x, const struct widget_column *col,
+void widget_cell(const struct terminal *term, int y, int x, const struct widget_column *col,
 		 attr_t attr, const char *text);
-void widget_cell_untrusted(const struct crt *crt, int y, int x, const struct widget_column *col,
+void widget_cell_untrusted(const struct terminal *term, int y, int x, const struct widget_column *col,
 			   attr_t attr, const char *text);
 
 /* Short texts for numbers: rates "0.5", "12", "1.2k"; counts "12", "3.4M";

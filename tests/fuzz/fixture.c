@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashkey.h"
-#include "stream.h"
+#include "hub/stream.h"
+#include "wire/hashkey.h"
 
 static void die(const char *what)
 {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hub.h"
+#include "hub/hub.h"
 
 /* The fixed clock of every target: runs must not depend on the time. */
 #define FUZZ_NOW_MS 1795659501000LL

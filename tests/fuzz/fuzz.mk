@@ -20,9 +20,7 @@ obj := $(out)/obj
 san := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 flags := -g -O1 -fno-omit-frame-pointer $(san) -std=gnu11
 
-# The commands (src/cmd_*.c) are left out: they reach into the dashboard,
-# and no target calls them.
-core_o := $(patsubst %.c,$(obj)/%.o,$(filter-out src/cmd_%.c,$(filter %.c,$(CORE_SOURCES))))
+core_o := $(patsubst %.c,$(obj)/%.o,$(filter %.c,$(CORE_SOURCES)))
 fuzzers := $(FUZZ_TARGETS:%=$(out)/fuzz_%)
 
 .PHONY: build run check-cc

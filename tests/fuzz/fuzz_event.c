@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "consumer.h"
+#include "client/consumer.h"
 
 static void check(int ok, const char *what)
 {

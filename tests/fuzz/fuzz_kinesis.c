@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kinesis.h"
+#include "hub/kinesis.h"
 
 static const char *const targets[] = {
 	"Kinesis_20131202.CreateStream",

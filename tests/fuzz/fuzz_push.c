@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashkey.h"
-#include "push.h"
-#include "strbuf.h"
+#include "hub/push.h"
+#include "util/strbuf.h"
+#include "wire/hashkey.h"
 
 #define EVENTS_PER_DRAIN 64
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telemetry.h"
+#include "race/telemetry.h"
 
 static void check(int ok, const char *what)
 {

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-void decode_text(const char *text, struct lanes *lanes, struct decoded *d)
+void decode_text(const char *text, struct parallel *lanes, struct decoded *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->b = consumer_decode_event(text, strlen(text), lanes, &d->bad, d->last_bad,

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "consumer.h"
+#include "client/consumer.h"
 
 struct decoded {
 	struct consumer_batch *b;
@@ -18,7 +18,7 @@ struct decoded {
 };
 
 /* Decodes text on the given lanes (NULL: this thread). */
-void decode_text(const char *text, struct lanes *lanes, struct decoded *d);
+void decode_text(const char *text, struct parallel *lanes, struct decoded *d);
 
 void same_telemetry(const struct telemetry *got, const struct telemetry *want);
 

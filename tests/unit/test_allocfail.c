@@ -28,11 +28,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "base64.h"
+#include "util/base64.h"
 #include "batchcheck.h"
-#include "consumer.h"
+#include "client/consumer.h"
 #include "failalloc.h"
-#include "telemetry.h"
+#include "race/telemetry.h"
 
 /* Far more allocations than any decode here makes: a loop that reaches it
  * means failures stopped being injected. */

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "auth.h"
+#include "hub/auth.h"
 
 /* 2015-08-30T12:36:00Z, the date of AWS's SigV4 test suite. */
 #define VECTOR_MS 1440938160000LL

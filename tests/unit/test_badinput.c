@@ -18,11 +18,11 @@
 
 #include <cmocka.h>
 
-#include "hub.h"
-#include "push.h"
-#include "utf8.h"
-#include "strbuf.h"
-#include "telemetry.h"
+#include "hub/hub.h"
+#include "hub/push.h"
+#include "race/telemetry.h"
+#include "util/strbuf.h"
+#include "util/utf8.h"
 
 #define NOW 1795659501000LL
 #define RACE "5775288"

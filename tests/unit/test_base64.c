@@ -1,4 +1,4 @@
-/* Unit tests for src/base64.c: round trips, the RFC 4648 vectors and the
+/* Unit tests for src/util/base64.c: round trips, the RFC 4648 vectors and the
  * strict rejection of anything that is not canonical base64. */
 #include "config.h"
 
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "base64.h"
+#include "util/base64.h"
 
 /* xorshift64: a fixed pseudo-random sequence, the same on every run. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;

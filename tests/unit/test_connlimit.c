@@ -1,4 +1,4 @@
-/* Unit tests for src/connlimit.c: who gets a place at the connection cap,
+/* Unit tests for src/hub/connlimit.c: who gets a place at the connection cap,
  * whose place is taken, and who is refused. */
 #include "config.h"
 
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "connlimit.h"
+#include "hub/connlimit.h"
 
 #define MAX 3
 

@@ -1,4 +1,4 @@
-/* Unit tests for src/engine.c: the ranking engine.
+/* Unit tests for src/race/engine.c: the ranking engine.
  *
  * Small hand-made races pin the rules (ranking, ties, gap, current values,
  * duplicates, lifecycle, class bests); property tests check that any order
@@ -19,11 +19,11 @@
 
 #include <cmocka.h>
 
-#include "engine.h"
-#include "racemodel.h"
-#include "rng.h"
-#include "roster.h"
-#include "telemetry.h"
+#include "race/engine.h"
+#include "race/racemodel.h"
+#include "race/roster.h"
+#include "race/telemetry.h"
+#include "util/rng.h"
 
 #define DURATION 300
 #define RACE 5400802

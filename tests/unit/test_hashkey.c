@@ -1,4 +1,4 @@
-/* Unit tests for src/hashkey.c, mostly against the vector files in
+/* Unit tests for src/wire/hashkey.c, mostly against the vector files in
  * tests/vectors (computed independently of this code). */
 #include "config.h"
 
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "hashkey.h"
+#include "wire/hashkey.h"
 
 #define MAX_FIELDS 8
 #define LINE_MAX_LEN 2048

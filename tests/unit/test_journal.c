@@ -1,4 +1,4 @@
-/* Unit tests for src/journal.c: round trips through a reopened journal, the
+/* Unit tests for src/hub/journal.c: round trips through a reopened journal, the
  * control-plane file, torn and corrupt tails, rotation and retention, failed
  * syncs, and directories that cannot be used. Each test works in its own
  * temporary directory under /tmp. */
@@ -24,8 +24,8 @@
 
 #include <cmocka.h>
 
-#include "journal.h"
-#include "log.h"
+#include "hub/journal.h"
+#include "util/log.h"
 
 #define SEQ_BASE 0xf000000000000000ull
 #define ARRIVAL_BASE 1700000000000ll

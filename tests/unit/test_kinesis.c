@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "base64.h"
-#include "hub.h"
-#include "kinesis.h"
-#include "seqno.h"
+#include "hub/hub.h"
+#include "hub/kinesis.h"
+#include "util/base64.h"
+#include "wire/seqno.h"
 
 #define NOW 1795659501000LL
 #define STREAM_ARN "arn:aws:kinesis:us-east-1:000000000000:stream/alleycat"

@@ -18,10 +18,10 @@
 
 #include <cmocka.h>
 
-#include "base64.h"
-#include "hub.h"
-#include "kinesis.h"
-#include "rng.h"
+#include "hub/hub.h"
+#include "hub/kinesis.h"
+#include "util/base64.h"
+#include "util/rng.h"
 
 #define NOW 1795659501000LL
 #define TARGET KINESIS_TARGET_PREFIX "PutRecords"

@@ -1,4 +1,4 @@
-/* Unit tests for src/live.c when the history database cannot be written:
+/* Unit tests for src/race/live.c when the history database cannot be written:
  * the live standings go on, the failure shows in the statistics the
  * monitor view reads, each window tries again, and once the database is
  * writable the next window saves everything, once. The consumer points at
@@ -19,10 +19,10 @@
 #include <sqlite3.h>
 
 #include "dbfiles.h"
-#include "engine.h"
-#include "live.h"
-#include "roster.h"
-#include "store.h"
+#include "race/engine.h"
+#include "race/live.h"
+#include "race/roster.h"
+#include "race/store.h"
 
 #define RACE 7
 #define GRACE_S 5

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "monitor.h"
+#include "client/monitor.h"
 
 static const char page1[] =
 	"# HELP alleycat_shard_records_in_total Records written to the shard.\n"

@@ -1,4 +1,4 @@
-/* Unit tests for src/numfmt.c: numbers rendered from integers with a fixed
+/* Unit tests for src/util/numfmt.c: numbers rendered from integers with a fixed
  * number of decimals, rounded half away from zero, so that right-aligned
  * columns line up on the decimal point. */
 #include "config.h"
@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "numfmt.h"
-#include "telemetry.h"
+#include "race/telemetry.h"
+#include "util/numfmt.h"
 
 static void expect_fixed(int64_t value, int scale, int decimals, const char *want)
 {

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "httpc.h"
-#include "producer.h"
+#include "client/httpc.h"
+#include "client/producer.h"
 
 #define NOW 1000000
 

@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "hub.h"
-#include "push.h"
+#include "hub/hub.h"
+#include "hub/push.h"
 
 #define NOW 1795659501000LL
 

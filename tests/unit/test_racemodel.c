@@ -1,6 +1,6 @@
 /* Unit tests for the simulator's racing side: the racer model
- * (src/racemodel.c), its random numbers (src/rng.c), the roster of names
- * (src/roster.c) and writing records (telemetry_encode). The real data
+ * (src/race/racemodel.c), its random numbers (src/util/rng.c), the roster of names
+ * (src/race/roster.c) and writing records (telemetry_encode). The real data
  * files are read from $top_srcdir/data. */
 #include "config.h"
 
@@ -17,11 +17,11 @@
 
 #include <cmocka.h>
 
-#include "racemodel.h"
-#include "rng.h"
-#include "roster.h"
-#include "sim.h"
-#include "telemetry.h"
+#include "race/racemodel.h"
+#include "race/roster.h"
+#include "race/sim.h"
+#include "race/telemetry.h"
+#include "util/rng.h"
 
 #define RECORD_MAX 1024    /* above the worst case: 64 escaped control characters */
 

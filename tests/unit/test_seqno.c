@@ -1,4 +1,4 @@
-/* Unit tests for src/seqno.c: parsing, formatting, comparing and issuing
+/* Unit tests for src/wire/seqno.c: parsing, formatting, comparing and issuing
  * sequence numbers. */
 #include "config.h"
 
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "seqno.h"
+#include "wire/seqno.h"
 
 /* A plausible clock: 2021-05-05T18:51:12.076Z in microseconds. */
 #define NOW_US INT64_C(1620240672076000)

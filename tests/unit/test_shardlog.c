@@ -1,4 +1,4 @@
-/* Unit tests for src/shardlog.c: the in-memory log of one shard.
+/* Unit tests for src/hub/shardlog.c: the in-memory log of one shard.
  *
  * Linked with -Wl,--wrap=malloc (see failalloc.h), so allocations of the
  * log can be made to fail one at a time. */
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "failalloc.h"
-#include "shardlog.h"
+#include "hub/shardlog.h"
 
 /* ------------------------------------------------------------------------
  * Helpers: every record's key and data follow from its sequence number, so a

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "sigv4.h"
+#include "wire/sigv4.h"
 
 static const struct sigv4_credentials cred = {
 	.access_key = "AKIDEXAMPLE",

@@ -1,4 +1,4 @@
-/* Unit tests for src/store.c: the history database. Opening (new, reopened,
+/* Unit tests for src/race/store.c: the history database. Opening (new, reopened,
  * too new, not a database), checkpoints and live state, finished races and
  * their merges, personal and per-second bests, the history queries and
  * their plans, and transactions. Each test works in its own temporary
@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 
 #include "dbfiles.h"
-#include "store.h"
+#include "race/store.h"
 
 #define ENDED_BASE 1700000000000ll
 #define ROWS_MAX 512

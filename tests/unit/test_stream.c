@@ -1,4 +1,4 @@
-/* Resharding in src/stream.c: UpdateShardCount as Kinesis does it, a
+/* Resharding in src/hub/stream.c: UpdateShardCount as Kinesis does it, a
  * sequence of splits and pairwise merges, so that every shard's lineage
  * names all the shards its keys came from and a reader that reads a child
  * only after its parents sees every key's records in order. */
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "stream.h"
+#include "hub/stream.h"
 
 #define MAX_COUNT 16            /* N -> M for N in 1..16, M in half..double */
 #define MAX_KEYS 512

@@ -1,4 +1,4 @@
-/* Unit tests for src/telemetry.c: decoding and validating telemetry records,
+/* Unit tests for src/race/telemetry.c: decoding and validating telemetry records,
  * and the output formula of the original Alleycat. */
 #include "config.h"
 
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "telemetry.h"
+#include "race/telemetry.h"
 
 /* The example record of the original Alleycat bikes. */
 static const char example[] =

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "rng.h"
-#include "telemetry.h"
+#include "race/telemetry.h"
+#include "util/rng.h"
 
 /* ------------------------------------------------------------------ */
 /* The reference: telemetry_decode as it was, on jansson               */

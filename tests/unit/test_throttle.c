@@ -1,4 +1,4 @@
-/* Unit tests for src/throttle.c: the sliding one-second window behind the
+/* Unit tests for src/hub/throttle.c: the sliding one-second window behind the
  * per-shard write limits and the push rate. */
 #include "config.h"
 
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "throttle.h"
+#include "hub/throttle.h"
 
 #define T0 1700000000000LL      /* a wall-clock instant on a 100 ms tick */
 

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "utf8.h"
+#include "util/utf8.h"
 
 /* utf8_decode on a string literal of n bytes. */
 static size_t decode(const char *s, size_t n, uint32_t *cp)

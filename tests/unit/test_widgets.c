@@ -15,12 +15,12 @@
 
 #include <cmocka.h>
 
-#include "widgets.h"
+#include "ui/widgets.h"
 
 #define SCREEN_LINES 5
 #define SCREEN_COLS 30
 
-static const struct crt_glyphs glyphs = { .ellipsis = "~" };
+static const struct term_glyphs glyphs = { .ellipsis = "~" };
 
 /* ---- layout ------------------------------------------------------------- */
 
@@ -108,11 +108,11 @@ static const char *row(int y, int x, int n)
 
 static void test_text_cut_with_the_ellipsis(void **state)
 {
-	const struct crt *crt = *state;
+	const struct terminal *term = *state;
 
-	assert_int_equal(widget_text(crt, 0, 0, 5, A_NORMAL, WIDGET_LEFT, "Alexandra"), 5);
+	assert_int_equal(widget_text(term, 0, 0, 5, A_NORMAL, WIDGET_LEFT, "Alexandra"), 5);
 	assert_string_equal(row(0, 0, 6), "Alex~ ");
-	assert_int_equal(widget_text(crt, 1, 0, 4, A_NORMAL, WIDGET_LEFT, "\xe6\x9d\xb1\xe4\xba\xac"
+	assert_int_equal(widget_text(term, 1, 0, 4, A_NORMAL, WIDGET_LEFT, "\xe6\x9d\xb1\xe4\xba\xac"
 				     "\xe9\x83\xbd"), 3);
 	/* Never half a wide character: three characters in the four columns. */
 	assert_string_equal(row(1, 0, 3), "\xe6\x9d\xb1~ ");
@@ -120,33 +120,33 @@ static void test_text_cut_with_the_ellipsis(void **state)
 
 static void test_text_aligned_and_padded(void **state)
 {
-	const struct crt *crt = *state;
+	const struct terminal *term = *state;
 
-	widget_text(crt, 0, 0, 8, A_NORMAL, WIDGET_LEFT, "xxxxxxxx");
-	assert_int_equal(widget_text(crt, 0, 0, 8, A_NORMAL, WIDGET_RIGHT, "42"), 2);
+	widget_text(term, 0, 0, 8, A_NORMAL, WIDGET_LEFT, "xxxxxxxx");
+	assert_int_equal(widget_text(term, 0, 0, 8, A_NORMAL, WIDGET_RIGHT, "42"), 2);
 	assert_string_equal(row(0, 0, 8), "      42");
-	widget_text(crt, 1, 0, 8, A_NORMAL, WIDGET_CENTER, "ab");
+	widget_text(term, 1, 0, 8, A_NORMAL, WIDGET_CENTER, "ab");
 	assert_string_equal(row(1, 0, 8), "   ab   ");
-	widget_text(crt, 2, 0, 8, A_NORMAL, WIDGET_LEFT, "ab");
+	widget_text(term, 2, 0, 8, A_NORMAL, WIDGET_LEFT, "ab");
 	assert_string_equal(row(2, 0, 8), "ab      ");
 }
 
 static void test_text_stays_on_the_screen(void **state)
 {
-	const struct crt *crt = *state;
+	const struct terminal *term = *state;
 
-	assert_int_equal(widget_text(crt, 0, SCREEN_COLS - 3, 10, A_NORMAL, WIDGET_LEFT, "abcdef"),
+	assert_int_equal(widget_text(term, 0, SCREEN_COLS - 3, 10, A_NORMAL, WIDGET_LEFT, "abcdef"),
 			 3);
 	assert_string_equal(row(0, SCREEN_COLS - 3, 3), "ab~");
-	assert_int_equal(widget_text(crt, SCREEN_LINES, 0, 10, A_NORMAL, WIDGET_LEFT, "x"), 0);
-	assert_int_equal(widget_text(crt, 0, -1, 10, A_NORMAL, WIDGET_LEFT, "x"), 0);
+	assert_int_equal(widget_text(term, SCREEN_LINES, 0, 10, A_NORMAL, WIDGET_LEFT, "x"), 0);
+	assert_int_equal(widget_text(term, 0, -1, 10, A_NORMAL, WIDGET_LEFT, "x"), 0);
 }
 
 static void test_untrusted_text_is_sanitized(void **state)
 {
-	const struct crt *crt = *state;
+	const struct terminal *term = *state;
 
-	widget_untrusted(crt, 0, 0, 10, A_NORMAL, WIDGET_LEFT, "\x1b[31mEvil\x07");
+	widget_untrusted(term, 0, 0, 10, A_NORMAL, WIDGET_LEFT, "\x1b[31mEvil\x07");
 	assert_string_equal(row(0, 0, 10), "\xef\xbf\xbd[31mEvil\xef\xbf\xbd");
 }
 
@@ -188,10 +188,10 @@ static void test_scroll_keys_stay_in_range(void **state __attribute__((unused)))
 	assert_int_equal(scroll, 0);
 	assert_true(widget_scroll_key(&scroll, 100, 20, ' '));
 	assert_int_equal(scroll, 20);
-	assert_true(widget_scroll_key(&scroll, 100, 20, CRT_FN(KEY_NPAGE)));
-	assert_true(widget_scroll_key(&scroll, 100, 20, CRT_FN(KEY_NPAGE)));
-	assert_true(widget_scroll_key(&scroll, 100, 20, CRT_FN(KEY_NPAGE)));
-	assert_true(widget_scroll_key(&scroll, 100, 20, CRT_FN(KEY_NPAGE)));
+	assert_true(widget_scroll_key(&scroll, 100, 20, TERM_FN(KEY_NPAGE)));
+	assert_true(widget_scroll_key(&scroll, 100, 20, TERM_FN(KEY_NPAGE)));
+	assert_true(widget_scroll_key(&scroll, 100, 20, TERM_FN(KEY_NPAGE)));
+	assert_true(widget_scroll_key(&scroll, 100, 20, TERM_FN(KEY_NPAGE)));
 	assert_int_equal(scroll, 80);
 	assert_true(widget_scroll_key(&scroll, 100, 20, 'g'));
 	assert_int_equal(scroll, 0);
@@ -202,26 +202,26 @@ static void test_scroll_keys_stay_in_range(void **state __attribute__((unused)))
 
 static int screen_up(void **state)
 {
-	static struct crt crt = { .unicode = true, .glyphs = &glyphs };
+	static struct terminal term = { .unicode = true, .glyphs = &glyphs };
 	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
 
 	if (out == NULL || in == NULL || setlocale(LC_ALL, "C.UTF-8") == NULL)
 		return -1;
 	setenv("LINES", "5", 1);
 	setenv("COLUMNS", "30", 1);
-	crt.screen = newterm("xterm", out, in);
-	if (crt.screen == NULL || LINES != SCREEN_LINES || COLS != SCREEN_COLS)
+	term.screen = newterm("xterm", out, in);
+	if (term.screen == NULL || LINES != SCREEN_LINES || COLS != SCREEN_COLS)
 		return -1;
-	*state = &crt;
+	*state = &term;
 	return 0;
 }
 
 static int screen_down(void **state)
 {
-	struct crt *crt = *state;
+	struct terminal *term = *state;
 
 	endwin();
-	delscreen(crt->screen);
+	delscreen(term->screen);
 	return 0;
 }
 

@@ -1,0 +1,118 @@
+/* The consumer: a registered enhanced fan-out consumer of a stream.
+ *
+ * It runs its network loop on a thread of its own: registers the consumer
+ * name, lists the shards, subscribes to every one over the push protocol,
+ * renews subscriptions as they expire, and after a lost connection
+ * reconnects with backoff and resumes after the last record it handed over.
+ * Records arrive decoded, in batches per shard and in shard order, through
+ * consumer_take; a batch carries the sequence number to checkpoint once it
+ * has been applied. When batches are not taken, the consumer stops reading
+ * (the hub lets it lag) instead of buffering without bound. */
+#ifndef ALLEYCAT_CONSUMER_H
+#define ALLEYCAT_CONSUMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/endpoint.h"
+#include "race/telemetry.h"
+
+#define CONSUMER_SHARDS_MAX 256        /* shards described in consumer_stats */
+#define CONSUMER_SEQ_MAX 132            /* a wire sequence number and NUL */
+#define CONSUMER_SHARD_ID_MAX 32
+#define CONSUMER_SHARD_END "SHARD_END"  /* the checkpoint of a shard read to its end */
+
+enum consumer_from {
+	CONSUMER_FROM_TRIM_HORIZON,     /* where there is no checkpoint */
+	CONSUMER_FROM_LATEST,
+};
+
+struct consumer_checkpoint {
+	char shard_id[CONSUMER_SHARD_ID_MAX];
+	char sequence_number[CONSUMER_SEQ_MAX];
+};
+
+struct consumer_config {
+	struct endpoint endpoint;
+	const char *stream;
+	const char *name;               /* the registered consumer name */
+	enum consumer_from from;
+	const struct consumer_checkpoint *checkpoints;
+	size_t checkpoint_count;
+	unsigned parallel;              /* lanes decoding each event, 1..PARALLEL_MAX (0: 1) */
+	int timeout_s;                  /* an API call's wait for its answer (0: the default) */
+};
+
+struct consumer_record {
+	struct telemetry t;
+	int64_t arrival_ms;
+};
+
+struct consumer_batch {
+	struct consumer_batch *next;
+	char shard_id[CONSUMER_SHARD_ID_MAX];
+	char continuation[CONSUMER_SEQ_MAX];    /* checkpoint this once applied
+						 * (CONSUMER_SHARD_END after the last) */
+	int64_t millis_behind;
+	bool gone;                      /* the stream no longer has this shard:
+					 * forget its checkpoint (no records) */
+	size_t count;
+	struct consumer_record records[];
+};
+
+enum consumer_state {
+	CONSUMER_CONNECTING,
+	CONSUMER_STREAMING,
+	CONSUMER_RECONNECTING,          /* waiting for the backoff to pass */
+	CONSUMER_STOPPED,
+};
+
+struct consumer_shard_stats {
+	char shard_id[CONSUMER_SHARD_ID_MAX];
+	uint64_t records, bytes, bad;
+	char last_bad[128];             /* why the last bad record was dropped */
+	int64_t lag_ms;                 /* MillisBehindLatest of the last event */
+	bool caught_up;                 /* read to its end, or reported 0 behind since the start */
+};
+
+struct consumer_stats {
+	enum consumer_state state;
+	char status[256];               /* what it is doing, or the last error */
+	uint64_t reconnects;
+	uint64_t events;
+	size_t shard_count;
+	struct consumer_shard_stats shards[CONSUMER_SHARDS_MAX];
+};
+
+struct consumer;
+
+/* Starts the network thread. NULL with a message in err on failure. */
+struct consumer *consumer_start(const struct consumer_config *config, char *err, size_t errlen);
+
+/* Stops the thread and frees everything, batches not taken included. */
+void consumer_stop(struct consumer *c);
+
+/* Every batch waiting, oldest first (a list through ->next), or NULL. */
+struct consumer_batch *consumer_take(struct consumer *c);
+void consumer_batch_free(struct consumer_batch *b);
+
+/* True when every shard has reported being 0 ms behind since the start
+ * and every batch has been taken. */
+bool consumer_caught_up(struct consumer *c);
+
+void consumer_stats(struct consumer *c, struct consumer_stats *out);
+
+struct parallel;
+
+/* Decodes one push event's Records into a batch (exposed for tests,
+ * benchmarks and fuzzing), on the given lanes (NULL: this thread only).
+ * Returns NULL with *reason set when the event is malformed; bad records
+ * inside a good event are counted in *bad with the last reason in
+ * last_bad. */
+struct consumer_batch *consumer_decode_event(const char *json, size_t len, struct parallel *lanes,
+					     size_t *bad,
+					     char *last_bad, size_t last_bad_size,
+					     uint64_t *bytes, const char **reason);
+
+#endif

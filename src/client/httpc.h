@@ -1,0 +1,81 @@
+/* The one HTTP client for every API call: asynchronous requests on a
+ * libcurl multi handle, with a callback per request.
+ *
+ * Connections are kept alive and reused across requests (HTTP/1.1
+ * keep-alive; HTTP/2 multiplexing where TLS offers it), and opened again
+ * when the server closes them. Every request has a time-out: when no
+ * complete answer came within it, the request fails with an error that
+ * says so. TLS trusts an endpoint's --ca file, or anything with
+ * --insecure. A client belongs to one thread, which drives it with
+ * httpc_poll (or httpc_perform from another event loop); only
+ * httpc_wakeup may be called from elsewhere. */
+#ifndef ALLEYCAT_HTTPC_H
+#define ALLEYCAT_HTTPC_H
+
+#include <stddef.h>
+
+#include "client/endpoint.h"
+
+#define HTTPC_DEFAULT_TIMEOUT_S 60
+#define HTTPC_TIMEOUT_MAX_S 86400
+
+/* The status a callback gets for a request cancelled by httpc_cancel_all
+ * or httpc_free: no answer, and none will come. */
+#define HTTPC_CANCELLED (-1)
+
+struct httpc_header {
+	const char *name;               /* lower case, e.g. "x-amz-target" */
+	const char *value;
+};
+
+/* status is the HTTP status; 0 when no answer came (error names why, e.g.
+ * "no answer within 60 s (--timeout)"); HTTPC_CANCELLED when cancelled.
+ * body is borrowed for the duration of the call. */
+typedef void (*httpc_done_fn)(void *user, int status, const char *body, size_t len,
+			      const char *error);
+
+struct httpc;
+
+/* A client whose requests wait at most timeout_s seconds for their answer.
+ * NULL when libcurl cannot start one. */
+struct httpc *httpc_new(int timeout_s);
+
+/* Cancels what is in flight (each callback runs, with HTTPC_CANCELLED),
+ * closes the connections and frees the client. NULL is ignored. */
+void httpc_free(struct httpc *c);
+
+/* Starts a POST of body to ep's path; done is called exactly once, later,
+ * from httpc_poll, httpc_perform or a cancel. Body and headers are copied;
+ * requests are signed with ep's SigV4 credentials, if any. Returns -1
+ * (done is not called) when the request cannot even start. */
+int httpc_post(struct httpc *c, const struct endpoint *ep, const char *path,
+	       const struct httpc_header *headers, size_t header_count, const void *body,
+	       size_t len, httpc_done_fn done, void *user);
+
+/* Starts a GET, as httpc_post does. */
+int httpc_get(struct httpc *c, const struct endpoint *ep, const char *path, httpc_done_fn done,
+	      void *user);
+
+/* Waits up to timeout_ms for network activity (or httpc_wakeup), then
+ * moves every request along and runs the callbacks of those that ended.
+ * Returns the number of requests still in flight. */
+int httpc_poll(struct httpc *c, int timeout_ms);
+
+/* Moves every request along without waiting, for a caller whose own loop
+ * waits (an lws timer). Returns the number still in flight. */
+int httpc_perform(struct httpc *c);
+
+/* Requests in flight. */
+int httpc_in_flight(const struct httpc *c);
+
+/* Cuts short a wait in httpc_poll; safe from any thread. */
+void httpc_wakeup(struct httpc *c);
+
+/* Cancels every request in flight: each callback runs now with
+ * HTTPC_CANCELLED. */
+void httpc_cancel_all(struct httpc *c);
+
+/* The seconds a request waits for its answer. */
+int httpc_timeout(const struct httpc *c);
+
+#endif

@@ -1,0 +1,90 @@
+/* The producer: puts records into a Kinesis-compatible stream with
+ * PutRecords, at least once and in order per partition key.
+ *
+ * Records wait in one queue in the order they were added. A batch takes
+ * ready records from the front (up to 500 and 5 MiB); a record whose key
+ * has an earlier record still in flight or waiting to be retried stays
+ * behind it, so retries never reorder a key. Refused records (throttled,
+ * internal failures, lost connections) are retried with exponential
+ * backoff and jitter until they land or max_retries is reached. */
+#ifndef ALLEYCAT_PRODUCER_H
+#define ALLEYCAT_PRODUCER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/endpoint.h"
+
+struct httpc;
+
+#define PRODUCER_BATCH_MAX 500
+#define PRODUCER_BATCH_BYTES_MAX (5u * 1024 * 1024)
+
+struct producer_config {
+	struct endpoint endpoint;       /* its credentials, if any, sign every request */
+	const char *stream;
+	size_t batch;                   /* records per PutRecords, 1..500 */
+	int max_in_flight;              /* requests at once */
+	int max_retries;                /* attempts after the first; 0 = never give up */
+	uint64_t seed;                  /* for backoff jitter */
+};
+
+struct producer_stats {
+	uint64_t sent;                  /* distinct records handed to the producer */
+	uint64_t landed;                /* distinct records acknowledged */
+	uint64_t throttled;             /* refusals for the write limit */
+	uint64_t retried;               /* attempts after the first */
+	uint64_t failed;                /* records given up on */
+	uint64_t duplicates;            /* extra copies sent on purpose */
+	uint64_t requests;
+	char last_error[256];           /* the last error, after the call's name */
+};
+
+struct producer;
+
+/* A producer that sends its requests with http (borrowed: it must outlive
+ * the producer, and cancel or finish its requests before producer_free). */
+struct producer *producer_new(struct httpc *http, const struct producer_config *config);
+void producer_free(struct producer *p);
+
+/* Queues a record (key and data are copied). A duplicate is a deliberate
+ * second copy of a record already added: it counts as a duplicate, not as
+ * sent. Returns -1 when out of memory. */
+int producer_add(struct producer *p, const char *key, const void *data, size_t len,
+		 bool duplicate);
+
+/* Starts as many PutRecords requests as the limits allow. Call it often
+ * (every pass of the service loop). */
+void producer_pump(struct producer *p, int64_t now_ms);
+
+/* Records queued or in flight. */
+size_t producer_pending(const struct producer *p);
+
+/* Records sent (duplicates aside) that have neither landed nor failed:
+ * waiting, in flight, or waiting to be retried. O(queue). */
+uint64_t producer_unanswered(const struct producer *p);
+
+const struct producer_stats *producer_stats(const struct producer *p);
+
+/* The two steps of a request, exposed so tests can drive them without a
+ * network. producer_take selects the next batch (marking it in flight)
+ * and returns its size; producer_settle reports each record's outcome. */
+struct producer_record;
+
+enum producer_outcome {
+	PRODUCER_LANDED,
+	PRODUCER_THROTTLED,
+	PRODUCER_RETRY,                 /* any other failure worth another try */
+	PRODUCER_REJECTED,              /* refused for good (a bad key, a bad request) */
+};
+
+size_t producer_take(struct producer *p, int64_t now_ms, struct producer_record **batch,
+		     size_t max);
+void producer_settle(struct producer *p, struct producer_record **batch, size_t n,
+		     const enum producer_outcome *outcomes, int64_t now_ms);
+
+/* A record's partition key (borrowed). */
+const char *producer_record_key(const struct producer_record *r);
+
+#endif

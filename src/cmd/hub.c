@@ -1,0 +1,409 @@
+/* alleycat hub: the stream service. */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/api_call.h"
+#include "client/endpoint.h"
+#include "client/httpc.h"
+#include "cmd/cli.h"
+#include "cmd/commands.h"
+#include "hub/auth.h"
+#include "hub/hub.h"
+#include "hub/server.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "wire/sigv4.h"
+
+void cmd_hub_usage(FILE *out)
+{
+	fputs("Usage: alleycat hub [OPTION]...\n"
+	      "Serve a stream: the Kinesis Data Streams API for producers and enhanced\n"
+	      "fan-out push over WebSocket for consumers.\n"
+	      "\n"
+	      "  --listen HOST:PORT          where to serve (default 127.0.0.1:4567)\n"
+	      "  --stream NAME               stream created at start (default alleycat)\n"
+	      "  --shards N                  its shards (default 4)\n"
+	      "  --data-dir DIR              keep streams and records in DIR across restarts\n"
+	      "                              (default: in memory)\n"
+	      "  --retention-hours H         keep records H hours (default 24); a closed\n"
+	      "                              shard is forgotten H hours after it closed\n"
+	      "  --retention-seconds S       the same in seconds, for tests (Kinesis keeps\n"
+	      "                              24 hours at least)\n"
+	      "  --retention-bytes N         keep at most N bytes per stream (default 1073741824)\n"
+	      "  --subscription-seconds S    lifetime of a push subscription (default 300)\n"
+	      "  --max-consumers N           registered consumers per stream (default 20)\n"
+	      "  --shard-records-per-sec N   records a shard takes per second (default 1000,\n"
+	      "                              0 = unlimited)\n"
+	      "  --shard-bytes-per-sec N     bytes a shard takes per second (default 1048576,\n"
+	      "                              0 = unlimited)\n"
+	      "  --push-bytes-per-sec N      push rate per consumer and shard (default 2097152)\n"
+	      "  --max-request-bytes N       largest request body (default 8388608)\n"
+	      "  --max-connections N         open connections at most, HTTP and push (default\n"
+	      "                              1024); at the cap a new one replaces the one\n"
+	      "                              that has waited longest without asking anything\n"
+	      "  --tls-cert FILE             serve HTTPS and WSS with this PEM certificate\n"
+	      "  --tls-key FILE              and this PEM private key\n"
+	      "  --auth sigv4                require AWS Signature V4 on the API and on push\n"
+	      "  --credentials FILE          the keys --auth accepts (AWS credentials format)\n"
+	      "  --log-level LEVEL           error, warn, info or debug (default warn)\n"
+	      "  -h, --help                  show this help and exit\n"
+	      "\n"
+	      "Usage: alleycat hub reshard --shards N [--endpoint URL] [--stream NAME]\n"
+	      "Reshard a running hub's stream (or any Kinesis stream) to N open shards\n"
+	      "with UpdateShardCount, halving or doubling per step as Kinesis allows.\n"
+	      "\n"
+	      "  --endpoint URL              the hub (default http://127.0.0.1:4567)\n"
+	      "  --ca FILE                   trust the certificates in FILE for https://\n"
+	      "  --insecure                  accept any certificate (for testing only)\n"
+	      "  --timeout S                 seconds to wait for each answer (default 60)\n",
+	      out);
+}
+
+/* The process's one server, for the signal handler. */
+static struct server *running;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (running)
+		server_stop(running);
+}
+
+enum {
+	OPT_LISTEN = 256, OPT_STREAM, OPT_SHARDS, OPT_DATA_DIR, OPT_RETENTION_HOURS,
+	OPT_RETENTION_SECONDS, OPT_RETENTION_BYTES, OPT_SUBSCRIPTION_SECONDS, OPT_MAX_CONSUMERS,
+	OPT_SHARD_RECORDS, OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL,
+	OPT_TLS_CERT, OPT_TLS_KEY, OPT_AUTH, OPT_CREDENTIALS, OPT_MAX_CONNECTIONS,
+};
+
+const struct option cmd_hub_options[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "stream", required_argument, NULL, OPT_STREAM },
+	{ "shards", required_argument, NULL, OPT_SHARDS },
+	{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+	{ "retention-hours", required_argument, NULL, OPT_RETENTION_HOURS },
+	{ "retention-seconds", required_argument, NULL, OPT_RETENTION_SECONDS },
+	{ "retention-bytes", required_argument, NULL, OPT_RETENTION_BYTES },
+	{ "subscription-seconds", required_argument, NULL, OPT_SUBSCRIPTION_SECONDS },
+	{ "max-consumers", required_argument, NULL, OPT_MAX_CONSUMERS },
+	{ "shard-records-per-sec", required_argument, NULL, OPT_SHARD_RECORDS },
+	{ "shard-bytes-per-sec", required_argument, NULL, OPT_SHARD_BYTES },
+	{ "push-bytes-per-sec", required_argument, NULL, OPT_PUSH_BYTES },
+	{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "auth", required_argument, NULL, OPT_AUTH },
+	{ "credentials", required_argument, NULL, OPT_CREDENTIALS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* ---- alleycat hub reshard ------------------------------------------ */
+
+/* The options settings may give hub reshard: all but --shards, which means
+ * the shards of a new stream to the hub and to its settings. */
+#define RESHARD_SETTABLE_OPTIONS                                \
+	{ "endpoint", required_argument, NULL, 'e' },           \
+	{ "stream", required_argument, NULL, 's' },             \
+	{ "ca", required_argument, NULL, 'c' },                 \
+	{ "insecure", no_argument, NULL, 'i' },                 \
+	{ "timeout", required_argument, NULL, 't' }
+
+static const struct option reshard_options[] = {
+	RESHARD_SETTABLE_OPTIONS,
+	{ "shards", required_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct option hub_reshard_settings[] = {
+	RESHARD_SETTABLE_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The process's reshard in progress, for the signal handler: a stop
+ * cancels the call in flight and ends the command. */
+static volatile sig_atomic_t reshard_stop;
+
+static void on_reshard_signal(int sig)
+{
+	(void)sig;
+	reshard_stop = 1;
+}
+
+/* The next count on the way from open to target: Kinesis moves at most to
+ * double, at least to half, per call. */
+static long long next_count(long long open, long long target)
+{
+	if (target > 2 * open)
+		return 2 * open;
+	if (target * 2 < open)
+		return (open + 1) / 2;
+	return target;
+}
+
+static int reshard(struct httpc *http, const struct endpoint *ep, const char *stream,
+		   long long target)
+{
+	char body[512], err[512] = "";
+	struct api_call_result r;
+	long long open = 0;
+
+	printf("stream %s:", stream);
+	for (int step = 0; step < 32 && !reshard_stop; step++) {
+		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", stream);
+		if (api_call(http, ep, "DescribeStreamSummary", body, &reshard_stop, &r) < 0 ||
+		    r.status != 200) {
+			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
+			api_call_free(&r);
+			break;
+		}
+		open = api_call_number(&r, "StreamDescriptionSummary", "OpenShardCount");
+		/* Kinesis reshards in the background: wait while it is UPDATING. */
+		if (strstr(r.body, "\"UPDATING\"")) {
+			api_call_free(&r);
+			usleep(200000);
+			continue;
+		}
+		api_call_free(&r);
+		printf(" %lld", open);
+		if (open == target) {
+			printf(" open shards\n");
+			return EXIT_OK;
+		}
+		printf(" ->");
+		snprintf(body, sizeof(body),
+			 "{\"StreamName\":\"%s\",\"TargetShardCount\":%lld,"
+			 "\"ScalingType\":\"UNIFORM_SCALING\"}",
+			 stream, next_count(open, target));
+		if (api_call(http, ep, "UpdateShardCount", body, &reshard_stop, &r) < 0 ||
+		    r.status != 200) {
+			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
+			api_call_free(&r);
+			break;
+		}
+		api_call_free(&r);
+	}
+	printf("\n");
+	cli_error("cannot reshard %s: %s", stream,
+		  reshard_stop ? "stopped" : err[0] ? err : "too many steps");
+	return EXIT_FAILURE_RUNTIME;
+}
+
+int hub_reshard_main(int argc, char **argv)
+{
+	struct sigv4_credentials cred;
+	struct endpoint ep;
+	struct httpc *http;
+	const char *url = "http://127.0.0.1:4567", *stream = "alleycat", *ca = NULL;
+	long long target = 0, timeout = HTTPC_DEFAULT_TIMEOUT_S;
+	bool insecure = false;
+	char err[512];
+	int opt, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", reshard_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h': cmd_hub_usage(stdout); return EXIT_OK;
+		case 'e': url = optarg; break;
+		case 's': stream = optarg; break;
+		case 'c': ca = optarg; break;
+		case 'i': insecure = true; break;
+		case 't':
+			if (cli_parse_long("hub", "timeout", optarg, 1, HTTPC_TIMEOUT_MAX_S,
+					   &timeout) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'n':
+			if (cli_parse_long("hub", "shards", optarg, 1, 100000, &target) < 0)
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error("hub", "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (target == 0)
+		return cli_usage_error("hub", "reshard needs --shards N");
+	if (endpoint_from_options(&ep, url, ca, insecure, &cred, "us-east-1", err, sizeof(err)) < 0)
+		return cli_usage_error("hub", "--endpoint: %s", err);
+	http = httpc_new((int)timeout);
+	if (http == NULL) {
+		cli_error("cannot start the network client");
+		return EXIT_FAILURE_RUNTIME;
+	}
+	signal(SIGINT, on_reshard_signal);
+	signal(SIGTERM, on_reshard_signal);
+	signal(SIGPIPE, SIG_IGN);
+	rc = reshard(http, &ep, stream, target);
+	httpc_free(http);
+	return rc;
+}
+
+int cmd_hub(int argc, char **argv)
+{
+	struct hub_config config;
+	struct server_config sc;
+	char err[512] = "";
+	const char *stream = "alleycat";
+	const char *auth_mode = "none", *credentials = NULL;
+	struct auth *auth = NULL;
+	long long shards = 4, v;
+	struct hub *hub;
+	struct server *server;
+	int opt, level;
+
+	hub_config_defaults(&config);
+	server_config_defaults(&sc);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", cmd_hub_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			cmd_hub_usage(stdout);
+			return EXIT_OK;
+		case OPT_LISTEN:
+			if (server_config_listen(&sc, optarg) < 0)
+				return cli_usage_error("hub", "--listen: '%s' is not HOST:PORT",
+						       optarg);
+			break;
+		case OPT_STREAM:
+			stream = optarg;
+			break;
+		case OPT_SHARDS:
+			if (cli_parse_long("hub", "shards", optarg, 1, 1024, &shards) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_DATA_DIR:
+			config.data_dir = optarg;
+			break;
+		case OPT_RETENTION_HOURS:
+			if (cli_parse_long("hub", "retention-hours", optarg, 1, 8760, &v) < 0)
+				return EXIT_USAGE;
+			config.retention_seconds = v * 3600;
+			break;
+		case OPT_RETENTION_SECONDS:
+			if (cli_parse_long("hub", "retention-seconds", optarg, 1, 8760 * 3600, &v) < 0)
+				return EXIT_USAGE;
+			config.retention_seconds = v;
+			break;
+		case OPT_RETENTION_BYTES:
+			if (cli_parse_long("hub", "retention-bytes", optarg, 0, INT64_MAX, &v) < 0)
+				return EXIT_USAGE;
+			config.retention_bytes = (uint64_t)v;
+			break;
+		case OPT_SUBSCRIPTION_SECONDS:
+			if (cli_parse_long("hub", "subscription-seconds", optarg, 1, 86400, &v) < 0)
+				return EXIT_USAGE;
+			config.subscription_seconds = (int)v;
+			break;
+		case OPT_MAX_CONSUMERS:
+			if (cli_parse_long("hub", "max-consumers", optarg, 1, 1000, &v) < 0)
+				return EXIT_USAGE;
+			config.max_consumers = (int)v;
+			break;
+		case OPT_SHARD_RECORDS:
+			if (cli_parse_long("hub", "shard-records-per-sec", optarg, 0, INT64_MAX, &v) < 0)
+				return EXIT_USAGE;
+			config.limits.shard_records_per_sec = (uint64_t)v;
+			break;
+		case OPT_SHARD_BYTES:
+			if (cli_parse_long("hub", "shard-bytes-per-sec", optarg, 0, INT64_MAX, &v) < 0)
+				return EXIT_USAGE;
+			config.limits.shard_bytes_per_sec = (uint64_t)v;
+			break;
+		case OPT_PUSH_BYTES:
+			if (cli_parse_long("hub", "push-bytes-per-sec", optarg, 0, INT64_MAX, &v) < 0)
+				return EXIT_USAGE;
+			config.push_bytes_per_sec = (uint64_t)v;
+			break;
+		case OPT_MAX_REQUEST:
+			if (cli_parse_long("hub", "max-request-bytes", optarg, 1024, 1ll << 32, &v) < 0)
+				return EXIT_USAGE;
+			sc.max_body = (size_t)v;
+			break;
+		case OPT_MAX_CONNECTIONS:
+			if (cli_parse_long("hub", "max-connections", optarg, 1, 1000000, &v) < 0)
+				return EXIT_USAGE;
+			sc.max_connections = (size_t)v;
+			break;
+		case OPT_TLS_CERT:
+			sc.tls_cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			sc.tls_key = optarg;
+			break;
+		case OPT_AUTH:
+			if (strcmp(optarg, "sigv4") != 0 && strcmp(optarg, "none") != 0)
+				return cli_usage_error("hub", "--auth: '%s' is not sigv4 or none", optarg);
+			auth_mode = optarg;
+			break;
+		case OPT_CREDENTIALS:
+			credentials = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			if ((level = log_level_parse(optarg)) < 0)
+				return cli_usage_error("hub", "--log-level: '%s' is not error, warn, "
+						       "info or debug", optarg);
+			log_set_level((enum log_level)level);
+			break;
+		default:
+			return cli_usage_error("hub", "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("hub", "unexpected argument '%s'", argv[optind]);
+	if ((sc.tls_cert == NULL) != (sc.tls_key == NULL))
+		return cli_usage_error("hub", "--tls-cert and --tls-key go together");
+	if ((strcmp(auth_mode, "sigv4") == 0) != (credentials != NULL))
+		return cli_usage_error("hub", "--auth sigv4 and --credentials go together");
+	if (credentials && (auth = auth_load(credentials, err, sizeof(err))) == NULL) {
+		cli_error("%s", err);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	sc.auth = auth;
+
+	hub = hub_open(&config, clock_wall_ms(), err, sizeof(err));
+	if (hub == NULL) {
+		cli_error("%s", err);
+		auth_free(auth);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	if (hub_find_stream(hub, stream) == NULL &&
+	    hub_create_stream(hub, stream, (size_t)shards, clock_wall_ms()) == NULL) {
+		cli_error("cannot create stream %s", stream);
+		hub_close(hub);
+		auth_free(auth);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	server = server_start(hub, &sc, err, sizeof(err));
+	if (server == NULL) {
+		cli_error("%s", err);
+		hub_close(hub);
+		auth_free(auth);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	running = server;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("serving stream %s on %s:%d", stream, sc.host, sc.port);
+	server_run(server);
+	running = NULL;
+	server_free(server);
+	hub_close(hub);
+	auth_free(auth);
+	log_info("stopped");
+	return EXIT_OK;
+}

@@ -1,0 +1,480 @@
+#include "config.h"
+#include "hub/hub.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/journal.h"
+#include "util/log.h"
+
+void hub_config_defaults(struct hub_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->region = "us-east-1";
+	config->account = "000000000000";
+	config->limits.shard_records_per_sec = 1000;
+	config->limits.shard_bytes_per_sec = 1048576;
+	config->retention_bytes = 1ull << 30;
+	config->retention_seconds = 24 * 3600;
+	config->max_consumers = 20;
+	config->max_shards = 1024;
+	config->subscription_seconds = 300;
+	config->push_bytes_per_sec = 2 * 1048576;
+}
+
+/* ------------------------------------------------------------------ */
+/* Saved state: streams, shards and consumers as one JSON document      */
+/* ------------------------------------------------------------------ */
+
+static json_t *hashkey_json(hashkey_t key)
+{
+	char text[HASHKEY_TEXT_MAX];
+
+	hashkey_format(key, text);
+	return json_string(text);
+}
+
+static json_t *shard_json(const struct shard *sh)
+{
+	return json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:i, s:i}", "id", sh->id, "start",
+			 hashkey_json(sh->start), "end", hashkey_json(sh->end), "startingSeq",
+			 (json_int_t)sh->starting_seq, "endingSeq", (json_int_t)sh->ending_seq,
+			 "closedMs", (json_int_t)sh->closed_ms, "parent", sh->parent,
+			 "adjacentParent", sh->adjacent_parent);
+}
+
+static json_t *stream_json(const struct stream *s)
+{
+	json_t *shards = json_array(), *consumers = json_array();
+
+	for (size_t i = 0; i < s->shard_count; i++)
+		json_array_append_new(shards, shard_json(&s->shards[i]));
+	for (size_t i = 0; i < s->consumer_count; i++)
+		json_array_append_new(consumers,
+				      json_pack("{s:s, s:I}", "name", s->consumers[i].name,
+						"created", (json_int_t)s->consumers[i].created));
+	/* retentionHours too, for a hub of an earlier version to read. */
+	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:o, s:o}", "name", s->name, "uid",
+			 (json_int_t)s->uid, "createdMs", (json_int_t)s->created_ms,
+			 "retentionMs", (json_int_t)s->retention_ms, "retentionHours",
+			 stream_retention_hours(s), "shards", shards, "consumers", consumers);
+}
+
+/* Saves the control-plane state; a no-op in memory. */
+static int save_state(struct hub *hub)
+{
+	json_t *streams, *root;
+	char *text;
+	int rc;
+
+	if (hub->journal == NULL)
+		return 0;
+	streams = json_array();
+	for (size_t i = 0; i < hub->stream_count; i++)
+		json_array_append_new(streams, stream_json(hub->streams[i]));
+	root = json_pack("{s:i, s:I, s:o}", "version", 1, "lastSeq", (json_int_t)hub->gen.last,
+			 "streams", streams);
+	text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	json_decref(root);
+	if (text == NULL)
+		return -1;
+	rc = journal_save_meta(hub->journal, text);
+	if (rc < 0)
+		log_error("cannot save the hub state: %s", strerror(errno));
+	free(text);
+	return rc;
+}
+
+/* A closed shard saved by a hub that did not record when it closed
+ * (before closedMs) counts as closed when it is loaded: it then lasts one
+ * retention more than it would have, never less, so it is not forgotten
+ * while records it may hold are still readable. */
+static int load_shard(struct shard *sh, json_t *j, size_t index, int64_t now_ms, bool *migrated)
+{
+	const char *id, *start, *end, *reason;
+	json_int_t starting, ending, closed = -1;
+	int parent, adjacent;
+
+	if (json_unpack(j, "{s:s, s:s, s:s, s:I, s:I, s?I, s:i, s:i}", "id", &id, "start",
+			&start, "end", &end, "startingSeq", &starting, "endingSeq", &ending,
+			"closedMs", &closed, "parent", &parent, "adjacentParent", &adjacent) < 0)
+		return -1;
+	/* Parents come before their children: an index the answers would
+	 * follow must name a shard already loaded. */
+	if (parent < -1 || parent >= (int)index || adjacent < -1 || adjacent >= (int)index ||
+	    (parent < 0 && adjacent >= 0))
+		return -1;
+	memset(sh, 0, sizeof(*sh));
+	snprintf(sh->id, sizeof(sh->id), "shardId-%012zu", index);
+	if (hashkey_parse(start, &sh->start, &reason) < 0 ||
+	    hashkey_parse(end, &sh->end, &reason) < 0)
+		return -1;
+	sh->starting_seq = (seqno_t)starting;
+	sh->ending_seq = (seqno_t)ending;
+	if (ending && closed < 0) {
+		closed = now_ms;
+		*migrated = true;
+	}
+	sh->closed_ms = closed < 0 ? 0 : closed;
+	sh->parent = parent;
+	sh->adjacent_parent = adjacent;
+	shardlog_init(&sh->log);
+	return 0;
+}
+
+static struct stream *load_stream(struct hub *hub, json_t *j, int64_t now_ms, bool *migrated)
+{
+	const char *name;
+	json_int_t uid, created, retention_ms = -1;
+	int retention_hours;
+	json_t *shards, *consumers, *v;
+	size_t i;
+	struct stream *s;
+
+	/* retentionMs is newer than retentionHours, which was whole hours. */
+	if (json_unpack(j, "{s:s, s:I, s:I, s:i, s?I, s:o, s:o}", "name", &name, "uid", &uid,
+			"createdMs", &created, "retentionHours", &retention_hours, "retentionMs",
+			&retention_ms, "shards", &shards, "consumers", &consumers) < 0 ||
+	    !json_is_array(shards) || json_array_size(shards) == 0)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->shards = calloc(json_array_size(shards), sizeof(*s->shards));
+	if (s->shards == NULL) {
+		free(s);
+		return NULL;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->arn, sizeof(s->arn), "%s:stream/%s", hub->arn_prefix, name);
+	s->uid = (uint64_t)uid;
+	s->created_ms = created;
+	s->retention_ms = retention_ms >= 0 ? retention_ms : retention_hours * STREAM_HOUR_MS;
+	json_array_foreach(shards, i, v) {
+		if (load_shard(&s->shards[i], v, i, now_ms, migrated) < 0) {
+			stream_free(s);
+			return NULL;
+		}
+		s->shard_count++;
+	}
+	if (stream_index_open(s) < 0) {
+		stream_free(s);
+		return NULL;
+	}
+	json_array_foreach(consumers, i, v) {
+		const char *cname;
+		json_int_t ccreated;
+		if (json_unpack(v, "{s:s, s:I}", "name", &cname, "created", &ccreated) < 0 ||
+		    stream_add_consumer(s, cname, ccreated) == NULL) {
+			stream_free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+static int add_stream(struct hub *hub, struct stream *s)
+{
+	struct stream **grown = realloc(hub->streams, (hub->stream_count + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return -1;
+	hub->streams = grown;
+	hub->streams[hub->stream_count++] = s;
+	return 0;
+}
+
+/* Loads the saved streams; *migrated is set when the state was saved by
+ * an earlier version and needs saving again. */
+static int load_state(struct hub *hub, int64_t now_ms, bool *migrated, char *err, size_t errlen)
+{
+	char *text = journal_load_meta(hub->journal);
+	json_error_t jerr;
+	json_t *root, *streams, *v;
+	json_int_t last_seq = 0;
+	size_t i;
+
+	if (text == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		/* Starting empty would overwrite the state we could not read. */
+		snprintf(err, errlen, "cannot read the saved hub state: %s", strerror(errno));
+		return -1;
+	}
+	root = json_loads(text, 0, &jerr);
+	free(text);
+	if (root == NULL || json_unpack(root, "{s:I, s:o}", "lastSeq", &last_seq, "streams",
+					&streams) < 0 || !json_is_array(streams)) {
+		snprintf(err, errlen, "the saved hub state is unreadable");
+		json_decref(root);
+		return -1;
+	}
+	if ((seqno_t)last_seq > hub->gen.last)
+		hub->gen.last = (seqno_t)last_seq;
+	json_array_foreach(streams, i, v) {
+		struct stream *s = load_stream(hub, v, now_ms, migrated);
+		if (s == NULL || add_stream(hub, s) < 0) {
+			stream_free(s);
+			snprintf(err, errlen, "the saved state of stream %zu is unreadable", i);
+			json_decref(root);
+			return -1;
+		}
+	}
+	json_decref(root);
+	return 0;
+}
+
+static struct stream *find_uid(struct hub *hub, uint64_t uid)
+{
+	for (size_t i = 0; i < hub->stream_count; i++)
+		if (hub->streams[i]->uid == uid)
+			return hub->streams[i];
+	return NULL;
+}
+
+static int replay_record(void *user, uint64_t stream_uid, uint32_t shard, uint64_t seq,
+			 int64_t arrival_ms, const char *key, size_t key_len, const void *data,
+			 size_t data_len)
+{
+	struct hub *hub = user;
+	struct stream *s = find_uid(hub, stream_uid);
+	struct shard *sh;
+
+	if (seq > hub->gen.last)
+		hub->gen.last = seq;
+	/* Records of deleted streams wait in old segments until they expire. */
+	if (s == NULL || shard >= s->shard_count)
+		return 0;
+	sh = &s->shards[shard];
+	if (shardlog_append(&sh->log, seq, arrival_ms, key, key_len, data, data_len) < 0)
+		return -1;
+	sh->records_in++;
+	sh->bytes_in += key_len + data_len;
+	s->bytes += key_len + data_len;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public API                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Streams, consumers and records back from the data directory. -1 with a
+ * message in err on failure. */
+static int restore(struct hub *hub, int64_t now_ms, char *err, size_t errlen)
+{
+	const char *dir = hub->config.data_dir;
+	bool migrated = false;
+
+	hub->journal = journal_open(dir, err, errlen);
+	if (hub->journal == NULL || load_state(hub, now_ms, &migrated, err, errlen) < 0)
+		return -1;
+	if (journal_replay(hub->journal, replay_record, hub) != 0) {
+		snprintf(err, errlen, "cannot read the journal in %s", dir);
+		return -1;
+	}
+	/* The closing times given to old shards at load must stay as given. */
+	if (migrated && save_state(hub) < 0) {
+		snprintf(err, errlen, "cannot save the hub state in %s", dir);
+		return -1;
+	}
+	hub_expire(hub, now_ms);
+	return 0;
+}
+
+struct hub *hub_open(const struct hub_config *config, int64_t now_ms, char *err, size_t errlen)
+{
+	struct hub *hub = calloc(1, sizeof(*hub));
+
+	if (hub == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	hub->config = *config;
+	snprintf(hub->arn_prefix, sizeof(hub->arn_prefix), "arn:aws:kinesis:%s:%s", config->region,
+		 config->account);
+	seqno_gen_init(&hub->gen, 0, now_ms * 1000);
+	if (config->data_dir && restore(hub, now_ms, err, errlen) < 0) {
+		hub_close(hub);
+		return NULL;
+	}
+	return hub;
+}
+
+void hub_close(struct hub *hub)
+{
+	if (hub == NULL)
+		return;
+	for (size_t i = 0; i < hub->stream_count; i++)
+		stream_free(hub->streams[i]);
+	free(hub->streams);
+	if (hub->journal)
+		journal_close(hub->journal);
+	free(hub);
+}
+
+struct stream *hub_find_stream(struct hub *hub, const char *name)
+{
+	for (size_t i = 0; i < hub->stream_count; i++)
+		if (strcmp(hub->streams[i]->name, name) == 0)
+			return hub->streams[i];
+	return NULL;
+}
+
+struct stream *hub_find_stream_by(struct hub *hub, const char *name, const char *arn)
+{
+	if (name)
+		return hub_find_stream(hub, name);
+	for (size_t i = 0; arn && i < hub->stream_count; i++)
+		if (strcmp(hub->streams[i]->arn, arn) == 0)
+			return hub->streams[i];
+	return NULL;
+}
+
+struct stream *hub_create_stream(struct hub *hub, const char *name, size_t shard_count,
+				 int64_t now_ms)
+{
+	uint64_t uid = seqno_gen_next(&hub->gen);
+	struct stream *s = stream_new(name, hub->arn_prefix, uid, shard_count, &hub->gen, now_ms);
+
+	if (s == NULL)
+		return NULL;
+	s->retention_ms = hub->config.retention_seconds * 1000;
+	if (add_stream(hub, s) < 0) {
+		stream_free(s);
+		return NULL;
+	}
+	if (save_state(hub) < 0) {
+		hub->stream_count--;
+		stream_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int hub_delete_stream(struct hub *hub, struct stream *s)
+{
+	for (size_t i = 0; i < hub->stream_count; i++) {
+		if (hub->streams[i] == s) {
+			memmove(&hub->streams[i], &hub->streams[i + 1],
+				(hub->stream_count - i - 1) * sizeof(*hub->streams));
+			hub->stream_count--;
+			stream_free(s);
+			return save_state(hub);
+		}
+	}
+	return -1;
+}
+
+struct stream_consumer *hub_register_consumer(struct hub *hub, struct stream *s, const char *name,
+				       int64_t now_ms)
+{
+	struct stream_consumer *c = stream_add_consumer(s, name, now_ms / 1000);
+
+	if (c && save_state(hub) < 0) {
+		stream_remove_consumer(s, c);
+		return NULL;
+	}
+	return c;
+}
+
+int hub_deregister_consumer(struct hub *hub, struct stream *s, struct stream_consumer *c)
+{
+	stream_remove_consumer(s, c);
+	return save_state(hub);
+}
+
+struct stream_consumer *hub_find_consumer_arn(struct hub *hub, const char *arn, struct stream **stream)
+{
+	for (size_t i = 0; i < hub->stream_count; i++) {
+		struct stream *s = hub->streams[i];
+		for (size_t k = 0; k < s->consumer_count; k++) {
+			if (strcmp(s->consumers[k].arn, arn) == 0) {
+				if (stream)
+					*stream = s;
+				return &s->consumers[k];
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Makes the admitted entries durable before anyone can read them; when
+ * that fails they are reported as failed and never stored. */
+static void make_durable(struct hub *hub, struct stream *s, const struct put_entry *entries,
+			 size_t n, struct put_result *results, int64_t now_ms)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (results[i].status == PUT_OK)
+			rc = journal_append(hub->journal, s->uid, (uint32_t)results[i].shard,
+					    results[i].seq, now_ms, entries[i].key,
+					    entries[i].key_len, entries[i].data,
+					    entries[i].data_len);
+	if (rc == 0)
+		rc = journal_sync(hub->journal);
+	if (rc == 0)
+		return;
+	log_error("cannot write records to the journal: %s", strerror(errno));
+	for (size_t i = 0; i < n; i++)
+		if (results[i].status == PUT_OK)
+			results[i].status = PUT_FAILED;
+}
+
+void hub_put(struct hub *hub, struct stream *s, const struct put_entry *entries, size_t n,
+	     struct put_result *results, int64_t now_ms)
+{
+	stream_admit(s, &hub->config.limits, entries, n, results, &hub->gen, now_ms);
+	if (hub->journal)
+		make_durable(hub, s, entries, n, results, now_ms);
+	stream_store(s, entries, n, results, now_ms);
+	stream_trim(s, now_ms, hub->config.retention_bytes);
+}
+
+/* A reshard that cannot be saved would come back differently after a
+ * restart: report it as an internal failure (the shards stay changed in
+ * memory, and the next save writes them). */
+static int saved(struct hub *hub, int rc, const char **why)
+{
+	if (rc == 0 && save_state(hub) < 0) {
+		*why = "InternalFailure";
+		return -1;
+	}
+	return rc;
+}
+
+int hub_split_shard(struct hub *hub, struct stream *s, size_t shard, hashkey_t new_start,
+		    int64_t now_ms, const char **why)
+{
+	return saved(hub, stream_split(s, shard, new_start, &hub->gen, now_ms, why), why);
+}
+
+int hub_merge_shards(struct hub *hub, struct stream *s, size_t shard, size_t adjacent,
+		     int64_t now_ms, const char **why)
+{
+	return saved(hub, stream_merge(s, shard, adjacent, &hub->gen, now_ms, why), why);
+}
+
+int hub_update_shard_count(struct hub *hub, struct stream *s, size_t target, int64_t now_ms,
+			   const char **why)
+{
+	return saved(hub, stream_update_shard_count(s, target, &hub->gen, now_ms, why), why);
+}
+
+void hub_expire(struct hub *hub, int64_t now_ms)
+{
+	int64_t oldest = now_ms;
+
+	for (size_t i = 0; i < hub->stream_count; i++) {
+		struct stream *s = hub->streams[i];
+		int64_t horizon = now_ms - s->retention_ms;
+		stream_trim(s, now_ms, hub->config.retention_bytes);
+		if (horizon < oldest)
+			oldest = horizon;
+	}
+	if (hub->journal)
+		journal_expire(hub->journal, oldest);
+}

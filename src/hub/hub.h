@@ -1,0 +1,81 @@
+/* The hub's state: its streams, the sequence number generator, limits,
+ * and (with a data directory) the journal that makes writes durable.
+ * Nothing here does network I/O; the server and the Kinesis API drive it. */
+#ifndef ALLEYCAT_HUB_H
+#define ALLEYCAT_HUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hub/stream.h"
+#include "wire/seqno.h"
+
+struct journal;
+
+struct hub_config {
+	const char *data_dir;               /* NULL: in memory */
+	const char *region;
+	const char *account;
+	struct stream_limits limits;
+	uint64_t retention_bytes;           /* per stream, 0 = unlimited */
+	int64_t retention_seconds;          /* for new streams */
+	int max_consumers;                  /* per stream */
+	int max_shards;                     /* per stream */
+	int subscription_seconds;
+	uint64_t push_bytes_per_sec;        /* per consumer and shard */
+};
+
+void hub_config_defaults(struct hub_config *config);
+
+struct hub {
+	struct hub_config config;
+	char arn_prefix[96];                /* arn:aws:kinesis:REGION:ACCOUNT */
+	struct seqno_gen gen;
+	struct stream **streams;
+	size_t stream_count;
+	struct journal *journal;
+};
+
+/* Opens the hub: with a data directory, streams, consumers and records come
+ * back from the journal. NULL with a message in err on failure. */
+struct hub *hub_open(const struct hub_config *config, int64_t now_ms, char *err, size_t errlen);
+void hub_close(struct hub *hub);
+
+struct stream *hub_find_stream(struct hub *hub, const char *name);
+
+/* Finds a stream by name or ARN (whichever is given). */
+struct stream *hub_find_stream_by(struct hub *hub, const char *name, const char *arn);
+
+/* Creates a stream (owned by the hub); NULL when out of memory or the state
+ * cannot be saved. */
+struct stream *hub_create_stream(struct hub *hub, const char *name, size_t shard_count,
+				 int64_t now_ms);
+int hub_delete_stream(struct hub *hub, struct stream *s);
+
+struct stream_consumer *hub_register_consumer(struct hub *hub, struct stream *s, const char *name,
+				       int64_t now_ms);
+int hub_deregister_consumer(struct hub *hub, struct stream *s, struct stream_consumer *c);
+
+/* Finds a consumer by its ARN across the streams; sets *stream. */
+struct stream_consumer *hub_find_consumer_arn(struct hub *hub, const char *arn, struct stream **stream);
+
+/* Writes records: admits them under the limits, makes the admitted ones
+ * durable (with a data directory), stores them and applies retention.
+ * Each entry gets a result, in request order. */
+void hub_put(struct hub *hub, struct stream *s, const struct put_entry *entries, size_t n,
+	     struct put_result *results, int64_t now_ms);
+
+/* Reshards a stream at now_ms (see stream_split, stream_merge and
+ * stream_update_shard_count) and saves the new shards. */
+int hub_split_shard(struct hub *hub, struct stream *s, size_t shard, hashkey_t new_start,
+		    int64_t now_ms, const char **why);
+int hub_merge_shards(struct hub *hub, struct stream *s, size_t shard, size_t adjacent,
+		     int64_t now_ms, const char **why);
+int hub_update_shard_count(struct hub *hub, struct stream *s, size_t target, int64_t now_ms,
+			   const char **why);
+
+/* Applies retention to every stream (called about once a second): old
+ * records go, and so do shards closed longer ago than the retention. */
+void hub_expire(struct hub *hub, int64_t now_ms);
+
+#endif

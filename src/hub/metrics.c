@@ -1,0 +1,149 @@
+#include "config.h"
+#include "hub/metrics.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "hub/connlimit.h"
+#include "hub/hub.h"
+#include "hub/push.h"
+
+/* One family of per-shard series; a forgotten shard's series end, as the
+ * shard is gone from the API. */
+static void shard_family(const struct hub *hub, const struct push *push, struct strbuf *out,
+			 const char *name, const char *type, const char *help,
+			 uint64_t (*value)(const struct shard *sh, const struct stream *s,
+					   const struct push *push))
+{
+	strbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (size_t i = 0; i < hub->stream_count; i++) {
+		const struct stream *s = hub->streams[i];
+		for (size_t k = 0; k < s->shard_count; k++)
+			if (!s->shards[k].forgotten)
+				strbuf_printf(out, "%s{stream=\"%s\",shard=\"%s\"} %" PRIu64 "\n",
+					      name, s->name, s->shards[k].id,
+					      value(&s->shards[k], s, push));
+	}
+}
+
+static uint64_t records_in(const struct shard *sh, const struct stream *s, const struct push *p)
+{
+	return sh->records_in;
+}
+
+static uint64_t bytes_in(const struct shard *sh, const struct stream *s, const struct push *p)
+{
+	return sh->bytes_in;
+}
+
+static uint64_t throttled(const struct shard *sh, const struct stream *s, const struct push *p)
+{
+	return sh->throttled;
+}
+
+static uint64_t retained(const struct shard *sh, const struct stream *s, const struct push *p)
+{
+	return sh->log.count;
+}
+
+static uint64_t retained_bytes(const struct shard *sh, const struct stream *s,
+			       const struct push *p)
+{
+	return sh->log.bytes;
+}
+
+static uint64_t subscriptions(const struct shard *sh, const struct stream *s,
+			      const struct push *p)
+{
+	return push_count_shard(p, s->uid, (unsigned)(sh - s->shards));
+}
+
+/* The consumer name is the ARN part after "/consumer/" and before ":". */
+static void consumer_name(const char *arn, char *out, size_t size)
+{
+	const char *p = strstr(arn, "/consumer/");
+	size_t n = 0;
+
+	p = p ? p + 10 : arn;
+	while (p[n] && p[n] != ':' && n + 1 < size) {
+		out[n] = p[n];
+		n++;
+	}
+	out[n] = '\0';
+}
+
+static const char *stream_name(const struct hub *hub, uint64_t uid)
+{
+	for (size_t i = 0; i < hub->stream_count; i++)
+		if (hub->streams[i]->uid == uid)
+			return hub->streams[i]->name;
+	return "";
+}
+
+void metrics_render(const struct hub *hub, const struct push *push, int64_t now_ms,
+		    struct strbuf *out)
+{
+	shard_family(hub, push, out, "alleycat_shard_records_in_total", "counter",
+		     "Records written to the shard.", records_in);
+	shard_family(hub, push, out, "alleycat_shard_bytes_in_total", "counter",
+		     "Bytes of data and partition keys written to the shard.", bytes_in);
+	shard_family(hub, push, out, "alleycat_shard_throttled_total", "counter",
+		     "Records refused by the shard's write limits.", throttled);
+	shard_family(hub, push, out, "alleycat_shard_retained_records", "gauge",
+		     "Records the shard holds.", retained);
+	shard_family(hub, push, out, "alleycat_shard_retained_bytes", "gauge",
+		     "Bytes the shard holds.", retained_bytes);
+	shard_family(hub, push, out, "alleycat_shard_subscriptions", "gauge",
+		     "Open push subscriptions to the shard.", subscriptions);
+
+	/* Sequence numbers outgrow a float's 53 bits: they go in a label. */
+	strbuf_puts(out, "# HELP alleycat_shard_info The shard's last sequence number (0 when "
+			 "empty).\n# TYPE alleycat_shard_info gauge\n");
+	for (size_t i = 0; i < hub->stream_count; i++) {
+		const struct stream *s = hub->streams[i];
+		for (size_t k = 0; k < s->shard_count; k++) {
+			const struct shardlog_record *last = shardlog_last(&s->shards[k].log);
+			if (s->shards[k].forgotten)
+				continue;
+			strbuf_printf(out,
+				      "alleycat_shard_info{stream=\"%s\",shard=\"%s\","
+				      "last_sequence_number=\"%" PRIu64 "\"} 1\n",
+				      s->name, s->shards[k].id, last ? last->seq : 0);
+		}
+	}
+
+	strbuf_puts(out, "# HELP alleycat_consumer_lag_ms MillisBehindLatest of a consumer's "
+			 "subscription to a shard.\n# TYPE alleycat_consumer_lag_ms gauge\n");
+	for (const struct push_sub *sub = push->all; sub; sub = sub->next_all) {
+		char name[CONSUMER_NAME_MAX + 1];
+		consumer_name(sub->consumer_arn, name, sizeof(name));
+		strbuf_printf(out,
+			      "alleycat_consumer_lag_ms{stream=\"%s\",consumer=\"%s\","
+			      "shard=\"shardId-%012u\"} %" PRId64 "\n",
+			      stream_name(hub, sub->stream_uid), name, sub->shard, sub->lag_ms);
+	}
+	strbuf_printf(out, "# HELP alleycat_subscriptions_total Push subscriptions opened.\n"
+			   "# TYPE alleycat_subscriptions_total counter\n"
+			   "alleycat_subscriptions_total %" PRIu64 "\n",
+		      push->subscriptions_total);
+	(void)now_ms;
+}
+
+void metrics_render_connections(const struct conn_limit *conns, struct strbuf *out)
+{
+	strbuf_printf(out,
+		      "# HELP alleycat_connections Open connections (HTTP and push).\n"
+		      "# TYPE alleycat_connections gauge\n"
+		      "alleycat_connections %zu\n"
+		      "# HELP alleycat_connections_max The cap on open connections.\n"
+		      "# TYPE alleycat_connections_max gauge\n"
+		      "alleycat_connections_max %zu\n"
+		      "# HELP alleycat_connections_refused_total Connections refused at the cap.\n"
+		      "# TYPE alleycat_connections_refused_total counter\n"
+		      "alleycat_connections_refused_total %" PRIu64 "\n"
+		      "# HELP alleycat_connections_evicted_total Connections that had asked nothing, "
+		      "closed at the cap to make room.\n"
+		      "# TYPE alleycat_connections_evicted_total counter\n"
+		      "alleycat_connections_evicted_total %" PRIu64 "\n",
+		      conns->open - conns->evicting, conns->max, conns->refused, conns->evicted);
+}

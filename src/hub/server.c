@@ -1,0 +1,817 @@
+#include "config.h"
+#include "hub/server.h"
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "hub/auth.h"
+#include "hub/connlimit.h"
+#include "hub/hub.h"
+#include "hub/kinesis.h"
+#include "hub/metrics.h"
+#include "hub/push.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/sockopt.h"
+#include "util/strbuf.h"
+#include "util/utf8.h"
+
+#define TICK_MS 100
+#define SERVER_DEFAULT_MAX_BODY (8u * 1024 * 1024)
+#define SERVER_DEFAULT_MAX_CONNECTIONS 1024
+#define HTTP_CHUNK 65536
+#define REFUSED_CLOSE_SECONDS 5   /* for a refused client's close to answer the hub's */
+/* Bounds on connections that hold a place without asking anything: the
+ * request line and headers must arrive within HEADER_SECONDS of the
+ * connection (or of the previous answer: KEEPALIVE_SECONDS), a body within
+ * BODY_SECONDS of its headers however it trickles in, and a push
+ * connection's first subscription (or the next, after its last ended)
+ * within SUBSCRIBE_SECONDS. */
+#define HEADER_SECONDS 10
+#define KEEPALIVE_SECONDS 5
+#define BODY_SECONDS 30
+#define SUBSCRIBE_SECONDS 30
+#define FDS_BESIDES_CONNECTIONS 64  /* listener, data files, logs, lws's own */
+/* A close frame, written by hand: lws-write.h keeps value 4 out of its
+ * public enum (it is lws's own, for lws_close_reason) but in its ABI. */
+#define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
+
+struct server {
+	struct hub *hub;
+	struct push push;
+	struct conn_limit conns;
+	struct server_config config;
+	struct lws_context *context;
+	lws_sorted_usec_list_t tick;
+	int64_t last_expire_ms;
+	volatile sig_atomic_t stopping;
+	int port;
+};
+
+/* One HTTP exchange: the body coming in, then the reply going out. */
+struct http_session {
+	struct strbuf body;
+	size_t expected;
+	int64_t headers_ms;             /* when the request's headers were in */
+	char target[128];
+	int status;
+	const char *content_type;
+	char *reply;
+	size_t reply_len, sent;
+	bool headers_sent;
+	bool close_after;
+	struct strbuf signed_headers;   /* "name\0value\0" pairs, read before the body */
+};
+
+struct push_session {
+	struct push_conn conn;
+	struct strbuf in;               /* a message arriving in fragments */
+	struct strbuf out;              /* the one event being written */
+	enum lws_close_status refused;  /* the close code owed for a refused message, or 0 */
+	const char *refused_why;
+	bool close_sent;                /* the close frame went out: the next is the client's */
+	bool holding;                   /* it holds a subscription: its place is taken */
+};
+
+static struct server *server_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static const struct lws_protocols protocols[];
+
+static void wake_push(struct server *server)
+{
+	lws_callback_on_writable_all_protocol(server->context, &protocols[1]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Request headers, for signature checks                               */
+/* ------------------------------------------------------------------ */
+
+/* Headers lws parses itself; every other one is a "custom" header. */
+static const struct {
+	const char *name;
+	enum lws_token_indexes token;
+} known_headers[] = {
+	{ "host", WSI_TOKEN_HOST },
+	{ "content-type", WSI_TOKEN_HTTP_CONTENT_TYPE },
+	{ "content-length", WSI_TOKEN_HTTP_CONTENT_LENGTH },
+	{ "authorization", WSI_TOKEN_HTTP_AUTHORIZATION },
+	{ "user-agent", WSI_TOKEN_HTTP_USER_AGENT },
+	{ "accept", WSI_TOKEN_HTTP_ACCEPT },
+	{ "accept-encoding", WSI_TOKEN_HTTP_ACCEPT_ENCODING },
+	{ "connection", WSI_TOKEN_CONNECTION },
+	{ "upgrade", WSI_TOKEN_UPGRADE },
+	{ "origin", WSI_TOKEN_ORIGIN },
+	{ "sec-websocket-key", WSI_TOKEN_KEY },
+	{ "sec-websocket-version", WSI_TOKEN_VERSION },
+	{ "sec-websocket-protocol", WSI_TOKEN_PROTOCOL },
+	{ "sec-websocket-extensions", WSI_TOKEN_EXTENSIONS },
+};
+
+static int read_header(struct lws *wsi, const char *name, char *out, size_t size)
+{
+	char custom[80];
+	int n;
+
+	for (size_t i = 0; i < sizeof(known_headers) / sizeof(known_headers[0]); i++)
+		if (strcmp(known_headers[i].name, name) == 0)
+			return lws_hdr_total_length(wsi, known_headers[i].token) > 0
+				       ? lws_hdr_copy(wsi, out, (int)size, known_headers[i].token)
+				       : -1;
+	snprintf(custom, sizeof(custom), "%s:", name);
+	n = lws_hdr_custom_length(wsi, custom, (int)strlen(custom));
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	return lws_hdr_custom_copy(wsi, out, (int)size, custom, (int)strlen(custom));
+}
+
+static int wsi_header(void *user, const char *name, char *out, size_t size)
+{
+	return read_header(user, name, out, size);
+}
+
+/* Keeps what a signature check of this request needs: the body comes
+ * later, and lws may let go of the headers by then. */
+static void capture_signed_headers(struct lws *wsi, struct strbuf *sb)
+{
+	char auth[2048], names[512], value[2048], *save = NULL, *name;
+
+	if (read_header(wsi, "authorization", auth, sizeof(auth)) < 0)
+		return;
+	strbuf_append(sb, "authorization", 14);
+	strbuf_append(sb, auth, strlen(auth) + 1);
+	if (read_header(wsi, "x-amz-date", value, sizeof(value)) >= 0) {
+		strbuf_append(sb, "x-amz-date", 11);
+		strbuf_append(sb, value, strlen(value) + 1);
+	}
+	if (auth_signed_headers(auth, names, sizeof(names)) < 0)
+		return;
+	for (name = strtok_r(names, ";", &save); name; name = strtok_r(NULL, ";", &save)) {
+		if (read_header(wsi, name, value, sizeof(value)) < 0)
+			continue;
+		strbuf_append(sb, name, strlen(name) + 1);
+		strbuf_append(sb, value, strlen(value) + 1);
+	}
+}
+
+static int captured_header(void *user, const char *name, char *out, size_t size)
+{
+	const struct strbuf *sb = user;
+	const char *p = sb->data, *end = sb->data ? sb->data + sb->len : NULL;
+
+	while (p && p < end) {
+		const char *value = p + strlen(p) + 1;
+		if (strcmp(p, name) == 0) {
+			size_t n = strlen(value);
+			if (n >= size)
+				return -1;
+			memcpy(out, value, n + 1);
+			return (int)n;
+		}
+		p = value + strlen(value) + 1;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections: the cap, and who gives up a place for a newcomer        */
+/* ------------------------------------------------------------------ */
+
+/* Says no to a connection over the cap, on the bare socket lws is about
+ * to close: a 503 an HTTP client (an AWS SDK among them) retries. What the
+ * client already sent is read first, as closing a socket with unread data
+ * resets the connection and the answer may be lost. Over TLS nothing can
+ * be said before the handshake: the connection just closes. */
+static void refuse_connection(struct server *server, int fd)
+{
+	static const char body[] = "{\"__type\":\"ServiceUnavailableException\",\"message\":"
+				   "\"The hub holds as many connections as it may; try again.\"}";
+	char unread[4096], answer[512];
+	int n = snprintf(answer, sizeof(answer),
+			 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			 KINESIS_CONTENT_TYPE, sizeof(body) - 1, body);
+
+	if (server->config.tls_cert)
+		return;
+	for (int i = 0; i < 16 && recv(fd, unread, sizeof(unread), MSG_DONTWAIT) > 0; i++)
+		;
+	if (send(fd, answer, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		shutdown(fd, SHUT_WR);
+}
+
+/* A connection was accepted: admitted, perhaps in the place of one that
+ * has waited longest without asking anything, or refused. */
+static int admit_connection(struct lws *listener, int fd)
+{
+	struct server *server = server_of(listener);
+	struct conn_slot *evict;
+
+	if (!connlimit_admit(&server->conns, &evict)) {
+		log_info("connection refused: %zu open (--max-connections)", server->conns.open);
+		refuse_connection(server, fd);
+		return -1;
+	}
+	if (evict)
+		lws_set_timeout(evict->handle, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	return 0;
+}
+
+/* Each connection's slot lives as long as its wsi, whatever protocol
+ * serves it (an upgrade to WebSocket replaces the per-session data). */
+static void connection_opened(struct lws *wsi)
+{
+	struct conn_slot *slot = malloc(sizeof(*slot));
+
+	if (slot == NULL)
+		return; /* not counted: it cannot be evicted, but it still closes */
+	connlimit_open(&server_of(wsi)->conns, slot, wsi);
+	lws_set_opaque_user_data(wsi, slot);
+}
+
+static void connection_asked(struct lws *wsi)
+{
+	struct conn_slot *slot = lws_get_opaque_user_data(wsi);
+
+	if (slot)
+		connlimit_asked(&server_of(wsi)->conns, slot);
+}
+
+static void connection_idle(struct lws *wsi)
+{
+	struct conn_slot *slot = lws_get_opaque_user_data(wsi);
+
+	if (slot)
+		connlimit_idle(&server_of(wsi)->conns, slot);
+}
+
+static void connection_closed(struct lws *wsi)
+{
+	struct conn_slot *slot = lws_get_opaque_user_data(wsi);
+
+	if (slot == NULL)
+		return;
+	connlimit_close(&server_of(wsi)->conns, slot);
+	lws_set_opaque_user_data(wsi, NULL);
+	free(slot);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTTP: the Kinesis API, /metrics and /healthz                         */
+/* ------------------------------------------------------------------ */
+
+static void reply_text(struct lws *wsi, struct http_session *h, int status,
+		       const char *content_type, char *body, size_t len)
+{
+	h->status = status;
+	h->content_type = content_type;
+	h->reply = body;
+	h->reply_len = len;
+	h->sent = 0;
+	h->headers_sent = false;
+	lws_callback_on_writable(wsi);
+}
+
+static void reply_error(struct lws *wsi, struct http_session *h, int status, const char *type,
+			const char *message)
+{
+	char *body = kinesis_error_body(type, message);
+
+	reply_text(wsi, h, status, KINESIS_CONTENT_TYPE, body, body ? strlen(body) : 0);
+}
+
+static void answer_api(struct lws *wsi, struct http_session *h)
+{
+	struct server *server = server_of(wsi);
+	struct kinesis_reply reply;
+	char message[256];
+	const char *denied;
+
+	if (server->config.auth) {
+		denied = auth_check(server->config.auth, "POST", "/", captured_header,
+				    &h->signed_headers, h->body.data ? h->body.data : "", h->body.len,
+				    clock_wall_ms(), message, sizeof(message));
+		if (denied) {
+			strbuf_free(&h->body);
+			reply_error(wsi, h, 400, denied, message);
+			return;
+		}
+	}
+
+	connection_asked(wsi);
+	kinesis_handle(server->hub, h->target[0] ? h->target : NULL, h->body.data ? h->body.data : "",
+		       h->body.len, clock_wall_ms(), &reply);
+	strbuf_free(&h->body);
+	if (reply.body == NULL) {
+		reply_error(wsi, h, 500, "InternalFailure", "Out of memory.");
+		return;
+	}
+	reply_text(wsi, h, reply.status, KINESIS_CONTENT_TYPE, reply.body, reply.len);
+	if (strstr(h->target, "PutRecord"))
+		wake_push(server);
+}
+
+static void answer_get(struct lws *wsi, struct http_session *h, const char *uri)
+{
+	struct server *server = server_of(wsi);
+	struct strbuf page;
+
+	connection_asked(wsi);
+	strbuf_init(&page);
+	if (strcmp(uri, "/healthz") == 0) {
+		strbuf_puts(&page, "ok\n");
+		reply_text(wsi, h, 200, "text/plain", page.data, page.len);
+	} else if (strcmp(uri, "/metrics") == 0) {
+		metrics_render(server->hub, &server->push, clock_wall_ms(), &page);
+		metrics_render_connections(&server->conns, &page);
+		reply_text(wsi, h, 200, "text/plain; version=0.0.4", page.data, page.len);
+	} else {
+		strbuf_free(&page);
+		reply_error(wsi, h, 404, "ResourceNotFoundException", "No such page.");
+	}
+}
+
+static void begin_request(struct lws *wsi, struct http_session *h, const char *uri)
+{
+	struct server *server = server_of(wsi);
+	char length[32] = "";
+	int target_len;
+
+	memset(h, 0, sizeof(*h));
+	h->headers_ms = clock_wall_ms();
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) {
+		answer_get(wsi, h, uri);
+		return;
+	}
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0 || strcmp(uri, "/") != 0) {
+		h->close_after = true;
+		reply_error(wsi, h, 404, "UnknownOperationException",
+			    "The API is served by POST / only.");
+		return;
+	}
+	if (server->config.auth)
+		capture_signed_headers(wsi, &h->signed_headers);
+	target_len = lws_hdr_custom_length(wsi, "x-amz-target:", 13);
+	if (target_len > 0 && target_len < (int)sizeof(h->target))
+		lws_hdr_custom_copy(wsi, h->target, sizeof(h->target), "x-amz-target:", 13);
+	if (lws_hdr_copy(wsi, length, sizeof(length), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+		h->close_after = true;
+		reply_error(wsi, h, 411, "SerializationException",
+			    "A Content-Length header is required.");
+		return;
+	}
+	h->expected = strtoull(length, NULL, 10);
+	if (h->expected > server->config.max_body) {
+		/* Refused before any of it is buffered; the connection closes
+		 * so the unread body never reaches another request. */
+		h->close_after = true;
+		reply_error(wsi, h, 413, "ValidationException",
+			    "The request body is larger than the hub accepts.");
+		return;
+	}
+	if (h->expected == 0)
+		answer_api(wsi, h);
+}
+
+static int write_reply(struct lws *wsi, struct http_session *h)
+{
+	unsigned char buf[LWS_PRE + 1024];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+	size_t chunk;
+	enum lws_write_protocol mode;
+
+	if (!h->headers_sent) {
+		if (lws_add_http_common_headers(wsi, (unsigned)h->status, h->content_type,
+						h->reply_len, &p, end) ||
+		    (h->close_after &&
+		     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+						  (const unsigned char *)"close", 5, &p, end)) ||
+		    lws_finalize_write_http_header(wsi, start, &p, end))
+			return -1;
+		h->headers_sent = true;
+		if (h->reply_len > 0) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	chunk = h->reply_len - h->sent;
+	if (chunk > HTTP_CHUNK)
+		chunk = HTTP_CHUNK;
+	mode = h->sent + chunk == h->reply_len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP;
+	if (chunk > 0) {
+		/* lws needs LWS_PRE bytes of headroom before what it writes. */
+		unsigned char *out = malloc(LWS_PRE + chunk);
+		if (out == NULL)
+			return -1;
+		memcpy(out + LWS_PRE, h->reply + h->sent, chunk);
+		int n = lws_write(wsi, out + LWS_PRE, chunk, mode);
+		free(out);
+		if (n < (int)chunk)
+			return -1;
+		h->sent += chunk;
+	}
+	if (h->sent < h->reply_len) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	free(h->reply);
+	h->reply = NULL;
+	if (h->close_after || lws_http_transaction_completed(wsi))
+		return -1;
+	/* Kept alive, it holds a place for nothing until it asks again. */
+	connection_idle(wsi);
+	return 0;
+}
+
+static void session_free(struct http_session *h)
+{
+	strbuf_free(&h->body);
+	strbuf_free(&h->signed_headers);
+	free(h->reply);
+	h->reply = NULL;
+}
+
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			 void *in, size_t len)
+{
+	struct http_session *h = user;
+	struct server *server;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		sockopt_no_delay(lws_get_socket_fd(wsi));
+		begin_request(wsi, h, in);
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY:
+		server = server_of(wsi);
+		/* A request already refused is answered; its body is not read. */
+		if (h->reply)
+			return 0;
+		if (h->body.len + len > h->expected || h->body.len + len > server->config.max_body)
+			return -1;
+		/* lws restarts its timeout at every piece: a body sent a byte at
+		 * a time would hold the connection for ever. */
+		if (clock_wall_ms() - h->headers_ms > BODY_SECONDS * 1000) {
+			log_info("a request body still incomplete after %d s: closing", BODY_SECONDS);
+			return -1;
+		}
+		strbuf_append(&h->body, in, len);
+		return h->body.failed ? -1 : 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (h->reply == NULL && !h->headers_sent)
+			answer_api(wsi, h);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (h->reply == NULL && !h->headers_sent)
+			return 0;
+		return write_reply(wsi, h);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* A WebSocket upgrade without our subprotocol lands here. */
+		return -1;
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (h)
+			session_free(h);
+		return 0;
+	/* Every connection passes here, whatever protocol serves it later. */
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return admit_connection(wsi, (int)(lws_intptr_t)in);
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		connection_opened(wsi);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		connection_closed(wsi);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* WebSocket push                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Refuses a client's message with a WebSocket close code (RFC 6455
+ * 7.4.1). The hub writes the close frame itself and reads on, discarding,
+ * until the client's close answers it: lws's own closing handshake drops
+ * a connection that receives data frames meanwhile, or that fails in the
+ * receive callback, without the close frame, and closing a socket with
+ * unread data resets it; either way the client would see 1006 instead of
+ * the code. A client that does not answer is cut off after the timeout. */
+static void refuse_message(struct lws *wsi, struct push_session *ps, enum lws_close_status code,
+			   const char *why)
+{
+	if (ps->refused)
+		return;
+	ps->refused = code;
+	ps->refused_why = why;
+	strbuf_free(&ps->in);
+	push_conn_close(&server_of(wsi)->push, &ps->conn);
+	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, REFUSED_CLOSE_SECONDS);
+	lws_callback_on_writable(wsi);
+}
+
+static int write_close(struct lws *wsi, struct push_session *ps)
+{
+	unsigned char frame[LWS_PRE + 125];
+	unsigned char *p = frame + LWS_PRE;
+	size_t len = strlen(ps->refused_why);
+
+	if (len > 123)
+		len = 123;
+	p[0] = (unsigned char)(ps->refused >> 8);
+	p[1] = (unsigned char)(ps->refused & 0xff);
+	memcpy(p + 2, ps->refused_why, len);
+	ps->close_sent = true;
+	return lws_write(wsi, p, len + 2, WS_WRITE_CLOSE) < (int)len + 2 ? -1 : 0;
+}
+
+/* A push connection holds its place while it has a subscription. Without
+ * one (none yet, or its last ended: refused, expired, taken over, shard
+ * ended) it waits as an HTTP connection between requests does: the first
+ * to be evicted at the cap, and closed unless it subscribes within
+ * SUBSCRIBE_SECONDS. Messages alone do not hold a place, or a flood
+ * of connections sending junk would. */
+static void update_standing(struct lws *wsi, struct push_session *ps)
+{
+	bool holding = ps->conn.sub_count > 0;
+
+	if (holding == ps->holding || ps->refused)      /* a refusal times its own close */
+		return;
+	ps->holding = holding;
+	if (holding) {
+		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+		connection_asked(wsi);
+	} else {
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, SUBSCRIBE_SECONDS);
+		connection_idle(wsi);
+	}
+}
+
+/* Keeps one piece of a client's message; a whole message goes to push. */
+static void take_piece(struct lws *wsi, struct push_session *ps, const void *in, size_t len,
+		       bool last)
+{
+	struct server *server = server_of(wsi);
+
+	if (lws_frame_is_binary(wsi)) {
+		refuse_message(wsi, ps, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+			       "messages are JSON text frames");
+		return;
+	}
+	if (ps->in.len + len > PUSH_MESSAGE_MAX) {
+		refuse_message(wsi, ps, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+		return;
+	}
+	strbuf_append(&ps->in, in, len);
+	if (ps->in.failed) {
+		refuse_message(wsi, ps, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+		return;
+	}
+	if (!last)
+		return;
+	/* A character may straddle fragments: only the whole message is checked. */
+	if (!utf8_valid(ps->in.data, ps->in.len)) {
+		refuse_message(wsi, ps, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "text is not UTF-8");
+		return;
+	}
+	push_receive(&server->push, &ps->conn, ps->in.data, ps->in.len, clock_wall_ms());
+	strbuf_reset(&ps->in);
+	update_standing(wsi, ps);
+	/* A takeover may have queued an event on another connection. */
+	wake_push(server);
+}
+
+static void receive_piece(struct lws *wsi, struct push_session *ps, const void *in, size_t len)
+{
+	if (!ps->refused)       /* after a refusal everything is discarded */
+		take_piece(wsi, ps, in, len,
+			   lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0);
+}
+
+static int write_event(struct lws *wsi, struct push_session *ps)
+{
+	struct server *server = server_of(wsi);
+	static const unsigned char headroom[LWS_PRE];
+
+	if (ps->conn.overflowed)
+		refuse_message(wsi, ps, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many answers unread");
+	if (ps->refused)
+		return ps->close_sent ? 0 : write_close(wsi, ps);
+	strbuf_reset(&ps->out);
+	strbuf_append(&ps->out, headroom, LWS_PRE);
+	bool due = push_next_event(&server->push, &ps->conn, clock_wall_ms(), &ps->out);
+	update_standing(wsi, ps);
+	if (!due)
+		return 0;
+	if (ps->out.failed)
+		return -1;
+	size_t n = ps->out.len - LWS_PRE;
+	if (lws_write(wsi, (unsigned char *)ps->out.data + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
+		return -1;
+	/* There may be more due: ask again once this event has drained. */
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int push_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			 void *in, size_t len)
+{
+	struct push_session *ps = user;
+	struct server *server = wsi ? server_of(wsi) : NULL;
+	char uri[64] = "";
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+		if (strcmp(uri, PUSH_PATH) != 0)
+			return -1;
+		if (server->config.auth) {
+			/* The upgrade request carries the same signature as an API call. */
+			char message[256];
+			const char *denied = auth_check(server->config.auth, "GET", PUSH_PATH,
+							wsi_header, wsi, "", 0, clock_wall_ms(),
+							message, sizeof(message));
+			if (denied) {
+				log_info("push connection refused: %s: %s", denied, message);
+				return -1;
+			}
+		}
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		sockopt_no_delay(lws_get_socket_fd(wsi));
+		memset(ps, 0, sizeof(*ps));
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, SUBSCRIBE_SECONDS);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		receive_piece(wsi, ps, in, len);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return write_event(wsi, ps);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* After the hub's close the client's ends the connection; else
+		 * lws answers the client's close. */
+		return ps->close_sent ? -1 : 0;
+	case LWS_CALLBACK_CLOSED:
+		push_conn_close(&server->push, &ps->conn);
+		strbuf_free(&ps->in);
+		strbuf_free(&ps->out);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "http", http_callback, sizeof(struct http_session), 0, 0, NULL, 0 },
+	{ PUSH_SUBPROTOCOL, push_callback, sizeof(struct push_session), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Every tick: heartbeats and rate-limited events become due, and about
+ * once a second retention is applied. */
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+	struct server *server = lws_container_of(sul, struct server, tick);
+	int64_t now = clock_wall_ms();
+
+	if (server->push.all)
+		wake_push(server);
+	if (now - server->last_expire_ms >= 1000) {
+		hub_expire(server->hub, now);
+		server->last_expire_ms = now;
+	}
+	lws_sul_schedule(server->context, 0, &server->tick, on_tick, TICK_MS * LWS_US_PER_MS);
+}
+
+/* Each connection takes a file descriptor: the soft limit is raised
+ * towards the hard one when the cap needs it, or the cap could not be
+ * reached (accept fails with EMFILE first). */
+static void make_room_for_connections(size_t connections)
+{
+	rlim_t want = (rlim_t)connections + FDS_BESIDES_CONNECTIONS;
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur >= want)
+		return;
+	lim.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max > want ? want : lim.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur < want)
+		log_warn("only %llu file descriptors for --max-connections %zu: connections past "
+			 "about %llu will fail (raise ulimit -n)",
+			 (unsigned long long)lim.rlim_cur, connections,
+			 (unsigned long long)(lim.rlim_cur > FDS_BESIDES_CONNECTIONS
+						      ? lim.rlim_cur - FDS_BESIDES_CONNECTIONS : 0));
+}
+
+void server_config_defaults(struct server_config *config)
+{
+	*config = (struct server_config){ .max_body = SERVER_DEFAULT_MAX_BODY,
+					  .max_connections = SERVER_DEFAULT_MAX_CONNECTIONS };
+	server_config_listen(config, SERVER_DEFAULT_LISTEN);
+}
+
+int server_config_listen(struct server_config *config, const char *text)
+{
+	const char *colon = strrchr(text, ':');
+	char *end;
+	long port;
+
+	if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(config->host))
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end != '\0' || port < 1 || port > 65535)
+		return -1;
+	memcpy(config->host, text, (size_t)(colon - text));
+	config->host[colon - text] = '\0';
+	config->port = (int)port;
+	return 0;
+}
+
+struct server *server_start(struct hub *hub, const struct server_config *config, char *err,
+			    size_t errlen)
+{
+	struct lws_context_creation_info info;
+	struct server *server = calloc(1, sizeof(*server));
+
+	if (server == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	server->hub = hub;
+	server->config = *config;
+	push_init(&server->push, hub);
+	connlimit_init(&server->conns, config->max_connections);
+	make_room_for_connections(config->max_connections);
+	log_capture_lws();
+
+	memset(&info, 0, sizeof(info));
+	info.port = config->port;
+	info.iface = config->host;
+	info.protocols = protocols;
+	info.user = server;
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (config->tls_cert) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = config->tls_cert;
+		info.ssl_private_key_filepath = config->tls_key;
+		/* HTTP/1.1 only: custom headers such as X-Amz-Target are not
+		 * readable on HTTP/2 streams. */
+		info.alpn = "http/1.1";
+	}
+	info.pt_serv_buf_size = 64 * 1024;
+	info.timeout_secs = 30;
+	info.timeout_secs_ah_idle = HEADER_SECONDS;
+	info.keepalive_timeout = KEEPALIVE_SECONDS;
+	/* TCP keepalive finds peers that vanished without closing. */
+	info.ka_time = 60;
+	info.ka_probes = 3;
+	info.ka_interval = 10;
+	info.max_http_header_data = 8192;
+	server->context = lws_create_context(&info);
+	if (server->context == NULL) {
+		snprintf(err, errlen, "cannot listen on %s:%d (is the port in use%s?)", config->host,
+			 config->port, config->tls_cert ? ", or the certificate or key unreadable" : "");
+		free(server);
+		return NULL;
+	}
+	server->port = config->port;
+	lws_sul_schedule(server->context, 0, &server->tick, on_tick, TICK_MS * LWS_US_PER_MS);
+	return server;
+}
+
+int server_port(const struct server *server)
+{
+	return server->port;
+}
+
+void server_run(struct server *server)
+{
+	while (!server->stopping)
+		if (lws_service(server->context, 0) < 0)
+			break;
+}
+
+void server_stop(struct server *server)
+{
+	server->stopping = 1;
+	lws_cancel_service(server->context);
+}
+
+void server_free(struct server *server)
+{
+	if (server == NULL)
+		return;
+	lws_context_destroy(server->context);
+	free(server);
+}

@@ -1,0 +1,21 @@
+/* What both sides of the wire agree on: the Kinesis JSON API's target and
+ * content type, its size limits, and where the hub's WebSocket push lives.
+ * The hub answers by these and the clients send by them; nothing here
+ * belongs to either side. */
+#ifndef ALLEYCAT_PROTOCOL_H
+#define ALLEYCAT_PROTOCOL_H
+
+/* The Kinesis Data Streams API, JSON 1.1 over HTTP POST. */
+#define KINESIS_TARGET_PREFIX "Kinesis_20131202."
+#define KINESIS_CONTENT_TYPE "application/x-amz-json-1.1"
+#define KINESIS_RECORD_MAX (1024 * 1024)
+#define KINESIS_KEY_CHARS_MAX 256
+#define KINESIS_PUT_RECORDS_MAX 500
+#define KINESIS_PUT_BYTES_MAX (5 * 1024 * 1024)
+
+/* The hub's push (enhanced fan-out over WebSocket, docs/protocol.md). */
+#define PUSH_SUBPROTOCOL "alleycat-efo.v1"
+#define PUSH_PATH "/subscribe"
+#define PUSH_EVENT_BYTES_MAX (1024 * 1024)
+
+#endif
