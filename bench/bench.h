@@ -17,8 +17,8 @@
 
 #include "race/racemodel.h"
 #include "race/roster.h"
-#include "race/telemetry.h"
 #include "util/datadir.h"
+#include "wire/telemetry.h"
 
 #define BENCH_SEED 7
 #define BENCH_START_MS 1620240600000LL

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <wctype.h>
 
-#include "race/telemetry.h"
 #include "ui/terminal.h"
+#include "wire/telemetry.h"
 
 static void prompt_fold(struct prompt *p)
 {

@@ -8,11 +8,11 @@
 
 #include "race/live.h"
 #include "race/store.h"
-#include "race/telemetry.h"
 #include "ui/prompt.h"
 #include "ui/terminal.h"
 #include "ui/widgets.h"
 #include "util/numfmt.h"
+#include "wire/telemetry.h"
 
 #define HIST_DEPTH 16                   /* places kept for going back */
 #define SEARCH_LIMIT 500                /* racers a search lists */

@@ -9,12 +9,12 @@
 #include "race/engine.h"
 #include "race/live.h"
 #include "race/store.h"
-#include "race/telemetry.h"
 #include "ui/dashboard.h"
 #include "ui/prompt.h"
 #include "ui/terminal.h"
 #include "ui/widgets.h"
 #include "util/numfmt.h"
+#include "wire/telemetry.h"
 
 #define CHANGE_HIGHLIGHT_MS 2000        /* a row that changed rank lights up this long */
 #define CHANGE_ARROW_MS 5000            /* and shows its arrow this long */

@@ -8,10 +8,10 @@
 #include "race/engine.h"
 #include "race/live.h"
 #include "race/store.h"
-#include "race/telemetry.h"
 #include "ui/terminal.h"
 #include "ui/widgets.h"
 #include "util/numfmt.h"
+#include "wire/telemetry.h"
 
 #define RATE_PERIOD_MS 1000             /* records/s measured over at least this */
 #define CLASS_NAME_MAX 128

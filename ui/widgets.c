@@ -7,8 +7,8 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "race/telemetry.h"
 #include "util/sanitize.h"
+#include "wire/telemetry.h"
 
 /* Room for a sanitized line: each character may grow to three bytes. */
 #define TEXT_MAX 1024

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "client/endpoint.h"
-#include "race/telemetry.h"
+#include "wire/telemetry.h"
 
 #define CONSUMER_SHARDS_MAX 256        /* shards described in consumer_stats */
 #define CONSUMER_SEQ_MAX 132            /* a wire sequence number and NUL */

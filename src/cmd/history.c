@@ -12,8 +12,8 @@
 #include "cmd/commands.h"
 #include "race/results.h"
 #include "race/store.h"
-#include "race/telemetry.h"
 #include "util/paths.h"
+#include "wire/telemetry.h"
 
 struct history_options {
 	const char *db;

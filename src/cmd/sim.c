@@ -15,8 +15,8 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "race/sim.h"
-#include "race/telemetry.h"
 #include "util/log.h"
+#include "wire/telemetry.h"
 
 /* What only the command line asks for. */
 struct sim_cli {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "race/telemetry.h"
+#include "wire/telemetry.h"
 
 #define ENGINE_SPARK_SECONDS 32        /* recent outputs kept for sparklines */
 

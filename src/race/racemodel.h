@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #include "race/roster.h"
-#include "race/telemetry.h"
+#include "wire/telemetry.h"
 
 /* The original's bounds. */
 #define RACEMODEL_CADENCE_MIN 30.0

@@ -4,10 +4,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "race/telemetry.h"
 #include "util/numfmt.h"
 #include "util/sanitize.h"
 #include "util/strbuf.h"
+#include "wire/telemetry.h"
 
 #define NAME_COLUMN 20
 /* Race ids run to 15 digits (a simulator run's ids: sim.h). */

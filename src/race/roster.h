@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "race/telemetry.h"
+#include "wire/telemetry.h"
 
 #define ROSTER_FIRST_RACER_ID 100
 #define ROSTER_RACERS_FILE "racers.txt"

@@ -15,13 +15,13 @@
 #include "client/httpc.h"
 #include "race/racemodel.h"
 #include "race/roster.h"
-#include "race/telemetry.h"
 #include "util/clock.h"
 #include "util/datadir.h"
 #include "util/log.h"
 #include "util/rng.h"
 #include "wire/protocol.h"
 #include "wire/sigv4.h"
+#include "wire/telemetry.h"
 
 #define SIM_TICK_MS 5
 /* With --seed, device timestamps count from a fixed epoch (the original

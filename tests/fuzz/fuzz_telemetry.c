@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "race/telemetry.h"
+#include "wire/telemetry.h"
 
 static void check(int ok, const char *what)
 {

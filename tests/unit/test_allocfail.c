@@ -32,7 +32,7 @@
 #include "batchcheck.h"
 #include "client/consumer.h"
 #include "failalloc.h"
-#include "race/telemetry.h"
+#include "wire/telemetry.h"
 
 /* Far more allocations than any decode here makes: a loop that reaches it
  * means failures stopped being injected. */

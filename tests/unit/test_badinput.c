@@ -20,9 +20,9 @@
 
 #include "hub/hub.h"
 #include "hub/push.h"
-#include "race/telemetry.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
+#include "wire/telemetry.h"
 
 #define NOW 1795659501000LL
 #define RACE "5775288"

@@ -22,8 +22,8 @@
 #include "race/engine.h"
 #include "race/racemodel.h"
 #include "race/roster.h"
-#include "race/telemetry.h"
 #include "util/rng.h"
+#include "wire/telemetry.h"
 
 #define DURATION 300
 #define RACE 5400802

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "race/telemetry.h"
 #include "util/numfmt.h"
+#include "wire/telemetry.h"
 
 static void expect_fixed(int64_t value, int scale, int decimals, const char *want)
 {

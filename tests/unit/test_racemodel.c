@@ -20,8 +20,8 @@
 #include "race/racemodel.h"
 #include "race/roster.h"
 #include "race/sim.h"
-#include "race/telemetry.h"
 #include "util/rng.h"
+#include "wire/telemetry.h"
 
 #define RECORD_MAX 1024    /* above the worst case: 64 escaped control characters */
 

@@ -1,4 +1,4 @@
-/* Unit tests for src/race/telemetry.c: decoding and validating telemetry records,
+/* Unit tests for src/wire/telemetry.c: decoding and validating telemetry records,
  * and the output formula of the original Alleycat. */
 #include "config.h"
 
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "race/telemetry.h"
+#include "wire/telemetry.h"
 
 /* The example record of the original Alleycat bikes. */
 static const char example[] =

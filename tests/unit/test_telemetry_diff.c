@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "race/telemetry.h"
 #include "util/rng.h"
+#include "wire/telemetry.h"
 
 /* ------------------------------------------------------------------ */
 /* The reference: telemetry_decode as it was, on jansson               */

@@ -1,5 +1,5 @@
 #include "config.h"
-#include "race/telemetry.h"
+#include "wire/telemetry.h"
 
 #include <inttypes.h>
 #include <math.h>
