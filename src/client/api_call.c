@@ -26,8 +26,11 @@ static void on_answer(void *user, int status, const char *body, size_t len, cons
 	p->done = true;
 	p->r->status = status > 0 ? status : 0;
 	p->r->body = status > 0 ? strndup(body, len) : NULL;
-	if (status <= 0)
-		snprintf(p->r->error, sizeof(p->r->error), "%s: %s", p->op, error);
+	if (status <= 0) {
+		int n = snprintf(p->r->error, sizeof(p->r->error), "%s: ", p->op);
+		snprintf(p->r->error + n, sizeof(p->r->error) - (size_t)n, "%s", error);
+		p->r->cause = p->r->error + n;
+	}
 }
 
 int api_call(struct httpc *http, const struct endpoint *ep, const char *op, const char *body,
@@ -45,6 +48,7 @@ int api_call(struct httpc *http, const struct endpoint *ep, const char *op, cons
 	if (httpc_post(http, ep, "/", headers, 2, body, strlen(body), on_answer, &p) < 0) {
 		snprintf(r->error, sizeof(r->error), "%s: cannot start a request to %s:%d", op,
 			 ep->host, ep->port);
+		r->cause = r->error + strlen(op) + 2;
 		return -1;
 	}
 	while (!p.done && !(stop && *stop))
@@ -74,6 +78,13 @@ long long api_call_number(const struct api_call_result *r, const char *object, c
 
 	json_decref(j);
 	return v;
+}
+
+enum failure_kind api_call_failure(const struct api_call_result *r,
+				   const struct failure_call *call, struct failure *f)
+{
+	return failure_classify(f, call, r->status, r->body, r->body ? strlen(r->body) : 0,
+				r->cause ? r->cause : r->error);
 }
 
 void api_call_free(struct api_call_result *r)
