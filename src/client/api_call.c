@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/httpc.h"
+#include "util/clock.h"
 #include "wire/protocol.h"
 
 /* How often a waiting call looks at *stop. */
 #define API_CALL_POLL_MS 100
+/* The wait before a call is tried again. */
+#define API_CALL_RETRY_US 200000
 
 struct pending {
 	bool done;
@@ -85,6 +89,29 @@ enum failure_kind api_call_failure(const struct api_call_result *r,
 {
 	return failure_classify(f, call, r->status, r->body, r->body ? strlen(r->body) : 0,
 				r->cause ? r->cause : r->error);
+}
+
+int api_call_patiently(struct httpc *http, const struct failure_call *call, const char *body,
+		       volatile sig_atomic_t *stop, struct api_call_result *r, struct failure *f)
+{
+	int64_t since = clock_wall_ms();
+
+	memset(r, 0, sizeof(*r));
+	*f = (struct failure){ .kind = FAILURE_NONE };
+	while (!(stop && *stop)) {
+		api_call(http, call->endpoint, call->op, body, stop, r);
+		if (stop && *stop)
+			break;
+		if (api_call_failure(r, call, f) == FAILURE_NONE)
+			return 0;
+		api_call_free(r);
+		if (failure_give_up(f->kind, since, clock_wall_ms(), httpc_timeout(http)))
+			return -1;
+		usleep(API_CALL_RETRY_US);
+	}
+	api_call_free(r);
+	*f = (struct failure){ .kind = FAILURE_NONE };
+	return -1;
 }
 
 void api_call_free(struct api_call_result *r)

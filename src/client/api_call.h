@@ -36,6 +36,13 @@ long long api_call_number(const struct api_call_result *r, const char *object, c
 enum failure_kind api_call_failure(const struct api_call_result *r,
 				   const struct failure_call *call, struct failure *f);
 
+/* Calls call->op at call->endpoint as api_call does, and again after a
+ * short wait while failure_give_up allows it (a hub that is starting):
+ * 0 with the 2xx answer in r (free it), or -1 with why in f (the answer
+ * freed; f->kind is FAILURE_NONE when *stop ended it). */
+int api_call_patiently(struct httpc *http, const struct failure_call *call, const char *body,
+		       volatile sig_atomic_t *stop, struct api_call_result *r, struct failure *f);
+
 void api_call_free(struct api_call_result *r);
 
 #endif

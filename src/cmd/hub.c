@@ -160,33 +160,16 @@ struct reshard {
 	struct httpc *http;
 	struct failure_call call;
 	int timeout_s;
-	int64_t failing_since_ms;       /* the first failure since the last answer */
 	int64_t updating_since_ms;      /* the stream has been UPDATING since */
 	bool shown;                     /* "stream NAME:" is on stdout */
 	struct failure failure;         /* why it stopped */
 };
 
-/* One call, tried again while it is worth it (a hub that is starting); 0
- * with the 2xx answer in r, or -1 with the reason in rs->failure. */
 static int reshard_call(struct reshard *rs, const char *op, const char *body,
 			struct api_call_result *r)
 {
 	rs->call.op = op;
-	while (!reshard_stop) {
-		api_call(rs->http, rs->call.endpoint, op, body, &reshard_stop, r);
-		if (api_call_failure(r, &rs->call, &rs->failure) == FAILURE_NONE) {
-			rs->failing_since_ms = 0;
-			return 0;
-		}
-		api_call_free(r);
-		if (rs->failing_since_ms == 0)
-			rs->failing_since_ms = clock_wall_ms();
-		if (failure_give_up(rs->failure.kind, rs->failing_since_ms, clock_wall_ms(),
-				    rs->timeout_s))
-			return -1;
-		usleep(RESHARD_WAIT_US);
-	}
-	return -1;
+	return api_call_patiently(rs->http, &rs->call, body, &reshard_stop, r, &rs->failure);
 }
 
 /* The stream's open shards, once it is not UPDATING (Kinesis reshards in
