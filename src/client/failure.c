@@ -148,7 +148,8 @@ static enum failure_kind no_stream(struct failure *f, const struct failure_call 
 static enum failure_kind untyped(struct failure *f, const struct failure_call *call,
 				 const char *url, int status)
 {
-	if (status >= 500 || status == 429)
+	/* 501 and 505: a server that does not do what a Kinesis endpoint does. */
+	if (status == 429 || (status >= 500 && status != 501 && status != 505))
 		return set(f, FAILURE_BUSY, "%s is unavailable: %s answered HTTP %d; try again "
 			   "later", url, call->op, status);
 	if (status == 401 || status == 403)

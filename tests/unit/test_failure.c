@@ -87,6 +87,10 @@ static const struct case_ cases[] = {
 	  FAILURE_NOT_KINESIS,
 	  "http://127.0.0.1:8000 is not a Kinesis endpoint: DescribeStreamSummary answered "
 	  "HTTP 404 without a Kinesis error; check --endpoint" },
+	{ "http://127.0.0.1:8000", false, 501, "<html>Unsupported method ('POST')</html>", NULL,
+	  FAILURE_NOT_KINESIS,
+	  "http://127.0.0.1:8000 is not a Kinesis endpoint: DescribeStreamSummary answered "
+	  "HTTP 501 without a Kinesis error; check --endpoint" },
 	{ "http://127.0.0.1:8000", false, 400, "{\"error\":\"bad\"}", NULL, FAILURE_NOT_KINESIS,
 	  "http://127.0.0.1:8000 is not a Kinesis endpoint: DescribeStreamSummary answered "
 	  "HTTP 400 without a Kinesis error; check --endpoint" },
