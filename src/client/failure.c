@@ -96,8 +96,8 @@ static enum failure_kind no_answer(struct failure *f, const struct failure_call 
 		return set(f, FAILURE_NO_HOST, "cannot reach %s: no such host; check the host name "
 			   "in --endpoint", url);
 	if (strncmp(error, HTTPC_ERROR_TIMEOUT, strlen(HTTPC_ERROR_TIMEOUT)) == 0)
-		return set(f, FAILURE_TIMEOUT, "cannot reach %s: %s; check --endpoint, or raise "
-			   "--timeout for a slow endpoint", url, error);
+		return set(f, FAILURE_TIMEOUT, "%s: %s: %s; check --endpoint, or raise --timeout "
+			   "for a slow endpoint", url, call->op, error);
 	if (strcmp(error, HTTPC_ERROR_CLOSED) == 0)
 		return set(f, FAILURE_LOST, "cannot reach %s: %s; is --endpoint a Kinesis endpoint "
 			   "or an alleycat hub?", url, error);

@@ -113,7 +113,7 @@ one_shot 4 "cannot reshard alleycat: cannot reach http://$dead: $refused $dead\$
 
 # A host that does not resolve: no such host, or (where the resolver cannot
 # be asked) no answer within --timeout.
-one_shot 4 "cannot reach http://nosuch\.invalid:4567: (no such host|no answer within 2 s)" \
+one_shot 4 "(cannot reach http://nosuch\.invalid:4567: no such host|http://nosuch\.invalid:4567: PutRecords: no answer within 2 s)" \
 	"$ALLEYCAT" sim --endpoint http://nosuch.invalid:4567 --timeout 2
 
 # No such stream: at once.

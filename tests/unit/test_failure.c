@@ -46,8 +46,8 @@ static const struct case_ cases[] = {
 	  "--endpoint" },
 	{ "https://kinesis.example:443", false, 0, NULL, "no answer within 3 s (--timeout)",
 	  FAILURE_TIMEOUT,
-	  "cannot reach https://kinesis.example:443: no answer within 3 s (--timeout); check "
-	  "--endpoint, or raise --timeout for a slow endpoint" },
+	  "https://kinesis.example:443: DescribeStreamSummary: no answer within 3 s (--timeout); "
+	  "check --endpoint, or raise --timeout for a slow endpoint" },
 	{ "http://127.0.0.1:8080", false, 0, NULL, HTTPC_ERROR_CLOSED, FAILURE_LOST,
 	  "cannot reach http://127.0.0.1:8080: the connection closed before the answer was "
 	  "complete; is --endpoint a Kinesis endpoint or an alleycat hub?" },
