@@ -211,13 +211,19 @@ bool failure_transient(enum failure_kind kind)
 
 bool failure_give_up(enum failure_kind kind, int64_t since_ms, int64_t now_ms, int timeout_s)
 {
-	int64_t patience = FAILURE_CONNECT_GRACE_MS;
+	int64_t timeout_ms = (int64_t)timeout_s * 1000;
 
-	if (kind == FAILURE_NONE || kind == FAILURE_BUSY)
+	switch (kind) {
+	case FAILURE_NONE:
 		return false;
-	if (kind != FAILURE_UNREACHABLE && kind != FAILURE_LOST)
+	case FAILURE_BUSY:
+		/* A server that asks to be tried later may: for --timeout. */
+		return now_ms - since_ms >= timeout_ms;
+	case FAILURE_UNREACHABLE:
+	case FAILURE_LOST:
+		return now_ms - since_ms >= (timeout_ms < FAILURE_CONNECT_GRACE_MS
+						     ? timeout_ms : FAILURE_CONNECT_GRACE_MS);
+	default:
 		return true;
-	if ((int64_t)timeout_s * 1000 < patience)
-		patience = (int64_t)timeout_s * 1000;
-	return now_ms - since_ms >= patience;
+	}
 }

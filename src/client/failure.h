@@ -70,7 +70,8 @@ bool failure_transient(enum failure_kind kind);
  * since_ms (the first failure after the last answer that was no failure):
  * at once for what retrying cannot mend (no stream, no such host, denied,
  * no answer within --timeout); after FAILURE_CONNECT_GRACE_MS (at most
- * timeout_s) of refused or broken connections; never when only busy. */
+ * timeout_s) of refused or broken connections; after timeout_s of busy
+ * answers (throttled, unavailable). */
 bool failure_give_up(enum failure_kind kind, int64_t since_ms, int64_t now_ms, int timeout_s);
 
 #endif

@@ -242,9 +242,9 @@ static void watch_failures(struct sim *sim, int64_t now)
 	if (count == sim->failures_seen)
 		return;
 	sim->failures_seen = count;
-	/* A run that may yet give up stays quiet while it retries: its last
-	 * words are the one line. */
-	if (sim->opt.loop || !failure_give_up(f->kind, 0, INT64_MAX, sim->opt.timeout))
+	/* A run that may yet give up stays quiet while it retries (its last
+	 * words are the one line), unless the endpoint is only busy. */
+	if (sim->opt.loop || f->kind == FAILURE_BUSY)
 		log_warn("%s%s", f->text, failure_transient(f->kind) ? "; retrying" : "");
 }
 

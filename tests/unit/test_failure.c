@@ -176,8 +176,10 @@ static void test_give_up(void **state)
 	assert_true(failure_give_up(FAILURE_UNREACHABLE, 1000, 1000 + FAILURE_CONNECT_GRACE_MS, 60));
 	assert_false(failure_give_up(FAILURE_LOST, 1000, 2999, 2));
 	assert_true(failure_give_up(FAILURE_LOST, 1000, 3000, 2));
-	/* Throttling and health are never a reason to stop. */
-	assert_false(failure_give_up(FAILURE_BUSY, 0, INT64_MAX / 2, 1));
+	/* A busy endpoint gets the whole --timeout. */
+	assert_false(failure_give_up(FAILURE_BUSY, 1000, 60999, 60));
+	assert_true(failure_give_up(FAILURE_BUSY, 1000, 61000, 60));
+	/* Health is never a reason to stop. */
 	assert_false(failure_give_up(FAILURE_NONE, 0, INT64_MAX / 2, 1));
 }
 
