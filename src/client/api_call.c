@@ -63,17 +63,6 @@ int api_call(struct httpc *http, const struct endpoint *ep, const char *op, cons
 	return r->status ? 0 : -1;
 }
 
-const char *api_call_error_type(const struct api_call_result *r)
-{
-	static char type[128];
-	json_t *j = json_loads(r->body ? r->body : "", 0, NULL);
-	const char *t = json_string_value(json_object_get(j, "__type"));
-
-	snprintf(type, sizeof(type), "%s", t ? t : "");
-	json_decref(j);
-	return type;
-}
-
 long long api_call_number(const struct api_call_result *r, const char *object, const char *member)
 {
 	json_t *j = json_loads(r->body ? r->body : "", 0, NULL);

@@ -25,9 +25,6 @@ struct api_call_result {
 int api_call(struct httpc *http, const struct endpoint *ep, const char *op,
 	  const char *body, volatile sig_atomic_t *stop, struct api_call_result *r);
 
-/* The __type of an error answer ("" for none; borrowed until the next call). */
-const char *api_call_error_type(const struct api_call_result *r);
-
 /* A number member of the answer's object at path "A.B" (0 when absent). */
 long long api_call_number(const struct api_call_result *r, const char *object, const char *member);
 

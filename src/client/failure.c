@@ -86,8 +86,8 @@ static enum failure_kind no_answer(struct failure *f, const struct failure_call 
 	if (strncmp(error, HTTPC_ERROR_CONNECT, strlen(HTTPC_ERROR_CONNECT)) == 0) {
 		connect_cause(error, cause, sizeof(cause));
 		if (strstr(cause, "refused") == NULL)
-			return set(f, FAILURE_UNREACHABLE, "cannot reach %s: %s; check the host and "
-				   "port in --endpoint, and the network", url, cause);
+			return set(f, FAILURE_UNREACHABLE, "cannot reach %s: %s; check the host "
+				   "and port in --endpoint, and the network", url, cause);
 		hub_hint(call->endpoint, hint, sizeof(hint));
 		return set(f, FAILURE_UNREACHABLE, "cannot reach %s: %s; is a hub running? start "
 			   "one with %s", url, cause, hint);

@@ -351,7 +351,8 @@ static void note_failure(struct producer *p, int status, const char *text, size_
 
 	/* A 2xx answer that does not read as PutRecords' counts as none. */
 	if (status >= 200 && status < 300)
-		failure_classify(&p->failure, &call, 0, NULL, 0, "the answer is not a PutRecords answer");
+		failure_classify(&p->failure, &call, 0, NULL, 0,
+				 "the answer is not a PutRecords answer");
 	else
 		failure_classify(&p->failure, &call, status, text, len, error);
 	snprintf(p->stats.last_error, sizeof(p->stats.last_error), "%s", p->failure.text);

@@ -173,7 +173,8 @@ static void test_give_up(void **state)
 	/* A hub that is starting gets the grace, or --timeout when shorter. */
 	assert_false(failure_give_up(FAILURE_UNREACHABLE, 1000, 1000 + FAILURE_CONNECT_GRACE_MS - 1,
 				     60));
-	assert_true(failure_give_up(FAILURE_UNREACHABLE, 1000, 1000 + FAILURE_CONNECT_GRACE_MS, 60));
+	assert_true(failure_give_up(FAILURE_UNREACHABLE, 1000, 1000 + FAILURE_CONNECT_GRACE_MS,
+				    60));
 	assert_false(failure_give_up(FAILURE_LOST, 1000, 2999, 2));
 	assert_true(failure_give_up(FAILURE_LOST, 1000, 3000, 2));
 	/* A busy endpoint gets the whole --timeout. */
