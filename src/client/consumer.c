@@ -446,14 +446,19 @@ static void retry_after(struct consumer *c, const struct failure *f)
 static void fail_and_retry(struct consumer *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* A failure in the consumer's own words: the connection is lost. */
+/* A failure in the consumer's own words, after the endpoint it concerns:
+ * the connection is lost. */
 static void fail_and_retry(struct consumer *c, const char *fmt, ...)
 {
 	struct failure f = { .kind = FAILURE_LOST };
+	char url[320];
 	va_list ap;
+	int n;
 
+	endpoint_url(&c->config.endpoint, url, sizeof(url));
+	n = snprintf(f.text, sizeof(f.text), "%s: ", url);
 	va_start(ap, fmt);
-	vsnprintf(f.text, sizeof(f.text), fmt, ap);
+	vsnprintf(f.text + n, sizeof(f.text) - (size_t)n, fmt, ap);
 	va_end(ap);
 	retry_after(c, &f);
 }
@@ -754,8 +759,7 @@ static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn
 	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
 	if (text == NULL || httpc_post(c->http, &c->config.endpoint, "/", headers, 2, text,
 				       strlen(text), done, c) < 0)
-		fail_and_retry(c, "%s: cannot start a request to %s:%d", op,
-			       c->config.endpoint.host, c->config.endpoint.port);
+		fail_and_retry(c, "%s: cannot start a request", op);
 	else
 		drive_http(c);
 	free(text);
@@ -820,8 +824,7 @@ static void connect_push(struct consumer *c)
 		c->ws_auth[0] = '\0';
 	if (lws_client_connect_via_info(&info) == NULL) {
 		c->ws = NULL;
-		fail_and_retry(c, "cannot connect to %s:%d", c->config.endpoint.host,
-			       c->config.endpoint.port);
+		fail_and_retry(c, "cannot open the push connection");
 	}
 }
 
