@@ -238,7 +238,9 @@ static int reshard(struct reshard *rs, long long target)
 			return EXIT_OK;
 		}
 		if (step == RESHARD_STEPS_MAX) {
-			snprintf(rs->failure.text, sizeof(rs->failure.text), "too many steps");
+			snprintf(rs->failure.text, sizeof(rs->failure.text),
+				 "%lld open shards after %d calls of UpdateShardCount; does "
+				 "the endpoint reshard?", open, RESHARD_STEPS_MAX);
 			break;
 		}
 		if (update_shards(rs, next_count(open, target)) < 0)
