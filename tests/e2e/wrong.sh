@@ -5,8 +5,9 @@
 # exit status 1 and exactly one line that names the endpoint, the cause and
 # the fix, never raw JSON. A long-running one (sim --loop, board, watch,
 # kiosk) must keep retrying, say so once, and count the repeats
-# ("(repeated N times)") instead of a line per attempt. Every command runs
-# under `timeout`, so a hang fails the test.
+# ("(repeated N times)") instead of a line per attempt. Every command has a
+# bound in time (`timeout`, or SIGINT and SIGTERM with a wait), so a hang
+# fails the test.
 #
 # Environment: top_srcdir and ALLEYCAT (set by `make check`).
 set -u
@@ -36,18 +37,15 @@ hub=127.0.0.1:$port
 # A port where nothing listens: refused at once.
 dead=127.0.0.1:$((port + 1))
 curl -s "http://$dead/" >/dev/null 2>&1 && fail "something listens on $dead"
-# A web server that is not a Kinesis endpoint.
+# A web server that is not a Kinesis endpoint (it answers POST with 501).
 web_port=$((port + 2))
-python3 -m http.server --bind 127.0.0.1 "$web_port" >/dev/null 2>&1 &
+python3 -m http.server --bind 127.0.0.1 --directory "$dir" "$web_port" >/dev/null 2>&1 &
 web_pid=$!
-answers_any() {
-	for _ in $(seq 50); do
-		curl -s "http://127.0.0.1:$web_port/" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	fail "the web server did not start"
-}
-answers_any
+for _ in $(seq 50); do
+	curl -s "http://127.0.0.1:$web_port/" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+curl -s "http://127.0.0.1:$web_port/" >/dev/null 2>&1 || fail "the web server did not start"
 
 refused="connection refused; is a hub running\? start one with alleycat hub --listen"
 no_stream="no stream nosuch at"
