@@ -138,6 +138,41 @@ one_shot 2 "$dir is a directory: --db names the history database file\$" \
 	"$ALLEYCAT" history --db "$dir" --format json
 pass "one-shot commands fail at once, or within --timeout, with one line: endpoint, cause, fix"
 
+# ---- the dashboards ----------------------------------------------------------
+
+# wait_screen NAME TEXT SECONDS: until the screen shows TEXT.
+wait_screen() {
+	for _ in $(seq $(($3 * 10))); do
+		screen "$1" | grep -qE -- "$2" && return 0
+		sleep 0.1
+	done
+	fail "$1 never showed '$2' in $3 s:
+$(screen "$1")"
+}
+
+wait_screen watch "reconnecting to the hub.*cannot reach ws://$dead: connection refused" 5
+wait_screen kiosk "reconnecting to the hub.*$no_stream ws://$hub" 5
+# The first report of the repeats comes 10 s after the first message.
+left=$((25 - ($(date +%s) - dashboards_started)))
+[ "$left" -ge 1 ] || left=1
+wait_screen watch "warning: consumer watch-.*cannot reach ws://$dead.*\(repeated [0-9]+ times\)" "$left"
+wait_screen kiosk "warning: consumer kiosk-.*$no_stream ws://$hub.*\(repeated [0-9]+ times\)" 5
+for name in watch kiosk; do
+	pid=$(pgrep -P "$(tmux -S "$sock" display-message -p -t "$name" '#{pane_pid}')" alleycat)
+	kill -TERM "$pid"
+	for _ in $(seq 50); do
+		[ -s "$dir/$name.status" ] && break
+		sleep 0.1
+	done
+	[ "$(cat "$dir/$name.status" 2>/dev/null)" = 0 ] ||
+		fail "$name did not exit 0 on SIGTERM: $(cat "$dir/$name.status" 2>/dev/null) $(cat "$dir/$name.err")"
+	# At most the message from before the screen was the dashboard's (and
+	# the count of its repeats until then).
+	[ "$(sed -E 's/ \(repeated [0-9]+ times?\)$//' "$dir/$name.err" | sort -u | grep -c .)" -le 1 ] ||
+		fail "$name wrote over its screen: $(cat "$dir/$name.err")"
+done
+pass "watch and kiosk show the failure in the banner and the status line, and count repeats"
+
 # ---- long runners on stderr ------------------------------------------------
 
 # repeats NAME SECONDS STATUS REGEX COMMAND...: COMMAND retries for
@@ -182,38 +217,3 @@ repeats board-nosuch 4 0 "^alleycat: warn: consumer board-.*: $no_stream ws://$h
 repeats sim-loop-nosuch 4 1 "^alleycat: warn: $no_stream http://$hub: create it with --create-stream or alleycat hub --stream nosuch" \
 	"$ALLEYCAT" sim --loop --racers 5 --endpoint "http://$hub" --stream nosuch
 pass "sim --loop and board retry, say so once and count the repeats"
-
-# ---- the dashboards ----------------------------------------------------------
-
-# wait_screen NAME TEXT SECONDS: until the screen shows TEXT.
-wait_screen() {
-	for _ in $(seq $(($3 * 10))); do
-		screen "$1" | grep -qE -- "$2" && return 0
-		sleep 0.1
-	done
-	fail "$1 never showed '$2' in $3 s:
-$(screen "$1")"
-}
-
-wait_screen watch "reconnecting to the hub.*cannot reach ws://$dead: connection refused" 5
-wait_screen kiosk "reconnecting to the hub.*$no_stream ws://$hub" 5
-# The first report of the repeats comes 10 s after the first message.
-left=$((25 - ($(date +%s) - dashboards_started)))
-[ "$left" -ge 1 ] || left=1
-wait_screen watch "warning: consumer watch-.*cannot reach ws://$dead.*\(repeated [0-9]+ times\)" "$left"
-wait_screen kiosk "warning: consumer kiosk-.*$no_stream ws://$hub.*\(repeated [0-9]+ times\)" 5
-for name in watch kiosk; do
-	pid=$(pgrep -P "$(tmux -S "$sock" display-message -p -t "$name" '#{pane_pid}')" alleycat)
-	kill -TERM "$pid"
-	for _ in $(seq 50); do
-		[ -s "$dir/$name.status" ] && break
-		sleep 0.1
-	done
-	[ "$(cat "$dir/$name.status" 2>/dev/null)" = 0 ] ||
-		fail "$name did not exit 0 on SIGTERM: $(cat "$dir/$name.status" 2>/dev/null) $(cat "$dir/$name.err")"
-	# At most the message from before the screen was the dashboard's (and
-	# the count of its repeats until then).
-	[ "$(sed -E 's/ \(repeated [0-9]+ times?\)$//' "$dir/$name.err" | sort -u | grep -c .)" -le 1 ] ||
-		fail "$name wrote over its screen: $(cat "$dir/$name.err")"
-done
-pass "watch and kiosk show the failure in the banner and the status line, and count repeats"
