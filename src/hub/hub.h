@@ -23,6 +23,7 @@ struct hub_config {
 	int max_shards;                     /* per stream */
 	int subscription_seconds;
 	uint64_t push_bytes_per_sec;        /* per consumer and shard */
+	int64_t update_ms;                  /* how long a stream is UPDATING after a change */
 };
 
 void hub_config_defaults(struct hub_config *config);
@@ -42,6 +43,11 @@ struct hub *hub_open(const struct hub_config *config, int64_t now_ms, char *err,
 void hub_close(struct hub *hub);
 
 struct stream *hub_find_stream(struct hub *hub, const char *name);
+
+/* Saves the control-plane state (streams, shards, consumers, their
+ * settings) after a change; a no-op in memory. 0, or -1 when it could not
+ * be saved (the change then holds in memory only). */
+int hub_save(struct hub *hub);
 
 /* Finds a stream by name or ARN (whichever is given). */
 struct stream *hub_find_stream_by(struct hub *hub, const char *name, const char *arn);

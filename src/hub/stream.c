@@ -46,6 +46,13 @@ struct stream *stream_new(const char *name, const char *arn_prefix, uint64_t uid
 	return s;
 }
 
+/* Frees what a consumer owns (not the consumer: it lives in an array). */
+static void consumer_release(struct stream_consumer *c)
+{
+	tagset_free(&c->tags);
+	free(c->policy);
+}
+
 void stream_free(struct stream *s)
 {
 	if (s == NULL)
@@ -54,7 +61,11 @@ void stream_free(struct stream *s)
 		shardlog_free(&s->shards[i].log);
 	free(s->shards);
 	free(s->open);
+	for (size_t i = 0; i < s->consumer_count; i++)
+		consumer_release(&s->consumers[i]);
 	free(s->consumers);
+	tagset_free(&s->tags);
+	free(s->policy);
 	free(s);
 }
 
@@ -132,6 +143,34 @@ int stream_find_shard(const struct stream *s, const char *shard_id)
 bool stream_shard_known(const struct stream *s, size_t shard)
 {
 	return shard < s->shard_count && !s->shards[shard].forgotten;
+}
+
+const char *stream_status(const struct stream *s, int64_t now_ms)
+{
+	return now_ms < s->updating_until_ms ? "UPDATING" : "ACTIVE";
+}
+
+bool stream_encrypted(const struct stream *s, seqno_t seq)
+{
+	return s->key_id[0] != '\0' && seq >= s->encrypted_from;
+}
+
+/* AWS's write limits of an on-demand stream: 200 MiB/s and 200,000
+ * records/s for the stream. The hub limits writes per shard, so an
+ * on-demand stream's limit is shared evenly among its open shards. */
+#define ON_DEMAND_RECORDS_PER_SEC 200000ull
+#define ON_DEMAND_BYTES_PER_SEC (200ull * 1024 * 1024)
+
+struct stream_limits stream_mode_limits(const struct stream *s, const struct stream_limits *hub)
+{
+	struct stream_limits on_demand;
+	uint64_t open = s->open_count ? s->open_count : 1;
+
+	if (s->mode != STREAM_ON_DEMAND)
+		return *hub;
+	on_demand.shard_records_per_sec = ON_DEMAND_RECORDS_PER_SEC / open;
+	on_demand.shard_bytes_per_sec = ON_DEMAND_BYTES_PER_SEC / open;
+	return on_demand;
 }
 
 int stream_retention_hours(const struct stream *s)
@@ -485,6 +524,7 @@ void stream_remove_consumer(struct stream *s, struct stream_consumer *c)
 {
 	size_t i = (size_t)(c - s->consumers);
 
+	consumer_release(c);
 	memmove(&s->consumers[i], &s->consumers[i + 1],
 		(s->consumer_count - i - 1) * sizeof(*c));
 	s->consumer_count--;
