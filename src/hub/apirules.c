@@ -51,6 +51,13 @@ static const char *scalar_type_fault(json_t *v, enum apirule_kind kind, char *bu
 
 static const char *type_fault(json_t *v, const struct apirule *r, char *buf, size_t size);
 
+const char *apirules_type_fault(json_t *v, enum apirule_kind kind, char *buf, size_t size)
+{
+	const struct apirule r = { "", kind, false, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL };
+
+	return type_fault(v, &r, buf, size);
+}
+
 static const char *members_type_fault(json_t *obj, const struct apirule *rules, char *buf,
 				      size_t size)
 {

@@ -50,6 +50,11 @@ struct apirule_error {
  * 0 when it keeps them all; -1 with err filled otherwise. */
 int apirules_check(json_t *req, const struct apirule *rules, struct apirule_error *err);
 
+/* The SerializationException message for v (not null) where the model
+ * has a member of this kind, or NULL when v's JSON type fits. buf holds
+ * the message when it needs one. */
+const char *apirules_type_fault(json_t *v, enum apirule_kind kind, char *buf, size_t size);
+
 /* Reads an integer member that apirules_check let through (a JSON number,
  * floored as AWS floors it), or dflt when absent. */
 long long apirules_integer(json_t *req, const char *name, long long dflt);

@@ -171,6 +171,15 @@ static const char *string_constraint(const char *value, size_t bytes, size_t min
 	return NULL;
 }
 
+/* A member of the wrong JSON type, worded as AWS words it. */
+static void wrong_type(struct call *c, json_t *v, enum apirule_kind kind)
+{
+	char buf[128];
+	const char *fault = apirules_type_fault(v, kind, buf, sizeof(buf));
+
+	fail(c, "SerializationException", "%s", fault ? fault : "Unexpected value type");
+}
+
 /* Reads an optional string member. Returns 1 (present), 0 (absent) or -1
  * (invalid: wrong type, length or character, with the call failed). */
 static int get_string(struct call *c, json_t *req, const char *member, size_t min, size_t max,
@@ -185,7 +194,7 @@ static int get_string(struct call *c, json_t *req, const char *member, size_t mi
 		return 0;
 	field_name(member, field, sizeof(field));
 	if (!json_is_string(v)) {
-		fail(c, "SerializationException", "Value for '%s' must be a string", field);
+		wrong_type(c, v, APIRULE_STRING);
 		return -1;
 	}
 	constraint = string_constraint(json_string_value(v), json_string_length(v), min, max,
@@ -223,7 +232,7 @@ static int get_int(struct call *c, json_t *req, const char *member, json_int_t m
 		return 0;
 	field_name(member, field, sizeof(field));
 	if (!json_is_integer(v)) {
-		fail(c, "SerializationException", "Value for '%s' must be an integer", field);
+		wrong_type(c, v, APIRULE_INTEGER);
 		return -1;
 	}
 	*out = json_integer_value(v);
@@ -246,14 +255,12 @@ static int get_int(struct call *c, json_t *req, const char *member, json_int_t m
 static int get_bool(struct call *c, json_t *req, const char *member, int *out)
 {
 	json_t *v = json_object_get(req, member);
-	char field[64];
 
 	*out = 0;
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_boolean(v)) {
-		field_name(member, field, sizeof(field));
-		fail(c, "SerializationException", "Value for '%s' must be a boolean", field);
+		wrong_type(c, v, APIRULE_BOOLEAN);
 		return -1;
 	}
 	*out = json_is_true(v);
@@ -666,8 +673,10 @@ static json_t *op_list_shards(struct call *c, json_t *req)
 		if (!json_is_object(filter) ||
 		    get_string(c, filter, "Type", 1, 64, NULL, NULL, &filter_type) < 0)
 			return c->error ? NULL
-					: fail(c, "SerializationException",
-					       "Value for 'shardFilter' must be a structure");
+					: fail(c, "SerializationException", "%s",
+					       json_is_array(filter)
+						       ? "Start of list found where not expected"
+						       : "Expected null");
 		if (filter_type == NULL)
 			return invalid(c, "shardFilter.type", NULL, "not be null");
 		if (strcmp(filter_type, "AFTER_SHARD_ID") == 0) {
@@ -843,7 +852,7 @@ static int read_put_records_json(struct call *c, json_t *req, struct put_batch *
 		return -1;
 	}
 	if (!json_is_array(records)) {
-		fail(c, "SerializationException", "Value for 'records' must be a list");
+		wrong_type(c, records, APIRULE_LIST);
 		return -1;
 	}
 	n = json_array_size(records);
@@ -857,7 +866,7 @@ static int read_put_records_json(struct call *c, json_t *req, struct put_batch *
 		return -1;
 	json_array_foreach(records, i, rec) {
 		if (!json_is_object(rec)) {
-			fail(c, "SerializationException", "Each of 'records' must be a structure");
+			wrong_type(c, rec, APIRULE_STRUCTURE);
 			return -1;
 		}
 		if (read_put_entry(c, rec, b->next, &b->entries[b->n]) < 0)
