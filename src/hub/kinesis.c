@@ -394,14 +394,17 @@ static const char *stream_mode_requested(struct call *c, json_t *details)
 
 	if (details == NULL || json_is_null(details))
 		return NULL;
-	if (!json_is_object(details))
-		return fail(c, "SerializationException", "Expected null"), NULL;
+	if (!json_is_object(details)) {
+		wrong_type(c, details, APIRULE_STRUCTURE);
+		return NULL;
+	}
 	if (require_string(c, details, "StreamMode", 1, 64, NULL, NULL, &mode) < 0)
 		return NULL;
-	if (strcmp(mode, "PROVISIONED") != 0 && strcmp(mode, "ON_DEMAND") != 0)
-		return invalid(c, "streamModeDetails.streamMode", mode,
-			       "satisfy enum value set: [PROVISIONED, ON_DEMAND]"), NULL;
-	return mode;
+	if (strcmp(mode, "PROVISIONED") == 0 || strcmp(mode, "ON_DEMAND") == 0)
+		return mode;
+	invalid(c, "streamModeDetails.streamMode", mode,
+		"satisfy enum value set: [PROVISIONED, ON_DEMAND]");
+	return NULL;
 }
 
 static json_t *op_create_stream(struct call *c, json_t *req)
