@@ -102,8 +102,10 @@ int hub_save(struct hub *hub)
 	streams = json_array();
 	for (size_t i = 0; i < hub->stream_count; i++)
 		json_array_append_new(streams, stream_json(hub->streams[i]));
-	root = json_pack("{s:i, s:I, s:o}", "version", 1, "lastSeq", (json_int_t)hub->gen.last,
-			 "streams", streams);
+	root = json_pack("{s:i, s:I, s:o, s:{s:I, s:I}}", "version", 1, "lastSeq",
+			 (json_int_t)hub->gen.last, "streams", streams, "account",
+			 "commitmentStartedMs", (json_int_t)hub->account.commitment_started_ms,
+			 "commitmentEndMs", (json_int_t)hub->account.commitment_end_ms);
 	text = root ? json_dumps(root, JSON_COMPACT) : NULL;
 	json_decref(root);
 	if (text == NULL)
@@ -272,7 +274,7 @@ static int load_state(struct hub *hub, int64_t now_ms, bool *migrated, char *err
 	char *text = journal_load_meta(hub->journal);
 	json_error_t jerr;
 	json_t *root, *streams, *v;
-	json_int_t last_seq = 0;
+	json_int_t last_seq = 0, started = 0, end = 0;
 	size_t i;
 
 	if (text == NULL) {
@@ -284,14 +286,19 @@ static int load_state(struct hub *hub, int64_t now_ms, bool *migrated, char *err
 	}
 	root = json_loads(text, 0, &jerr);
 	free(text);
-	if (root == NULL || json_unpack(root, "{s:I, s:o}", "lastSeq", &last_seq, "streams",
-					&streams) < 0 || !json_is_array(streams)) {
+	/* The account's settings are newer than the rest: optional. */
+	if (root == NULL ||
+	    json_unpack(root, "{s:I, s:o, s?{s:I, s:I}}", "lastSeq", &last_seq, "streams", &streams,
+			"account", "commitmentStartedMs", &started, "commitmentEndMs", &end) < 0 ||
+	    !json_is_array(streams)) {
 		snprintf(err, errlen, "the saved hub state is unreadable");
 		json_decref(root);
 		return -1;
 	}
 	if ((seqno_t)last_seq > hub->gen.last)
 		hub->gen.last = (seqno_t)last_seq;
+	hub->account.commitment_started_ms = started;
+	hub->account.commitment_end_ms = end;
 	json_array_foreach(streams, i, v) {
 		struct stream *s = load_stream(hub, v, now_ms, migrated);
 		if (s == NULL || add_stream(hub, s) < 0) {

@@ -28,8 +28,17 @@ struct hub_config {
 
 void hub_config_defaults(struct hub_config *config);
 
+/* Account-level settings (UpdateAccountSettings): the minimum throughput
+ * billing commitment, started and (once asked to end) ending, epoch ms;
+ * 0 for none. */
+struct hub_account {
+	int64_t commitment_started_ms;
+	int64_t commitment_end_ms;
+};
+
 struct hub {
 	struct hub_config config;
+	struct hub_account account;
 	char arn_prefix[96];                /* arn:aws:kinesis:REGION:ACCOUNT */
 	struct seqno_gen gen;
 	struct stream **streams;

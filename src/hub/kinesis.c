@@ -1590,6 +1590,7 @@ static const struct kinesis_operation *const module_tables[] = {
 	kinesis_tag_operations,
 	kinesis_setting_operations,
 	kinesis_policy_operations,
+	kinesis_account_operations,
 };
 
 static const char *operation_name(const char *target)

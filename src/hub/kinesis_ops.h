@@ -27,6 +27,7 @@ struct kinesis_operation {
 extern const struct kinesis_operation kinesis_tag_operations[];
 extern const struct kinesis_operation kinesis_setting_operations[];
 extern const struct kinesis_operation kinesis_policy_operations[];
+extern const struct kinesis_operation kinesis_account_operations[];
 
 struct hub *kinesis_call_hub(struct call *c);
 int64_t kinesis_call_now(struct call *c);

@@ -56,6 +56,8 @@ static const char *const targets[] = {
 	"Kinesis_20131202.PutResourcePolicy",
 	"Kinesis_20131202.GetResourcePolicy",
 	"Kinesis_20131202.DeleteResourcePolicy",
+	"Kinesis_20131202.DescribeAccountSettings",
+	"Kinesis_20131202.UpdateAccountSettings",
 };
 
 #define TARGET_COUNT (sizeof(targets) / sizeof(targets[0]))

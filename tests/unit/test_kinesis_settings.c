@@ -398,6 +398,50 @@ static void test_validation_wording(void **state)
 	hub_close(hub);
 }
 
+/* The commitment's Status as DescribeAccountSettings gives it at now. */
+static const char *commitment_status(struct hub *hub, int64_t now)
+{
+	static char status[64];
+	json_t *j = OK(hub, now, "DescribeAccountSettings", "{}");
+
+	snprintf(status, sizeof(status), "%s",
+		 json_string_value(json_object_get(
+			 json_object_get(j, "MinimumThroughputBillingCommitment"), "Status")));
+	json_decref(j);
+	return status;
+}
+
+static void test_account_commitment(void **state)
+{
+	struct hub *hub = open_hub(NULL, 1000);
+	const char *on = "{\"MinimumThroughputBillingCommitment\":{\"Status\":\"ENABLED\"}}";
+	const char *off = "{\"MinimumThroughputBillingCommitment\":{\"Status\":\"DISABLED\"}}";
+	json_t *j;
+
+	(void)state;
+	assert_string_equal(commitment_status(hub, T0), "DISABLED");
+	j = OK(hub, T0, "UpdateAccountSettings", "%s", on);
+	assert_true(json_is_number(json_object_get(
+		json_object_get(j, "MinimumThroughputBillingCommitment"), "EarliestAllowedEndAt")));
+	json_decref(j);
+	/* Asked to end within its first day, it runs to the end of that day. */
+	json_decref(OK(hub, T0 + HOUR, "UpdateAccountSettings", "%s", off));
+	assert_string_equal(commitment_status(hub, T0 + 2 * HOUR),
+			    "ENABLED_UNTIL_EARLIEST_ALLOWED_END");
+	assert_string_equal(commitment_status(hub, T0 + 25 * HOUR), "DISABLED");
+	/* Enabled again, then asked to end after a day: it ends at once. */
+	json_decref(OK(hub, T0 + 26 * HOUR, "UpdateAccountSettings", "%s", on));
+	json_decref(OK(hub, T0 + 27 * HOUR, "UpdateAccountSettings", "%s", off));
+	json_decref(OK(hub, T0 + 28 * HOUR, "UpdateAccountSettings", "%s", on));
+	assert_string_equal(commitment_status(hub, T0 + 29 * HOUR), "ENABLED");
+	json_decref(OK(hub, T0 + 60 * HOUR, "UpdateAccountSettings", "%s", off));
+	assert_string_equal(commitment_status(hub, T0 + 60 * HOUR), "DISABLED");
+	refused(hub, T0, "ValidationException", "UpdateAccountSettings",
+		"{\"MinimumThroughputBillingCommitment\":{\"Status\":\"SOMETIMES\"}}");
+	refused(hub, T0, "ValidationException", "UpdateAccountSettings", "{}");
+	hub_close(hub);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -427,6 +471,8 @@ static void test_settings_survive_restart(void **state)
 		       "{\"StreamName\":\"alleycat\",\"ShardLevelMetrics\":[\"OutgoingBytes\"]}"));
 	json_decref(OK(hub, T0 + 3000, "PutResourcePolicy",
 		       "{\"ResourceARN\":\"" ARN "\",\"Policy\":\"{}\"}"));
+	json_decref(OK(hub, T0 + 3000, "UpdateAccountSettings",
+		       "{\"MinimumThroughputBillingCommitment\":{\"Status\":\"ENABLED\"}}"));
 	hub_close(hub);
 
 	hub = open_hub(dir, 1000);
@@ -439,6 +485,7 @@ static void test_settings_survive_restart(void **state)
 	assert_string_equal(s->policy, "{}");
 	/* A second switch today would still be the limit's second. */
 	assert_int_not_equal(s->mode_switches_ms[1], 0);
+	assert_string_equal(commitment_status(hub, T0 + 4000), "ENABLED");
 	hub_close(hub);
 	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
@@ -454,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_on_demand_mode_and_limits),
 		cmocka_unit_test(test_resource_policy),
 		cmocka_unit_test(test_validation_wording),
+		cmocka_unit_test(test_account_commitment),
 		cmocka_unit_test(test_settings_survive_restart),
 	};
 

@@ -13,6 +13,7 @@ import {
 	DecreaseStreamRetentionPeriodCommand,
 	DeleteResourcePolicyCommand,
 	DeleteStreamCommand,
+	DescribeAccountSettingsCommand,
 	DescribeLimitsCommand,
 	DescribeStreamCommand,
 	DescribeStreamSummaryCommand,
@@ -29,6 +30,7 @@ import {
 	StopStreamEncryptionCommand,
 	TagResourceCommand,
 	UntagResourceCommand,
+	UpdateAccountSettingsCommand,
 	UpdateStreamModeCommand,
 } from '@aws-sdk/client-kinesis';
 
@@ -143,6 +145,22 @@ describe('stream settings through the SDK', { timeout: 90000 }, () => {
 		assert.equal((await kin.send(new GetResourcePolicyCommand({ ResourceARN }))).Policy, Policy);
 		await kin.send(new DeleteResourcePolicyCommand({ ResourceARN }));
 		assert.equal((await kin.send(new GetResourcePolicyCommand({ ResourceARN }))).Policy, '{}');
+	});
+
+	test('account settings: the billing commitment runs its first day even when disabled', T, async () => {
+		const before = await kin.send(new DescribeAccountSettingsCommand({}));
+		assert.equal(before.MinimumThroughputBillingCommitment.Status, 'DISABLED');
+		const on = await kin.send(new UpdateAccountSettingsCommand({
+			MinimumThroughputBillingCommitment: { Status: 'ENABLED' },
+		}));
+		assert.equal(on.MinimumThroughputBillingCommitment.Status, 'ENABLED');
+		assert.ok(on.MinimumThroughputBillingCommitment.StartedAt instanceof Date);
+		const off = await kin.send(new UpdateAccountSettingsCommand({
+			MinimumThroughputBillingCommitment: { Status: 'DISABLED' },
+		}));
+		assert.equal(off.MinimumThroughputBillingCommitment.Status, 'ENABLED_UNTIL_EARLIEST_ALLOWED_END');
+		const ms = off.MinimumThroughputBillingCommitment.EarliestAllowedEndAt - off.MinimumThroughputBillingCommitment.StartedAt;
+		assert.equal(ms, 24 * 3600 * 1000, 'the commitment lasts at least a day');
 	});
 
 	test('errors as AWS names and words them', T, async () => {
