@@ -68,6 +68,7 @@ static void settings_json(const struct stream *s, json_t *j)
 	json_object_set_new(j, "keyId", json_string(s->key_id));
 	json_object_set_new(j, "encryptedFrom", json_integer((json_int_t)s->encrypted_from));
 	json_object_set_new(j, "shardMetrics", json_integer(s->shard_metrics));
+	json_object_set_new(j, "warmMiBps", json_integer(s->warm_mibps));
 	json_object_set_new(j, "tags", tagset_json(&s->tags));
 	if (s->policy)
 		json_object_set_new(j, "policy", json_string(s->policy));
@@ -182,14 +183,15 @@ static int load_consumer(struct stream *s, json_t *j)
 
 static int load_settings(struct stream *s, json_t *j)
 {
-	json_int_t mode = STREAM_PROVISIONED, metrics = 0, from = 0;
+	json_int_t mode = STREAM_PROVISIONED, metrics = 0, from = 0, warm = 0;
 	json_int_t switched[2] = { 0, 0 };
 	const char *key_id = "";
 
-	if (json_unpack(j, "{s?I, s?[II], s?s, s?I, s?I}", "mode", &mode, "modeSwitchesMs",
+	if (json_unpack(j, "{s?I, s?[II], s?s, s?I, s?I, s?I}", "mode", &mode, "modeSwitchesMs",
 			&switched[0], &switched[1], "keyId", &key_id, "encryptedFrom", &from,
-			"shardMetrics", &metrics) < 0 ||
-	    (mode != STREAM_PROVISIONED && mode != STREAM_ON_DEMAND) ||
+			"shardMetrics", &metrics, "warmMiBps", &warm) < 0 ||
+	    (mode != STREAM_PROVISIONED && mode != STREAM_ON_DEMAND) || warm < 0 ||
+	    warm > UINT32_MAX ||
 	    strlen(key_id) > STREAM_KEY_ID_MAX)
 		return -1;
 	s->mode = (enum stream_mode)mode;
@@ -198,6 +200,7 @@ static int load_settings(struct stream *s, json_t *j)
 	snprintf(s->key_id, sizeof(s->key_id), "%s", key_id);
 	s->encrypted_from = (seqno_t)from;
 	s->shard_metrics = (unsigned)metrics & STREAM_METRIC_ALL;
+	s->warm_mibps = (uint32_t)warm;
 	if (tagset_load(&s->tags, json_object_get(j, "tags")) < 0 ||
 	    load_policy(&s->policy, j) < 0)
 		return -1;

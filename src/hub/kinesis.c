@@ -386,33 +386,11 @@ static json_t *consumer_json(const struct stream_consumer *con, const struct str
 /* Operations                                                          */
 /* ------------------------------------------------------------------ */
 
-/* The StreamMode a StreamModeDetails asks for: NULL when absent, or with
- * the call failed when it is not a mode. */
-static const char *stream_mode_requested(struct call *c, json_t *details)
-{
-	const char *mode;
-
-	if (details == NULL || json_is_null(details))
-		return NULL;
-	if (!json_is_object(details)) {
-		wrong_type(c, details, APIRULE_STRUCTURE);
-		return NULL;
-	}
-	if (require_string(c, details, "StreamMode", 1, 64, NULL, NULL, &mode) < 0)
-		return NULL;
-	if (strcmp(mode, "PROVISIONED") == 0 || strcmp(mode, "ON_DEMAND") == 0)
-		return mode;
-	invalid(c, "streamModeDetails.streamMode", mode,
-		"satisfy enum value set: [PROVISIONED, ON_DEMAND]");
-	return NULL;
-}
-
 static json_t *op_create_stream(struct call *c, json_t *req)
 {
 	const char *name;
 	json_int_t shards = 4;
 	json_t *mode = json_object_get(req, "StreamModeDetails");
-	const char *mode_name;
 	struct stream *s;
 	int has_count;
 
@@ -432,15 +410,12 @@ static json_t *op_create_stream(struct call *c, json_t *req)
 	if (hub_find_stream(c->hub, name))
 		return fail(c, "ResourceInUseException", "Stream %s under account %s already exists.",
 			    name, c->hub->config.account);
-	if ((mode_name = stream_mode_requested(c, mode)) == NULL && c->error)
+	if (kinesis_create_settings_check(c, req) < 0)
 		return NULL;
 	if ((s = hub_create_stream(c->hub, name, (size_t)shards, c->now_ms)) == NULL)
 		return fail(c, "InternalFailure", "The stream could not be created.");
-	if (mode_name && strcmp(mode_name, "ON_DEMAND") == 0) {
-		s->mode = STREAM_ON_DEMAND;
-		if (kinesis_save(c) < 0)
-			return NULL;
-	}
+	if (kinesis_create_settings_apply(c, s, req) < 0)
+		return NULL;
 	log_info("created stream %s with %lld shards", name, (long long)shards);
 	return json_object();
 }
@@ -488,6 +463,10 @@ static void describe_settings(const struct stream *s, json_t *j)
 	kinesis_metric_names(s->shard_metrics, metrics);
 	json_object_set_new(j, "EnhancedMonitoring",
 			    json_pack("[{s:o}]", "ShardLevelMetrics", metrics));
+	if (s->mode == STREAM_ON_DEMAND)
+		json_object_set_new(j, "WarmThroughput",
+				    json_pack("{s:i, s:I}", "TargetMiBps", (int)s->warm_mibps,
+					      "CurrentMiBps", (json_int_t)stream_write_mibps(s)));
 }
 
 static json_t *op_list_streams(struct call *c, json_t *req)

@@ -60,6 +60,25 @@ struct kinesis_resource {
  * (ResourceNotFoundException). */
 int kinesis_call_resource(struct call *c, json_t *req, struct kinesis_resource *out);
 
+/* The shape of Tags, a map of tag keys to values. */
+extern const struct apirule kinesis_tag_key_rule, kinesis_tag_value_rule;
+#define KINESIS_TAG_MAP_RULE(required)                                                   \
+	{ "Tags", APIRULE_MAP, required, 1, 200, NULL, NULL, NULL, &kinesis_tag_value_rule,  \
+	  &kinesis_tag_key_rule, NULL }
+
+/* Adds or replaces tags (a JSON object whose shape apirules checked), as
+ * AddTagsToStream does: all of them, or none with the call failed
+ * (LimitExceededException past 50, InvalidArgumentException for a
+ * reserved key or a character AWS refuses). what names the resource in
+ * messages. The caller saves. */
+int kinesis_tags_put(struct call *c, struct tagset *set, json_t *tags, const char *what);
+
+/* CreateStream's settings beyond name and shards (StreamModeDetails,
+ * Tags, WarmThroughputMiBps): checked before the stream is made (-1 with
+ * the call failed), then applied to it and saved (-1 when that fails). */
+int kinesis_create_settings_check(struct call *c, json_t *req);
+int kinesis_create_settings_apply(struct call *c, struct stream *s, json_t *req);
+
 /* Appends the names of the shard-level metrics set in bits (enum
  * stream_metric) to names, a JSON array. */
 void kinesis_metric_names(unsigned bits, json_t *names);

@@ -18,11 +18,13 @@
 
 #include "hub/hub.h"
 #include "hub/kinesis_ops.h"
+#include "hub/tags.h"
 
 #define RETENTION_HOURS_MIN 24
 #define RETENTION_HOURS_MAX 8760
 #define ON_DEMAND_STREAMS_MAX 50
 #define DAY_MS (24 * STREAM_HOUR_MS)
+#define WARM_MIBPS_MAX 10240
 
 /* ------------------------------------------------------------------ */
 /* Retention                                                           */
@@ -233,21 +235,74 @@ static int mode_change_allowed(struct call *c, const struct stream *s, enum stre
 	return 0;
 }
 
+/* The mode a StreamModeDetails names (apirules checked it), or
+ * PROVISIONED when there is none. */
+static enum stream_mode requested_mode(json_t *req)
+{
+	json_t *details = json_object_get(req, "StreamModeDetails");
+	const char *name = json_string_value(json_object_get(details, "StreamMode"));
+
+	return name && strcmp(name, "ON_DEMAND") == 0 ? STREAM_ON_DEMAND : STREAM_PROVISIONED;
+}
+
+/* A warm throughput is for on-demand streams only, up to AWS's maximum. */
+static int warm_allowed(struct call *c, json_t *req, enum stream_mode mode)
+{
+	long long mibps = apirules_integer(req, "WarmThroughputMiBps", -1);
+
+	if (mibps < 0)
+		return 0;
+	if (mode != STREAM_ON_DEMAND) {
+		kinesis_fail(c, "InvalidArgumentException",
+			     "WarmThroughputMiBps can only be set for an on-demand stream.");
+		return -1;
+	}
+	if (mibps > WARM_MIBPS_MAX) {
+		kinesis_fail(c, "InvalidArgumentException",
+			     "WarmThroughputMiBps %lld is above the maximum of %d MiB/s.", mibps,
+			     WARM_MIBPS_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static void set_warm(struct stream *s, json_t *req)
+{
+	long long mibps = apirules_integer(req, "WarmThroughputMiBps", -1);
+
+	if (mibps >= 0)
+		s->warm_mibps = (uint32_t)mibps;
+}
+
 static json_t *op_update_stream_mode(struct call *c, json_t *req)
 {
 	struct stream *s = kinesis_call_stream(c, req);
-	json_t *details = json_object_get(req, "StreamModeDetails");
-	const char *name = json_string_value(json_object_get(details, "StreamMode"));
-	enum stream_mode mode = strcmp(name, "ON_DEMAND") == 0 ? STREAM_ON_DEMAND
-							       : STREAM_PROVISIONED;
+	enum stream_mode mode = requested_mode(req);
 
-	if (s == NULL || kinesis_require_active(c, s) < 0 || mode_change_allowed(c, s, mode) < 0)
+	if (s == NULL || kinesis_require_active(c, s) < 0 || mode_change_allowed(c, s, mode) < 0 ||
+	    warm_allowed(c, req, mode) < 0)
 		return NULL;
 	s->mode = mode;
+	set_warm(s, req);
 	s->mode_switches_ms[0] = s->mode_switches_ms[1];
 	s->mode_switches_ms[1] = kinesis_call_now(c);
 	kinesis_begin_update(c, s);
 	return kinesis_save(c) < 0 ? NULL : json_object();
+}
+
+static json_t *op_update_stream_warm_throughput(struct call *c, json_t *req)
+{
+	struct stream *s = kinesis_call_stream(c, req);
+
+	if (s == NULL || kinesis_require_active(c, s) < 0 || warm_allowed(c, req, s->mode) < 0)
+		return NULL;
+	set_warm(s, req);
+	kinesis_begin_update(c, s);
+	if (kinesis_save(c) < 0)
+		return NULL;
+	return json_pack("{s:s, s:s, s:{s:i, s:I}}", "StreamARN", s->arn, "StreamName", s->name,
+			 "WarmThroughput", "TargetMiBps", (int)s->warm_mibps, "CurrentMiBps",
+			 (json_int_t)stream_write_mibps(s));
 }
 
 static json_t *op_describe_limits(struct call *c, json_t *req)
@@ -306,13 +361,28 @@ static const struct apirule mode_fields[] = {
 	APIRULE_END,
 };
 
+#define WARM_RULE(required)                                                              \
+	{ "WarmThroughputMiBps", APIRULE_INTEGER, required, 0, APIRULE_NO_LIMIT, NULL, NULL,  \
+	  NULL, NULL, NULL, NULL }
+
 static const struct apirule update_stream_mode_rules[] = {
 	APIRULE_STREAM_ARN(true), APIRULE_STREAM_ID,
 	{ "StreamModeDetails", APIRULE_STRUCTURE, true, APIRULE_NO_LIMIT, APIRULE_NO_LIMIT, NULL,
 	  NULL, NULL, NULL, NULL, mode_fields },
-	{ "WarmThroughputMiBps", APIRULE_INTEGER, false, 0, APIRULE_NO_LIMIT, NULL, NULL, NULL,
-	  NULL, NULL, NULL },
+	WARM_RULE(false), APIRULE_END,
+};
+
+static const struct apirule warm_throughput_rules[] = {
+	APIRULE_STREAM_ARN(false), APIRULE_STREAM_NAME(false), APIRULE_STREAM_ID, WARM_RULE(true),
 	APIRULE_END,
+};
+
+/* What CreateStream has beyond its name and shard count. */
+static const struct apirule create_rules[] = {
+	{ "StreamModeDetails", APIRULE_STRUCTURE, false, APIRULE_NO_LIMIT, APIRULE_NO_LIMIT, NULL,
+	  NULL, NULL, NULL, NULL, mode_fields },
+	KINESIS_TAG_MAP_RULE(false),
+	WARM_RULE(false), APIRULE_END,
 };
 
 static const struct apirule no_rules[] = { APIRULE_END };
@@ -326,5 +396,51 @@ const struct kinesis_operation kinesis_setting_operations[] = {
 	{ "StartStreamEncryption", encryption_rules, op_start_encryption },
 	{ "StopStreamEncryption", encryption_rules, op_stop_encryption },
 	{ "UpdateStreamMode", update_stream_mode_rules, op_update_stream_mode },
+	{ "UpdateStreamWarmThroughput", warm_throughput_rules, op_update_stream_warm_throughput },
 	{ NULL, NULL, NULL },
 };
+
+/* ------------------------------------------------------------------ */
+/* CreateStream's settings                                             */
+/* ------------------------------------------------------------------ */
+
+int kinesis_create_settings_check(struct call *c, json_t *req)
+{
+	struct apirule_error err;
+	enum stream_mode mode = requested_mode(req);
+	json_t *tags = json_object_get(req, "Tags");
+	struct tagset none = { NULL, 0 };
+
+	if (apirules_check(req, create_rules, &err) < 0) {
+		kinesis_fail(c, err.type, "%s", err.message);
+		return -1;
+	}
+	if (warm_allowed(c, req, mode) < 0)
+		return -1;
+	if (mode == STREAM_ON_DEMAND && on_demand_streams(kinesis_call_hub(c)) >= ON_DEMAND_STREAMS_MAX) {
+		kinesis_fail(c, "LimitExceededException",
+			     "The account %s already has %d on-demand streams, the limit.",
+			     kinesis_call_hub(c)->config.account, ON_DEMAND_STREAMS_MAX);
+		return -1;
+	}
+	/* The tags are checked on an empty set: a new stream has none. */
+	if (json_is_object(tags) && kinesis_tags_put(c, &none, tags, "a new stream") < 0) {
+		tagset_free(&none);
+		return -1;
+	}
+	tagset_free(&none);
+	return 0;
+}
+
+int kinesis_create_settings_apply(struct call *c, struct stream *s, json_t *req)
+{
+	json_t *tags = json_object_get(req, "Tags");
+	char what[STREAM_NAME_MAX + 16];
+
+	snprintf(what, sizeof(what), "stream %s", s->name);
+	s->mode = requested_mode(req);
+	set_warm(s, req);
+	if (json_is_object(tags) && kinesis_tags_put(c, &s->tags, tags, what) < 0)
+		return -1;
+	return kinesis_save(c);
+}

@@ -14,15 +14,17 @@
 
 #define LIST_TAGS_DEFAULT 10
 
-static const struct apirule tag_key = {
+const struct apirule kinesis_tag_key_rule = {
 	"TagKey", APIRULE_STRING, false, 1, TAG_KEY_MAX, NULL, NULL, NULL, NULL, NULL, NULL,
 };
-static const struct apirule tag_value = {
+const struct apirule kinesis_tag_value_rule = {
 	"TagValue", APIRULE_STRING, false, 0, TAG_VALUE_MAX, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
-#define TAG_MAP_RULE { "Tags", APIRULE_MAP, true, 1, 200, NULL, NULL, NULL, &tag_value, &tag_key, NULL }
-#define TAG_KEYS_RULE { "TagKeys", APIRULE_LIST, true, 1, 50, NULL, NULL, NULL, &tag_key, NULL, NULL }
+#define TAG_MAP_RULE KINESIS_TAG_MAP_RULE(true)
+#define TAG_KEYS_RULE                                                                    \
+	{ "TagKeys", APIRULE_LIST, true, 1, 50, NULL, NULL, NULL, &kinesis_tag_key_rule, NULL, \
+	  NULL }
 
 /* Whether every character is one AWS allows in a tag: Unicode letters,
  * digits, white space and _ . / = + - % @ : (bytes of UTF-8 sequences
@@ -65,9 +67,7 @@ static int check_new_tags(struct call *c, json_t *tags)
 	return 0;
 }
 
-/* Adds or replaces the tags of a request, all of them or (out of memory,
- * over the limit) none. */
-static json_t *add_tags(struct call *c, struct tagset *set, json_t *tags, const char *what)
+int kinesis_tags_put(struct call *c, struct tagset *set, json_t *tags, const char *what)
 {
 	struct hub *hub = kinesis_call_hub(c);
 	struct tagset before = { NULL, 0 };
@@ -75,12 +75,15 @@ static json_t *add_tags(struct call *c, struct tagset *set, json_t *tags, const 
 	json_t *value;
 
 	if (check_new_tags(c, tags) < 0)
-		return NULL;
-	if (tagset_count_with(set, tags) > TAGS_MAX)
-		return kinesis_fail(c, "LimitExceededException",
-				    "Failed to add tags to %s under account %s because a given "
-				    "resource cannot have more than %d tags associated with it.",
-				    what, hub->config.account, TAGS_MAX);
+		return -1;
+	if (tagset_count_with(set, tags) > TAGS_MAX) {
+		kinesis_fail(c, "LimitExceededException",
+			     "Failed to add tags to %s under account %s because a given resource "
+			     "cannot have more than %d tags associated with it.",
+			     what, hub->config.account, TAGS_MAX);
+		return -1;
+	}
+	/* All of them or, out of memory, none: the set as it was is kept aside. */
 	for (size_t i = 0; i < set->count; i++)
 		if (tagset_set(&before, set->items[i].key, set->items[i].value) < 0)
 			goto out_of_memory;
@@ -88,14 +91,23 @@ static json_t *add_tags(struct call *c, struct tagset *set, json_t *tags, const 
 		if (tagset_set(set, key, value_of(value)) < 0) {
 			tagset_free(set);
 			*set = before;
-			return kinesis_fail(c, "InternalFailure", "Out of memory.");
+			before = (struct tagset){ NULL, 0 };
+			goto out_of_memory;
 		}
 	}
 	tagset_free(&before);
-	return kinesis_save(c) < 0 ? NULL : json_object();
+	return 0;
 out_of_memory:
 	tagset_free(&before);
-	return kinesis_fail(c, "InternalFailure", "Out of memory.");
+	kinesis_fail(c, "InternalFailure", "Out of memory.");
+	return -1;
+}
+
+static json_t *add_tags(struct call *c, struct tagset *set, json_t *tags, const char *what)
+{
+	if (kinesis_tags_put(c, set, tags, what) < 0 || kinesis_save(c) < 0)
+		return NULL;
+	return json_object();
 }
 
 static json_t *remove_tags(struct call *c, struct tagset *set, json_t *keys)

@@ -155,21 +155,31 @@ bool stream_encrypted(const struct stream *s, seqno_t seq)
 	return s->key_id[0] != '\0' && seq >= s->encrypted_from;
 }
 
-/* AWS's write limits of an on-demand stream: 200 MiB/s and 200,000
- * records/s for the stream. The hub limits writes per shard, so an
- * on-demand stream's limit is shared evenly among its open shards. */
+/* AWS's write limits of an on-demand stream: 200,000 records/s and
+ * 200 MiB/s for the stream, or its warm throughput when that is more
+ * (with records of at least 1 KiB, as AWS counts them). The hub limits
+ * writes per shard, so the stream's limit is shared evenly among its open
+ * shards. */
 #define ON_DEMAND_RECORDS_PER_SEC 200000ull
-#define ON_DEMAND_BYTES_PER_SEC (200ull * 1024 * 1024)
+#define ON_DEMAND_MIBPS 200ull
+
+uint64_t stream_write_mibps(const struct stream *s)
+{
+	return s->warm_mibps > ON_DEMAND_MIBPS ? s->warm_mibps : ON_DEMAND_MIBPS;
+}
 
 struct stream_limits stream_mode_limits(const struct stream *s, const struct stream_limits *hub)
 {
 	struct stream_limits on_demand;
 	uint64_t open = s->open_count ? s->open_count : 1;
+	uint64_t mibps = stream_write_mibps(s);
+	uint64_t records = mibps * 1024 > ON_DEMAND_RECORDS_PER_SEC ? mibps * 1024
+								     : ON_DEMAND_RECORDS_PER_SEC;
 
 	if (s->mode != STREAM_ON_DEMAND)
 		return *hub;
-	on_demand.shard_records_per_sec = ON_DEMAND_RECORDS_PER_SEC / open;
-	on_demand.shard_bytes_per_sec = ON_DEMAND_BYTES_PER_SEC / open;
+	on_demand.shard_records_per_sec = records / open;
+	on_demand.shard_bytes_per_sec = mibps * 1024 * 1024 / open;
 	return on_demand;
 }
 

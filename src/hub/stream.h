@@ -90,6 +90,7 @@ struct stream {
 	char key_id[STREAM_KEY_ID_MAX + 1];     /* "" while not encrypted */
 	seqno_t encrypted_from;         /* records from here on are written encrypted */
 	unsigned shard_metrics;         /* enhanced monitoring: enum stream_metric bits */
+	uint32_t warm_mibps;            /* an on-demand stream's warm throughput, MiB/s */
 	struct tagset tags;
 	char *policy;                   /* its resource policy (owned), or NULL */
 	/* A change applies until then: the stream is UPDATING, as in Kinesis,
@@ -147,6 +148,10 @@ const char *stream_status(const struct stream *s, int64_t now_ms);
 
 /* Whether a record of this sequence number was written encrypted. */
 bool stream_encrypted(const struct stream *s, seqno_t seq);
+
+/* An on-demand stream's write throughput, MiB/s: AWS's on-demand limit
+ * or its warm throughput, whichever is more. */
+uint64_t stream_write_mibps(const struct stream *s);
 
 /* The per-shard write limits the stream's mode gives, from the hub's. */
 struct stream_limits stream_mode_limits(const struct stream *s, const struct stream_limits *hub);

@@ -58,6 +58,7 @@ static const char *const targets[] = {
 	"Kinesis_20131202.DeleteResourcePolicy",
 	"Kinesis_20131202.DescribeAccountSettings",
 	"Kinesis_20131202.UpdateAccountSettings",
+	"Kinesis_20131202.UpdateStreamWarmThroughput",
 };
 
 #define TARGET_COUNT (sizeof(targets) / sizeof(targets[0]))

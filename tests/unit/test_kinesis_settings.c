@@ -333,6 +333,42 @@ static void test_on_demand_mode_and_limits(void **state)
 	hub_close(hub);
 }
 
+static void test_create_settings_and_warm_throughput(void **state)
+{
+	struct hub *hub = open_hub(NULL, 1000);
+	struct stream *s;
+	struct stream_limits limits;
+	json_t *j;
+
+	(void)state;
+	json_decref(OK(hub, T0, "CreateStream",
+		       "{\"StreamName\":\"od\",\"StreamModeDetails\":{\"StreamMode\":\"ON_DEMAND\"},"
+		       "\"Tags\":{\"team\":\"red\"},\"WarmThroughputMiBps\":400}"));
+	s = hub_find_stream(hub, "od");
+	assert_int_equal(s->mode, STREAM_ON_DEMAND);
+	assert_string_equal(tagset_get(&s->tags, "team"), "red");
+	/* 400 MiB/s warm: the stream takes that, shared among its 4 shards. */
+	limits = stream_mode_limits(s, &hub->config.limits);
+	assert_int_equal(limits.shard_bytes_per_sec, 100ull * 1024 * 1024);
+	j = OK(hub, T0 + 1000, "UpdateStreamWarmThroughput",
+	       "{\"StreamName\":\"od\",\"WarmThroughputMiBps\":800}");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "WarmThroughput"),
+							    "TargetMiBps")), 800);
+	json_decref(j);
+	assert_string_equal(summary_field(hub, T0 + 1500, "StreamStatus"), "ACTIVE");
+	refused(hub, T0 + 1010, "ResourceInUseException", "UpdateStreamWarmThroughput",
+		"{\"StreamName\":\"od\",\"WarmThroughputMiBps\":900}");
+	refused(hub, T0 + 3000, "InvalidArgumentException", "UpdateStreamWarmThroughput",
+		"{\"StreamName\":\"alleycat\",\"WarmThroughputMiBps\":900}");
+	refused(hub, T0 + 3000, "InvalidArgumentException", "UpdateStreamWarmThroughput",
+		"{\"StreamName\":\"od\",\"WarmThroughputMiBps\":10241}");
+	/* A bad tag refuses the whole CreateStream: no stream is made. */
+	refused(hub, T0, "InvalidArgumentException", "CreateStream",
+		"{\"StreamName\":\"p\",\"ShardCount\":1,\"Tags\":{\"aws:x\":\"1\"}}");
+	assert_null(hub_find_stream(hub, "p"));
+	hub_close(hub);
+}
+
 static void test_resource_policy(void **state)
 {
 	struct hub *hub = open_hub(NULL, 1000);
@@ -499,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_encryption),
 		cmocka_unit_test(test_enhanced_monitoring),
 		cmocka_unit_test(test_on_demand_mode_and_limits),
+		cmocka_unit_test(test_create_settings_and_warm_throughput),
 		cmocka_unit_test(test_resource_policy),
 		cmocka_unit_test(test_validation_wording),
 		cmocka_unit_test(test_account_commitment),

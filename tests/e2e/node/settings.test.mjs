@@ -32,6 +32,7 @@ import {
 	UntagResourceCommand,
 	UpdateAccountSettingsCommand,
 	UpdateStreamModeCommand,
+	UpdateStreamWarmThroughputCommand,
 } from '@aws-sdk/client-kinesis';
 
 import { Hub, describeError, errorOf, kinesisClient, rmTempDir, sleep, tempDir } from './hub.mjs';
@@ -145,6 +146,22 @@ describe('stream settings through the SDK', { timeout: 90000 }, () => {
 		assert.equal((await kin.send(new GetResourcePolicyCommand({ ResourceARN }))).Policy, Policy);
 		await kin.send(new DeleteResourcePolicyCommand({ ResourceARN }));
 		assert.equal((await kin.send(new GetResourcePolicyCommand({ ResourceARN }))).Policy, '{}');
+	});
+
+	test('CreateStream with tags, on-demand and warm throughput; UpdateStreamWarmThroughput', T, async () => {
+		const StreamName = 'warm';
+		await kin.send(new CreateStreamCommand({
+			StreamName, StreamModeDetails: { StreamMode: 'ON_DEMAND' }, Tags: { Name: 'warm' },
+			WarmThroughputMiBps: 300,
+		}));
+		const d = await whenActive(kin, StreamName);
+		assert.equal(d.StreamModeDetails.StreamMode, 'ON_DEMAND');
+		assert.deepEqual(d.WarmThroughput, { TargetMiBps: 300, CurrentMiBps: 300 });
+		assert.deepEqual((await kin.send(new ListTagsForStreamCommand({ StreamName }))).Tags, [{ Key: 'Name', Value: 'warm' }]);
+		const up = await kin.send(new UpdateStreamWarmThroughputCommand({ StreamARN: d.StreamARN, WarmThroughputMiBps: 600 }));
+		assert.deepEqual(up.WarmThroughput, { TargetMiBps: 600, CurrentMiBps: 600 });
+		await whenActive(kin, StreamName);
+		await kin.send(new DeleteStreamCommand({ StreamName }));
 	});
 
 	test('account settings: the billing commitment runs its first day even when disabled', T, async () => {
