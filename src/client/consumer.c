@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ struct consumer {
 	lws_sorted_usec_list_t http_tick;
 	int http_drive_ms;              /* the next turn of http_tick */
 	int http_turns;                 /* turns since the last call started */
-	volatile int stop;
+	atomic_bool stop;               /* set by consumer_stop, read by the network thread */
 	struct parallel *lanes;            /* decode the records of an event */
 
 	/* Network state: only the network thread touches it. */
@@ -414,7 +415,7 @@ static void fail_and_retry(struct consumer *c, const char *fmt, ...)
 	char why[200];
 	va_list ap;
 
-	if (c->stop)
+	if (atomic_load(&c->stop))
 		return;         /* closing down: nothing to retry */
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
@@ -685,7 +686,7 @@ static void on_http_tick(lws_sorted_usec_list_t *sul)
 {
 	struct consumer *c = lws_container_of(sul, struct consumer, http_tick);
 
-	if (httpc_perform(c->http) == 0 || c->stop)
+	if (httpc_perform(c->http) == 0 || atomic_load(&c->stop))
 		return;
 	lws_sul_schedule(c->context, 0, &c->http_tick, on_http_tick,
 			 c->http_drive_ms * LWS_US_PER_MS);
@@ -1028,7 +1029,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 		c->paused = queued >= QUEUE_MAX;
 		lws_rx_flow_control(c->ws, c->paused ? 0 : 1);
 	}
-	if (!c->stop)
+	if (!atomic_load(&c->stop))
 		lws_sul_schedule(c->context, 0, &c->tick, on_tick, TICK_MS * LWS_US_PER_MS);
 }
 
@@ -1037,7 +1038,7 @@ static void *run(void *arg)
 	struct consumer *c = arg;
 
 	lws_sul_schedule(c->context, 0, &c->tick, on_tick, 1);
-	while (!c->stop)
+	while (!atomic_load(&c->stop))
 		if (lws_service(c->context, 0) < 0)
 			break;
 	return NULL;
@@ -1132,7 +1133,7 @@ void consumer_stop(struct consumer *c)
 {
 	if (c == NULL)
 		return;
-	c->stop = 1;
+	atomic_store(&c->stop, true);
 	lws_cancel_service(c->context);
 	pthread_join(c->thread, NULL);
 	consumer_free(c);
