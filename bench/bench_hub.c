@@ -31,11 +31,12 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "util/base64.h"
 #include "bench.h"
 #include "hub/hub.h"
-#include "wire/protocol.h"
+#include "hub/kinesis.h"
 #include "net.h"
+#include "util/base64.h"
+#include "wire/protocol.h"
 
 #define BATCH 500
 #define DATA_BYTES 200
