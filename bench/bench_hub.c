@@ -36,6 +36,7 @@
 #include "hub/kinesis.h"
 #include "net.h"
 #include "util/base64.h"
+#include "util/errtext.h"
 #include "wire/protocol.h"
 
 #define BATCH 500
@@ -408,7 +409,7 @@ static struct hub *in_process_hub(const char *stream, uint64_t retention_bytes)
 {
 	struct hub_config config;
 	struct hub *hub;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 
 	hub_config_defaults(&config);
 	config.limits.shard_records_per_sec = 0;

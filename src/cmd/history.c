@@ -12,6 +12,7 @@
 #include "cmd/commands.h"
 #include "race/results.h"
 #include "race/store.h"
+#include "util/errtext.h"
 #include "util/paths.h"
 #include "wire/telemetry.h"
 
@@ -313,7 +314,7 @@ static int parse_options(int argc, char **argv, struct history_options *o)
 int cmd_history(int argc, char **argv)
 {
 	struct history_options o;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	struct store *s;
 	int rc = parse_options(argc, argv, &o);
 

@@ -18,7 +18,9 @@
 #include "hub/hub.h"
 #include "hub/server.h"
 #include "util/clock.h"
+#include "util/errtext.h"
 #include "util/log.h"
+#include "wire/protocol.h"
 #include "wire/sigv4.h"
 
 void cmd_hub_usage(FILE *out)
@@ -27,7 +29,7 @@ void cmd_hub_usage(FILE *out)
 	      "Serve a stream: the Kinesis Data Streams API for producers and enhanced\n"
 	      "fan-out push over WebSocket for consumers.\n"
 	      "\n"
-	      "  --listen HOST:PORT          where to serve (default 127.0.0.1:4567)\n"
+	      "  --listen HOST:PORT          where to serve (default " HUB_DEFAULT_ADDRESS ")\n"
 	      "  --stream NAME               stream created at start (default alleycat)\n"
 	      "  --shards N                  its shards (default 4)\n"
 	      "  --data-dir DIR              keep streams and records in DIR across restarts\n"
@@ -59,7 +61,7 @@ void cmd_hub_usage(FILE *out)
 	      "Reshard a running hub's stream (or any Kinesis stream) to N open shards\n"
 	      "with UpdateShardCount, halving or doubling per step as Kinesis allows.\n"
 	      "\n"
-	      "  --endpoint URL              the hub (default http://127.0.0.1:4567)\n"
+	      "  --endpoint URL              the hub (default " HUB_DEFAULT_URL ")\n"
 	      "  --ca FILE                   trust the certificates in FILE for https://\n"
 	      "  --insecure                  accept any certificate (for testing only)\n"
 	      "  --timeout S                 seconds to wait for each answer (default 60)\n",
@@ -154,7 +156,7 @@ static long long next_count(long long open, long long target)
 static int reshard(struct httpc *http, const struct endpoint *ep, const char *stream,
 		   long long target)
 {
-	char body[512], err[512] = "";
+	char body[512], err[ERR_TEXT_MAX] = "";
 	struct api_call_result r;
 	long long open = 0;
 
@@ -204,10 +206,10 @@ int hub_reshard_main(int argc, char **argv)
 	struct sigv4_credentials cred;
 	struct endpoint ep;
 	struct httpc *http;
-	const char *url = "http://127.0.0.1:4567", *stream = "alleycat", *ca = NULL;
+	const char *url = HUB_DEFAULT_URL, *stream = "alleycat", *ca = NULL;
 	long long target = 0, timeout = HTTPC_DEFAULT_TIMEOUT_S;
 	bool insecure = false;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	int opt, rc;
 
 	optind = 1;
@@ -254,7 +256,7 @@ int cmd_hub(int argc, char **argv)
 {
 	struct hub_config config;
 	struct server_config sc;
-	char err[512] = "";
+	char err[ERR_TEXT_MAX] = "";
 	const char *stream = "alleycat";
 	const char *auth_mode = "none", *credentials = NULL;
 	struct auth *auth = NULL;

@@ -20,6 +20,7 @@
 #include "util/sockopt.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
+#include "wire/protocol.h"
 
 #define TICK_MS 100
 #define SERVER_DEFAULT_MAX_BODY (8u * 1024 * 1024)
@@ -718,7 +719,7 @@ void server_config_defaults(struct server_config *config)
 {
 	*config = (struct server_config){ .max_body = SERVER_DEFAULT_MAX_BODY,
 					  .max_connections = SERVER_DEFAULT_MAX_CONNECTIONS };
-	server_config_listen(config, SERVER_DEFAULT_LISTEN);
+	server_config_listen(config, HUB_DEFAULT_ADDRESS);
 }
 
 int server_config_listen(struct server_config *config, const char *text)

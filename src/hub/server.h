@@ -11,8 +11,6 @@ struct auth;
 struct hub;
 struct server;
 
-#define SERVER_DEFAULT_LISTEN "127.0.0.1:4567"
-
 struct server_config {
 	char host[256];                 /* address to bind, e.g. 127.0.0.1 */
 	int port;
@@ -23,7 +21,7 @@ struct server_config {
 };
 
 /* The hub's defaults, for every command that serves one: listening on
- * SERVER_DEFAULT_LISTEN, plain HTTP, no authentication. */
+ * HUB_DEFAULT_ADDRESS, plain HTTP, no authentication. */
 void server_config_defaults(struct server_config *config);
 
 /* Sets host and port from HOST:PORT; -1 when text is not that. */

@@ -310,7 +310,7 @@ const char *const sim_key_names[5] = { "race", "random", "racer", "same", "time"
 void sim_options_defaults(struct sim_options *o)
 {
 	*o = (struct sim_options){
-		.endpoint = "http://127.0.0.1:4567", .stream = "alleycat", .region = "us-east-1",
+		.endpoint = HUB_DEFAULT_URL, .stream = "alleycat", .region = "us-east-1",
 		.races = 1, .racers = 100, .duration = 300, .interval = 1, .shards = 4,
 		.batch = PRODUCER_BATCH_MAX, .in_flight = 4, .speed = 1.0, .key = SIM_KEY_RACER,
 		.timeout = HTTPC_DEFAULT_TIMEOUT_S,
