@@ -1,13 +1,11 @@
 #include "config.h"
 #include "client/api_call.h"
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/httpc.h"
 #include "wire/protocol.h"
 
 /* How often a waiting call looks at *stop. */
@@ -30,19 +28,38 @@ static void on_answer(void *user, int status, const char *body, size_t len, cons
 		snprintf(p->r->error, sizeof(p->r->error), "%s: %s", p->op, error);
 }
 
-int api_call(struct httpc *http, const struct endpoint *ep, const char *op, const char *body,
-	  volatile sig_atomic_t *stop, struct api_call_result *r)
+int api_call_start(struct httpc *http, const struct endpoint *ep, const char *op, json_t *body,
+		   httpc_done_fn done, void *user)
 {
 	char target[64];
 	struct httpc_header headers[] = {
 		{ "content-type", KINESIS_CONTENT_TYPE },
 		{ "x-amz-target", target },
 	};
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(body);
+	if (text == NULL)
+		return -1;
+	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
+	rc = httpc_post(http, ep, "/", headers, 2, text, strlen(text), done, user);
+	free(text);
+	return rc;
+}
+
+int api_call(struct httpc *http, const struct endpoint *ep, const char *op, json_t *body,
+	     volatile sig_atomic_t *stop, struct api_call_result *r)
+{
 	struct pending p = { .op = op, .r = r };
 
 	memset(r, 0, sizeof(*r));
-	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
-	if (httpc_post(http, ep, "/", headers, 2, body, strlen(body), on_answer, &p) < 0) {
+	if (body == NULL) {
+		snprintf(r->error, sizeof(r->error),
+			 "%s: cannot build the request (text that is not UTF-8?)", op);
+		return -1;
+	}
+	if (api_call_start(http, ep, op, body, on_answer, &p) < 0) {
 		snprintf(r->error, sizeof(r->error), "%s: cannot start a request to %s:%d", op,
 			 ep->host, ep->port);
 		return -1;

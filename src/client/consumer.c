@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "client/api_call.h"
 #include "client/httpc.h"
 #include "client/parallel.h"
 #include "client/push_event.h"
@@ -706,22 +707,11 @@ static void drive_http(struct consumer *c)
 
 static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done)
 {
-	char target[64];
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	struct httpc_header headers[] = {
-		{ "content-type", KINESIS_CONTENT_TYPE },
-		{ "x-amz-target", target },
-	};
-
-	json_decref(body);
-	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
-	if (text == NULL || httpc_post(c->http, &c->config.endpoint, "/", headers, 2, text,
-				       strlen(text), done, c) < 0)
+	if (api_call_start(c->http, &c->config.endpoint, op, body, done, c) < 0)
 		fail_and_retry(c, "%s: cannot start a request to %s:%d", op,
 			       c->config.endpoint.host, c->config.endpoint.port);
 	else
 		drive_http(c);
-	free(text);
 }
 
 /* ------------------------------------------------------------------ */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,22 +154,30 @@ static long long next_count(long long open, long long target)
 	return target;
 }
 
+/* One step's call: 0 when it answered 200, with the answer in r; else -1
+ * with the answer, or why none came, in err. */
+static int reshard_call(struct httpc *http, const struct endpoint *ep, const char *op,
+			json_t *body, struct api_call_result *r, char *err, size_t errlen)
+{
+	if (api_call(http, ep, op, body, &reshard_stop, r) == 0 && r->status == 200)
+		return 0;
+	snprintf(err, errlen, "%s", r->body ? r->body : r->error);
+	api_call_free(r);
+	return -1;
+}
+
 static int reshard(struct httpc *http, const struct endpoint *ep, const char *stream,
 		   long long target)
 {
-	char body[512], err[ERR_TEXT_MAX] = "";
+	char err[ERR_TEXT_MAX] = "";
 	struct api_call_result r;
 	long long open = 0;
 
 	printf("stream %s:", stream);
 	for (int step = 0; step < 32 && !reshard_stop; step++) {
-		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", stream);
-		if (api_call(http, ep, "DescribeStreamSummary", body, &reshard_stop, &r) < 0 ||
-		    r.status != 200) {
-			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
-			api_call_free(&r);
+		if (reshard_call(http, ep, "DescribeStreamSummary",
+				 json_pack("{s:s}", "StreamName", stream), &r, err, sizeof(err)) < 0)
 			break;
-		}
 		open = api_call_number(&r, "StreamDescriptionSummary", "OpenShardCount");
 		/* Kinesis reshards in the background: wait while it is UPDATING. */
 		if (strstr(r.body, "\"UPDATING\"")) {
@@ -183,16 +192,12 @@ static int reshard(struct httpc *http, const struct endpoint *ep, const char *st
 			return EXIT_OK;
 		}
 		printf(" ->");
-		snprintf(body, sizeof(body),
-			 "{\"StreamName\":\"%s\",\"TargetShardCount\":%lld,"
-			 "\"ScalingType\":\"UNIFORM_SCALING\"}",
-			 stream, next_count(open, target));
-		if (api_call(http, ep, "UpdateShardCount", body, &reshard_stop, &r) < 0 ||
-		    r.status != 200) {
-			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
-			api_call_free(&r);
+		if (reshard_call(http, ep, "UpdateShardCount",
+				 json_pack("{s:s, s:I, s:s}", "StreamName", stream, "TargetShardCount",
+					   (json_int_t)next_count(open, target), "ScalingType",
+					   "UNIFORM_SCALING"),
+				 &r, err, sizeof(err)) < 0)
 			break;
-		}
 		api_call_free(&r);
 	}
 	printf("\n");

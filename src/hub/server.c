@@ -744,6 +744,7 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 {
 	struct lws_context_creation_info info;
 	struct server *server = calloc(1, sizeof(*server));
+	struct lws_vhost *vhost;
 
 	if (server == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -786,7 +787,10 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 		free(server);
 		return NULL;
 	}
-	server->port = config->port;
+	/* Port 0 asks the kernel for a free one: keep the one it gave. The
+	 * vhost made with the context is lws's "default". */
+	vhost = lws_get_vhost_by_name(server->context, "default");
+	server->port = vhost ? lws_get_vhost_listen_port(vhost) : config->port;
 	lws_sul_schedule(server->context, 0, &server->tick, on_tick, TICK_MS * LWS_US_PER_MS);
 	return server;
 }

@@ -250,16 +250,20 @@ static void tick(struct sim *sim)
 	}
 }
 
-/* One synchronous API call, for setting up before the ride. */
+/* {"StreamName": the stream}, escaped as JSON; NULL when the name is not
+ * UTF-8 (or memory runs out), which api_call reports. */
+static json_t *stream_name_body(const struct sim *sim)
+{
+	return json_pack("{s:s}", "StreamName", sim->opt.stream);
+}
+
 /* --create-stream: create the stream when the endpoint does not have it. */
 static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, size_t errlen)
 {
-	char body[512];
 	struct api_call_result r;
 	int rc;
 
-	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
-	rc = api_call(sim->http, ep, "DescribeStreamSummary", body, &sim->stop, &r);
+	rc = api_call(sim->http, ep, "DescribeStreamSummary", stream_name_body(sim), &sim->stop, &r);
 	if (rc == 0 && r.status == 200) {
 		api_call_free(&r);
 		return 0;
@@ -271,9 +275,10 @@ static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, 
 		return -1;
 	}
 	api_call_free(&r);
-	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\",\"ShardCount\":%d}", sim->opt.stream,
-		 sim->opt.shards);
-	if (api_call(sim->http, ep, "CreateStream", body, &sim->stop, &r) < 0 || r.status != 200) {
+	if (api_call(sim->http, ep, "CreateStream",
+		     json_pack("{s:s, s:i}", "StreamName", sim->opt.stream, "ShardCount",
+			       sim->opt.shards),
+		     &sim->stop, &r) < 0 || r.status != 200) {
 		snprintf(err, errlen, "cannot create stream %s: %s", sim->opt.stream,
 			 r.body ? r.body : r.error);
 		api_call_free(&r);
@@ -282,8 +287,8 @@ static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, 
 	api_call_free(&r);
 	/* Kinesis creates streams asynchronously: wait until it is active. */
 	for (int i = 0; i < 300 && !sim->stop; i++) {
-		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
-		if (api_call(sim->http, ep, "DescribeStreamSummary", body, &sim->stop, &r) == 0 &&
+		if (api_call(sim->http, ep, "DescribeStreamSummary", stream_name_body(sim), &sim->stop,
+			     &r) == 0 &&
 		    r.status == 200 && strstr(r.body, "\"ACTIVE\"")) {
 			api_call_free(&r);
 			log_info("created stream %s with %d shards", sim->opt.stream, sim->opt.shards);
