@@ -53,3 +53,15 @@ void hubserver_stop(struct hubserver *h)
 	server_free(h->server);
 	hub_close(h->hub);
 }
+
+int hubserver_setup(void **state)
+{
+	hubserver_start(*state, "alleycat", NULL);
+	return 0;
+}
+
+int hubserver_teardown(void **state)
+{
+	hubserver_stop(*state);
+	return 0;
+}

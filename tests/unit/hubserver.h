@@ -27,4 +27,14 @@ void hubserver_start(struct hubserver *h, const char *stream,
 /* Stops the server thread and frees the hub. */
 void hubserver_stop(struct hubserver *h);
 
+/* cmocka set-up and tear-down of a test whose state is a struct hubserver
+ * (cmocka_unit_test_prestate_setup_teardown): a hub with stream
+ * "alleycat" on the default settings. */
+int hubserver_setup(void **state);
+int hubserver_teardown(void **state);
+
+/* Test f, run around a hub of its own in *h. */
+#define HUBSERVER_TEST(f, h) \
+	cmocka_unit_test_prestate_setup_teardown(f, hubserver_setup, hubserver_teardown, h)
+
 #endif

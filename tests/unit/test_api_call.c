@@ -26,18 +26,6 @@
 
 static struct hubserver hs;
 
-static int hub_up(void **state __attribute__((unused)))
-{
-	hubserver_start(&hs, "alleycat", NULL);
-	return 0;
-}
-
-static int hub_down(void **state __attribute__((unused)))
-{
-	hubserver_stop(&hs);
-	return 0;
-}
-
 /* DescribeStreamSummary of stream name: the answer, in r. */
 static int describe(struct httpc *http, const char *name, struct api_call_result *r)
 {
@@ -133,11 +121,11 @@ static void test_sim_creates_stream(void **state __attribute__((unused)))
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_call_answered),
-		cmocka_unit_test(test_awkward_name_is_valid_json),
-		cmocka_unit_test(test_name_not_utf8_is_not_sent),
-		cmocka_unit_test(test_sim_sends_awkward_name_as_json),
-		cmocka_unit_test(test_sim_creates_stream),
+		HUBSERVER_TEST(test_call_answered, &hs),
+		HUBSERVER_TEST(test_awkward_name_is_valid_json, &hs),
+		HUBSERVER_TEST(test_name_not_utf8_is_not_sent, &hs),
+		HUBSERVER_TEST(test_sim_sends_awkward_name_as_json, &hs),
+		HUBSERVER_TEST(test_sim_creates_stream, &hs),
 	};
-	return cmocka_run_group_tests(tests, hub_up, hub_down);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
