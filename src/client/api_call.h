@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include "client/endpoint.h"
+#include "client/failure.h"
 #include "client/httpc.h"
 
 struct api_call_result {
@@ -16,6 +17,7 @@ struct api_call_result {
 	char *body;                     /* the answer (malloc'd), or NULL */
 	char error[320];                /* why no answer came, after the operation's
 					 * name ("PutRecords: no answer within ...") */
+	const char *cause;              /* the same without the name (points into error) */
 };
 
 /* Starts operation op with a JSON body and returns at once; done gets the
@@ -33,11 +35,21 @@ int api_call_start(struct httpc *http, const struct endpoint *ep, const char *op
 int api_call(struct httpc *http, const struct endpoint *ep, const char *op, json_t *body,
 	     volatile sig_atomic_t *stop, struct api_call_result *r);
 
-/* The __type of an error answer ("" for none; borrowed until the next call). */
-const char *api_call_error_type(const struct api_call_result *r);
-
 /* A number member of the answer's object at path "A.B" (0 when absent). */
 long long api_call_number(const struct api_call_result *r, const char *object, const char *member);
+
+/* How the call ended, worded for the user (failure.h); FAILURE_NONE for a
+ * 2xx answer. call names the endpoint, the operation and the stream. */
+enum failure_kind api_call_failure(const struct api_call_result *r,
+				   const struct failure_call *call, struct failure *f);
+
+/* Calls call->op at call->endpoint as api_call does, and again after a
+ * short wait while failure_give_up allows it (a hub that is starting):
+ * 0 with the 2xx answer in r (free it), or -1 with why in f (the answer
+ * freed; f->kind is FAILURE_NONE when *stop ended it). body is stolen, as
+ * api_call takes it; a NULL body fails at once. */
+int api_call_patiently(struct httpc *http, const struct failure_call *call, json_t *body,
+		       volatile sig_atomic_t *stop, struct api_call_result *r, struct failure *f);
 
 void api_call_free(struct api_call_result *r);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "client/api_call.h"
+#include "client/failure.h"
 #include "client/httpc.h"
 #include "client/parallel.h"
 #include "client/push_event.h"
@@ -89,6 +90,8 @@ struct consumer {
 	struct consumer_batch *head, *tail;
 	size_t queued;
 	struct consumer_stats stats;
+	struct failure failure;         /* the last since it last streamed */
+	int64_t failing_since_ms;       /* the first of them (0: none) */
 };
 
 static void set_status(struct consumer *c, enum consumer_state state, const char *fmt, ...)
@@ -403,24 +406,25 @@ void consumer_stats(struct consumer *c, struct consumer_stats *out)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void consumer_failure(struct consumer *c, struct failure *out, int64_t *since_ms)
+{
+	pthread_mutex_lock(&c->lock);
+	*out = c->failure;
+	*since_ms = c->failing_since_ms;
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* ------------------------------------------------------------------ */
 /* Control-plane calls                                                 */
 /* ------------------------------------------------------------------ */
 
-static void fail_and_retry(struct consumer *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* Something failed: drop the connection and start over after a backoff. */
-static void fail_and_retry(struct consumer *c, const char *fmt, ...)
+/* Something failed: drop the connection and start over after a backoff.
+ * The failure is kept for consumer_failure, and logged unless the caller
+ * gives up on it and says why itself; the logger counts the repeats. */
+static void retry_after(struct consumer *c, const struct failure *f)
 {
-	char why[200];
-	va_list ap;
-
 	if (atomic_load(&c->stop))
 		return;         /* closing down: nothing to retry */
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
 	if (c->ws) {
 		struct lws *ws = c->ws;
 		c->ws = NULL;
@@ -432,9 +436,51 @@ static void fail_and_retry(struct consumer *c, const char *fmt, ...)
 	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 	pthread_mutex_lock(&c->lock);
 	c->stats.reconnects++;
+	c->failure = *f;
+	if (c->failing_since_ms == 0)
+		c->failing_since_ms = clock_wall_ms();
 	pthread_mutex_unlock(&c->lock);
-	set_status(c, CONSUMER_RECONNECTING, "%s; retrying", why);
-	log_warn("consumer %s: %s", c->name, why);
+	set_status(c, CONSUMER_RECONNECTING, "%s; retrying", f->text);
+	if (!c->config.one_shot || f->kind == FAILURE_BUSY)
+		log_warn("consumer %s: %s; retrying", c->name, f->text);
+}
+
+static void fail_and_retry(struct consumer *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A failure in the consumer's own words, after the endpoint it concerns:
+ * the connection is lost. */
+static void fail_and_retry(struct consumer *c, const char *fmt, ...)
+{
+	struct failure f = { .kind = FAILURE_LOST };
+	char url[320];
+	va_list ap;
+	int n;
+
+	endpoint_url(&c->config.endpoint, url, sizeof(url));
+	n = snprintf(f.text, sizeof(f.text), "%s: ", url);
+	va_start(ap, fmt);
+	vsnprintf(f.text + n, sizeof(f.text) - (size_t)n, fmt, ap);
+	va_end(ap);
+	retry_after(c, &f);
+}
+
+/* A call that did not answer as it should, worded by client/failure. An
+ * answer of 200 that lacks what it must hold counts as a broken one. */
+static void call_failed(struct consumer *c, const char *op, int status, const char *body,
+			size_t len, const char *error)
+{
+	struct failure f;
+	struct failure_call call = { .endpoint = &c->config.endpoint, .op = op,
+				     .stream = c->stream };
+	char why[128];
+
+	snprintf(why, sizeof(why), "the answer to %s lacks what it must hold", op);
+	if (status == 200)
+		failure_classify(&f, &call, 0, NULL, 0, why);
+	else
+		failure_classify(&f, &call, status, body, len, error);
+	retry_after(c, &f);
 }
 
 static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done);
@@ -586,7 +632,7 @@ static void on_list_shards(void *user, int status, const char *body, size_t len,
 	size_t i;
 
 	if (status != 200 || !json_is_array(shards)) {
-		fail_and_retry(c, "ListShards failed: %s", status ? body : error);
+		call_failed(c, "ListShards", status, body, len, error);
 		json_decref(j);
 		return;
 	}
@@ -633,7 +679,7 @@ static void on_describe_consumer(void *user, int status, const char *body, size_
 	json_t *j = json_loadb(body, len, 0, NULL);
 
 	if (status != 200) {
-		fail_and_retry(c, "DescribeStreamConsumer failed: %s", status ? body : error);
+		call_failed(c, "DescribeStreamConsumer", status, body, len, error);
 	} else {
 		take_arn(c, json_object_get(j, "ConsumerDescription"));
 		list_shards(c);
@@ -656,7 +702,7 @@ static void on_register(void *user, int status, const char *body, size_t len, co
 		     json_pack("{s:s, s:s}", "StreamARN", c->stream_arn, "ConsumerName", c->name),
 		     on_describe_consumer);
 	} else {
-		fail_and_retry(c, "RegisterStreamConsumer failed: %s", status ? body : error);
+		call_failed(c, "RegisterStreamConsumer", status, body, len, error);
 	}
 	json_decref(j);
 }
@@ -668,11 +714,8 @@ static void on_describe(void *user, int status, const char *body, size_t len, co
 	const char *arn = json_string_value(
 		json_object_get(json_object_get(j, "StreamDescriptionSummary"), "StreamARN"));
 
-	if (status <= 0) {
-		fail_and_retry(c, "DescribeStreamSummary: %s", error);
-	} else if (status != 200 || arn == NULL) {
-		fail_and_retry(c, "stream %s: %s", c->stream,
-			       json_string_value(json_object_get(j, "message")) ?: body);
+	if (status != 200 || arn == NULL) {
+		call_failed(c, "DescribeStreamSummary", status, body, len, error);
 	} else {
 		snprintf(c->stream_arn, sizeof(c->stream_arn), "%s", arn);
 		c->step = STEP_REGISTER;
@@ -708,8 +751,7 @@ static void drive_http(struct consumer *c)
 static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done)
 {
 	if (api_call_start(c->http, &c->config.endpoint, op, body, done, c) < 0)
-		fail_and_retry(c, "%s: cannot start a request to %s:%d", op,
-			       c->config.endpoint.host, c->config.endpoint.port);
+		fail_and_retry(c, "%s: cannot start a request", op);
 	else
 		drive_http(c);
 }
@@ -773,13 +815,16 @@ static void connect_push(struct consumer *c)
 		c->ws_auth[0] = '\0';
 	if (lws_client_connect_via_info(&info) == NULL) {
 		c->ws = NULL;
-		fail_and_retry(c, "cannot connect to %s:%d", c->config.endpoint.host,
-			       c->config.endpoint.port);
+		fail_and_retry(c, "cannot open the push connection");
 	}
 }
 
 static void on_established(struct consumer *c)
 {
+	pthread_mutex_lock(&c->lock);
+	c->failing_since_ms = 0;
+	c->failure = (struct failure){ .kind = FAILURE_NONE };
+	pthread_mutex_unlock(&c->lock);
 	c->step = STEP_STREAMING;
 	c->backoff_ms = BACKOFF_MIN_MS;
 	for (size_t i = 0; i < c->shard_count; i++)
@@ -869,8 +914,7 @@ static void handle_control_message(struct consumer *c, const char *text, size_t 
 			s->want_subscribe = true;
 			s->retry_at_ms = clock_wall_ms() + RETRY_IN_USE_MS;
 		} else {
-			fail_and_retry(c, "the hub said %s: %s", type,
-				       json_string_value(json_object_get(j, "message")) ?: "");
+			call_failed(c, "SubscribeToShard", 400, text, len, NULL);
 		}
 	}
 	json_decref(j);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "client/endpoint.h"
+#include "client/failure.h"
 #include "wire/telemetry.h"
 
 #define CONSUMER_SHARDS_MAX 256        /* shards described in consumer_stats */
@@ -42,6 +43,8 @@ struct consumer_config {
 	size_t checkpoint_count;
 	unsigned parallel;              /* lanes decoding each event, 1..PARALLEL_MAX (0: 1) */
 	int timeout_s;                  /* an API call's wait for its answer (0: the default) */
+	bool one_shot;                  /* the caller stops when failure_give_up says so and
+					 * says why: only busy failures are logged */
 };
 
 struct consumer_record {
@@ -78,7 +81,7 @@ struct consumer_shard_stats {
 
 struct consumer_stats {
 	enum consumer_state state;
-	char status[256];               /* what it is doing, or the last error */
+	char status[FAILURE_TEXT_MAX + 16]; /* what it is doing, or the last error */
 	uint64_t reconnects;
 	uint64_t events;
 	size_t shard_count;
@@ -102,6 +105,11 @@ void consumer_batch_free(struct consumer_batch *b);
 bool consumer_caught_up(struct consumer *c);
 
 void consumer_stats(struct consumer *c, struct consumer_stats *out);
+
+/* The last failure since the consumer last streamed (client/failure words
+ * it), and the time of the first of them; kind FAILURE_NONE and 0 while it
+ * streams or before anything failed. For a caller that gives up. */
+void consumer_failure(struct consumer *c, struct failure *out, int64_t *since_ms);
 
 struct parallel;
 

@@ -258,6 +258,22 @@ static bool finished(struct live *l, const struct board_options *o, int64_t now)
 	return engine_race_count(e) == 0;
 }
 
+/* Whether a one-shot board stops because its stream cannot be read: with
+ * one line that says why, as client/failure words it. */
+static bool given_up(struct live *l, const struct board_options *o, int64_t now)
+{
+	struct failure f;
+	int64_t since;
+
+	if (!o->once && !o->until_finished)
+		return false;
+	consumer_failure(live_consumer(l), &f, &since);
+	if (since == 0 || !failure_give_up(f.kind, since, now, o->live.timeout))
+		return false;
+	cli_error("%s", f.text);
+	return true;
+}
+
 static int run(const struct board_options *o, struct live *l)
 {
 	int64_t last_print = 0;
@@ -265,6 +281,8 @@ static int run(const struct board_options *o, struct live *l)
 	while (!interrupted) {
 		int64_t now = clock_wall_ms();
 		live_poll(l, now);
+		if (given_up(l, o, now))
+			return EXIT_FAILURE_RUNTIME;
 		if (o->once && live_caught_up(l)) {
 			print_live(l, o);
 			return EXIT_OK;
@@ -452,6 +470,7 @@ int cmd_board(int argc, char **argv)
 	o.unicode = o.unicode && strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	if (reader_options_config("board", &o.live, o.from, &lc, &credentials, &roster) < 0)
 		return EXIT_USAGE;
+	lc.one_shot = o.once || o.until_finished;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

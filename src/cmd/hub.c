@@ -12,6 +12,7 @@
 
 #include "client/api_call.h"
 #include "client/endpoint.h"
+#include "client/failure.h"
 #include "client/httpc.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
@@ -154,55 +155,105 @@ static long long next_count(long long open, long long target)
 	return target;
 }
 
-/* One step's call: 0 when it answered 200, with the answer in r; else -1
- * with the answer, or why none came, in err. */
-static int reshard_call(struct httpc *http, const struct endpoint *ep, const char *op,
-			json_t *body, struct api_call_result *r, char *err, size_t errlen)
+/* Doubling or halving, 40 calls reach any count from any other. */
+#define RESHARD_STEPS_MAX 40
+#define RESHARD_WAIT_US 200000
+
+struct reshard {
+	struct httpc *http;
+	struct failure_call call;
+	int timeout_s;
+	int64_t updating_since_ms;      /* the stream has been UPDATING since */
+	bool shown;                     /* "stream NAME:" is on stdout */
+	struct failure failure;         /* why it stopped */
+};
+
+/* One call of the reshard, with body stolen as api_call takes it. */
+static int reshard_call(struct reshard *rs, const char *op, json_t *body,
+			struct api_call_result *r)
 {
-	if (api_call(http, ep, op, body, &reshard_stop, r) == 0 && r->status == 200)
-		return 0;
-	snprintf(err, errlen, "%s", r->body ? r->body : r->error);
-	api_call_free(r);
-	return -1;
+	rs->call.op = op;
+	return api_call_patiently(rs->http, &rs->call, body, &reshard_stop, r, &rs->failure);
 }
 
-static int reshard(struct httpc *http, const struct endpoint *ep, const char *stream,
-		   long long target)
+/* The stream's open shards, once it is not UPDATING (Kinesis reshards in
+ * the background); -1 on failure. */
+static long long open_shards(struct reshard *rs)
 {
-	char err[ERR_TEXT_MAX] = "";
 	struct api_call_result r;
-	long long open = 0;
+	long long open;
+	bool updating;
 
-	printf("stream %s:", stream);
-	for (int step = 0; step < 32 && !reshard_stop; step++) {
-		if (reshard_call(http, ep, "DescribeStreamSummary",
-				 json_pack("{s:s}", "StreamName", stream), &r, err, sizeof(err)) < 0)
-			break;
+	for (;;) {
+		if (reshard_call(rs, "DescribeStreamSummary",
+				 json_pack("{s:s}", "StreamName", rs->call.stream), &r) < 0)
+			return -1;
 		open = api_call_number(&r, "StreamDescriptionSummary", "OpenShardCount");
-		/* Kinesis reshards in the background: wait while it is UPDATING. */
-		if (strstr(r.body, "\"UPDATING\"")) {
-			api_call_free(&r);
-			usleep(200000);
-			continue;
-		}
+		updating = strstr(r.body, "\"UPDATING\"") != NULL;
 		api_call_free(&r);
+		if (!updating) {
+			rs->updating_since_ms = 0;
+			return open;
+		}
+		if (rs->updating_since_ms == 0)
+			rs->updating_since_ms = clock_wall_ms();
+		if (clock_wall_ms() - rs->updating_since_ms >= rs->timeout_s * 1000LL) {
+			snprintf(rs->failure.text, sizeof(rs->failure.text),
+				 "stream %s is still UPDATING after %d s (--timeout)",
+				 rs->call.stream, rs->timeout_s);
+			return -1;
+		}
+		usleep(RESHARD_WAIT_US);
+	}
+}
+
+static int update_shards(struct reshard *rs, long long count)
+{
+	struct api_call_result r;
+
+	if (reshard_call(rs, "UpdateShardCount",
+			 json_pack("{s:s, s:I, s:s}", "StreamName", rs->call.stream,
+				   "TargetShardCount", (json_int_t)count, "ScalingType",
+				   "UNIFORM_SCALING"),
+			 &r) < 0)
+		return -1;
+	api_call_free(&r);
+	return 0;
+}
+
+/* Prints the way as it goes: "stream NAME: 4 -> 8 -> 6 open shards". */
+static int reshard(struct reshard *rs, long long target)
+{
+	long long open;
+
+	for (int step = 0; step <= RESHARD_STEPS_MAX; step++) {
+		if ((open = open_shards(rs)) < 0)
+			break;
+		if (rs->shown)
+			printf(" ->");
+		else
+			printf("stream %s:", rs->call.stream);
 		printf(" %lld", open);
+		rs->shown = true;
 		if (open == target) {
 			printf(" open shards\n");
 			return EXIT_OK;
 		}
-		printf(" ->");
-		if (reshard_call(http, ep, "UpdateShardCount",
-				 json_pack("{s:s, s:I, s:s}", "StreamName", stream, "TargetShardCount",
-					   (json_int_t)next_count(open, target), "ScalingType",
-					   "UNIFORM_SCALING"),
-				 &r, err, sizeof(err)) < 0)
+		if (step == RESHARD_STEPS_MAX) {
+			snprintf(rs->failure.text, sizeof(rs->failure.text),
+				 "%lld open shards after %d calls of UpdateShardCount; does "
+				 "the endpoint reshard?", open, RESHARD_STEPS_MAX);
 			break;
-		api_call_free(&r);
+		}
+		if (update_shards(rs, next_count(open, target)) < 0)
+			break;
 	}
-	printf("\n");
-	cli_error("cannot reshard %s: %s", stream,
-		  reshard_stop ? "stopped" : err[0] ? err : "too many steps");
+	if (rs->shown)
+		printf("\n");
+	if (reshard_stop)
+		cli_error("cannot reshard %s: stopped", rs->call.stream);
+	else
+		cli_error("cannot reshard %s: %s", rs->call.stream, rs->failure.text);
 	return EXIT_FAILURE_RUNTIME;
 }
 
@@ -211,6 +262,7 @@ int hub_reshard_main(int argc, char **argv)
 	struct sigv4_credentials cred;
 	struct endpoint ep;
 	struct httpc *http;
+	struct reshard rs;
 	const char *url = HUB_DEFAULT_URL, *stream = "alleycat", *ca = NULL;
 	long long target = 0, timeout = HTTPC_DEFAULT_TIMEOUT_S;
 	bool insecure = false;
@@ -252,7 +304,10 @@ int hub_reshard_main(int argc, char **argv)
 	signal(SIGINT, on_reshard_signal);
 	signal(SIGTERM, on_reshard_signal);
 	signal(SIGPIPE, SIG_IGN);
-	rc = reshard(http, &ep, stream, target);
+	rs = (struct reshard){
+		.http = http, .call = { .endpoint = &ep, .stream = stream }, .timeout_s = (int)timeout,
+	};
+	rc = reshard(&rs, target);
 	httpc_free(http);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include "cmd/commands.h"
 #include "cmd/settings.h"
 #include "util/errtext.h"
+#include "util/log.h"
 
 static int cmd_help(int argc, char **argv);
 
@@ -132,6 +133,8 @@ int main(int argc, char **argv)
 		argv++;
 	}
 	rc = run_with_settings(c, argc - 1, argv + 1);
+	/* Repeats counted since the last message are told before the end. */
+	log_flush();
 	curl_global_cleanup();
 	return rc;
 }

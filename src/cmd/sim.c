@@ -238,6 +238,20 @@ static int parse_options(int argc, char **argv, struct sim_options *o, struct si
 
 /* ------------------------------------------------------------------ */
 
+/* One JSON line of figures on stdout, for scripts: also when the run
+ * failed, so that they learn what it sent. */
+static void print_stats(const struct sim *sim)
+{
+	const struct producer_stats *st = sim_stats(sim);
+
+	printf("{\"sent\":%" PRIu64 ",\"landed\":%" PRIu64 ",\"throttled\":%" PRIu64
+	       ",\"retried\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"duplicates\":%" PRIu64
+	       ",\"unanswered\":%" PRIu64 ",\"seconds\":%.3f}\n",
+	       st->sent, st->landed, st->throttled, st->retried, st->failed, st->duplicates,
+	       sim_unanswered(sim), sim_seconds(sim));
+	fflush(stdout);
+}
+
 static void report(const struct sim *sim, const struct sim_cli *c)
 {
 	const struct producer_stats *st = sim_stats(sim);
@@ -248,6 +262,8 @@ static void report(const struct sim *sim, const struct sim_cli *c)
 	unsigned races = sim_races(sim, &first, &last);
 	char rode[96] = "";
 
+	/* Repeats of a warning are told before the summary of what they did. */
+	log_flush();
 	/* The race ids, for a board's --race or another sim's --race-id. */
 	if (races == 1 || (races > 1 && first == last))
 		snprintf(rode, sizeof(rode), " race %" PRId64 ":", first);
@@ -266,14 +282,8 @@ static void report(const struct sim *sim, const struct sim_cli *c)
 			unanswered);
 	if (st->failed && st->last_error[0])
 		cli_error("the last error was: %s", st->last_error);
-	if (c->stats) {
-		printf("{\"sent\":%" PRIu64 ",\"landed\":%" PRIu64 ",\"throttled\":%" PRIu64
-		       ",\"retried\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"duplicates\":%" PRIu64
-		       ",\"unanswered\":%" PRIu64 ",\"seconds\":%.3f}\n",
-		       st->sent, st->landed, st->throttled, st->retried, st->failed, st->duplicates,
-		       unanswered, seconds);
-		fflush(stdout);
-	}
+	if (c->stats)
+		print_stats(sim);
 }
 
 int cmd_sim(int argc, char **argv)
@@ -299,7 +309,10 @@ int cmd_sim(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	if (sim_run(sim, err, sizeof(err)) < 0) {
+		/* One line: what failed, where, and the fix. */
 		cli_error("%s", err);
+		if (c.stats)
+			print_stats(sim);
 		rc = EXIT_FAILURE_RUNTIME;
 	} else {
 		report(sim, &c);

@@ -20,6 +20,7 @@
 
 #include "client/api_call.h"
 #include "client/consumer.h"
+#include "client/failure.h"
 #include "client/httpc.h"
 #include "hubserver.h"
 #include "util/base64.h"
@@ -236,6 +237,8 @@ static void test_unreachable_hub_is_retried(void **state __attribute__((unused))
 {
 	struct consumer_stats *st = calloc(1, sizeof(*st));
 	struct consumer *c;
+	struct failure f;
+	int64_t since;
 	char url[64];
 
 	/* A hub that was there and is gone: its port refuses connections. */
@@ -248,8 +251,10 @@ static void test_unreachable_hub_is_retried(void **state __attribute__((unused))
 		consumer_stats(c, st);
 	}
 	assert_int_equal(st->state, CONSUMER_RECONNECTING);
-	assert_non_null(strstr(st->status, "cannot connect"));
+	assert_non_null(strstr(st->status, "connection refused"));
 	assert_non_null(strstr(st->status, "retrying"));
+	consumer_failure(c, &f, &since);
+	assert_int_equal(f.kind, FAILURE_UNREACHABLE);
 	assert_false(consumer_caught_up(c));
 	consumer_stop(c);
 	free(st);
