@@ -63,3 +63,30 @@ void fuzz_put_records(struct hub *hub, int n, int64_t now_ms)
 			die("cannot put a record");
 	}
 }
+
+static const char *const targets[] = {
+	"Kinesis_20131202.CreateStream",
+	"Kinesis_20131202.DeleteStream",
+	"Kinesis_20131202.DeregisterStreamConsumer",
+	"Kinesis_20131202.DescribeStream",
+	"Kinesis_20131202.DescribeStreamConsumer",
+	"Kinesis_20131202.DescribeStreamSummary",
+	"Kinesis_20131202.GetRecords",
+	"Kinesis_20131202.GetShardIterator",
+	"Kinesis_20131202.ListShards",
+	"Kinesis_20131202.ListStreamConsumers",
+	"Kinesis_20131202.ListStreams",
+	"Kinesis_20131202.PutRecord",
+	"Kinesis_20131202.PutRecords",
+	"Kinesis_20131202.RegisterStreamConsumer",
+	/* What the hub must refuse with UnknownOperationException. */
+	"Kinesis_20131202.SubscribeToShard",
+	"Kinesis_20131202.",
+	"Kinesis_20131201.PutRecord",
+	NULL,
+};
+
+const char *fuzz_target(uint8_t choice)
+{
+	return targets[choice % (sizeof(targets) / sizeof(targets[0]))];
+}

@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * the harness, not a finding. */
 struct hub *fuzz_hub(int subscription_seconds);
 
+/* The X-Amz-Target an input's first byte chooses: an operation of the API,
+ * one of a few targets it must refuse, or none (NULL). */
+const char *fuzz_target(uint8_t choice);
+
 /* Puts n small telemetry records under partition keys "racer-0".. */
 void fuzz_put_records(struct hub *hub, int n, int64_t now_ms);
 

@@ -17,30 +17,6 @@
 
 #include "hub/kinesis.h"
 
-static const char *const targets[] = {
-	"Kinesis_20131202.CreateStream",
-	"Kinesis_20131202.DeleteStream",
-	"Kinesis_20131202.DeregisterStreamConsumer",
-	"Kinesis_20131202.DescribeStream",
-	"Kinesis_20131202.DescribeStreamConsumer",
-	"Kinesis_20131202.DescribeStreamSummary",
-	"Kinesis_20131202.GetRecords",
-	"Kinesis_20131202.GetShardIterator",
-	"Kinesis_20131202.ListShards",
-	"Kinesis_20131202.ListStreamConsumers",
-	"Kinesis_20131202.ListStreams",
-	"Kinesis_20131202.PutRecord",
-	"Kinesis_20131202.PutRecords",
-	"Kinesis_20131202.RegisterStreamConsumer",
-	/* What the hub must refuse with UnknownOperationException. */
-	"Kinesis_20131202.SubscribeToShard",
-	"Kinesis_20131202.",
-	"Kinesis_20131201.PutRecord",
-	NULL,
-};
-
-#define TARGET_COUNT (sizeof(targets) / sizeof(targets[0]))
-
 static void check(int ok, const char *what, const struct kinesis_reply *reply)
 {
 	if (ok)
@@ -80,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	hub = fuzz_hub(0);
 	fuzz_put_records(hub, 8, FUZZ_NOW_MS);
-	kinesis_handle(hub, targets[data[0] % TARGET_COUNT], (const char *)data + 1, size - 1,
+	kinesis_handle(hub, fuzz_target(data[0]), (const char *)data + 1, size - 1,
 		       FUZZ_NOW_MS + 1000, &reply);
 	check_reply(&reply);
 	free(reply.body);

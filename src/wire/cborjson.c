@@ -1,0 +1,634 @@
+/* CBOR <-> JSON for the Kinesis API's bodies (see cborjson.h).
+ *
+ * Decoding runs libcbor's stateless decoder one item at a time and builds
+ * the JSON tree as the items arrive, so nothing is allocated from a length
+ * the input declares: a map claiming 2^60 pairs costs nothing until its
+ * pairs come, and each of them takes at least a byte of the body. The open
+ * maps and arrays live on a fixed stack (KINESIS_REQUEST_DEPTH_MAX deep);
+ * an indefinite-length string is gathered into one buffer, never longer
+ * than the body. Encoding walks the answer, which the hub built itself. */
+#include "config.h"
+#include "wire/cborjson.h"
+
+#include <cbor.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/base64.h"
+#include "util/strbuf.h"
+#include "wire/protocol.h"
+
+/* The members of the Kinesis model (2013-12-02) whose shape is a timestamp,
+ * and the one whose shape is a blob. */
+static const char *const timestamp_members[] = {
+	"ApproximateArrivalTimestamp", "ConsumerCreationTimestamp", "EarliestAllowedEndAt",
+	"EndedAt", "StartedAt", "StreamCreationTimestamp", "Timestamp",
+};
+#define BLOB_MEMBER "Data"
+
+static bool is_timestamp_member(const char *name)
+{
+	for (size_t i = 0; i < sizeof(timestamp_members) / sizeof(timestamp_members[0]); i++)
+		if (strcmp(name, timestamp_members[i]) == 0)
+			return true;
+	return false;
+}
+
+bool cborjson_is_cbor(const char *content_type)
+{
+	size_t n = strlen(KINESIS_CBOR_CONTENT_TYPE);
+
+	if (content_type == NULL)
+		return false;
+	content_type += strspn(content_type, " \t");
+	if (strncasecmp(content_type, KINESIS_CBOR_CONTENT_TYPE, n) != 0)
+		return false;
+	content_type += n;
+	content_type += strspn(content_type, " \t");
+	return *content_type == '\0' || *content_type == ';';
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding                                                            */
+/* ------------------------------------------------------------------ */
+
+#define INDEFINITE SIZE_MAX
+
+/* A map or array being filled. */
+struct level {
+	json_t *container;      /* borrowed: its parent (or the root) holds it */
+	size_t left;            /* items still to come, or INDEFINITE */
+	char *key;              /* a map's key waiting for its value (malloc'd) */
+};
+
+enum chunks { NO_CHUNKS, TEXT_CHUNKS, BYTE_CHUNKS };
+
+struct reader {
+	struct level stack[KINESIS_REQUEST_DEPTH_MAX];
+	size_t depth;
+	json_t *root;
+	size_t items;           /* items decoded so far, for the bound */
+	size_t offset;          /* where the current item starts */
+	size_t rest;            /* bytes from there to the end of the body */
+	enum chunks chunks;     /* an indefinite-length string being gathered */
+	struct strbuf gathered;
+	bool tagged;            /* a tag waits for its item */
+	bool failed;
+	char *why;
+	size_t why_size;
+};
+
+static void fail(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(struct reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (r->failed)
+		return;
+	r->failed = true;
+	va_start(ap, fmt);
+	n = vsnprintf(r->why, r->why_size, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < r->why_size)
+		snprintf(r->why + n, r->why_size - (size_t)n, " at byte %zu", r->offset);
+}
+
+static struct level *top(struct reader *r)
+{
+	return r->depth > 0 ? &r->stack[r->depth - 1] : NULL;
+}
+
+/* Counts one more item against the bound; false (and failed) past it. */
+static bool count_item(struct reader *r)
+{
+	if (r->failed)
+		return false;
+	if (++r->items > KINESIS_REQUEST_ITEMS_MAX) {
+		fail(r, "more than %d items", KINESIS_REQUEST_ITEMS_MAX);
+		return false;
+	}
+	if (r->chunks != NO_CHUNKS) {
+		fail(r, "an indefinite-length string holds an item of another type");
+		return false;
+	}
+	r->tagged = false;
+	return true;
+}
+
+/* The timestamp conversion: a request's epoch milliseconds under a
+ * timestamp member become the epoch seconds of the JSON protocol. */
+static json_t *member_value(const char *key, json_t *v)
+{
+	json_t *seconds;
+
+	if (!is_timestamp_member(key) || !json_is_number(v))
+		return v;
+	seconds = json_real(json_number_value(v) / 1000.0);
+	json_decref(v);
+	return seconds;
+}
+
+/* Pops every definite container that v completed, the way up. */
+static void close_complete(struct reader *r)
+{
+	struct level *l;
+
+	while ((l = top(r)) != NULL && l->left == 0)
+		r->depth--;
+}
+
+/* Puts v (a new reference, stolen) where the next item of the input goes:
+ * the root, the next element of an array, or a map's key or value. */
+static void place(struct reader *r, json_t *v)
+{
+	struct level *l = top(r);
+
+	if (v == NULL) {
+		fail(r, CBORJSON_OUT_OF_MEMORY);
+		return;
+	}
+	if (l == NULL) {
+		if (r->root != NULL) {
+			json_decref(v);
+			fail(r, "more than one item at the top level");
+			return;
+		}
+		r->root = v;
+		return;
+	}
+	if (l->left != INDEFINITE)
+		l->left--;
+	if (json_is_array(l->container)) {
+		if (json_array_append_new(l->container, v) < 0)
+			fail(r, CBORJSON_OUT_OF_MEMORY);
+		return;
+	}
+	if (l->key == NULL) {
+		json_decref(v);
+		fail(r, "a map key is not a text string");
+		return;
+	}
+	if (json_object_set_new(l->container, l->key, member_value(l->key, v)) < 0)
+		fail(r, "a map key is not valid UTF-8");
+	free(l->key);
+	l->key = NULL;
+}
+
+/* A text string: a map's key when a key is due, else a value. */
+static void place_text(struct reader *r, const char *text, size_t len)
+{
+	struct level *l = top(r);
+
+	if (l && json_is_object(l->container) && l->key == NULL) {
+		if (memchr(text, '\0', len) != NULL) {
+			fail(r, "a map key holds a NUL byte");
+			return;
+		}
+		if ((l->key = strndup(text, len)) == NULL) {
+			fail(r, CBORJSON_OUT_OF_MEMORY);
+			return;
+		}
+		if (l->left != INDEFINITE)
+			l->left--;
+		return;
+	}
+	json_t *s = json_stringn(text, len);
+	if (s == NULL) {
+		fail(r, "a text string is not valid UTF-8");
+		return;
+	}
+	place(r, s);
+	close_complete(r);
+}
+
+/* A byte string: base64 text, as the JSON protocol carries blobs. */
+static void place_bytes(struct reader *r, const unsigned char *bytes, size_t len)
+{
+	char *text = malloc(base64_encoded_len(len) + 1);
+
+	if (text == NULL) {
+		fail(r, CBORJSON_OUT_OF_MEMORY);
+		return;
+	}
+	base64_encode(bytes, len, text);
+	place(r, json_stringn_nocheck(text, base64_encoded_len(len)));
+	free(text);
+	close_complete(r);
+}
+
+static void place_scalar(struct reader *r, json_t *v)
+{
+	if (!count_item(r)) {
+		json_decref(v);
+		return;
+	}
+	place(r, v);
+	close_complete(r);
+}
+
+/* Opens a map or array of count items (INDEFINITE when it ends at a break). */
+static void open_container(struct reader *r, json_t *c, size_t count)
+{
+	if (!count_item(r)) {
+		json_decref(c);
+		return;
+	}
+	/* Every item takes a byte at least: a longer count is a lie. */
+	if (count != INDEFINITE && count > r->rest) {
+		json_decref(c);
+		fail(r, "a %s declares %zu items, more than the body holds",
+		     json_is_array(c) ? "array" : "map", count);
+		return;
+	}
+	if (r->depth == KINESIS_REQUEST_DEPTH_MAX) {
+		json_decref(c);
+		fail(r, "maps and arrays nested deeper than %d", KINESIS_REQUEST_DEPTH_MAX);
+		return;
+	}
+	place(r, c);
+	if (r->failed)
+		return;
+	r->stack[r->depth++] = (struct level){ .container = c, .left = count };
+	close_complete(r);
+}
+
+static void on_string(void *ctx, cbor_data data, size_t len, enum chunks type)
+{
+	struct reader *r = ctx;
+
+	if (r->failed)
+		return;
+	if (r->chunks != NO_CHUNKS) {
+		if (r->chunks != type) {
+			fail(r, "an indefinite-length string holds a chunk of another type");
+			return;
+		}
+		strbuf_append(&r->gathered, data, len);
+		return;
+	}
+	if (!count_item(r))
+		return;
+	if (type == TEXT_CHUNKS)
+		place_text(r, (const char *)data, len);
+	else
+		place_bytes(r, data, len);
+}
+
+static void on_text(void *ctx, cbor_data data, size_t len)
+{
+	on_string(ctx, data, len, TEXT_CHUNKS);
+}
+
+static void on_bytes(void *ctx, cbor_data data, size_t len)
+{
+	on_string(ctx, data, len, BYTE_CHUNKS);
+}
+
+static void start_chunks(struct reader *r, enum chunks type)
+{
+	if (!count_item(r))
+		return;
+	r->chunks = type;
+	strbuf_reset(&r->gathered);
+}
+
+static void on_text_start(void *ctx)
+{
+	start_chunks(ctx, TEXT_CHUNKS);
+}
+
+static void on_bytes_start(void *ctx)
+{
+	start_chunks(ctx, BYTE_CHUNKS);
+}
+
+/* The end of an indefinite-length string: its chunks make one value. */
+static void end_chunks(struct reader *r)
+{
+	enum chunks type = r->chunks;
+	const char *data = r->gathered.data ? r->gathered.data : "";
+
+	r->chunks = NO_CHUNKS;
+	if (r->gathered.failed)
+		fail(r, CBORJSON_OUT_OF_MEMORY);
+	else if (type == TEXT_CHUNKS)
+		place_text(r, data, r->gathered.len);
+	else
+		place_bytes(r, (const unsigned char *)data, r->gathered.len);
+}
+
+static void on_break(void *ctx)
+{
+	struct reader *r = ctx;
+	struct level *l = top(r);
+
+	if (r->failed)
+		return;
+	if (r->tagged) {
+		fail(r, "a tag without its item");
+	} else if (r->chunks != NO_CHUNKS) {
+		end_chunks(r);
+	} else if (l == NULL || l->left != INDEFINITE) {
+		fail(r, "a break outside an indefinite-length map or array");
+	} else if (l->key != NULL) {
+		fail(r, "a map ends between a key and its value");
+	} else {
+		r->depth--;
+		close_complete(r);
+	}
+}
+
+static void on_unsigned(struct reader *r, uint64_t v)
+{
+	if (v > INT64_MAX) {
+		fail(r, "an integer out of range");
+		return;
+	}
+	place_scalar(r, json_integer((json_int_t)v));
+}
+
+/* CBOR's negative integers carry n for the value -1 - n. */
+static void on_negative(struct reader *r, uint64_t n)
+{
+	if (n > INT64_MAX) {
+		fail(r, "an integer out of range");
+		return;
+	}
+	place_scalar(r, json_integer(-1 - (json_int_t)n));
+}
+
+static void on_uint8(void *ctx, uint8_t v) { on_unsigned(ctx, v); }
+static void on_uint16(void *ctx, uint16_t v) { on_unsigned(ctx, v); }
+static void on_uint32(void *ctx, uint32_t v) { on_unsigned(ctx, v); }
+static void on_uint64(void *ctx, uint64_t v) { on_unsigned(ctx, v); }
+static void on_negint8(void *ctx, uint8_t v) { on_negative(ctx, v); }
+static void on_negint16(void *ctx, uint16_t v) { on_negative(ctx, v); }
+static void on_negint32(void *ctx, uint32_t v) { on_negative(ctx, v); }
+static void on_negint64(void *ctx, uint64_t v) { on_negative(ctx, v); }
+
+static void on_double(void *ctx, double v)
+{
+	struct reader *r = ctx;
+
+	if (!isfinite(v)) {
+		fail(r, "a number that is not finite");
+		return;
+	}
+	place_scalar(r, json_real(v));
+}
+
+static void on_float(void *ctx, float v)
+{
+	on_double(ctx, v);
+}
+
+static void on_null(void *ctx)
+{
+	place_scalar(ctx, json_null());
+}
+
+static void on_bool(void *ctx, bool v)
+{
+	place_scalar(ctx, json_boolean(v));
+}
+
+/* A count of SIZE_MAX is no indefinite length: it is merely too long. */
+static void on_array(void *ctx, size_t count)
+{
+	open_container(ctx, json_array(), count == INDEFINITE ? INDEFINITE - 1 : count);
+}
+
+static void on_indef_array(void *ctx)
+{
+	open_container(ctx, json_array(), INDEFINITE);
+}
+
+/* A map of n pairs holds 2n items; a count that cannot be is caught by
+ * open_container's check against the body's length. */
+static void on_map(void *ctx, size_t pairs)
+{
+	open_container(ctx, json_object(), pairs > SIZE_MAX / 2 - 1 ? SIZE_MAX - 1 : 2 * pairs);
+}
+
+static void on_indef_map(void *ctx)
+{
+	open_container(ctx, json_object(), INDEFINITE);
+}
+
+/* Tags change nothing: a timestamp is known by its member's name, and the
+ * SDK's tag 1 holds milliseconds, not what RFC 8949 says it holds. */
+static void on_tag(void *ctx, uint64_t tag)
+{
+	struct reader *r = ctx;
+
+	(void)tag;
+	if (r->failed)
+		return;
+	if (r->chunks != NO_CHUNKS) {
+		fail(r, "an indefinite-length string holds a tag");
+		return;
+	}
+	r->tagged = true;
+}
+
+static const struct cbor_callbacks callbacks = {
+	.uint8 = on_uint8, .uint16 = on_uint16, .uint32 = on_uint32, .uint64 = on_uint64,
+	.negint8 = on_negint8, .negint16 = on_negint16, .negint32 = on_negint32,
+	.negint64 = on_negint64,
+	.byte_string = on_bytes, .byte_string_start = on_bytes_start,
+	.string = on_text, .string_start = on_text_start,
+	.array_start = on_array, .indef_array_start = on_indef_array,
+	.map_start = on_map, .indef_map_start = on_indef_map,
+	.tag = on_tag,
+	.float2 = on_float, .float4 = on_float, .float8 = on_double,
+	.undefined = on_null, .null = on_null, .boolean = on_bool,
+	.indef_break = on_break,
+};
+
+/* Why a body that decoded without error is still not a request. */
+static void check_complete(struct reader *r, size_t len)
+{
+	r->offset = len;
+	if (r->failed)
+		return;
+	if (r->root == NULL)
+		fail(r, "an empty body");
+	else if (r->depth > 0 || r->chunks != NO_CHUNKS || r->tagged)
+		fail(r, "the body ends inside an item");
+	else if (!json_is_object(r->root))
+		fail(r, "the body is not a map");
+}
+
+static void reader_free(struct reader *r)
+{
+	for (size_t i = 0; i < r->depth; i++)
+		free(r->stack[i].key);
+	strbuf_free(&r->gathered);
+}
+
+json_t *cborjson_decode(const void *body, size_t len, char *why, size_t why_size)
+{
+	struct reader r = { .why = why, .why_size = why_size };
+	const unsigned char *p = body;
+	struct cbor_decoder_result res;
+
+	if (why_size > 0)
+		why[0] = '\0';
+	strbuf_init(&r.gathered);
+	while (!r.failed && r.offset < len) {
+		r.rest = len - r.offset;
+		res = cbor_stream_decode(p + r.offset, r.rest, &callbacks, &r);
+		if (res.status == CBOR_DECODER_NEDATA)
+			fail(&r, "the body ends inside an item");
+		else if (res.status != CBOR_DECODER_FINISHED)
+			fail(&r, "a reserved or unassigned initial byte 0x%02x", p[r.offset]);
+		else
+			r.offset += res.read;
+	}
+	check_complete(&r, len);
+	reader_free(&r);
+	if (r.failed) {
+		json_decref(r.root);
+		return NULL;
+	}
+	return r.root;
+}
+
+/* ------------------------------------------------------------------ */
+/* Encoding                                                            */
+/* ------------------------------------------------------------------ */
+
+/* How a value is written: by the member it is the value of. */
+enum shape { PLAIN, BLOB, TIMESTAMP };
+
+static enum shape member_shape(const char *name)
+{
+	if (strcmp(name, BLOB_MEMBER) == 0)
+		return BLOB;
+	return is_timestamp_member(name) ? TIMESTAMP : PLAIN;
+}
+
+/* Appends one item's head, as libcbor writes it (at most 9 bytes). */
+#define HEAD_MAX 9
+#define put_head(sb, encoder, ...)                                                        \
+	do {                                                                               \
+		unsigned char head_[HEAD_MAX];                                             \
+		strbuf_append((sb), head_, encoder(__VA_ARGS__, head_, sizeof(head_)));    \
+	} while (0)
+
+static void put_int(struct strbuf *sb, json_int_t v)
+{
+	if (v >= 0)
+		put_head(sb, cbor_encode_uint, (uint64_t)v);
+	else
+		put_head(sb, cbor_encode_negint, (uint64_t)(-1 - v));
+}
+
+static void put_text(struct strbuf *sb, const char *s, size_t len)
+{
+	put_head(sb, cbor_encode_string_start, len);
+	strbuf_append(sb, s, len);
+}
+
+/* A blob: the base64 text of the JSON answer, decoded into a byte string. */
+static int put_blob(struct strbuf *sb, const json_t *v)
+{
+	size_t len = json_string_length(v), n;
+	unsigned char *bytes = malloc(base64_decoded_max(len) + 1);
+	const char *reason;
+
+	if (bytes == NULL || base64_decode(json_string_value(v), len, bytes, &n, &reason) < 0) {
+		free(bytes);
+		return -1;
+	}
+	put_head(sb, cbor_encode_bytestring_start, n);
+	strbuf_append(sb, bytes, n);
+	free(bytes);
+	return 0;
+}
+
+/* A timestamp: tag 1 and epoch milliseconds as an integer, which is what
+ * the SDK's parser reads (Long.parseLong of the number's text). */
+static void put_timestamp(struct strbuf *sb, double seconds)
+{
+	put_head(sb, cbor_encode_tag, 1);
+	put_int(sb, (json_int_t)llround(seconds * 1000.0));
+}
+
+static int put_value(struct strbuf *sb, const json_t *v, enum shape shape);
+
+static int put_object(struct strbuf *sb, const json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	put_head(sb, cbor_encode_map_start, json_object_size(obj));
+	json_object_foreach((json_t *)obj, key, v) {
+		put_text(sb, key, strlen(key));
+		if (put_value(sb, v, member_shape(key)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int put_array(struct strbuf *sb, const json_t *arr)
+{
+	put_head(sb, cbor_encode_array_start, json_array_size(arr));
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		if (put_value(sb, json_array_get(arr, i), PLAIN) < 0)
+			return -1;
+	return 0;
+}
+
+static int put_value(struct strbuf *sb, const json_t *v, enum shape shape)
+{
+	if (shape == TIMESTAMP && json_is_number(v)) {
+		put_timestamp(sb, json_number_value(v));
+		return 0;
+	}
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return put_object(sb, v);
+	case JSON_ARRAY:
+		return put_array(sb, v);
+	case JSON_STRING:
+		if (shape == BLOB)
+			return put_blob(sb, v);
+		put_text(sb, json_string_value(v), json_string_length(v));
+		return 0;
+	case JSON_INTEGER:
+		put_int(sb, json_integer_value(v));
+		return 0;
+	case JSON_REAL:
+		put_head(sb, cbor_encode_double, json_real_value(v));
+		return 0;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		put_head(sb, cbor_encode_bool, json_is_true(v));
+		return 0;
+	case JSON_NULL:
+	default:
+		strbuf_lit(sb, "\xf6");        /* CBOR's null */
+		return 0;
+	}
+}
+
+unsigned char *cborjson_encode(const json_t *answer, size_t *len)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (put_value(&sb, answer, PLAIN) < 0 || sb.failed || sb.data == NULL) {
+		strbuf_free(&sb);
+		return NULL;
+	}
+	*len = sb.len;
+	return (unsigned char *)sb.data;
+}
