@@ -4,10 +4,12 @@
 #include "config.h"
 #include "fuzz.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub/kinesis.h"
 #include "hub/stream.h"
 #include "wire/hashkey.h"
 
@@ -89,4 +91,42 @@ static const char *const targets[] = {
 const char *fuzz_target(uint8_t choice)
 {
 	return targets[choice % (sizeof(targets) / sizeof(targets[0]))];
+}
+
+void fuzz_api_call(const uint8_t *data, size_t size, const char *content_type,
+		   struct kinesis_reply *reply)
+{
+	struct hub *hub = fuzz_hub(0);
+
+	fuzz_put_records(hub, 8, FUZZ_NOW_MS);
+	kinesis_answer(hub, fuzz_target(data[0]), content_type, (const char *)data + 1, size - 1,
+		       FUZZ_NOW_MS + 1000, reply);
+	hub_close(hub);
+}
+
+static void check(bool ok, const char *target, const char *what,
+		  const struct kinesis_reply *reply)
+{
+	if (ok)
+		return;
+	fprintf(stderr, "fuzz_%s: %s: status %d, error %s, %zu bytes\n", target, what,
+		reply->status, reply->error ? reply->error : "(none)", reply->len);
+	abort();
+}
+
+void fuzz_check_answer(const char *target, const struct kinesis_reply *reply,
+		       const json_t *answer)
+{
+	json_t *type = json_object_get(answer, "__type");
+
+	check(reply->status == 200 ? reply->error == NULL
+				   : (reply->status == 400 || reply->status == 500) && reply->error,
+	      target, "status and error type disagree", reply);
+	check(json_is_object(answer), target, "the answer is not an object", reply);
+	if (reply->error)
+		check(json_is_string(type) && strcmp(json_string_value(type), reply->error) == 0 &&
+			      json_is_string(json_object_get(answer, "message")),
+		      target, "an error without its __type and message", reply);
+	else
+		check(type == NULL, target, "a success with a __type", reply);
 }

@@ -17,37 +17,6 @@
 #include "hub/kinesis.h"
 #include "wire/cborjson.h"
 
-static void check(int ok, const char *what, const struct kinesis_reply *reply)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "fuzz_cbor: %s: status %d, error %s, %zu bytes\n", what, reply->status,
-		reply->error ? reply->error : "(none)", reply->len);
-	abort();
-}
-
-static void check_reply(const struct kinesis_reply *reply)
-{
-	char why[160];
-	json_t *j, *type;
-
-	check(reply->body != NULL, "no body", reply);
-	check(strcmp(reply->content_type, KINESIS_CBOR_CONTENT_TYPE) == 0, "not CBOR", reply);
-	check(reply->status == 200 ? reply->error == NULL
-				   : (reply->status == 400 || reply->status == 500) && reply->error,
-	      "status and error type disagree", reply);
-	j = cborjson_decode(reply->body, reply->len, why, sizeof(why));
-	check(json_is_object(j), "the answer is not a CBOR map", reply);
-	type = json_object_get(j, "__type");
-	if (reply->error)
-		check(json_is_string(type) && strcmp(json_string_value(type), reply->error) == 0 &&
-			      json_is_string(json_object_get(j, "message")),
-		      "an error without its __type and message", reply);
-	else
-		check(type == NULL, "a success with a __type", reply);
-	json_decref(j);
-}
-
 /* What decodes must encode again (Data given as text may not be base64,
  * the one thing the encoder refuses). */
 static void check_converter(const uint8_t *body, size_t len)
@@ -70,17 +39,20 @@ static void check_converter(const uint8_t *body, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kinesis_reply reply;
-	struct hub *hub;
+	json_t *answer;
+	char why[160];
 
 	if (size < 1)
 		return 0;
 	check_converter(data + 1, size - 1);
-	hub = fuzz_hub(0);
-	fuzz_put_records(hub, 8, FUZZ_NOW_MS);
-	kinesis_answer(hub, fuzz_target(data[0]), KINESIS_CBOR_CONTENT_TYPE,
-		       (const char *)data + 1, size - 1, FUZZ_NOW_MS + 1000, &reply);
-	check_reply(&reply);
+	fuzz_api_call(data, size, KINESIS_CBOR_CONTENT_TYPE, &reply);
+	if (reply.body == NULL || strcmp(reply.content_type, KINESIS_CBOR_CONTENT_TYPE) != 0) {
+		fprintf(stderr, "fuzz_cbor: no body, or not CBOR\n");
+		abort();
+	}
+	answer = cborjson_decode(reply.body, reply.len, why, sizeof(why));
+	fuzz_check_answer("cbor", &reply, answer);
+	json_decref(answer);
 	free(reply.body);
-	hub_close(hub);
 	return 0;
 }
