@@ -242,9 +242,9 @@ static void open_container(struct reader *r, json_t *c, size_t count)
 	}
 	/* Every item takes a byte at least: a longer count is a lie. */
 	if (count != INDEFINITE && count > r->rest) {
-		json_decref(c);
 		fail(r, "a %s declares %zu items, more than the body holds",
 		     json_is_array(c) ? "array" : "map", count);
+		json_decref(c);
 		return;
 	}
 	if (r->depth == KINESIS_REQUEST_DEPTH_MAX) {
