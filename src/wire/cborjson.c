@@ -21,6 +21,7 @@
 
 #include "util/base64.h"
 #include "util/strbuf.h"
+#include "util/utf8.h"
 #include "wire/protocol.h"
 
 /* The members of the Kinesis model (2013-12-02) whose shape is a timestamp,
@@ -175,37 +176,41 @@ static void place(struct reader *r, json_t *v)
 		fail(r, "a map key is not a text string");
 		return;
 	}
-	if (json_object_set_new(l->container, l->key, member_value(l->key, v)) < 0)
-		fail(r, "a map key is not valid UTF-8");
+	/* The key is valid UTF-8 (place_text): a failure is for memory. */
+	if (json_object_set_new_nocheck(l->container, l->key, member_value(l->key, v)) < 0)
+		fail(r, CBORJSON_OUT_OF_MEMORY);
 	free(l->key);
 	l->key = NULL;
 }
 
-/* A text string: a map's key when a key is due, else a value. */
+/* A text string: a map's key when a key is due, else a value. Checked
+ * here, so that jansson failing later can only mean memory ran out. */
 static void place_text(struct reader *r, const char *text, size_t len)
 {
 	struct level *l = top(r);
+	bool is_key = l && json_is_object(l->container) && l->key == NULL;
 
-	if (l && json_is_object(l->container) && l->key == NULL) {
-		if (memchr(text, '\0', len) != NULL) {
-			fail(r, "a map key holds a NUL byte");
-			return;
-		}
-		if ((l->key = strndup(text, len)) == NULL) {
-			fail(r, CBORJSON_OUT_OF_MEMORY);
-			return;
-		}
-		if (l->left != INDEFINITE)
-			l->left--;
+	if (!utf8_valid(text, len)) {
+		fail(r, is_key ? "a map key is not valid UTF-8" : "a text string is not valid UTF-8");
 		return;
 	}
-	json_t *s = json_stringn(text, len);
-	if (s == NULL) {
-		fail(r, "a text string is not valid UTF-8");
+	if (!is_key) {
+		place(r, json_stringn_nocheck(text, len));
+		close_complete(r);
 		return;
 	}
-	place(r, s);
-	close_complete(r);
+	if (memchr(text, '\0', len) != NULL) {
+		fail(r, "a map key holds a NUL byte");
+		return;
+	}
+	if ((l->key = malloc(len + 1)) == NULL) {
+		fail(r, CBORJSON_OUT_OF_MEMORY);
+		return;
+	}
+	memcpy(l->key, text, len);
+	l->key[len] = '\0';
+	if (l->left != INDEFINITE)
+		l->left--;
 }
 
 /* A byte string: base64 text, as the JSON protocol carries blobs. */
