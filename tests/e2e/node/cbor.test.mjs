@@ -2,15 +2,21 @@
 // AWS SDK for Java v2 and the KCL send them by default: every operation of
 // the SDK suite, through a small client that writes what the Java SDK's
 // Jackson CBOR generator writes (indefinite-length maps and arrays, Data as
-// a byte string, timestamps as tag 1 holding epoch milliseconds) and reads
-// the answers with an independent decoder (npm `cbor`).
+// a byte string, timestamps as tag 1 holding epoch milliseconds), with the
+// headers it sends (signed with SigV4 by the SDK's own signer against a hub
+// with --auth sigv4), and reads the answers with an independent decoder
+// (npm `cbor`).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import cbor from 'cbor';
 
-import { sleep, startHub } from './hub.mjs';
+import { rmTempDir, sleep, startHub, startSigv4Hub } from './hub.mjs';
 
 const CBOR_TYPE = 'application/x-amz-cbor-1.1';
 const STREAM = 'cbor';
@@ -50,33 +56,56 @@ function assertRecent(stamp, what) {
 		`${what}: ${stamp.value} ms is not a recent time in epoch milliseconds`);
 }
 
-/** One API call with a CBOR body: { status, type, body } with the answer decoded. */
-async function call(endpoint, op, req, raw) {
-	const res = await fetch(`${endpoint}/`, {
-		method: 'POST',
-		headers: {
-			'Content-Type': CBOR_TYPE,
-			'X-Amz-Target': `Kinesis_20131202.${op}`,
-			'X-Amz-Date': new Date().toISOString().replace(/[-:]|\.\d+/g, ''),
-			'User-Agent': 'aws-sdk-java/2.x alleycat-e2e',
-		},
-		body: raw ?? javaCbor(req),
+/** POSTs body to / with these headers: { status, type, bytes }. */
+function post(endpoint, headers, body) {
+	return new Promise((resolve, reject) => {
+		const req = http.request(`${endpoint}/`, { method: 'POST', headers: { ...headers, 'content-length': body.length } },
+			(res) => {
+				const chunks = [];
+				res.on('data', (c) => chunks.push(c));
+				res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'],
+					bytes: Buffer.concat(chunks) }));
+				res.on('error', reject);
+			});
+		req.on('error', reject);
+		req.end(body);
 	});
-	const bytes = Buffer.from(await res.arrayBuffer());
-	const type = res.headers.get('content-type');
-	assert.equal(type, CBOR_TYPE, `${op}: the answer's Content-Type`);
-	let body;
+}
+
+/** The headers the Java SDK sends, signed with SigV4 when a key is given. */
+async function javaHeaders(endpoint, op, body, key) {
+	const url = new URL(endpoint);
+	const headers = {
+		host: url.host,
+		'content-type': CBOR_TYPE,
+		'x-amz-target': `Kinesis_20131202.${op}`,
+		'user-agent': 'aws-sdk-java/2.x alleycat-e2e',
+	};
+	if (!key) return headers;
+	const signer = new SignatureV4({ credentials: key, region: 'us-east-1', service: 'kinesis', sha256: Sha256 });
+	const signed = await signer.sign(new HttpRequest({ method: 'POST', protocol: url.protocol,
+		hostname: url.hostname, port: Number(url.port), path: '/', headers, body }));
+	return signed.headers;
+}
+
+/** One API call with a CBOR body (req encoded, or raw bytes as they are):
+ * { status, body } with the answer decoded. */
+async function call(endpoint, op, req, raw, key) {
+	const body = raw ?? javaCbor(req);
+	const res = await post(endpoint, await javaHeaders(endpoint, op, body, key), body);
+	assert.equal(res.type, CBOR_TYPE, `${op}: the answer's Content-Type`);
+	let decoded;
 	try {
-		body = decodeAnswer(bytes);
+		decoded = decodeAnswer(res.bytes);
 	} catch (err) {
-		assert.fail(`${op}: the answer (HTTP ${res.status}, ${bytes.length} bytes) is not CBOR: ${err.message}`);
+		assert.fail(`${op}: the answer (HTTP ${res.status}, ${res.bytes.length} bytes) is not CBOR: ${err.message}`);
 	}
-	return { status: res.status, body };
+	return { status: res.status, body: decoded };
 }
 
 /** A call that must succeed: its decoded answer. */
-async function ok(endpoint, op, req) {
-	const r = await call(endpoint, op, req);
+async function ok(endpoint, op, req, key) {
+	const r = await call(endpoint, op, req, undefined, key);
 	assert.equal(r.status, 200, `${op}: HTTP ${r.status}: ${JSON.stringify(r.body)}`);
 	assert.equal(r.body.__type, undefined, `${op}: a success with an error type`);
 	return r.body;
@@ -243,5 +272,28 @@ describe('CBOR bodies', T, () => {
 		assert.equal(res.status, 200);
 		assert.equal(res.headers.get('content-type'), 'application/x-amz-json-1.1');
 		assert.ok((await res.json()).StreamNames.includes(STREAM));
+	});
+});
+
+// ---------------------------------------------------------------------
+describe('CBOR bodies with --auth sigv4', T, () => {
+	const KEY = { accessKeyId: 'AKIAALLEYCATCBOR1', secretAccessKey: 'cbor/Secret+Key=1' };
+	let hub, dir;
+	before(async () => {
+		({ hub, dir } = await startSigv4Hub(KEY, { stream: STREAM, shards: 1 }));
+	});
+	after(async () => {
+		await hub?.stop();
+		await rmTempDir(dir);
+	});
+
+	test('a signed binary body is served; a refusal is answered in CBOR', async () => {
+		const data = Buffer.from([0, 1, 0xfe, 0xff]);
+		const put = await ok(hub.endpoint, 'PutRecord', { StreamName: STREAM, Data: data, PartitionKey: 'k' }, KEY);
+		const it = (await ok(hub.endpoint, 'GetShardIterator', { StreamName: STREAM, ShardId: put.ShardId,
+			ShardIteratorType: 'TRIM_HORIZON' }, KEY)).ShardIterator;
+		const got = await ok(hub.endpoint, 'GetRecords', { ShardIterator: it }, KEY);
+		assert.ok(got.Records[0].Data.equals(data));
+		await refused(hub.endpoint, 'ListStreams', {}, 'MissingAuthenticationTokenException');
 	});
 });
