@@ -184,7 +184,8 @@ static void place(struct reader *r, json_t *v)
 }
 
 /* A text string: a map's key when a key is due, else a value. Checked
- * here, so that jansson failing later can only mean memory ran out. */
+ * here, so that jansson failing later can only mean memory ran out; a NUL
+ * is refused as the JSON protocol refuses \u0000. */
 static void place_text(struct reader *r, const char *text, size_t len)
 {
 	struct level *l = top(r);
@@ -194,13 +195,13 @@ static void place_text(struct reader *r, const char *text, size_t len)
 		fail(r, is_key ? "a map key is not valid UTF-8" : "a text string is not valid UTF-8");
 		return;
 	}
+	if (memchr(text, '\0', len) != NULL) {
+		fail(r, is_key ? "a map key holds a NUL byte" : "a text string holds a NUL byte");
+		return;
+	}
 	if (!is_key) {
 		place(r, json_stringn_nocheck(text, len));
 		close_complete(r);
-		return;
-	}
-	if (memchr(text, '\0', len) != NULL) {
-		fail(r, "a map key holds a NUL byte");
 		return;
 	}
 	if ((l->key = malloc(len + 1)) == NULL) {

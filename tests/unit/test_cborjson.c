@@ -196,6 +196,7 @@ static void test_refuse_keys_and_text(void **state)
 	expect_refused("a1 41 61 02", "a map key is not a text string");
 	expect_refused("a1 a0 02", "a map key is not a text string");
 	expect_refused("a1 62 6100 02", "a map key holds a NUL byte");
+	expect_refused("a1 61 61 62 6100", "a text string holds a NUL byte");
 	expect_refused("a1 61 ff 02", "a map key is not valid UTF-8");
 	expect_refused("a1 61 61 62 c328", "a text string is not valid UTF-8");
 	expect_refused("a1 61 61 7f 61 c3 61 28 ff", "a text string is not valid UTF-8");
