@@ -56,22 +56,20 @@ static void answer_cbor(struct hub *hub, const char *target, const char *body, s
 			int64_t now_ms, struct kinesis_reply *reply)
 {
 	char why[160], message[200];
-	json_t *req = NULL;
 	char *text = NULL;
+	size_t text_len = 0;
 
-	if (kinesis_knows(target) && (req = cborjson_decode(body, len, why, sizeof(why))) == NULL) {
+	if (kinesis_knows(target) &&
+	    (text = cborjson_decode(body, len, &text_len, why, sizeof(why))) == NULL) {
 		snprintf(message, sizeof(message), "The request body is not valid CBOR: %s.", why);
 		if (strncmp(why, CBORJSON_OUT_OF_MEMORY, strlen(CBORJSON_OUT_OF_MEMORY)) == 0)
 			json_error_reply(500, "InternalFailure", "Out of memory.", reply);
 		else
 			json_error_reply(400, "SerializationException", message, reply);
-	} else if (req && (text = json_dumps(req, JSON_COMPACT)) == NULL) {
-		json_error_reply(500, "InternalFailure", "Out of memory.", reply);
 	} else {
-		kinesis_handle(hub, target, text ? text : "{}", text ? strlen(text) : 2, now_ms, reply);
+		kinesis_handle(hub, target, text ? text : "{}", text ? text_len : 2, now_ms, reply);
 	}
 	free(text);
-	json_decref(req);
 	reply_as_cbor(reply);
 }
 

@@ -1,16 +1,19 @@
 /* CBOR <-> JSON for the Kinesis API's bodies (see cborjson.h).
  *
- * Decoding runs libcbor's stateless decoder one item at a time and builds
- * the JSON tree as the items arrive, so nothing is allocated from a length
+ * Decoding runs libcbor's stateless decoder one item at a time and writes
+ * the JSON text as the items arrive (no tree: the API reads text, and its
+ * PutRecords path reads it fastest), so nothing is allocated from a length
  * the input declares: a map claiming 2^60 pairs costs nothing until its
  * pairs come, and each of them takes at least a byte of the body. The open
  * maps and arrays live on a fixed stack (KINESIS_REQUEST_DEPTH_MAX deep);
  * an indefinite-length string is gathered into one buffer, never longer
- * than the body. Encoding walks the answer, which the hub built itself. */
+ * than the body; the text is at most a few times the body. Encoding walks
+ * the answer, which the hub built itself. */
 #include "config.h"
 #include "wire/cborjson.h"
 
 #include <cbor.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -32,12 +35,17 @@ static const char *const timestamp_members[] = {
 };
 #define BLOB_MEMBER "Data"
 
-static bool is_timestamp_member(const char *name)
+static bool is_timestamp_member_n(const char *name, size_t len)
 {
 	for (size_t i = 0; i < sizeof(timestamp_members) / sizeof(timestamp_members[0]); i++)
-		if (strcmp(name, timestamp_members[i]) == 0)
+		if (strlen(timestamp_members[i]) == len && memcmp(name, timestamp_members[i], len) == 0)
 			return true;
 	return false;
+}
+
+static bool is_timestamp_member(const char *name)
+{
+	return is_timestamp_member_n(name, strlen(name));
 }
 
 bool cborjson_is_cbor(const char *content_type)
@@ -60,11 +68,13 @@ bool cborjson_is_cbor(const char *content_type)
 
 #define INDEFINITE SIZE_MAX
 
-/* A map or array being filled. */
+/* A map or array being written. */
 struct level {
-	json_t *container;      /* borrowed: its parent (or the root) holds it */
+	bool map;
+	bool first;             /* no item written yet: no comma before the next */
+	bool key_due;           /* a map's next item is a key */
+	bool timestamp;         /* a map's value due is a timestamp member's */
 	size_t left;            /* items still to come, or INDEFINITE */
-	char *key;              /* a map's key waiting for its value (malloc'd) */
 };
 
 enum chunks { NO_CHUNKS, TEXT_CHUNKS, BYTE_CHUNKS };
@@ -72,7 +82,8 @@ enum chunks { NO_CHUNKS, TEXT_CHUNKS, BYTE_CHUNKS };
 struct reader {
 	struct level stack[KINESIS_REQUEST_DEPTH_MAX];
 	size_t depth;
-	json_t *root;
+	bool started, done;     /* the top-level map opened, and closed */
+	struct strbuf out;      /* the JSON text */
 	size_t items;           /* items decoded so far, for the bound */
 	size_t offset;          /* where the current item starts */
 	size_t rest;            /* bytes from there to the end of the body */
@@ -123,145 +134,158 @@ static bool count_item(struct reader *r)
 	return true;
 }
 
-/* The timestamp conversion: a request's epoch milliseconds under a
- * timestamp member become the epoch seconds of the JSON protocol. */
-static json_t *member_value(const char *key, json_t *v)
+/* Makes room for a value where the next item of the input goes: the one
+ * top-level map, the next element of an array (after a comma), or a map's
+ * value (its key is written). False (and failed) where no value can go. */
+static bool value_due(struct reader *r, bool is_map)
 {
-	json_t *seconds;
+	struct level *l = top(r);
 
-	if (!is_timestamp_member(key) || !json_is_number(v))
-		return v;
-	seconds = json_real(json_number_value(v) / 1000.0);
-	json_decref(v);
-	return seconds;
+	if (l == NULL) {
+		if (r->done)
+			fail(r, "more than one item at the top level");
+		else if (!is_map)
+			fail(r, "the body is not a map");
+		return !r->failed;
+	}
+	if (l->map && l->key_due) {
+		fail(r, "a map key is not a text string");
+		return false;
+	}
+	if (!l->map && !l->first)
+		strbuf_lit(&r->out, ",");
+	l->first = false;
+	if (l->left != INDEFINITE)
+		l->left--;
+	l->key_due = l->map;
+	return true;
 }
 
-/* Pops every definite container that v completed, the way up. */
+/* Closes every definite container that the last item completed, the way
+ * up; the top-level map closing ends the body. */
 static void close_complete(struct reader *r)
 {
 	struct level *l;
 
-	while ((l = top(r)) != NULL && l->left == 0)
-		r->depth--;
+	while ((l = top(r)) != NULL && l->left == 0) {
+		strbuf_append(&r->out, l->map ? "}" : "]", 1);
+		if (--r->depth == 0)
+			r->done = true;
+	}
 }
 
-/* Puts v (a new reference, stolen) where the next item of the input goes:
- * the root, the next element of an array, or a map's key or value. */
-static void place(struct reader *r, json_t *v)
+/* Is the value due a timestamp member's? (Its numbers are milliseconds.) */
+static bool timestamp_due(struct reader *r)
 {
 	struct level *l = top(r);
 
-	if (v == NULL) {
-		fail(r, CBORJSON_OUT_OF_MEMORY);
-		return;
-	}
-	if (l == NULL) {
-		if (r->root != NULL) {
-			json_decref(v);
-			fail(r, "more than one item at the top level");
-			return;
-		}
-		r->root = v;
-		return;
-	}
-	if (l->left != INDEFINITE)
-		l->left--;
-	if (json_is_array(l->container)) {
-		if (json_array_append_new(l->container, v) < 0)
-			fail(r, CBORJSON_OUT_OF_MEMORY);
-		return;
-	}
-	if (l->key == NULL) {
-		json_decref(v);
-		fail(r, "a map key is not a text string");
-		return;
-	}
-	/* The key is valid UTF-8 (place_text): a failure is for memory. */
-	if (json_object_set_new_nocheck(l->container, l->key, member_value(l->key, v)) < 0)
-		fail(r, CBORJSON_OUT_OF_MEMORY);
-	free(l->key);
-	l->key = NULL;
+	return l && l->map && l->timestamp;
 }
 
-/* A text string: a map's key when a key is due, else a value. Checked
- * here, so that jansson failing later can only mean memory ran out; a NUL
- * is refused as the JSON protocol refuses \u0000. */
+/* A real as JSON writes it: enough digits to read back the same double,
+ * and a point or exponent so that it stays a real. */
+static void put_real(struct strbuf *out, double v)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%.17g", v);
+
+	strbuf_append(out, text, (size_t)n);
+	if (strpbrk(text, ".e") == NULL)
+		strbuf_lit(out, ".0");
+}
+
+static void number(struct reader *r, double as_real, const char *as_text)
+{
+	if (!count_item(r) || !value_due(r, false))
+		return;
+	if (timestamp_due(r))
+		put_real(&r->out, as_real / 1000.0);
+	else if (as_text)
+		strbuf_puts(&r->out, as_text);
+	else
+		put_real(&r->out, as_real);
+	close_complete(r);
+}
+
+/* A map key: written with its colon, and its shape remembered. */
+static void put_key(struct reader *r, struct level *l, const char *text, size_t len)
+{
+	if (!l->first)
+		strbuf_lit(&r->out, ",");
+	l->first = false;
+	strbuf_json_string(&r->out, text, len);
+	strbuf_lit(&r->out, ":");
+	l->key_due = false;
+	l->timestamp = is_timestamp_member_n(text, len);
+	if (l->left != INDEFINITE)
+		l->left--;
+}
+
+/* A text string: a map's key when a key is due, else a value. A NUL is
+ * refused as the JSON protocol refuses \u0000. */
 static void place_text(struct reader *r, const char *text, size_t len)
 {
 	struct level *l = top(r);
-	bool is_key = l && json_is_object(l->container) && l->key == NULL;
+	bool is_key = l && l->map && l->key_due;
 
 	if (!utf8_valid(text, len)) {
 		fail(r, is_key ? "a map key is not valid UTF-8" : "a text string is not valid UTF-8");
-		return;
-	}
-	if (memchr(text, '\0', len) != NULL) {
+	} else if (memchr(text, '\0', len) != NULL) {
 		fail(r, is_key ? "a map key holds a NUL byte" : "a text string holds a NUL byte");
-		return;
-	}
-	if (!is_key) {
-		place(r, json_stringn_nocheck(text, len));
+	} else if (is_key) {
+		put_key(r, l, text, len);
+	} else if (value_due(r, false)) {
+		strbuf_json_string(&r->out, text, len);
 		close_complete(r);
-		return;
 	}
-	if ((l->key = malloc(len + 1)) == NULL) {
-		fail(r, CBORJSON_OUT_OF_MEMORY);
-		return;
-	}
-	memcpy(l->key, text, len);
-	l->key[len] = '\0';
-	if (l->left != INDEFINITE)
-		l->left--;
 }
 
 /* A byte string: base64 text, as the JSON protocol carries blobs. */
 static void place_bytes(struct reader *r, const unsigned char *bytes, size_t len)
 {
-	char *text = malloc(base64_encoded_len(len) + 1);
+	size_t n = base64_encoded_len(len);
+	char *p;
 
-	if (text == NULL) {
-		fail(r, CBORJSON_OUT_OF_MEMORY);
+	if (!value_due(r, false))
 		return;
+	strbuf_lit(&r->out, "\"");
+	if ((p = strbuf_reserve(&r->out, n)) != NULL) {
+		base64_encode(bytes, len, p);
+		r->out.len += n;
 	}
-	base64_encode(bytes, len, text);
-	place(r, json_stringn_nocheck(text, base64_encoded_len(len)));
-	free(text);
+	strbuf_lit(&r->out, "\"");
 	close_complete(r);
 }
 
-static void place_scalar(struct reader *r, json_t *v)
+static void literal(struct reader *r, const char *text)
 {
-	if (!count_item(r)) {
-		json_decref(v);
+	if (!count_item(r) || !value_due(r, false))
 		return;
-	}
-	place(r, v);
+	strbuf_puts(&r->out, text);
 	close_complete(r);
 }
 
 /* Opens a map or array of count items (INDEFINITE when it ends at a break). */
-static void open_container(struct reader *r, json_t *c, size_t count)
+static void open_container(struct reader *r, bool map, size_t count)
 {
-	if (!count_item(r)) {
-		json_decref(c);
+	if (!count_item(r))
 		return;
-	}
 	/* Every item takes a byte at least: a longer count is a lie. */
 	if (count != INDEFINITE && count > r->rest) {
 		fail(r, "a %s declares %zu items, more than the body holds",
-		     json_is_array(c) ? "array" : "map", count);
-		json_decref(c);
+		     map ? "map" : "array", count);
 		return;
 	}
 	if (r->depth == KINESIS_REQUEST_DEPTH_MAX) {
-		json_decref(c);
 		fail(r, "maps and arrays nested deeper than %d", KINESIS_REQUEST_DEPTH_MAX);
 		return;
 	}
-	place(r, c);
-	if (r->failed)
+	if (!value_due(r, map))
 		return;
-	r->stack[r->depth++] = (struct level){ .container = c, .left = count };
+	strbuf_append(&r->out, map ? "{" : "[", 1);
+	r->started = true;
+	r->stack[r->depth++] = (struct level){ .map = map, .first = true, .key_due = map,
+					       .left = count };
 	close_complete(r);
 }
 
@@ -343,31 +367,37 @@ static void on_break(void *ctx)
 		end_chunks(r);
 	} else if (l == NULL || l->left != INDEFINITE) {
 		fail(r, "a break outside an indefinite-length map or array");
-	} else if (l->key != NULL) {
+	} else if (l->map && !l->key_due) {
 		fail(r, "a map ends between a key and its value");
 	} else {
-		r->depth--;
+		l->left = 0;
 		close_complete(r);
 	}
 }
 
 static void on_unsigned(struct reader *r, uint64_t v)
 {
+	char text[24];
+
 	if (v > INT64_MAX) {
 		fail(r, "an integer out of range");
 		return;
 	}
-	place_scalar(r, json_integer((json_int_t)v));
+	snprintf(text, sizeof(text), "%" PRIu64, v);
+	number(r, (double)v, text);
 }
 
 /* CBOR's negative integers carry n for the value -1 - n. */
 static void on_negative(struct reader *r, uint64_t n)
 {
+	char text[24];
+
 	if (n > INT64_MAX) {
 		fail(r, "an integer out of range");
 		return;
 	}
-	place_scalar(r, json_integer(-1 - (json_int_t)n));
+	snprintf(text, sizeof(text), "%" PRId64, -1 - (int64_t)n);
+	number(r, -1.0 - (double)n, text);
 }
 
 static void on_uint8(void *ctx, uint8_t v) { on_unsigned(ctx, v); }
@@ -387,7 +417,7 @@ static void on_double(void *ctx, double v)
 		fail(r, "a number that is not finite");
 		return;
 	}
-	place_scalar(r, json_real(v));
+	number(r, v, NULL);
 }
 
 static void on_float(void *ctx, float v)
@@ -397,35 +427,35 @@ static void on_float(void *ctx, float v)
 
 static void on_null(void *ctx)
 {
-	place_scalar(ctx, json_null());
+	literal(ctx, "null");
 }
 
 static void on_bool(void *ctx, bool v)
 {
-	place_scalar(ctx, json_boolean(v));
+	literal(ctx, v ? "true" : "false");
 }
 
 /* A count of SIZE_MAX is no indefinite length: it is merely too long. */
 static void on_array(void *ctx, size_t count)
 {
-	open_container(ctx, json_array(), count == INDEFINITE ? INDEFINITE - 1 : count);
+	open_container(ctx, false, count == INDEFINITE ? INDEFINITE - 1 : count);
 }
 
 static void on_indef_array(void *ctx)
 {
-	open_container(ctx, json_array(), INDEFINITE);
+	open_container(ctx, false, INDEFINITE);
 }
 
 /* A map of n pairs holds 2n items; a count that cannot be is caught by
  * open_container's check against the body's length. */
 static void on_map(void *ctx, size_t pairs)
 {
-	open_container(ctx, json_object(), pairs > SIZE_MAX / 2 - 1 ? SIZE_MAX - 1 : 2 * pairs);
+	open_container(ctx, true, pairs > SIZE_MAX / 2 - 1 ? SIZE_MAX - 1 : 2 * pairs);
 }
 
 static void on_indef_map(void *ctx)
 {
-	open_container(ctx, json_object(), INDEFINITE);
+	open_container(ctx, true, INDEFINITE);
 }
 
 /* Tags change nothing: a timestamp is known by its member's name, and the
@@ -464,22 +494,16 @@ static void check_complete(struct reader *r, size_t len)
 	r->offset = len;
 	if (r->failed)
 		return;
-	if (r->root == NULL)
-		fail(r, "an empty body");
-	else if (r->depth > 0 || r->chunks != NO_CHUNKS || r->tagged)
+	if (r->chunks != NO_CHUNKS || r->tagged || (r->started && !r->done))
 		fail(r, "the body ends inside an item");
-	else if (!json_is_object(r->root))
-		fail(r, "the body is not a map");
+	else if (!r->started)
+		fail(r, "an empty body");
+	else if (r->out.failed)
+		fail(r, CBORJSON_OUT_OF_MEMORY);
 }
 
-static void reader_free(struct reader *r)
-{
-	for (size_t i = 0; i < r->depth; i++)
-		free(r->stack[i].key);
-	strbuf_free(&r->gathered);
-}
-
-json_t *cborjson_decode(const void *body, size_t len, char *why, size_t why_size)
+char *cborjson_decode(const void *body, size_t len, size_t *json_len, char *why,
+		      size_t why_size)
 {
 	struct reader r = { .why = why, .why_size = why_size };
 	const unsigned char *p = body;
@@ -487,6 +511,7 @@ json_t *cborjson_decode(const void *body, size_t len, char *why, size_t why_size
 
 	if (why_size > 0)
 		why[0] = '\0';
+	strbuf_init(&r.out);
 	strbuf_init(&r.gathered);
 	while (!r.failed && r.offset < len) {
 		r.rest = len - r.offset;
@@ -499,12 +524,31 @@ json_t *cborjson_decode(const void *body, size_t len, char *why, size_t why_size
 			r.offset += res.read;
 	}
 	check_complete(&r, len);
-	reader_free(&r);
+	strbuf_free(&r.gathered);
 	if (r.failed) {
-		json_decref(r.root);
+		strbuf_free(&r.out);
 		return NULL;
 	}
-	return r.root;
+	*json_len = r.out.len;
+	return r.out.data;
+}
+
+/* The text is JSON by construction (the fuzz target and the unit tests
+ * hold jansson to that), so jansson refusing it means its memory ran out,
+ * which it does not always say in so many words. */
+json_t *cborjson_load(const void *body, size_t len, char *why, size_t why_size)
+{
+	size_t text_len;
+	char *text = cborjson_decode(body, len, &text_len, why, why_size);
+	json_t *j;
+
+	if (text == NULL)
+		return NULL;
+	j = json_loadb(text, text_len, 0, NULL);
+	if (j == NULL)
+		snprintf(why, why_size, "%s", CBORJSON_OUT_OF_MEMORY);
+	free(text);
+	return j;
 }
 
 /* ------------------------------------------------------------------ */

@@ -33,13 +33,18 @@ bool cborjson_is_cbor(const char *content_type);
 /* What why says when decoding failed for want of memory, not of the body. */
 #define CBORJSON_OUT_OF_MEMORY "out of memory"
 
-/* Decodes a request body, which must be one CBOR map, into a JSON object
- * (new reference). Byte strings become base64 text; numbers under a
- * timestamp member become epoch seconds. Returns NULL when the body is not
- * such CBOR, with the reason and its byte offset in why (always
- * terminated), or when memory runs out (why then starts with
- * CBORJSON_OUT_OF_MEMORY). */
-json_t *cborjson_decode(const void *body, size_t len, char *why, size_t why_size);
+/* Decodes a request body, which must be one CBOR map, into the JSON text
+ * it means (malloc'd and terminated, the caller frees it; its length in
+ * *json_len). Byte strings become base64 text; numbers under a timestamp
+ * member become epoch seconds. Returns NULL when the body is not such
+ * CBOR, with the reason and its byte offset in why (always terminated), or
+ * when memory runs out (why then starts with CBORJSON_OUT_OF_MEMORY). */
+char *cborjson_decode(const void *body, size_t len, size_t *json_len, char *why,
+		      size_t why_size);
+
+/* The same, read into a JSON value (new reference), for readers that want
+ * a tree. NULL as cborjson_decode says. */
+json_t *cborjson_load(const void *body, size_t len, char *why, size_t why_size);
 
 /* Encodes an answer (borrowed) as CBOR: base64 text under Data becomes a
  * byte string, a number under a timestamp member tag 1 and epoch

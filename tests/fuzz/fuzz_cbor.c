@@ -17,23 +17,32 @@
 #include "hub/kinesis.h"
 #include "wire/cborjson.h"
 
-/* What decodes must encode again (Data given as text may not be base64,
- * the one thing the encoder refuses). */
+/* What decodes is JSON, and must encode again (Data given as text may not
+ * be base64, the one thing the encoder refuses). */
 static void check_converter(const uint8_t *body, size_t len)
 {
 	char why[160];
-	json_t *j = cborjson_decode(body, len, why, sizeof(why));
+	size_t text_len;
+	char *text = cborjson_decode(body, len, &text_len, why, sizeof(why));
+	json_error_t err;
+	json_t *j;
 	unsigned char *cbor;
 	size_t n;
 
-	if (j == NULL) {
+	if (text == NULL) {
 		if (why[0] == '\0')
 			abort();
 		return;
 	}
+	j = json_loadb(text, text_len, 0, &err);
+	if (j == NULL) {
+		fprintf(stderr, "fuzz_cbor: the JSON written is refused: %s: %.300s\n", err.text, text);
+		abort();
+	}
 	cbor = cborjson_encode(j, &n);
 	free(cbor);
 	json_decref(j);
+	free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_cbor: no body, or not CBOR\n");
 		abort();
 	}
-	answer = cborjson_decode(reply.body, reply.len, why, sizeof(why));
+	answer = cborjson_load(reply.body, reply.len, why, sizeof(why));
 	fuzz_check_answer("cbor", &reply, answer);
 	json_decref(answer);
 	free(reply.body);

@@ -13,8 +13,9 @@
  *
  * Two ways in, both sending failures through failalloc's countdown:
  * jansson's allocator is swapped with json_set_alloc_funcs (restored after
- * each test), and this program is linked with -Wl,--wrap=malloc and
- * --wrap=calloc, which catch the allocations of our own code. */
+ * each test), and this program is linked with -Wl,--wrap=malloc,
+ * --wrap=calloc and --wrap=realloc, which catch the allocations of our own
+ * code. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -53,6 +54,21 @@ void *__wrap_calloc(size_t n, size_t size)
 	if (p)
 		memset(p, 0, n * size);
 	return p;
+}
+
+void *__real_realloc(void *p, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+/* realloc goes through the same countdown (growing buffers, strbuf's): the
+ * call fails whenever a malloc in its place would. */
+void *__wrap_realloc(void *p, size_t size)
+{
+	void *probe = __wrap_malloc(1);
+
+	if (probe == NULL)
+		return NULL;
+	free(probe);
+	return __real_realloc(p, size);
 }
 
 /* jansson's blocks: counted, so a leak inside jansson's own bookkeeping
@@ -349,7 +365,9 @@ static const unsigned char cbor_request[] = {
 static long fail_each_cbor_decode(void)
 {
 	char why[160];
-	json_t *want = cborjson_decode(cbor_request, sizeof(cbor_request), why, sizeof(why)), *got;
+	size_t want_len, len;
+	char *want = cborjson_decode(cbor_request, sizeof(cbor_request), &want_len, why, sizeof(why));
+	char *got;
 	long k;
 
 	if (want == NULL)
@@ -357,18 +375,17 @@ static long fail_each_cbor_decode(void)
 	for (k = 0; k < ROUNDS_MAX; k++) {
 		failalloc_reset();
 		failalloc_after(k);
-		got = cborjson_decode(cbor_request, sizeof(cbor_request), why, sizeof(why));
+		got = cborjson_decode(cbor_request, sizeof(cbor_request), &len, why, sizeof(why));
 		failalloc_after(-1);
 		if (got == NULL && !says_out_of_memory(why))
 			fail_msg("allocation %ld failed: refused for \"%s\"", k, why);
-		if (got != NULL && !json_equal(got, want))
-			fail_msg("allocation %ld failed: a different answer", k);
-		json_decref(got);
+		if (got != NULL && (len != want_len || strcmp(got, want) != 0))
+			fail_msg("allocation %ld failed: %s, not %s", k, got, want);
+		free(got);
 		if (failalloc_failures() == 0)
 			break;
 	}
-	json_decref(want);
-	assert_int_equal(json_live, 0);
+	free(want);
 	assert_true(k < ROUNDS_MAX);
 	return failalloc_calls();
 }

@@ -35,13 +35,30 @@ static size_t unhex(const char *hex, unsigned char *out, size_t size)
 	return n;
 }
 
-/* Decodes hex CBOR; the JSON it means as compact text (malloc'd), or NULL
- * with why filled. */
+/* Decodes a body: the JSON its text means, or NULL with why filled. The
+ * text must be JSON, of the length said. */
+static json_t *decode(const void *body, size_t len, char *why, size_t why_size)
+{
+	size_t text_len;
+	char *text = cborjson_decode(body, len, &text_len, why, why_size);
+
+	if (text == NULL)
+		return NULL;
+	assert_int_equal(strlen(text), text_len);
+	free(text);
+	json_t *j = cborjson_load(body, len, why, why_size);
+	if (j == NULL)
+		fail_msg("%s", why);
+	return j;
+}
+
+/* Decodes hex CBOR; the JSON it means as compact text with sorted keys
+ * (malloc'd), or NULL with why filled. */
 static char *decode_hex(const char *hex, char *why, size_t why_size)
 {
 	unsigned char body[4096];
 	size_t len = unhex(hex, body, sizeof(body));
-	json_t *j = cborjson_decode(body, len, why, why_size);
+	json_t *j = decode(body, len, why, why_size);
 	char *text;
 
 	if (j == NULL)
@@ -236,13 +253,13 @@ static void test_refuse_sizes(void **state)
 	memset(body + n, 0xf6, KINESIS_REQUEST_ITEMS_MAX);
 	n += KINESIS_REQUEST_ITEMS_MAX;
 	body[n++] = 0xff;
-	assert_null(cborjson_decode(body, n, why, sizeof(why)));
+	assert_null(decode(body, n, why, sizeof(why)));
 	assert_non_null(strstr(why, "more than 8000 items"));
 	/* The map, its key and the array count too: with them, exactly the
 	 * bound fits. */
 	n = 4 + KINESIS_REQUEST_ITEMS_MAX - 3;
 	body[n++] = 0xff;
-	json_t *j = cborjson_decode(body, n, why, sizeof(why));
+	json_t *j = decode(body, n, why, sizeof(why));
 	assert_non_null(j);
 	assert_int_equal(json_array_size(json_object_get(j, "a")), KINESIS_REQUEST_ITEMS_MAX - 3);
 	json_decref(j);
@@ -260,12 +277,12 @@ static void test_every_prefix(void **state)
 
 	(void)state;
 	for (size_t n = 0; n < len; n++) {
-		j = cborjson_decode(body, n, why, sizeof(why));
+		j = decode(body, n, why, sizeof(why));
 		if (j != NULL)
 			fail_msg("a prefix of %zu bytes was accepted", n);
 		assert_true(why[0] != '\0');
 	}
-	j = cborjson_decode(body, len, why, sizeof(why));
+	j = decode(body, len, why, sizeof(why));
 	assert_non_null(j);
 	json_decref(j);
 }
@@ -276,9 +293,9 @@ static void test_small_why(void **state)
 	char why[8];
 
 	(void)state;
-	assert_null(cborjson_decode("\x80", 1, why, sizeof(why)));
+	assert_null(decode("\x80", 1, why, sizeof(why)));
 	assert_int_equal(strlen(why), sizeof(why) - 1);
-	assert_null(cborjson_decode("\x80", 1, NULL, 0));
+	assert_null(decode("\x80", 1, NULL, 0));
 }
 
 /* An answer: Data becomes a byte string, timestamps tag 1 with integer
@@ -303,7 +320,7 @@ static void test_encode_answer(void **state)
 	unhex("43 00ff10", expected_data, sizeof(expected_data));
 	assert_non_null(memmem(cbor, len, expected_ts, sizeof(expected_ts)));
 	assert_non_null(memmem(cbor, len, expected_data, sizeof(expected_data)));
-	back = cborjson_decode(cbor, len, why, sizeof(why));
+	back = decode(cbor, len, why, sizeof(why));
 	assert_non_null(back);
 	assert_true(json_equal(answer, back));
 	json_decref(back);

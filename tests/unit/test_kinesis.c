@@ -127,7 +127,7 @@ static json_t *answer_json(const struct kinesis_reply *reply)
 	char why[160];
 
 	if (strcmp(reply->content_type, KINESIS_CBOR_CONTENT_TYPE) == 0)
-		return cborjson_decode(reply->body, reply->len, why, sizeof(why));
+		return cborjson_load(reply->body, reply->len, why, sizeof(why));
 	return json_loadb(reply->body, reply->len, 0, NULL);
 }
 
