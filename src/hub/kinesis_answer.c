@@ -6,7 +6,6 @@
 #include "config.h"
 #include "hub/kinesis.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +16,11 @@
  * NULL, which the transports answer as InternalFailure. */
 static void reply_as_cbor(struct kinesis_reply *reply)
 {
-	json_t *answer = NULL;
 	unsigned char *cbor = NULL;
 	size_t len = 0;
 
 	if (reply->body)
-		answer = json_loadb(reply->body, reply->len, JSON_ALLOW_NUL, NULL);
-	if (answer)
-		cbor = cborjson_encode(answer, &len);
-	json_decref(answer);
+		cbor = cborjson_encode(reply->body, reply->len, &len);
 	free(reply->body);
 	reply->body = (char *)cbor;
 	reply->len = cbor ? len : 0;

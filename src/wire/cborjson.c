@@ -7,8 +7,9 @@
  * pairs come, and each of them takes at least a byte of the body. The open
  * maps and arrays live on a fixed stack (KINESIS_REQUEST_DEPTH_MAX deep);
  * an indefinite-length string is gathered into one buffer, never longer
- * than the body; the text is at most a few times the body. Encoding walks
- * the answer, which the hub built itself. */
+ * than the body; the text is at most a few times the body. Encoding reads
+ * the answer's JSON text the same way, one value at a time (jsonscan), and
+ * writes maps and arrays with indefinite lengths, as AWS does. */
 #include "config.h"
 #include "wire/cborjson.h"
 
@@ -23,6 +24,7 @@
 #include <strings.h>
 
 #include "util/base64.h"
+#include "util/jsonscan.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
 #include "wire/protocol.h"
@@ -41,11 +43,6 @@ static bool is_timestamp_member_n(const char *name, size_t len)
 		if (strlen(timestamp_members[i]) == len && memcmp(name, timestamp_members[i], len) == 0)
 			return true;
 	return false;
-}
-
-static bool is_timestamp_member(const char *name)
-{
-	return is_timestamp_member_n(name, strlen(name));
 }
 
 bool cborjson_is_cbor(const char *content_type)
@@ -558,11 +555,11 @@ json_t *cborjson_load(const void *body, size_t len, char *why, size_t why_size)
 /* How a value is written: by the member it is the value of. */
 enum shape { PLAIN, BLOB, TIMESTAMP };
 
-static enum shape member_shape(const char *name)
+static enum shape member_shape(const char *name, size_t len)
 {
-	if (strcmp(name, BLOB_MEMBER) == 0)
+	if (len == strlen(BLOB_MEMBER) && memcmp(name, BLOB_MEMBER, len) == 0)
 		return BLOB;
-	return is_timestamp_member(name) ? TIMESTAMP : PLAIN;
+	return is_timestamp_member_n(name, len) ? TIMESTAMP : PLAIN;
 }
 
 /* Appends one item's head, as libcbor writes it (at most 9 bytes). */
@@ -573,7 +570,7 @@ static enum shape member_shape(const char *name)
 		strbuf_append((sb), head_, encoder(__VA_ARGS__, head_, sizeof(head_)));    \
 	} while (0)
 
-static void put_int(struct strbuf *sb, json_int_t v)
+static void put_int(struct strbuf *sb, int64_t v)
 {
 	if (v >= 0)
 		put_head(sb, cbor_encode_uint, (uint64_t)v);
@@ -581,104 +578,143 @@ static void put_int(struct strbuf *sb, json_int_t v)
 		put_head(sb, cbor_encode_negint, (uint64_t)(-1 - v));
 }
 
-static void put_text(struct strbuf *sb, const char *s, size_t len)
-{
-	put_head(sb, cbor_encode_string_start, len);
-	strbuf_append(sb, s, len);
-}
-
-/* A blob: the base64 text of the JSON answer, decoded into a byte string. */
-static int put_blob(struct strbuf *sb, const json_t *v)
-{
-	size_t len = json_string_length(v), n;
-	unsigned char *bytes = malloc(base64_decoded_max(len) + 1);
-	const char *reason;
-
-	if (bytes == NULL || base64_decode(json_string_value(v), len, bytes, &n, &reason) < 0) {
-		free(bytes);
-		return -1;
-	}
-	put_head(sb, cbor_encode_bytestring_start, n);
-	strbuf_append(sb, bytes, n);
-	free(bytes);
-	return 0;
-}
-
 /* A timestamp: tag 1 and epoch milliseconds as an integer, which is what
  * the SDK's parser reads (Long.parseLong of the number's text). */
 static void put_timestamp(struct strbuf *sb, double seconds)
 {
 	put_head(sb, cbor_encode_tag, 1);
-	put_int(sb, (json_int_t)llround(seconds * 1000.0));
+	put_int(sb, (int64_t)llround(seconds * 1000.0));
 }
 
-static int put_value(struct strbuf *sb, const json_t *v, enum shape shape);
-
-static int put_object(struct strbuf *sb, const json_t *obj)
+/* A JSON string's bytes, unescaped: the token's own text when it has no
+ * escape, else a copy (*copy, malloc'd; the caller frees it). NULL when
+ * memory ran out. */
+static const char *string_bytes(const struct js_token *t, size_t *len, char **copy)
 {
-	const char *key;
-	json_t *v;
+	*copy = NULL;
+	if (!t->escaped) {
+		*len = t->len;
+		return t->text;
+	}
+	/* An escape is longer than the byte it stands for. */
+	if ((*copy = malloc(t->len + 1)) == NULL)
+		return NULL;
+	*len = jsonscan_unescape(t, *copy, t->len);
+	return *copy;
+}
 
-	put_head(sb, cbor_encode_map_start, json_object_size(obj));
-	json_object_foreach((json_t *)obj, key, v) {
-		put_text(sb, key, strlen(key));
-		if (put_value(sb, v, member_shape(key)) < 0)
+/* A string: text, or under Data the bytes its base64 stands for. */
+static int put_string(struct strbuf *sb, const struct js_token *t, enum shape shape)
+{
+	char *copy;
+	size_t len, n;
+	const char *s = string_bytes(t, &len, &copy), *reason;
+	unsigned char *bytes = NULL;
+	int rc = -1;
+
+	if (s != NULL && shape != BLOB) {
+		put_head(sb, cbor_encode_string_start, len);
+		strbuf_append(sb, s, len);
+		rc = 0;
+	} else if (s != NULL && (bytes = malloc(base64_decoded_max(len) + 1)) != NULL &&
+		   base64_decode(s, len, bytes, &n, &reason) == 0) {
+		put_head(sb, cbor_encode_bytestring_start, n);
+		strbuf_append(sb, bytes, n);
+		rc = 0;
+	}
+	free(bytes);
+	free(copy);
+	return rc;
+}
+
+static int put_value(struct jsonscan *s, struct strbuf *sb, const struct js_token *t,
+		     enum shape shape);
+
+/* An object, as an indefinite-length map (as AWS writes its own). */
+static int put_object(struct jsonscan *s, struct strbuf *sb)
+{
+	struct js_token key, v;
+	char *copy;
+	const char *name;
+	size_t len;
+	int rc;
+
+	strbuf_lit(sb, "\xbf");
+	while ((rc = jsonscan_member(s, &key)) > 0) {
+		if ((name = string_bytes(&key, &len, &copy)) == NULL)
+			return -1;
+		put_head(sb, cbor_encode_string_start, len);
+		strbuf_append(sb, name, len);
+		rc = jsonscan_value(s, &v) < 0 ? -1 : put_value(s, sb, &v, member_shape(name, len));
+		free(copy);
+		if (rc < 0)
 			return -1;
 	}
-	return 0;
+	strbuf_lit(sb, "\xff");
+	return rc;
 }
 
-static int put_array(struct strbuf *sb, const json_t *arr)
+static int put_array(struct jsonscan *s, struct strbuf *sb)
 {
-	put_head(sb, cbor_encode_array_start, json_array_size(arr));
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (put_value(sb, json_array_get(arr, i), PLAIN) < 0)
+	struct js_token v;
+	int rc;
+
+	strbuf_lit(sb, "\x9f");
+	while ((rc = jsonscan_element(s)) > 0)
+		if (jsonscan_value(s, &v) < 0 || put_value(s, sb, &v, PLAIN) < 0)
 			return -1;
-	return 0;
+	strbuf_lit(sb, "\xff");
+	return rc;
 }
 
-static int put_value(struct strbuf *sb, const json_t *v, enum shape shape)
+static int put_value(struct jsonscan *s, struct strbuf *sb, const struct js_token *t,
+		     enum shape shape)
 {
-	if (shape == TIMESTAMP && json_is_number(v)) {
-		put_timestamp(sb, json_number_value(v));
+	if (shape == TIMESTAMP && (t->type == JS_INTEGER || t->type == JS_REAL)) {
+		put_timestamp(sb, jsonscan_double(t));
 		return 0;
 	}
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return put_object(sb, v);
-	case JSON_ARRAY:
-		return put_array(sb, v);
-	case JSON_STRING:
-		if (shape == BLOB)
-			return put_blob(sb, v);
-		put_text(sb, json_string_value(v), json_string_length(v));
+	switch (t->type) {
+	case JS_OBJECT:
+		return put_object(s, sb);
+	case JS_ARRAY:
+		return put_array(s, sb);
+	case JS_STRING:
+		return put_string(sb, t, shape);
+	case JS_INTEGER:
+		put_int(sb, jsonscan_int(t));
 		return 0;
-	case JSON_INTEGER:
-		put_int(sb, json_integer_value(v));
+	case JS_REAL:
+		put_head(sb, cbor_encode_double, jsonscan_double(t));
 		return 0;
-	case JSON_REAL:
-		put_head(sb, cbor_encode_double, json_real_value(v));
+	case JS_TRUE:
+	case JS_FALSE:
+		put_head(sb, cbor_encode_bool, t->type == JS_TRUE);
 		return 0;
-	case JSON_TRUE:
-	case JSON_FALSE:
-		put_head(sb, cbor_encode_bool, json_is_true(v));
-		return 0;
-	case JSON_NULL:
-	default:
+	case JS_NULL:
 		strbuf_lit(sb, "\xf6");        /* CBOR's null */
 		return 0;
+	default:
+		return -1;
 	}
 }
 
-unsigned char *cborjson_encode(const json_t *answer, size_t *len)
+unsigned char *cborjson_encode(const char *json, size_t len, size_t *out_len)
 {
+	struct jsonscan s;
+	struct js_token t;
 	struct strbuf sb;
+	int rc;
 
 	strbuf_init(&sb);
-	if (put_value(&sb, answer, PLAIN) < 0 || sb.failed || sb.data == NULL) {
+	jsonscan_init(&s, json, len, false);
+	rc = jsonscan_value(&s, &t) < 0 || put_value(&s, &sb, &t, PLAIN) < 0 ||
+	     jsonscan_end(&s) < 0 ? -1 : 0;
+	jsonscan_free(&s);
+	if (rc < 0 || sb.failed || sb.data == NULL) {
 		strbuf_free(&sb);
 		return NULL;
 	}
-	*len = sb.len;
+	*out_len = sb.len;
 	return (unsigned char *)sb.data;
 }

@@ -46,11 +46,12 @@ char *cborjson_decode(const void *body, size_t len, size_t *json_len, char *why,
  * a tree. NULL as cborjson_decode says. */
 json_t *cborjson_load(const void *body, size_t len, char *why, size_t why_size);
 
-/* Encodes an answer (borrowed) as CBOR: base64 text under Data becomes a
- * byte string, a number under a timestamp member tag 1 and epoch
- * milliseconds. Returns the bytes (malloc'd, the caller frees them) and
- * their count in *len, or NULL when memory runs out or a Data member is not
- * base64 text. */
-unsigned char *cborjson_encode(const json_t *answer, size_t *len);
+/* Encodes an answer, given as JSON text, in CBOR: base64 text under Data
+ * becomes a byte string, a number under a timestamp member tag 1 and epoch
+ * milliseconds; objects and arrays become indefinite-length maps and
+ * arrays. Returns the bytes (malloc'd, the caller frees them) and their
+ * count in *out_len, or NULL when memory runs out, the text is not JSON,
+ * or a Data member is not base64 text. */
+unsigned char *cborjson_encode(const char *json, size_t len, size_t *out_len);
 
 #endif

@@ -39,7 +39,7 @@ static void check_converter(const uint8_t *body, size_t len)
 		fprintf(stderr, "fuzz_cbor: the JSON written is refused: %s: %.300s\n", err.text, text);
 		abort();
 	}
-	cbor = cborjson_encode(j, &n);
+	cbor = cborjson_encode(text, text_len, &n);
 	free(cbor);
 	json_decref(j);
 	free(text);

@@ -400,18 +400,18 @@ static void test_cbor_decode_each_allocation_fails(void **state)
 /* Encoding an answer: NULL, or exactly the bytes encoded with memory. */
 static void test_cbor_encode_each_allocation_fails(void **state)
 {
-	json_t *answer = json_pack("{s:[{s:s,s:f,s:s}],s:i,s:n}", "Records", "Data", "AP8Q",
-				   "ApproximateArrivalTimestamp", 1787036486.712, "SequenceNumber",
-				   "49", "MillisBehindLatest", 0, "NextShardIterator");
+	const char *answer = "{\"Records\":[{\"Data\":\"AP8Q\",\"ApproximateArrivalTimestamp\":"
+			     "1787036486.712,\"SequenceNumber\":\"49\",\"Key\":\"\\u00e9\"}],"
+			     "\"MillisBehindLatest\":0,\"NextShardIterator\":null}";
 	size_t want_len, len;
-	unsigned char *want = cborjson_encode(answer, &want_len), *got;
+	unsigned char *want = cborjson_encode(answer, strlen(answer), &want_len), *got;
 	long k;
 
 	assert_non_null(want);
 	for (k = 0; k < ROUNDS_MAX; k++) {
 		failalloc_reset();
 		failalloc_after(k);
-		got = cborjson_encode(answer, &len);
+		got = cborjson_encode(answer, strlen(answer), &len);
 		failalloc_after(-1);
 		if (got != NULL && (len != want_len || memcmp(got, want, len) != 0))
 			fail_msg("allocation %ld failed: different bytes", k);
@@ -420,7 +420,6 @@ static void test_cbor_encode_each_allocation_fails(void **state)
 			break;
 	}
 	free(want);
-	json_decref(answer);
 	assert_true(k < ROUNDS_MAX);
 }
 

@@ -303,10 +303,10 @@ static void test_small_why(void **state)
 static void test_encode_answer(void **state)
 {
 	const char *text = "{\"Records\":[{\"SequenceNumber\":\"49\",\"ApproximateArrivalTimestamp\":"
-			   "1787036486.712,\"Data\":\"AP8Q\",\"PartitionKey\":\"k\"}],"
+			   "1787036486.712,\"Data\":\"AP8Q\",\"PartitionKey\":\"k\\u00e9\\n\"}],"
 			   "\"MillisBehindLatest\":0,\"NextShardIterator\":null,\"ChildShards\":[],"
 			   "\"Neg\":-5,\"Real\":1.5,\"Open\":true,\"Closed\":false}";
-	unsigned char expected_ts[10], expected_data[4];
+	unsigned char expected_ts[10], expected_data[4], expected_key[5];
 	json_t *answer = json_loads(text, 0, NULL), *back;
 	unsigned char *cbor;
 	char why[160];
@@ -314,12 +314,14 @@ static void test_encode_answer(void **state)
 
 	(void)state;
 	assert_non_null(answer);
-	cbor = cborjson_encode(answer, &len);
+	cbor = cborjson_encode(text, strlen(text), &len);
 	assert_non_null(cbor);
 	unhex("c1 1b 000001a013accc38", expected_ts, sizeof(expected_ts));
 	unhex("43 00ff10", expected_data, sizeof(expected_data));
+	unhex("64 6bc3a90a", expected_key, sizeof(expected_key));
 	assert_non_null(memmem(cbor, len, expected_ts, sizeof(expected_ts)));
 	assert_non_null(memmem(cbor, len, expected_data, sizeof(expected_data)));
+	assert_non_null(memmem(cbor, len, expected_key, sizeof(expected_key)));
 	back = decode(cbor, len, why, sizeof(why));
 	assert_non_null(back);
 	assert_true(json_equal(answer, back));
@@ -331,31 +333,39 @@ static void test_encode_answer(void **state)
 /* Error answers, as the SDK reads them: __type and message in a map. */
 static void test_encode_error(void **state)
 {
-	json_t *answer = json_pack("{s:s, s:s}", "__type", "ResourceNotFoundException",
-				   "message", "Stream x under account 0 not found.");
+	const char *text = "{\"__type\":\"ResourceNotFoundException\","
+			   "\"message\":\"Stream x under account 0 not found.\"}";
 	unsigned char *cbor;
 	size_t len;
 
 	(void)state;
-	cbor = cborjson_encode(answer, &len);
+	cbor = cborjson_encode(text, strlen(text), &len);
 	assert_non_null(cbor);
-	assert_int_equal(cbor[0], 0xa2);
+	assert_int_equal(cbor[0], 0xbf);
 	assert_int_equal(cbor[1], 0x66);
 	assert_memory_equal(cbor + 2, "__type", 6);
 	assert_int_equal(cbor[8], 0x78);
 	assert_int_equal(cbor[9], strlen("ResourceNotFoundException"));
+	assert_int_equal(cbor[len - 1], 0xff);
 	free(cbor);
-	json_decref(answer);
 }
 
-static void test_encode_bad_data(void **state)
+/* What the encoder refuses: Data that is not base64, text not JSON. */
+static void test_encode_refused(void **state)
 {
-	json_t *answer = json_pack("{s:[{s:s}]}", "Records", "Data", "not base64!");
+	static const char *const texts[] = {
+		"{\"Records\":[{\"Data\":\"not base64!\"}]}",
+		"{\"a\":",
+		"{} {}",
+		"",
+		"{\"a\":\"\\u0000\"}",
+	};
 	size_t len;
 
 	(void)state;
-	assert_null(cborjson_encode(answer, &len));
-	json_decref(answer);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (cborjson_encode(texts[i], strlen(texts[i]), &len) != NULL)
+			fail_msg("encoded: %s", texts[i]);
 }
 
 int main(void)
@@ -375,7 +385,7 @@ int main(void)
 		cmocka_unit_test(test_small_why),
 		cmocka_unit_test(test_encode_answer),
 		cmocka_unit_test(test_encode_error),
-		cmocka_unit_test(test_encode_bad_data),
+		cmocka_unit_test(test_encode_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
