@@ -180,12 +180,16 @@ static bool timestamp_due(struct reader *r)
 }
 
 /* A real as JSON writes it: enough digits to read back the same double,
- * and a point or exponent so that it stays a real. */
+ * and a point or exponent so that it stays a real. printf follows
+ * LC_NUMERIC (main sets it to "C", but a library cannot count on it): a
+ * comma it writes is the decimal point. */
 static void put_real(struct strbuf *out, double v)
 {
-	char text[32];
+	char text[32], *comma;
 	int n = snprintf(text, sizeof(text), "%.17g", v);
 
+	if ((comma = strchr(text, ',')) != NULL)
+		*comma = '.';
 	strbuf_append(out, text, (size_t)n);
 	if (strpbrk(text, ".e") == NULL)
 		strbuf_lit(out, ".0");
