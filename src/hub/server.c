@@ -20,6 +20,7 @@
 #include "util/sockopt.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
+#include "wire/protocol.h"
 
 #define TICK_MS 100
 #define SERVER_DEFAULT_MAX_BODY (8u * 1024 * 1024)
@@ -722,7 +723,7 @@ void server_config_defaults(struct server_config *config)
 {
 	*config = (struct server_config){ .max_body = SERVER_DEFAULT_MAX_BODY,
 					  .max_connections = SERVER_DEFAULT_MAX_CONNECTIONS };
-	server_config_listen(config, SERVER_DEFAULT_LISTEN);
+	server_config_listen(config, HUB_DEFAULT_ADDRESS);
 }
 
 int server_config_listen(struct server_config *config, const char *text)
@@ -747,6 +748,7 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 {
 	struct lws_context_creation_info info;
 	struct server *server = calloc(1, sizeof(*server));
+	struct lws_vhost *vhost;
 
 	if (server == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -789,7 +791,10 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 		free(server);
 		return NULL;
 	}
-	server->port = config->port;
+	/* Port 0 asks the kernel for a free one: keep the one it gave. The
+	 * vhost made with the context is lws's "default". */
+	vhost = lws_get_vhost_by_name(server->context, "default");
+	server->port = vhost ? lws_get_vhost_listen_port(vhost) : config->port;
 	lws_sul_schedule(server->context, 0, &server->tick, on_tick, TICK_MS * LWS_US_PER_MS);
 	return server;
 }

@@ -1,5 +1,6 @@
 /* What both sides of the wire agree on: the Kinesis API's target and
- * content types, its size limits, and where the hub's WebSocket push lives.
+ * content types, its size limits, where the hub's WebSocket push lives and
+ * where a hub is found by default.
  * The hub answers by these and the clients send by them; nothing here
  * belongs to either side. */
 #ifndef ALLEYCAT_PROTOCOL_H
@@ -25,5 +26,11 @@
 #define PUSH_SUBPROTOCOL "alleycat-efo.v1"
 #define PUSH_PATH "/subscribe"
 #define PUSH_EVENT_BYTES_MAX (1024 * 1024)
+
+/* Where a hub serves unless told otherwise, and so where a client looks for
+ * one: the API over http:// and push over ws:// share the address. */
+#define HUB_DEFAULT_ADDRESS "127.0.0.1:4567"
+#define HUB_DEFAULT_URL "http://" HUB_DEFAULT_ADDRESS
+#define HUB_DEFAULT_PUSH_URL "ws://" HUB_DEFAULT_ADDRESS
 
 #endif

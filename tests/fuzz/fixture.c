@@ -11,6 +11,7 @@
 
 #include "hub/kinesis.h"
 #include "hub/stream.h"
+#include "util/errtext.h"
 #include "wire/hashkey.h"
 
 static void die(const char *what)
@@ -22,7 +23,7 @@ static void die(const char *what)
 struct hub *fuzz_hub(int subscription_seconds)
 {
 	struct hub_config config;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 	struct hub *hub;
 	struct stream *s;
 

@@ -193,7 +193,7 @@ static void test_telemetry_each_allocation_fails(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* consumer_decode_event                                               */
+/* consumer_batch_decode_event                                        */
 /* ------------------------------------------------------------------ */
 
 /* An event of a good record, a bad one, and one whose Data is larger than

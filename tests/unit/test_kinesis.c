@@ -18,6 +18,7 @@
 #include "hub/hub.h"
 #include "hub/kinesis.h"
 #include "util/base64.h"
+#include "util/errtext.h"
 #include "wire/cborjson.h"
 #include "wire/seqno.h"
 
@@ -27,7 +28,7 @@
 static struct hub *new_hub(uint64_t records_per_sec)
 {
 	struct hub_config config;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 	struct hub *hub;
 
 	hub_config_defaults(&config);
@@ -323,7 +324,7 @@ static void test_throttling_in_request_order(void **state)
 static void test_byte_limit_admits_an_oversized_record_alone(void **state)
 {
 	struct hub_config config;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 	struct hub *hub;
 	const char *put = "{\"StreamName\":\"alleycat\",\"Data\":\"eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4\","
 			  "\"PartitionKey\":\"k\"}";
@@ -503,7 +504,7 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 static struct hub *hub_in_at(const char *dir, int64_t retention_s, int64_t now)
 {
 	struct hub_config config;
-	char err[256] = "";
+	char err[ERR_TEXT_MAX] = "";
 	struct hub *hub;
 
 	hub_config_defaults(&config);
@@ -934,7 +935,7 @@ static void test_old_state_closes_shards_at_first_load(void **state)
 /* A hub refuses to open on this saved state, and says it is unreadable. */
 static void expect_unreadable(const char *meta)
 {
-	char dir[] = "/tmp/alleycat-reshard-XXXXXX", err[256] = "";
+	char dir[] = "/tmp/alleycat-reshard-XXXXXX", err[ERR_TEXT_MAX] = "";
 	struct hub_config config;
 
 	assert_non_null(mkdtemp(dir));
