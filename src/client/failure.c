@@ -12,10 +12,10 @@
 
 #include "client/httpc.h"
 #include "util/sanitize.h"
+#include "wire/protocol.h"
 
 /* The server's own words are untrusted: this many characters at most. */
 #define SERVER_WORDS_MAX 200
-#define DEFAULT_HUB "127.0.0.1:4567"
 #define CREDENTIALS_FIX "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to a key it takes"
 
 static const char *const denied_types[] = {
@@ -63,7 +63,7 @@ static void hub_hint(const struct endpoint *ep, char *out, size_t size)
 	char where[300];
 
 	snprintf(where, sizeof(where), "%s:%d", ep->host, ep->port);
-	if (strcmp(where, DEFAULT_HUB) == 0)
+	if (strcmp(where, HUB_DEFAULT_ADDRESS) == 0)
 		snprintf(out, size, "alleycat hub");
 	else
 		snprintf(out, size, "alleycat hub --listen %.280s", where);

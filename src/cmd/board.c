@@ -21,7 +21,9 @@
 #include "race/roster.h"
 #include "race/store.h"
 #include "util/clock.h"
+#include "util/errtext.h"
 #include "util/log.h"
+#include "wire/protocol.h"
 #include "wire/sigv4.h"
 
 #define POLL_MS 20
@@ -335,7 +337,7 @@ void cmd_board_usage(FILE *out)
 	      "Consume a stream and print the live standings: a fresh table every interval,\n"
 	      "or once when caught up, or the final results when every race has finished.\n"
 	      "\n"
-	      "  --endpoint URL        the hub (default ws://127.0.0.1:4567)\n"
+	      "  --endpoint URL        the hub (default " HUB_DEFAULT_PUSH_URL ")\n"
 	      "  --stream NAME         the stream (default alleycat)\n"
 	      "  --ca FILE             trust the certificates in FILE for wss://\n"
 	      "  --insecure            accept any certificate (for testing only)\n"
@@ -458,7 +460,7 @@ int cmd_board(int argc, char **argv)
 	struct live_config lc;
 	struct sigv4_credentials credentials;
 	struct roster roster = { 0 };
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	struct live *l;
 	int rc = parse_options(argc, argv, &o);
 

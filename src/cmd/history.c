@@ -14,6 +14,7 @@
 #include "cmd/commands.h"
 #include "race/results.h"
 #include "race/store.h"
+#include "util/errtext.h"
 #include "util/paths.h"
 #include "wire/telemetry.h"
 
@@ -334,7 +335,7 @@ static int check_db(const char *path)
 int cmd_history(int argc, char **argv)
 {
 	struct history_options o;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	struct store *s;
 	int rc = parse_options(argc, argv, &o);
 

@@ -9,6 +9,7 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/settings.h"
+#include "util/errtext.h"
 #include "util/log.h"
 
 static int cmd_help(int argc, char **argv);
@@ -80,7 +81,7 @@ static int cmd_help(int argc, char **argv)
 static int run_with_settings(const struct command *c, int argc, char **argv)
 {
 	struct settings_args args;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	int rc;
 
 	if (c->options == NULL)

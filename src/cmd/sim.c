@@ -15,7 +15,9 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "race/sim.h"
+#include "util/errtext.h"
 #include "util/log.h"
+#include "wire/protocol.h"
 #include "wire/telemetry.h"
 
 /* What only the command line asks for. */
@@ -44,7 +46,7 @@ void cmd_sim_usage(FILE *out)
 	      "second, to a stream with the Kinesis PutRecords API.\n"
 	      "\n"
 	      "  --endpoint URL        the Kinesis-compatible endpoint\n"
-	      "                        (default http://127.0.0.1:4567)\n"
+	      "                        (default " HUB_DEFAULT_URL ")\n"
 	      "  --stream NAME         the stream (default alleycat)\n"
 	      "  --region REGION       the region for signed requests (default us-east-1)\n"
 	      "  --ca FILE             trust the certificates in FILE for https://\n"
@@ -288,7 +290,7 @@ int cmd_sim(int argc, char **argv)
 {
 	struct sim_options o;
 	struct sim_cli c;
-	char err[512] = "";
+	char err[ERR_TEXT_MAX] = "";
 	struct endpoint ep;
 	struct sim *sim;
 	int rc = parse_options(argc, argv, &o, &c);

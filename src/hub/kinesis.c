@@ -1613,6 +1613,11 @@ static json_t *run_module_operation(struct call *c, const struct kinesis_operati
 	return op->run(c, req);
 }
 
+bool kinesis_knows(const char *target)
+{
+	return find_operation(target) != NULL || find_module_operation(target) != NULL;
+}
+
 char *kinesis_error_body(const char *type, const char *message)
 {
 	json_t *j = json_pack("{s:s, s:s}", "__type", type, "message", message);
@@ -1675,5 +1680,6 @@ void kinesis_handle(struct hub *hub, const char *target, const char *body, size_
 			log_error("%s: %s", c.error, c.message);
 	}
 	reply->len = reply->body ? strlen(reply->body) : 0;
+	reply->content_type = KINESIS_CONTENT_TYPE;
 	json_decref(req);
 }

@@ -20,6 +20,7 @@
 #include "util/sockopt.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
+#include "wire/protocol.h"
 
 #define TICK_MS 100
 #define SERVER_DEFAULT_MAX_BODY (8u * 1024 * 1024)
@@ -59,6 +60,7 @@ struct http_session {
 	size_t expected;
 	int64_t headers_ms;             /* when the request's headers were in */
 	char target[128];
+	char body_type[64];             /* the request's Content-Type: JSON or CBOR */
 	int status;
 	const char *content_type;
 	char *reply;
@@ -305,20 +307,21 @@ static void answer_api(struct lws *wsi, struct http_session *h)
 				    clock_wall_ms(), message, sizeof(message));
 		if (denied) {
 			strbuf_free(&h->body);
-			reply_error(wsi, h, 400, denied, message);
+			kinesis_error_reply(h->body_type, 400, denied, message, &reply);
+			reply_text(wsi, h, reply.status, reply.content_type, reply.body, reply.len);
 			return;
 		}
 	}
 
 	connection_asked(wsi);
-	kinesis_handle(server->hub, h->target[0] ? h->target : NULL, h->body.data ? h->body.data : "",
-		       h->body.len, clock_wall_ms(), &reply);
+	kinesis_answer(server->hub, h->target[0] ? h->target : NULL, h->body_type,
+		       h->body.data ? h->body.data : "", h->body.len, clock_wall_ms(), &reply);
 	strbuf_free(&h->body);
 	if (reply.body == NULL) {
 		reply_error(wsi, h, 500, "InternalFailure", "Out of memory.");
 		return;
 	}
-	reply_text(wsi, h, reply.status, KINESIS_CONTENT_TYPE, reply.body, reply.len);
+	reply_text(wsi, h, reply.status, reply.content_type, reply.body, reply.len);
 	if (strstr(h->target, "PutRecord"))
 		wake_push(server);
 }
@@ -407,6 +410,8 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 	target_len = lws_hdr_custom_length(wsi, "x-amz-target:", 13);
 	if (target_len > 0 && target_len < (int)sizeof(h->target))
 		lws_hdr_custom_copy(wsi, h->target, sizeof(h->target), "x-amz-target:", 13);
+	if (read_header(wsi, "content-type", h->body_type, sizeof(h->body_type)) < 0)
+		h->body_type[0] = '\0';
 	if (lws_hdr_copy(wsi, length, sizeof(length), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
 		h->close_after = true;
 		reply_error(wsi, h, 411, "SerializationException",
@@ -794,7 +799,7 @@ void server_config_defaults(struct server_config *config)
 {
 	*config = (struct server_config){ .max_body = SERVER_DEFAULT_MAX_BODY,
 					  .max_connections = SERVER_DEFAULT_MAX_CONNECTIONS };
-	server_config_listen(config, SERVER_DEFAULT_LISTEN);
+	server_config_listen(config, HUB_DEFAULT_ADDRESS);
 }
 
 int server_config_listen(struct server_config *config, const char *text)
@@ -819,6 +824,7 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 {
 	struct lws_context_creation_info info;
 	struct server *server = calloc(1, sizeof(*server));
+	struct lws_vhost *vhost;
 
 	if (server == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -861,7 +867,10 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 		free(server);
 		return NULL;
 	}
-	server->port = config->port;
+	/* Port 0 asks the kernel for a free one: keep the one it gave. The
+	 * vhost made with the context is lws's "default". */
+	vhost = lws_get_vhost_by_name(server->context, "default");
+	server->port = vhost ? lws_get_vhost_listen_port(vhost) : config->port;
 	lws_sul_schedule(server->context, 0, &server->tick, on_tick, TICK_MS * LWS_US_PER_MS);
 	return server;
 }

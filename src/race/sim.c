@@ -277,15 +277,21 @@ static void tick(struct sim *sim)
 	}
 }
 
+/* {"StreamName": the stream}, escaped as JSON; NULL when the name is not
+ * UTF-8 (or memory runs out), which api_call reports. */
+static json_t *stream_name_body(const struct sim *sim)
+{
+	return json_pack("{s:s}", "StreamName", sim->opt.stream);
+}
+
 /* Kinesis creates streams asynchronously: waits until it is active. */
 static int wait_active(struct sim *sim, const struct endpoint *ep, char *err, size_t errlen)
 {
-	char body[512];
 	struct api_call_result r;
 
-	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
 	for (int i = 0; i < 300 && !sim->stop; i++) {
-		if (api_call(sim->http, ep, "DescribeStreamSummary", body, &sim->stop, &r) == 0 &&
+		if (api_call(sim->http, ep, "DescribeStreamSummary", stream_name_body(sim), &sim->stop,
+			     &r) == 0 &&
 		    r.status == 200 && strstr(r.body, "\"ACTIVE\"")) {
 			api_call_free(&r);
 			log_info("created stream %s with %d shards", sim->opt.stream, sim->opt.shards);
@@ -301,7 +307,6 @@ static int wait_active(struct sim *sim, const struct endpoint *ep, char *err, si
 /* --create-stream: create the stream when the endpoint does not have it. */
 static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, size_t errlen)
 {
-	char body[512];
 	struct api_call_result r;
 	struct failure f;
 	struct failure_call call = {
@@ -309,16 +314,16 @@ static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, 
 		.can_create = true,
 	};
 
-	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
-	if (api_call_patiently(sim->http, &call, body, &sim->stop, &r, &f) == 0) {
+	if (api_call_patiently(sim->http, &call, stream_name_body(sim), &sim->stop, &r, &f) == 0) {
 		api_call_free(&r);
 		return 0;
 	}
 	if (f.kind == FAILURE_NO_STREAM) {
-		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\",\"ShardCount\":%d}",
-			 sim->opt.stream, sim->opt.shards);
 		call.op = "CreateStream";
-		if (api_call_patiently(sim->http, &call, body, &sim->stop, &r, &f) == 0) {
+		if (api_call_patiently(sim->http, &call,
+				       json_pack("{s:s, s:i}", "StreamName", sim->opt.stream,
+						 "ShardCount", sim->opt.shards),
+				       &sim->stop, &r, &f) == 0) {
 			api_call_free(&r);
 			return wait_active(sim, ep, err, errlen);
 		}
@@ -341,7 +346,7 @@ const char *const sim_key_names[5] = { "race", "random", "racer", "same", "time"
 void sim_options_defaults(struct sim_options *o)
 {
 	*o = (struct sim_options){
-		.endpoint = "http://127.0.0.1:4567", .stream = "alleycat", .region = "us-east-1",
+		.endpoint = HUB_DEFAULT_URL, .stream = "alleycat", .region = "us-east-1",
 		.races = 1, .racers = 100, .duration = 300, .interval = 1, .shards = 4,
 		.batch = PRODUCER_BATCH_MAX, .in_flight = 4, .speed = 1.0, .key = SIM_KEY_RACER,
 		.timeout = HTTPC_DEFAULT_TIMEOUT_S,

@@ -12,7 +12,7 @@
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= kinesis push telemetry event eventstream
+FUZZ_TARGETS ?= kinesis push telemetry event eventstream cbor
 FUZZ_AR ?= ar
 
 out := fuzz

@@ -16,6 +16,7 @@
 
 #include "client/failure.h"
 #include "client/httpc.h"
+#include "util/errtext.h"
 
 struct case_ {
 	const char *url;                /* --endpoint */
@@ -105,7 +106,7 @@ static const struct case_ cases[] = {
 static void classify(const struct case_ *c, struct failure *f)
 {
 	struct endpoint ep;
-	char err[128];
+	char err[ERR_TEXT_MAX];
 	struct failure_call call = { .endpoint = &ep, .op = "DescribeStreamSummary",
 				     .stream = "nosuch", .can_create = c->can_create };
 
@@ -145,7 +146,7 @@ static void test_long_server_words_are_clamped(void **state)
 {
 	char body[4096];
 	struct endpoint ep;
-	char err[64];
+	char err[ERR_TEXT_MAX];
 	struct failure f;
 	struct failure_call call = { .endpoint = &ep, .op = "PutRecords", .stream = "s" };
 	int n = snprintf(body, sizeof(body), "{\"__type\":\"InvalidArgumentException\","
