@@ -1,0 +1,173 @@
+"""SubscribeToShard through boto3 against a hub (run by tests/e2e/boto3.sh).
+
+    boto3_subscribe.py ENDPOINT STREAM LIFETIME
+
+The hub serves STREAM with two shards and --subscription-seconds LIFETIME
+(more than the 5 s takeover grace). Exits 1 with a FAIL line on the first
+thing a user of boto3 would notice going wrong.
+"""
+import datetime
+import sys
+import time
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, EventStreamError
+
+endpoint, stream, lifetime = sys.argv[1], sys.argv[2], float(sys.argv[3])
+kinesis = boto3.client(
+    "kinesis", endpoint_url=endpoint, region_name="us-east-1",
+    aws_access_key_id="AKIAALLEYCATBOTO3", aws_secret_access_key="boto3-secret",
+    config=Config(retries={"max_attempts": 1}, read_timeout=30, connect_timeout=5))
+sent = {}       # shard id -> [(sequence number, data)] in the order put
+
+
+def fail(what):
+    print("FAIL: " + what, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(ok, what):
+    if not ok:
+        fail(what)
+
+
+def put(first, count):
+    """Puts records first..first+count-1 with PutRecords, noting where each went."""
+    for start in range(first, first + count, 500):
+        batch = [{"Data": b"record-%06d" % i, "PartitionKey": "racer-%d" % (i % 37)}
+                 for i in range(start, min(start + 500, first + count))]
+        answer = kinesis.put_records(StreamName=stream, Records=batch)
+        failed = [r for r in answer["Records"] if "ErrorCode" in r]
+        check(not failed, "PutRecords failed %d records: %r" % (len(failed), failed[:1]))
+        for record, result in zip(batch, answer["Records"]):
+            sent.setdefault(result["ShardId"], []).append(
+                (result["SequenceNumber"], record["Data"]))
+
+
+def subscribe(arn, shard, position):
+    return kinesis.subscribe_to_shard(ConsumerARN=arn, ShardId=shard,
+                                      StartingPosition=position)["EventStream"]
+
+
+def check_event(event):
+    """One SubscribeToShardEvent as botocore parsed it."""
+    records = event["Records"]
+    check(event["MillisBehindLatest"] >= 0, "MillisBehindLatest: %r" % event)
+    for r in records:
+        check(isinstance(r["ApproximateArrivalTimestamp"], datetime.datetime),
+              "ApproximateArrivalTimestamp is not a time: %r" % r)
+        check(r["PartitionKey"].startswith("racer-"), "PartitionKey: %r" % r)
+    if records and event.get("ContinuationSequenceNumber") is not None:
+        check(event["ContinuationSequenceNumber"] == records[-1]["SequenceNumber"],
+              "the continuation is not the last record delivered: %r" % event)
+
+
+def read_until_end(arn, shard, position, during=None):
+    """Reads one subscription to its end; calls during() after its first
+    event. Returns the records, the last continuation and the events."""
+    got, continuation, events, last = [], None, [], None
+    started = time.monotonic()
+    for message in subscribe(arn, shard, position):
+        event = message["SubscribeToShardEvent"]
+        check_event(event)
+        events.append(event)
+        got += [(r["SequenceNumber"], r["Data"]) for r in event["Records"]]
+        continuation = event.get("ContinuationSequenceNumber")
+        if len(events) == 1 and during:
+            during()
+        last = event
+    elapsed = time.monotonic() - started
+    check(last is not None, "a subscription ended without an event")
+    return got, continuation, events, elapsed
+
+
+def register(name):
+    summary = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+    consumer = kinesis.register_stream_consumer(StreamARN=summary["StreamARN"],
+                                                ConsumerName=name)["Consumer"]
+    return consumer["ConsumerARN"]
+
+
+def test_read_resubscribe(arn, shard):
+    """Records put before and during a subscription, and between it and the
+    next from its continuation: every one arrives once, in order."""
+    put(0, 1200)
+    first, continuation, events, elapsed = read_until_end(
+        arn, shard, {"Type": "TRIM_HORIZON"}, during=lambda: put(1200, 800))
+    check(lifetime - 0.5 <= elapsed <= lifetime + 3,
+          "the subscription lasted %.1f s, not about %s" % (elapsed, lifetime))
+    check(len(events) >= 2, "no heartbeat or later event: %d events" % len(events))
+    put(2000, 300)
+    second, _, _, _ = read_until_end(
+        arn, shard, {"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": continuation})
+    got = first + second
+    want = sent[shard]
+    seqs = [int(s) for s, _ in got]
+    check(seqs == sorted(set(seqs)), "sequence numbers not strictly increasing")
+    check(len(got) == len(want),
+          "%d records read from %s across the resubscribe, %d put" % (len(got), shard, len(want)))
+    check(got == want, "the records read differ from those put")
+    print("read %d records of %s in two subscriptions (%d + %d), nothing lost or repeated"
+          % (len(got), shard, len(first), len(second)))
+
+
+def expect_client_error(code, call):
+    try:
+        call()
+    except ClientError as e:
+        check(e.response["Error"]["Code"] == code, "%s instead of %s" % (e, code))
+        return
+    fail("no %s" % code)
+
+
+def test_takeover(arn, shard):
+    """A second subscription within 5 s is refused; after them it takes the
+    shard over and the first ends with ResourceInUseException."""
+    first = subscribe(arn, shard, {"Type": "LATEST"})
+    opened = time.monotonic()
+    expect_client_error("ResourceInUseException",
+                        lambda: subscribe(arn, shard, {"Type": "LATEST"}))
+    time.sleep(max(0, 5.2 - (time.monotonic() - opened)))
+    check(time.monotonic() - opened < lifetime, "the first subscription expired already")
+    second = subscribe(arn, shard, {"Type": "LATEST"})
+    try:
+        for _ in first:
+            pass
+        fail("the first subscription ended without ResourceInUseException")
+    except EventStreamError as e:
+        check(e.response["Error"]["Code"] == "ResourceInUseException",
+              "the first subscription ended with %s" % e)
+    second.close()
+    print("takeover: refused within 5 s, then the first ended with ResourceInUseException")
+
+
+def test_shard_end(arn, shard):
+    """A split shard read to its end: the last event names the children
+    and the stream ends before its lifetime."""
+    shards = kinesis.list_shards(StreamName=stream)["Shards"]
+    parent = [s for s in shards if s["ShardId"] == shard][0]
+    low = int(parent["HashKeyRange"]["StartingHashKey"])
+    high = int(parent["HashKeyRange"]["EndingHashKey"])
+    kinesis.split_shard(StreamName=stream, ShardToSplit=shard,
+                        NewStartingHashKey=str((low + high) // 2))
+    got, _, events, elapsed = read_until_end(arn, shard, {"Type": "TRIM_HORIZON"})
+    check(got == sent.get(shard, []), "the closed shard's records differ from those put")
+    children = [c["ShardId"] for c in events[-1].get("ChildShards", [])]
+    check(len(children) == 2, "the last event names children %r" % children)
+    check(events[-1].get("ContinuationSequenceNumber") is None,
+          "a continuation at the shard's end: %r" % events[-1])
+    check(elapsed < lifetime, "the stream did not end at the shard's end")
+    print("shard end: %d records, then children %s" % (len(got), ", ".join(children)))
+
+
+def main():
+    arn = register("boto3")
+    expect_client_error("ResourceNotFoundException", lambda: subscribe(
+        arn + "-gone", "shardId-000000000000", {"Type": "LATEST"}))
+    test_read_resubscribe(arn, "shardId-000000000000")
+    test_takeover(arn, "shardId-000000000001")
+    test_shard_end(arn, "shardId-000000000001")
+
+
+main()
