@@ -13,7 +13,11 @@
 #    event-stream ResourceInUseException;
 #  - an unknown consumer is refused (ResourceNotFoundException);
 #  - a split shard read to its end: the last event names the child shards,
-#    has no continuation, and the stream ends.
+#    has no continuation, and the stream ends;
+#  - a client that opens a stream and never reads: of a 30 MB backlog the
+#    hub takes for it (/metrics alleycat_consumer_records_sent) no more than
+#    its connection could hold, and another subscriber still gets new
+#    records at once.
 # The AWS CLI (v1 and v2) has no subscribe-to-shard command, so boto3 is
 # the Python client tested. Needs python3 with boto3 (./quickstart test
 # installs it; Debian: apt-get install python3-boto3).
@@ -51,7 +55,8 @@ forget_aws_settings
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 
 lifetime=7
-start_hub "$dir" boto3 --shards 2 --subscription-seconds "$lifetime" --shard-records-per-sec 0
+start_hub "$dir" boto3 --shards 2 --subscription-seconds "$lifetime" --shard-records-per-sec 0 \
+	--shard-bytes-per-sec 0 --push-bytes-per-sec 0
 timeout 120 "$python" "$top_srcdir/tests/e2e/boto3_subscribe.py" "http://127.0.0.1:$port" boto3 \
 	"$lifetime" || fail "boto3 SubscribeToShard (hub log: $(tail -n 20 "$dir/hub.log"))"
 kill -0 "$hub_pid" 2>/dev/null || fail "the hub died: $(tail -n 20 "$dir/hub.log")"

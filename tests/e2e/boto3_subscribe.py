@@ -2,13 +2,17 @@
 
     boto3_subscribe.py ENDPOINT STREAM LIFETIME
 
-The hub serves STREAM with two shards and --subscription-seconds LIFETIME
-(more than the 5 s takeover grace). Exits 1 with a FAIL line on the first
-thing a user of boto3 would notice going wrong.
+The hub serves STREAM with two shards, no write or push rate limits and
+--subscription-seconds LIFETIME (more than the 5 s takeover grace). Exits 1
+with a FAIL line on the first thing a user of boto3 would notice going wrong.
 """
 import datetime
+import json
+import socket
 import sys
 import time
+import urllib.parse
+import urllib.request
 
 import boto3
 from botocore.config import Config
@@ -161,6 +165,77 @@ def test_shard_end(arn, shard):
     print("shard end: %d records, then children %s" % (len(got), ", ".join(children)))
 
 
+def records_sent(consumer, shard):
+    """The hub's /metrics count of records a subscription has been given."""
+    series = 'alleycat_consumer_records_sent{stream="%s",consumer="%s",shard="%s"} ' % (
+        stream, consumer, shard)
+    with urllib.request.urlopen(endpoint + "/metrics", timeout=10) as page:
+        for line in page.read().decode().splitlines():
+            if line.startswith(series):
+                return int(line[len(series):])
+    fail("no %s in /metrics" % series.strip())
+
+
+def put_megabytes(megabytes, tag):
+    """Puts that many MB of 100 kB records into shard 0 (hash key 0)."""
+    for _ in range(megabytes // 3):
+        answer = kinesis.put_records(StreamName=stream, Records=[
+            {"Data": tag * 100000, "PartitionKey": "bulk", "ExplicitHashKey": "0"}
+            for _ in range(30)])
+        check(answer["FailedRecordCount"] == 0, "a bulk PutRecords failed")
+
+
+def stalled_subscription(arn, shard, position):
+    """Asks for a stream over a socket with a small window, and never reads."""
+    url = urllib.parse.urlsplit(endpoint)
+    body = json.dumps({"ConsumerARN": arn, "ShardId": shard,
+                       "StartingPosition": position}).encode()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((url.hostname, url.port))
+    sock.sendall(b"POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                 b"X-Amz-Target: Kinesis_20131202.SubscribeToShard\r\nContent-Length: %d\r\n\r\n"
+                 % (url.netloc.encode(), len(body)) + body)
+    return sock
+
+
+def test_stalled_reader(shard):
+    """A client that opens a stream and reads nothing: the hub takes from
+    its shard no more than the connection took (the socket's buffers and
+    the one message being written), whatever backlog waits (24 MB, with no
+    push rate limit), and other subscribers are served as before."""
+    after_earlier_tests = {"Type": "AFTER_SEQUENCE_NUMBER",
+                           "SequenceNumber": sent["shardId-000000000000"][-1][0]}
+    put_megabytes(24, b"a")
+    stalled = stalled_subscription(register("stalled"), "shardId-000000000000",
+                                   after_earlier_tests)
+    time.sleep(1)
+    put_megabytes(6, b"b")
+    time.sleep(1)
+    taken = records_sent("stalled", "shardId-000000000000")
+    check(taken <= 80, "the hub took %d records of 100 kB for a client that reads nothing" % taken)
+    prompt = subscribe(register("prompt"), shard, {"Type": "LATEST"})
+    for _ in prompt:
+        break
+    already = len(sent.get(shard, []))
+    put_at = time.monotonic()
+    put(3000, 40)
+    want, got = len(sent.get(shard, [])) - already, 0
+    for message in prompt:
+        got += len(message["SubscribeToShardEvent"]["Records"])
+        if got >= want:
+            break
+    delay = time.monotonic() - put_at
+    check(want > 0 and got == want and delay < 2,
+          "another subscriber got %d of %d records in %.1f s" % (got, want, delay))
+    check(records_sent("stalled", "shardId-000000000000") == taken,
+          "the stalled subscription was given more while it read nothing")
+    prompt.close()
+    stalled.close()
+    print("stalled reader: the hub took %d of 300 records of 100 kB for it; another subscriber "
+          "had new records in %.2f s" % (taken, delay))
+
+
 def main():
     arn = register("boto3")
     expect_client_error("ResourceNotFoundException", lambda: subscribe(
@@ -168,6 +243,7 @@ def main():
     test_read_resubscribe(arn, "shardId-000000000000")
     test_takeover(arn, "shardId-000000000001")
     test_shard_end(arn, "shardId-000000000001")
+    test_stalled_reader("shardId-000000000002")
 
 
 main()
