@@ -542,6 +542,7 @@ static enum subscribe_step next_chunk(struct server *server, struct http_session
 
 	strbuf_reset(&h->chunk);
 	strbuf_append(&h->chunk, room, sizeof(room));
+	h->chunk_sent = h->chunk.len;   /* nothing to write unless a message comes */
 	step = subscribe_next(&server->push, &h->sub, clock_wall_ms(), &h->chunk);
 	if (step != SUBSCRIBE_MESSAGE || h->chunk.failed)
 		return step;
