@@ -17,7 +17,10 @@
 #  - a client that opens a stream and never reads: of a 30 MB backlog the
 #    hub takes for it (/metrics alleycat_consumer_records_sent) no more than
 #    its connection could hold, and another subscriber still gets new
-#    records at once.
+#    records at once;
+#  - against a hub with --auth sigv4, a subscription signed with its key is
+#    served and one signed with a wrong secret is refused
+#    (InvalidSignatureException).
 # The AWS CLI (v1 and v2) has no subscribe-to-shard command, so boto3 is
 # the Python client tested. Needs python3 with boto3 (./quickstart test
 # installs it; Debian: apt-get install python3-boto3).
@@ -60,4 +63,12 @@ start_hub "$dir" boto3 --shards 2 --subscription-seconds "$lifetime" --shard-rec
 timeout 120 "$python" "$top_srcdir/tests/e2e/boto3_subscribe.py" "http://127.0.0.1:$port" boto3 \
 	"$lifetime" || fail "boto3 SubscribeToShard (hub log: $(tail -n 20 "$dir/hub.log"))"
 kill -0 "$hub_pid" 2>/dev/null || fail "the hub died: $(tail -n 20 "$dir/hub.log")"
+kill "$hub_pid" && wait "$hub_pid" 2>/dev/null
+
+key=AKIAALLEYCATSIGNED secret='signed/Secret+Key=For-Racing'
+printf '[racing]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$key" "$secret" \
+	>"$dir/credentials"
+start_hub "$dir" boto3 --shards 1 --subscription-seconds 2 --auth sigv4 --credentials "$dir/credentials"
+timeout 60 "$python" "$top_srcdir/tests/e2e/boto3_subscribe.py" "http://127.0.0.1:$port" boto3 2 \
+	"$key" "$secret" || fail "boto3 SubscribeToShard signed (hub log: $(tail -n 20 "$dir/hub.log"))"
 pass "boto3 reads SubscribeToShard event streams"

@@ -1,10 +1,13 @@
 """SubscribeToShard through boto3 against a hub (run by tests/e2e/boto3.sh).
 
     boto3_subscribe.py ENDPOINT STREAM LIFETIME
+    boto3_subscribe.py ENDPOINT STREAM LIFETIME KEY SECRET
 
 The hub serves STREAM with two shards, no write or push rate limits and
---subscription-seconds LIFETIME (more than the 5 s takeover grace). Exits 1
-with a FAIL line on the first thing a user of boto3 would notice going wrong.
+--subscription-seconds LIFETIME (more than the 5 s takeover grace). With KEY
+and SECRET the hub requires SigV4 with that key (--auth sigv4), and only
+signing is tested. Exits 1 with a FAIL line on the first thing a user of
+boto3 would notice going wrong.
 """
 import datetime
 import json
@@ -19,10 +22,17 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
 
 endpoint, stream, lifetime = sys.argv[1], sys.argv[2], float(sys.argv[3])
-kinesis = boto3.client(
-    "kinesis", endpoint_url=endpoint, region_name="us-east-1",
-    aws_access_key_id="AKIAALLEYCATBOTO3", aws_secret_access_key="boto3-secret",
-    config=Config(retries={"max_attempts": 1}, read_timeout=30, connect_timeout=5))
+key, secret = sys.argv[4:6] if len(sys.argv) > 5 else ("AKIAALLEYCATBOTO3", "boto3-secret")
+
+
+def client(secret_key):
+    return boto3.client(
+        "kinesis", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id=key, aws_secret_access_key=secret_key,
+        config=Config(retries={"max_attempts": 1}, read_timeout=30, connect_timeout=5))
+
+
+kinesis = client(secret)
 sent = {}       # shard id -> [(sequence number, data)] in the order put
 
 
@@ -236,7 +246,21 @@ def test_stalled_reader(shard):
           "had new records in %.2f s" % (taken, delay))
 
 
+def test_signed():
+    """Against a hub that requires SigV4: a subscription signed with its key
+    streams; one signed with a wrong secret is refused before any stream."""
+    arn = register("signed")
+    _, _, events, _ = read_until_end(arn, "shardId-000000000000", {"Type": "LATEST"})
+    check(len(events) >= 1, "no event on a signed subscription")
+    expect_client_error("InvalidSignatureException", lambda: client("wrong").subscribe_to_shard(
+        ConsumerARN=arn, ShardId="shardId-000000000000", StartingPosition={"Type": "LATEST"}))
+    print("signed: served with the hub's key, refused with a wrong secret")
+
+
 def main():
+    if len(sys.argv) > 5:
+        test_signed()
+        return
     arn = register("boto3")
     expect_client_error("ResourceNotFoundException", lambda: subscribe(
         arn + "-gone", "shardId-000000000000", {"Type": "LATEST"}))
