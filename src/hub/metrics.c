@@ -159,6 +159,33 @@ static const char *stream_name(const struct hub *hub, uint64_t uid)
 	return "";
 }
 
+/* One gauge family of per-subscription series, by stream, consumer and shard. */
+static void subscription_family(const struct hub *hub, const struct push *push,
+				struct strbuf *out, const char *name, const char *help,
+				int64_t (*value)(const struct push_sub *sub))
+{
+	strbuf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	for (const struct push_sub *sub = push->all; sub; sub = sub->next_all) {
+		char consumer[CONSUMER_NAME_MAX + 1];
+		consumer_name(sub->consumer_arn, consumer, sizeof(consumer));
+		strbuf_printf(out,
+			      "%s{stream=\"%s\",consumer=\"%s\",shard=\"shardId-%012u\"} %" PRId64
+			      "\n",
+			      name, stream_name(hub, sub->stream_uid), consumer, sub->shard,
+			      value(sub));
+	}
+}
+
+static int64_t lag_ms(const struct push_sub *sub)
+{
+	return sub->lag_ms;
+}
+
+static int64_t records_sent(const struct push_sub *sub)
+{
+	return (int64_t)sub->records_out;
+}
+
 void metrics_render(const struct hub *hub, const struct push *push, int64_t now_ms,
 		    struct strbuf *out)
 {
@@ -193,16 +220,12 @@ void metrics_render(const struct hub *hub, const struct push *push, int64_t now_
 		}
 	}
 
-	strbuf_puts(out, "# HELP alleycat_consumer_lag_ms MillisBehindLatest of a consumer's "
-			 "subscription to a shard.\n# TYPE alleycat_consumer_lag_ms gauge\n");
-	for (const struct push_sub *sub = push->all; sub; sub = sub->next_all) {
-		char name[CONSUMER_NAME_MAX + 1];
-		consumer_name(sub->consumer_arn, name, sizeof(name));
-		strbuf_printf(out,
-			      "alleycat_consumer_lag_ms{stream=\"%s\",consumer=\"%s\","
-			      "shard=\"shardId-%012u\"} %" PRId64 "\n",
-			      stream_name(hub, sub->stream_uid), name, sub->shard, sub->lag_ms);
-	}
+	subscription_family(hub, push, out, "alleycat_consumer_lag_ms",
+			    "MillisBehindLatest of a consumer's subscription to a shard.", lag_ms);
+	subscription_family(hub, push, out, "alleycat_consumer_records_sent",
+			    "Records the consumer's current subscription to a shard has taken from "
+			    "the shard for its connection (WebSocket or event stream).",
+			    records_sent);
 	strbuf_printf(out, "# HELP alleycat_subscriptions_total Push subscriptions opened.\n"
 			   "# TYPE alleycat_subscriptions_total counter\n"
 			   "alleycat_subscriptions_total %" PRIu64 "\n",
