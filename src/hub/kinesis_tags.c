@@ -12,7 +12,7 @@
 #include "hub/kinesis_ops.h"
 #include "hub/tags.h"
 
-#define LIST_TAGS_DEFAULT 10
+#define LIST_TAGS_DEFAULT TAGS_MAX  /* all of a stream's tags */
 
 const struct apirule kinesis_tag_key_rule = {
 	"TagKey", APIRULE_STRING, false, 1, TAG_KEY_MAX, NULL, NULL, NULL, NULL, NULL, NULL,
