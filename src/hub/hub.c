@@ -9,6 +9,7 @@
 
 #include "hub/journal.h"
 #include "util/log.h"
+#include "wire/protocol.h"
 
 void hub_config_defaults(struct hub_config *config)
 {
@@ -69,6 +70,7 @@ static void settings_json(const struct stream *s, json_t *j)
 	json_object_set_new(j, "encryptedFrom", json_integer((json_int_t)s->encrypted_from));
 	json_object_set_new(j, "shardMetrics", json_integer(s->shard_metrics));
 	json_object_set_new(j, "warmMiBps", json_integer(s->warm_mibps));
+	json_object_set_new(j, "maxRecordKiB", json_integer(s->max_record_kib));
 	json_object_set_new(j, "tags", tagset_json(&s->tags));
 	if (s->policy)
 		json_object_set_new(j, "policy", json_string(s->policy));
@@ -184,12 +186,15 @@ static int load_consumer(struct stream *s, json_t *j)
 static int load_settings(struct stream *s, json_t *j)
 {
 	json_int_t mode = STREAM_PROVISIONED, metrics = 0, from = 0, warm = 0;
+	json_int_t max_kib = STREAM_RECORD_KIB_DEFAULT;
 	json_int_t switched[2] = { 0, 0 };
 	const char *key_id = "";
 
-	if (json_unpack(j, "{s?I, s?[II], s?s, s?I, s?I, s?I}", "mode", &mode, "modeSwitchesMs",
-			&switched[0], &switched[1], "keyId", &key_id, "encryptedFrom", &from,
-			"shardMetrics", &metrics, "warmMiBps", &warm) < 0 ||
+	if (json_unpack(j, "{s?I, s?[II], s?s, s?I, s?I, s?I, s?I}", "mode", &mode,
+			"modeSwitchesMs", &switched[0], &switched[1], "keyId", &key_id,
+			"encryptedFrom", &from, "shardMetrics", &metrics, "warmMiBps", &warm,
+			"maxRecordKiB", &max_kib) < 0 ||
+	    max_kib < 1 || max_kib * 1024 > KINESIS_RECORD_MAX_LARGEST ||
 	    (mode != STREAM_PROVISIONED && mode != STREAM_ON_DEMAND) || warm < 0 ||
 	    warm > UINT32_MAX ||
 	    strlen(key_id) > STREAM_KEY_ID_MAX)
@@ -201,6 +206,7 @@ static int load_settings(struct stream *s, json_t *j)
 	s->encrypted_from = (seqno_t)from;
 	s->shard_metrics = (unsigned)metrics & STREAM_METRIC_ALL;
 	s->warm_mibps = (uint32_t)warm;
+	s->max_record_kib = (uint32_t)max_kib;
 	if (tagset_load(&s->tags, json_object_get(j, "tags")) < 0 ||
 	    load_policy(&s->policy, j) < 0)
 		return -1;

@@ -463,6 +463,7 @@ static void describe_settings(const struct stream *s, json_t *j)
 	kinesis_metric_names(s->shard_metrics, metrics);
 	json_object_set_new(j, "EnhancedMonitoring",
 			    json_pack("[{s:o}]", "ShardLevelMetrics", metrics));
+	json_object_set_new(j, "MaxRecordSizeInKiB", json_integer(s->max_record_kib));
 	if (s->mode == STREAM_ON_DEMAND)
 		json_object_set_new(j, "WarmThroughput",
 				    json_pack("{s:i, s:I}", "TargetMiBps", (int)s->warm_mibps,
@@ -690,6 +691,31 @@ static json_t *op_list_shards(struct call *c, json_t *req)
 	return resp;
 }
 
+static void record_too_large(struct call *c, size_t max)
+{
+	char constraint[64];
+
+	snprintf(constraint, sizeof(constraint), "have length less than or equal to %zu", max);
+	invalid(c, "data", "[binary]", constraint);
+}
+
+/* Records larger than the stream takes (1 MiB unless UpdateMaxRecordSize
+ * raised it) are refused, the whole call with them: checked once the
+ * stream is known. */
+static int check_record_sizes(struct call *c, const struct stream *s,
+			      const struct put_entry *entries, size_t n)
+{
+	size_t max = (size_t)s->max_record_kib * 1024;
+
+	for (size_t i = 0; i < n; i++) {
+		if (entries[i].data_len + entries[i].key_len > max) {
+			record_too_large(c, max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Decodes and checks one record from its strings (key_len bytes of key,
  * ehk NULL when not given) into buf, which holds base64_decoded_max(data_len)
  * bytes. Returns -1 with the call failed. */
@@ -702,8 +728,8 @@ static int fill_put_entry(struct call *c, const char *data, size_t data_len, con
 		fail(c, "SerializationException", "Data is not valid base64: %s.", reason);
 		return -1;
 	}
-	if (e->data_len + key_len > KINESIS_RECORD_MAX) {
-		invalid(c, "data", "[binary]", "have length less than or equal to 1048576");
+	if (e->data_len + key_len > KINESIS_RECORD_MAX_LARGEST) {
+		record_too_large(c, KINESIS_RECORD_MAX_LARGEST);
 		return -1;
 	}
 	e->data = buf;
@@ -758,7 +784,7 @@ static json_t *op_put_record(struct call *c, json_t *req)
 		return NULL;
 	if ((buf = malloc(data_room(req))) == NULL)
 		return fail(c, "InternalFailure", "Out of memory.");
-	if (read_put_entry(c, req, buf, &e) < 0) {
+	if (read_put_entry(c, req, buf, &e) < 0 || check_record_sizes(c, s, &e, 1) < 0) {
 		free(buf);
 		return NULL;
 	}
@@ -855,6 +881,8 @@ static int read_put_records_json(struct call *c, json_t *req, struct put_batch *
 			return -1;
 		batch_add(b);
 	}
+	if (check_record_sizes(c, b->s, b->entries, b->n) < 0)
+		return -1;
 	return check_total(c, b);
 }
 
@@ -990,7 +1018,8 @@ static int scan_put_records(struct call *c, struct jsonscan *s, struct put_batch
 	if (rc < 0 || jsonscan_end(s) < 0 || !records)
 		return 0;
 	b->s = scan_stream(c, &name, &arn);
-	return b->s != NULL && check_total(c, b) == 0;
+	return b->s != NULL && check_record_sizes(c, b->s, b->entries, b->n) == 0 &&
+	       check_total(c, b) == 0;
 }
 
 /* One entry of the answer's Records. Sequence numbers are digits and

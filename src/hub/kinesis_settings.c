@@ -19,6 +19,7 @@
 #include "hub/hub.h"
 #include "hub/kinesis_ops.h"
 #include "hub/tags.h"
+#include "wire/protocol.h"
 
 #define RETENTION_HOURS_MIN 24
 #define RETENTION_HOURS_MAX 8760
@@ -290,6 +291,20 @@ static json_t *op_update_stream_mode(struct call *c, json_t *req)
 	return kinesis_save(c) < 0 ? NULL : json_object();
 }
 
+/* Records up to the new size are taken from now on (the request body
+ * must still fit --max-request-bytes). */
+static json_t *op_update_max_record_size(struct call *c, json_t *req)
+{
+	struct stream *s = kinesis_call_stream(c, req);
+
+	if (s == NULL || kinesis_require_active(c, s) < 0)
+		return NULL;
+	s->max_record_kib = (uint32_t)apirules_integer(req, "MaxRecordSizeInKiB",
+							STREAM_RECORD_KIB_DEFAULT);
+	kinesis_begin_update(c, s);
+	return kinesis_save(c) < 0 ? NULL : json_object();
+}
+
 static json_t *op_update_stream_warm_throughput(struct call *c, json_t *req)
 {
 	struct stream *s = kinesis_call_stream(c, req);
@@ -365,6 +380,10 @@ static const struct apirule mode_fields[] = {
 	{ "WarmThroughputMiBps", APIRULE_INTEGER, required, 0, APIRULE_NO_LIMIT, NULL, NULL,  \
 	  NULL, NULL, NULL, NULL }
 
+#define MAX_RECORD_RULE(required)                                                        \
+	{ "MaxRecordSizeInKiB", APIRULE_INTEGER, required, 1024,                           \
+	  KINESIS_RECORD_MAX_LARGEST / 1024, NULL, NULL, NULL, NULL, NULL, NULL }
+
 static const struct apirule update_stream_mode_rules[] = {
 	APIRULE_STREAM_ARN(true), APIRULE_STREAM_ID,
 	{ "StreamModeDetails", APIRULE_STRUCTURE, true, APIRULE_NO_LIMIT, APIRULE_NO_LIMIT, NULL,
@@ -382,7 +401,13 @@ static const struct apirule create_rules[] = {
 	{ "StreamModeDetails", APIRULE_STRUCTURE, false, APIRULE_NO_LIMIT, APIRULE_NO_LIMIT, NULL,
 	  NULL, NULL, NULL, NULL, mode_fields },
 	KINESIS_TAG_MAP_RULE(false),
-	WARM_RULE(false), APIRULE_END,
+	WARM_RULE(false),
+	MAX_RECORD_RULE(false),
+	APIRULE_END,
+};
+
+static const struct apirule max_record_size_rules[] = {
+	APIRULE_STREAM_ARN(false), APIRULE_STREAM_ID, MAX_RECORD_RULE(true), APIRULE_END,
 };
 
 static const struct apirule no_rules[] = { APIRULE_END };
@@ -395,6 +420,7 @@ const struct kinesis_operation kinesis_setting_operations[] = {
 	{ "IncreaseStreamRetentionPeriod", retention_rules, op_increase_retention },
 	{ "StartStreamEncryption", encryption_rules, op_start_encryption },
 	{ "StopStreamEncryption", encryption_rules, op_stop_encryption },
+	{ "UpdateMaxRecordSize", max_record_size_rules, op_update_max_record_size },
 	{ "UpdateStreamMode", update_stream_mode_rules, op_update_stream_mode },
 	{ "UpdateStreamWarmThroughput", warm_throughput_rules, op_update_stream_warm_throughput },
 	{ NULL, NULL, NULL },
@@ -440,6 +466,8 @@ int kinesis_create_settings_apply(struct call *c, struct stream *s, json_t *req)
 	snprintf(what, sizeof(what), "stream %s", s->name);
 	s->mode = requested_mode(req);
 	set_warm(s, req);
+	s->max_record_kib = (uint32_t)apirules_integer(req, "MaxRecordSizeInKiB",
+							STREAM_RECORD_KIB_DEFAULT);
 	if (json_is_object(tags) && kinesis_tags_put(c, &s->tags, tags, what) < 0)
 		return -1;
 	return kinesis_save(c);

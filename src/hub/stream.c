@@ -38,6 +38,7 @@ struct stream *stream_new(const char *name, const char *arn_prefix, uint64_t uid
 	s->created_ms = now_ms;
 	s->retention_ms = 24 * STREAM_HOUR_MS;
 	s->shard_count = s->open_count = shard_count;
+	s->max_record_kib = STREAM_RECORD_KIB_DEFAULT;
 	for (size_t i = 0; i < shard_count; i++) {
 		shard_init(&s->shards[i], i, hashkey_shard_start(i, shard_count),
 			   hashkey_shard_end(i, shard_count), seqno_gen_next(gen));

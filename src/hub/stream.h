@@ -19,6 +19,7 @@
 #define STREAM_ARN_MAX 256
 #define STREAM_HOUR_MS (3600 * 1000LL)
 #define STREAM_KEY_ID_MAX 2048          /* a KMS key id, alias or ARN */
+#define STREAM_RECORD_KIB_DEFAULT 1024  /* records of up to 1 MiB, until UpdateMaxRecordSize */
 
 /* How a stream is billed and limited: a provisioned stream's shards have
  * the per-shard write limits; an on-demand stream scales, so only AWS's
@@ -91,6 +92,7 @@ struct stream {
 	seqno_t encrypted_from;         /* records from here on are written encrypted */
 	unsigned shard_metrics;         /* enhanced monitoring: enum stream_metric bits */
 	uint32_t warm_mibps;            /* an on-demand stream's warm throughput, MiB/s */
+	uint32_t max_record_kib;        /* the largest record: data and key, KiB */
 	struct tagset tags;
 	char *policy;                   /* its resource policy (owned), or NULL */
 	/* A change applies until then: the stream is UPDATING, as in Kinesis,

@@ -109,6 +109,7 @@ static const char *const targets[] = {
 	"Kinesis_20131202.DescribeAccountSettings",
 	"Kinesis_20131202.UpdateAccountSettings",
 	"Kinesis_20131202.UpdateStreamWarmThroughput",
+	"Kinesis_20131202.UpdateMaxRecordSize",
 };
 
 const char *fuzz_target(uint8_t choice)

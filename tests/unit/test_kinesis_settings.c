@@ -369,6 +369,60 @@ static void test_create_settings_and_warm_throughput(void **state)
 	hub_close(hub);
 }
 
+/* A PutRecord body with data_len bytes of data (base64 of zero bytes). */
+static char *put_body(const char *op, size_t data_len)
+{
+	size_t text = (data_len + 2) / 3 * 4;
+	char *body = malloc(text + 256), *p;
+
+	assert_non_null(body);
+	p = body + sprintf(body, "%s", strcmp(op, "PutRecord") == 0
+				      ? "{\"StreamName\":\"alleycat\",\"PartitionKey\":\"k\",\"Data\":\""
+				      : "{\"StreamName\":\"alleycat\",\"Records\":[{\"PartitionKey\":\"k\",\"Data\":\"");
+	memset(p, 'A', text);
+	for (size_t i = data_len % 3 ? 3 - data_len % 3 : 0; i > 0; i--)
+		p[text - i] = '=';
+	strcpy(p + text, strcmp(op, "PutRecord") == 0 ? "\"}" : "\"}]}");
+	return body;
+}
+
+static const char *put_sized(struct hub *hub, int64_t now, const char *op, size_t data_len)
+{
+	char target[128];
+	struct kinesis_reply reply;
+	char *body = put_body(op, data_len);
+	static char type[64];
+
+	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
+	kinesis_handle(hub, target, body, strlen(body), now, &reply);
+	snprintf(type, sizeof(type), "%s", reply.error ? reply.error : "");
+	free(reply.body);
+	free(body);
+	return type;
+}
+
+static void test_max_record_size(void **state)
+{
+	struct hub *hub = open_hub(NULL, 0);
+	size_t two_mib = 2 * 1024 * 1024;
+
+	(void)state;
+	/* 1 MiB of data and key by default: one byte over is refused. */
+	assert_string_equal(put_sized(hub, T0, "PutRecord", 1024 * 1024 - 1), "");
+	assert_string_equal(put_sized(hub, T0, "PutRecord", 1024 * 1024), "ValidationException");
+	assert_string_equal(put_sized(hub, T0, "PutRecords", two_mib), "ValidationException");
+	json_decref(OK(hub, T0, "UpdateMaxRecordSize",
+		       "{\"StreamARN\":\"" ARN "\",\"MaxRecordSizeInKiB\":4096}"));
+	assert_string_equal(summary_field(hub, T0 + 1000, "MaxRecordSizeInKiB"), "4096");
+	assert_string_equal(put_sized(hub, T0 + 1000, "PutRecord", two_mib), "");
+	assert_string_equal(put_sized(hub, T0 + 1000, "PutRecords", two_mib), "");
+	assert_string_equal(put_sized(hub, T0 + 1000, "PutRecord", 4 * 1024 * 1024),
+			    "ValidationException");
+	refused(hub, T0 + 2000, "ValidationException", "UpdateMaxRecordSize",
+		"{\"StreamARN\":\"" ARN "\",\"MaxRecordSizeInKiB\":10241}");
+	hub_close(hub);
+}
+
 static void test_resource_policy(void **state)
 {
 	struct hub *hub = open_hub(NULL, 1000);
@@ -509,6 +563,10 @@ static void test_settings_survive_restart(void **state)
 		       "{\"ResourceARN\":\"" ARN "\",\"Policy\":\"{}\"}"));
 	json_decref(OK(hub, T0 + 3000, "UpdateAccountSettings",
 		       "{\"MinimumThroughputBillingCommitment\":{\"Status\":\"ENABLED\"}}"));
+	json_decref(OK(hub, T0 + 3000, "UpdateMaxRecordSize",
+		       "{\"StreamARN\":\"" ARN "\",\"MaxRecordSizeInKiB\":2048}"));
+	/* A record over 1 MiB is durable like any other. */
+	assert_string_equal(put_sized(hub, T0 + 4000, "PutRecord", 1536 * 1024), "");
 	hub_close(hub);
 
 	hub = open_hub(dir, 1000);
@@ -522,6 +580,8 @@ static void test_settings_survive_restart(void **state)
 	/* A second switch today would still be the limit's second. */
 	assert_int_not_equal(s->mode_switches_ms[1], 0);
 	assert_string_equal(commitment_status(hub, T0 + 4000), "ENABLED");
+	assert_int_equal(s->max_record_kib, 2048);
+	assert_int_equal(s->bytes, 1536 * 1024 + 1);
 	hub_close(hub);
 	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
@@ -536,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_enhanced_monitoring),
 		cmocka_unit_test(test_on_demand_mode_and_limits),
 		cmocka_unit_test(test_create_settings_and_warm_throughput),
+		cmocka_unit_test(test_max_record_size),
 		cmocka_unit_test(test_resource_policy),
 		cmocka_unit_test(test_validation_wording),
 		cmocka_unit_test(test_account_commitment),

@@ -31,6 +31,7 @@ import {
 	TagResourceCommand,
 	UntagResourceCommand,
 	UpdateAccountSettingsCommand,
+	UpdateMaxRecordSizeCommand,
 	UpdateStreamModeCommand,
 	UpdateStreamWarmThroughputCommand,
 } from '@aws-sdk/client-kinesis';
@@ -148,7 +149,7 @@ describe('stream settings through the SDK', { timeout: 90000 }, () => {
 		assert.equal((await kin.send(new GetResourcePolicyCommand({ ResourceARN }))).Policy, '{}');
 	});
 
-	test('CreateStream with tags, on-demand and warm throughput; UpdateStreamWarmThroughput', T, async () => {
+	test('CreateStream with tags, on-demand and warm throughput; UpdateStreamWarmThroughput, UpdateMaxRecordSize', T, async () => {
 		const StreamName = 'warm';
 		await kin.send(new CreateStreamCommand({
 			StreamName, StreamModeDetails: { StreamMode: 'ON_DEMAND' }, Tags: { Name: 'warm' },
@@ -161,6 +162,11 @@ describe('stream settings through the SDK', { timeout: 90000 }, () => {
 		const up = await kin.send(new UpdateStreamWarmThroughputCommand({ StreamARN: d.StreamARN, WarmThroughputMiBps: 600 }));
 		assert.deepEqual(up.WarmThroughput, { TargetMiBps: 600, CurrentMiBps: 600 });
 		await whenActive(kin, StreamName);
+		await kin.send(new UpdateMaxRecordSizeCommand({ StreamARN: d.StreamARN, MaxRecordSizeInKiB: 2048 }));
+		assert.equal((await whenActive(kin, StreamName)).MaxRecordSizeInKiB, 2048);
+		const big = Buffer.alloc(1536 * 1024, 7);
+		const put = await kin.send(new PutRecordCommand({ StreamName, PartitionKey: 'big', Data: big }));
+		assert.match(put.SequenceNumber, /^[0-9]+$/, 'a 1.5 MiB record after UpdateMaxRecordSize');
 		await kin.send(new DeleteStreamCommand({ StreamName }));
 	});
 
