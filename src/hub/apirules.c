@@ -1,6 +1,7 @@
 #include "config.h"
 #include "hub/apirules.h"
 
+#include <limits.h>
 #include <math.h>
 #include <regex.h>
 #include <stdio.h>
@@ -106,6 +107,22 @@ static const char *type_fault(json_t *v, const struct apirule *r, char *buf, siz
 /* ------------------------------------------------------------------ */
 /* Pass 2: constraints, every one, in the model's order                */
 /* ------------------------------------------------------------------ */
+
+/* An integer member's value, floored as AWS floors it; a number beyond
+ * long long (1e300) is held at its bound, which every limit then catches. */
+static long long integer_of(json_t *v)
+{
+	double d;
+
+	if (json_is_integer(v))
+		return (long long)json_integer_value(v);
+	d = floor(json_number_value(v));
+	if (d >= 9.2e18)
+		return LLONG_MAX;
+	if (d <= -9.2e18)
+		return LLONG_MIN;
+	return (long long)d;
+}
 
 /* Length in characters, as AWS counts string lengths. */
 static long long char_length(const char *s, size_t bytes)
@@ -219,7 +236,7 @@ static int scalar_faults(json_t *v, const struct apirule *r, struct strbuf *out,
 {
 	int n = 0;
 	long long size = r->kind == APIRULE_INTEGER ? 0 : size_of(v);
-	long long value = r->kind == APIRULE_INTEGER ? (long long)floor(json_number_value(v)) : 0;
+	long long value = r->kind == APIRULE_INTEGER ? integer_of(v) : 0;
 
 #define FAULT(...) (strbuf_puts(out, n++ ? sep : ""), strbuf_printf(out, __VA_ARGS__))
 	if (r->kind == APIRULE_INTEGER) {
@@ -369,5 +386,5 @@ long long apirules_integer(json_t *req, const char *name, long long dflt)
 {
 	json_t *v = json_object_get(req, name);
 
-	return json_is_number(v) ? (long long)floor(json_number_value(v)) : dflt;
+	return json_is_number(v) ? integer_of(v) : dflt;
 }
