@@ -76,6 +76,11 @@ struct http_session {
 	bool headers_sent;
 	bool close_after;
 	struct strbuf signed_headers;   /* "name\0value\0" pairs, read before the body */
+	/* CORS: a request with an Origin (a browser page's) gets the
+	 * Access-Control-* headers AWS sends; a preflight names what the
+	 * page asks to send. */
+	bool cors;
+	char cors_method[32], cors_headers[512];
 	/* A SubscribeToShard answer: an event stream in HTTP/1.1 chunks. */
 	bool streaming;
 	struct subscribe_session sub;
@@ -366,6 +371,36 @@ static void answer_get(struct lws *wsi, struct http_session *h, const char *uri)
 	}
 }
 
+/* A CORS preflight (OPTIONS with an Origin) is answered at once, empty,
+ * allowing what it asks, as AWS answers it. */
+static void answer_preflight(struct lws *wsi, struct http_session *h)
+{
+	read_header(wsi, "access-control-request-method", h->cors_method, sizeof(h->cors_method));
+	lws_hdr_copy(wsi, h->cors_headers, sizeof(h->cors_headers),
+		     WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+	reply_text(wsi, h, 200, "text/plain", NULL, 0);
+}
+
+/* The API is POST only; another method there gets AWS's answer, which is
+ * not JSON. */
+static void deny_method(struct lws *wsi, struct http_session *h)
+{
+	static const char denied[] = "<AccessDeniedException>\n  <Message>Unable to determine "
+				     "service/operation name to be authorized</Message>\n"
+				     "</AccessDeniedException>\n";
+	char *body = strdup(denied);
+
+	reply_text(wsi, h, 403, "application/xml", body, body ? strlen(body) : 0);
+}
+
+static bool other_method(struct lws *wsi)
+{
+	return lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0 ||
+	       lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0 ||
+	       lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0 ||
+	       lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0;
+}
+
 static void begin_request(struct lws *wsi, struct http_session *h, const char *uri)
 {
 	struct server *server = server_of(wsi);
@@ -374,6 +409,17 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 
 	memset(h, 0, sizeof(*h));
 	h->headers_ms = clock_wall_ms();
+	h->cors = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
+	if (h->cors && lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0) {
+		answer_preflight(wsi, h);
+		return;
+	}
+	if (other_method(wsi) ||
+	    (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 && strcmp(uri, "/") == 0)) {
+		h->close_after = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+		deny_method(wsi, h);
+		return;
+	}
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) {
 		answer_get(wsi, h, uri);
 		return;
@@ -410,6 +456,35 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 		answer_api(wsi, h);
 }
 
+/* The Access-Control-* headers of an answer to a browser page. */
+static int add_cors_headers(struct lws *wsi, struct http_session *h, unsigned char **p,
+			    unsigned char *end)
+{
+	static const char expose[] = "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,"
+				     "x-amz-id-2,x-amzn-ErrorMessage,Date";
+
+	if (!h->cors)
+		return 0;
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-origin:",
+					(const unsigned char *)"*", 1, p, end))
+		return -1;
+	if (h->cors_method[0] || h->cors_headers[0])
+		return lws_add_http_header_by_name(
+			       wsi, (const unsigned char *)"access-control-allow-methods:",
+			       (const unsigned char *)h->cors_method, (int)strlen(h->cors_method),
+			       p, end) ||
+		       lws_add_http_header_by_name(
+			       wsi, (const unsigned char *)"access-control-allow-headers:",
+			       (const unsigned char *)h->cors_headers,
+			       (int)strlen(h->cors_headers), p, end) ||
+		       lws_add_http_header_by_name(wsi,
+						   (const unsigned char *)"access-control-max-age:",
+						   (const unsigned char *)"172800", 6, p, end);
+	return lws_add_http_header_by_name(wsi,
+					   (const unsigned char *)"access-control-expose-headers:",
+					   (const unsigned char *)expose, sizeof(expose) - 1, p, end);
+}
+
 /* An answer is out: the connection closes, or waits for the next request. */
 static int answered(struct lws *wsi, struct http_session *h)
 {
@@ -430,6 +505,7 @@ static int write_reply(struct lws *wsi, struct http_session *h)
 	if (!h->headers_sent) {
 		if (lws_add_http_common_headers(wsi, (unsigned)h->status, h->content_type,
 						h->reply_len, &p, end) ||
+		    add_cors_headers(wsi, h, &p, end) ||
 		    (h->close_after &&
 		     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
 						  (const unsigned char *)"close", 5, &p, end)) ||
@@ -647,7 +723,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (h->streaming)
 			return write_stream(wsi, h);
-		if (h->reply == NULL && !h->headers_sent)
+		if (h->reply == NULL && !h->headers_sent && h->status == 0)
 			return 0;
 		return write_reply(wsi, h);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
