@@ -118,6 +118,41 @@ bool consumer_shard_ready(struct consumer *c, const struct subscription *s)
 	return !s->finished;
 }
 
+void consumer_shard_ended(struct consumer *c, struct subscription *s, json_t *children)
+{
+	json_t *child;
+	size_t i;
+
+	pthread_mutex_lock(&c->lock);      /* consumer_caught_up reads it */
+	s->finished = true;
+	pthread_mutex_unlock(&c->lock);
+	/* Learning a child may move the list: s is not used after this. */
+	json_array_foreach(children, i, child)
+		consumer_learn_shard(c, json_string_value(json_object_get(child, "ShardId")),
+				     json_object_get(child, "ParentShards"));
+}
+
+const char *consumer_read_name(enum consumer_read read)
+{
+	switch (read) {
+	case CONSUMER_READ_EFO: return "efo";
+	case CONSUMER_READ_POLLING: return "polling";
+	default: return "push";
+	}
+}
+
+void consumer_now_streaming(struct consumer *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->failing_since_ms = 0;
+	c->failure = (struct failure){ .kind = FAILURE_NONE };
+	pthread_mutex_unlock(&c->lock);
+	c->step = STEP_STREAMING;
+	c->backoff_ms = BACKOFF_MIN_MS;
+	consumer_set_status(c, CONSUMER_STREAMING, "reading %zu shards of %s (%s)", c->shard_count,
+			    c->stream, consumer_read_name(c->config.read));
+}
+
 /* ------------------------------------------------------------------ */
 /* Failures                                                           */
 /* ------------------------------------------------------------------ */
@@ -136,6 +171,7 @@ void consumer_retry_after(struct consumer *c, const struct failure *f)
 		lws_set_timeout(ws, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 	}
 	c->step = STEP_IDLE;
+	c->generation++;        /* polling answers still on their way are stale */
 	c->next_attempt_ms = clock_wall_ms() + c->backoff_ms;
 	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 	pthread_mutex_lock(&c->lock);
@@ -249,9 +285,14 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	if (c->step == STEP_IDLE && now >= c->next_attempt_ms)
 		consumer_calls_begin(c);
 	else if (c->step == STEP_CONNECT && c->ws == NULL && now >= c->next_attempt_ms) {
-		consumer_push_connect(c);
+		if (c->config.read == CONSUMER_READ_POLLING)
+			consumer_poll_start(c);
+		else
+			consumer_push_connect(c);
 	}
-	for (size_t i = 0; c->step == STEP_STREAMING && i < c->shard_count; i++)
+	if (c->step == STEP_STREAMING && c->config.read == CONSUMER_READ_POLLING)
+		consumer_poll_tick(c, now);
+	for (size_t i = 0; c->step == STEP_STREAMING && c->config.read == CONSUMER_READ_PUSH && i < c->shard_count; i++)
 		if (c->shards[i].want_subscribe && now >= c->shards[i].retry_at_ms)
 			consumer_push_subscribe(c, &c->shards[i]);
 
@@ -319,6 +360,11 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 
 	if (c == NULL) {
 		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (config->read == CONSUMER_READ_EFO) {
+		snprintf(err, errlen, "--read efo is not built yet: use --read push or polling");
+		free(c);
 		return NULL;
 	}
 	c->config = *config;

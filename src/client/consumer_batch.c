@@ -202,6 +202,46 @@ struct consumer_batch *consumer_batch_decode_event(const char *json, size_t len,
 	return b;
 }
 
+/* The continuation of a GetRecords answer, as a push event would carry it:
+ * null at the end of a closed shard, else the last sequence number. */
+static struct js_token records_continuation(const struct push_event *ev)
+{
+	struct js_token none = { .type = JS_STRING, .text = "", .len = 0 };
+
+	if (ev->next_iterator.type != JS_STRING)
+		return (struct js_token){ .type = JS_NULL, .text = "null", .len = 4 };
+	for (size_t i = ev->count; i > 0; i--)
+		if (ev->records[i - 1].seq.type == JS_STRING)
+			return ev->records[i - 1].seq;
+	return none;
+}
+
+struct consumer_batch *consumer_batch_decode_records(const char *shard_id, const char *json,
+						    size_t len, struct parallel *lanes, size_t *bad,
+						    char *last_bad, size_t last_bad_size,
+						    uint64_t *bytes, char *next, size_t next_size,
+						    const char **reason)
+{
+	struct push_event ev;
+	struct consumer_batch *b = NULL;
+
+	*bad = 0;
+	next[0] = '\0';
+	if (push_event_scan(json, len, &ev, reason) == 0) {
+		ev.shard_id = (struct js_token){ .type = JS_STRING, .text = shard_id,
+						 .len = strlen(shard_id) };
+		ev.continuation = records_continuation(&ev);
+		if (ev.next_iterator.type == JS_STRING &&
+		    !take_string(&ev.next_iterator, next, next_size))
+			ev.has_records = false;         /* an iterator too long to keep */
+		b = consumer_batch_decode(&ev, lanes, bad, last_bad, last_bad_size, bytes, reason);
+	}
+	if (b == NULL && strcmp(*reason, "out of memory") != 0)
+		*reason = "malformed GetRecords answer";
+	push_event_free(&ev);
+	return b;
+}
+
 struct consumer_batch *consumer_batch_gone(const char *shard_id)
 {
 	struct consumer_batch *b = calloc(1, sizeof(*b));

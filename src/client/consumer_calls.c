@@ -25,6 +25,20 @@
 
 static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done);
 
+/* The stream as a request names it: StreamARN for an ARN, else StreamName.
+ * body is returned (NULL stays NULL, and fails the call). */
+json_t *consumer_name_stream(const struct consumer *c, json_t *body)
+{
+	bool arn = strncmp(c->stream, "arn:", 4) == 0;
+
+	if (body && json_object_set_new(body, arn ? "StreamARN" : "StreamName",
+					json_string(c->stream)) < 0) {
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
 /* ------------------------------------------------------------------ */
 /* The list of shards                                                 */
 /* ------------------------------------------------------------------ */
@@ -133,11 +147,11 @@ static void on_list_shards(void *user, int status, const char *body, size_t len,
 	c->next_attempt_ms = 0;
 }
 
-static void list_shards(struct consumer *c)
+void consumer_calls_list_shards(struct consumer *c)
 {
 	c->step = STEP_LIST_SHARDS;
 	/* One page of every shard: only a whole list tells which are gone. */
-	call(c, "ListShards", json_pack("{s:s, s:i}", "StreamName", c->stream, "MaxResults", 10000),
+	call(c, "ListShards", consumer_name_stream(c, json_pack("{s:i}", "MaxResults", 10000)),
 	     on_list_shards);
 }
 
@@ -162,7 +176,7 @@ static void on_describe_consumer(void *user, int status, const char *body, size_
 		consumer_call_failed(c, "DescribeStreamConsumer", status, body, len, error);
 	} else {
 		take_arn(c, json_object_get(j, "ConsumerDescription"));
-		list_shards(c);
+		consumer_calls_list_shards(c);
 	}
 	json_decref(j);
 }
@@ -175,7 +189,7 @@ static void on_register(void *user, int status, const char *body, size_t len, co
 	if (status == 200) {
 		take_arn(c, json_object_get(j, "Consumer"));
 		log_info("registered consumer %s", c->name);
-		list_shards(c);
+		consumer_calls_list_shards(c);
 	} else if (status == 400 && strcmp(consumer_error_type(j), "ResourceInUseException") == 0) {
 		c->step = STEP_DESCRIBE_CONSUMER;
 		call(c, "DescribeStreamConsumer",
@@ -232,12 +246,18 @@ static void drive_http(struct consumer *c)
 			 HTTP_DRIVE_MIN_MS * LWS_US_PER_MS);
 }
 
-static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done)
+void consumer_call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done,
+		   void *user)
 {
-	if (api_call_start(c->http, &c->config.endpoint, op, body, done, c) < 0)
+	if (api_call_start(c->http, &c->config.endpoint, op, body, done, user) < 0)
 		consumer_fail_and_retry(c, "%s: cannot start a request", op);
 	else
 		drive_http(c);
+}
+
+static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done)
+{
+	consumer_call(c, op, body, done, c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -272,5 +292,10 @@ void consumer_calls_begin(struct consumer *c)
 	c->step = STEP_DESCRIBE;
 	consumer_set_status(c, CONSUMER_CONNECTING, "connecting to %s:%d", c->config.endpoint.host,
 			    c->config.endpoint.port);
-	call(c, "DescribeStreamSummary", json_pack("{s:s}", "StreamName", c->stream), on_describe);
+	/* A polling reader registers nothing: it needs only the shards. */
+	if (c->config.read == CONSUMER_READ_POLLING)
+		consumer_calls_list_shards(c);
+	else
+		call(c, "DescribeStreamSummary", consumer_name_stream(c, json_object()),
+		     on_describe);
 }

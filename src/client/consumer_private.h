@@ -6,6 +6,7 @@
  *   consumer_calls.c  the control-plane calls: the stream's ARN, the
  *                     registration, the list of shards
  *   consumer_push.c   the WebSocket connection: subscriptions and events
+ *   consumer_poll.c   the polling reader: GetShardIterator and GetRecords
  *
  * Everything here runs on the network thread, but for what the comments
  * mark as under the lock, which the caller's thread reads too. */
@@ -23,11 +24,12 @@
 #include "util/strbuf.h"
 #include "wire/sigv4.h"
 
-struct httpc;
+#include "client/httpc.h"
 struct parallel;
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 8000
+#define CONSUMER_ITERATOR_MAX 1024     /* Kinesis shard iterators run to 512 characters */
 
 enum step {
 	STEP_IDLE,                      /* waiting for the backoff, or for the timer */
@@ -48,7 +50,11 @@ struct subscription {
 	bool finished;                  /* a closed shard read to its end */
 	bool caught_up;                 /* reported 0 behind since the start (under the lock;
 					 * consumer_stats reports it) */
-	int64_t retry_at_ms;            /* resubscribe after ResourceInUse */
+	int64_t retry_at_ms;            /* resubscribe after ResourceInUse; polling: the
+					 * next call (Kinesis allows 5 a second a shard) */
+	char iterator[CONSUMER_ITERATOR_MAX]; /* polling: for the next GetRecords ("": get one) */
+	bool in_flight;                 /* polling: a call for this shard is out */
+	int throttle_ms;                /* polling: the wait after the last throttling */
 };
 
 struct consumer {
@@ -62,6 +68,7 @@ struct consumer {
 	lws_sorted_usec_list_t http_tick;
 	int http_drive_ms;              /* the next turn of http_tick */
 	int http_turns;                 /* turns since the last call started */
+	unsigned generation;            /* polling: answers to calls of an older one are stale */
 	atomic_bool stop;               /* set by consumer_stop, read by the network thread */
 	struct parallel *lanes;            /* decode the records of an event */
 
@@ -110,6 +117,14 @@ void consumer_retry_after(struct consumer *c, const struct failure *f);
 void consumer_fail_and_retry(struct consumer *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Reading has begun (the push connection is up, or polling starts): the
+ * failures end and the status says how the shards are read. */
+void consumer_now_streaming(struct consumer *c);
+
+/* A closed shard was read to its end: it is finished, and its children
+ * (ChildShards: objects with ShardId and ParentShards) are learnt. */
+void consumer_shard_ended(struct consumer *c, struct subscription *s, json_t *children);
+
 /* Queues b for the caller and counts it in the shard's stats: bad records
  * left out, bytes of Data. */
 void consumer_hand_over(struct consumer *c, struct consumer_batch *b, size_t bad,
@@ -127,6 +142,19 @@ void consumer_calls_begin(struct consumer *c);
 void consumer_call_failed(struct consumer *c, const char *op, int status, const char *body,
 			  size_t len, const char *error);
 
+/* Starts operation op (body stolen, as api_call_start takes it) with done
+ * getting user; a call that cannot start is a failure, retried. */
+void consumer_call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done,
+		   void *user);
+
+/* body with the stream named in it: StreamARN for an ARN, else StreamName
+ * (NULL when that fails, which fails the call). */
+json_t *consumer_name_stream(const struct consumer *c, json_t *body);
+
+/* Lists the shards again (new children of a reshard), after which reading
+ * starts over from each shard's position. */
+void consumer_calls_list_shards(struct consumer *c);
+
 /* The __type of an error answer or message; "" for none. Borrowed from j. */
 const char *consumer_error_type(json_t *j);
 
@@ -141,5 +169,13 @@ void consumer_push_connect(struct consumer *c);
 /* Queues SubscribeToShard for s, after its position (or at the starting
  * position when it has none). */
 void consumer_push_subscribe(struct consumer *c, struct subscription *s);
+
+/* ---- consumer_poll.c ------------------------------------------------- */
+
+/* Starts polling every shard that is ready, each from its position. */
+void consumer_poll_start(struct consumer *c);
+
+/* A turn of the timer: the calls that are due. */
+void consumer_poll_tick(struct consumer *c, int64_t now_ms);
 
 #endif

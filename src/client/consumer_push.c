@@ -25,32 +25,17 @@
 
 static void on_established(struct consumer *c)
 {
-	pthread_mutex_lock(&c->lock);
-	c->failing_since_ms = 0;
-	c->failure = (struct failure){ .kind = FAILURE_NONE };
-	pthread_mutex_unlock(&c->lock);
-	c->step = STEP_STREAMING;
-	c->backoff_ms = BACKOFF_MIN_MS;
+	consumer_now_streaming(c);
 	for (size_t i = 0; i < c->shard_count; i++)
 		if (consumer_shard_ready(c, &c->shards[i]))
 			consumer_push_subscribe(c, &c->shards[i]);
-	consumer_set_status(c, CONSUMER_STREAMING, "streaming %zu shards of %s", c->shard_count,
-			    c->stream);
 }
 
 /* A closed shard was read to its end: its children may now be read. */
 static void shard_ended(struct consumer *c, struct subscription *s, json_t *children)
 {
-	json_t *child;
-	size_t i;
-
-	pthread_mutex_lock(&c->lock);      /* consumer_caught_up reads it */
-	s->finished = true;
-	pthread_mutex_unlock(&c->lock);
+	consumer_shard_ended(c, s, children);
 	s->subscribed = false;
-	json_array_foreach(children, i, child)
-		consumer_learn_shard(c, json_string_value(json_object_get(child, "ShardId")),
-				     json_object_get(child, "ParentShards"));
 	for (size_t k = 0; k < c->shard_count; k++)
 		if (!c->shards[k].subscribed && consumer_shard_ready(c, &c->shards[k]))
 			consumer_push_subscribe(c, &c->shards[k]);

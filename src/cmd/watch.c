@@ -49,7 +49,8 @@ static void common_usage(FILE *out, bool kiosk)
 {
 	fputs("\n"
 	      "  --endpoint URL        the hub (default " HUB_DEFAULT_PUSH_URL ")\n"
-	      "  --stream NAME         the stream (default alleycat)\n"
+	      "  --stream NAME         the stream: a name or an ARN (default alleycat)\n"
+	      READER_OPTIONS_USAGE
 	      "  --ca FILE             trust the certificates in FILE for wss://\n"
 	      "  --insecure            accept any certificate (for testing only)\n"
 	      "  --timeout S           seconds to wait for an answer to each API call\n"
