@@ -8,6 +8,9 @@
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 
+need curl curl
+need jq jq
+
 dir=$(mktemp -d)
 export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8
 # No one's AWS set-up but the test's own.
@@ -17,6 +20,7 @@ unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_
 mkdir -p "$HOME"
 cleanup() {
 	[ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null
+	[ -n "${kl_pid:-}" ] && kill "$kl_pid" 2>/dev/null
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -67,5 +71,34 @@ $reference"
 # Checkpointed: a second run reads nothing again, and the standings stay.
 again=$(board polled --endpoint "$ep" --read polling)
 [ "$again" = "$reference" ] || fail "polling after a restart differs: $again"
+
+# ---- polling kinesalite -------------------------------------------------
+# The same race written to the hub and to kinesalite (the npm in-memory
+# Kinesis, installed by `npm ci` in bench/node) reads the same by polling.
+
+kl_dir="$top_srcdir/bench/node"
+if [ -d "$kl_dir/node_modules/kinesalite" ] && command -v node >/dev/null; then
+	kl_port=$((30000 + RANDOM % 20000))
+	node "$kl_dir/kinesalite.js" "$kl_port" >"$dir/kl.log" 2>&1 &
+	kl_pid=$!
+	for _ in $(seq 50); do grep -q "kinesalite on" "$dir/kl.log" && break; sleep 0.1; done
+	grep -q "kinesalite on" "$dir/kl.log" || fail "kinesalite did not start: $(cat "$dir/kl.log")"
+	# kinesalite wants a signature, any signature.
+	export AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret
+	race="--racers 20 --seed 21 --class 3 --race-id 7700001"
+	sim $race
+	"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$kl_port" --stream reads --create-stream --shards 2 \
+		--duration 6 --speed 0 --quiet $race || fail "the simulator failed on kinesalite"
+	one() { printf '%s' "$1" | jq -c '.races[] | select(.raceId == 7700001)'; }
+	ref=$(one "$(board push2 --endpoint "ws://127.0.0.1:$port")")
+	kl=$(one "$(board kl --endpoint "http://127.0.0.1:$kl_port" --read polling)")
+	[ -n "$ref" ] && [ "$kl" = "$ref" ] || fail "polling kinesalite differs from push:
+$kl
+--- reference:
+$ref"
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+else
+	echo "note: kinesalite is not installed (npm ci in bench/node): not polled"
+fi
 
 pass "reader: --read polling equals push across a reshard; option and credential errors"
