@@ -45,15 +45,6 @@ static struct subscription *answered(struct poll_call *pc, int status, struct co
 	return s;
 }
 
-/* Throttled: this shard waits longer, the others go on. */
-static void slow_down(struct subscription *s)
-{
-	s->throttle_ms = s->throttle_ms ? s->throttle_ms * 2 : BACKOFF_MIN_MS * 2;
-	if (s->throttle_ms > BACKOFF_MAX_MS)
-		s->throttle_ms = BACKOFF_MAX_MS;
-	s->retry_at_ms = clock_wall_ms() + s->throttle_ms;
-}
-
 /* A call for s that failed: throttling and an expired iterator are the
  * shard's own business; anything else starts the consumer over. */
 static void call_failed(struct consumer *c, struct subscription *s, const char *op, int status,
@@ -64,7 +55,7 @@ static void call_failed(struct consumer *c, struct subscription *s, const char *
 
 	if (strcmp(type, "ProvisionedThroughputExceededException") == 0 ||
 	    strcmp(type, "LimitExceededException") == 0) {
-		slow_down(s);
+		consumer_shard_wait_longer(s);
 	} else if (strcmp(type, "ExpiredIteratorException") == 0) {
 		s->iterator[0] = '\0';
 		s->retry_at_ms = 0;
@@ -193,27 +184,10 @@ static void get_records(struct consumer *c, struct subscription *s)
 		 on_records);
 }
 
-void consumer_poll_start(struct consumer *c)
-{
-	c->generation++;
-	for (size_t i = 0; i < c->shard_count; i++) {
-		struct subscription *s = &c->shards[i];
-		s->iterator[0] = '\0';
-		s->in_flight = false;
-		s->retry_at_ms = 0;
-		s->throttle_ms = 0;
-	}
-	consumer_now_streaming(c);
-}
-
 void consumer_poll_tick(struct consumer *c, int64_t now_ms)
 {
-	bool full;
+	bool full = consumer_queue_waits(c);
 
-	/* Stop reading while the caller has not taken what is queued. */
-	pthread_mutex_lock(&c->lock);
-	full = consumer_queue_full(&c->queue);
-	pthread_mutex_unlock(&c->lock);
 	for (size_t i = 0; !full && c->step == STEP_STREAMING && i < c->shard_count; i++) {
 		struct subscription *s = &c->shards[i];
 

@@ -130,9 +130,12 @@ static const char *endpoint_url_of(const struct reader_options *o, char *buf, si
 	return HUB_DEFAULT_PUSH_URL;
 }
 
+/* AWS is read by enhanced fan-out, as the issue asks; the hub by its push
+ * on any scheme, since the hub of this branch serves SubscribeToShard only
+ * over the push (its HTTP transports come with other branches). */
 static enum consumer_read default_read(const struct endpoint *ep)
 {
-	return is_aws(ep) ? CONSUMER_READ_POLLING : CONSUMER_READ_PUSH;
+	return is_aws(ep) ? CONSUMER_READ_EFO : CONSUMER_READ_PUSH;
 }
 
 int reader_options_config(const char *command, struct reader_options *o,

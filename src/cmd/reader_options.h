@@ -41,8 +41,8 @@ enum {
 /* The usage lines of --read, --region and --profile, for every reader. */
 #define READER_OPTIONS_USAGE                                                               \
 	"  --read MODE           how records arrive: push (the hub's WebSocket push),\n"    \
-	"                        polling (GetRecords) or efo; default polling for AWS,\n"  \
-	"                        else push\n"                                                \
+	"                        polling (GetRecords) or efo (SubscribeToShard);\n"       \
+	"                        default efo for AWS, else push\n"                         \
 	"  --region R            AWS region; without --endpoint, read\n"                   \
 	"                        https://kinesis.R.amazonaws.com (default AWS_REGION)\n"   \
 	"  --profile NAME        credentials and region of this profile of\n"              \
@@ -70,8 +70,8 @@ int reader_option(const char *command, int opt, const char *arg, struct reader_o
  * checkpoint, with the class names of the roster when it loads (free it
  * with roster_free). The endpoint is --endpoint, else Kinesis in the
  * region (--region, AWS_REGION, the profile's), else the local hub; the
- * read mode is --read, else polling for an AWS endpoint (which has no
- * push), else push (the hub's, on any scheme of its port). Requests
+ * read mode is --read, else efo for an AWS endpoint (which has no push),
+ * else push (the hub's, on any scheme of its port). Requests
  * are signed with the credentials found (credentials.h), which an AWS
  * endpoint and a named --profile require. -1 after reporting a bad
  * endpoint or missing credentials, in one line. */
