@@ -102,6 +102,10 @@ static int on_bytes(void *user, const char *bytes, size_t len)
 	struct eventstream_message m;
 	size_t used;
 
+	/* The caller has not taken what is queued: the stream waits (it
+	 * lasts minutes; the shard is not read past what can be held). */
+	if (shard_of(ec) && consumer_queue_waits(ec->c))
+		return 1;
 	while (len > 0 && !ec->broken && shard_of(ec)) {
 		switch (eventstream_decoder_step(&ec->decoder, p, len, &used, &m)) {
 		case EVENTSTREAM_STEP_MESSAGE:
@@ -169,6 +173,8 @@ void consumer_efo_tick(struct consumer *c, int64_t now_ms)
 {
 	bool full = consumer_queue_waits(c);
 
+	if (!full)
+		httpc_resume(c->http);
 	for (size_t i = 0; !full && c->step == STEP_STREAMING && i < c->shard_count; i++) {
 		struct subscription *s = &c->shards[i];
 

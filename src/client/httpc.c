@@ -34,6 +34,7 @@ struct request {
 	httpc_data_fn data;             /* a streaming answer's bytes (NULL: collect) */
 	void *user;
 	bool ended_by_reader;           /* data asked to end */
+	bool paused;                    /* data could not take bytes: wait for httpc_resume */
 	bool too_large;                 /* the answer passed HTTPC_RESPONSE_MAX */
 	char where[300];                /* host:port, for messages */
 	char error[CURL_ERROR_SIZE];
@@ -101,8 +102,13 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
 	struct request *r = user;
 
 	if (streams_now(r)) {
-		if (r->data(r->user, data, n) == 0)
+		int rc = r->data(r->user, data, n);
+		if (rc == 0)
 			return size * n;
+		if (rc == 1) {
+			r->paused = true;
+			return CURL_WRITEFUNC_PAUSE;
+		}
 		r->ended_by_reader = true;
 		return 0;
 	}
@@ -364,6 +370,16 @@ int httpc_get(struct httpc *c, const struct endpoint *ep, const char *path, http
 	      void *user)
 {
 	return request(c, ep, "GET", path, NULL, 0, "", 0, NULL, done, user);
+}
+
+void httpc_resume(struct httpc *c)
+{
+	for (struct request *r = c->requests; r; r = r->next)
+		if (r->paused) {
+			r->paused = false;
+			/* The held bytes are written again now: data may pause again. */
+			curl_easy_pause(r->easy, CURLPAUSE_CONT);
+		}
 }
 
 int httpc_perform(struct httpc *c)
