@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Reading the stream as the rest of the Kinesis world does (issue 15):
 # `board --read polling` (GetShardIterator and GetRecords) against the hub,
-# through a 2 -> 3 shard reshard, gives the standings the push consumer
-# gives (the reference); it resumes from its checkpoints; and --read,
+# through a 2 -> 3 shard reshard and five kills, against kinesalite and
+# against kinesis-mock, and `--read efo` (SubscribeToShard) against
+# kinesis-mock's TLS port, give the standings the push consumer gives (the
+# reference); it resumes from its checkpoints; and --read,
 # --region and --profile say clearly what is wrong with them, missing
 # credentials in one line that names where they were looked for.
 set -u
@@ -21,6 +23,7 @@ mkdir -p "$HOME"
 cleanup() {
 	[ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null
 	[ -n "${kl_pid:-}" ] && kill "$kl_pid" 2>/dev/null
+	[ -n "${km_pid:-}" ] && kill "$km_pid" 2>/dev/null
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -122,4 +125,41 @@ else
 	echo "note: kinesalite is not installed (npm ci in bench/node): not polled"
 fi
 
-pass "reader: --read polling equals push across a reshard; option and credential errors"
+# ---- kinesis-mock: polling over HTTP, efo over its TLS port -------------
+# kinesis-local (npm, kinesis-mock) serves SubscribeToShard as AWS does,
+# over HTTP/2 on its TLS port (self-signed: --insecure).
+
+km_dir="$top_srcdir/bench/node/node_modules/kinesis-local"
+if [ -f "$km_dir/main.js" ] && command -v node >/dev/null; then
+	km_tls=$((30000 + RANDOM % 20000))
+	km_plain=$((km_tls + 1))
+	(cd "$km_dir" && exec env KINESIS_MOCK_TLS_PORT=$km_tls KINESIS_MOCK_PLAIN_PORT=$km_plain \
+		INITIALIZE_STREAMS=reads:2 CREATE_STREAM_DURATION=0ms LOG_LEVEL=ERROR node main.js) \
+		>"$dir/km.log" 2>&1 &
+	km_pid=$!
+	export AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret
+	race="--racers 20 --seed 22 --class 5 --race-id 7700003"
+	for _ in $(seq 100); do
+		"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$km_plain" --stream reads --duration 6 \
+			--speed 0 --quiet $race 2>/dev/null && break
+		sleep 0.2
+	done || fail "the simulator failed on kinesis-mock: $(tail -3 "$dir/km.log")"
+	sim $race
+	one() { printf '%s' "$1" | jq -c '.races[] | select(.raceId == 7700003)'; }
+	ref=$(one "$(board push4 --endpoint "ws://127.0.0.1:$port")")
+	polled=$(one "$(board kmp --endpoint "http://127.0.0.1:$km_plain" --read polling)")
+	[ -n "$ref" ] && [ "$polled" = "$ref" ] || fail "polling kinesis-mock differs from push:
+$polled
+--- reference:
+$ref"
+	efo=$(one "$(board kme --endpoint "https://127.0.0.1:$km_tls" --insecure --read efo)")
+	[ "$efo" = "$ref" ] || fail "efo from kinesis-mock differs from push:
+$efo
+--- reference:
+$ref"
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+else
+	echo "note: kinesis-local is not installed (npm ci in bench/node): not read"
+fi
+
+pass "reader: polling (hub, reshard, kills, kinesalite, kinesis-mock) and efo (kinesis-mock over TLS) equal push; option and credential errors"
