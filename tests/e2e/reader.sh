@@ -40,6 +40,10 @@ expect_match "$out" "$HOME/.aws/credentials"
 expect_match "$out" "$HOME/.aws/config"
 out=$("$ALLEYCAT" board --profile racing --endpoint http://127.0.0.1:1 --once 2>&1)
 expect_match "$out" "profile 'racing'"
+# A region that does not exist names the host it made of it.
+out=$(AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret timeout 60 \
+	"$ALLEYCAT" board --region xx-nowhere-1 --stream s --once --db "$dir/region.db" 2>&1)
+expect_match "$out" "kinesis.xx-nowhere-1.amazonaws.com"
 "$ALLEYCAT" board --help | grep -q -- "--read MODE" || fail "board --help lacks --read"
 "$ALLEYCAT" watch --help | grep -q -- "--profile NAME" || fail "watch --help lacks --profile"
 
