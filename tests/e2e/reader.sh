@@ -129,6 +129,39 @@ else
 	echo "note: kinesalite is not installed (npm ci in bench/node): not polled"
 fi
 
+# ---- KPL aggregates --------------------------------------------------------
+# The records of a race written plainly to one stream and, aggregated by
+# aws-kinesis-agg (some aggregates twice, some records plain), to another:
+# push and polling of the aggregated stream give the plain one's standings.
+
+agg_dir="$top_srcdir/bench/node"
+if [ -d "$agg_dir/node_modules/aws-kinesis-agg" ] && command -v node >/dev/null; then
+	"$ALLEYCAT" sim --endpoint "$ep" --stream plain --create-stream --shards 2 --duration 6 \
+		--speed 0 --quiet --racers 25 --seed 31 --class 2 --race-id 7700004 \
+		--dump "$dir/dump" || fail "the simulator failed"
+	curl -sf "$ep/" -H 'content-type: application/x-amz-json-1.1' \
+		-H 'x-amz-target: Kinesis_20131202.CreateStream' \
+		-d '{"StreamName":"agg","ShardCount":2}' >/dev/null || fail "cannot create the stream agg"
+	node "$agg_dir/aggregate.js" "$ep" agg "$dir/dump" >"$dir/agg.log" 2>&1 ||
+		fail "aggregate.js failed: $(cat "$dir/agg.log")"
+	expect_match "$(cat "$dir/agg.log")" "records, [1-9][0-9]* aggregates"
+	one() { printf '%s' "$1" | jq -c '.races[] | select(.raceId == 7700004)'; }
+	ref=$(one "$("$ALLEYCAT" board --stream plain --db "$dir/plain.db" --consumer plain \
+		--duration 6 --grace 2 --until-finished --format json --endpoint "ws://127.0.0.1:$port")")
+	for mode in push polling; do
+		got=$(one "$("$ALLEYCAT" board --stream agg --db "$dir/agg-$mode.db" --consumer "agg-$mode" \
+			--duration 6 --grace 2 --until-finished --format json --endpoint "$ep" \
+			--read $mode 2>"$dir/agg-$mode.err")")
+		[ -n "$ref" ] && [ "$got" = "$ref" ] || fail "KPL-aggregated records read by $mode differ:
+$got
+--- reference:
+$ref
+$(cat "$dir/agg-$mode.err")"
+	done
+else
+	echo "note: aws-kinesis-agg is not installed (npm ci in bench/node): aggregates not tested"
+fi
+
 # ---- kinesis-mock: polling over HTTP, efo over its TLS port -------------
 # kinesis-local (npm, kinesis-mock) serves SubscribeToShard as AWS does,
 # over HTTP/2 on its TLS port (self-signed: --insecure).
@@ -166,4 +199,4 @@ else
 	echo "note: kinesis-local is not installed (npm ci in bench/node): not read"
 fi
 
-pass "reader: polling (hub, reshard, kills, kinesalite, kinesis-mock) and efo (kinesis-mock over TLS) equal push; option and credential errors"
+pass "reader: polling (hub, reshard, kills, kinesalite, kinesis-mock), efo (kinesis-mock over TLS) and KPL aggregates equal push; option and credential errors"
