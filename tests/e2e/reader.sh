@@ -100,6 +100,12 @@ $killed
 --- reference:
 $reference"
 
+# The peers come from npm (bench/node's lock): installed here when missing.
+if [ ! -d "$top_srcdir/bench/node/node_modules" ] && command -v npm >/dev/null; then
+	(cd "$top_srcdir/bench/node" && npm ci --no-audit --no-fund >"$dir/npm.log" 2>&1) ||
+		echo "note: npm ci in bench/node failed: $(tail -1 "$dir/npm.log")"
+fi
+
 # ---- polling kinesalite -------------------------------------------------
 # The same race written to the hub and to kinesalite (the npm in-memory
 # Kinesis, installed by `npm ci` in bench/node) reads the same by polling.
