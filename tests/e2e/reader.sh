@@ -100,6 +100,35 @@ $killed
 --- reference:
 $reference"
 
+# ---- signed: a hub with --auth sigv4, credentials from a profile --------
+# The hub checks every signature; the reader's key comes from the racing
+# profile of ~/.aws/credentials, its region from ~/.aws/config.
+
+mkdir -p "$HOME/.aws"
+printf '[racing]\naws_access_key_id = AKIDRACING\naws_secret_access_key = racing-secret\n' \
+	>"$HOME/.aws/credentials"
+printf '[profile racing]\nregion = eu-west-1\n' >"$HOME/.aws/config"
+printf '[default]\naws_access_key_id = AKIDRACING\naws_secret_access_key = racing-secret\n' \
+	>"$dir/hub-keys"
+main_port=$port main_pid=$hub_pid
+start_hub "$dir" signed --shards 2 --auth sigv4 --credentials "$dir/hub-keys"
+AWS_ACCESS_KEY_ID=AKIDRACING AWS_SECRET_ACCESS_KEY=racing-secret \
+	"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$port" --stream signed --duration 6 --speed 0 \
+	--quiet --racers 12 --seed 41 --class 6 --race-id 7700006 || fail "the signed simulator failed"
+signed=$("$ALLEYCAT" board --stream signed --db "$dir/signed.db" --consumer signed --duration 6 \
+	--grace 2 --until-finished --format json --endpoint "http://127.0.0.1:$port" --read polling \
+	--profile racing 2>"$dir/signed.err") || fail "polling with --profile failed: $(cat "$dir/signed.err")"
+printf '%s' "$signed" | jq -e '.races[] | select(.raceId == 7700006) | .racers | length == 12' \
+	>/dev/null || fail "polling a signed hub with --profile read wrong standings: $signed"
+printf '[racing]\naws_access_key_id = AKIDRACING\naws_secret_access_key = wrong\n' \
+	>"$HOME/.aws/credentials"
+out=$("$ALLEYCAT" board --stream signed --db "$dir/signed2.db" --consumer signed2 --once \
+	--endpoint "http://127.0.0.1:$port" --read polling --profile racing 2>&1)
+expect_match "$out" "credentials|signature"
+kill "$hub_pid" 2>/dev/null
+port=$main_port hub_pid=$main_pid
+rm -rf "$HOME/.aws"
+
 # The peers come from npm (bench/node's lock): installed here when missing.
 if [ ! -d "$top_srcdir/bench/node/node_modules" ] && command -v npm >/dev/null; then
 	(cd "$top_srcdir/bench/node" && npm ci --no-audit --no-fund >"$dir/npm.log" 2>&1) ||
