@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "client/consumer.h"
+#include "client/consumer_queue.h"
 #include "util/base64.h"
 #include "util/errtext.h"
 #include "util/strbuf.h"
@@ -40,6 +41,8 @@ struct fake {
 	int subscriptions;              /* SubscribeToShard requests so far */
 	char positions[4][64];          /* each one's starting position */
 	int described;                  /* DescribeStreamConsumer requests */
+	int flood;                      /* > 0: the first subscription sends this many
+					 * one-record events, then the shard's end */
 };
 
 /* ---- the server's answers ------------------------------------------------ */
@@ -70,6 +73,27 @@ static void message(struct strbuf *out, const char *event_type, const char *payl
 
 /* The n-th subscription's event stream: two records, then (after a broken
  * message, the second time) the closed shard's last record and its end. */
+/* flood one-record events (racers 1, 2, ... in turn), then the end. */
+static void flood_stream(struct strbuf *out, int flood)
+{
+	struct strbuf p;
+	char seq[16];
+
+	strbuf_init(&p);
+	message(out, "initial-response", "{}");
+	for (int i = 1; i <= flood; i++) {
+		strbuf_reset(&p);
+		snprintf(seq, sizeof(seq), "%d", i);
+		strbuf_lit(&p, "{\"Records\":[");
+		record_json(&p, i, seq);
+		strbuf_printf(&p, "],\"ContinuationSequenceNumber\":%s%s%s,\"MillisBehindLatest\":0%s}",
+			      i < flood ? "\"" : "", i < flood ? seq : "null", i < flood ? "\"" : "",
+			      i < flood ? "" : ",\"ChildShards\":[]");
+		message(out, "SubscribeToShardEvent", p.data);
+	}
+	strbuf_free(&p);
+}
+
 static void event_stream(struct strbuf *out, int n)
 {
 	struct strbuf p;
@@ -183,7 +207,11 @@ static void serve_one(struct fake *f, int fd)
 			send_all(fd, json, strlen(json));
 		} else {
 			note_position(f, body);
-			event_stream(&out, f->subscriptions++);
+			if (f->flood)
+				flood_stream(&out, f->flood);
+			else
+				event_stream(&out, f->subscriptions);
+			f->subscriptions++;
 			snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: "
 				 EVENTSTREAM_CONTENT_TYPE "\r\nConnection: close\r\n\r\n");
 			send_all(fd, head, strlen(head));
@@ -205,12 +233,13 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void fake_start(struct fake *f)
+static void fake_start(struct fake *f, int flood)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
 
 	memset(f, 0, sizeof(*f));
+	f->flood = flood;
 	f->listener = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(f->listener >= 0);
 	assert_int_equal(bind(f->listener, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -241,7 +270,7 @@ static void test_subscribe_renew_and_end(void **state)
 	int racers_seen[4] = { 0 };
 
 	(void)state;
-	fake_start(&f);
+	fake_start(&f, 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.port);
 	assert_int_equal(endpoint_parse(url, &cc.endpoint, err, sizeof(err)), 0);
 	c = consumer_start(&cc, err, sizeof(err));
@@ -273,10 +302,58 @@ static void test_subscribe_renew_and_end(void **state)
 	assert_string_equal(f.positions[2], "2");       /* the broken stream read again */
 }
 
+/* A caller that does not take batches pauses the event stream: the queue
+ * stops near its limit instead of growing with the stream; taken, every
+ * record arrives once, in order. */
+static void test_untaken_batches_pause_the_stream(void **state)
+{
+	enum { FLOOD = 2000 };
+	struct fake f;
+	struct consumer_config cc = { .stream = "s", .name = "efo-test",
+				      .read = CONSUMER_READ_EFO, .timeout_s = 5 };
+	struct consumer_stats *st = malloc(sizeof(*st));
+	char url[64], err[ERR_TEXT_MAX];
+	struct consumer *c;
+	int64_t next = 1;
+	bool ended = false, in_order = true;
+
+	(void)state;
+	assert_non_null(st);
+	fake_start(&f, FLOOD);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.port);
+	assert_int_equal(endpoint_parse(url, &cc.endpoint, err, sizeof(err)), 0);
+	c = consumer_start(&cc, err, sizeof(err));
+	assert_non_null(c);
+	sleep(2);
+	consumer_stats(c, st);
+	/* Paused at the limit, give or take what one read of the socket held. */
+	assert_true(st->events >= CONSUMER_QUEUE_MAX);
+	assert_true(st->events < CONSUMER_QUEUE_MAX + 200);
+	for (int turn = 0; turn < WAIT_TURNS && !ended; turn++) {
+		struct consumer_batch *b = consumer_take(c), *p;
+
+		for (p = b; p; p = p->next) {
+			for (size_t i = 0; i < p->count; i++)
+				in_order = in_order && p->records[i].t.racer_id == next++;
+			ended = ended || strcmp(p->continuation, CONSUMER_SHARD_END) == 0;
+		}
+		consumer_batch_free(b);
+		usleep(20000);
+	}
+	consumer_stop(c);
+	fake_stop(&f);
+	free(st);
+	assert_true(ended);
+	assert_true(in_order);
+	assert_int_equal(next, FLOOD + 1);
+	assert_int_equal(f.subscriptions, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subscribe_renew_and_end),
+		cmocka_unit_test(test_untaken_batches_pause_the_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
