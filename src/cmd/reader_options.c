@@ -118,16 +118,16 @@ static bool is_aws(const struct endpoint *ep)
 	return n > k && strcmp(ep->host + n - k, ".amazonaws.com") == 0;
 }
 
-/* --endpoint, else Kinesis in the region, else the local hub. */
-static const char *endpoint_url_of(const struct reader_options *o, char *buf, size_t size)
+/* o->url: --endpoint, else Kinesis in the region, else the local hub. */
+static void settle_url(struct reader_options *o)
 {
 	if (o->endpoint)
-		return o->endpoint;
-	if (o->found.region[0] && (o->region || getenv("AWS_REGION") || o->profile)) {
-		snprintf(buf, size, "https://kinesis.%s.amazonaws.com", o->found.region);
-		return buf;
-	}
-	return HUB_DEFAULT_PUSH_URL;
+		snprintf(o->url, sizeof(o->url), "%s", o->endpoint);
+	else if (o->found.region[0] && (o->region || getenv("AWS_REGION") || o->profile))
+		snprintf(o->url, sizeof(o->url), "https://kinesis.%s.amazonaws.com",
+			 o->found.region);
+	else
+		snprintf(o->url, sizeof(o->url), "%s", HUB_DEFAULT_PUSH_URL);
 }
 
 /* AWS is read by enhanced fan-out, as the issue asks; the hub by its push
@@ -143,7 +143,7 @@ int reader_options_config(const char *command, struct reader_options *o,
 			struct sigv4_credentials *credentials, struct roster *roster)
 {
 	const char *dir = datadir_find("classes.txt");
-	char err[ERR_TEXT_MAX], missing[ERR_TEXT_MAX], url[300];
+	char err[ERR_TEXT_MAX], missing[ERR_TEXT_MAX];
 	int found = credentials_find(o->profile, o->region, &o->found, missing, sizeof(missing));
 
 	*lc = (struct live_config){
@@ -155,8 +155,8 @@ int reader_options_config(const char *command, struct reader_options *o,
 		return cli_usage_error(command, "the region '%s' (from %s) is not a region such as "
 				       "us-east-1", o->found.region,
 				       getenv("AWS_REGION") ? "AWS_REGION" : "the AWS config"), -1;
-	if (endpoint_parse(endpoint_url_of(o, url, sizeof(url)), &lc->endpoint, err,
-			   sizeof(err)) < 0)
+	settle_url(o);
+	if (endpoint_parse(o->url, &lc->endpoint, err, sizeof(err)) < 0)
 		return cli_usage_error(command, "--endpoint: %s", err), -1;
 	lc->endpoint.ca_file = o->ca_file;
 	lc->endpoint.insecure = o->insecure;

@@ -54,6 +54,7 @@ struct reader_options {
 	const char *region, *profile;   /* as named on the command line (NULL: not) */
 	int read;                       /* an enum consumer_read, or -1: by the scheme */
 	struct credentials found;       /* what reader_options_config found */
+	char url[300];                  /* the endpoint it settled on, for the screens */
 	bool insecure;
 	int window, grace, duration, parallel;
 	int timeout;                    /* seconds an API call waits for its answer */

@@ -194,7 +194,6 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 	if (optind < argc)
 		return cli_usage_error(command, "unexpected argument '%s'", argv[optind]), -1;
 	o->dash.stream = o->live.stream;
-	o->dash.endpoint = o->live.endpoint;
 	o->dash.consumer = o->live.consumer;
 	return 0;
 }
@@ -236,6 +235,7 @@ static int run(const char *command, int argc, char **argv)
 	if (reader_options_config(command, &o.live, CONSUMER_FROM_TRIM_HORIZON, &lc, &credentials,
 				&roster) < 0)
 		return EXIT_USAGE;
+	o.dash.endpoint = o.live.url;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
