@@ -37,8 +37,9 @@ static void on_answer(void *user, int status, const char *body, size_t len, cons
 	}
 }
 
-int api_call_start(struct httpc *http, const struct endpoint *ep, const char *op, json_t *body,
-		   httpc_done_fn done, void *user)
+/* Posts op's JSON body (stolen), streaming the answer when data is set. */
+static int start(struct httpc *http, const struct endpoint *ep, const char *op, json_t *body,
+		 httpc_data_fn data, httpc_done_fn done, void *user)
 {
 	char target[64];
 	struct httpc_header headers[] = {
@@ -52,9 +53,23 @@ int api_call_start(struct httpc *http, const struct endpoint *ep, const char *op
 	if (text == NULL)
 		return -1;
 	snprintf(target, sizeof(target), "%s%s", KINESIS_TARGET_PREFIX, op);
-	rc = httpc_post(http, ep, "/", headers, 2, text, strlen(text), done, user);
+	rc = data ? httpc_post_stream(http, ep, "/", headers, 2, text, strlen(text), data, done,
+				      user)
+		  : httpc_post(http, ep, "/", headers, 2, text, strlen(text), done, user);
 	free(text);
 	return rc;
+}
+
+int api_call_start(struct httpc *http, const struct endpoint *ep, const char *op, json_t *body,
+		   httpc_done_fn done, void *user)
+{
+	return start(http, ep, op, body, NULL, done, user);
+}
+
+int api_call_start_stream(struct httpc *http, const struct endpoint *ep, const char *op,
+			  json_t *body, httpc_data_fn data, httpc_done_fn done, void *user)
+{
+	return start(http, ep, op, body, data, done, user);
 }
 
 int api_call(struct httpc *http, const struct endpoint *ep, const char *op, json_t *body,

@@ -28,6 +28,11 @@ struct api_call_result {
 int api_call_start(struct httpc *http, const struct endpoint *ep, const char *op, json_t *body,
 		   httpc_done_fn done, void *user);
 
+/* The same for an operation whose answer is an event stream
+ * (SubscribeToShard): its bytes go to data as they come (httpc_post_stream). */
+int api_call_start_stream(struct httpc *http, const struct endpoint *ep, const char *op,
+			  json_t *body, httpc_data_fn data, httpc_done_fn done, void *user);
+
 /* Calls operation op with a JSON body (stolen, as api_call_start takes it)
  * and drives the client until the answer comes, or *stop is set (the call
  * is then cancelled). Returns 0 when an answer came, whatever its status.

@@ -118,6 +118,82 @@ bool consumer_shard_ready(struct consumer *c, const struct subscription *s)
 	return !s->finished;
 }
 
+void consumer_shard_ended(struct consumer *c, struct subscription *s, json_t *children)
+{
+	json_t *child;
+	size_t i;
+
+	pthread_mutex_lock(&c->lock);      /* consumer_caught_up reads it */
+	s->finished = true;
+	pthread_mutex_unlock(&c->lock);
+	/* Learning a child may move the list: s is not used after this. */
+	json_array_foreach(children, i, child)
+		consumer_learn_shard(c, json_string_value(json_object_get(child, "ShardId")),
+				     json_object_get(child, "ParentShards"));
+}
+
+const char *consumer_read_name(enum consumer_read read)
+{
+	switch (read) {
+	case CONSUMER_READ_EFO: return "efo";
+	case CONSUMER_READ_POLLING: return "polling";
+	default: return "push";
+	}
+}
+
+void consumer_begin_reading(struct consumer *c)
+{
+	c->generation++;
+	for (size_t i = 0; i < c->shard_count; i++) {
+		struct subscription *s = &c->shards[i];
+		s->iterator[0] = '\0';
+		s->in_flight = false;
+		s->subscribed = false;
+		s->retry_at_ms = 0;
+		s->throttle_ms = 0;
+	}
+	consumer_now_streaming(c);
+}
+
+void consumer_shard_wait_longer(struct subscription *s)
+{
+	s->throttle_ms = s->throttle_ms ? s->throttle_ms * 2 : BACKOFF_MIN_MS * 2;
+	if (s->throttle_ms > BACKOFF_MAX_MS)
+		s->throttle_ms = BACKOFF_MAX_MS;
+	s->retry_at_ms = clock_wall_ms() + s->throttle_ms;
+}
+
+bool consumer_queue_waits(struct consumer *c)
+{
+	bool full;
+
+	pthread_mutex_lock(&c->lock);
+	full = consumer_queue_full(&c->queue);
+	pthread_mutex_unlock(&c->lock);
+	return full;
+}
+
+json_t *consumer_starting_position(const struct consumer *c, const struct subscription *s)
+{
+	if (s->position[0])
+		return json_pack("{s:s, s:s}", "Type", "AFTER_SEQUENCE_NUMBER", "SequenceNumber",
+				 s->position);
+	return json_pack("{s:s}", "Type",
+			 c->config.from == CONSUMER_FROM_LATEST ? "LATEST" : "TRIM_HORIZON");
+}
+
+void consumer_now_streaming(struct consumer *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->failing_since_ms = 0;
+	c->failure = (struct failure){ .kind = FAILURE_NONE };
+	pthread_mutex_unlock(&c->lock);
+	c->step = STEP_STREAMING;
+	c->backoff_ms = BACKOFF_MIN_MS;
+	consumer_set_status(c, CONSUMER_STREAMING, "reading %zu shards of %s (%s)", c->shard_count,
+			    c->stream, consumer_read_name(c->config.read));
+}
+
 /* ------------------------------------------------------------------ */
 /* Failures                                                           */
 /* ------------------------------------------------------------------ */
@@ -136,6 +212,7 @@ void consumer_retry_after(struct consumer *c, const struct failure *f)
 		lws_set_timeout(ws, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 	}
 	c->step = STEP_IDLE;
+	c->generation++;        /* polling answers still on their way are stale */
 	c->next_attempt_ms = clock_wall_ms() + c->backoff_ms;
 	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 	pthread_mutex_lock(&c->lock);
@@ -193,6 +270,48 @@ void consumer_hand_over(struct consumer *c, struct consumer_batch *b, size_t bad
 	pthread_mutex_unlock(&c->lock);
 }
 
+int consumer_take_event(struct consumer *c, const struct push_event *ev, const char *text,
+			size_t len, char shard[CONSUMER_SHARD_ID_MAX])
+{
+	char last_bad[128] = "";
+	size_t bad = 0;
+	uint64_t bytes = 0;
+	const char *reason;
+	struct consumer_batch *b = consumer_batch_decode(ev, c->lanes, &bad, last_bad,
+							   sizeof(last_bad), &bytes, &reason);
+	struct subscription *s;
+	json_t *whole = NULL;
+	bool end;
+
+	if (b == NULL && strcmp(reason, "out of memory") == 0) {
+		/* Resubscribing after the last batch handed over reads the event
+		 * again: nothing is checkpointed past records not yet applied. */
+		consumer_fail_and_retry(c, "out of memory while decoding an event");
+		return -1;
+	}
+	if (b == NULL) {
+		log_warn("consumer %s: %s", c->name, reason);
+		return -1;
+	}
+	/* The last event of a closed shard names its children: that rare
+	 * message is parsed whole for them. */
+	end = strcmp(b->continuation, CONSUMER_SHARD_END) == 0;
+	if (end && (whole = json_loadb(text, len, 0, NULL)) == NULL) {
+		consumer_batch_free(b);
+		consumer_fail_and_retry(c, "out of memory while reading the end of a shard");
+		return -1;
+	}
+	s = consumer_find_shard(c, b->shard_id);
+	if (s && !end)
+		snprintf(s->position, sizeof(s->position), "%s", b->continuation);
+	snprintf(shard, CONSUMER_SHARD_ID_MAX, "%s", b->shard_id);
+	consumer_hand_over(c, b, bad, last_bad, bytes);
+	if (s && end)
+		consumer_shard_ended(c, s, json_object_get(whole, "ChildShards"));
+	json_decref(whole);
+	return s && end ? 1 : s ? 0 : -1;
+}
+
 struct consumer_batch *consumer_take(struct consumer *c)
 {
 	struct consumer_batch *b;
@@ -248,17 +367,24 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 
 	if (c->step == STEP_IDLE && now >= c->next_attempt_ms)
 		consumer_calls_begin(c);
+	else if (c->step == STEP_AWAIT_ACTIVE && now >= c->next_attempt_ms)
+		consumer_calls_describe_consumer(c);
 	else if (c->step == STEP_CONNECT && c->ws == NULL && now >= c->next_attempt_ms) {
-		consumer_push_connect(c);
+		if (c->config.read == CONSUMER_READ_PUSH)
+			consumer_push_connect(c);
+		else
+			consumer_begin_reading(c);
 	}
-	for (size_t i = 0; c->step == STEP_STREAMING && i < c->shard_count; i++)
+	if (c->step == STEP_STREAMING && c->config.read == CONSUMER_READ_POLLING)
+		consumer_poll_tick(c, now);
+	if (c->step == STEP_STREAMING && c->config.read == CONSUMER_READ_EFO)
+		consumer_efo_tick(c, now);
+	for (size_t i = 0; c->step == STEP_STREAMING && c->config.read == CONSUMER_READ_PUSH && i < c->shard_count; i++)
 		if (c->shards[i].want_subscribe && now >= c->shards[i].retry_at_ms)
 			consumer_push_subscribe(c, &c->shards[i]);
 
 	/* Stop reading while the caller has not taken what is queued. */
-	pthread_mutex_lock(&c->lock);
-	full = consumer_queue_full(&c->queue);
-	pthread_mutex_unlock(&c->lock);
+	full = consumer_queue_waits(c);
 	if (c->ws && full != c->paused) {
 		c->paused = full;
 		lws_rx_flow_control(c->ws, c->paused ? 0 : 1);

@@ -27,6 +27,16 @@ enum consumer_from {
 	CONSUMER_FROM_LATEST,
 };
 
+/* How records arrive (DESIGN.md section 8, --read). */
+enum consumer_read {
+	CONSUMER_READ_PUSH,             /* the hub's WebSocket push */
+	CONSUMER_READ_EFO,              /* SubscribeToShard event streams, a registered consumer */
+	CONSUMER_READ_POLLING,          /* GetShardIterator and GetRecords, no registration */
+};
+
+/* "push", "efo" or "polling". */
+const char *consumer_read_name(enum consumer_read read);
+
 struct consumer_checkpoint {
 	char shard_id[CONSUMER_SHARD_ID_MAX];
 	char sequence_number[CONSUMER_SEQ_MAX];
@@ -34,8 +44,9 @@ struct consumer_checkpoint {
 
 struct consumer_config {
 	struct endpoint endpoint;
-	const char *stream;
+	const char *stream;             /* a stream name, or a stream ARN ("arn:...") */
 	const char *name;               /* the registered consumer name */
+	enum consumer_read read;
 	enum consumer_from from;
 	const struct consumer_checkpoint *checkpoints;
 	size_t checkpoint_count;

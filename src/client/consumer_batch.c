@@ -13,6 +13,7 @@
 
 #include "client/parallel.h"
 #include "util/base64.h"
+#include "wire/kpl.h"
 
 /* An arrival time in epoch seconds as milliseconds, rounded. A double
  * beyond int64_t makes the conversion undefined, so far-off times from a
@@ -39,39 +40,60 @@ static const char *data_text(const struct js_token *data, size_t *len, char **co
 	return *copy;
 }
 
+/* Why a record was not decoded when it is a KPL aggregate: not bad, but
+ * expanded afterwards into its user records (compared as a pointer). */
+static const char aggregate[] = "a KPL aggregate";
+
+/* A record's Data, base64-decoded into small when it fits, else into
+ * *raw malloc'd (free it when it is not small). 0, or -1 with *reason. */
+static int record_bytes(const struct push_event_record *rec, unsigned char *small,
+			size_t small_size, unsigned char **raw, size_t *n, const char **reason)
+{
+	size_t len;
+	char *copy;
+	const char *data;
+	int rc;
+
+	data = data_text(&rec->data, &len, &copy);
+	*raw = data == NULL                             ? NULL
+	       : base64_decoded_max(len) < small_size ? small
+						      : malloc(base64_decoded_max(len) + 1);
+	if (*raw == NULL) {
+		free(copy);
+		*reason = "out of memory";
+		return -1;
+	}
+	rc = base64_decode(data, len, *raw, n, reason);
+	free(copy);
+	if (rc < 0 && *raw != small) {
+		free(*raw);
+		*raw = NULL;
+	}
+	return rc;
+}
+
 static int decode_record(const struct push_event_record *rec, struct consumer_record *out,
 			 uint64_t *bytes, const char **reason)
 {
 	const struct js_token *ts = &rec->arrival;
-	size_t len, n;
-	unsigned char *raw;
-	char *copy;
-	const char *data;
+	unsigned char small[2048], *raw;  /* telemetry records are small: the stack */
+	size_t n;
 	int rc;
 
 	if (rec->data.type != JS_STRING || (ts->type != JS_INTEGER && ts->type != JS_REAL)) {
 		*reason = "record without Data or ApproximateArrivalTimestamp";
 		return -1;
 	}
-	/* Telemetry records are small: decode on the stack, not the heap. */
-	unsigned char small[2048];
-	data = data_text(&rec->data, &len, &copy);
-	raw = data == NULL                            ? NULL
-	      : base64_decoded_max(len) < sizeof(small) ? small
-							: malloc(base64_decoded_max(len) + 1);
-	if (raw == NULL) {
-		free(copy);
-		*reason = "out of memory";
-		return -1;
-	}
-	rc = base64_decode(data, len, raw, &n, reason);
+	rc = record_bytes(rec, small, sizeof(small), &raw, &n, reason);
 	if (rc == 0) {
 		*bytes += n;
-		rc = telemetry_decode(raw, n, &out->t, reason);
+		if (kpl_is_aggregate(raw, n))
+			*reason = aggregate, rc = -1;
+		else
+			rc = telemetry_decode(raw, n, &out->t, reason);
 	}
 	if (raw != small)
 		free(raw);
-	free(copy);
 	out->arrival_ms = arrival_ms(jsonscan_double(ts));
 	return rc;
 }
@@ -144,12 +166,119 @@ static struct consumer_batch *new_batch(const struct push_event *ev, const char 
 	return b;
 }
 
+/* The good records packed to the front, in shard order; the others counted. */
+static void pack(struct decoding *d, size_t *bad, char *last_bad, size_t last_bad_size)
+{
+	for (size_t i = 0; i < d->ev->count; i++) {
+		if (d->why[i] == NULL) {
+			d->b->records[d->b->count++] = d->b->records[i];
+		} else {
+			(*bad)++;
+			snprintf(last_bad, last_bad_size, "%s", d->why[i]);
+		}
+	}
+}
+
+/* KPL aggregates: each is replaced, where it stands, by its user records,
+ * all with its arrival time. A first pass counts them, the second decodes
+ * them into a batch of that size. */
+struct expansion {
+	struct consumer_batch *out;     /* NULL while counting */
+	size_t count;
+	int64_t arrival_ms;
+	size_t *bad;
+	char *last_bad;
+	size_t last_bad_size;
+};
+
+static int take_user_record(void *user, uint64_t sub_sequence, const uint8_t *data, size_t len,
+			    const char *key, size_t key_len)
+{
+	struct expansion *x = user;
+	struct consumer_record *r;
+	const char *why;
+
+	(void)sub_sequence;     /* a batch is applied whole: no checkpoint falls inside */
+	(void)key;
+	(void)key_len;
+	if (x->out == NULL) {
+		x->count++;
+		return 0;
+	}
+	r = &x->out->records[x->out->count];
+	if (telemetry_decode(data, len, &r->t, &why) == 0) {
+		r->arrival_ms = x->arrival_ms;
+		x->out->count++;
+	} else {
+		(*x->bad)++;
+		snprintf(x->last_bad, x->last_bad_size, "%s", why);
+	}
+	return 0;
+}
+
+/* Runs x over the user records of rec's aggregate; -1 with *why for a bad
+ * aggregate, or when memory runs out. */
+static int each_user_record(const struct push_event_record *rec, struct expansion *x,
+			    const char **why)
+{
+	unsigned char small[2048], *raw;
+	size_t n;
+	int rc;
+
+	if (record_bytes(rec, small, sizeof(small), &raw, &n, why) < 0)
+		return -1;
+	rc = kpl_each(raw, n, take_user_record, x, why);
+	if (raw != small)
+		free(raw);
+	return rc;
+}
+
+/* The batch with every aggregate expanded and the bad records (bad
+ * aggregates among them) counted; NULL when memory runs out. */
+static struct consumer_batch *expand(struct decoding *d, size_t *bad, char *last_bad,
+				     size_t last_bad_size)
+{
+	struct expansion x = { .bad = bad, .last_bad = last_bad, .last_bad_size = last_bad_size };
+	size_t total = 0;
+	const char *why;
+
+	for (size_t i = 0; i < d->ev->count; i++) {
+		x.count = d->why[i] == NULL ? 1 : 0;
+		if (d->why[i] == aggregate && each_user_record(&d->ev->records[i], &x, &why) < 0)
+			x.count = 0;
+		total += x.count;
+	}
+	x.out = malloc(sizeof(*x.out) + total * sizeof(x.out->records[0]));
+	if (x.out == NULL)
+		return NULL;
+	memcpy(x.out, d->b, sizeof(*x.out));
+	x.out->count = 0;
+	for (size_t i = 0; i < d->ev->count; i++) {
+		if (d->why[i] == NULL) {
+			x.out->records[x.out->count++] = d->b->records[i];
+			continue;
+		}
+		why = d->why[i];
+		x.arrival_ms = d->b->records[i].arrival_ms;
+		if (why == aggregate && each_user_record(&d->ev->records[i], &x, &why) == 0)
+			continue;
+		if (strcmp(why, "out of memory") == 0) {
+			free(x.out);
+			return NULL;
+		}
+		(*bad)++;
+		snprintf(last_bad, last_bad_size, "%s", why);
+	}
+	return x.out;
+}
+
 struct consumer_batch *consumer_batch_decode(const struct push_event *ev, struct parallel *lanes,
 					    size_t *bad, char *last_bad, size_t last_bad_size,
 					    uint64_t *bytes, const char **reason)
 {
 	struct decoding d = { .ev = ev };
 	uint8_t *lane_of;
+	bool aggregates = false;
 
 	*bad = 0;
 	if ((d.b = new_batch(ev, reason)) == NULL)
@@ -163,18 +292,26 @@ struct consumer_batch *consumer_batch_decode(const struct push_event *ev, struct
 	lane_of = (uint8_t *)(d.why + ev->count);
 	decode_records(&d, lanes, lane_of);
 	for (size_t i = 0; i < ev->count; i++) {
-		if (d.why[i] == NULL) {
-			d.b->records[d.b->count++] = d.b->records[i];
-		} else if (strcmp(d.why[i], "out of memory") == 0) {
+		if (d.why[i] && d.why[i] != aggregate && strcmp(d.why[i], "out of memory") == 0) {
 			/* Not a bad record: the whole event waits to be read again. */
 			*reason = d.why[i];
 			free(d.why);
 			free(d.b);
 			return NULL;
-		} else {
-			(*bad)++;
-			snprintf(last_bad, last_bad_size, "%s", d.why[i]);
 		}
+		aggregates = aggregates || d.why[i] == aggregate;
+	}
+	if (aggregates) {
+		struct consumer_batch *whole = expand(&d, bad, last_bad, last_bad_size);
+		free(d.b);
+		d.b = whole;
+	} else {
+		pack(&d, bad, last_bad, last_bad_size);
+	}
+	if (d.b == NULL) {
+		*reason = "out of memory";
+		free(d.why);
+		return NULL;
 	}
 	for (unsigned k = 0; k < PARALLEL_MAX; k++)
 		*bytes += d.bytes[k];
@@ -198,6 +335,46 @@ struct consumer_batch *consumer_batch_decode_event(const char *json, size_t len,
 		else
 			*reason = "malformed SubscribeToShardEvent";
 	}
+	push_event_free(&ev);
+	return b;
+}
+
+/* The continuation of a GetRecords answer, as a push event would carry it:
+ * null at the end of a closed shard, else the last sequence number. */
+static struct js_token records_continuation(const struct push_event *ev)
+{
+	struct js_token none = { .type = JS_STRING, .text = "", .len = 0 };
+
+	if (ev->next_iterator.type != JS_STRING)
+		return (struct js_token){ .type = JS_NULL, .text = "null", .len = 4 };
+	for (size_t i = ev->count; i > 0; i--)
+		if (ev->records[i - 1].seq.type == JS_STRING)
+			return ev->records[i - 1].seq;
+	return none;
+}
+
+struct consumer_batch *consumer_batch_decode_records(const char *shard_id, const char *json,
+						    size_t len, struct parallel *lanes, size_t *bad,
+						    char *last_bad, size_t last_bad_size,
+						    uint64_t *bytes, char *next, size_t next_size,
+						    const char **reason)
+{
+	struct push_event ev;
+	struct consumer_batch *b = NULL;
+
+	*bad = 0;
+	next[0] = '\0';
+	if (push_event_scan(json, len, &ev, reason) == 0) {
+		ev.shard_id = (struct js_token){ .type = JS_STRING, .text = shard_id,
+						 .len = strlen(shard_id) };
+		ev.continuation = records_continuation(&ev);
+		if (ev.next_iterator.type == JS_STRING &&
+		    !take_string(&ev.next_iterator, next, next_size))
+			ev.has_records = false;         /* an iterator too long to keep */
+		b = consumer_batch_decode(&ev, lanes, bad, last_bad, last_bad_size, bytes, reason);
+	}
+	if (b == NULL && strcmp(*reason, "out of memory") != 0)
+		*reason = "malformed GetRecords answer";
 	push_event_free(&ev);
 	return b;
 }

@@ -13,7 +13,10 @@
 #include "client/api_call.h"
 #include "client/consumer_private.h"
 #include "client/httpc.h"
+#include "util/clock.h"
 #include "util/log.h"
+
+#define AWAIT_ACTIVE_MS 1000
 
 /* While an API call is in flight, a timer hands libcurl a turn every
  * millisecond for the first HTTP_DRIVE_FAST turns (a near hub answers
@@ -24,6 +27,20 @@
 #define HTTP_DRIVE_FAST 16
 
 static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done);
+
+/* The stream as a request names it: StreamARN for an ARN, else StreamName.
+ * body is returned (NULL stays NULL, and fails the call). */
+json_t *consumer_name_stream(const struct consumer *c, json_t *body)
+{
+	bool arn = strncmp(c->stream, "arn:", 4) == 0;
+
+	if (body && json_object_set_new(body, arn ? "StreamARN" : "StreamName",
+					json_string(c->stream)) < 0) {
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
 
 /* ------------------------------------------------------------------ */
 /* The list of shards                                                 */
@@ -133,11 +150,11 @@ static void on_list_shards(void *user, int status, const char *body, size_t len,
 	c->next_attempt_ms = 0;
 }
 
-static void list_shards(struct consumer *c)
+void consumer_calls_list_shards(struct consumer *c)
 {
 	c->step = STEP_LIST_SHARDS;
 	/* One page of every shard: only a whole list tells which are gone. */
-	call(c, "ListShards", json_pack("{s:s, s:i}", "StreamName", c->stream, "MaxResults", 10000),
+	call(c, "ListShards", consumer_name_stream(c, json_pack("{s:i}", "MaxResults", 10000)),
 	     on_list_shards);
 }
 
@@ -145,11 +162,23 @@ static void list_shards(struct consumer *c)
 /* The stream and the registration                                    */
 /* ------------------------------------------------------------------ */
 
+/* Takes the consumer's ARN; an enhanced fan-out reader then waits until
+ * it is ACTIVE (AWS registers in seconds; SubscribeToShard refuses a
+ * consumer still CREATING), asking again every AWAIT_ACTIVE_MS. */
 static void take_arn(struct consumer *c, json_t *consumer)
 {
 	const char *arn = json_string_value(json_object_get(consumer, "ConsumerARN"));
+	const char *status = json_string_value(json_object_get(consumer, "ConsumerStatus"));
 
 	snprintf(c->consumer_arn, sizeof(c->consumer_arn), "%s", arn ? arn : "");
+	if (c->config.read == CONSUMER_READ_EFO && status && strcmp(status, "ACTIVE") != 0) {
+		consumer_set_status(c, CONSUMER_CONNECTING, "waiting for consumer %s to be ACTIVE "
+				    "(%s)", c->name, status);
+		c->step = STEP_AWAIT_ACTIVE;
+		c->next_attempt_ms = clock_wall_ms() + AWAIT_ACTIVE_MS;
+		return;
+	}
+	consumer_calls_list_shards(c);
 }
 
 static void on_describe_consumer(void *user, int status, const char *body, size_t len,
@@ -162,9 +191,16 @@ static void on_describe_consumer(void *user, int status, const char *body, size_
 		consumer_call_failed(c, "DescribeStreamConsumer", status, body, len, error);
 	} else {
 		take_arn(c, json_object_get(j, "ConsumerDescription"));
-		list_shards(c);
 	}
 	json_decref(j);
+}
+
+void consumer_calls_describe_consumer(struct consumer *c)
+{
+	c->step = STEP_DESCRIBE_CONSUMER;
+	call(c, "DescribeStreamConsumer",
+	     json_pack("{s:s, s:s}", "StreamARN", c->stream_arn, "ConsumerName", c->name),
+	     on_describe_consumer);
 }
 
 static void on_register(void *user, int status, const char *body, size_t len, const char *error)
@@ -173,14 +209,10 @@ static void on_register(void *user, int status, const char *body, size_t len, co
 	json_t *j = json_loadb(body, len, 0, NULL);
 
 	if (status == 200) {
-		take_arn(c, json_object_get(j, "Consumer"));
 		log_info("registered consumer %s", c->name);
-		list_shards(c);
+		take_arn(c, json_object_get(j, "Consumer"));
 	} else if (status == 400 && strcmp(consumer_error_type(j), "ResourceInUseException") == 0) {
-		c->step = STEP_DESCRIBE_CONSUMER;
-		call(c, "DescribeStreamConsumer",
-		     json_pack("{s:s, s:s}", "StreamARN", c->stream_arn, "ConsumerName", c->name),
-		     on_describe_consumer);
+		consumer_calls_describe_consumer(c);
 	} else {
 		consumer_call_failed(c, "RegisterStreamConsumer", status, body, len, error);
 	}
@@ -232,12 +264,29 @@ static void drive_http(struct consumer *c)
 			 HTTP_DRIVE_MIN_MS * LWS_US_PER_MS);
 }
 
-static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done)
+void consumer_call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done,
+		   void *user)
 {
-	if (api_call_start(c->http, &c->config.endpoint, op, body, done, c) < 0)
+	if (api_call_start(c->http, &c->config.endpoint, op, body, done, user) < 0)
 		consumer_fail_and_retry(c, "%s: cannot start a request", op);
 	else
 		drive_http(c);
+}
+
+int consumer_call_stream(struct consumer *c, const char *op, json_t *body, httpc_data_fn data,
+			 httpc_done_fn done, void *user)
+{
+	if (api_call_start_stream(c->http, &c->config.endpoint, op, body, data, done, user) < 0) {
+		consumer_fail_and_retry(c, "%s: cannot start a request", op);
+		return -1;
+	}
+	drive_http(c);
+	return 0;
+}
+
+static void call(struct consumer *c, const char *op, json_t *body, httpc_done_fn done)
+{
+	consumer_call(c, op, body, done, c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -272,5 +321,10 @@ void consumer_calls_begin(struct consumer *c)
 	c->step = STEP_DESCRIBE;
 	consumer_set_status(c, CONSUMER_CONNECTING, "connecting to %s:%d", c->config.endpoint.host,
 			    c->config.endpoint.port);
-	call(c, "DescribeStreamSummary", json_pack("{s:s}", "StreamName", c->stream), on_describe);
+	/* A polling reader registers nothing: it needs only the shards. */
+	if (c->config.read == CONSUMER_READ_POLLING)
+		consumer_calls_list_shards(c);
+	else
+		call(c, "DescribeStreamSummary", consumer_name_stream(c, json_object()),
+		     on_describe);
 }

@@ -25,32 +25,15 @@
 
 static void on_established(struct consumer *c)
 {
-	pthread_mutex_lock(&c->lock);
-	c->failing_since_ms = 0;
-	c->failure = (struct failure){ .kind = FAILURE_NONE };
-	pthread_mutex_unlock(&c->lock);
-	c->step = STEP_STREAMING;
-	c->backoff_ms = BACKOFF_MIN_MS;
+	consumer_now_streaming(c);
 	for (size_t i = 0; i < c->shard_count; i++)
 		if (consumer_shard_ready(c, &c->shards[i]))
 			consumer_push_subscribe(c, &c->shards[i]);
-	consumer_set_status(c, CONSUMER_STREAMING, "streaming %zu shards of %s", c->shard_count,
-			    c->stream);
 }
 
 /* A closed shard was read to its end: its children may now be read. */
-static void shard_ended(struct consumer *c, struct subscription *s, json_t *children)
+static void resubscribe_ready(struct consumer *c)
 {
-	json_t *child;
-	size_t i;
-
-	pthread_mutex_lock(&c->lock);      /* consumer_caught_up reads it */
-	s->finished = true;
-	pthread_mutex_unlock(&c->lock);
-	s->subscribed = false;
-	json_array_foreach(children, i, child)
-		consumer_learn_shard(c, json_string_value(json_object_get(child, "ShardId")),
-				     json_object_get(child, "ParentShards"));
 	for (size_t k = 0; k < c->shard_count; k++)
 		if (!c->shards[k].subscribed && consumer_shard_ready(c, &c->shards[k]))
 			consumer_push_subscribe(c, &c->shards[k]);
@@ -59,41 +42,14 @@ static void shard_ended(struct consumer *c, struct subscription *s, json_t *chil
 static void handle_records_event(struct consumer *c, const struct push_event *ev,
 				 const char *text, size_t len)
 {
-	char last_bad[128] = "";
-	size_t bad = 0;
-	uint64_t bytes = 0;
-	const char *reason;
-	struct consumer_batch *b = consumer_batch_decode(ev, c->lanes, &bad, last_bad,
-							   sizeof(last_bad), &bytes, &reason);
+	char shard[CONSUMER_SHARD_ID_MAX];
 	struct subscription *s;
-	json_t *whole = NULL;
-	bool end;
 
-	if (b == NULL && strcmp(reason, "out of memory") == 0) {
-		/* Resubscribing after the last batch handed over reads the event
-		 * again: nothing is checkpointed past records not yet applied. */
-		consumer_fail_and_retry(c, "out of memory while decoding an event");
-		return;
+	if (consumer_take_event(c, ev, text, len, shard) == 1 &&
+	    (s = consumer_find_shard(c, shard)) != NULL) {
+		s->subscribed = false;
+		resubscribe_ready(c);
 	}
-	if (b == NULL) {
-		log_warn("consumer %s: %s", c->name, reason);
-		return;
-	}
-	/* The last event of a closed shard names its children: that rare
-	 * message is parsed whole for them. */
-	end = strcmp(b->continuation, CONSUMER_SHARD_END) == 0;
-	if (end && (whole = json_loadb(text, len, 0, NULL)) == NULL) {
-		consumer_batch_free(b);
-		consumer_fail_and_retry(c, "out of memory while reading the end of a shard");
-		return;
-	}
-	s = consumer_find_shard(c, b->shard_id);
-	if (s && !end)
-		snprintf(s->position, sizeof(s->position), "%s", b->continuation);
-	consumer_hand_over(c, b, bad, last_bad, bytes);
-	if (s && end)
-		shard_ended(c, s, json_object_get(whole, "ChildShards"));
-	json_decref(whole);
 }
 
 /* Messages other than records: expiries and exceptions. */
@@ -242,14 +198,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 
 void consumer_push_subscribe(struct consumer *c, struct subscription *s)
 {
-	json_t *pos;
-
-	if (s->position[0])
-		pos = json_pack("{s:s, s:s}", "Type", "AFTER_SEQUENCE_NUMBER", "SequenceNumber",
-				s->position);
-	else
-		pos = json_pack("{s:s}", "Type",
-				c->config.from == CONSUMER_FROM_LATEST ? "LATEST" : "TRIM_HORIZON");
+	json_t *pos = consumer_starting_position(c, s);
 	json_t *msg = json_pack("{s:s, s:s, s:s, s:o}", "Action", "SubscribeToShard", "ConsumerARN",
 				c->consumer_arn, "ShardId", s->id, "StartingPosition", pos);
 	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;

@@ -31,7 +31,10 @@ struct request {
 	char *body;
 	struct strbuf response;
 	httpc_done_fn done;
+	httpc_data_fn data;             /* a streaming answer's bytes (NULL: collect) */
 	void *user;
+	bool ended_by_reader;           /* data asked to end */
+	bool paused;                    /* data could not take bytes: wait for httpc_resume */
 	bool too_large;                 /* the answer passed HTTPC_RESPONSE_MAX */
 	char where[300];                /* host:port, for messages */
 	char error[CURL_ERROR_SIZE];
@@ -83,10 +86,32 @@ static void finish(struct request *r, int status, const char *error)
 	request_free(r);
 }
 
+/* A 2xx answer of a streaming request goes to its reader as it comes. */
+static bool streams_now(struct request *r)
+{
+	long status = 0;
+
+	if (r->data == NULL)
+		return false;
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	return status >= 200 && status < 300;
+}
+
 static size_t on_data(char *data, size_t size, size_t n, void *user)
 {
 	struct request *r = user;
 
+	if (streams_now(r)) {
+		int rc = r->data(r->user, data, n);
+		if (rc == 0)
+			return size * n;
+		if (rc == 1) {
+			r->paused = true;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		r->ended_by_reader = true;
+		return 0;
+	}
 	if (r->response.len + n > HTTPC_RESPONSE_MAX) {
 		r->too_large = true;
 		return 0;       /* libcurl ends the transfer with CURLE_WRITE_ERROR */
@@ -120,7 +145,8 @@ static void describe_failure(const struct request *r, CURLcode rc, char *out, si
 		snprintf(out, size, HTTPC_ERROR_NO_HOST "%s", r->where);
 		break;
 	case CURLE_WRITE_ERROR:
-		snprintf(out, size, r->too_large ? "the answer is larger than 64 MiB"
+		snprintf(out, size, r->ended_by_reader ? HTTPC_ENDED_BY_READER
+				    : r->too_large ? "the answer is larger than 64 MiB"
 						 : "out of memory for the answer");
 		break;
 	default:
@@ -203,10 +229,13 @@ static int build_headers(struct request *r, const struct endpoint *ep, const cha
 			       : 0;
 }
 
-static void set_transport(CURL *easy, const struct endpoint *ep, int timeout_s)
+static void set_transport(CURL *easy, const struct endpoint *ep, int timeout_s, bool stream)
 {
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)timeout_s * 1000L);
+	if (stream)
+		curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_s * 1000L);
+	else
+		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)timeout_s * 1000L);
 	curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* HTTP/2 where TLS negotiates it, HTTP/1.1 otherwise; a request waits
@@ -236,7 +265,7 @@ static int configure(struct request *r, const struct endpoint *ep, const char *m
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, r->headers);
-	set_transport(easy, ep, r->client->timeout_s);
+	set_transport(easy, ep, r->client->timeout_s, r->data != NULL);
 	if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r->body);
@@ -248,13 +277,15 @@ static int configure(struct request *r, const struct endpoint *ep, const char *m
 
 static int request(struct httpc *c, const struct endpoint *ep, const char *method,
 		   const char *path, const struct httpc_header *headers, size_t header_count,
-		   const void *body, size_t len, httpc_done_fn done, void *user)
+		   const void *body, size_t len, httpc_data_fn data, httpc_done_fn done,
+		   void *user)
 {
 	struct request *r;
 
 	if (c->closing || (r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
 	r->client = c;
+	r->data = data;
 	r->done = done;
 	r->user = user;
 	r->body = malloc(len + 1);
@@ -325,13 +356,30 @@ int httpc_post(struct httpc *c, const struct endpoint *ep, const char *path,
 	       const struct httpc_header *headers, size_t header_count, const void *body,
 	       size_t len, httpc_done_fn done, void *user)
 {
-	return request(c, ep, "POST", path, headers, header_count, body, len, done, user);
+	return request(c, ep, "POST", path, headers, header_count, body, len, NULL, done, user);
+}
+
+int httpc_post_stream(struct httpc *c, const struct endpoint *ep, const char *path,
+		      const struct httpc_header *headers, size_t header_count, const void *body,
+		      size_t len, httpc_data_fn data, httpc_done_fn done, void *user)
+{
+	return request(c, ep, "POST", path, headers, header_count, body, len, data, done, user);
 }
 
 int httpc_get(struct httpc *c, const struct endpoint *ep, const char *path, httpc_done_fn done,
 	      void *user)
 {
-	return request(c, ep, "GET", path, NULL, 0, "", 0, done, user);
+	return request(c, ep, "GET", path, NULL, 0, "", 0, NULL, done, user);
+}
+
+void httpc_resume(struct httpc *c)
+{
+	for (struct request *r = c->requests; r; r = r->next)
+		if (r->paused) {
+			r->paused = false;
+			/* The held bytes are written again now: data may pause again. */
+			curl_easy_pause(r->easy, CURLPAUSE_CONT);
+		}
 }
 
 int httpc_perform(struct httpc *c)

@@ -42,6 +42,15 @@ struct httpc_header {
 typedef void (*httpc_done_fn)(void *user, int status, const char *body, size_t len,
 			      const char *error);
 
+/* Bytes of a streaming answer as they arrive (only of a 2xx answer; any
+ * other is collected and handed to done). Returns 0 when it took them, 1
+ * when it cannot take them now (the stream pauses, and the same bytes come
+ * again after httpc_resume), -1 to end the request (done then gets status
+ * 0 and "ended by the reader"). */
+typedef int (*httpc_data_fn)(void *user, const char *bytes, size_t len);
+
+#define HTTPC_ENDED_BY_READER "ended by the reader"
+
 struct httpc;
 
 /* A client whose requests wait at most timeout_s seconds for their answer.
@@ -59,6 +68,17 @@ void httpc_free(struct httpc *c);
 int httpc_post(struct httpc *c, const struct endpoint *ep, const char *path,
 	       const struct httpc_header *headers, size_t header_count, const void *body,
 	       size_t len, httpc_done_fn done, void *user);
+
+/* Starts a POST whose 2xx answer streams (SubscribeToShard's event
+ * stream): its bytes go to data as they come, and done gets an empty body
+ * when it ends. A stream has no overall time-out, as it lasts minutes:
+ * only connecting is bounded by the client's. Otherwise as httpc_post. */
+int httpc_post_stream(struct httpc *c, const struct endpoint *ep, const char *path,
+		      const struct httpc_header *headers, size_t header_count, const void *body,
+		      size_t len, httpc_data_fn data, httpc_done_fn done, void *user);
+
+/* Lets every paused stream go on (its data callback is called again). */
+void httpc_resume(struct httpc *c);
 
 /* Starts a GET, as httpc_post does. */
 int httpc_get(struct httpc *c, const struct endpoint *ep, const char *path, httpc_done_fn done,

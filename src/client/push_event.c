@@ -33,6 +33,7 @@ static int scan_record(struct jsonscan *s, struct push_event_record *r)
 		struct js_token *t = push_event_is(&key, "Data")                          ? &r->data
 				     : push_event_is(&key, "ApproximateArrivalTimestamp") ? &r->arrival
 				     : push_event_is(&key, "PartitionKey")                ? &r->key
+				     : push_event_is(&key, "SequenceNumber")              ? &r->seq
 											 : &other;
 		if (jsonscan_value(s, t) < 0 || jsonscan_skip(s, t) < 0)
 			return -1;
@@ -81,6 +82,7 @@ static int scan_member(struct jsonscan *s, const struct js_token *key, struct pu
 			     : push_event_is(key, "ShardId")                    ? &ev->shard_id
 			     : push_event_is(key, "ContinuationSequenceNumber") ? &ev->continuation
 			     : push_event_is(key, "MillisBehindLatest")         ? &ev->millis_behind
+			     : push_event_is(key, "NextShardIterator")          ? &ev->next_iterator
 									       : &other;
 
 	if (push_event_is(key, "Records"))

@@ -1,9 +1,10 @@
 /* A push event as the consumer reads it: one pass of jsonscan over the
  * text, no tree built. The event's own fields and each record's Data,
- * ApproximateArrivalTimestamp and PartitionKey come back as spans of the
+ * ApproximateArrivalTimestamp, PartitionKey and SequenceNumber come back as spans of the
  * text; everything else is validated and passed over. The consumer reads
  * every SubscribeToShardEvent this way; the rare messages that need more
- * (ChildShards, exceptions) it parses whole. */
+ * (ChildShards, exceptions) it parses whole. A GetRecords answer has the
+ * same shape, less the event's name, shard and continuation. */
 #ifndef ALLEYCAT_PUSH_EVENT_H
 #define ALLEYCAT_PUSH_EVENT_H
 
@@ -14,10 +15,13 @@
 
 struct push_event_record {
 	struct js_token data, arrival, key;     /* JS_NONE when absent or not an object */
+	struct js_token seq;                    /* SequenceNumber (a GetRecords reader
+						 * checkpoints the last) */
 };
 
 struct push_event {
 	struct js_token event, shard_id, continuation, millis_behind;
+	struct js_token next_iterator;          /* NextShardIterator of a GetRecords answer */
 	bool has_records;                       /* "Records" was an array */
 	struct push_event_record *records;
 	size_t count, capacity;

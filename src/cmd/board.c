@@ -338,7 +338,8 @@ void cmd_board_usage(FILE *out)
 	      "or once when caught up, or the final results when every race has finished.\n"
 	      "\n"
 	      "  --endpoint URL        the hub (default " HUB_DEFAULT_PUSH_URL ")\n"
-	      "  --stream NAME         the stream (default alleycat)\n"
+	      "  --stream NAME         the stream: a name or an ARN (default alleycat)\n"
+	      READER_OPTIONS_USAGE
 	      "  --ca FILE             trust the certificates in FILE for wss://\n"
 	      "  --insecure            accept any certificate (for testing only)\n"
 	      "  --timeout S           seconds to wait for an answer to each API call\n"

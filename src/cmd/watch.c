@@ -49,7 +49,8 @@ static void common_usage(FILE *out, bool kiosk)
 {
 	fputs("\n"
 	      "  --endpoint URL        the hub (default " HUB_DEFAULT_PUSH_URL ")\n"
-	      "  --stream NAME         the stream (default alleycat)\n"
+	      "  --stream NAME         the stream: a name or an ARN (default alleycat)\n"
+	      READER_OPTIONS_USAGE
 	      "  --ca FILE             trust the certificates in FILE for wss://\n"
 	      "  --insecure            accept any certificate (for testing only)\n"
 	      "  --timeout S           seconds to wait for an answer to each API call\n"
@@ -193,7 +194,6 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 	if (optind < argc)
 		return cli_usage_error(command, "unexpected argument '%s'", argv[optind]), -1;
 	o->dash.stream = o->live.stream;
-	o->dash.endpoint = o->live.endpoint;
 	o->dash.consumer = o->live.consumer;
 	return 0;
 }
@@ -235,6 +235,7 @@ static int run(const char *command, int argc, char **argv)
 	if (reader_options_config(command, &o.live, CONSUMER_FROM_TRIM_HORIZON, &lc, &credentials,
 				&roster) < 0)
 		return EXIT_USAGE;
+	o.dash.endpoint = o.live.url;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

@@ -19,6 +19,7 @@ struct live_config {
 	struct endpoint endpoint;
 	const char *stream;
 	const char *consumer;           /* registered consumer name */
+	enum consumer_read read;        /* how records arrive */
 	enum consumer_from from;
 	const char *db_path;
 	int window_s;                   /* tumbling window, default 15 */

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Reading the stream as the rest of the Kinesis world does (issue 15):
+# `board --read polling` (GetShardIterator and GetRecords) against the hub,
+# through a 2 -> 3 shard reshard and five kills, against kinesalite and
+# against kinesis-mock, and `--read efo` (SubscribeToShard) against
+# kinesis-mock's TLS port, give the standings the push consumer gives (the
+# reference); it resumes from its checkpoints; and --read,
+# --region and --profile say clearly what is wrong with them, missing
+# credentials in one line that names where they were looked for.
+set -u
+. "$top_srcdir/tests/e2e/lib.sh"
+
+need curl curl
+need jq jq
+
+dir=$(mktemp -d)
+export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8
+# No one's AWS set-up but the test's own.
+export HOME="$dir/home"
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION \
+	AWS_DEFAULT_REGION AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
+mkdir -p "$HOME"
+cleanup() {
+	[ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null
+	[ -n "${kl_pid:-}" ] && kill "$kl_pid" 2>/dev/null
+	[ -n "${km_pid:-}" ] && kill "$km_pid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+# ---- options -----------------------------------------------------------
+
+expect_status 2 "$ALLEYCAT" board --read carrier-pigeon --once
+expect_match "$("$ALLEYCAT" board --read carrier-pigeon --once 2>&1)" "not push, efo or polling"
+expect_status 2 "$ALLEYCAT" board --region 'us east' --once
+out=$("$ALLEYCAT" board --region eu-west-1 --stream s --once 2>&1)
+[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "missing credentials took more than one line: $out"
+expect_match "$out" "no AWS credentials"
+expect_match "$out" "$HOME/.aws/credentials"
+expect_match "$out" "$HOME/.aws/config"
+out=$("$ALLEYCAT" board --profile racing --endpoint http://127.0.0.1:1 --once 2>&1)
+expect_match "$out" "profile 'racing'"
+# A region that does not exist names the host it made of it.
+out=$(AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret timeout 60 \
+	"$ALLEYCAT" board --region xx-nowhere-1 --stream s --once --db "$dir/region.db" 2>&1)
+expect_match "$out" "kinesis.xx-nowhere-1.amazonaws.com"
+"$ALLEYCAT" board --help | grep -q -- "--read MODE" || fail "board --help lacks --read"
+"$ALLEYCAT" watch --help | grep -q -- "--profile NAME" || fail "watch --help lacks --profile"
+
+# ---- polling equals push -----------------------------------------------
+
+start_hub "$dir" reads --shards 2
+ep="http://127.0.0.1:$port"
+sim() {
+	"$ALLEYCAT" sim --endpoint "$ep" --stream reads --duration 6 --speed 0 --quiet "$@" ||
+		fail "the simulator failed"
+}
+board() {
+	"$ALLEYCAT" board --stream reads --db "$dir/$1.db" --consumer "$1" --duration 6 --grace 2 \
+		--until-finished --format json "${@:2}" 2>"$dir/$1.err" ||
+		fail "board $1 failed: $(cat "$dir/$1.err")"
+}
+
+sim --racers 30 --seed 11 --class 2
+"$ALLEYCAT" hub reshard --shards 3 --endpoint "$ep" --stream reads >/dev/null ||
+	fail "the reshard failed"
+sim --racers 25 --seed 12 --class 4
+
+reference=$(board push --endpoint "ws://127.0.0.1:$port")
+[ -n "$reference" ] && printf '%s' "$reference" | grep -q '"racerId"' ||
+	fail "the push reference has no standings: $reference"
+polled=$(board polled --endpoint "$ep" --read polling)
+[ "$polled" = "$reference" ] || fail "polling standings differ from push:
+$polled
+--- reference:
+$reference"
+
+# Checkpointed: a second run reads nothing again, and the standings stay.
+again=$(board polled --endpoint "$ep" --read polling)
+[ "$again" = "$reference" ] || fail "polling after a restart differs: $again"
+
+# Killed (SIGKILL) five times while a race is written, then run to the
+# end: the checkpoints committed with each window resume it with nothing
+# lost or counted twice.
+sim --racers 15 --seed 13 --class 1 --race-id 7700002 --speed 2 &
+sim_pid=$!
+for _ in 1 2 3 4 5; do
+	"$ALLEYCAT" board --stream reads --db "$dir/killed.db" --consumer killed --duration 6 \
+		--grace 2 --window 1 --endpoint "$ep" --read polling >/dev/null 2>&1 &
+	b=$!
+	sleep 1.3
+	kill -KILL "$b" 2>/dev/null
+	wait "$b" 2>/dev/null
+done
+wait "$sim_pid" || fail "the simulator failed"
+reference=$(board push3 --endpoint "ws://127.0.0.1:$port")
+killed=$(board killed --endpoint "$ep" --read polling --window 1)
+[ "$killed" = "$reference" ] || fail "polling killed five times differs from push:
+$killed
+--- reference:
+$reference"
+
+# ---- signed: a hub with --auth sigv4, credentials from a profile --------
+# The hub checks every signature; the reader's key comes from the racing
+# profile of ~/.aws/credentials, its region from ~/.aws/config.
+
+mkdir -p "$HOME/.aws"
+printf '[racing]\naws_access_key_id = AKIDRACING\naws_secret_access_key = racing-secret\n' \
+	>"$HOME/.aws/credentials"
+printf '[profile racing]\nregion = eu-west-1\n' >"$HOME/.aws/config"
+printf '[default]\naws_access_key_id = AKIDRACING\naws_secret_access_key = racing-secret\n' \
+	>"$dir/hub-keys"
+main_port=$port main_pid=$hub_pid
+start_hub "$dir" signed --shards 2 --auth sigv4 --credentials "$dir/hub-keys"
+AWS_ACCESS_KEY_ID=AKIDRACING AWS_SECRET_ACCESS_KEY=racing-secret \
+	"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$port" --stream signed --duration 6 --speed 0 \
+	--quiet --racers 12 --seed 41 --class 6 --race-id 7700006 || fail "the signed simulator failed"
+signed=$("$ALLEYCAT" board --stream signed --db "$dir/signed.db" --consumer signed --duration 6 \
+	--grace 2 --until-finished --format json --endpoint "http://127.0.0.1:$port" --read polling \
+	--profile racing 2>"$dir/signed.err") || fail "polling with --profile failed: $(cat "$dir/signed.err")"
+printf '%s' "$signed" | jq -e '.races[] | select(.raceId == 7700006) | .racers | length == 12' \
+	>/dev/null || fail "polling a signed hub with --profile read wrong standings: $signed"
+printf '[racing]\naws_access_key_id = AKIDRACING\naws_secret_access_key = wrong\n' \
+	>"$HOME/.aws/credentials"
+out=$("$ALLEYCAT" board --stream signed --db "$dir/signed2.db" --consumer signed2 --once \
+	--endpoint "http://127.0.0.1:$port" --read polling --profile racing 2>&1)
+expect_match "$out" "credentials|signature"
+kill "$hub_pid" 2>/dev/null
+port=$main_port hub_pid=$main_pid
+rm -rf "$HOME/.aws"
+
+# The peers come from npm (bench/node's lock): installed here when missing.
+if [ ! -d "$top_srcdir/bench/node/node_modules" ] && command -v npm >/dev/null; then
+	(cd "$top_srcdir/bench/node" && npm ci --no-audit --no-fund >"$dir/npm.log" 2>&1) ||
+		echo "note: npm ci in bench/node failed: $(tail -1 "$dir/npm.log")"
+fi
+
+# ---- polling kinesalite -------------------------------------------------
+# The same race written to the hub and to kinesalite (the npm in-memory
+# Kinesis, installed by `npm ci` in bench/node) reads the same by polling.
+
+kl_dir="$top_srcdir/bench/node"
+if [ -d "$kl_dir/node_modules/kinesalite" ] && command -v node >/dev/null; then
+	kl_port=$((30000 + RANDOM % 20000))
+	node "$kl_dir/kinesalite.js" "$kl_port" >"$dir/kl.log" 2>&1 &
+	kl_pid=$!
+	for _ in $(seq 50); do grep -q "kinesalite on" "$dir/kl.log" && break; sleep 0.1; done
+	grep -q "kinesalite on" "$dir/kl.log" || fail "kinesalite did not start: $(cat "$dir/kl.log")"
+	# kinesalite wants a signature, any signature.
+	export AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret
+	race="--racers 20 --seed 21 --class 3 --race-id 7700001"
+	sim $race
+	"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$kl_port" --stream reads --create-stream --shards 2 \
+		--duration 6 --speed 0 --quiet $race || fail "the simulator failed on kinesalite"
+	one() { printf '%s' "$1" | jq -c '.races[] | select(.raceId == 7700001)'; }
+	ref=$(one "$(board push2 --endpoint "ws://127.0.0.1:$port")")
+	kl=$(one "$(board kl --endpoint "http://127.0.0.1:$kl_port" --read polling)")
+	[ -n "$ref" ] && [ "$kl" = "$ref" ] || fail "polling kinesalite differs from push:
+$kl
+--- reference:
+$ref"
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+else
+	echo "note: kinesalite is not installed (npm ci in bench/node): not polled"
+fi
+
+# ---- KPL aggregates --------------------------------------------------------
+# The records of a race written plainly to one stream and, aggregated by
+# aws-kinesis-agg (some aggregates twice, some records plain), to another:
+# push and polling of the aggregated stream give the plain one's standings.
+
+agg_dir="$top_srcdir/bench/node"
+if [ -d "$agg_dir/node_modules/aws-kinesis-agg" ] && command -v node >/dev/null; then
+	"$ALLEYCAT" sim --endpoint "$ep" --stream plain --create-stream --shards 2 --duration 6 \
+		--speed 0 --quiet --racers 25 --seed 31 --class 2 --race-id 7700004 \
+		--dump "$dir/dump" || fail "the simulator failed"
+	curl -sf "$ep/" -H 'content-type: application/x-amz-json-1.1' \
+		-H 'x-amz-target: Kinesis_20131202.CreateStream' \
+		-d '{"StreamName":"agg","ShardCount":2}' >/dev/null || fail "cannot create the stream agg"
+	node "$agg_dir/aggregate.js" "$ep" agg "$dir/dump" >"$dir/agg.log" 2>&1 ||
+		fail "aggregate.js failed: $(cat "$dir/agg.log")"
+	expect_match "$(cat "$dir/agg.log")" "records, [1-9][0-9]* aggregates"
+	one() { printf '%s' "$1" | jq -c '.races[] | select(.raceId == 7700004)'; }
+	ref=$(one "$("$ALLEYCAT" board --stream plain --db "$dir/plain.db" --consumer plain \
+		--duration 6 --grace 2 --until-finished --format json --endpoint "ws://127.0.0.1:$port")")
+	for mode in push polling; do
+		got=$(one "$("$ALLEYCAT" board --stream agg --db "$dir/agg-$mode.db" --consumer "agg-$mode" \
+			--duration 6 --grace 2 --until-finished --format json --endpoint "$ep" \
+			--read $mode 2>"$dir/agg-$mode.err")")
+		[ -n "$ref" ] && [ "$got" = "$ref" ] || fail "KPL-aggregated records read by $mode differ:
+$got
+--- reference:
+$ref
+$(cat "$dir/agg-$mode.err")"
+	done
+else
+	echo "note: aws-kinesis-agg is not installed (npm ci in bench/node): aggregates not tested"
+fi
+
+# ---- kinesis-mock: polling over HTTP, efo over its TLS port -------------
+# kinesis-local (npm, kinesis-mock) serves SubscribeToShard as AWS does,
+# over HTTP/2 on its TLS port (self-signed: --insecure).
+
+km_dir="$top_srcdir/bench/node/node_modules/kinesis-local"
+if [ -f "$km_dir/main.js" ] && command -v node >/dev/null; then
+	km_tls=$((30000 + RANDOM % 20000))
+	km_plain=$((km_tls + 1))
+	(cd "$km_dir" && exec env KINESIS_MOCK_TLS_PORT=$km_tls KINESIS_MOCK_PLAIN_PORT=$km_plain \
+		INITIALIZE_STREAMS=reads:2 CREATE_STREAM_DURATION=0ms LOG_LEVEL=ERROR node main.js) \
+		>"$dir/km.log" 2>&1 &
+	km_pid=$!
+	export AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret
+	race="--racers 20 --seed 22 --class 5 --race-id 7700003"
+	for _ in $(seq 100); do
+		"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$km_plain" --stream reads --duration 6 \
+			--speed 0 --quiet $race 2>/dev/null && break
+		sleep 0.2
+	done || fail "the simulator failed on kinesis-mock: $(tail -3 "$dir/km.log")"
+	sim $race
+	one() { printf '%s' "$1" | jq -c '.races[] | select(.raceId == 7700003)'; }
+	ref=$(one "$(board push4 --endpoint "ws://127.0.0.1:$port")")
+	polled=$(one "$(board kmp --endpoint "http://127.0.0.1:$km_plain" --read polling)")
+	[ -n "$ref" ] && [ "$polled" = "$ref" ] || fail "polling kinesis-mock differs from push:
+$polled
+--- reference:
+$ref"
+	efo=$(one "$(board kme --endpoint "https://127.0.0.1:$km_tls" --insecure --read efo)")
+	[ "$efo" = "$ref" ] || fail "efo from kinesis-mock differs from push:
+$efo
+--- reference:
+$ref"
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+else
+	echo "note: kinesis-local is not installed (npm ci in bench/node): not read"
+fi
+
+pass "reader: polling (hub, reshard, kills, kinesalite, kinesis-mock), efo (kinesis-mock over TLS) and KPL aggregates equal push; option and credential errors"
