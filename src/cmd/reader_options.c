@@ -130,12 +130,14 @@ static void settle_url(struct reader_options *o)
 		snprintf(o->url, sizeof(o->url), "%s", HUB_DEFAULT_PUSH_URL);
 }
 
-/* AWS is read by enhanced fan-out, as the issue asks; the hub by its push
- * on any scheme, since the hub of this branch serves SubscribeToShard only
- * over the push (its HTTP transports come with other branches). */
+/* A WebSocket URL names the hub's push; an HTTP one the Kinesis API, read
+ * by enhanced fan-out (SubscribeToShard) as on AWS, where there is no push. */
 static enum consumer_read default_read(const struct endpoint *ep)
 {
-	return is_aws(ep) ? CONSUMER_READ_EFO : CONSUMER_READ_PUSH;
+	bool websocket = ep->scheme && (strcmp(ep->scheme, "ws") == 0 ||
+					strcmp(ep->scheme, "wss") == 0);
+
+	return websocket ? CONSUMER_READ_PUSH : CONSUMER_READ_EFO;
 }
 
 int reader_options_config(const char *command, struct reader_options *o,

@@ -42,7 +42,7 @@ enum {
 #define READER_OPTIONS_USAGE                                                               \
 	"  --read MODE           how records arrive: push (the hub's WebSocket push),\n"    \
 	"                        polling (GetRecords) or efo (SubscribeToShard);\n"       \
-	"                        default efo for AWS, else push\n"                         \
+	"                        default push for ws:// and wss://, else efo\n"         \
 	"  --region R            AWS region; without --endpoint, read\n"                   \
 	"                        https://kinesis.R.amazonaws.com (default AWS_REGION)\n"   \
 	"  --profile NAME        credentials and region of this profile of\n"              \
@@ -71,8 +71,8 @@ int reader_option(const char *command, int opt, const char *arg, struct reader_o
  * checkpoint, with the class names of the roster when it loads (free it
  * with roster_free). The endpoint is --endpoint, else Kinesis in the
  * region (--region, AWS_REGION, the profile's), else the local hub; the
- * read mode is --read, else efo for an AWS endpoint (which has no push),
- * else push (the hub's, on any scheme of its port). Requests
+ * read mode is --read, else push for ws:// and wss:// (the hub's push),
+ * else efo (SubscribeToShard, as AWS serves it). Requests
  * are signed with the credentials found (credentials.h), which an AWS
  * endpoint and a named --profile require. -1 after reporting a bad
  * endpoint or missing credentials, in one line. */

@@ -2,8 +2,8 @@
 # Reading the stream as the rest of the Kinesis world does (issue 15):
 # `board --read polling` (GetShardIterator and GetRecords) against the hub,
 # through a 2 -> 3 shard reshard and five kills, against kinesalite and
-# against kinesis-mock, and `--read efo` (SubscribeToShard) against
-# kinesis-mock's TLS port, give the standings the push consumer gives (the
+# against kinesis-mock, and efo (SubscribeToShard; the default for http://)
+# against the hub and kinesis-mock's TLS port, give the standings the push consumer gives (the
 # reference); it resumes from its checkpoints; and --read,
 # --region and --profile say clearly what is wrong with them, missing
 # credentials in one line that names where they were looked for.
@@ -78,6 +78,21 @@ $reference"
 # Checkpointed: a second run reads nothing again, and the standings stay.
 again=$(board polled --endpoint "$ep" --read polling)
 [ "$again" = "$reference" ] || fail "polling after a restart differs: $again"
+
+# An http:// endpoint is read by enhanced fan-out without being asked: the
+# hub's SubscribeToShard as an event stream, across the same reshard.
+fanned=$(board fanned --endpoint "$ep")
+[ "$fanned" = "$reference" ] || fail "efo standings (the http:// default) differ from push:
+$fanned
+--- reference:
+$reference"
+consumers=$(curl -s -H 'Content-Type: application/x-amz-json-1.1' \
+	-H 'X-Amz-Target: Kinesis_20131202.ListStreamConsumers' \
+	-d "{\"StreamARN\":\"$(curl -s -H 'Content-Type: application/x-amz-json-1.1' \
+		-H 'X-Amz-Target: Kinesis_20131202.DescribeStreamSummary' -d '{"StreamName":"reads"}' \
+		"$ep/" | jq -r .StreamDescriptionSummary.StreamARN)\"}" "$ep/")
+printf '%s' "$consumers" | jq -e '.Consumers | map(.ConsumerName) | index("fanned")' >/dev/null ||
+	fail "the efo board registered no consumer: $consumers"
 
 # Killed (SIGKILL) five times while a race is written, then run to the
 # end: the checkpoints committed with each window resume it with nothing
