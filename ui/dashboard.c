@@ -10,6 +10,7 @@
 
 #include "client/consumer.h"
 #include "race/engine.h"
+#include "race/finish.h"
 #include "race/live.h"
 #include "ui/logring.h"
 #include "ui/prompt.h"
@@ -76,6 +77,7 @@ struct dashboard {
 	struct consumer_stats consumer; /* at the last reading: header and banner */
 
 	size_t kiosk_step;
+	int64_t kiosk_finish_id;        /* the last finish the kiosk stopped for */
 	int64_t next_rotate_ms, next_full_ms;
 };
 
@@ -478,6 +480,26 @@ static void kiosk_rotate(struct dashboard *d, int64_t now)
 	d->next_rotate_ms = now + (int64_t)d->ctx.config->rotate_s * 1000;
 }
 
+/* A race that has just finished takes the kiosk's screen while its
+ * finish is held: the moment everyone watches for. The live view follows
+ * the race even while another view is shown, so it sees the end. */
+static void kiosk_finish(struct dashboard *d, int64_t now)
+{
+	int64_t race_id;
+
+	if (d->view != DASH_LIVE)
+		view_live_refresh(d->live_view, &d->ctx, false);
+	race_id = view_live_finishing(d->live_view);
+	if (race_id == 0 || race_id == d->kiosk_finish_id)
+		return;
+	d->kiosk_finish_id = race_id;
+	for (size_t i = 0; i < KIOSK_VIEW_COUNT; i++)
+		if (kiosk_views[i] == DASH_LIVE)
+			d->kiosk_step = i;
+	view_show(d, DASH_LIVE);
+	d->next_rotate_ms = now + FINISH_HOLD_MS;
+}
+
 static void kiosk_repaint(struct dashboard *d, int64_t now)
 {
 	if (now < d->next_full_ms)
@@ -504,6 +526,8 @@ static void pass(struct dashboard *d, volatile sig_atomic_t *stop)
 	now = (int64_t)clock_mono_ms();
 	if (now >= d->next_tick_ms) {
 		tick(d);
+		if (d->ctx.kiosk)
+			kiosk_finish(d, now);
 		d->next_tick_ms = now + d->period_ms;
 	}
 	if (d->ctx.kiosk) {

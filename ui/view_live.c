@@ -7,11 +7,13 @@
 #include <strings.h>
 
 #include "race/engine.h"
+#include "race/finish.h"
 #include "race/live.h"
 #include "race/store.h"
 #include "ui/dashboard.h"
 #include "ui/prompt.h"
 #include "ui/terminal.h"
+#include "ui/view_finish.h"
 #include "ui/widgets.h"
 #include "util/numfmt.h"
 #include "wire/telemetry.h"
@@ -62,6 +64,8 @@ struct view_live {
 	int64_t race_id;                /* 0: none yet */
 	bool pinned;                    /* chosen, not the busiest: kept until it ends */
 	bool live;                      /* race_id is live in the engine */
+	struct finish finish;           /* the last race shown to its end */
+	bool finishing;                 /* its finish is held on screen */
 	struct engine_race_info info;
 	int duration;
 	char class_name[CLASS_NAME_MAX];        /* as stored: untrusted */
@@ -197,24 +201,55 @@ static struct engine_race *race_of_racer(struct engine *e, int64_t racer_id)
 }
 
 /* The race to read: the chosen one while it is live or still to come;
- * else the one the followed racer rides in; else the busiest, picked
- * again only when the one shown has ended. */
+ * else the one the followed racer rides in (also after a chosen race
+ * ends: following outlasts a race); else the busiest, picked again only
+ * when the one shown has ended. */
 static struct engine_race *race_pick(struct view_live *v, struct engine *e)
 {
 	struct engine_race *r = v->race_id ? engine_find_race(e, v->race_id) : NULL;
-	struct engine_race *followed = v->pinned ? NULL : race_of_racer(e, v->follow_id);
+	struct engine_race *followed;
 	struct engine_race_info info;
 
-	if (r && (followed == NULL || followed == r))
+	if (r && v->pinned)
 		return r;
 	if (r == NULL && v->race_id && v->pinned && !engine_race_ended(e, v->race_id))
 		return NULL;
+	followed = race_of_racer(e, v->follow_id);
+	if (r && (followed == NULL || followed == r))
+		return r;
 	r = followed ? followed : busiest_race(e);
 	if (r) {
 		engine_race_info(r, &info);
 		race_switch(v, info.race_id, false);
 	}
 	return r;
+}
+
+/* The race whose end is worth showing: the race shown; in the kiosk,
+ * where no one chose a race, whichever ended last. */
+static int64_t finish_candidate(const struct view_live *v, const struct view_ctx *ctx,
+				struct engine *e)
+{
+	struct live_stats s;
+
+	if (ctx->kiosk) {
+		live_stats(ctx->live, &s);
+		if (s.last_ended_race)
+			return s.last_ended_race;
+	}
+	return v->race_id && !engine_find_race(e, v->race_id) && engine_race_ended(e, v->race_id)
+	       ? v->race_id : 0;
+}
+
+/* A race has just ended: its finish is read from the history, once, and
+ * held on screen before another race is picked. */
+static void finish_notice(struct view_live *v, const struct view_ctx *ctx, struct engine *e)
+{
+	int64_t race_id = finish_candidate(v, ctx, e);
+
+	if (race_id && race_id != v->finish.race_id)
+		finish_read(&v->finish, live_store(ctx->live), race_id, ctx->now_ms);
+	v->finishing = finish_holding(&v->finish, ctx->now_ms);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -319,9 +354,11 @@ static void marks_take(struct view_live *v, int64_t now_ms)
 void view_live_refresh(struct view_live *v, const struct view_ctx *ctx, bool tick)
 {
 	struct engine *e = live_engine(ctx->live);
-	struct engine_race *r = race_pick(v, e);
+	struct engine_race *r;
 	size_t n;
 
+	finish_notice(v, ctx, e);
+	r = v->finishing ? NULL : race_pick(v, e);
 	v->duration = engine_duration(e);
 	v->live = r != NULL;
 	if (r == NULL) {
@@ -500,6 +537,10 @@ void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view
 {
 	struct widget_column cols[COL_COUNT];
 
+	if (v->finishing) {
+		view_finish_draw(&v->finish, ctx, a, v->follow_id);
+		return;
+	}
 	if (!v->live) {
 		draw_waiting(v, ctx, a);
 		return;
@@ -620,6 +661,11 @@ void view_live_show_race(struct view_live *v, const struct view_ctx *ctx, int64_
 	view_live_refresh(v, ctx, false);
 }
 
+int64_t view_live_finishing(const struct view_live *v)
+{
+	return v->finishing ? v->finish.race_id : 0;
+}
+
 const struct prompt *view_live_prompt(const struct view_live *v)
 {
 	return v->filter.active ? &v->filter : NULL;
@@ -663,5 +709,6 @@ void view_live_free(struct view_live *v)
 	free(v->names);
 	free(v->order);
 	free(v->marks);
+	finish_clear(&v->finish);
 	free(v);
 }

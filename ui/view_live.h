@@ -31,6 +31,9 @@ bool view_live_key(struct view_live *v, const struct view_ctx *ctx, int key);
 /* Shows a race and keeps it until it ends; 0 shows the busiest. */
 void view_live_show_race(struct view_live *v, const struct view_ctx *ctx, int64_t race_id);
 
+/* The race whose finish is held on screen (race/finish.h), 0 none. */
+int64_t view_live_finishing(const struct view_live *v);
+
 /* The search line while it is typed (NULL otherwise) and the footer keys. */
 const struct prompt *view_live_prompt(const struct view_live *v);
 size_t view_live_footer(const struct view_live *v, const struct widget_key **keys);
