@@ -66,6 +66,7 @@ struct view_live {
 	bool live;                      /* race_id is live in the engine */
 	struct finish finish;           /* the last race shown to its end */
 	bool finishing;                 /* its finish is held on screen */
+	bool class_history;             /* the class has bests to beat: the mark can show */
 	struct engine_race_info info;
 	int duration;
 	char class_name[CLASS_NAME_MAX];        /* as stored: untrusted */
@@ -367,6 +368,7 @@ void view_live_refresh(struct view_live *v, const struct view_ctx *ctx, bool tic
 	}
 	engine_race_info(r, &v->info);
 	class_name_read(v, live_store(ctx->live));
+	v->class_history = engine_class_has_history(e, v->info.class_id);
 	if (rows_reserve(v, v->info.racers) < 0)
 		return;         /* out of memory: keep the last reading */
 	n = engine_standings(r, 0, v->info.racers, v->rows);
@@ -397,6 +399,9 @@ static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct
 	x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
 			   " (class %d)  %zu racers  sort: %s", v->info.class_id, v->info.racers,
 			   sort_names[v->sort]);
+	if (!v->class_history)
+		x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_DIM), WIDGET_LEFT,
+				 "  no history for this class yet: no best to beat");
 	if (v->filter.len > 0) {
 		prompt_text(&v->filter, filter, sizeof(filter));
 		x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,

@@ -5,53 +5,9 @@
 # past its rotation. Races are put on a hub by hand, so their order is known.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/racescreen.sh"
 
 screen_test_start finish
-
-# put RACE SECOND EVENT ID:NAME:CADENCE...: one record per racer.
-put() {
-	local race=$1 second=$2 event=$3 records="" racer id name cadence data
-	shift 3
-	for racer in "$@"; do
-		IFS=: read -r id name cadence <<<"$racer"
-		data=$(printf '{"event":"%s","second":%d,"raceId":%d,"name":"%s","racerId":%d,"classId":2,"cadence":%s,"resistance":50.0}' \
-			"$event" "$second" "$race" "$name" "$id" "$cadence" | base64 -w0)
-		records="$records{\"Data\":\"$data\",\"PartitionKey\":\"$id\"},"
-	done
-	curl -sf -H 'X-Amz-Target: Kinesis_20131202.PutRecords' \
-		-H 'Content-Type: application/x-amz-json-1.1' \
-		-d "{\"StreamName\":\"finish\",\"Records\":[${records%,}]}" "http://127.0.0.1:$port/" \
-		>/dev/null || fail "cannot put race $race"
-}
-
-screen() {
-	tmux -S "$sock" capture-pane -p -t "$1"
-}
-
-# wait_for SESSION SECONDS TEXT: until the screen shows TEXT.
-wait_for() {
-	for _ in $(seq $(($2 * 10))); do
-		screen "$1" | grep -qF -- "$3" && return 0
-		sleep 0.1
-	done
-	fail "the screen never showed '$3' within $2 s:
-$(screen "$1")"
-}
-
-# wait_gone SESSION SECONDS TEXT: until the screen no longer shows TEXT.
-wait_gone() {
-	for _ in $(seq $(($2 * 10))); do
-		screen "$1" | grep -qF -- "$3" || return 0
-		sleep 0.1
-	done
-	fail "the screen still showed '$3' after $2 s:
-$(screen "$1")"
-}
-
-dash() {
-	echo "$ALLEYCAT $1 --endpoint ws://127.0.0.1:$port --stream finish --db $dir/$1.db" \
-		"--consumer finish-$1 --duration 5 --window 1 --grace 3600 $2"
-}
 
 tmux -S "$sock" new-session -d -s keep "sleep 600"
 tmux -S "$sock" new-session -d -s watch -x 100 -y 30 "$(dash watch '--racer 13')"

@@ -68,16 +68,3 @@ start_hub() {
 	hub_pid=$!
 	answers "http://127.0.0.1:$port" 5 || fail "the hub did not start: $(cat "$dir/hub.log")"
 }
-
-# screen_test_start STREAM: for a screen test (tmux) against a hub: needs
-# tmux and curl, sets dir (removed at exit), sock (the tmux server's,
-# killed at exit), a fixed UTF-8 terminal, and starts a hub serving STREAM.
-screen_test_start() {
-	need tmux tmux
-	need curl curl
-	dir=$(mktemp -d)
-	sock=$dir/tmux.sock
-	export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color
-	trap 'tmux -S "$sock" kill-server 2>/dev/null; [ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null; rm -rf "$dir"' EXIT
-	start_hub "$dir" "$1"
-}
