@@ -470,12 +470,13 @@ static void kiosk_rotate(struct dashboard *d, int64_t now)
 
 	if (now < d->next_rotate_ms)
 		return;
-	d->kiosk_step = (d->kiosk_step + 1) % KIOSK_VIEW_COUNT;
-	next = kiosk_views[d->kiosk_step];
+	/* Empty boards are skipped: a history with no finished race yet. */
+	do {
+		d->kiosk_step = (d->kiosk_step + 1) % KIOSK_VIEW_COUNT;
+		next = kiosk_views[d->kiosk_step];
+	} while (next == DASH_HISTORY && !view_history_next_class(d->history_view, &d->ctx));
 	if (next == DASH_LIVE)
 		view_live_show_race(d->live_view, &d->ctx, 0);
-	else if (next == DASH_HISTORY)
-		view_history_next_class(d->history_view, &d->ctx);
 	view_show(d, next);
 	d->next_rotate_ms = now + (int64_t)d->ctx.config->rotate_s * 1000;
 }

@@ -112,3 +112,24 @@ int finish_latest(struct store *store, struct finish_latest *out)
 		return -1;
 	return out->race_id ? 0 : 1;
 }
+
+static void count_leader(void *user, const struct store_leader_row *row)
+{
+	(void)row;
+	(*(size_t *)user)++;
+}
+
+int finish_next_board(struct store *store, int after_class)
+{
+	for (int step = 1; step <= TELEMETRY_CLASS_COUNT; step++) {
+		int class_id = ((after_class - 1 + step) % TELEMETRY_CLASS_COUNT +
+				TELEMETRY_CLASS_COUNT) % TELEMETRY_CLASS_COUNT + 1;
+		size_t found = 0;
+
+		if (store_class_leaders(store, class_id, 1, 0, count_leader, &found) < 0)
+			return -1;
+		if (found > 0)
+			return class_id;
+	}
+	return 0;
+}

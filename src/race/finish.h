@@ -60,4 +60,9 @@ struct finish_latest {
 };
 int finish_latest(struct store *store, struct finish_latest *out);
 
+/* The next class after after_class (1..6, wrapping round, after_class
+ * itself last) that has a leaderboard: an empty board on an unattended
+ * screen says nothing. 0 when no class has one, -1 on a store error. */
+int finish_next_board(struct store *store, int after_class);
+
 #endif

@@ -16,15 +16,15 @@ screen_test_start() {
 	start_hub "$dir" "$stream"
 }
 
-# put RACE SECOND EVENT ID:NAME:CADENCE...: one record per racer, class 2
-# (the higher the cadence, the higher the output).
+# put RACE SECOND EVENT ID:NAME:CADENCE...: one record per racer, of class
+# $CLASS (default 2); the higher the cadence, the higher the output.
 put() {
-	local race=$1 second=$2 event=$3 records="" racer id name cadence data
+	local race=$1 second=$2 event=$3 class=${CLASS:-2} records="" racer id name cadence data
 	shift 3
 	for racer in "$@"; do
 		IFS=: read -r id name cadence <<<"$racer"
-		data=$(printf '{"event":"%s","second":%d,"raceId":%d,"name":"%s","racerId":%d,"classId":2,"cadence":%s,"resistance":50.0}' \
-			"$event" "$second" "$race" "$name" "$id" "$cadence" | base64 -w0)
+		data=$(printf '{"event":"%s","second":%d,"raceId":%d,"name":"%s","racerId":%d,"classId":%d,"cadence":%s,"resistance":50.0}' \
+			"$event" "$second" "$race" "$name" "$id" "$class" "$cadence" | base64 -w0)
 		records="$records{\"Data\":\"$data\",\"PartitionKey\":\"$id\"},"
 	done
 	curl -sf -H 'X-Amz-Target: Kinesis_20131202.PutRecords' \

@@ -110,6 +110,22 @@ static void test_the_latest_finished_race(void **state __attribute__((unused)))
 	store_done(s);
 }
 
+static void test_the_next_board_skips_empty_classes(void **state __attribute__((unused)))
+{
+	struct store *s = store_fresh();
+
+	assert_int_equal(finish_next_board(s, 0), 0);
+	race_put(s, 41, 3, 100000);
+	assert_int_equal(finish_next_board(s, 3), 3);   /* the only board: itself again */
+	race_put(s, 42, 5, 200000);
+	assert_int_equal(finish_next_board(s, 0), 3);
+	assert_int_equal(finish_next_board(s, 3), 5);
+	assert_int_equal(finish_next_board(s, 4), 5);
+	assert_int_equal(finish_next_board(s, 5), 3);
+	assert_int_equal(finish_next_board(s, 6), 3);
+	store_done(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +133,7 @@ int main(void)
 		cmocka_unit_test(test_an_unknown_race_has_no_finish),
 		cmocka_unit_test(test_the_finish_is_held_for_its_time),
 		cmocka_unit_test(test_the_latest_finished_race),
+		cmocka_unit_test(test_the_next_board_skips_empty_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
