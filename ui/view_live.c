@@ -16,6 +16,7 @@
 #include "ui/view_finish.h"
 #include "ui/widgets.h"
 #include "util/numfmt.h"
+#include "util/sanitize.h"
 #include "wire/telemetry.h"
 
 #define CHANGE_HIGHLIGHT_MS 2000        /* a row that changed rank lights up this long */
@@ -67,6 +68,7 @@ struct view_live {
 	struct finish finish;           /* the last race shown to its end */
 	bool finishing;                 /* its finish is held on screen */
 	bool class_history;             /* the class has bests to beat: the mark can show */
+	struct finish_latest last;      /* with no live race: the one that ended last */
 	struct engine_race_info info;
 	int duration;
 	char class_name[CLASS_NAME_MAX];        /* as stored: untrusted */
@@ -364,6 +366,7 @@ void view_live_refresh(struct view_live *v, const struct view_ctx *ctx, bool tic
 	v->live = r != NULL;
 	if (r == NULL) {
 		v->count = v->shown = 0;
+		finish_latest(live_store(ctx->live), &v->last);
 		return;
 	}
 	engine_race_info(r, &v->info);
@@ -521,19 +524,38 @@ static void scroll_to_cursor(struct view_live *v)
 		v->top = v->shown - page;
 }
 
+/* With no live race: when the last one ended, so a quiet screen is not
+ * taken for a stuck one, and what comes next. */
+static void draw_last_race(struct view_live *v, const struct view_ctx *ctx, int y,
+			   struct view_rect a)
+{
+	const struct terminal *term = ctx->term;
+	const char *stored = store_class_name(live_store(ctx->live), v->last.class_id);
+	char age[32], name[CLASS_NAME_MAX];
+
+	/* The name is the history's: sanitized before it joins our text. */
+	sanitize_text(stored ? stored : "class", name, sizeof(name), 24, term->unicode);
+	widget_fmt_age(ctx->now_ms - v->last.ended_ms, age, sizeof(age));
+	widget_printf(term, y, a.x, a.w, term_attr(term, TERM_HEADING), WIDGET_CENTER,
+		      "no live race now: race %lld, %s (class %d), ended %s ago",
+		      (long long)v->last.race_id, name, v->last.class_id, age);
+}
+
 static void draw_waiting(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
 	const struct terminal *term = ctx->term;
 	int y = a.y + a.h / 2 - 1;
 
-	if (v->race_id && v->pinned)
+	if (v->race_id && v->pinned && !engine_race_ended(live_engine(ctx->live), v->race_id))
 		widget_printf(term, y, a.x, a.w, term_attr(term, TERM_HEADING), WIDGET_CENTER,
 			      "waiting for race %lld", (long long)v->race_id);
+	else if (v->last.race_id)
+		draw_last_race(v, ctx, y, a);
 	else
 		widget_text(term, y, a.x, a.w, term_attr(term, TERM_HEADING), WIDGET_CENTER,
 			    "no live race yet");
 	widget_text(term, y + 1, a.x, a.w, term_attr(term, TERM_DIM), WIDGET_CENTER,
-		    ctx->caught_up ? "races show up here as soon as their first "
+		    ctx->caught_up ? "the next race shows here as soon as its first "
 						"records arrive"
 					      : "catching up with the stream");
 }
