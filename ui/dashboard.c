@@ -286,7 +286,8 @@ static void draw_status(struct dashboard *d, int y)
 	const struct prompt *p = view_prompt(d);
 	struct logring_entry e;
 	struct live_stats s;
-	char age[32], applied[16], duplicates[16];
+	char age[32], applied[16], duplicates[16], note[160];
+	int at = 0;
 
 	if (p) {
 		draw_prompt(d, p, y);
@@ -311,7 +312,11 @@ static void draw_status(struct dashboard *d, int y)
 	widget_fmt_count(s.duplicates, duplicates, sizeof(duplicates));
 	if (s.last_commit_ms > 0)
 		widget_fmt_age(d->ctx.now_ms - s.last_commit_ms, age, sizeof(age));
-	widget_printf(term, y, 0, COLS, term_attr(term, TERM_DIM), WIDGET_LEFT,
+	/* Who is followed comes first: it is what the person asked for. */
+	if (d->view == DASH_LIVE && view_live_status(d->live_view, term, note, sizeof(note)))
+		at = widget_printf(term, y, 0, COLS, term_attr(term, TERM_LABEL), WIDGET_LEFT,
+				   "%s  ", note);
+	widget_printf(term, y, at, COLS - at, term_attr(term, TERM_DIM), WIDGET_LEFT,
 		      "%s%s records, %s duplicates, %s%s%s", d->ctx.caught_up ? "" : "catching up: ",
 		      applied, duplicates, s.last_commit_ms > 0 ? "saved " : "not saved yet",
 		      s.last_commit_ms > 0 ? age : "", s.last_commit_ms > 0 ? " ago" : "");

@@ -388,6 +388,14 @@ void view_live_refresh(struct view_live *v, const struct view_ctx *ctx, bool tic
 
 /* ---- drawing ------------------------------------------------------------ */
 
+/* The last row on screen, 1-based. */
+static size_t rows_last(const struct view_live *v)
+{
+	size_t page = v->page > 0 ? (size_t)v->page : 1;
+
+	return v->top + page < v->shown ? v->top + page : v->shown;
+}
+
 static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
 	const struct terminal *term = ctx->term;
@@ -400,20 +408,26 @@ static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct
 	x += widget_untrusted(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_HEADING), WIDGET_LEFT,
 			      v->class_name[0] ? v->class_name : "class");
 	x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
-			   " (class %d)  %zu racers  sort: %s", v->info.class_id, v->info.racers,
-			   sort_names[v->sort]);
-	if (!v->class_history)
-		x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_DIM), WIDGET_LEFT,
-				 "  no history for this class yet: no best to beat");
+			   " (class %d)  ", v->info.class_id);
+	/* Where am I first, as in the history: it matters most at 80x24. */
+	if (v->shown > 0)
+		x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL),
+				   WIDGET_LEFT, "rows %zu-%zu of %zu  ", v->top + 1, rows_last(v),
+				   v->shown);
+	x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
+			   "sort: %s", sort_names[v->sort]);
 	if (v->filter.len > 0) {
 		prompt_text(&v->filter, filter, sizeof(filter));
 		x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
 				 "  filter: ");
 		x += widget_untrusted(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_WARN),
 				      WIDGET_LEFT, filter);
-		widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
-			      " (%zu)", v->shown);
+		x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL),
+				   WIDGET_LEFT, " of %zu racers", v->info.racers);
 	}
+	if (!v->class_history)
+		widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_DIM), WIDGET_LEFT,
+			    "  no history yet in this class");
 }
 
 static void draw_clock(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
@@ -461,8 +475,10 @@ static void draw_change(const struct view_live *v, const struct view_ctx *ctx, i
 
 	if (m && m->delta != 0 && ctx->now_ms - m->at_ms < CHANGE_ARROW_MS) {
 		int d = m->delta > 0 ? m->delta : -m->delta;
+		/* The real number, however big: a race has at most 1000 racers, so
+		 * it fits the column. */
 		snprintf(text, sizeof(text), "%s%d",
-			 m->delta > 0 ? term->glyphs->up : term->glyphs->down, d > 99 ? 99 : d);
+			 m->delta > 0 ? term->glyphs->up : term->glyphs->down, d);
 		if (!row)
 			attr = term_attr(term, m->delta > 0 ? TERM_RANK_UP : TERM_RANK_DOWN);
 	}
@@ -572,15 +588,15 @@ void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view
 		draw_waiting(v, ctx, a);
 		return;
 	}
+	v->page = a.h - 3;
+	scroll_to_cursor(v);
 	draw_heading(v, ctx, (struct view_rect){ a.y, a.x, 1, a.w });
 	draw_clock(v, ctx, (struct view_rect){ a.y + 1, a.x, 1, a.w });
 	memcpy(cols, columns, sizeof(cols));
 	widget_columns_layout(cols, COL_COUNT, a.w);
 	widget_columns_head(ctx->term, a.y + 2, a.x, a.w, cols, COL_COUNT);
-	v->page = a.h - 3;
 	if (v->page < 1)
 		return;
-	scroll_to_cursor(v);
 	for (int line = 0; line < v->page && v->top + (size_t)line < v->shown; line++)
 		draw_row(v, ctx, a.y + 3 + line, a.x, cols, v->top + (size_t)line);
 	if (v->shown == 0 && v->filter.len > 0)
@@ -686,6 +702,27 @@ void view_live_show_race(struct view_live *v, const struct view_ctx *ctx, int64_
 {
 	race_switch(v, race_id, race_id != 0);
 	view_live_refresh(v, ctx, false);
+}
+
+bool view_live_status(const struct view_live *v, const struct terminal *term, char *text,
+		      size_t size)
+{
+	char name[TELEMETRY_NAME_MAX * 4 + 1];
+
+	if (v->follow_id == 0 || !v->live)
+		return false;
+	for (size_t i = 0; i < v->count; i++) {
+		if (v->rows[i].racer_id != v->follow_id)
+			continue;
+		/* The name is the stream's: sanitized before it joins our text. */
+		sanitize_text(v->names[i], name, sizeof(name), 24, term->unicode);
+		snprintf(text, size, "following %s (%lld): rank %d of %zu", name,
+			 (long long)v->follow_id, v->rows[i].rank, v->count);
+		return true;
+	}
+	snprintf(text, size, "racer %lld is not in race %lld", (long long)v->follow_id,
+		 (long long)v->info.race_id);
+	return true;
 }
 
 int64_t view_live_finishing(const struct view_live *v)

@@ -12,7 +12,7 @@ tmux -S "$sock" new-session -d -s watch -x 100 -y 30 "$(dash watch)"
 
 put 701 3 update 11:Ann:60.0 12:Bo:50.0
 wait_for watch 20 "Race 701"
-wait_for watch 10 "no history for this class yet"
+wait_for watch 10 "no history yet in this class"
 screen watch | grep -qF "★" && fail "a row is marked in a class without history:
 $(screen watch)"
 
@@ -21,7 +21,7 @@ put 701 3 final 11:Ann:60.0 12:Bo:50.0
 wait_for watch 20 "FINISHED"
 put 702 3 update 21:Cleo:70.0 22:Dev:55.0
 wait_for watch 30 "Race 702"
-wait_gone watch 10 "no history for this class yet"
+wait_gone watch 10 "no history yet in this class"
 marked=$(screen watch | grep -F "★" | grep -oE 'Cleo|Dev' | tr '\n' ' ')
 [ "$marked" = "Cleo " ] || fail "the marked racers are '$marked', not Cleo alone:
 $(screen watch)"

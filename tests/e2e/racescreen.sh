@@ -63,3 +63,12 @@ wait_gone() {
 	fail "the screen still showed '$3' after $2 s:
 $(screen "$1")"
 }
+
+# wait_ended SESSION SECONDS: until the tmux session has ended.
+wait_ended() {
+	for _ in $(seq $(($2 * 10))); do
+		tmux -S "$sock" has-session -t "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	fail "session $1 still runs after $2 s"
+}
