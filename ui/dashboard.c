@@ -10,6 +10,7 @@
 
 #include "client/consumer.h"
 #include "race/engine.h"
+#include "race/finish.h"
 #include "race/live.h"
 #include "ui/logring.h"
 #include "ui/prompt.h"
@@ -76,6 +77,7 @@ struct dashboard {
 	struct consumer_stats consumer; /* at the last reading: header and banner */
 
 	size_t kiosk_step;
+	int64_t kiosk_finish_id;        /* the last finish the kiosk stopped for */
 	int64_t next_rotate_ms, next_full_ms;
 };
 
@@ -170,16 +172,23 @@ static bool connecting(const struct consumer_stats *c)
 	return c->state == CONSUMER_CONNECTING || c->state == CONSUMER_RECONNECTING;
 }
 
-/* The right side of the top bar, as much of it as fits in room. */
-static void draw_title_state(struct dashboard *d, int room)
+/* The right side of the top bar at a level of detail, richest (0) to
+ * barest (TITLE_STATE_LEVELS - 1). While streaming the endpoint goes
+ * first when room is short, then the clock; while not, the endpoint is
+ * what a person needs to see, so the stream and the clock go first. */
+#define TITLE_STATE_LEVELS 5
+#define TITLE_STATE_WANTED 2            /* the level the tabs make room for */
+
+static void title_state_text(const struct dashboard *d, int level, char *text, size_t size)
 {
 	const struct terminal *term = &d->term;
 	const struct dashboard_config *cfg = d->ctx.config;
-	char stream[96], endpoint[160], clock[16], text[320];
-	const char *state = d->consumer.state == CONSUMER_STREAMING ? "streaming"
+	char stream[96], endpoint[160], clock[16];
+	bool streaming = d->consumer.state == CONSUMER_STREAMING;
+	const char *state = streaming ? "streaming"
 			    : d->consumer.state == CONSUMER_STOPPED ? "stopped" : "connecting";
-	const char *mark = d->consumer.state == CONSUMER_STREAMING ? term->glyphs->state_ok
-								   : term->glyphs->state_bad;
+	const char *mark = streaming ? term->glyphs->state_ok : term->glyphs->state_bad;
+	const char *where = streaming ? stream : endpoint;
 	time_t now = (time_t)(d->ctx.now_ms / 1000);
 	struct tm tm;
 
@@ -189,49 +198,115 @@ static void draw_title_state(struct dashboard *d, int room)
 	clock[0] = '\0';
 	if (localtime_r(&now, &tm))
 		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	/* Richest first; the endpoint goes first when room is short, then the clock. */
-	snprintf(text, sizeof(text), "%s %s  %s @ %s  %s ", mark, state, stream, endpoint, clock);
-	if (widget_width(text) > room)
-		snprintf(text, sizeof(text), "%s %s  %s  %s ", mark, state, stream, clock);
-	if (widget_width(text) > room)
-		snprintf(text, sizeof(text), "%s %s ", mark, state);
-	if (widget_width(text) > room)
-		snprintf(text, sizeof(text), "%s ", mark);
-	if (widget_width(text) > room)
-		return;
-	widget_text(term, 0, COLS - widget_width(text), widget_width(text),
-		    term_attr(term, d->consumer.state == CONSUMER_STREAMING ? TERM_TITLE : TERM_TAB),
-		    WIDGET_LEFT, text);
+	switch (level) {
+	case 0: snprintf(text, size, "%s %s  %s @ %s  %s ", mark, state, stream, endpoint, clock); break;
+	case 1: snprintf(text, size, "%s %s  %s  %s ", mark, state, where, clock); break;
+	case 2: snprintf(text, size, "%s %s  %s ", mark, state, where); break;
+	case 3: snprintf(text, size, "%s %s ", mark, state); break;
+	default: snprintf(text, size, "%s ", mark); break;
+	}
 }
 
-static void draw_title(struct dashboard *d)
+static int title_state_width(const struct dashboard *d, int level)
+{
+	char text[320];
+
+	title_state_text(d, level, text, sizeof(text));
+	return widget_width(text);
+}
+
+/* The right side of the top bar, as much of it as fits in room. */
+static void draw_title_state(struct dashboard *d, int room)
 {
 	const struct terminal *term = &d->term;
-	const struct dashboard_config *cfg = d->ctx.config;
-	char name[64];
-	int x = 0;
+	char text[320];
 
-	widget_fill(0, 0, COLS, term_attr(term, TERM_TITLE));
-	snprintf(name, sizeof(name), " alleycat %s ",
-		 cfg->banner ? "" : d->ctx.kiosk ? "kiosk" : "watch");
-	x += widget_text(term, 0, x, COLS, term_attr(term, TERM_TITLE), WIDGET_LEFT, name);
-	if (cfg->banner)
-		x += widget_untrusted(term, 0, x, 16, term_attr(term, TERM_TITLE), WIDGET_LEFT, cfg->banner);
-	x += widget_text(term, 0, x, 1, term_attr(term, TERM_TITLE), WIDGET_LEFT, " ");
+	for (int level = 0; level < TITLE_STATE_LEVELS; level++) {
+		title_state_text(d, level, text, sizeof(text));
+		if (widget_width(text) <= room) {
+			widget_text(term, 0, COLS - widget_width(text), widget_width(text),
+				    term_attr(term, d->consumer.state == CONSUMER_STREAMING ? TERM_TITLE
+											: TERM_TAB),
+				    WIDGET_LEFT, text);
+			return;
+		}
+	}
+}
+
+/* A view's tab: " 1 Live ", or " 1 " when compact (only the view shown
+ * keeps its name), or " Live " in the kiosk, which takes no keys. */
+static void tab_text(const struct dashboard *d, int v, bool compact, char *tab, size_t size)
+{
+	if (d->ctx.kiosk)
+		snprintf(tab, size, " %s ", view_names[v]);
+	else if (compact && (enum dash_view)v != d->view)
+		snprintf(tab, size, " %d ", v + 1);
+	else
+		snprintf(tab, size, " %d %s ", v + 1, view_names[v]);
+}
+
+static int tabs_width(const struct dashboard *d, bool compact)
+{
+	char tab[32];
+	int w = 0;
+
 	for (int v = 0; v < DASH_VIEW_COUNT; v++) {
-		char tab[32];
 		if (d->ctx.kiosk && v == DASH_HELP)
 			continue;
-		if (d->ctx.kiosk)
-			snprintf(tab, sizeof(tab), " %s ", view_names[v]);
-		else
-			snprintf(tab, sizeof(tab), " %d %s ", v + 1, view_names[v]);
+		tab_text(d, v, compact, tab, sizeof(tab));
+		w += widget_width(tab);
+	}
+	return w;
+}
+
+static int draw_tabs(struct dashboard *d, int x, bool compact)
+{
+	const struct terminal *term = &d->term;
+	char tab[32];
+
+	for (int v = 0; v < DASH_VIEW_COUNT; v++) {
+		if (d->ctx.kiosk && v == DASH_HELP)
+			continue;
+		tab_text(d, v, compact, tab, sizeof(tab));
 		if (x + widget_width(tab) > COLS)
 			break;
 		x += widget_text(term, 0, x, widget_width(tab),
 				 term_attr(term, (enum dash_view)v == d->view ? TERM_TAB_ACTIVE : TERM_TAB),
 				 WIDGET_LEFT, tab);
 	}
+	return x;
+}
+
+#define TITLE_BANNER_MIN 8              /* a banner narrower than this says nothing */
+
+/* The top bar: the program, a banner in what room the tabs and the state
+ * leave it, the views' tabs (compact when the full ones would crowd the
+ * state out) and the state. */
+static void draw_title(struct dashboard *d)
+{
+	const struct terminal *term = &d->term;
+	const struct dashboard_config *cfg = d->ctx.config;
+	char name[64];
+	bool compact;
+	int x = 0, banner_room, want;
+
+	widget_fill(0, 0, COLS, term_attr(term, TERM_TITLE));
+	snprintf(name, sizeof(name), " alleycat %s ",
+		 cfg->banner ? "" : d->ctx.kiosk ? "kiosk" : "watch");
+	x += widget_text(term, 0, x, COLS, term_attr(term, TERM_TITLE), WIDGET_LEFT, name);
+	want = title_state_width(d, TITLE_STATE_WANTED) + 1;
+	compact = x + tabs_width(d, false) + want > COLS;
+	banner_room = COLS - x - tabs_width(d, compact) - want;
+	if (cfg->banner && banner_room >= TITLE_BANNER_MIN) {
+		char banner[256];
+		sanitize_text(cfg->banner, banner, sizeof(banner), 120, term->unicode);
+		if (widget_width(banner) < banner_room)
+			banner_room = widget_width(banner);
+		x += widget_text(term, 0, x, banner_room, term_attr(term, TERM_TITLE), WIDGET_LEFT,
+				 banner);
+		x += widget_text(term, 0, x, 1, term_attr(term, TERM_TITLE), WIDGET_LEFT, " ");
+	}
+	x = draw_tabs(d, x, compact);
 	draw_title_state(d, COLS - x - 1);
 }
 
@@ -284,7 +359,8 @@ static void draw_status(struct dashboard *d, int y)
 	const struct prompt *p = view_prompt(d);
 	struct logring_entry e;
 	struct live_stats s;
-	char age[32], applied[16], duplicates[16];
+	char age[32], applied[16], duplicates[16], note[160];
+	int at = 0;
 
 	if (p) {
 		draw_prompt(d, p, y);
@@ -309,7 +385,11 @@ static void draw_status(struct dashboard *d, int y)
 	widget_fmt_count(s.duplicates, duplicates, sizeof(duplicates));
 	if (s.last_commit_ms > 0)
 		widget_fmt_age(d->ctx.now_ms - s.last_commit_ms, age, sizeof(age));
-	widget_printf(term, y, 0, COLS, term_attr(term, TERM_DIM), WIDGET_LEFT,
+	/* Who is followed comes first: it is what the person asked for. */
+	if (d->view == DASH_LIVE && view_live_status(d->live_view, term, note, sizeof(note)))
+		at = widget_printf(term, y, 0, COLS, term_attr(term, TERM_LABEL), WIDGET_LEFT,
+				   "%s  ", note);
+	widget_printf(term, y, at, COLS - at, term_attr(term, TERM_DIM), WIDGET_LEFT,
 		      "%s%s records, %s duplicates, %s%s%s", d->ctx.caught_up ? "" : "catching up: ",
 		      applied, duplicates, s.last_commit_ms > 0 ? "saved " : "not saved yet",
 		      s.last_commit_ms > 0 ? age : "", s.last_commit_ms > 0 ? " ago" : "");
@@ -468,14 +548,35 @@ static void kiosk_rotate(struct dashboard *d, int64_t now)
 
 	if (now < d->next_rotate_ms)
 		return;
-	d->kiosk_step = (d->kiosk_step + 1) % KIOSK_VIEW_COUNT;
-	next = kiosk_views[d->kiosk_step];
+	/* Empty boards are skipped: a history with no finished race yet. */
+	do {
+		d->kiosk_step = (d->kiosk_step + 1) % KIOSK_VIEW_COUNT;
+		next = kiosk_views[d->kiosk_step];
+	} while (next == DASH_HISTORY && !view_history_next_class(d->history_view, &d->ctx));
 	if (next == DASH_LIVE)
 		view_live_show_race(d->live_view, &d->ctx, 0);
-	else if (next == DASH_HISTORY)
-		view_history_next_class(d->history_view, &d->ctx);
 	view_show(d, next);
 	d->next_rotate_ms = now + (int64_t)d->ctx.config->rotate_s * 1000;
+}
+
+/* A race that has just finished takes the kiosk's screen while its
+ * finish is held: the moment everyone watches for. The live view follows
+ * the race even while another view is shown, so it sees the end. */
+static void kiosk_finish(struct dashboard *d, int64_t now)
+{
+	int64_t race_id;
+
+	if (d->view != DASH_LIVE)
+		view_live_refresh(d->live_view, &d->ctx, false);
+	race_id = view_live_finishing(d->live_view);
+	if (race_id == 0 || race_id == d->kiosk_finish_id)
+		return;
+	d->kiosk_finish_id = race_id;
+	for (size_t i = 0; i < KIOSK_VIEW_COUNT; i++)
+		if (kiosk_views[i] == DASH_LIVE)
+			d->kiosk_step = i;
+	view_show(d, DASH_LIVE);
+	d->next_rotate_ms = now + FINISH_HOLD_MS;
 }
 
 static void kiosk_repaint(struct dashboard *d, int64_t now)
@@ -504,6 +605,8 @@ static void pass(struct dashboard *d, volatile sig_atomic_t *stop)
 	now = (int64_t)clock_mono_ms();
 	if (now >= d->next_tick_ms) {
 		tick(d);
+		if (d->ctx.kiosk)
+			kiosk_finish(d, now);
 		d->next_tick_ms = now + d->period_ms;
 	}
 	if (d->ctx.kiosk) {

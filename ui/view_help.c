@@ -106,9 +106,11 @@ static void draw_marks(const struct terminal *term, int *line, int skip, struct 
 	(*line)++;
 }
 
-void view_help_draw(struct view_help *v, const struct view_ctx *ctx, struct view_rect a)
+#define HELP_MARK_LINES 3          /* the lines draw_marks adds */
+
+/* The help's text, from line `scroll` on, in the rect given. */
+static void draw_body(struct view_help *v, const struct terminal *term, struct view_rect a)
 {
-	const struct terminal *term = ctx->term;
 	size_t n = sizeof(help_lines) / sizeof(help_lines[0]);
 	int line = 0;
 
@@ -120,6 +122,24 @@ void view_help_draw(struct view_help *v, const struct view_ctx *ctx, struct view
 	draw_marks(term, &line, v->scroll, a);
 	v->lines = line;
 	v->page = a.h;
+}
+
+void view_help_draw(struct view_help *v, const struct view_ctx *ctx, struct view_rect a)
+{
+	const struct terminal *term = ctx->term;
+	int lines = (int)(sizeof(help_lines) / sizeof(help_lines[0])) + HELP_MARK_LINES;
+
+	if (lines - v->scroll <= a.h) {
+		draw_body(v, term, a);
+		return;
+	}
+	/* More than fits: the last line says so, or a small terminal would
+	 * hide the rest of the keys without a hint. */
+	a.h--;
+	draw_body(v, term, a);
+	widget_printf(term, a.y + a.h, a.x, a.w, term_attr(term, TERM_DIM), WIDGET_LEFT,
+		      "%s more below: Down or PgDn (%d lines)", term->glyphs->down,
+		      lines - v->scroll - a.h);
 }
 
 bool view_help_key(struct view_help *v, int key)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "race/finish.h"
 #include "race/live.h"
 #include "race/store.h"
 #include "ui/prompt.h"
@@ -58,6 +59,7 @@ struct view_history {
 	size_t rows_first;
 	bool more;                      /* a paged place has rows past this page */
 	bool stale;                     /* read again before drawing */
+	bool chosen;                    /* a class was picked: no longer opened on the latest */
 	int loaded_page;
 
 	struct store_race_row race;     /* HIST_RACE: the race itself */
@@ -299,9 +301,25 @@ static void load(struct view_history *v, const struct view_ctx *ctx)
 	}
 }
 
+/* Until someone picks a class, the history opens on the class of the
+ * race that ended last: the one people just watched. */
+static void open_on_latest(struct view_history *v, const struct view_ctx *ctx)
+{
+	struct finish_latest latest;
+
+	if (v->chosen || finish_latest(live_store(ctx->live), &latest) != 0 ||
+	    latest.class_id == place(v)->class_id || v->depth != 1 ||
+	    place(v)->mode != HIST_LEADERS)
+		return;
+	place_reset(v, HIST_LEADERS, latest.class_id);
+	v->stale = true;
+}
+
 void view_history_refresh(struct view_history *v, const struct view_ctx *ctx)
 {
 	struct live_stats stats;
+
+	open_on_latest(v, ctx);
 
 	live_stats(ctx->live, &stats);
 	if (stats.windows != v->windows) {
@@ -389,27 +407,16 @@ static void class_step(struct view_history *v, int step)
 	v->stale = true;
 }
 
-static void count_leader(void *user, const struct store_leader_row *row)
+bool view_history_next_class(struct view_history *v, const struct view_ctx *ctx)
 {
-	(void)row;
-	(*(size_t *)user)++;
-}
-
-void view_history_next_class(struct view_history *v, const struct view_ctx *ctx)
-{
-	struct store *s = live_store(ctx->live);
 	int from = place(v)->mode == HIST_LEADERS ? place(v)->class_id : 0;
+	int next = finish_next_board(live_store(ctx->live), from);
 
-	place_reset(v, HIST_LEADERS, from % TELEMETRY_CLASS_COUNT + 1);
-	/* Classes nobody has raced in yet are skipped: an empty board on an
-	 * unattended screen says nothing. */
-	for (int tries = 1; tries < TELEMETRY_CLASS_COUNT; tries++) {
-		size_t found = 0;
-		if (store_class_leaders(s, place(v)->class_id, 1, 0, count_leader, &found) < 0 ||
-		    found > 0)
-			break;
-		place(v)->class_id = place(v)->class_id % TELEMETRY_CLASS_COUNT + 1;
-	}
+	v->chosen = true;
+	if (next <= 0)
+		return false;
+	place_reset(v, HIST_LEADERS, next);
+	return true;
 }
 
 /* ---- drawing ------------------------------------------------------------ */
@@ -858,6 +865,7 @@ bool view_history_key(struct view_history *v, const struct view_ctx *ctx, int ke
 {
 	bool handled;
 
+	v->chosen = true;
 	if (v->search.active)
 		handled = search_key(v, key);
 	else

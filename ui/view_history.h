@@ -27,8 +27,9 @@ void view_history_draw(struct view_history *v, const struct view_ctx *ctx, struc
 
 bool view_history_key(struct view_history *v, const struct view_ctx *ctx, int key);
 
-/* Kiosk: the leaderboard of the next class that has one. */
-void view_history_next_class(struct view_history *v, const struct view_ctx *ctx);
+/* Kiosk: the leaderboard of the next class that has one; false when no
+ * class has one yet (the view has nothing to show). */
+bool view_history_next_class(struct view_history *v, const struct view_ctx *ctx);
 
 const struct prompt *view_history_prompt(const struct view_history *v);
 size_t view_history_footer(const struct view_history *v, const struct widget_key **keys);

@@ -7,13 +7,16 @@
 #include <strings.h>
 
 #include "race/engine.h"
+#include "race/finish.h"
 #include "race/live.h"
 #include "race/store.h"
 #include "ui/dashboard.h"
 #include "ui/prompt.h"
 #include "ui/terminal.h"
+#include "ui/view_finish.h"
 #include "ui/widgets.h"
 #include "util/numfmt.h"
+#include "util/sanitize.h"
 #include "wire/telemetry.h"
 
 #define CHANGE_HIGHLIGHT_MS 2000        /* a row that changed rank lights up this long */
@@ -62,6 +65,10 @@ struct view_live {
 	int64_t race_id;                /* 0: none yet */
 	bool pinned;                    /* chosen, not the busiest: kept until it ends */
 	bool live;                      /* race_id is live in the engine */
+	struct finish finish;           /* the last race shown to its end */
+	bool finishing;                 /* its finish is held on screen */
+	bool class_history;             /* the class has bests to beat: the mark can show */
+	struct finish_latest last;      /* with no live race: the one that ended last */
 	struct engine_race_info info;
 	int duration;
 	char class_name[CLASS_NAME_MAX];        /* as stored: untrusted */
@@ -197,24 +204,55 @@ static struct engine_race *race_of_racer(struct engine *e, int64_t racer_id)
 }
 
 /* The race to read: the chosen one while it is live or still to come;
- * else the one the followed racer rides in; else the busiest, picked
- * again only when the one shown has ended. */
+ * else the one the followed racer rides in (also after a chosen race
+ * ends: following outlasts a race); else the busiest, picked again only
+ * when the one shown has ended. */
 static struct engine_race *race_pick(struct view_live *v, struct engine *e)
 {
 	struct engine_race *r = v->race_id ? engine_find_race(e, v->race_id) : NULL;
-	struct engine_race *followed = v->pinned ? NULL : race_of_racer(e, v->follow_id);
+	struct engine_race *followed;
 	struct engine_race_info info;
 
-	if (r && (followed == NULL || followed == r))
+	if (r && v->pinned)
 		return r;
 	if (r == NULL && v->race_id && v->pinned && !engine_race_ended(e, v->race_id))
 		return NULL;
+	followed = race_of_racer(e, v->follow_id);
+	if (r && (followed == NULL || followed == r))
+		return r;
 	r = followed ? followed : busiest_race(e);
 	if (r) {
 		engine_race_info(r, &info);
 		race_switch(v, info.race_id, false);
 	}
 	return r;
+}
+
+/* The race whose end is worth showing: the race shown; in the kiosk,
+ * where no one chose a race, whichever ended last. */
+static int64_t finish_candidate(const struct view_live *v, const struct view_ctx *ctx,
+				struct engine *e)
+{
+	struct live_stats s;
+
+	if (ctx->kiosk) {
+		live_stats(ctx->live, &s);
+		if (s.last_ended_race)
+			return s.last_ended_race;
+	}
+	return v->race_id && !engine_find_race(e, v->race_id) && engine_race_ended(e, v->race_id)
+	       ? v->race_id : 0;
+}
+
+/* A race has just ended: its finish is read from the history, once, and
+ * held on screen before another race is picked. */
+static void finish_notice(struct view_live *v, const struct view_ctx *ctx, struct engine *e)
+{
+	int64_t race_id = finish_candidate(v, ctx, e);
+
+	if (race_id && race_id != v->finish.race_id)
+		finish_read(&v->finish, live_store(ctx->live), race_id, ctx->now_ms);
+	v->finishing = finish_holding(&v->finish, ctx->now_ms);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -319,17 +357,21 @@ static void marks_take(struct view_live *v, int64_t now_ms)
 void view_live_refresh(struct view_live *v, const struct view_ctx *ctx, bool tick)
 {
 	struct engine *e = live_engine(ctx->live);
-	struct engine_race *r = race_pick(v, e);
+	struct engine_race *r;
 	size_t n;
 
+	finish_notice(v, ctx, e);
+	r = v->finishing ? NULL : race_pick(v, e);
 	v->duration = engine_duration(e);
 	v->live = r != NULL;
 	if (r == NULL) {
 		v->count = v->shown = 0;
+		finish_latest(live_store(ctx->live), &v->last);
 		return;
 	}
 	engine_race_info(r, &v->info);
 	class_name_read(v, live_store(ctx->live));
+	v->class_history = engine_class_has_history(e, v->info.class_id);
 	if (rows_reserve(v, v->info.racers) < 0)
 		return;         /* out of memory: keep the last reading */
 	n = engine_standings(r, 0, v->info.racers, v->rows);
@@ -346,6 +388,14 @@ void view_live_refresh(struct view_live *v, const struct view_ctx *ctx, bool tic
 
 /* ---- drawing ------------------------------------------------------------ */
 
+/* The last row on screen, 1-based. */
+static size_t rows_last(const struct view_live *v)
+{
+	size_t page = v->page > 0 ? (size_t)v->page : 1;
+
+	return v->top + page < v->shown ? v->top + page : v->shown;
+}
+
 static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
 	const struct terminal *term = ctx->term;
@@ -358,17 +408,26 @@ static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct
 	x += widget_untrusted(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_HEADING), WIDGET_LEFT,
 			      v->class_name[0] ? v->class_name : "class");
 	x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
-			   " (class %d)  %zu racers  sort: %s", v->info.class_id, v->info.racers,
-			   sort_names[v->sort]);
+			   " (class %d)  ", v->info.class_id);
+	/* Where am I first, as in the history: it matters most at 80x24. */
+	if (v->shown > 0)
+		x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL),
+				   WIDGET_LEFT, "rows %zu-%zu of %zu  ", v->top + 1, rows_last(v),
+				   v->shown);
+	x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
+			   "sort: %s", sort_names[v->sort]);
 	if (v->filter.len > 0) {
 		prompt_text(&v->filter, filter, sizeof(filter));
 		x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
 				 "  filter: ");
 		x += widget_untrusted(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_WARN),
 				      WIDGET_LEFT, filter);
-		widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
-			      " (%zu)", v->shown);
+		x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL),
+				   WIDGET_LEFT, " of %zu racers", v->info.racers);
 	}
+	if (!v->class_history)
+		widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_DIM), WIDGET_LEFT,
+			    "  no history yet in this class");
 }
 
 static void draw_clock(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
@@ -416,8 +475,10 @@ static void draw_change(const struct view_live *v, const struct view_ctx *ctx, i
 
 	if (m && m->delta != 0 && ctx->now_ms - m->at_ms < CHANGE_ARROW_MS) {
 		int d = m->delta > 0 ? m->delta : -m->delta;
+		/* The real number, however big: a race has at most 1000 racers, so
+		 * it fits the column. */
 		snprintf(text, sizeof(text), "%s%d",
-			 m->delta > 0 ? term->glyphs->up : term->glyphs->down, d > 99 ? 99 : d);
+			 m->delta > 0 ? term->glyphs->up : term->glyphs->down, d);
 		if (!row)
 			attr = term_attr(term, m->delta > 0 ? TERM_RANK_UP : TERM_RANK_DOWN);
 	}
@@ -479,19 +540,38 @@ static void scroll_to_cursor(struct view_live *v)
 		v->top = v->shown - page;
 }
 
+/* With no live race: when the last one ended, so a quiet screen is not
+ * taken for a stuck one, and what comes next. */
+static void draw_last_race(struct view_live *v, const struct view_ctx *ctx, int y,
+			   struct view_rect a)
+{
+	const struct terminal *term = ctx->term;
+	const char *stored = store_class_name(live_store(ctx->live), v->last.class_id);
+	char age[32], name[CLASS_NAME_MAX];
+
+	/* The name is the history's: sanitized before it joins our text. */
+	sanitize_text(stored ? stored : "class", name, sizeof(name), 24, term->unicode);
+	widget_fmt_age(ctx->now_ms - v->last.ended_ms, age, sizeof(age));
+	widget_printf(term, y, a.x, a.w, term_attr(term, TERM_HEADING), WIDGET_CENTER,
+		      "no live race now: race %lld, %s (class %d), ended %s ago",
+		      (long long)v->last.race_id, name, v->last.class_id, age);
+}
+
 static void draw_waiting(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
 	const struct terminal *term = ctx->term;
 	int y = a.y + a.h / 2 - 1;
 
-	if (v->race_id && v->pinned)
+	if (v->race_id && v->pinned && !engine_race_ended(live_engine(ctx->live), v->race_id))
 		widget_printf(term, y, a.x, a.w, term_attr(term, TERM_HEADING), WIDGET_CENTER,
 			      "waiting for race %lld", (long long)v->race_id);
+	else if (v->last.race_id)
+		draw_last_race(v, ctx, y, a);
 	else
 		widget_text(term, y, a.x, a.w, term_attr(term, TERM_HEADING), WIDGET_CENTER,
 			    "no live race yet");
 	widget_text(term, y + 1, a.x, a.w, term_attr(term, TERM_DIM), WIDGET_CENTER,
-		    ctx->caught_up ? "races show up here as soon as their first "
+		    ctx->caught_up ? "the next race shows here as soon as its first "
 						"records arrive"
 					      : "catching up with the stream");
 }
@@ -500,19 +580,23 @@ void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view
 {
 	struct widget_column cols[COL_COUNT];
 
+	if (v->finishing) {
+		view_finish_draw(&v->finish, ctx, a, v->follow_id);
+		return;
+	}
 	if (!v->live) {
 		draw_waiting(v, ctx, a);
 		return;
 	}
+	v->page = a.h - 3;
+	scroll_to_cursor(v);
 	draw_heading(v, ctx, (struct view_rect){ a.y, a.x, 1, a.w });
 	draw_clock(v, ctx, (struct view_rect){ a.y + 1, a.x, 1, a.w });
 	memcpy(cols, columns, sizeof(cols));
 	widget_columns_layout(cols, COL_COUNT, a.w);
 	widget_columns_head(ctx->term, a.y + 2, a.x, a.w, cols, COL_COUNT);
-	v->page = a.h - 3;
 	if (v->page < 1)
 		return;
-	scroll_to_cursor(v);
 	for (int line = 0; line < v->page && v->top + (size_t)line < v->shown; line++)
 		draw_row(v, ctx, a.y + 3 + line, a.x, cols, v->top + (size_t)line);
 	if (v->shown == 0 && v->filter.len > 0)
@@ -620,6 +704,32 @@ void view_live_show_race(struct view_live *v, const struct view_ctx *ctx, int64_
 	view_live_refresh(v, ctx, false);
 }
 
+bool view_live_status(const struct view_live *v, const struct terminal *term, char *text,
+		      size_t size)
+{
+	char name[TELEMETRY_NAME_MAX * 4 + 1];
+
+	if (v->follow_id == 0 || !v->live)
+		return false;
+	for (size_t i = 0; i < v->count; i++) {
+		if (v->rows[i].racer_id != v->follow_id)
+			continue;
+		/* The name is the stream's: sanitized before it joins our text. */
+		sanitize_text(v->names[i], name, sizeof(name), 24, term->unicode);
+		snprintf(text, size, "following %s (%lld): rank %d of %zu", name,
+			 (long long)v->follow_id, v->rows[i].rank, v->count);
+		return true;
+	}
+	snprintf(text, size, "racer %lld is not in race %lld", (long long)v->follow_id,
+		 (long long)v->info.race_id);
+	return true;
+}
+
+int64_t view_live_finishing(const struct view_live *v)
+{
+	return v->finishing ? v->finish.race_id : 0;
+}
+
 const struct prompt *view_live_prompt(const struct view_live *v)
 {
 	return v->filter.active ? &v->filter : NULL;
@@ -663,5 +773,6 @@ void view_live_free(struct view_live *v)
 	free(v->names);
 	free(v->order);
 	free(v->marks);
+	finish_clear(&v->finish);
 	free(v);
 }

@@ -13,6 +13,7 @@
 #include "ui/view.h"
 
 struct prompt;
+struct terminal;
 struct widget_key;
 struct view_live;
 
@@ -30,6 +31,15 @@ bool view_live_key(struct view_live *v, const struct view_ctx *ctx, int key);
 
 /* Shows a race and keeps it until it ends; 0 shows the busiest. */
 void view_live_show_race(struct view_live *v, const struct view_ctx *ctx, int64_t race_id);
+
+/* What the status line says for this view: the followed racer, named,
+ * with their rank, or that they are not in the race shown. False when no
+ * racer is followed or no race is shown. */
+bool view_live_status(const struct view_live *v, const struct terminal *term, char *text,
+		      size_t size);
+
+/* The race whose finish is held on screen (race/finish.h), 0 none. */
+int64_t view_live_finishing(const struct view_live *v);
 
 /* The search line while it is typed (NULL otherwise) and the footer keys. */
 const struct prompt *view_live_prompt(const struct view_live *v);

@@ -768,6 +768,23 @@ void engine_race_info(const struct engine_race *r, struct engine_race_info *out)
 	out->all_final = r->count > 0 && r->final_count == r->count;
 }
 
+bool engine_class_has_history(const struct engine *e, int class_id)
+{
+	for (int s = 1; class_second_valid(e, class_id, s); s++)
+		if (engine_class_best(e, class_id, s) > 0)
+			return true;
+	return false;
+}
+
+/* Only a recorded best can be beaten: with none, every racer would be
+ * marked, and the mark would mean nothing. */
+static bool beats_best(const struct engine_race *r, int64_t output, int second)
+{
+	int64_t best = engine_class_best(r->engine, r->class_id, second);
+
+	return best > 0 && output > best;
+}
+
 static void standing_fill(const struct engine_race *r, size_t rank0, struct engine_standing *out)
 {
 	const struct engine_slot *slot = &r->order[rank0];
@@ -786,7 +803,7 @@ static void standing_fill(const struct engine_race *r, size_t rank0, struct engi
 	out->second = rc->latest;
 	out->gap = (int64_t)r->order[0].score - slot->score;
 	out->final = rc->final;
-	out->beats_best = out->output > engine_class_best(r->engine, r->class_id, rc->latest);
+	out->beats_best = beats_best(r, out->output, rc->latest);
 	for (int k = 0; k < ENGINE_SPARK_SECONDS; k++) {
 		int s = rc->latest - (ENGINE_SPARK_SECONDS - 1) + k;
 

@@ -48,7 +48,7 @@ struct engine_standing {
 	int64_t gap;                    /* leader's score minus this one's */
 	bool final;                     /* the racer sent "final" */
 	bool beats_best;                /* output at the latest second beats the class best there
-					 * (none recorded is 0: any positive output beats it) */
+					 * (none recorded is 0: nothing to beat, never marked) */
 	int64_t spark[ENGINE_SPARK_SECONDS]; /* outputs of the last seconds, oldest first, -1 none */
 };
 
@@ -71,6 +71,10 @@ int engine_duration(const struct engine *e);
  * racers who beat it are marked. Updated by the engine as races end. */
 void engine_set_class_best(struct engine *e, int class_id, int second, int64_t output);
 int64_t engine_class_best(const struct engine *e, int class_id, int second);
+
+/* Whether the class has a recorded best at any second (a finished race,
+ * or bests restored from the history); O(duration). */
+bool engine_class_has_history(const struct engine *e, int class_id);
 
 /* Applies one decoded record that arrived at arrival_ms. */
 enum engine_result engine_apply(struct engine *e, const struct telemetry *t, int64_t arrival_ms);

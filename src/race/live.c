@@ -437,8 +437,12 @@ void live_commit(struct live *l, int64_t now_ms)
 		commit_failed(l);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		struct engine_race_info info;
+		engine_race_info(ended[i], &info);
+		l->stats.last_ended_race = info.race_id;
 		engine_drop_race(l->engine, ended[i]);
+	}
 	drop_forgotten_positions(l);
 	if (l->late_other_class) {
 		log_warn("%llu late records are of another class than their race; counted as bad "

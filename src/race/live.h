@@ -39,6 +39,7 @@ struct live_stats {
 	uint64_t bad, other_class;
 	char last_bad[160];
 	uint64_t windows, commit_failures;
+	int64_t last_ended_race;        /* stored and dropped from live state last, 0 none */
 	int64_t last_commit_ms;         /* wall time of the last good commit */
 	double last_commit_latency_ms;
 	char store_error[256];          /* the last failure, "" when healthy */

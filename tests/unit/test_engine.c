@@ -1456,9 +1456,9 @@ static void test_beats_best(void **state)
 	apply_expect(e, &t, 0, ENGINE_APPLIED);
 	t = rec_out(RACE, 101, 5, 1000);                /* equals: does not */
 	apply_expect(e, &t, 0, ENGINE_APPLIED);
-	t = rec_out(RACE, 102, 6, 1);                   /* no best at 6: any output */
+	t = rec_out(RACE, 102, 6, 1);                   /* no best at 6: nothing to beat */
 	apply_expect(e, &t, 0, ENGINE_APPLIED);
-	t = rec_out(RACE, 103, 6, 0);                   /* ...above 0 */
+	t = rec_out(RACE, 103, 6, 0);
 	apply_expect(e, &t, 0, ENGINE_APPLIED);
 	r = race_ok(e, RACE);
 	assert_int_equal(engine_standings(r, 0, 4, s), 4);
@@ -1467,20 +1467,35 @@ static void test_beats_best(void **state)
 	assert_int_equal(s[1].racer_id, 101);
 	assert_false(s[1].beats_best);
 	assert_int_equal(s[2].racer_id, 102);
-	assert_true(s[2].beats_best);
+	assert_false(s[2].beats_best);
 	assert_int_equal(s[3].racer_id, 103);
 	assert_false(s[3].beats_best);
 
 	/* It is the latest second that counts, not the best one. */
-	t = rec_out(RACE, 100, 7, 1);
-	engine_set_class_best(e, 3, 7, 5);
+	t = rec_out(RACE, 100, 7, 10);
+	engine_set_class_best(e, 3, 7, 20);
 	apply_expect(e, &t, 0, ENGINE_APPLIED);
 	assert_int_equal(engine_standings(r, 0, 1, s), 1);
 	assert_false(s[0].beats_best);
 	/* And bests set later are used at once. */
-	engine_set_class_best(e, 3, 7, 0);
+	engine_set_class_best(e, 3, 7, 5);
 	assert_int_equal(engine_standings(r, 0, 1, s), 1);
 	assert_true(s[0].beats_best);
+	engine_free(e);
+}
+
+/* A class has history once any second has a recorded best. */
+static void test_class_history(void **state)
+{
+	struct engine *e = engine_ok(DURATION);
+
+	(void)state;
+	assert_false(engine_class_has_history(e, 3));
+	engine_set_class_best(e, 3, DURATION, 7);
+	assert_true(engine_class_has_history(e, 3));
+	assert_false(engine_class_has_history(e, 2));
+	assert_false(engine_class_has_history(e, 0));
+	assert_false(engine_class_has_history(e, 7));
 	engine_free(e);
 }
 
@@ -1573,6 +1588,7 @@ int main(void)
 		cmocka_unit_test(test_restore_name_lengths),
 		cmocka_unit_test(test_ended_races),
 		cmocka_unit_test(test_beats_best),
+		cmocka_unit_test(test_class_history),
 		cmocka_unit_test(test_second_bests_and_drop),
 		cmocka_unit_test(test_many_racers),
 	};

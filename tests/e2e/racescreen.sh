@@ -1,0 +1,74 @@
+# Helpers for the screen tests of races put on a hub by hand (tmux): a
+# hub and a tmux server, records of known racers, and waits on the screen
+# that are generous (a loaded machine) but bounded. Sourced after lib.sh.
+
+# screen_test_start STREAM: needs tmux and curl, sets dir (removed at
+# exit), sock (the tmux server's, killed at exit), a fixed UTF-8 terminal,
+# and starts a hub serving STREAM, the stream `put` writes to.
+screen_test_start() {
+	need tmux tmux
+	need curl curl
+	stream=$1
+	dir=$(mktemp -d)
+	sock=$dir/tmux.sock
+	export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color
+	trap 'tmux -S "$sock" kill-server 2>/dev/null; [ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null; rm -rf "$dir"' EXIT
+	start_hub "$dir" "$stream"
+}
+
+# put RACE SECOND EVENT ID:NAME:CADENCE...: one record per racer, of class
+# $CLASS (default 2); the higher the cadence, the higher the output.
+put() {
+	local race=$1 second=$2 event=$3 class=${CLASS:-2} records="" racer id name cadence data
+	shift 3
+	for racer in "$@"; do
+		IFS=: read -r id name cadence <<<"$racer"
+		data=$(printf '{"event":"%s","second":%d,"raceId":%d,"name":"%s","racerId":%d,"classId":%d,"cadence":%s,"resistance":50.0}' \
+			"$event" "$second" "$race" "$name" "$id" "$class" "$cadence" | base64 -w0)
+		records="$records{\"Data\":\"$data\",\"PartitionKey\":\"$id\"},"
+	done
+	curl -sf -H 'X-Amz-Target: Kinesis_20131202.PutRecords' \
+		-H 'Content-Type: application/x-amz-json-1.1' \
+		-d "{\"StreamName\":\"$stream\",\"Records\":[${records%,}]}" "http://127.0.0.1:$port/" \
+		>/dev/null || fail "cannot put race $race"
+}
+
+# dash COMMAND OPTIONS: a watch or kiosk command line for this hub, with
+# races of 5 s, commits every second and races that end only when final.
+dash() {
+	echo "$ALLEYCAT $1 --endpoint ws://127.0.0.1:$port --stream $stream --db $dir/$1.db" \
+		"--consumer $stream-$1 --duration 5 --window 1 --grace 3600 ${2:-}"
+}
+
+screen() {
+	tmux -S "$sock" capture-pane -p -t "$1"
+}
+
+# wait_for SESSION SECONDS TEXT: until the screen shows TEXT.
+wait_for() {
+	for _ in $(seq $(($2 * 10))); do
+		screen "$1" | grep -qF -- "$3" && return 0
+		sleep 0.1
+	done
+	fail "the screen never showed '$3' within $2 s:
+$(screen "$1")"
+}
+
+# wait_gone SESSION SECONDS TEXT: until the screen no longer shows TEXT.
+wait_gone() {
+	for _ in $(seq $(($2 * 10))); do
+		screen "$1" | grep -qF -- "$3" || return 0
+		sleep 0.1
+	done
+	fail "the screen still showed '$3' after $2 s:
+$(screen "$1")"
+}
+
+# wait_ended SESSION SECONDS: until the tmux session has ended.
+wait_ended() {
+	for _ in $(seq $(($2 * 10))); do
+		tmux -S "$sock" has-session -t "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	fail "session $1 still runs after $2 s"
+}
