@@ -1,0 +1,112 @@
+#include "config.h"
+#include "hub/routes.h"
+
+#include <string.h>
+
+#include "hub/kinesis.h"
+#include "hub/metrics.h"
+#include "util/strbuf.h"
+
+void routes_error(struct route_answer *out, int status, const char *type, const char *message)
+{
+	char *body = kinesis_error_body(type, message);
+
+	*out = (struct route_answer){ .status = status, .content_type = KINESIS_CONTENT_TYPE,
+				      .body = body, .len = body ? strlen(body) : 0 };
+}
+
+void routes_not_api(struct route_answer *out)
+{
+	routes_error(out, 404, "UnknownOperationException", "The API is served by POST / only.");
+}
+
+void routes_too_large(struct route_answer *out)
+{
+	routes_error(out, 413, "ValidationException",
+		     "The request body is larger than the hub accepts.");
+}
+
+static void page(struct route_answer *out, const char *content_type, struct strbuf *text)
+{
+	if (text->failed) {
+		strbuf_free(text);
+		routes_error(out, 500, "InternalFailure", "Out of memory.");
+		return;
+	}
+	*out = (struct route_answer){ .status = 200, .content_type = content_type,
+				      .body = text->data, .len = text->len };
+}
+
+void routes_get(const struct routes *r, const char *path, int64_t now_ms,
+		struct route_answer *out)
+{
+	struct strbuf text;
+
+	strbuf_init(&text);
+	if (strcmp(path, "/healthz") == 0) {
+		strbuf_puts(&text, "ok\n");
+		page(out, "text/plain", &text);
+	} else if (strcmp(path, "/metrics") == 0) {
+		metrics_render(r->hub, r->push, now_ms, &text);
+		metrics_render_connections(r->conns, &text);
+		page(out, "text/plain; version=0.0.4", &text);
+	} else {
+		routes_error(out, 404, "ResourceNotFoundException", "No such page.");
+	}
+}
+
+int routes_api(const struct routes *r, const char *target, auth_header_fn header, void *user,
+	       const char *body, size_t len, int64_t now_ms, struct route_answer *out)
+{
+	struct kinesis_reply reply;
+	char message[256];
+
+	if (r->auth) {
+		const char *denied = auth_check(r->auth, "POST", "/", header, user, body, len, now_ms,
+						message, sizeof(message));
+		if (denied) {
+			routes_error(out, 400, denied, message);
+			return -1;
+		}
+	}
+	kinesis_handle(r->hub, target, body, len, now_ms, &reply);
+	if (reply.body == NULL) {
+		routes_error(out, 500, "InternalFailure", "Out of memory.");
+		return 0;
+	}
+	*out = (struct route_answer){ .status = reply.status, .content_type = KINESIS_CONTENT_TYPE,
+				      .body = reply.body, .len = reply.len };
+	if (target && strstr(target, "PutRecord") && r->records_added)
+		r->records_added(r->user);
+	return 0;
+}
+
+void routes_keep_header(struct strbuf *sb, const char *name, size_t name_len, const char *value,
+			size_t value_len)
+{
+	static const char nul = '\0';
+
+	strbuf_append(sb, name, name_len);
+	strbuf_append(sb, &nul, 1);
+	strbuf_append(sb, value, value_len);
+	strbuf_append(sb, &nul, 1);
+}
+
+int routes_header(void *user, const char *name, char *out, size_t size)
+{
+	const struct strbuf *sb = user;
+	const char *p = sb->data, *end = sb->data ? sb->data + sb->len : NULL;
+
+	while (p && p < end) {
+		const char *value = p + strlen(p) + 1;
+		if (strcmp(p, name) == 0) {
+			size_t n = strlen(value);
+			if (n >= size)
+				return -1;
+			memcpy(out, value, n + 1);
+			return (int)n;
+		}
+		p = value + strlen(value) + 1;
+	}
+	return -1;
+}
