@@ -238,10 +238,11 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 		copy_value(s->path, sizeof(s->path), value, valuelen, &s->bad_pseudo);
 	else if (name_is(name, namelen, "x-amz-target"))
 		copy_value(s->target, sizeof(s->target), value, valuelen, NULL);
-	/* A signature covers "host"; HTTP/2 carries it as :authority. */
+	/* A signature covers the host: HTTP/2 carries it as :authority, which
+	 * a client signs under that name or as "host". */
 	if (name_is(name, namelen, ":authority"))
 		routes_keep_header(&s->headers, "host", 4, (const char *)value, valuelen);
-	else if (namelen > 0 && name[0] != ':')
+	if (namelen > 0 && (name[0] != ':' || name_is(name, namelen, ":authority")))
 		routes_keep_header(&s->headers, (const char *)name, namelen, (const char *)value,
 				   valuelen);
 	return 0;
