@@ -4,8 +4,11 @@
 // serves on.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 
@@ -89,6 +92,23 @@ describe('h2c: HTTP/2 with prior knowledge on the plain port', T, () => {
 		const health = await curl(['--http2-prior-knowledge', `${hub.endpoint}/healthz`]);
 		assert.equal(health.status, 200);
 		hub.assertAlive();
+	});
+
+	test("the README's AWS SDK v3 example runs as written", async () => {
+		const srcdir = process.env.top_srcdir || path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+		const readme = await readFile(path.join(srcdir, 'README'), 'utf8');
+		const block = readme.match(/\n((?: {4}.*\n|\n)*? {4}import \{ KinesisClient[^]*?)\n(?=\S)/);
+		assert.ok(block, 'the README has an SDK example (an indented block importing KinesisClient)');
+		const code = block[1].replace(/^ {4}/gm, '').replaceAll('http://127.0.0.1:4567', hub.endpoint)
+			.replaceAll("StreamName: 'alleycat'", "StreamName: 'e2e'");
+		const file = `readme-example-${process.pid}.mjs`; // here, where node_modules is
+		await writeFile(file, code);
+		try {
+			const { stdout } = await run(process.execPath, [file], { timeout: 20000 });
+			assert.match(stdout, /shardId-000000000000/, `the example printed: ${stdout}`);
+		} finally {
+			await rm(file, { force: true });
+		}
 	});
 
 	test('idle HTTP/2 connections make room at the cap (--max-connections 3)', async () => {
