@@ -12,6 +12,7 @@
 #include "util/base64.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "wire/eventstream.h"
 
 void push_init(struct push *push, struct hub *hub)
 {
@@ -20,32 +21,100 @@ void push_init(struct push *push, struct hub *hub)
 }
 
 /* ------------------------------------------------------------------ */
-/* Control events: exceptions and endings                               */
+/* Framing: the one place where the two kinds of connection differ     */
 /* ------------------------------------------------------------------ */
 
-static void queue_event(struct push_conn *conn, json_t *event)
+/* Starts a field of the open JSON object: a comma unless it is the first. */
+static void field(struct strbuf *out, const char *name)
 {
-	char *text = json_dumps(event, JSON_COMPACT);
-
-	json_decref(event);
-	if (text == NULL || conn->pending_count == PUSH_PENDING_MAX) {
-		free(text);
-		conn->overflowed = true;
-		return;
-	}
-	conn->pending[conn->pending_count++] = text;
+	if (out->len > 0 && out->data[out->len - 1] != '{')
+		strbuf_lit(out, ",");
+	strbuf_printf(out, "\"%s\":", name);
 }
+
+static void json_field(struct strbuf *out, const char *name, const char *value)
+{
+	field(out, name);
+	strbuf_json_string(out, value, strlen(value));
+}
+
+/* An event-stream message's headers, its JSON object opened. */
+static size_t message_open(struct strbuf *out, const char *message_type, const char *type_header,
+			   const char *type)
+{
+	struct eventstream_header h[] = {
+		eventstream_string(":message-type", message_type),
+		eventstream_string(type_header, type),
+		eventstream_string(":content-type", "application/json"),
+	};
+	size_t start = eventstream_begin(out, h, sizeof(h) / sizeof(h[0]));
+
+	strbuf_lit(out, "{");
+	return start;
+}
+
+/* Opens an event: the JSON dialect names the event and the subscription
+ * (arn and shard_id, either NULL for a message that named none) inside
+ * the object; the event stream names the event in a header and leaves the
+ * object to the event's own fields. Returns where the event starts, for
+ * event_close. */
+static size_t event_open(struct strbuf *out, const struct push_conn *conn, const char *event,
+			 const char *arn, const char *shard_id)
+{
+	size_t start = out->len;
+
+	if (conn->framing == PUSH_FRAMING_EVENTSTREAM)
+		return message_open(out, "event", ":event-type", event);
+	strbuf_lit(out, "{");
+	json_field(out, "Event", event);
+	if (arn)
+		json_field(out, "ConsumerARN", arn);
+	if (shard_id)
+		json_field(out, "ShardId", shard_id);
+	return start;
+}
+
+static void event_close(struct strbuf *out, const struct push_conn *conn, size_t start)
+{
+	strbuf_lit(out, "}");
+	if (conn->framing == PUSH_FRAMING_EVENTSTREAM && eventstream_end(out, start) < 0)
+		out->failed = true;
+}
+
+/* An exception: in the JSON dialect an "Exception" event with the AWS
+ * error type; in the event stream an exception message, as AWS sends one. */
+static void exception_event(struct strbuf *out, const struct push_conn *conn, const char *arn,
+			    const char *shard_id, const char *type, const char *message)
+{
+	size_t start;
+
+	if (conn->framing == PUSH_FRAMING_EVENTSTREAM) {
+		start = message_open(out, "exception", ":exception-type", type);
+	} else {
+		start = event_open(out, conn, "Exception", arn, shard_id);
+		json_field(out, "__type", type);
+	}
+	json_field(out, "message", message);
+	event_close(out, conn, start);
+}
+
+/* ------------------------------------------------------------------ */
+/* Control events: exceptions and endings                               */
+/* ------------------------------------------------------------------ */
 
 static void queue_exception(struct push_conn *conn, const char *consumer_arn,
 			    const char *shard_id, const char *type, const char *message)
 {
-	json_t *e = json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "Event", "Exception", "ConsumerARN",
-			      consumer_arn, "ShardId", shard_id, "__type", type, "message", message);
+	struct strbuf event;
 
-	if (e)
-		queue_event(conn, e);
-	else
+	strbuf_init(&event);
+	exception_event(&event, conn, consumer_arn, shard_id, type, message);
+	if (event.failed || conn->pending_count == PUSH_PENDING_MAX) {
+		strbuf_free(&event);
 		conn->overflowed = true;
+		return;
+	}
+	conn->pending[conn->pending_count++] = (struct push_pending){ event.data, event.len };
 }
 
 /* ------------------------------------------------------------------ */
@@ -171,59 +240,21 @@ static int starting_point(struct hub *hub, const struct shard *sh, json_t *posit
 	return 0;
 }
 
-static void subscribe(struct push *push, struct push_conn *conn, json_t *msg, int64_t now_ms)
+static struct push_sub *refuse(const char **type, const char **message, const char *t,
+			       const char *m)
 {
-	const char *arn = NULL, *shard_text = NULL, *error;
-	json_t *position = NULL;
-	struct stream *s = NULL;
-	struct push_sub *old, *sub;
-	seqno_t from;
-	int shard;
+	*type = t;
+	*message = m;
+	return NULL;
+}
 
-	if (json_unpack(msg, "{s:s, s:s, s:o}", "ConsumerARN", &arn, "ShardId", &shard_text,
-			"StartingPosition", &position) < 0) {
-		json_unpack(msg, "{s?s, s?s}", "ConsumerARN", &arn, "ShardId", &shard_text);
-		queue_exception(conn, arn, shard_text, "ValidationException",
-				"SubscribeToShard needs ConsumerARN, ShardId and StartingPosition");
-		return;
-	}
-	if (hub_find_consumer_arn(push->hub, arn, &s) == NULL) {
-		queue_exception(conn, arn, shard_text, "ResourceNotFoundException",
-				"The consumer is not registered.");
-		return;
-	}
-	shard = stream_find_shard(s, shard_text);
-	if (shard < 0) {
-		queue_exception(conn, arn, shard_text, "ResourceNotFoundException",
-				"The shard does not exist in the consumer's stream.");
-		return;
-	}
-	if (starting_point(push->hub, &s->shards[shard], position, &from, &error) < 0) {
-		queue_exception(conn, arn, shard_text, "InvalidArgumentException", error);
-		return;
-	}
-	old = find_sub(push, arn, s->uid, (unsigned)shard);
-	if (conn->sub_count >= PUSH_SUBS_PER_CONN_MAX && (old == NULL || old->conn != conn)) {
-		queue_exception(conn, arn, shard_text, "LimitExceededException",
-				"This connection holds as many subscriptions as one may.");
-		return;
-	}
-	if (old && now_ms - old->started_ms < PUSH_TAKEOVER_GRACE_MS) {
-		queue_exception(conn, arn, shard_text, "ResourceInUseException",
-				"Another subscription to this shard by this consumer started less "
-				"than 5 seconds ago.");
-		return;
-	}
-	if (old) {
-		queue_exception(old->conn, arn, shard_text, "ResourceInUseException",
-				"A newer subscription of this consumer took this shard over.");
-		unlink_sub(push, old);
-	}
-	sub = calloc(1, sizeof(*sub));
-	if (sub == NULL) {
-		queue_exception(conn, arn, shard_text, "InternalFailure", "Out of memory.");
-		return;
-	}
+static struct push_sub *new_sub(struct push *push, struct push_conn *conn, const char *arn,
+				const struct stream *s, int shard, seqno_t from, int64_t now_ms)
+{
+	struct push_sub *sub = calloc(1, sizeof(*sub));
+
+	if (sub == NULL)
+		return NULL;
 	snprintf(sub->consumer_arn, sizeof(sub->consumer_arn), "%s", arn);
 	sub->stream_uid = s->uid;
 	sub->shard = (unsigned)shard;
@@ -233,7 +264,62 @@ static void subscribe(struct push *push, struct push_conn *conn, json_t *msg, in
 	sub->started_ms = now_ms;
 	sub->expires_ms = now_ms + (int64_t)push->hub->config.subscription_seconds * 1000;
 	add_sub(push, conn, sub);
+	return sub;
+}
+
+struct push_sub *push_subscribe(struct push *push, struct push_conn *conn, json_t *request,
+				int64_t now_ms, const char **type, const char **message)
+{
+	const char *arn = NULL, *shard_text = NULL, *error;
+	json_t *position = NULL;
+	struct stream *s = NULL;
+	struct push_sub *old, *sub;
+	seqno_t from;
+	int shard;
+
+	if (json_unpack(request, "{s:s, s:s, s:o}", "ConsumerARN", &arn, "ShardId", &shard_text,
+			"StartingPosition", &position) < 0)
+		return refuse(type, message, "ValidationException",
+			      "SubscribeToShard needs ConsumerARN, ShardId and StartingPosition");
+	if (hub_find_consumer_arn(push->hub, arn, &s) == NULL)
+		return refuse(type, message, "ResourceNotFoundException",
+			      "The consumer is not registered.");
+	shard = stream_find_shard(s, shard_text);
+	if (shard < 0)
+		return refuse(type, message, "ResourceNotFoundException",
+			      "The shard does not exist in the consumer's stream.");
+	if (starting_point(push->hub, &s->shards[shard], position, &from, &error) < 0)
+		return refuse(type, message, "InvalidArgumentException", error);
+	old = find_sub(push, arn, s->uid, (unsigned)shard);
+	if (conn->sub_count >= PUSH_SUBS_PER_CONN_MAX && (old == NULL || old->conn != conn))
+		return refuse(type, message, "LimitExceededException",
+			      "This connection holds as many subscriptions as one may.");
+	if (old && now_ms - old->started_ms < PUSH_TAKEOVER_GRACE_MS)
+		return refuse(type, message, "ResourceInUseException",
+			      "Another subscription to this shard by this consumer started less "
+			      "than 5 seconds ago.");
+	if (old) {
+		queue_exception(old->conn, arn, shard_text, "ResourceInUseException",
+				"A newer subscription of this consumer took this shard over.");
+		unlink_sub(push, old);
+	}
+	sub = new_sub(push, conn, arn, s, shard, from, now_ms);
+	if (sub == NULL)
+		return refuse(type, message, "InternalFailure", "Out of memory.");
 	log_debug("subscription of %s to %s", arn, shard_text);
+	return sub;
+}
+
+/* A subscription asked for on a WebSocket: a refusal is an exception event
+ * on the same connection. */
+static void subscribe(struct push *push, struct push_conn *conn, json_t *msg, int64_t now_ms)
+{
+	const char *arn = NULL, *shard_text = NULL, *type, *message;
+
+	if (push_subscribe(push, conn, msg, now_ms, &type, &message) != NULL)
+		return;
+	json_unpack(msg, "{s?s, s?s}", "ConsumerARN", &arn, "ShardId", &shard_text);
+	queue_exception(conn, arn, shard_text, type, message);
 }
 
 void push_receive(struct push *push, struct push_conn *conn, const char *msg, size_t len,
@@ -299,14 +385,13 @@ static void put_record(struct strbuf *out, const struct shardlog_record *r)
 	strbuf_lit(out, "}");
 }
 
-static void event_head(struct strbuf *out, const char *event, const struct push_sub *sub)
+/* Opens an event of a subscription (see event_open). */
+static size_t sub_event_open(struct strbuf *out, const struct push_sub *sub, const char *event)
 {
 	char id[SHARD_ID_LEN];
 
 	shard_id(sub->shard, id);
-	strbuf_printf(out, "{\"Event\":\"%s\",\"ConsumerARN\":", event);
-	strbuf_json_string(out, sub->consumer_arn, strlen(sub->consumer_arn));
-	strbuf_printf(out, ",\"ShardId\":\"%s\"", id);
+	return event_open(out, sub->conn, event, sub->consumer_arn, id);
 }
 
 /* A SubscribeToShardEvent with the records due (at most 1 MiB, within the
@@ -318,11 +403,11 @@ static bool records_event(struct push *push, struct push_sub *sub, const struct 
 {
 	uint64_t pos = shardlog_position(&sh->log, SHARDLOG_AT_SEQUENCE_NUMBER, sub->from, 0);
 	const struct shardlog_record *r;
-	size_t bytes = 0;
+	size_t bytes = 0, start = sub_event_open(out, sub, "SubscribeToShardEvent");
 	int n = 0;
 
-	event_head(out, "SubscribeToShardEvent", sub);
-	strbuf_puts(out, ",\"Records\":[");
+	field(out, "Records");
+	strbuf_lit(out, "[");
 	while ((r = shardlog_at(&sh->log, pos)) != NULL) {
 		size_t size = (size_t)r->key_len + r->data_len;
 		/* What the record adds to the event as sent: base64 data, key
@@ -354,14 +439,15 @@ static bool records_event(struct push *push, struct push_sub *sub, const struct 
 		strbuf_puts(out, "],\"ContinuationSequenceNumber\":null,\"MillisBehindLatest\":0,"
 				 "\"ChildShards\":");
 		strbuf_puts(out, text ? text : "[]");
-		strbuf_lit(out, "}");
+		event_close(out, sub->conn, start);
 		free(text);
 		json_decref(children);
 		return true;
 	}
 	strbuf_puts(out, "],\"ContinuationSequenceNumber\":");
 	put_seq(out, sub->continuation);
-	strbuf_printf(out, ",\"MillisBehindLatest\":%" PRId64 ",\"ChildShards\":[]}", sub->lag_ms);
+	strbuf_printf(out, ",\"MillisBehindLatest\":%" PRId64 ",\"ChildShards\":[]", sub->lag_ms);
+	event_close(out, sub->conn, start);
 	return false;
 }
 
@@ -386,22 +472,29 @@ static bool sub_event(struct push *push, struct push_sub *sub, int64_t now_ms,
 	struct stream *s = find_stream_uid(push->hub, sub->stream_uid);
 	struct stream *owner = NULL;
 	const struct shard *sh;
+	char id[SHARD_ID_LEN];
+	bool said;
 
 	if (s == NULL || !stream_shard_known(s, sub->shard) ||
 	    hub_find_consumer_arn(push->hub, sub->consumer_arn, &owner) == NULL || owner != s) {
-		event_head(out, "Exception", sub);
-		strbuf_puts(out, ",\"__type\":\"ResourceNotFoundException\",\"message\":"
-				 "\"The stream, shard or consumer no longer exists.\"}");
+		shard_id(sub->shard, id);
+		exception_event(out, sub->conn, sub->consumer_arn, id, "ResourceNotFoundException",
+				"The stream, shard or consumer no longer exists.");
 		unlink_sub(push, sub);
 		return true;
 	}
 	if (now_ms >= sub->expires_ms) {
-		event_head(out, "SubscriptionExpired", sub);
-		strbuf_puts(out, ",\"ContinuationSequenceNumber\":");
-		put_seq(out, sub->continuation);
-		strbuf_puts(out, "}");
+		/* An event stream just ends, as AWS's does: the client knows its
+		 * continuation from the last event. */
+		said = sub->conn->framing == PUSH_FRAMING_JSON;
+		if (said) {
+			size_t start = sub_event_open(out, sub, "SubscriptionExpired");
+			field(out, "ContinuationSequenceNumber");
+			put_seq(out, sub->continuation);
+			event_close(out, sub->conn, start);
+		}
 		unlink_sub(push, sub);
-		return true;
+		return said;
 	}
 	sh = &s->shards[sub->shard];
 	if (!sub->acknowledged || records_due(push, sub, sh, now_ms) ||
@@ -420,8 +513,8 @@ bool push_next_event(struct push *push, struct push_conn *conn, int64_t now_ms,
 	size_t count = 0;
 
 	if (conn->pending_count > 0) {
-		strbuf_puts(out, conn->pending[0]);
-		free(conn->pending[0]);
+		strbuf_append(out, conn->pending[0].data, conn->pending[0].len);
+		free(conn->pending[0].data);
 		memmove(&conn->pending[0], &conn->pending[1],
 			--conn->pending_count * sizeof(conn->pending[0]));
 		return true;
@@ -450,7 +543,7 @@ void push_conn_close(struct push *push, struct push_conn *conn)
 	while (conn->subs)
 		unlink_sub(push, conn->subs);
 	for (size_t i = 0; i < conn->pending_count; i++)
-		free(conn->pending[i]);
+		free(conn->pending[i].data);
 	conn->pending_count = 0;
 }
 

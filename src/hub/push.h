@@ -4,10 +4,19 @@
  * consumer: the hub keeps no copy of the data per consumer, so a slow
  * consumer only lags. The server feeds this module the messages a client
  * sends and asks it, whenever the socket can take more, for the one next
- * event to write. Nothing here does network I/O. */
+ * event to write. Nothing here does network I/O.
+ *
+ * The rules (takeover, rates, heartbeats, expiry, shard ends) are the same
+ * whatever carries the events; only their framing differs by connection:
+ * the hub's WebSocket dialect (JSON text that names the event and its
+ * subscription, docs/protocol.md), or AWS's SubscribeToShard answer (one
+ * subscription whose events are event-stream messages, subscribe.h). Every
+ * subscription is in the one registry of struct push, so a subscription
+ * over either takes one over the other over. */
 #ifndef ALLEYCAT_PUSH_H
 #define ALLEYCAT_PUSH_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +40,19 @@
 struct hub;
 struct push_conn;
 
+/* How a connection's events are framed. */
+enum push_framing {
+	PUSH_FRAMING_JSON,              /* WebSocket text: {"Event":...,"ConsumerARN":...} */
+	PUSH_FRAMING_EVENTSTREAM,       /* eventstream.h messages; an expiry just ends */
+};
+
+/* An event waiting to go out: bytes, not a string (event-stream framing
+ * holds NULs). */
+struct push_pending {
+	char *data;
+	size_t len;
+};
+
 struct push_sub {
 	struct push_sub *next_all, *prev_all;   /* every subscription of the hub */
 	struct push_sub *next;                  /* this connection's subscriptions */
@@ -48,10 +70,11 @@ struct push_sub {
 };
 
 struct push_conn {
+	enum push_framing framing;              /* zero: JSON */
 	struct push_sub *subs;
 	size_t sub_count;
 	struct push_sub *turn;                  /* round robin among subs */
-	char *pending[PUSH_PENDING_MAX];        /* control events waiting to go out */
+	struct push_pending pending[PUSH_PENDING_MAX]; /* control events waiting to go out */
 	size_t pending_count;
 	bool overflowed;                        /* too many pending: close the connection */
 };
@@ -68,6 +91,14 @@ void push_init(struct push *push, struct hub *hub);
  * come out of push_next_event. */
 void push_receive(struct push *push, struct push_conn *conn, const char *msg, size_t len,
 		  int64_t now_ms);
+
+/* Opens a subscription of conn from a SubscribeToShard request (a JSON
+ * object: ConsumerARN, ShardId, StartingPosition) at now_ms, taking over
+ * an older one of the same consumer and shard (which gets an exception
+ * event). NULL when refused, with the AWS error type and message (static
+ * strings); nothing is queued on conn then. */
+struct push_sub *push_subscribe(struct push *push, struct push_conn *conn, json_t *request,
+				int64_t now_ms, const char **type, const char **message);
 
 /* Builds the next event due on this connection into out (after what out
  * already holds). Returns true when an event was built. */

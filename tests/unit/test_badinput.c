@@ -24,6 +24,8 @@
 #include "util/utf8.h"
 #include "wire/telemetry.h"
 
+#include "testfile.h"
+
 #define NOW 1795659501000LL
 #define RACE "5775288"
 
@@ -41,25 +43,6 @@ static char *catalogue(const char *kind)
 
 	assert_true(asprintf(&dir, "%s/tests/bad-input/%s", top ? top : "..", kind) > 0);
 	return dir;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *data;
-	long size;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	rewind(f);
-	data = malloc((size_t)size + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	data[size] = '\0';
-	*len = (size_t)size;
-	return data;
 }
 
 /* Expands {{NAME}} and {{NAME:N}} through lookup; {{PAD_TO:N}} last, once
@@ -129,7 +112,7 @@ static size_t load_cases(const char *kind, const char *suffix, lookup_fn lookup,
 		if (nl > strlen(suffix) && strcmp(names[i]->d_name + nl - strlen(suffix), suffix) == 0) {
 			struct bad_case *c = &cases[count++];
 			assert_true(asprintf(&path, "%s/%s", dir, names[i]->d_name) > 0);
-			data = read_file(path, &len);
+			data = testfile_read(path, &len);
 			eol = memchr(data, '\n', len);
 			assert_non_null(eol);
 			snprintf(c->name, sizeof(c->name), "%s", names[i]->d_name);
