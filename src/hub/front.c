@@ -392,6 +392,7 @@ static int start_h2(struct front *f, struct lws *wsi, struct front_session *fs)
 	fs->h2 = h2_conn_new(f->routes);
 	if (fs->h2 == NULL)
 		return -1;
+	lws_dll2_add_head(&fs->list, &f->h2_sessions);
 	if (f->tls) {
 		fs->ssl = SSL_new(f->h2_tls);
 		if (fs->ssl == NULL || SSL_set_fd(fs->ssl, lws_get_socket_fd(wsi)) != 1)
@@ -405,6 +406,7 @@ static int start_h2(struct front *f, struct lws *wsi, struct front_session *fs)
 static void session_close(struct front_session *fs)
 {
 	lws_sul_cancel(&fs->retry);
+	lws_dll2_remove(&fs->list);     /* nothing when it never spoke HTTP/2 */
 	h2_conn_free(fs->h2);
 	fs->h2 = NULL;
 	SSL_free(fs->ssl);
@@ -430,12 +432,26 @@ int front_conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 		f = front_of(wsi);
 		return fs->h2 ? h2_read(f, wsi, fs) : sniff_connection(f, wsi, fs);
 	case LWS_CALLBACK_RAW_WRITEABLE_FILE:
-		return fs->h2 ? h2_flush(front_of(wsi), wsi, fs) : 0;
+		if (fs->h2 == NULL)
+			return 0;
+		/* Subscriptions pull what came due since they last waited. */
+		h2_conn_wake(fs->h2, clock_wall_ms());
+		return h2_flush(front_of(wsi), wsi, fs);
 	case LWS_CALLBACK_RAW_CLOSE_FILE:
 		session_close(fs);
 		return 0;
 	default:
 		return 0;
+	}
+}
+
+void front_wake(struct front *f)
+{
+	for (struct lws_dll2 *d = lws_dll2_get_head(&f->h2_sessions); d; d = d->next) {
+		struct front_session *fs = lws_container_of(d, struct front_session, list);
+
+		if (h2_conn_subscriptions(fs->h2) > 0)
+			lws_callback_on_writable(fs->wsi);
 	}
 }
 

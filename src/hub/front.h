@@ -38,6 +38,7 @@ struct front {
 	SSL_CTX *h2_tls;                /* TLS for HTTP/2 (owned); NULL on a plain port */
 	int listen_fd;
 	int port;                       /* the port bound */
+	lws_dll2_owner_t h2_sessions;   /* every HTTP/2 connection's front_session */
 	struct lws *listener;
 	lws_sorted_usec_list_t resume;  /* accepts again after running out of descriptors */
 };
@@ -45,6 +46,7 @@ struct front {
 /* Per-connection data of FRONT_PROTOCOL_CONN (lws allocates it); private. */
 struct front_session {
 	struct lws *wsi;
+	lws_dll2_t list;                /* in front.h2_sessions, once HTTP/2 */
 	lws_sorted_usec_list_t retry;   /* sniffs again after a short wait */
 	struct h2_conn *h2;             /* set once the connection speaks HTTP/2 */
 	SSL *ssl;                       /* HTTP/2 over TLS; NULL on h2c */
@@ -75,6 +77,10 @@ int front_port(const struct front *f);
 /* Starts accepting in the lws context (whose default vhost has the two
  * FRONT_PROTOCOLS); -1 on failure. */
 int front_start(struct front *f, struct lws_context *context);
+
+/* Subscriptions may have events due: every HTTP/2 connection with a
+ * SubscribeToShard stream open is asked to write. */
+void front_wake(struct front *f);
 
 /* Closes what front_listen opened if front_start never took it over,
  * and frees the TLS context. */

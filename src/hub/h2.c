@@ -6,7 +6,14 @@
  * (too large, headers too large): the rest of such a body is discarded as it
  * arrives, never kept. The answer is handed to nghttp2 as a data source that
  * reads straight from the one copy of the body, so what goes out follows the
- * client's flow-control window without any further buffering here. */
+ * client's flow-control window without any further buffering here.
+ *
+ * SubscribeToShard answers with an event stream (subscribe.h) instead: its
+ * data source pulls the next message from the subscription only when
+ * nghttp2 asks for bytes, which it does only while the client's window is
+ * open. A client that stops reading thus stops the reading of its shard:
+ * the stream holds the one message being sent, never more. When no message
+ * is due the source defers, and h2_conn_wake resumes it. */
 #include "config.h"
 #include "hub/h2.h"
 
@@ -16,8 +23,10 @@
 #include <string.h>
 
 #include "hub/routes.h"
+#include "hub/subscribe.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "wire/eventstream.h"
 
 /* The bytes HPACK counts for a field besides its name and value. */
 #define HEADER_FIELD_OVERHEAD 32
@@ -37,6 +46,11 @@ struct h2_stream {
 	size_t sent;
 	char length[24];
 	char status[12];
+	bool subscribing;                       /* sub is open: an event stream goes out */
+	bool deferred;                          /* its source waits for h2_conn_wake */
+	struct subscribe_session sub;
+	struct strbuf message;                  /* the one event-stream message being sent */
+	size_t message_sent;
 };
 
 struct h2_conn {
@@ -45,6 +59,7 @@ struct h2_conn {
 	struct h2_stream *streams;
 	size_t stream_count;
 	size_t buffered;                        /* request body bytes held, every stream */
+	size_t subscriptions;                   /* streams answering SubscribeToShard */
 	int64_t now_ms;
 	bool broken;                            /* nghttp2 failed: nothing more to do */
 };
@@ -53,7 +68,7 @@ struct h2_conn {
 /* Streams                                                             */
 /* ------------------------------------------------------------------ */
 
-static struct h2_stream *stream_new(struct h2_conn *c, int32_t id)
+static struct h2_stream *req_new(struct h2_conn *c, int32_t id)
 {
 	struct h2_stream *s = calloc(1, sizeof(*s));
 
@@ -62,6 +77,7 @@ static struct h2_stream *stream_new(struct h2_conn *c, int32_t id)
 	s->id = id;
 	strbuf_init(&s->headers);
 	strbuf_init(&s->body);
+	strbuf_init(&s->message);
 	s->next = c->streams;
 	if (c->streams)
 		c->streams->prev = s;
@@ -70,13 +86,22 @@ static struct h2_stream *stream_new(struct h2_conn *c, int32_t id)
 	return s;
 }
 
-static void stream_drop_body(struct h2_conn *c, struct h2_stream *s)
+static void req_drop_body(struct h2_conn *c, struct h2_stream *s)
 {
 	c->buffered -= s->body.len;
 	strbuf_free(&s->body);
 }
 
-static void stream_free(struct h2_conn *c, struct h2_stream *s)
+static void end_subscription(struct h2_conn *c, struct h2_stream *s)
+{
+	if (!s->subscribing)
+		return;
+	s->subscribing = false;
+	c->subscriptions--;
+	subscribe_close(c->routes->push, &s->sub);
+}
+
+static void req_free(struct h2_conn *c, struct h2_stream *s)
 {
 	if (s->prev)
 		s->prev->next = s->next;
@@ -85,13 +110,15 @@ static void stream_free(struct h2_conn *c, struct h2_stream *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	c->stream_count--;
-	stream_drop_body(c, s);
+	req_drop_body(c, s);
+	end_subscription(c, s);
 	strbuf_free(&s->headers);
+	strbuf_free(&s->message);
 	free(s->answer.body);
 	free(s);
 }
 
-static struct h2_stream *stream_of(struct h2_conn *c, int32_t id)
+static struct h2_stream *req_of(struct h2_conn *c, int32_t id)
 {
 	return nghttp2_session_get_stream_user_data(c->session, id);
 }
@@ -126,7 +153,7 @@ static void submit_answer(struct h2_conn *c, struct h2_stream *s)
 	nghttp2_data_provider data = { .source.ptr = s, .read_callback = read_answer };
 
 	s->answered = true;
-	stream_drop_body(c, s);
+	req_drop_body(c, s);
 	snprintf(s->status, sizeof(s->status), "%03d", s->answer.status % 1000);
 	snprintf(s->length, sizeof(s->length), "%zu", s->answer.len);
 	nghttp2_nv nva[] = {
@@ -147,6 +174,76 @@ static void answer_error(struct h2_conn *c, struct h2_stream *s, int status, con
 	submit_answer(c, s);
 }
 
+/* ------------------------------------------------------------------ */
+/* SubscribeToShard: an event stream                                   */
+/* ------------------------------------------------------------------ */
+
+/* The next bytes of the event stream: the rest of the message being sent,
+ * or the next message due; deferred when none is. */
+static ssize_t read_events(nghttp2_session *session, int32_t id, uint8_t *buf, size_t length,
+			   uint32_t *flags, nghttp2_data_source *source, void *user)
+{
+	struct h2_conn *c = user;
+	struct h2_stream *s = source->ptr;
+	size_t n;
+
+	(void)session, (void)id;
+	if (s->message_sent == s->message.len) {
+		strbuf_reset(&s->message);
+		s->message_sent = 0;
+		switch (subscribe_next(c->routes->push, &s->sub, c->now_ms, &s->message)) {
+		case SUBSCRIBE_WAIT:
+			s->deferred = true;
+			return NGHTTP2_ERR_DEFERRED;
+		case SUBSCRIBE_END:
+			end_subscription(c, s);
+			*flags |= NGHTTP2_DATA_FLAG_EOF;
+			return 0;
+		default:
+			if (s->message.failed)
+				return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   /* resets the stream */
+		}
+	}
+	n = s->message.len - s->message_sent;
+	if (n > length)
+		n = length;
+	memcpy(buf, s->message.data + s->message_sent, n);
+	s->message_sent += n;
+	return (ssize_t)n;
+}
+
+/* Answers SubscribeToShard with a stream, or with an error as any API
+ * call gets one (AWS refuses before the stream starts). */
+static void start_subscription(struct h2_conn *c, struct h2_stream *s)
+{
+	const struct routes *r = c->routes;
+	const char *body = s->body.data ? s->body.data : "";
+	nghttp2_data_provider data = { .source.ptr = s, .read_callback = read_events };
+	nghttp2_nv nva[] = { NV(":status", "200"), NV("content-type", EVENTSTREAM_CONTENT_TYPE) };
+	struct subscribe_refusal refusal;
+
+	if (routes_check_signature(r, routes_header, &s->headers, body, s->body.len, c->now_ms,
+				   &s->answer) < 0) {
+		submit_answer(c, s);
+		return;
+	}
+	s->subscribing = true;
+	c->subscriptions++;
+	if (subscribe_start(r->push, &s->sub, body, s->body.len, c->now_ms, &refusal) < 0) {
+		end_subscription(c, s);
+		answer_error(c, s, refusal.status, refusal.type, refusal.message);
+		return;
+	}
+	s->answered = true;
+	req_drop_body(c, s);
+	if (nghttp2_submit_response(c->session, s->id, nva, sizeof(nva) / sizeof(nva[0]), &data) != 0)
+		nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
+					  NGHTTP2_INTERNAL_ERROR);
+	/* A takeover may have queued an exception on another connection. */
+	if (r->wake)
+		r->wake(r->user);
+}
+
 /* The request is whole: the same routes as HTTP/1.1. */
 static void answer_request(struct h2_conn *c, struct h2_stream *s)
 {
@@ -154,6 +251,11 @@ static void answer_request(struct h2_conn *c, struct h2_stream *s)
 
 	if (s->body.failed) {
 		answer_error(c, s, 500, "InternalFailure", "Out of memory.");
+		return;
+	}
+	if (strcmp(s->method, "POST") == 0 && strcmp(s->path, "/") == 0 &&
+	    strcmp(s->target, SUBSCRIBE_TARGET) == 0) {
+		start_subscription(c, s);
 		return;
 	}
 	if (strcmp(s->method, "GET") == 0 && !s->bad_pseudo) {
@@ -195,7 +297,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
-	s = stream_new(c, frame->hd.stream_id);
+	s = req_new(c, frame->hd.stream_id);
 	if (s == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   /* resets the stream */
 	nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s);
@@ -222,7 +324,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
 {
 	struct h2_conn *c = user;
-	struct h2_stream *s = stream_of(c, frame->hd.stream_id);
+	struct h2_stream *s = req_of(c, frame->hd.stream_id);
 
 	(void)session, (void)flags;
 	if (s == NULL || frame->hd.type != NGHTTP2_HEADERS)
@@ -252,7 +354,7 @@ static int on_data(nghttp2_session *session, uint8_t flags, int32_t id, const ui
 		   size_t len, void *user)
 {
 	struct h2_conn *c = user;
-	struct h2_stream *s = stream_of(c, id);
+	struct h2_stream *s = req_of(c, id);
 
 	(void)flags;
 	if (s == NULL || s->answered)
@@ -265,7 +367,7 @@ static int on_data(nghttp2_session *session, uint8_t flags, int32_t id, const ui
 	/* Many streams each short of the limit could still add up: past twice
 	 * the limit a stream is refused, and the client may send it again. */
 	if (c->buffered + len > 2 * c->routes->max_body) {
-		stream_drop_body(c, s);
+		req_drop_body(c, s);
 		s->answered = true;
 		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
 		return 0;
@@ -283,7 +385,7 @@ static int on_frame(nghttp2_session *session, const nghttp2_frame *frame, void *
 	(void)session;
 	if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
 		return 0;
-	s = stream_of(c, frame->hd.stream_id);
+	s = req_of(c, frame->hd.stream_id);
 	if (s == NULL || s->answered)
 		return 0;
 	if (frame->hd.type == NGHTTP2_HEADERS)
@@ -296,11 +398,11 @@ static int on_frame(nghttp2_session *session, const nghttp2_frame *frame, void *
 static int on_close(nghttp2_session *session, int32_t id, uint32_t error, void *user)
 {
 	struct h2_conn *c = user;
-	struct h2_stream *s = stream_of(c, id);
+	struct h2_stream *s = req_of(c, id);
 
 	(void)session, (void)error;
 	if (s)
-		stream_free(c, s);
+		req_free(c, s);
 	return 0;
 }
 
@@ -368,7 +470,7 @@ void h2_conn_free(struct h2_conn *c)
 		return;
 	/* nghttp2 does not close the streams it still has when it is freed. */
 	while (c->streams)
-		stream_free(c, c->streams);
+		req_free(c, c->streams);
 	nghttp2_session_del(c->session);
 	free(c);
 }
@@ -402,6 +504,21 @@ size_t h2_conn_output(struct h2_conn *c, const uint8_t **out)
 size_t h2_conn_streams(const struct h2_conn *c)
 {
 	return c->stream_count;
+}
+
+size_t h2_conn_subscriptions(const struct h2_conn *c)
+{
+	return c->subscriptions;
+}
+
+void h2_conn_wake(struct h2_conn *c, int64_t now_ms)
+{
+	c->now_ms = now_ms;
+	for (struct h2_stream *s = c->streams; s; s = s->next)
+		if (s->subscribing && s->deferred) {
+			s->deferred = false;
+			nghttp2_session_resume_data(c->session, s->id);
+		}
 }
 
 bool h2_conn_done(const struct h2_conn *c)

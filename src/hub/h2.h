@@ -11,7 +11,9 @@
  * 32 bytes a field besides name and value) and routes->max_body of body;
  * a request body is answered as soon as it is whole, and its answer is
  * the only copy the hub keeps while nghttp2 sends it as the client's
- * window allows. */
+ * window allows. SubscribeToShard is answered with an event stream
+ * (subscribe.h) that holds one message at a time and pulls the next only
+ * when the client's window lets it out. */
 #ifndef ALLEYCAT_H2_H
 #define ALLEYCAT_H2_H
 
@@ -47,6 +49,15 @@ size_t h2_conn_output(struct h2_conn *c, const uint8_t **out);
 
 /* Requests received and not yet wholly answered. */
 size_t h2_conn_streams(const struct h2_conn *c);
+
+/* Of those, SubscribeToShard streams: they may have events due at any
+ * time, and want h2_conn_wake then. */
+size_t h2_conn_subscriptions(const struct h2_conn *c);
+
+/* Subscriptions may have events due (records arrived, a heartbeat or the
+ * end is due): their streams pull again, at now_ms, when h2_conn_output
+ * is next called. */
+void h2_conn_wake(struct h2_conn *c, int64_t now_ms);
 
 /* The session is over: nothing more to read or to send. */
 bool h2_conn_done(const struct h2_conn *c);

@@ -55,20 +55,29 @@ void routes_get(const struct routes *r, const char *path, int64_t now_ms,
 	}
 }
 
+int routes_check_signature(const struct routes *r, auth_header_fn header, void *user,
+			   const char *body, size_t len, int64_t now_ms, struct route_answer *out)
+{
+	char message[256];
+	const char *denied;
+
+	if (r->auth == NULL)
+		return 0;
+	denied = auth_check(r->auth, "POST", "/", header, user, body, len, now_ms, message,
+			    sizeof(message));
+	if (denied == NULL)
+		return 0;
+	routes_error(out, 400, denied, message);
+	return -1;
+}
+
 int routes_api(const struct routes *r, const char *target, auth_header_fn header, void *user,
 	       const char *body, size_t len, int64_t now_ms, struct route_answer *out)
 {
 	struct kinesis_reply reply;
-	char message[256];
 
-	if (r->auth) {
-		const char *denied = auth_check(r->auth, "POST", "/", header, user, body, len, now_ms,
-						message, sizeof(message));
-		if (denied) {
-			routes_error(out, 400, denied, message);
-			return -1;
-		}
-	}
+	if (routes_check_signature(r, header, user, body, len, now_ms, out) < 0)
+		return -1;
 	kinesis_handle(r->hub, target, body, len, now_ms, &reply);
 	if (reply.body == NULL) {
 		routes_error(out, 500, "InternalFailure", "Out of memory.");
@@ -76,8 +85,8 @@ int routes_api(const struct routes *r, const char *target, auth_header_fn header
 	}
 	*out = (struct route_answer){ .status = reply.status, .content_type = KINESIS_CONTENT_TYPE,
 				      .body = reply.body, .len = reply.len };
-	if (target && strstr(target, "PutRecord") && r->records_added)
-		r->records_added(r->user);
+	if (target && strstr(target, "PutRecord") && r->wake)
+		r->wake(r->user);
 	return 0;
 }
 

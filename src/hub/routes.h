@@ -25,7 +25,7 @@ struct routes {
 	struct conn_limit *conns;               /* for /metrics */
 	const struct auth *auth;                /* NULL: no signature required */
 	size_t max_body;                        /* largest request body accepted */
-	void (*records_added)(void *user);      /* after a write: push may have events */
+	void (*wake)(void *user);               /* subscriptions may have events due (a write, a takeover) */
 	void *user;
 };
 
@@ -41,6 +41,12 @@ struct route_answer {
 /* GET PATH: /healthz, /metrics, or 404. */
 void routes_get(const struct routes *r, const char *path, int64_t now_ms,
 		struct route_answer *out);
+
+/* The signature check of a POST / alone (none when r->auth is NULL): 0
+ * when the request is authentic, else -1 with the refusal in out. For
+ * answers that are not one body, such as SubscribeToShard's stream. */
+int routes_check_signature(const struct routes *r, auth_header_fn header, void *user,
+			   const char *body, size_t len, int64_t now_ms, struct route_answer *out);
 
 /* POST / with X-Amz-Target target (NULL if none): the signature is
  * checked first when r->auth is set, header reading the request's headers.

@@ -94,9 +94,12 @@ static struct server *server_of(struct lws *wsi)
 
 static const struct lws_protocols protocols[];
 
+/* Every subscriber may have an event due: the WebSocket push connections
+ * and the SubscribeToShard streams over HTTP/2. */
 static void wake_push(struct server *server)
 {
 	lws_callback_on_writable_all_protocol(server->context, &protocols[1]);
+	front_wake(&server->front);
 }
 
 /* ------------------------------------------------------------------ */
@@ -632,7 +635,7 @@ int server_config_listen(struct server_config *config, const char *text)
 	return 0;
 }
 
-static void records_added(void *user)
+static void wake_subscribers(void *user)
 {
 	wake_push(user);
 }
@@ -650,7 +653,7 @@ static struct server *server_new(struct hub *hub, const struct server_config *co
 	server->routes = (struct routes){ .hub = hub, .push = &server->push,
 					  .conns = &server->conns, .auth = config->auth,
 					  .max_body = config->max_body,
-					  .records_added = records_added, .user = server };
+					  .wake = wake_subscribers, .user = server };
 	server->front = (struct front){ .routes = &server->routes, .conns = &server->conns,
 					.tls = config->tls_cert != NULL, .listen_fd = -1,
 					.timeouts = { HEADER_SECONDS, H2_IDLE_SECONDS,

@@ -20,9 +20,13 @@
 #include "hub/connlimit.h"
 #include "hub/h2.h"
 #include "hub/hub.h"
+#include "hub/kinesis.h"
 #include "hub/push.h"
 #include "hub/routes.h"
+#include "hub/stream.h"
+#include "hub/subscribe.h"
 #include "util/strbuf.h"
+#include "wire/eventstream.h"
 #include "wire/protocol.h"
 
 #define NOW 1795659501000LL
@@ -44,7 +48,7 @@ struct fixture {
 	struct h2_conn *server;
 	nghttp2_session *client;
 	struct answer answers[STREAMS_MAX];
-	int writes;                     /* records_added calls */
+	int writes;                     /* wake calls */
 	bool goaway;                    /* the client saw a GOAWAY */
 	uint32_t goaway_error;
 };
@@ -235,7 +239,7 @@ static int setup(void **state)
 	push_init(&fx->push, fx->hub);
 	connlimit_init(&fx->conns, 16);
 	fx->routes = (struct routes){ .hub = fx->hub, .push = &fx->push, .conns = &fx->conns,
-				      .max_body = MAX_BODY, .records_added = count_write,
+				      .max_body = MAX_BODY, .wake = count_write,
 				      .user = fx };
 	fx->server = h2_conn_new(&fx->routes);
 	assert_non_null(fx->server);
@@ -452,6 +456,104 @@ static void test_piecemeal(void **state)
 	assert_int_equal(answer_of(fx, id)->status, 200);
 }
 
+/* Subscribes "board" to shard 0 from TRIM_HORIZON; the stream's id. */
+static int32_t subscribe(struct fixture *fx)
+{
+	struct stream *st = hub_find_stream(fx->hub, "alleycat");
+	static char body[1024];
+	static struct body_source b;
+
+	if (st->consumer_count == 0)
+		assert_non_null(hub_register_consumer(fx->hub, st, "board", NOW));
+	snprintf(body, sizeof(body),
+		 "{\"ConsumerARN\":\"%s\",\"ShardId\":\"shardId-000000000000\","
+		 "\"StartingPosition\":{\"Type\":\"TRIM_HORIZON\"}}", st->consumers[0].arn);
+	b = (struct body_source){ body, strlen(body), 0 };
+	return request(fx, "POST", "/", SUBSCRIBE_TARGET, &b, NULL);
+}
+
+/* The event-type of the index-th message of an event stream. */
+static bool event_is(const struct answer *a, int index, const char *type)
+{
+	struct eventstream_message m;
+	struct eventstream_error e;
+	size_t at = 0;
+	long n = 0;
+
+	for (int i = 0; i <= index; i++, at += (size_t)n) {
+		n = eventstream_decode((const uint8_t *)a->body.data + at, a->body.len - at, &m, &e);
+		if (n < 0)
+			return false;
+	}
+	return eventstream_header_is(&m, ":event-type", type);
+}
+
+static void test_subscribe(void **state)
+{
+	struct fixture *fx = *state;
+	int32_t id = subscribe(fx);
+	struct answer *a = answer_of(fx, id);
+
+	pump(fx);
+	assert_int_equal(a->status, 200);
+	assert_false(a->closed);
+	assert_true(event_is(a, 0, "initial-response"));
+	assert_true(event_is(a, 1, "SubscribeToShardEvent"));
+	assert_int_equal(h2_conn_subscriptions(fx->server), 1);
+	assert_non_null(fx->push.all);
+	/* The client cancels: the subscription ends with its stream. */
+	nghttp2_submit_rst_stream(fx->client, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+	pump(fx);
+	assert_int_equal(h2_conn_subscriptions(fx->server), 0);
+	assert_null(fx->push.all);
+}
+
+/* A client whose window is closed gets nothing, and its subscription
+ * reads nothing of the shard, however many records arrive; once the
+ * window opens the records flow. */
+static void test_subscribe_window(void **state)
+{
+	struct fixture *fx = *state;
+	nghttp2_settings_entry closed = { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0 };
+	nghttp2_settings_entry open = { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20 };
+	int32_t id;
+
+	nghttp2_submit_settings(fx->client, NGHTTP2_FLAG_NONE, &closed, 1);
+	id = subscribe(fx);
+	pump(fx);
+	/* Straight into the hub: over this connection no answer could come. */
+	for (int i = 0; i < 20; i++) {
+		static const char put[] = "{\"StreamName\":\"alleycat\",\"PartitionKey\":\"a\","
+					  "\"Data\":\"eA==\"}";
+		struct kinesis_reply reply;
+
+		kinesis_handle(fx->hub, KINESIS_TARGET_PREFIX "PutRecord", put, sizeof(put) - 1, NOW,
+			       &reply);
+		assert_int_equal(reply.status, 200);
+		free(reply.body);
+	}
+	h2_conn_wake(fx->server, NOW + 2000);
+	pump(fx);
+	assert_int_equal(answer_of(fx, id)->status, 200);
+	assert_int_equal(answer_of(fx, id)->body.len, 0);
+	assert_int_equal(fx->push.all->records_out, 0);
+	nghttp2_submit_settings(fx->client, NGHTTP2_FLAG_NONE, &open, 1);
+	pump(fx);
+	h2_conn_wake(fx->server, NOW + 3000);
+	pump(fx);
+	assert_true(fx->push.all->records_out > 0);
+	assert_true(event_is(answer_of(fx, id), 1, "SubscribeToShardEvent"));
+}
+
+static void test_subscribe_refused(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_error(call(fx, "SubscribeToShard", "{\"ConsumerARN\":\"arn:nothing\"}"), 400,
+		     "ValidationException");
+	assert_int_equal(h2_conn_subscriptions(fx->server), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +565,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_streams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signature_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_piecemeal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribe_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribe_refused, setup, teardown),
 		cmocka_unit_test(test_bad_input),
 	};
 
