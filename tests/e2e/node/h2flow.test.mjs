@@ -13,6 +13,10 @@ import {
 
 import { Hub, keyForShard, listAllShards, sleep } from './hub.mjs';
 
+// Under AddressSanitizer freed memory is quarantined, not reused, and the
+// hub's size would say nothing: no quarantine for this file's hubs.
+process.env.ASAN_OPTIONS = [process.env.ASAN_OPTIONS, 'quarantine_size_mb=0'].filter(Boolean).join(':');
+
 const STREAM = 'flow';
 const RECORD = Buffer.alloc(50000, 0x61); // 50 kB
 const BATCHES = 20; // of 20 records: 20 MB in all
@@ -77,9 +81,11 @@ describe('an HTTP/2 subscriber that stops reading', { timeout: 60000 }, () => {
 		const grown = rssKiB(hub.proc.pid) - before;
 		assert.equal(read, BATCHES * 20, 'the reading consumer got every record');
 		t.diagnostic(`the hub grew by ${grown} KiB while 20 MB of records arrived`);
-		// The shard itself holds the 20 MB (in memory, no --data-dir): what
+		// The shard itself holds the 20 MB (in memory, no --data-dir); what
 		// the stalled subscriber may add on top is its window and one event.
-		assert.ok(grown < 20 * 1024 + 8 * 1024, `the hub grew by ${grown} KiB for 20 MB of records`);
+		// Had the hub queued the stream for it, the events (base64 in JSON:
+		// 27 MB) would come on top: 47 MB in all.
+		assert.ok(grown < 32 * 1024, `the hub grew by ${grown} KiB for 20 MB of records`);
 		assert.ok(!stalled.closed, 'the stalled stream is still open (the hub waits, it does not drop it)');
 		session.destroy();
 	});
