@@ -214,10 +214,11 @@ static int hand_to_lws(struct front *f, struct lws *wsi)
 	close(devnull);
 	desc.sockfd = keep;
 	/* On failure lws closes keep itself. */
-	lws_adopt_descriptor_vhost(lws_get_vhost(wsi),
-				   LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
-					   (f->tls ? LWS_ADOPT_ALLOW_SSL : 0),
-				   desc, NULL, NULL);
+	if (lws_adopt_descriptor_vhost(lws_get_vhost(wsi),
+				       LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
+					       (f->tls ? LWS_ADOPT_ALLOW_SSL : 0),
+				       desc, NULL, NULL) == NULL)
+		log_warn("cannot hand a connection to libwebsockets: closing it");
 	return -1;
 }
 
@@ -379,8 +380,12 @@ static int h2_read(struct front *f, struct lws *wsi, struct front_session *fs)
 	/* Until the socket has nothing more, or the session cannot take more:
 	 * over TLS, bytes left in SSL would not wake the poll again. */
 	while (!fs->paused && (n = link_recv(wsi, fs, buf, sizeof(buf))) != 0) {
-		if (n < 0)
+		if (n < 0) {
+			/* A client may close its side after its last request: what
+			 * is answered by now still goes out, as far as it can. */
+			h2_flush(f, wsi, fs);
 			return -1;
+		}
 		if (h2_conn_receive(fs->h2, buf, (size_t)n, clock_wall_ms()) < 0)
 			break;  /* the GOAWAY goes out, then the connection closes */
 	}

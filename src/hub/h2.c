@@ -42,6 +42,7 @@ struct h2_stream {
 	size_t header_bytes;
 	struct strbuf body;
 	bool answered;                          /* later DATA is discarded */
+	int64_t started_ms;                     /* when its headers began */
 	struct route_answer answer;
 	size_t sent;
 	char length[24];
@@ -300,6 +301,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	s = req_new(c, frame->hd.stream_id);
 	if (s == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   /* resets the stream */
+	s->started_ms = c->now_ms;
 	nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s);
 	return 0;
 }
@@ -350,15 +352,30 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	return 0;
 }
 
+/* Ends a stream without an answer; the rest of its body is discarded. */
+static void reset_stream(struct h2_conn *c, struct h2_stream *s, uint32_t code)
+{
+	req_drop_body(c, s);
+	s->answered = true;
+	nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id, code);
+}
+
 static int on_data(nghttp2_session *session, uint8_t flags, int32_t id, const uint8_t *data,
 		   size_t len, void *user)
 {
 	struct h2_conn *c = user;
 	struct h2_stream *s = req_of(c, id);
 
-	(void)flags;
+	(void)session, (void)flags;
 	if (s == NULL || s->answered)
 		return 0;
+	/* A body trickled in a byte at a time would hold its stream for ever. */
+	if (c->now_ms - s->started_ms > H2_BODY_MS) {
+		log_info("an HTTP/2 request body still incomplete after %d s: reset",
+			 H2_BODY_MS / 1000);
+		reset_stream(c, s, NGHTTP2_CANCEL);
+		return 0;
+	}
 	if (s->body.len + len > c->routes->max_body) {
 		routes_too_large(&s->answer);
 		submit_answer(c, s);
@@ -367,9 +384,7 @@ static int on_data(nghttp2_session *session, uint8_t flags, int32_t id, const ui
 	/* Many streams each short of the limit could still add up: past twice
 	 * the limit a stream is refused, and the client may send it again. */
 	if (c->buffered + len > 2 * c->routes->max_body) {
-		req_drop_body(c, s);
-		s->answered = true;
-		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+		reset_stream(c, s, NGHTTP2_REFUSED_STREAM);
 		return 0;
 	}
 	strbuf_append(&s->body, data, len);

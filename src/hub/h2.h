@@ -28,6 +28,7 @@ struct h2_conn;
 #define H2_HEADER_BYTES 8192            /* as the HTTP/1.1 path allows */
 #define H2_STREAM_WINDOW (1 << 20)      /* request body bytes in flight per stream */
 #define H2_CONN_WINDOW (16 << 20)       /* and per connection */
+#define H2_BODY_MS 30000                /* a request's body, from its headers on */
 
 /* The 24 bytes an HTTP/2 client opens with (RFC 9113 3.4). */
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

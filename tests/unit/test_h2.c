@@ -49,6 +49,7 @@ struct fixture {
 	nghttp2_session *client;
 	struct answer answers[STREAMS_MAX];
 	int writes;                     /* wake calls */
+	int64_t now_ms;                 /* the server's clock */
 	bool goaway;                    /* the client saw a GOAWAY */
 	uint32_t goaway_error;
 };
@@ -130,7 +131,7 @@ static void pump(struct fixture *fx)
 		bool moved = false;
 
 		while ((n = nghttp2_session_mem_send(fx->client, &out)) > 0) {
-			h2_conn_receive(fx->server, out, (size_t)n, NOW);
+			h2_conn_receive(fx->server, out, (size_t)n, fx->now_ms);
 			moved = true;
 		}
 		while ((m = h2_conn_output(fx->server, &out)) > 0) {
@@ -244,6 +245,7 @@ static int setup(void **state)
 	fx->server = h2_conn_new(&fx->routes);
 	assert_non_null(fx->server);
 	fx->client = client_new(fx);
+	fx->now_ms = NOW;
 	*state = fx;
 	return 0;
 }
@@ -347,6 +349,29 @@ static void test_headers_too_large(void **state)
 	assert_error(answer_of(fx, id), 431, "ValidationException");
 	assert_int_equal(call(fx, "ListStreams", "{}")->status, 200);
 	free(huge);
+}
+
+/* A body that takes longer than H2_BODY_MS after its headers: the stream
+ * is reset, the connection goes on. */
+static void test_slow_body(void **state)
+{
+	struct fixture *fx = *state;
+	nghttp2_nv nva[] = {
+		CNV(":method", "POST"), CNV(":scheme", "http"), CNV(":path", "/"),
+		CNV(":authority", "localhost"), CNV("x-amz-target", "Kinesis_20131202.ListStreams"),
+	};
+	struct body_source body = { "{}", 2, 0 };
+	nghttp2_data_provider prd = { .source.ptr = &body, .read_callback = read_body };
+	int32_t id = nghttp2_submit_headers(fx->client, NGHTTP2_FLAG_NONE, -1, NULL, nva,
+					    sizeof(nva) / sizeof(nva[0]), NULL);
+
+	pump(fx);
+	fx->now_ms += H2_BODY_MS + 1000;
+	assert_int_equal(nghttp2_submit_data(fx->client, NGHTTP2_FLAG_END_STREAM, id, &prd), 0);
+	pump(fx);
+	assert_true(answer_of(fx, id)->closed);
+	assert_int_equal(answer_of(fx, id)->error, NGHTTP2_CANCEL);
+	assert_int_equal(call(fx, "ListStreams", "{}")->status, 200);
 }
 
 /* More requests than the connection takes at once: the client waits for
@@ -563,6 +588,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_body_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_headers_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_streams, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signature_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_piecemeal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
