@@ -34,6 +34,7 @@
 #include "util/base64.h"
 #include "bench.h"
 #include "hub/hub.h"
+#include "hub/kinesis.h"
 #include "wire/protocol.h"
 #include "net.h"
 
