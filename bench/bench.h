@@ -18,6 +18,7 @@
 #include "race/racemodel.h"
 #include "race/roster.h"
 #include "util/datadir.h"
+#include "util/errtext.h"
 #include "wire/telemetry.h"
 
 #define BENCH_SEED 7
@@ -159,7 +160,7 @@ static inline uint64_t bench_rss(int pid)
 static inline void bench_roster(struct roster *roster)
 {
 	const char *dir = datadir_find(ROSTER_RACERS_FILE);
-	char err[256];
+	char err[ERR_TEXT_MAX];
 
 	if (dir == NULL || roster_load(roster, dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bench: cannot load the roster: %s\n",

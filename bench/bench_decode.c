@@ -5,7 +5,7 @@
  *   base64 only          base64_decode
  *   JSON only            telemetry_decode (parse, validate, output)
  *   record               both: the per-record path (the issue's figure)
- *   push event           consumer_decode_event on 500-record events: the
+ *   push event           consumer_batch_decode_event on 500-record events: the
  *                        outer JSON too, as the consumer really does it,
  *                        with the records decoded on 1, 2, 4 and 10 lanes
  *                        (--parallel N: the gain is bounded by the cores)
@@ -17,7 +17,7 @@
 
 #include "util/base64.h"
 #include "bench.h"
-#include "client/consumer.h"
+#include "client/consumer_batch.h"
 #include "client/parallel.h"
 
 #define RACERS 200
@@ -161,12 +161,12 @@ static size_t pass_event(const struct corpus *c, int64_t *sink)
 		const char *reason = NULL;
 		uint64_t bytes = 0;
 		size_t bad = 0;
-		struct consumer_batch *b = consumer_decode_event(c->events[k], c->event_len[k],
-								 lanes, &bad, last_bad, sizeof(last_bad),
-								 &bytes, &reason);
+		struct consumer_batch *b =
+			consumer_batch_decode_event(c->events[k], c->event_len[k], lanes, &bad,
+						    last_bad, sizeof(last_bad), &bytes, &reason);
 
 		if (b == NULL || bad > 0)
-			die_bad("consumer_decode_event", b ? last_bad : reason);
+			die_bad("consumer_batch_decode_event", b ? last_bad : reason);
 		records += b->count;
 		*sink += b->records[b->count - 1].t.output;
 		consumer_batch_free(b);
@@ -213,7 +213,7 @@ int main(int argc, char **argv)
 	bench_row("decode", "telemetry decode (base64 + JSON + validate + output), records/s",
 		  ">= 1,000,000/s", "%s", bench_count(r, buf));
 	r = rate(pass_event, &c, seconds, &sink);
-	bench_row("decode", "push event decode (consumer_decode_event, 500 records), records/s",
+	bench_row("decode", "push event decode (consumer_batch_decode_event, 500 records), records/s",
 		  "", "%s", bench_count(r, buf));
 	for (unsigned n = 1; n <= PARALLEL_MAX; n = n == 4 ? PARALLEL_MAX : n * 2) {
 		char what[96];

@@ -31,12 +31,13 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "util/base64.h"
 #include "bench.h"
 #include "hub/hub.h"
 #include "hub/kinesis.h"
-#include "wire/protocol.h"
 #include "net.h"
+#include "util/base64.h"
+#include "util/errtext.h"
+#include "wire/protocol.h"
 
 #define BATCH 500
 #define DATA_BYTES 200
@@ -408,7 +409,7 @@ static struct hub *in_process_hub(const char *stream, uint64_t retention_bytes)
 {
 	struct hub_config config;
 	struct hub *hub;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 
 	hub_config_defaults(&config);
 	config.limits.shard_records_per_sec = 0;

@@ -24,6 +24,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -61,7 +62,7 @@ struct push_run {
 	int64_t *ack_ns;                /* per record id */
 	int64_t *sent_ns;               /* when its PutRecords went out */
 	int64_t *seen_ns;               /* per consumer and record id */
-	volatile bool stop;
+	atomic_bool stop;               /* set by the main thread, read by consumers_run */
 	uint64_t exceptions;
 	int64_t last_ns;                /* when the last record arrived */
 };
@@ -208,7 +209,7 @@ static void *consumers_run(void *arg)
 		ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = &run->conns[k] };
 		epoll_ctl(ep, EPOLL_CTL_ADD, conn_fd(&run->conns[k]), &ev);
 	}
-	while (!run->stop) {
+	while (!atomic_load(&run->stop)) {
 		int n = epoll_wait(ep, events, CONSUMERS_MAX, 50);
 
 		for (int i = 0; i < n; i++) {
@@ -357,7 +358,7 @@ static void latency_row(enum transport transport, int port, char **arns, char **
 			break;
 		usleep(10000);
 	}
-	run.stop = true;
+	atomic_store(&run.stop, true);
 	pthread_join(thread, NULL);
 	close_all(&run);
 	n = collect(&run, lat, &missing, true);
@@ -440,7 +441,7 @@ static void fanout_row(enum transport transport, int port, int records)
 			break;
 		usleep(5000);
 	}
-	run.stop = true;
+	atomic_store(&run.stop, true);
 	pthread_join(thread, NULL);
 	seconds = (double)(run.last_ns - start) / 1e9;
 	close_all(&run);

@@ -30,6 +30,7 @@
 
 #include "bench.h"
 #include "race/store.h"
+#include "util/errtext.h"
 
 #define RACERS 1000
 #define POOL 20000
@@ -125,7 +126,7 @@ static void die_store(struct history *h, const char *what)
 
 static void open_store(struct history *h)
 {
-	char err[256];
+	char err[ERR_TEXT_MAX];
 
 	h->store = store_open(h->path, err, sizeof(err));
 	if (h->store == NULL) {

@@ -22,6 +22,7 @@
 #include "ui/view_races.h"
 #include "ui/widgets.h"
 #include "util/clock.h"
+#include "util/errtext.h"
 #include "util/sanitize.h"
 
 #define POLL_MS 50                      /* the consumer is polled this often */
@@ -554,7 +555,7 @@ int dashboard_run(const struct dashboard_config *config, struct live *live,
 {
 	struct dashboard_config cfg = *config;
 	struct dashboard d;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 
 	if (cfg.delay_tenths <= 0)
 		cfg.delay_tenths = 5;

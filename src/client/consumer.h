@@ -5,9 +5,10 @@
  * renews subscriptions as they expire, and after a lost connection
  * reconnects with backoff and resumes after the last record it handed over.
  * Records arrive decoded, in batches per shard and in shard order, through
- * consumer_take; a batch carries the sequence number to checkpoint once it
- * has been applied. When batches are not taken, the consumer stops reading
- * (the hub lets it lag) instead of buffering without bound. */
+ * consumer_take; a batch (consumer_batch.h) carries the sequence number to
+ * checkpoint once it has been applied. When batches are not taken, the
+ * consumer stops reading (the hub lets it lag) instead of buffering without
+ * bound (consumer_queue.h). */
 #ifndef ALLEYCAT_CONSUMER_H
 #define ALLEYCAT_CONSUMER_H
 
@@ -15,13 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/consumer_batch.h"
 #include "client/endpoint.h"
-#include "wire/telemetry.h"
+#include "client/failure.h"
 
 #define CONSUMER_SHARDS_MAX 256        /* shards described in consumer_stats */
-#define CONSUMER_SEQ_MAX 132            /* a wire sequence number and NUL */
-#define CONSUMER_SHARD_ID_MAX 32
-#define CONSUMER_SHARD_END "SHARD_END"  /* the checkpoint of a shard read to its end */
 
 enum consumer_from {
 	CONSUMER_FROM_TRIM_HORIZON,     /* where there is no checkpoint */
@@ -42,23 +41,8 @@ struct consumer_config {
 	size_t checkpoint_count;
 	unsigned parallel;              /* lanes decoding each event, 1..PARALLEL_MAX (0: 1) */
 	int timeout_s;                  /* an API call's wait for its answer (0: the default) */
-};
-
-struct consumer_record {
-	struct telemetry t;
-	int64_t arrival_ms;
-};
-
-struct consumer_batch {
-	struct consumer_batch *next;
-	char shard_id[CONSUMER_SHARD_ID_MAX];
-	char continuation[CONSUMER_SEQ_MAX];    /* checkpoint this once applied
-						 * (CONSUMER_SHARD_END after the last) */
-	int64_t millis_behind;
-	bool gone;                      /* the stream no longer has this shard:
-					 * forget its checkpoint (no records) */
-	size_t count;
-	struct consumer_record records[];
+	bool one_shot;                  /* the caller stops when failure_give_up says so and
+					 * says why: only busy failures are logged */
 };
 
 enum consumer_state {
@@ -78,7 +62,7 @@ struct consumer_shard_stats {
 
 struct consumer_stats {
 	enum consumer_state state;
-	char status[256];               /* what it is doing, or the last error */
+	char status[FAILURE_TEXT_MAX + 16]; /* what it is doing, or the last error */
 	uint64_t reconnects;
 	uint64_t events;
 	size_t shard_count;
@@ -93,9 +77,9 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 /* Stops the thread and frees everything, batches not taken included. */
 void consumer_stop(struct consumer *c);
 
-/* Every batch waiting, oldest first (a list through ->next), or NULL. */
+/* Every batch waiting, oldest first (a list through ->next, the caller's:
+ * consumer_batch_free), or NULL. */
 struct consumer_batch *consumer_take(struct consumer *c);
-void consumer_batch_free(struct consumer_batch *b);
 
 /* True when every shard has reported being 0 ms behind since the start
  * and every batch has been taken. */
@@ -103,16 +87,9 @@ bool consumer_caught_up(struct consumer *c);
 
 void consumer_stats(struct consumer *c, struct consumer_stats *out);
 
-struct parallel;
-
-/* Decodes one push event's Records into a batch (exposed for tests,
- * benchmarks and fuzzing), on the given lanes (NULL: this thread only).
- * Returns NULL with *reason set when the event is malformed; bad records
- * inside a good event are counted in *bad with the last reason in
- * last_bad. */
-struct consumer_batch *consumer_decode_event(const char *json, size_t len, struct parallel *lanes,
-					     size_t *bad,
-					     char *last_bad, size_t last_bad_size,
-					     uint64_t *bytes, const char **reason);
+/* The last failure since the consumer last streamed (client/failure words
+ * it), and the time of the first of them; kind FAILURE_NONE and 0 while it
+ * streams or before anything failed. For a caller that gives up. */
+void consumer_failure(struct consumer *c, struct failure *out, int64_t *since_ms);
 
 #endif

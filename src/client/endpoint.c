@@ -9,14 +9,14 @@
 #include "wire/sigv4.h"
 
 static const struct {
-	const char *prefix;
+	const char *name, *prefix;
 	bool tls;
 	int port;
 } schemes[] = {
-	{ "http://", false, 80 },
-	{ "https://", true, 443 },
-	{ "ws://", false, 80 },
-	{ "wss://", true, 443 },
+	{ "http", "http://", false, 80 },
+	{ "https", "https://", true, 443 },
+	{ "ws", "ws://", false, 80 },
+	{ "wss", "wss://", true, 443 },
 };
 
 int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errlen)
@@ -31,6 +31,7 @@ int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errle
 		size_t n = strlen(schemes[i].prefix);
 		if (strncmp(url, schemes[i].prefix, n) == 0) {
 			rest = url + n;
+			ep->scheme = schemes[i].name;
 			ep->tls = schemes[i].tls;
 			ep->port = schemes[i].port;
 		}
@@ -62,6 +63,13 @@ int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errle
 	memcpy(ep->host, rest, host_len);
 	ep->host[host_len] = '\0';
 	return 0;
+}
+
+void endpoint_url(const struct endpoint *ep, char *out, size_t size)
+{
+	const char *scheme = ep->scheme ? ep->scheme : ep->tls ? "https" : "http";
+
+	snprintf(out, size, "%s://%s:%d", scheme, ep->host, ep->port);
 }
 
 void endpoint_host_header(const struct endpoint *ep, char *out, size_t size)

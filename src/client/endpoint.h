@@ -9,6 +9,8 @@
 struct sigv4_credentials;
 
 struct endpoint {
+	const char *scheme;             /* "http", "https", "ws" or "wss", as given
+					 * (static); NULL means http or https */
 	char host[256];
 	int port;
 	bool tls;
@@ -29,6 +31,9 @@ int endpoint_ssl_flags(const struct endpoint *ep);
 
 /* Parses SCHEME://HOST[:PORT][/]; -1 with a message in err otherwise. */
 int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errlen);
+
+/* The endpoint as a user names it, for messages: SCHEME://HOST:PORT. */
+void endpoint_url(const struct endpoint *ep, char *out, size_t size);
 
 /* The Host header for requests to it: the host, with the port when it is
  * not the scheme's default. */

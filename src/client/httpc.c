@@ -103,21 +103,21 @@ static void describe_failure(const struct request *r, CURLcode rc, char *out, si
 
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
-		snprintf(out, size, "no answer within %d s (--timeout)", r->client->timeout_s);
+		snprintf(out, size, HTTPC_ERROR_TIMEOUT "%d s (--timeout)", r->client->timeout_s);
 		break;
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
-		snprintf(out, size, "the connection closed before the answer was complete");
+		snprintf(out, size, HTTPC_ERROR_CLOSED);
 		break;
 	case CURLE_COULDNT_CONNECT:
 		curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &os_errno);
-		snprintf(out, size, "cannot connect to %s: %s", r->where,
+		snprintf(out, size, HTTPC_ERROR_CONNECT "%s: %s", r->where,
 			 os_errno ? strerror((int)os_errno) : detail);
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
-		snprintf(out, size, "cannot find the host of %s", r->where);
+		snprintf(out, size, HTTPC_ERROR_NO_HOST "%s", r->where);
 		break;
 	case CURLE_WRITE_ERROR:
 		snprintf(out, size, r->too_large ? "the answer is larger than 64 MiB"

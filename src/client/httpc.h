@@ -28,6 +28,14 @@ struct httpc_header {
 	const char *value;
 };
 
+/* The error of a request that got no answer starts with one of these, so
+ * that a caller can tell the causes apart (client/failure.c does); the
+ * rest of it says more. */
+#define HTTPC_ERROR_CONNECT "cannot connect to "    /* HOST:PORT: why (strerror) */
+#define HTTPC_ERROR_NO_HOST "cannot find the host of " /* HOST:PORT */
+#define HTTPC_ERROR_TIMEOUT "no answer within "     /* N s (--timeout) */
+#define HTTPC_ERROR_CLOSED "the connection closed before the answer was complete"
+
 /* status is the HTTP status; 0 when no answer came (error names why, e.g.
  * "no answer within 60 s (--timeout)"); HTTPC_CANCELLED when cancelled.
  * body is borrowed for the duration of the call. */

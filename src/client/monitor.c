@@ -2,6 +2,7 @@
 #include "client/monitor.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@ struct monitor {
 	struct endpoint hub;
 	struct httpc *http;             /* the network thread's own */
 	pthread_t thread;
-	volatile int stop;
+	atomic_bool stop;               /* set by monitor_stop, read by the network thread */
 	bool fetching;
 	int64_t fetched_at_ms;          /* monotonic time of the last good fetch */
 	pthread_mutex_t lock;
@@ -209,7 +210,7 @@ static void *run(void *arg)
 	struct monitor *m = arg;
 	int64_t next = 0;
 
-	while (!m->stop) {
+	while (!atomic_load(&m->stop)) {
 		int64_t now = (int64_t)clock_mono_ms();
 		if (!m->fetching && now >= next) {
 			fetch(m);
@@ -247,7 +248,7 @@ void monitor_stop(struct monitor *m)
 {
 	if (m == NULL)
 		return;
-	m->stop = 1;
+	atomic_store(&m->stop, true);
 	httpc_wakeup(m->http);
 	pthread_join(m->thread, NULL);
 	/* A fetch in flight is cancelled before the monitor it reports to goes. */

@@ -10,7 +10,6 @@
 #include "client/httpc.h"
 #include "util/base64.h"
 #include "util/clock.h"
-#include "util/log.h"
 #include "util/strbuf.h"
 #include "wire/protocol.h"
 
@@ -37,6 +36,9 @@ struct producer {
 	int in_flight;
 	uint64_t rng;
 	struct producer_stats stats;
+	struct failure failure;         /* the last request that failed as a whole */
+	int64_t failing_since_ms;       /* 0 while answers are good */
+	uint64_t failures;
 	/* Keys held back during one scan: an open-addressed set of hashes. */
 	uint64_t *held;
 	size_t held_capacity;
@@ -160,6 +162,14 @@ size_t producer_pending(const struct producer *p)
 const struct producer_stats *producer_stats(const struct producer *p)
 {
 	return &p->stats;
+}
+
+const struct failure *producer_failure(const struct producer *p, int64_t *since_ms,
+				       uint64_t *count)
+{
+	*since_ms = p->failing_since_ms;
+	*count = p->failures;
+	return &p->failure;
 }
 
 const char *producer_record_key(const struct producer_record *r)
@@ -329,6 +339,28 @@ static void build_body(const struct producer *p, struct producer_record **batch,
 	strbuf_puts(body, "]}");
 }
 
+/* A request failed as a whole: worded for the user, and timed, so that
+ * the caller can tell a hub that is starting from one that is not there. */
+static void note_failure(struct producer *p, int status, const char *text, size_t len,
+			 const char *error)
+{
+	struct failure_call call = {
+		.endpoint = &p->config.endpoint, .op = "PutRecords", .stream = p->config.stream,
+		.can_create = p->config.can_create,
+	};
+
+	/* A 2xx answer that does not read as PutRecords' counts as none. */
+	if (status >= 200 && status < 300)
+		failure_classify(&p->failure, &call, 0, NULL, 0,
+				 "the answer is not a PutRecords answer");
+	else
+		failure_classify(&p->failure, &call, status, text, len, error);
+	snprintf(p->stats.last_error, sizeof(p->stats.last_error), "%s", p->failure.text);
+	if (p->failing_since_ms == 0)
+		p->failing_since_ms = clock_wall_ms();
+	p->failures++;
+}
+
 /* Reads PutRecords' answer into one outcome per record. */
 static void read_outcomes(struct producer *p, int status, const char *text, size_t len,
 			  const char *error, enum producer_outcome *outcomes, size_t n)
@@ -339,6 +371,7 @@ static void read_outcomes(struct producer *p, int status, const char *text, size
 	const char *type = json_string_value(json_object_get(root, "__type"));
 
 	if (status == 200 && json_array_size(records) == n) {
+		p->failing_since_ms = 0;
 		for (size_t i = 0; i < n; i++) {
 			json_t *r = json_array_get(records, i);
 			const char *code = json_string_value(json_object_get(r, "ErrorCode"));
@@ -350,21 +383,13 @@ static void read_outcomes(struct producer *p, int status, const char *text, size
 		json_decref(root);
 		return;
 	}
-	if (status == 0)
-		snprintf(p->stats.last_error, sizeof(p->stats.last_error), "PutRecords: %.200s",
-			 error);
-	else
-		snprintf(p->stats.last_error, sizeof(p->stats.last_error),
-			 "PutRecords: HTTP %d %s: %.160s",
-			 status, type ? type : "", json_string_value(json_object_get(root, "message"))
-			 ? json_string_value(json_object_get(root, "message")) : "");
+	note_failure(p, status, text, len, error);
 	if (type && strcmp(type, "ProvisionedThroughputExceededException") == 0)
 		all = PRODUCER_THROTTLED;
 	else if (status >= 400 && status < 500)
 		/* The endpoint refused the request itself (credentials, the
 		 * stream, the request): sending it again changes nothing. */
 		all = PRODUCER_REJECTED;
-	log_warn("%s", p->stats.last_error);
 	for (size_t i = 0; i < n; i++)
 		outcomes[i] = all;
 	json_decref(root);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "client/endpoint.h"
+#include "client/failure.h"
 
 struct httpc;
 
@@ -28,6 +29,7 @@ struct producer_config {
 	int max_in_flight;              /* requests at once */
 	int max_retries;                /* attempts after the first; 0 = never give up */
 	uint64_t seed;                  /* for backoff jitter */
+	bool can_create;                /* failures may suggest --create-stream */
 };
 
 struct producer_stats {
@@ -38,7 +40,7 @@ struct producer_stats {
 	uint64_t failed;                /* records given up on */
 	uint64_t duplicates;            /* extra copies sent on purpose */
 	uint64_t requests;
-	char last_error[256];           /* the last error, after the call's name */
+	char last_error[FAILURE_TEXT_MAX]; /* the last failure, worded by client/failure */
 };
 
 struct producer;
@@ -66,6 +68,13 @@ size_t producer_pending(const struct producer *p);
 uint64_t producer_unanswered(const struct producer *p);
 
 const struct producer_stats *producer_stats(const struct producer *p);
+
+/* The last request that failed as a whole (borrowed), with the time of the
+ * first such failure since the last good answer (0: the last answer was
+ * good) and the count of such failures ever, which changes when there is
+ * news. Nothing is logged here: the caller decides whether to go on. */
+const struct failure *producer_failure(const struct producer *p, int64_t *since_ms,
+				       uint64_t *count);
 
 /* The two steps of a request, exposed so tests can drive them without a
  * network. producer_take selects the next batch (marking it in flight)

@@ -21,7 +21,9 @@
 #include "race/roster.h"
 #include "race/store.h"
 #include "util/clock.h"
+#include "util/errtext.h"
 #include "util/log.h"
+#include "wire/protocol.h"
 #include "wire/sigv4.h"
 
 #define POLL_MS 20
@@ -256,6 +258,22 @@ static bool finished(struct live *l, const struct board_options *o, int64_t now)
 	return engine_race_count(e) == 0;
 }
 
+/* Whether a one-shot board stops because its stream cannot be read: with
+ * one line that says why, as client/failure words it. */
+static bool given_up(struct live *l, const struct board_options *o, int64_t now)
+{
+	struct failure f;
+	int64_t since;
+
+	if (!o->once && !o->until_finished)
+		return false;
+	consumer_failure(live_consumer(l), &f, &since);
+	if (since == 0 || !failure_give_up(f.kind, since, now, o->live.timeout))
+		return false;
+	cli_error("%s", f.text);
+	return true;
+}
+
 static int run(const struct board_options *o, struct live *l)
 {
 	int64_t last_print = 0;
@@ -263,6 +281,8 @@ static int run(const struct board_options *o, struct live *l)
 	while (!interrupted) {
 		int64_t now = clock_wall_ms();
 		live_poll(l, now);
+		if (given_up(l, o, now))
+			return EXIT_FAILURE_RUNTIME;
 		if (o->once && live_caught_up(l)) {
 			print_live(l, o);
 			return EXIT_OK;
@@ -317,7 +337,7 @@ void cmd_board_usage(FILE *out)
 	      "Consume a stream and print the live standings: a fresh table every interval,\n"
 	      "or once when caught up, or the final results when every race has finished.\n"
 	      "\n"
-	      "  --endpoint URL        the hub (default ws://127.0.0.1:4567)\n"
+	      "  --endpoint URL        the hub (default " HUB_DEFAULT_PUSH_URL ")\n"
 	      "  --stream NAME         the stream (default alleycat)\n"
 	      "  --ca FILE             trust the certificates in FILE for wss://\n"
 	      "  --insecure            accept any certificate (for testing only)\n"
@@ -440,7 +460,7 @@ int cmd_board(int argc, char **argv)
 	struct live_config lc;
 	struct sigv4_credentials credentials;
 	struct roster roster = { 0 };
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	struct live *l;
 	int rc = parse_options(argc, argv, &o);
 
@@ -450,6 +470,7 @@ int cmd_board(int argc, char **argv)
 	o.unicode = o.unicode && strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	if (reader_options_config("board", &o.live, o.from, &lc, &credentials, &roster) < 0)
 		return EXIT_USAGE;
+	lc.one_shot = o.once || o.until_finished;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
+
 const struct command *cli_find(const char *name)
 {
 	for (const struct command *c = cli_commands; c->name; c++)
@@ -19,6 +21,8 @@ void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	/* Repeats of an earlier warning come before the error they led to. */
+	log_flush();
 	fputs("alleycat: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

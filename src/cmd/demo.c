@@ -21,7 +21,9 @@
 #include "race/sim.h"
 #include "util/clock.h"
 #include "util/datadir.h"
+#include "util/errtext.h"
 #include "util/log.h"
+#include "wire/protocol.h"
 
 #define DEMO_RETENTION_BYTES (64ull * 1024 * 1024)
 
@@ -39,7 +41,7 @@ void cmd_demo_usage(FILE *out)
 	      "Everything in one process, with nothing to set up: a hub in memory, a\n"
 	      "simulator riding two races at a time in a loop, and the live dashboard.\n"
 	      "\n"
-	      "  --listen HOST:PORT    where the hub serves (default 127.0.0.1:4567), so\n"
+	      "  --listen HOST:PORT    where the hub serves (default " HUB_DEFAULT_ADDRESS "), so\n"
 	      "                        other commands can join in\n"
 	      "  --racers N            racers per race (default 300)\n"
 	      "  --speed X             time compression (default 5: a race in a minute)\n"
@@ -69,7 +71,7 @@ static void *serve(void *arg)
 
 static void *ride(void *arg)
 {
-	char err[512];
+	char err[ERR_TEXT_MAX];
 
 	if (sim_run(arg, err, sizeof(err)) < 0)
 		log_error("the simulator stopped: %s", err);
@@ -80,7 +82,7 @@ static int start_hub(struct demo *d, const char *listen)
 {
 	struct hub_config config;
 	struct server_config sc;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 
 	server_config_defaults(&sc);
 	if (server_config_listen(&sc, listen) < 0)
@@ -108,7 +110,7 @@ static int start_hub(struct demo *d, const char *listen)
 static int start_sim(struct demo *d, const char *endpoint, int racers, double speed)
 {
 	struct sim_options o;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 
 	sim_options_defaults(&o);
 	o.endpoint = endpoint;
@@ -172,8 +174,8 @@ int cmd_demo(int argc, char **argv)
 	struct dashboard_config dash = { 0 };
 	struct live_config lc;
 	struct roster roster = { 0 };
-	const char *listen = SERVER_DEFAULT_LISTEN, *db = NULL, *dir = datadir_find("classes.txt");
-	char endpoint[300], err[512];
+	const char *listen = HUB_DEFAULT_ADDRESS, *db = NULL, *dir = datadir_find("classes.txt");
+	char endpoint[300], err[ERR_TEXT_MAX];
 	long long racers = 300;
 	double speed = 5;
 	int opt, rc;

@@ -1,17 +1,20 @@
 /* alleycat history: past rankings from the history database. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <langinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "race/results.h"
 #include "race/store.h"
+#include "util/errtext.h"
 #include "util/paths.h"
 #include "wire/telemetry.h"
 
@@ -310,16 +313,37 @@ static int parse_options(int argc, char **argv, struct history_options *o)
 	return 0;
 }
 
+/* History only reads: a database that is not there (a wrong --db, or no
+ * race recorded yet) is said in one line, and nothing is created. */
+static int check_db(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 && errno == ENOENT) {
+		cli_error("no history at %s: watch, kiosk, board and demo record races there; "
+			  "--db names another file", path);
+		return -1;
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cli_error("%s is a directory: --db names the history database file", path);
+		return -1;
+	}
+	/* Anything else (no permission, not a database) store_open says. */
+	return 0;
+}
+
 int cmd_history(int argc, char **argv)
 {
 	struct history_options o;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	struct store *s;
 	int rc = parse_options(argc, argv, &o);
 
 	if (rc != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	o.unicode = o.unicode && strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	if (check_db(o.db) < 0)
+		return EXIT_FAILURE_RUNTIME;
 	s = store_open(o.db, err, sizeof(err));
 	if (s == NULL) {
 		cli_error("%s", err);

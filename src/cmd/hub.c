@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "client/api_call.h"
 #include "client/endpoint.h"
+#include "client/failure.h"
 #include "client/httpc.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
@@ -18,7 +20,9 @@
 #include "hub/hub.h"
 #include "hub/server.h"
 #include "util/clock.h"
+#include "util/errtext.h"
 #include "util/log.h"
+#include "wire/protocol.h"
 #include "wire/sigv4.h"
 
 void cmd_hub_usage(FILE *out)
@@ -27,7 +31,7 @@ void cmd_hub_usage(FILE *out)
 	      "Serve a stream: the Kinesis Data Streams API for producers and enhanced\n"
 	      "fan-out push over WebSocket for consumers.\n"
 	      "\n"
-	      "  --listen HOST:PORT          where to serve (default 127.0.0.1:4567)\n"
+	      "  --listen HOST:PORT          where to serve (default " HUB_DEFAULT_ADDRESS ")\n"
 	      "  --stream NAME               stream created at start (default alleycat)\n"
 	      "  --shards N                  its shards (default 4)\n"
 	      "  --data-dir DIR              keep streams and records in DIR across restarts\n"
@@ -59,7 +63,7 @@ void cmd_hub_usage(FILE *out)
 	      "Reshard a running hub's stream (or any Kinesis stream) to N open shards\n"
 	      "with UpdateShardCount, halving or doubling per step as Kinesis allows.\n"
 	      "\n"
-	      "  --endpoint URL              the hub (default http://127.0.0.1:4567)\n"
+	      "  --endpoint URL              the hub (default " HUB_DEFAULT_URL ")\n"
 	      "  --ca FILE                   trust the certificates in FILE for https://\n"
 	      "  --insecure                  accept any certificate (for testing only)\n"
 	      "  --timeout S                 seconds to wait for each answer (default 60)\n",
@@ -151,51 +155,105 @@ static long long next_count(long long open, long long target)
 	return target;
 }
 
-static int reshard(struct httpc *http, const struct endpoint *ep, const char *stream,
-		   long long target)
-{
-	char body[512], err[512] = "";
-	struct api_call_result r;
-	long long open = 0;
+/* Doubling or halving, 40 calls reach any count from any other. */
+#define RESHARD_STEPS_MAX 40
+#define RESHARD_WAIT_US 200000
 
-	printf("stream %s:", stream);
-	for (int step = 0; step < 32 && !reshard_stop; step++) {
-		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", stream);
-		if (api_call(http, ep, "DescribeStreamSummary", body, &reshard_stop, &r) < 0 ||
-		    r.status != 200) {
-			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
-			api_call_free(&r);
-			break;
-		}
+struct reshard {
+	struct httpc *http;
+	struct failure_call call;
+	int timeout_s;
+	int64_t updating_since_ms;      /* the stream has been UPDATING since */
+	bool shown;                     /* "stream NAME:" is on stdout */
+	struct failure failure;         /* why it stopped */
+};
+
+/* One call of the reshard, with body stolen as api_call takes it. */
+static int reshard_call(struct reshard *rs, const char *op, json_t *body,
+			struct api_call_result *r)
+{
+	rs->call.op = op;
+	return api_call_patiently(rs->http, &rs->call, body, &reshard_stop, r, &rs->failure);
+}
+
+/* The stream's open shards, once it is not UPDATING (Kinesis reshards in
+ * the background); -1 on failure. */
+static long long open_shards(struct reshard *rs)
+{
+	struct api_call_result r;
+	long long open;
+	bool updating;
+
+	for (;;) {
+		if (reshard_call(rs, "DescribeStreamSummary",
+				 json_pack("{s:s}", "StreamName", rs->call.stream), &r) < 0)
+			return -1;
 		open = api_call_number(&r, "StreamDescriptionSummary", "OpenShardCount");
-		/* Kinesis reshards in the background: wait while it is UPDATING. */
-		if (strstr(r.body, "\"UPDATING\"")) {
-			api_call_free(&r);
-			usleep(200000);
-			continue;
-		}
+		updating = strstr(r.body, "\"UPDATING\"") != NULL;
 		api_call_free(&r);
+		if (!updating) {
+			rs->updating_since_ms = 0;
+			return open;
+		}
+		if (rs->updating_since_ms == 0)
+			rs->updating_since_ms = clock_wall_ms();
+		if (clock_wall_ms() - rs->updating_since_ms >= rs->timeout_s * 1000LL) {
+			snprintf(rs->failure.text, sizeof(rs->failure.text),
+				 "stream %s is still UPDATING after %d s (--timeout)",
+				 rs->call.stream, rs->timeout_s);
+			return -1;
+		}
+		usleep(RESHARD_WAIT_US);
+	}
+}
+
+static int update_shards(struct reshard *rs, long long count)
+{
+	struct api_call_result r;
+
+	if (reshard_call(rs, "UpdateShardCount",
+			 json_pack("{s:s, s:I, s:s}", "StreamName", rs->call.stream,
+				   "TargetShardCount", (json_int_t)count, "ScalingType",
+				   "UNIFORM_SCALING"),
+			 &r) < 0)
+		return -1;
+	api_call_free(&r);
+	return 0;
+}
+
+/* Prints the way as it goes: "stream NAME: 4 -> 8 -> 6 open shards". */
+static int reshard(struct reshard *rs, long long target)
+{
+	long long open;
+
+	for (int step = 0; step <= RESHARD_STEPS_MAX; step++) {
+		if ((open = open_shards(rs)) < 0)
+			break;
+		if (rs->shown)
+			printf(" ->");
+		else
+			printf("stream %s:", rs->call.stream);
 		printf(" %lld", open);
+		rs->shown = true;
 		if (open == target) {
 			printf(" open shards\n");
 			return EXIT_OK;
 		}
-		printf(" ->");
-		snprintf(body, sizeof(body),
-			 "{\"StreamName\":\"%s\",\"TargetShardCount\":%lld,"
-			 "\"ScalingType\":\"UNIFORM_SCALING\"}",
-			 stream, next_count(open, target));
-		if (api_call(http, ep, "UpdateShardCount", body, &reshard_stop, &r) < 0 ||
-		    r.status != 200) {
-			snprintf(err, sizeof(err), "%s", r.body ? r.body : r.error);
-			api_call_free(&r);
+		if (step == RESHARD_STEPS_MAX) {
+			snprintf(rs->failure.text, sizeof(rs->failure.text),
+				 "%lld open shards after %d calls of UpdateShardCount; does "
+				 "the endpoint reshard?", open, RESHARD_STEPS_MAX);
 			break;
 		}
-		api_call_free(&r);
+		if (update_shards(rs, next_count(open, target)) < 0)
+			break;
 	}
-	printf("\n");
-	cli_error("cannot reshard %s: %s", stream,
-		  reshard_stop ? "stopped" : err[0] ? err : "too many steps");
+	if (rs->shown)
+		printf("\n");
+	if (reshard_stop)
+		cli_error("cannot reshard %s: stopped", rs->call.stream);
+	else
+		cli_error("cannot reshard %s: %s", rs->call.stream, rs->failure.text);
 	return EXIT_FAILURE_RUNTIME;
 }
 
@@ -204,10 +262,11 @@ int hub_reshard_main(int argc, char **argv)
 	struct sigv4_credentials cred;
 	struct endpoint ep;
 	struct httpc *http;
-	const char *url = "http://127.0.0.1:4567", *stream = "alleycat", *ca = NULL;
+	struct reshard rs;
+	const char *url = HUB_DEFAULT_URL, *stream = "alleycat", *ca = NULL;
 	long long target = 0, timeout = HTTPC_DEFAULT_TIMEOUT_S;
 	bool insecure = false;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	int opt, rc;
 
 	optind = 1;
@@ -245,165 +304,206 @@ int hub_reshard_main(int argc, char **argv)
 	signal(SIGINT, on_reshard_signal);
 	signal(SIGTERM, on_reshard_signal);
 	signal(SIGPIPE, SIG_IGN);
-	rc = reshard(http, &ep, stream, target);
+	rs = (struct reshard){
+		.http = http, .call = { .endpoint = &ep, .stream = stream }, .timeout_s = (int)timeout,
+	};
+	rc = reshard(&rs, target);
 	httpc_free(http);
 	return rc;
 }
 
-int cmd_hub(int argc, char **argv)
-{
-	struct hub_config config;
-	struct server_config sc;
-	char err[512] = "";
-	const char *stream = "alleycat";
-	const char *auth_mode = "none", *credentials = NULL;
-	struct auth *auth = NULL;
-	long long shards = 4, v;
-	struct hub *hub;
-	struct server *server;
-	int opt, level;
+/* ---- alleycat hub --------------------------------------------------- */
 
-	hub_config_defaults(&config);
-	server_config_defaults(&sc);
+/* What the command line asks of the hub. */
+struct hub_cli {
+	struct hub_config hub;
+	struct server_config server;
+	const char *stream;
+	long long shards;
+	const char *auth_mode;          /* "sigv4" or "none" */
+	const char *credentials;        /* the keys --auth sigv4 accepts */
+};
+
+/* The options that take a whole number, and the range each accepts. */
+static const struct {
+	int opt;
+	const char *name;
+	long long min, max;
+} number_options[] = {
+	{ OPT_SHARDS, "shards", 1, 1024 },
+	{ OPT_RETENTION_HOURS, "retention-hours", 1, 8760 },
+	{ OPT_RETENTION_SECONDS, "retention-seconds", 1, 8760 * 3600 },
+	{ OPT_RETENTION_BYTES, "retention-bytes", 0, INT64_MAX },
+	{ OPT_SUBSCRIPTION_SECONDS, "subscription-seconds", 1, 86400 },
+	{ OPT_MAX_CONSUMERS, "max-consumers", 1, 1000 },
+	{ OPT_SHARD_RECORDS, "shard-records-per-sec", 0, INT64_MAX },
+	{ OPT_SHARD_BYTES, "shard-bytes-per-sec", 0, INT64_MAX },
+	{ OPT_PUSH_BYTES, "push-bytes-per-sec", 0, INT64_MAX },
+	{ OPT_MAX_REQUEST, "max-request-bytes", 1024, 1ll << 32 },
+	{ OPT_MAX_CONNECTIONS, "max-connections", 1, 1000000 },
+};
+
+static void set_number(struct hub_cli *c, int opt, long long v)
+{
+	switch (opt) {
+	case OPT_SHARDS: c->shards = v; break;
+	case OPT_RETENTION_HOURS: c->hub.retention_seconds = v * 3600; break;
+	case OPT_RETENTION_SECONDS: c->hub.retention_seconds = v; break;
+	case OPT_RETENTION_BYTES: c->hub.retention_bytes = (uint64_t)v; break;
+	case OPT_SUBSCRIPTION_SECONDS: c->hub.subscription_seconds = (int)v; break;
+	case OPT_MAX_CONSUMERS: c->hub.max_consumers = (int)v; break;
+	case OPT_SHARD_RECORDS: c->hub.limits.shard_records_per_sec = (uint64_t)v; break;
+	case OPT_SHARD_BYTES: c->hub.limits.shard_bytes_per_sec = (uint64_t)v; break;
+	case OPT_PUSH_BYTES: c->hub.push_bytes_per_sec = (uint64_t)v; break;
+	case OPT_MAX_REQUEST: c->server.max_body = (size_t)v; break;
+	case OPT_MAX_CONNECTIONS: c->server.max_connections = (size_t)v; break;
+	}
+}
+
+/* Takes option opt when it is a number option: 0 when taken, -1 after
+ * reporting bad usage, 1 when opt is not one of them. */
+static int number_option(struct hub_cli *c, int opt, const char *arg)
+{
+	long long v;
+
+	for (size_t i = 0; i < sizeof(number_options) / sizeof(number_options[0]); i++) {
+		if (number_options[i].opt != opt)
+			continue;
+		if (cli_parse_long("hub", number_options[i].name, arg, number_options[i].min,
+				   number_options[i].max, &v) < 0)
+			return -1;
+		set_number(c, opt, v);
+		return 0;
+	}
+	return 1;
+}
+
+/* Takes any other option: 0 when taken, -1 after reporting bad usage, 1
+ * when opt is no option of the hub ('?': unknown, or its value missing). */
+static int text_option(struct hub_cli *c, int opt, const char *arg)
+{
+	int level;
+
+	switch (opt) {
+	case OPT_LISTEN:
+		if (server_config_listen(&c->server, arg) < 0) {
+			cli_usage_error("hub", "--listen: '%s' is not HOST:PORT", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_STREAM: c->stream = arg; return 0;
+	case OPT_DATA_DIR: c->hub.data_dir = arg; return 0;
+	case OPT_TLS_CERT: c->server.tls_cert = arg; return 0;
+	case OPT_TLS_KEY: c->server.tls_key = arg; return 0;
+	case OPT_CREDENTIALS: c->credentials = arg; return 0;
+	case OPT_AUTH:
+		if (strcmp(arg, "sigv4") != 0 && strcmp(arg, "none") != 0) {
+			cli_usage_error("hub", "--auth: '%s' is not sigv4 or none", arg);
+			return -1;
+		}
+		c->auth_mode = arg;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if ((level = log_level_parse(arg)) < 0) {
+			cli_usage_error("hub", "--log-level: '%s' is not error, warn, info or debug",
+					arg);
+			return -1;
+		}
+		log_set_level((enum log_level)level);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* Options that only go in pairs: -1 after reporting bad usage. */
+static int check_pairs(const struct hub_cli *c)
+{
+	if ((c->server.tls_cert == NULL) != (c->server.tls_key == NULL)) {
+		cli_usage_error("hub", "--tls-cert and --tls-key go together");
+		return -1;
+	}
+	if ((strcmp(c->auth_mode, "sigv4") == 0) != (c->credentials != NULL)) {
+		cli_usage_error("hub", "--auth sigv4 and --credentials go together");
+		return -1;
+	}
+	return 0;
+}
+
+/* Returns -1 to exit with usage error, 1 to exit successfully (--help). */
+static int parse_options(int argc, char **argv, struct hub_cli *c)
+{
+	int opt, rc;
+
+	*c = (struct hub_cli){ .stream = "alleycat", .shards = 4, .auth_mode = "none" };
+	hub_config_defaults(&c->hub);
+	server_config_defaults(&c->server);
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", cmd_hub_options, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
+		if (opt == 'h') {
 			cmd_hub_usage(stdout);
-			return EXIT_OK;
-		case OPT_LISTEN:
-			if (server_config_listen(&sc, optarg) < 0)
-				return cli_usage_error("hub", "--listen: '%s' is not HOST:PORT",
-						       optarg);
-			break;
-		case OPT_STREAM:
-			stream = optarg;
-			break;
-		case OPT_SHARDS:
-			if (cli_parse_long("hub", "shards", optarg, 1, 1024, &shards) < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_DATA_DIR:
-			config.data_dir = optarg;
-			break;
-		case OPT_RETENTION_HOURS:
-			if (cli_parse_long("hub", "retention-hours", optarg, 1, 8760, &v) < 0)
-				return EXIT_USAGE;
-			config.retention_seconds = v * 3600;
-			break;
-		case OPT_RETENTION_SECONDS:
-			if (cli_parse_long("hub", "retention-seconds", optarg, 1, 8760 * 3600, &v) < 0)
-				return EXIT_USAGE;
-			config.retention_seconds = v;
-			break;
-		case OPT_RETENTION_BYTES:
-			if (cli_parse_long("hub", "retention-bytes", optarg, 0, INT64_MAX, &v) < 0)
-				return EXIT_USAGE;
-			config.retention_bytes = (uint64_t)v;
-			break;
-		case OPT_SUBSCRIPTION_SECONDS:
-			if (cli_parse_long("hub", "subscription-seconds", optarg, 1, 86400, &v) < 0)
-				return EXIT_USAGE;
-			config.subscription_seconds = (int)v;
-			break;
-		case OPT_MAX_CONSUMERS:
-			if (cli_parse_long("hub", "max-consumers", optarg, 1, 1000, &v) < 0)
-				return EXIT_USAGE;
-			config.max_consumers = (int)v;
-			break;
-		case OPT_SHARD_RECORDS:
-			if (cli_parse_long("hub", "shard-records-per-sec", optarg, 0, INT64_MAX, &v) < 0)
-				return EXIT_USAGE;
-			config.limits.shard_records_per_sec = (uint64_t)v;
-			break;
-		case OPT_SHARD_BYTES:
-			if (cli_parse_long("hub", "shard-bytes-per-sec", optarg, 0, INT64_MAX, &v) < 0)
-				return EXIT_USAGE;
-			config.limits.shard_bytes_per_sec = (uint64_t)v;
-			break;
-		case OPT_PUSH_BYTES:
-			if (cli_parse_long("hub", "push-bytes-per-sec", optarg, 0, INT64_MAX, &v) < 0)
-				return EXIT_USAGE;
-			config.push_bytes_per_sec = (uint64_t)v;
-			break;
-		case OPT_MAX_REQUEST:
-			if (cli_parse_long("hub", "max-request-bytes", optarg, 1024, 1ll << 32, &v) < 0)
-				return EXIT_USAGE;
-			sc.max_body = (size_t)v;
-			break;
-		case OPT_MAX_CONNECTIONS:
-			if (cli_parse_long("hub", "max-connections", optarg, 1, 1000000, &v) < 0)
-				return EXIT_USAGE;
-			sc.max_connections = (size_t)v;
-			break;
-		case OPT_TLS_CERT:
-			sc.tls_cert = optarg;
-			break;
-		case OPT_TLS_KEY:
-			sc.tls_key = optarg;
-			break;
-		case OPT_AUTH:
-			if (strcmp(optarg, "sigv4") != 0 && strcmp(optarg, "none") != 0)
-				return cli_usage_error("hub", "--auth: '%s' is not sigv4 or none", optarg);
-			auth_mode = optarg;
-			break;
-		case OPT_CREDENTIALS:
-			credentials = optarg;
-			break;
-		case OPT_LOG_LEVEL:
-			if ((level = log_level_parse(optarg)) < 0)
-				return cli_usage_error("hub", "--log-level: '%s' is not error, warn, "
-						       "info or debug", optarg);
-			log_set_level((enum log_level)level);
-			break;
-		default:
-			return cli_usage_error("hub", "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
+			return 1;
 		}
+		rc = number_option(c, opt, optarg);
+		if (rc == 1)
+			rc = text_option(c, opt, optarg);
+		if (rc == 1)
+			cli_usage_error("hub", "unknown or incomplete option '%s'", argv[optind - 1]);
+		if (rc != 0)
+			return -1;
 	}
-	if (optind < argc)
-		return cli_usage_error("hub", "unexpected argument '%s'", argv[optind]);
-	if ((sc.tls_cert == NULL) != (sc.tls_key == NULL))
-		return cli_usage_error("hub", "--tls-cert and --tls-key go together");
-	if ((strcmp(auth_mode, "sigv4") == 0) != (credentials != NULL))
-		return cli_usage_error("hub", "--auth sigv4 and --credentials go together");
-	if (credentials && (auth = auth_load(credentials, err, sizeof(err))) == NULL) {
-		cli_error("%s", err);
-		return EXIT_FAILURE_RUNTIME;
+	if (optind < argc) {
+		cli_usage_error("hub", "unexpected argument '%s'", argv[optind]);
+		return -1;
 	}
-	sc.auth = auth;
+	return check_pairs(c);
+}
 
-	hub = hub_open(&config, clock_wall_ms(), err, sizeof(err));
-	if (hub == NULL) {
-		cli_error("%s", err);
-		auth_free(auth);
-		return EXIT_FAILURE_RUNTIME;
-	}
-	if (hub_find_stream(hub, stream) == NULL &&
-	    hub_create_stream(hub, stream, (size_t)shards, clock_wall_ms()) == NULL) {
-		cli_error("cannot create stream %s", stream);
-		hub_close(hub);
-		auth_free(auth);
-		return EXIT_FAILURE_RUNTIME;
-	}
-	server = server_start(hub, &sc, err, sizeof(err));
-	if (server == NULL) {
-		cli_error("%s", err);
-		hub_close(hub);
-		auth_free(auth);
-		return EXIT_FAILURE_RUNTIME;
-	}
+/* Serves the stream until a signal stops the server. */
+static void serve(struct server *server, const struct hub_cli *c)
+{
 	running = server;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("serving stream %s on %s:%d", stream, sc.host, sc.port);
+	log_info("serving stream %s on %s:%d", c->stream, c->server.host, c->server.port);
 	server_run(server);
 	running = NULL;
+	log_info("stopped");
+}
+
+int cmd_hub(int argc, char **argv)
+{
+	struct hub_cli c;
+	char err[ERR_TEXT_MAX] = "";
+	struct auth *auth = NULL;
+	struct hub *hub = NULL;
+	struct server *server;
+	int rc = parse_options(argc, argv, &c);
+
+	if (rc != 0)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	rc = EXIT_FAILURE_RUNTIME;
+	if (c.credentials && (auth = auth_load(c.credentials, err, sizeof(err))) == NULL)
+		goto out;
+	c.server.auth = auth;
+	if ((hub = hub_open(&c.hub, clock_wall_ms(), err, sizeof(err))) == NULL)
+		goto out;
+	if (hub_find_stream(hub, c.stream) == NULL &&
+	    hub_create_stream(hub, c.stream, (size_t)c.shards, clock_wall_ms()) == NULL) {
+		snprintf(err, sizeof(err), "cannot create stream %s", c.stream);
+		goto out;
+	}
+	if ((server = server_start(hub, &c.server, err, sizeof(err))) == NULL)
+		goto out;
+	serve(server, &c);
 	server_free(server);
+	rc = EXIT_OK;
+out:
+	if (rc != EXIT_OK)
+		cli_error("%s", err);
 	hub_close(hub);
 	auth_free(auth);
-	log_info("stopped");
-	return EXIT_OK;
+	return rc;
 }

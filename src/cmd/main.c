@@ -9,6 +9,8 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/settings.h"
+#include "util/errtext.h"
+#include "util/log.h"
 
 static int cmd_help(int argc, char **argv);
 
@@ -79,7 +81,7 @@ static int cmd_help(int argc, char **argv)
 static int run_with_settings(const struct command *c, int argc, char **argv)
 {
 	struct settings_args args;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	int rc;
 
 	if (c->options == NULL)
@@ -131,6 +133,8 @@ int main(int argc, char **argv)
 		argv++;
 	}
 	rc = run_with_settings(c, argc - 1, argv + 1);
+	/* Repeats counted since the last message are told before the end. */
+	log_flush();
 	curl_global_cleanup();
 	return rc;
 }

@@ -7,7 +7,9 @@
 #include "client/parallel.h"
 #include "cmd/cli.h"
 #include "util/datadir.h"
+#include "util/errtext.h"
 #include "util/paths.h"
+#include "wire/protocol.h"
 
 void reader_options_defaults(struct reader_options *o, const char *command)
 {
@@ -16,7 +18,7 @@ void reader_options_defaults(struct reader_options *o, const char *command)
 	paths_history_db(db, sizeof(db));
 	paths_consumer_name(command, consumer, sizeof(consumer));
 	*o = (struct reader_options){
-		.endpoint = "ws://127.0.0.1:4567", .stream = "alleycat", .consumer = consumer,
+		.endpoint = HUB_DEFAULT_PUSH_URL, .stream = "alleycat", .consumer = consumer,
 		.db = db, .window = 15, .grace = 30, .duration = 300, .parallel = 1,
 		.timeout = HTTPC_DEFAULT_TIMEOUT_S,
 	};
@@ -71,7 +73,7 @@ int reader_options_config(const char *command, const struct reader_options *o,
 			struct sigv4_credentials *credentials, struct roster *roster)
 {
 	const char *dir = datadir_find("classes.txt");
-	char err[512];
+	char err[ERR_TEXT_MAX];
 
 	*lc = (struct live_config){
 		.stream = o->stream, .consumer = o->consumer, .from = from, .db_path = o->db,

@@ -15,7 +15,9 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "race/sim.h"
+#include "util/errtext.h"
 #include "util/log.h"
+#include "wire/protocol.h"
 #include "wire/telemetry.h"
 
 /* What only the command line asks for. */
@@ -44,7 +46,7 @@ void cmd_sim_usage(FILE *out)
 	      "second, to a stream with the Kinesis PutRecords API.\n"
 	      "\n"
 	      "  --endpoint URL        the Kinesis-compatible endpoint\n"
-	      "                        (default http://127.0.0.1:4567)\n"
+	      "                        (default " HUB_DEFAULT_URL ")\n"
 	      "  --stream NAME         the stream (default alleycat)\n"
 	      "  --region REGION       the region for signed requests (default us-east-1)\n"
 	      "  --ca FILE             trust the certificates in FILE for https://\n"
@@ -236,6 +238,20 @@ static int parse_options(int argc, char **argv, struct sim_options *o, struct si
 
 /* ------------------------------------------------------------------ */
 
+/* One JSON line of figures on stdout, for scripts: also when the run
+ * failed, so that they learn what it sent. */
+static void print_stats(const struct sim *sim)
+{
+	const struct producer_stats *st = sim_stats(sim);
+
+	printf("{\"sent\":%" PRIu64 ",\"landed\":%" PRIu64 ",\"throttled\":%" PRIu64
+	       ",\"retried\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"duplicates\":%" PRIu64
+	       ",\"unanswered\":%" PRIu64 ",\"seconds\":%.3f}\n",
+	       st->sent, st->landed, st->throttled, st->retried, st->failed, st->duplicates,
+	       sim_unanswered(sim), sim_seconds(sim));
+	fflush(stdout);
+}
+
 static void report(const struct sim *sim, const struct sim_cli *c)
 {
 	const struct producer_stats *st = sim_stats(sim);
@@ -246,6 +262,8 @@ static void report(const struct sim *sim, const struct sim_cli *c)
 	unsigned races = sim_races(sim, &first, &last);
 	char rode[96] = "";
 
+	/* Repeats of a warning are told before the summary of what they did. */
+	log_flush();
 	/* The race ids, for a board's --race or another sim's --race-id. */
 	if (races == 1 || (races > 1 && first == last))
 		snprintf(rode, sizeof(rode), " race %" PRId64 ":", first);
@@ -264,21 +282,15 @@ static void report(const struct sim *sim, const struct sim_cli *c)
 			unanswered);
 	if (st->failed && st->last_error[0])
 		cli_error("the last error was: %s", st->last_error);
-	if (c->stats) {
-		printf("{\"sent\":%" PRIu64 ",\"landed\":%" PRIu64 ",\"throttled\":%" PRIu64
-		       ",\"retried\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"duplicates\":%" PRIu64
-		       ",\"unanswered\":%" PRIu64 ",\"seconds\":%.3f}\n",
-		       st->sent, st->landed, st->throttled, st->retried, st->failed, st->duplicates,
-		       unanswered, seconds);
-		fflush(stdout);
-	}
+	if (c->stats)
+		print_stats(sim);
 }
 
 int cmd_sim(int argc, char **argv)
 {
 	struct sim_options o;
 	struct sim_cli c;
-	char err[512] = "";
+	char err[ERR_TEXT_MAX] = "";
 	struct endpoint ep;
 	struct sim *sim;
 	int rc = parse_options(argc, argv, &o, &c);
@@ -297,7 +309,10 @@ int cmd_sim(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	if (sim_run(sim, err, sizeof(err)) < 0) {
+		/* One line: what failed, where, and the fix. */
 		cli_error("%s", err);
+		if (c.stats)
+			print_stats(sim);
 		rc = EXIT_FAILURE_RUNTIME;
 	} else {
 		report(sim, &c);

@@ -20,7 +20,9 @@
 #include "race/roster.h"
 #include "ui/dashboard.h"
 #include "util/clock.h"
+#include "util/errtext.h"
 #include "util/log.h"
+#include "wire/protocol.h"
 #include "wire/sigv4.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -46,7 +48,7 @@ static const char *const kiosk_text =
 static void common_usage(FILE *out, bool kiosk)
 {
 	fputs("\n"
-	      "  --endpoint URL        the hub (default ws://127.0.0.1:4567)\n"
+	      "  --endpoint URL        the hub (default " HUB_DEFAULT_PUSH_URL ")\n"
 	      "  --stream NAME         the stream (default alleycat)\n"
 	      "  --ca FILE             trust the certificates in FILE for wss://\n"
 	      "  --insecure            accept any certificate (for testing only)\n"
@@ -201,7 +203,7 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 int watch_dashboard(const struct dashboard_config *dash, const struct live_config *lc,
 		    volatile sig_atomic_t *stop)
 {
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	struct live *l;
 	struct monitor *mon;
 	int rc;

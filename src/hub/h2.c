@@ -37,6 +37,7 @@ struct h2_stream {
 	char method[8];
 	char path[64];
 	char target[ROUTES_TARGET_MAX];
+	char content_type[64];                  /* JSON or CBOR: the answer's too */
 	bool bad_pseudo;                        /* :method or :path too long to be ours */
 	struct strbuf headers;                  /* "name\0value\0", for the signature */
 	size_t header_bytes;
@@ -223,8 +224,8 @@ static void start_subscription(struct h2_conn *c, struct h2_stream *s)
 	nghttp2_nv nva[] = { NV(":status", "200"), NV("content-type", EVENTSTREAM_CONTENT_TYPE) };
 	struct subscribe_refusal refusal;
 
-	if (routes_check_signature(r, routes_header, &s->headers, body, s->body.len, c->now_ms,
-				   &s->answer) < 0) {
+	if (routes_check_signature(r, s->content_type, routes_header, &s->headers, body,
+				   s->body.len, c->now_ms, &s->answer) < 0) {
 		submit_answer(c, s);
 		return;
 	}
@@ -262,8 +263,9 @@ static void answer_request(struct h2_conn *c, struct h2_stream *s)
 	if (strcmp(s->method, "GET") == 0 && !s->bad_pseudo) {
 		routes_get(r, s->path, c->now_ms, &s->answer);
 	} else if (strcmp(s->method, "POST") == 0 && strcmp(s->path, "/") == 0) {
-		routes_api(r, s->target[0] ? s->target : NULL, routes_header, &s->headers,
-			   s->body.data ? s->body.data : "", s->body.len, c->now_ms, &s->answer);
+		routes_api(r, s->target[0] ? s->target : NULL, s->content_type, routes_header,
+			   &s->headers, s->body.data ? s->body.data : "", s->body.len, c->now_ms,
+			   &s->answer);
 	} else {
 		routes_not_api(&s->answer);
 	}
@@ -342,6 +344,8 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 		copy_value(s->path, sizeof(s->path), value, valuelen, &s->bad_pseudo);
 	else if (name_is(name, namelen, "x-amz-target"))
 		copy_value(s->target, sizeof(s->target), value, valuelen, NULL);
+	else if (name_is(name, namelen, "content-type"))
+		copy_value(s->content_type, sizeof(s->content_type), value, valuelen, NULL);
 	/* A signature covers the host: HTTP/2 carries it as :authority, which
 	 * a client signs under that name or as "host". */
 	if (name_is(name, namelen, ":authority"))

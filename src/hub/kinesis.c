@@ -1463,6 +1463,11 @@ static const struct operation *find_operation(const char *target)
 	return NULL;
 }
 
+bool kinesis_knows(const char *target)
+{
+	return find_operation(target) != NULL;
+}
+
 char *kinesis_error_body(const char *type, const char *message)
 {
 	json_t *j = json_pack("{s:s, s:s}", "__type", type, "message", message);
@@ -1521,5 +1526,6 @@ void kinesis_handle(struct hub *hub, const char *target, const char *body, size_
 			log_error("%s: %s", c.error, c.message);
 	}
 	reply->len = reply->body ? strlen(reply->body) : 0;
+	reply->content_type = KINESIS_CONTENT_TYPE;
 	json_decref(req);
 }

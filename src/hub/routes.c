@@ -55,9 +55,23 @@ void routes_get(const struct routes *r, const char *path, int64_t now_ms,
 	}
 }
 
-int routes_check_signature(const struct routes *r, auth_header_fn header, void *user,
-			   const char *body, size_t len, int64_t now_ms, struct route_answer *out)
+/* An answer of kinesis.h as a route's; one without a body (out of
+ * memory) is a 500. */
+static void take_reply(struct route_answer *out, struct kinesis_reply *reply)
 {
+	if (reply->body == NULL) {
+		routes_error(out, 500, "InternalFailure", "Out of memory.");
+		return;
+	}
+	*out = (struct route_answer){ .status = reply->status, .content_type = reply->content_type,
+				      .body = reply->body, .len = reply->len };
+}
+
+int routes_check_signature(const struct routes *r, const char *content_type,
+			   auth_header_fn header, void *user, const char *body, size_t len,
+			   int64_t now_ms, struct route_answer *out)
+{
+	struct kinesis_reply reply;
 	char message[256];
 	const char *denied;
 
@@ -67,24 +81,22 @@ int routes_check_signature(const struct routes *r, auth_header_fn header, void *
 			    sizeof(message));
 	if (denied == NULL)
 		return 0;
-	routes_error(out, 400, denied, message);
+	/* Refused in the encoding the request came in. */
+	kinesis_error_reply(content_type, 400, denied, message, &reply);
+	take_reply(out, &reply);
 	return -1;
 }
 
-int routes_api(const struct routes *r, const char *target, auth_header_fn header, void *user,
-	       const char *body, size_t len, int64_t now_ms, struct route_answer *out)
+int routes_api(const struct routes *r, const char *target, const char *content_type,
+	       auth_header_fn header, void *user, const char *body, size_t len, int64_t now_ms,
+	       struct route_answer *out)
 {
 	struct kinesis_reply reply;
 
-	if (routes_check_signature(r, header, user, body, len, now_ms, out) < 0)
+	if (routes_check_signature(r, content_type, header, user, body, len, now_ms, out) < 0)
 		return -1;
-	kinesis_handle(r->hub, target, body, len, now_ms, &reply);
-	if (reply.body == NULL) {
-		routes_error(out, 500, "InternalFailure", "Out of memory.");
-		return 0;
-	}
-	*out = (struct route_answer){ .status = reply.status, .content_type = KINESIS_CONTENT_TYPE,
-				      .body = reply.body, .len = reply.len };
+	kinesis_answer(r->hub, target, content_type, body, len, now_ms, &reply);
+	take_reply(out, &reply);
 	if (target && strstr(target, "PutRecord") && r->wake)
 		r->wake(r->user);
 	return 0;

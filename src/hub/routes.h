@@ -43,17 +43,21 @@ void routes_get(const struct routes *r, const char *path, int64_t now_ms,
 		struct route_answer *out);
 
 /* The signature check of a POST / alone (none when r->auth is NULL): 0
- * when the request is authentic, else -1 with the refusal in out. For
+ * when the request is authentic, else -1 with the refusal in out, encoded
+ * as content_type (the request's Content-Type: JSON or CBOR) asks. For
  * answers that are not one body, such as SubscribeToShard's stream. */
-int routes_check_signature(const struct routes *r, auth_header_fn header, void *user,
-			   const char *body, size_t len, int64_t now_ms, struct route_answer *out);
+int routes_check_signature(const struct routes *r, const char *content_type,
+			   auth_header_fn header, void *user, const char *body, size_t len,
+			   int64_t now_ms, struct route_answer *out);
 
-/* POST / with X-Amz-Target target (NULL if none): the signature is
- * checked first when r->auth is set, header reading the request's headers.
+/* POST / with X-Amz-Target target (NULL if none) and a body in the
+ * encoding content_type names (kinesis_answer): the signature is checked
+ * first when r->auth is set, header reading the request's headers.
  * Returns -1 when the signature refused the request (out says why), 0
  * when the API answered it. */
-int routes_api(const struct routes *r, const char *target, auth_header_fn header, void *user,
-	       const char *body, size_t len, int64_t now_ms, struct route_answer *out);
+int routes_api(const struct routes *r, const char *target, const char *content_type,
+	       auth_header_fn header, void *user, const char *body, size_t len, int64_t now_ms,
+	       struct route_answer *out);
 
 /* Any other method or path: 404 UnknownOperationException. */
 void routes_not_api(struct route_answer *out);

@@ -22,6 +22,7 @@
 #include "util/sockopt.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
+#include "wire/protocol.h"
 
 #define TICK_MS 100
 #define SERVER_DEFAULT_MAX_BODY ROUTES_MAX_BODY_DEFAULT
@@ -68,6 +69,7 @@ struct http_session {
 	size_t expected;
 	int64_t headers_ms;             /* when the request's headers were in */
 	char target[128];
+	char body_type[64];             /* the request's Content-Type: JSON or CBOR */
 	int status;
 	const char *content_type;
 	char *reply;
@@ -213,9 +215,9 @@ static void answer_api(struct lws *wsi, struct http_session *h)
 	struct route_answer a;
 
 	/* A request refused for its signature asked nothing: it keeps waiting. */
-	if (routes_api(&server_of(wsi)->routes, h->target[0] ? h->target : NULL, routes_header,
-		       &h->signed_headers, h->body.data ? h->body.data : "", h->body.len,
-		       clock_wall_ms(), &a) == 0)
+	if (routes_api(&server_of(wsi)->routes, h->target[0] ? h->target : NULL, h->body_type,
+		       routes_header, &h->signed_headers, h->body.data ? h->body.data : "",
+		       h->body.len, clock_wall_ms(), &a) == 0)
 		connection_asked(wsi);
 	strbuf_free(&h->body);
 	reply(wsi, h, &a);
@@ -255,6 +257,8 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 	target_len = lws_hdr_custom_length(wsi, "x-amz-target:", 13);
 	if (target_len > 0 && target_len < (int)sizeof(h->target))
 		lws_hdr_custom_copy(wsi, h->target, sizeof(h->target), "x-amz-target:", 13);
+	if (read_header(wsi, "content-type", h->body_type, sizeof(h->body_type)) < 0)
+		h->body_type[0] = '\0';
 	if (lws_hdr_copy(wsi, length, sizeof(length), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
 		h->close_after = true;
 		reply_error(wsi, h, 411, "SerializationException",
@@ -615,7 +619,7 @@ void server_config_defaults(struct server_config *config)
 {
 	*config = (struct server_config){ .max_body = SERVER_DEFAULT_MAX_BODY,
 					  .max_connections = SERVER_DEFAULT_MAX_CONNECTIONS };
-	server_config_listen(config, SERVER_DEFAULT_LISTEN);
+	server_config_listen(config, HUB_DEFAULT_ADDRESS);
 }
 
 int server_config_listen(struct server_config *config, const char *text)

@@ -11,11 +11,9 @@ struct auth;
 struct hub;
 struct server;
 
-#define SERVER_DEFAULT_LISTEN "127.0.0.1:4567"
-
 struct server_config {
 	char host[256];                 /* address to bind, e.g. 127.0.0.1 */
-	int port;
+	int port;                       /* 0: any free port (see server_port) */
 	size_t max_body;                /* largest request body accepted */
 	size_t max_connections;         /* open connections at most (see connlimit.h) */
 	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS and WSS (NULL: plain) */
@@ -23,7 +21,7 @@ struct server_config {
 };
 
 /* The hub's defaults, for every command that serves one: listening on
- * SERVER_DEFAULT_LISTEN, plain HTTP, no authentication. */
+ * HUB_DEFAULT_ADDRESS, plain HTTP, no authentication. */
 void server_config_defaults(struct server_config *config);
 
 /* Sets host and port from HOST:PORT; -1 when text is not that. */
@@ -33,7 +31,8 @@ int server_config_listen(struct server_config *config, const char *text);
 struct server *server_start(struct hub *hub, const struct server_config *config, char *err,
 			    size_t errlen);
 
-/* The port actually bound. */
+/* The port actually bound: the configured one, or the one the kernel
+ * chose for port 0. */
 int server_port(const struct server *server);
 
 /* Serves until server_stop is called (from a signal handler too). */

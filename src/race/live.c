@@ -176,7 +176,7 @@ struct live *live_open(const struct live_config *config, char *err, size_t errle
 		.endpoint = config->endpoint, .stream = config->stream, .name = config->consumer,
 		.from = config->from, .checkpoints = l->positions,
 		.checkpoint_count = l->position_count, .parallel = config->parallel,
-		.timeout_s = config->timeout_s,
+		.timeout_s = config->timeout_s, .one_shot = config->one_shot,
 	};
 	l->consumer = consumer_start(&cc, err, errlen);
 	if (l->consumer == NULL) {

@@ -27,6 +27,7 @@ struct live_config {
 	const struct roster *roster;    /* class names; may be NULL */
 	unsigned parallel;              /* threads decoding a shard's records (0: 1) */
 	int timeout_s;                  /* an API call's wait for its answer (0: the default) */
+	bool one_shot;                  /* the caller gives up on failures (consumer.h) */
 };
 
 struct live_stats {

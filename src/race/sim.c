@@ -12,6 +12,7 @@
 
 #include "client/api_call.h"
 #include "client/endpoint.h"
+#include "client/failure.h"
 #include "client/httpc.h"
 #include "race/racemodel.h"
 #include "race/roster.h"
@@ -57,6 +58,8 @@ struct sim {
 	int64_t stop_deadline_ms;       /* after an interrupt */
 	bool progress_shown;
 	bool done;
+	uint64_t failures_seen;         /* the producer's failures told so far */
+	char gave_up[FAILURE_TEXT_MAX]; /* why a run without --loop stopped early */
 };
 
 /* ------------------------------------------------------------------ */
@@ -222,6 +225,29 @@ static void show_progress(struct sim *sim, int64_t now)
 /* The loop                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Requests that failed as a whole. A run without --loop gives up when
+ * retrying cannot help (or no longer may), with one line that says why; a
+ * loop says so and retries (the logger counts the repeats). */
+static void watch_failures(struct sim *sim, int64_t now)
+{
+	int64_t since;
+	uint64_t count;
+	const struct failure *f = producer_failure(sim->producer, &since, &count);
+
+	if (!sim->opt.loop && since && failure_give_up(f->kind, since, now, sim->opt.timeout)) {
+		snprintf(sim->gave_up, sizeof(sim->gave_up), "%s", f->text);
+		sim->done = true;
+		return;
+	}
+	if (count == sim->failures_seen)
+		return;
+	sim->failures_seen = count;
+	/* A run that may yet give up stays quiet while it retries (its last
+	 * words are the one line), unless the endpoint is only busy. */
+	if (sim->opt.loop || f->kind == FAILURE_BUSY)
+		log_warn("%s%s", f->text, failure_transient(f->kind) ? "; retrying" : "");
+}
+
 /* One pass of the loop: ride what is due, send what is ready. */
 static void tick(struct sim *sim)
 {
@@ -244,46 +270,28 @@ static void tick(struct sim *sim)
 		sim->done = true;
 	}
 	producer_pump(sim->producer, now);
+	watch_failures(sim, now);
 	if (sim->opt.progress && now - sim->last_progress_ms >= SIM_PROGRESS_MS) {
 		show_progress(sim, now);
 		sim->last_progress_ms = now;
 	}
 }
 
-/* One synchronous API call, for setting up before the ride. */
-/* --create-stream: create the stream when the endpoint does not have it. */
-static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, size_t errlen)
+/* {"StreamName": the stream}, escaped as JSON; NULL when the name is not
+ * UTF-8 (or memory runs out), which api_call reports. */
+static json_t *stream_name_body(const struct sim *sim)
 {
-	char body[512];
-	struct api_call_result r;
-	int rc;
+	return json_pack("{s:s}", "StreamName", sim->opt.stream);
+}
 
-	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
-	rc = api_call(sim->http, ep, "DescribeStreamSummary", body, &sim->stop, &r);
-	if (rc == 0 && r.status == 200) {
-		api_call_free(&r);
-		return 0;
-	}
-	if (rc < 0 || strcmp(api_call_error_type(&r), "ResourceNotFoundException") != 0) {
-		snprintf(err, errlen, "cannot reach the stream at %s:%d: %s", ep->host, ep->port,
-			  r.error[0] ? r.error : r.body ? r.body : "no answer");
-		api_call_free(&r);
-		return -1;
-	}
-	api_call_free(&r);
-	snprintf(body, sizeof(body), "{\"StreamName\":\"%s\",\"ShardCount\":%d}", sim->opt.stream,
-		 sim->opt.shards);
-	if (api_call(sim->http, ep, "CreateStream", body, &sim->stop, &r) < 0 || r.status != 200) {
-		snprintf(err, errlen, "cannot create stream %s: %s", sim->opt.stream,
-			 r.body ? r.body : r.error);
-		api_call_free(&r);
-		return -1;
-	}
-	api_call_free(&r);
-	/* Kinesis creates streams asynchronously: wait until it is active. */
+/* Kinesis creates streams asynchronously: waits until it is active. */
+static int wait_active(struct sim *sim, const struct endpoint *ep, char *err, size_t errlen)
+{
+	struct api_call_result r;
+
 	for (int i = 0; i < 300 && !sim->stop; i++) {
-		snprintf(body, sizeof(body), "{\"StreamName\":\"%s\"}", sim->opt.stream);
-		if (api_call(sim->http, ep, "DescribeStreamSummary", body, &sim->stop, &r) == 0 &&
+		if (api_call(sim->http, ep, "DescribeStreamSummary", stream_name_body(sim), &sim->stop,
+			     &r) == 0 &&
 		    r.status == 200 && strstr(r.body, "\"ACTIVE\"")) {
 			api_call_free(&r);
 			log_info("created stream %s with %d shards", sim->opt.stream, sim->opt.shards);
@@ -293,6 +301,34 @@ static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, 
 		usleep(100000);
 	}
 	snprintf(err, errlen, "stream %s did not become active", sim->opt.stream);
+	return -1;
+}
+
+/* --create-stream: create the stream when the endpoint does not have it. */
+static int ensure_stream(struct sim *sim, const struct endpoint *ep, char *err, size_t errlen)
+{
+	struct api_call_result r;
+	struct failure f;
+	struct failure_call call = {
+		.endpoint = ep, .op = "DescribeStreamSummary", .stream = sim->opt.stream,
+		.can_create = true,
+	};
+
+	if (api_call_patiently(sim->http, &call, stream_name_body(sim), &sim->stop, &r, &f) == 0) {
+		api_call_free(&r);
+		return 0;
+	}
+	if (f.kind == FAILURE_NO_STREAM) {
+		call.op = "CreateStream";
+		if (api_call_patiently(sim->http, &call,
+				       json_pack("{s:s, s:i}", "StreamName", sim->opt.stream,
+						 "ShardCount", sim->opt.shards),
+				       &sim->stop, &r, &f) == 0) {
+			api_call_free(&r);
+			return wait_active(sim, ep, err, errlen);
+		}
+	}
+	snprintf(err, errlen, "%s", f.text);
 	return -1;
 }
 
@@ -310,7 +346,7 @@ const char *const sim_key_names[5] = { "race", "random", "racer", "same", "time"
 void sim_options_defaults(struct sim_options *o)
 {
 	*o = (struct sim_options){
-		.endpoint = "http://127.0.0.1:4567", .stream = "alleycat", .region = "us-east-1",
+		.endpoint = HUB_DEFAULT_URL, .stream = "alleycat", .region = "us-east-1",
 		.races = 1, .racers = 100, .duration = 300, .interval = 1, .shards = 4,
 		.batch = PRODUCER_BATCH_MAX, .in_flight = 4, .speed = 1.0, .key = SIM_KEY_RACER,
 		.timeout = HTTPC_DEFAULT_TIMEOUT_S,
@@ -364,7 +400,7 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 	pc = (struct producer_config){
 		.endpoint = sim->endpoint, .stream = sim->opt.stream, .batch = (size_t)sim->opt.batch,
 		.max_in_flight = sim->opt.in_flight, .max_retries = sim->opt.max_retries,
-		.seed = sim->opt.seed,
+		.seed = sim->opt.seed, .can_create = true,
 	};
 	sim->producer = producer_new(sim->http, &pc);
 	sim->races = calloc((size_t)sim->opt.races, sizeof(*sim->races));
@@ -427,6 +463,10 @@ int sim_run(struct sim *sim, char *err, size_t errlen)
 	httpc_cancel_all(sim->http);
 	if (sim->progress_shown)
 		fputc('\n', stderr);
+	if (sim->gave_up[0]) {
+		snprintf(err, errlen, "%s", sim->gave_up);
+		return -1;
+	}
 	return 0;
 }
 

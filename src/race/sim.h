@@ -49,8 +49,10 @@ struct sim *sim_new(const struct sim_options *options, char *err, size_t errlen)
 /* Rides until every race is over and every record has landed or failed, or
  * until sim_stop; then what is queued gets two seconds to land, and what
  * is still in flight after that is cancelled (sim_unanswered counts it).
- * Returns 0, or -1 with a message in err (the stream could not be
- * created). */
+ * Returns 0, or -1 with one line in err: the stream could not be created,
+ * or (without --loop) the endpoint cannot be reached or refuses the
+ * records for good (client/failure words it). What was sent is counted
+ * either way. */
 int sim_run(struct sim *sim, char *err, size_t errlen);
 
 /* Asks sim_run to stop; safe from another thread and a signal handler. */

@@ -3,6 +3,7 @@
 
 #include "util/clock.h"
 #include "util/datadir.h"
+#include "util/errtext.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,7 +18,6 @@
 #include <sqlite3.h>
 
 #define STORE_BUSY_TIMEOUT_MS 5000
-#define STORE_ERR_MAX 512
 /* A 1,000-racer race dirties some 2,000 pages scattered over the indexes
  * (results_by_racer, personal bests); the default 2 MiB cache spills them
  * to the WAL before the commit. 16 MiB holds them: 9 ms a race, not 15.
@@ -237,8 +237,8 @@ struct store {
 	char *class_name;               /* what store_class_name last returned */
 	bool in_txn;                    /* between store_begin and commit or rollback */
 	bool doomed;                    /* a write in it failed: it must not commit */
-	char doom[STORE_ERR_MAX];       /* why */
-	char err[STORE_ERR_MAX];
+	char doom[ERR_TEXT_MAX];        /* why */
+	char err[ERR_TEXT_MAX];
 };
 
 /* ------------------------------------------------------------------ */

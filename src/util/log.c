@@ -4,8 +4,11 @@
 #include <libwebsockets.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "util/clock.h"
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -15,6 +18,16 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static enum log_level current_level = LOG_WARN;
 static log_sink_fn current_sink;
 static void *current_user;
+
+/* The last message that went out and its repeats since, under the lock. */
+static struct {
+	bool valid;
+	enum log_level level;
+	char text[LOG_MESSAGE_MAX];
+	unsigned long repeats;          /* not reported yet */
+	double interval_ms;             /* the wait before the next report */
+	double next_report_ms;          /* on the monotonic clock */
+} last;
 
 int log_level_parse(const char *name)
 {
@@ -40,29 +53,88 @@ enum log_level log_get_level(void)
 	return level;
 }
 
+static void report_repeats(void);
+
 void log_set_sink(log_sink_fn sink, void *user)
 {
 	pthread_mutex_lock(&lock);
+	/* The old sink hears how its last message ended; the new one hears
+	 * the next message, repeat or not. */
+	report_repeats();
+	last.valid = false;
 	current_sink = sink;
 	current_user = user;
 	pthread_mutex_unlock(&lock);
 }
 
+/* Under the lock. */
+static void write_out(enum log_level level, const char *message)
+{
+	if (current_sink)
+		current_sink(level, message, current_user);
+	else
+		fprintf(stderr, "alleycat: %s: %s\n", level_names[level], message);
+}
+
+/* Under the lock. */
+static void report_repeats(void)
+{
+	char line[LOG_MESSAGE_MAX + 40];
+
+	if (!last.valid || last.repeats == 0)
+		return;
+	snprintf(line, sizeof(line), "%s (repeated %lu time%s)", last.text, last.repeats,
+		 last.repeats == 1 ? "" : "s");
+	write_out(last.level, line);
+	last.repeats = 0;
+}
+
+/* Under the lock: counts a repeat, and reports the count once it has
+ * waited long enough, waiting twice as long for the next. */
+static void repeat(double now)
+{
+	last.repeats++;
+	if (now < last.next_report_ms)
+		return;
+	report_repeats();
+	last.interval_ms = last.interval_ms * 2 > LOG_REPEAT_MAX_MS ? LOG_REPEAT_MAX_MS
+								    : last.interval_ms * 2;
+	last.next_report_ms = now + last.interval_ms;
+}
+
 static void emit(enum log_level level, const char *message)
 {
+	double now = clock_mono_ms();
+
 	pthread_mutex_lock(&lock);
-	if (level <= current_level) {
-		if (current_sink)
-			current_sink(level, message, current_user);
-		else
-			fprintf(stderr, "alleycat: %s: %s\n", level_names[level], message);
+	if (level > current_level) {
+		pthread_mutex_unlock(&lock);
+		return;
 	}
+	if (last.valid && level == last.level && strcmp(message, last.text) == 0) {
+		repeat(now);
+	} else {
+		report_repeats();
+		write_out(level, message);
+		last.valid = true;
+		last.level = level;
+		snprintf(last.text, sizeof(last.text), "%s", message);
+		last.interval_ms = LOG_REPEAT_FIRST_MS;
+		last.next_report_ms = now + LOG_REPEAT_FIRST_MS;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&lock);
+	report_repeats();
 	pthread_mutex_unlock(&lock);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	char message[1024];
+	char message[LOG_MESSAGE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -77,7 +149,7 @@ static void lws_emit(int lws_level, const char *line)
 			       : lws_level == LLL_WARN ? LOG_WARN
 			       : lws_level == LLL_NOTICE ? LOG_INFO
 							 : LOG_DEBUG;
-	char message[1024];
+	char message[LOG_MESSAGE_MAX];
 	size_t len;
 
 	/* lws lines carry their own timestamp prefix and trailing newline. */

@@ -2,9 +2,20 @@
  *
  * Messages go to stderr as "alleycat: LEVEL: text" until a sink is set (the
  * dashboard sets one while ncurses owns the screen). libwebsockets' own log
- * is routed here too, so nothing writes to the terminal behind our back. */
+ * is routed here too, so nothing writes to the terminal behind our back.
+ *
+ * A message the same as the one before it (a retry failing the same way)
+ * goes out once; its repeats are counted and reported as "TEXT (repeated N
+ * times)": when another message comes, at log_flush, and while they go on
+ * after LOG_REPEAT_FIRST_MS, then after twice as long each time, up to
+ * LOG_REPEAT_MAX_MS. A program that retries for hours says so a few lines
+ * a day, not a line per attempt. */
 #ifndef ALLEYCAT_LOG_H
 #define ALLEYCAT_LOG_H
+
+#define LOG_MESSAGE_MAX 1024
+#define LOG_REPEAT_FIRST_MS 10000
+#define LOG_REPEAT_MAX_MS 600000
 
 enum log_level {
 	LOG_ERROR,
@@ -29,6 +40,10 @@ void log_capture_lws(void);
 
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Reports the repeats of the last message not reported yet, if any: before
+ * a program's last words, and before the sink changes. */
+void log_flush(void);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

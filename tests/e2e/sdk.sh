@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The hub as clients that are not ours see it: the AWS SDK for JavaScript v3
-# (Kinesis API) and the npm `ws` WebSocket client (push), run by Node's own
-# test runner.  Needs Node.js >= 18 and npm; the first run installs the
+# (Kinesis API), the npm `ws` WebSocket client (push), and CBOR bodies as the
+# AWS SDK for Java sends them (read back by the npm `cbor` decoder), run by
+# Node's own test runner.  Needs Node.js >= 18 and npm; the first run installs the
 # pinned dependencies (package-lock.json) from the npm registry.
 #
 # Environment: top_srcdir and ALLEYCAT (set by `make check`);
@@ -48,7 +49,7 @@ if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt
 	if ! out=$(npm ci --no-audit --no-fund 2>&1); then
 		printf '%s\n' "$out" | tail -n 20 >&2
 		if printf '%s\n' "$out" | grep -Eq 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|network|proxy'; then
-			fail "npm cannot reach the registry ($(npm config get registry)) to install the test dependencies (@aws-sdk/client-kinesis, @smithy/node-http-handler, ws); connect to it, or set npm_config_registry to a mirror, and run again"
+			fail "npm cannot reach the registry ($(npm config get registry)) to install the test dependencies (@aws-sdk/client-kinesis, @smithy/node-http-handler, ws, cbor); connect to it, or set npm_config_registry to a mirror, and run again"
 		fi
 		fail "npm ci failed in $dir (see above)"
 	fi

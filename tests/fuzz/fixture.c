@@ -4,11 +4,14 @@
 #include "config.h"
 #include "fuzz.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub/kinesis.h"
 #include "hub/stream.h"
+#include "util/errtext.h"
 #include "wire/hashkey.h"
 
 static void die(const char *what)
@@ -20,7 +23,7 @@ static void die(const char *what)
 struct hub *fuzz_hub(int subscription_seconds)
 {
 	struct hub_config config;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 	struct hub *hub;
 	struct stream *s;
 
@@ -62,4 +65,69 @@ void fuzz_put_records(struct hub *hub, int n, int64_t now_ms)
 		if (r.status != PUT_OK)
 			die("cannot put a record");
 	}
+}
+
+static const char *const targets[] = {
+	"Kinesis_20131202.CreateStream",
+	"Kinesis_20131202.DeleteStream",
+	"Kinesis_20131202.DeregisterStreamConsumer",
+	"Kinesis_20131202.DescribeStream",
+	"Kinesis_20131202.DescribeStreamConsumer",
+	"Kinesis_20131202.DescribeStreamSummary",
+	"Kinesis_20131202.GetRecords",
+	"Kinesis_20131202.GetShardIterator",
+	"Kinesis_20131202.ListShards",
+	"Kinesis_20131202.ListStreamConsumers",
+	"Kinesis_20131202.ListStreams",
+	"Kinesis_20131202.PutRecord",
+	"Kinesis_20131202.PutRecords",
+	"Kinesis_20131202.RegisterStreamConsumer",
+	/* What the hub must refuse with UnknownOperationException. */
+	"Kinesis_20131202.SubscribeToShard",
+	"Kinesis_20131202.",
+	"Kinesis_20131201.PutRecord",
+	NULL,
+};
+
+const char *fuzz_target(uint8_t choice)
+{
+	return targets[choice % (sizeof(targets) / sizeof(targets[0]))];
+}
+
+void fuzz_api_call(const uint8_t *data, size_t size, const char *content_type,
+		   struct kinesis_reply *reply)
+{
+	struct hub *hub = fuzz_hub(0);
+
+	fuzz_put_records(hub, 8, FUZZ_NOW_MS);
+	kinesis_answer(hub, fuzz_target(data[0]), content_type, (const char *)data + 1, size - 1,
+		       FUZZ_NOW_MS + 1000, reply);
+	hub_close(hub);
+}
+
+static void check(bool ok, const char *target, const char *what,
+		  const struct kinesis_reply *reply)
+{
+	if (ok)
+		return;
+	fprintf(stderr, "fuzz_%s: %s: status %d, error %s, %zu bytes\n", target, what,
+		reply->status, reply->error ? reply->error : "(none)", reply->len);
+	abort();
+}
+
+void fuzz_check_answer(const char *target, const struct kinesis_reply *reply,
+		       const json_t *answer)
+{
+	json_t *type = json_object_get(answer, "__type");
+
+	check(reply->status == 200 ? reply->error == NULL
+				   : (reply->status == 400 || reply->status == 500) && reply->error,
+	      target, "status and error type disagree", reply);
+	check(json_is_object(answer), target, "the answer is not an object", reply);
+	if (reply->error)
+		check(json_is_string(type) && strcmp(json_string_value(type), reply->error) == 0 &&
+			      json_is_string(json_object_get(answer, "message")),
+		      target, "an error without its __type and message", reply);
+	else
+		check(type == NULL, target, "a success with a __type", reply);
 }

@@ -28,6 +28,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * the harness, not a finding. */
 struct hub *fuzz_hub(int subscription_seconds);
 
+/* The X-Amz-Target an input's first byte chooses: an operation of the API,
+ * one of a few targets it must refuse, or none (NULL). */
+const char *fuzz_target(uint8_t choice);
+
+struct kinesis_reply;
+struct json_t;
+
+/* Answers an input as the Kinesis targets read it: the first byte chooses
+ * the X-Amz-Target (fuzz_target), the rest is the body, in the encoding
+ * content_type names; on a fresh hub (fuzz_hub) holding 8 records. size
+ * must be at least 1. The caller frees reply->body. */
+void fuzz_api_call(const uint8_t *data, size_t size, const char *content_type,
+		   struct kinesis_reply *reply);
+
+/* Aborts, saying so on stderr under the target's name, unless an answer is
+ * well formed: answer (the reply's body decoded, borrowed; NULL when it did
+ * not decode) an object, status 200 without an error type or 400/500 with
+ * one, and then __type that type beside a message. */
+void fuzz_check_answer(const char *target, const struct kinesis_reply *reply,
+		       const struct json_t *answer);
+
 /* Puts n small telemetry records under partition keys "racer-0".. */
 void fuzz_put_records(struct hub *hub, int n, int64_t now_ms);
 

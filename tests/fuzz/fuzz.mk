@@ -12,7 +12,7 @@
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= kinesis push telemetry event eventstream h2
+FUZZ_TARGETS ?= kinesis push telemetry event eventstream cbor h2
 FUZZ_AR ?= ar
 
 out := fuzz

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/consumer.h"
+#include "client/consumer_batch.h"
 
 static void check(int ok, const char *what)
 {
@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t bytes = 0;
 	struct consumer_batch *b;
 
-	b = consumer_decode_event((const char *)data, size, NULL, &bad, last_bad, sizeof(last_bad),
-				  &bytes, &reason);
+	b = consumer_batch_decode_event((const char *)data, size, NULL, &bad, last_bad,
+					sizeof(last_bad), &bytes, &reason);
 	if (b == NULL) {
 		check(reason != NULL && reason[0] != '\0', "refused without a reason");
 		return 0;

@@ -17,73 +17,21 @@
 
 #include "hub/kinesis.h"
 
-static const char *const targets[] = {
-	"Kinesis_20131202.CreateStream",
-	"Kinesis_20131202.DeleteStream",
-	"Kinesis_20131202.DeregisterStreamConsumer",
-	"Kinesis_20131202.DescribeStream",
-	"Kinesis_20131202.DescribeStreamConsumer",
-	"Kinesis_20131202.DescribeStreamSummary",
-	"Kinesis_20131202.GetRecords",
-	"Kinesis_20131202.GetShardIterator",
-	"Kinesis_20131202.ListShards",
-	"Kinesis_20131202.ListStreamConsumers",
-	"Kinesis_20131202.ListStreams",
-	"Kinesis_20131202.PutRecord",
-	"Kinesis_20131202.PutRecords",
-	"Kinesis_20131202.RegisterStreamConsumer",
-	/* What the hub must refuse with UnknownOperationException. */
-	"Kinesis_20131202.SubscribeToShard",
-	"Kinesis_20131202.",
-	"Kinesis_20131201.PutRecord",
-	NULL,
-};
-
-#define TARGET_COUNT (sizeof(targets) / sizeof(targets[0]))
-
-static void check(int ok, const char *what, const struct kinesis_reply *reply)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "fuzz_kinesis: %s: status %d, error %s, body %.*s\n", what, reply->status,
-		reply->error ? reply->error : "(none)", (int)(reply->len > 500 ? 500 : reply->len),
-		reply->body ? reply->body : "");
-	abort();
-}
-
-static void check_reply(const struct kinesis_reply *reply)
-{
-	json_t *j, *type;
-
-	check(reply->body != NULL && reply->len == strlen(reply->body), "no body", reply);
-	check(reply->status == 200 ? reply->error == NULL
-				   : (reply->status == 400 || reply->status == 500) && reply->error,
-	      "status and error type disagree", reply);
-	j = json_loadb(reply->body, reply->len, JSON_REJECT_DUPLICATES, NULL);
-	check(json_is_object(j), "the answer is not a JSON object", reply);
-	type = json_object_get(j, "__type");
-	if (reply->error)
-		check(json_is_string(type) && strcmp(json_string_value(type), reply->error) == 0 &&
-			      json_is_string(json_object_get(j, "message")),
-		      "an error without its __type and message", reply);
-	else
-		check(type == NULL, "a success with a __type", reply);
-	json_decref(j);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kinesis_reply reply;
-	struct hub *hub;
+	json_t *answer;
 
 	if (size < 1)
 		return 0;
-	hub = fuzz_hub(0);
-	fuzz_put_records(hub, 8, FUZZ_NOW_MS);
-	kinesis_handle(hub, targets[data[0] % TARGET_COUNT], (const char *)data + 1, size - 1,
-		       FUZZ_NOW_MS + 1000, &reply);
-	check_reply(&reply);
+	fuzz_api_call(data, size, KINESIS_CONTENT_TYPE, &reply);
+	if (reply.body == NULL || reply.len != strlen(reply.body)) {
+		fprintf(stderr, "fuzz_kinesis: no body, or one with a NUL byte\n");
+		abort();
+	}
+	answer = json_loadb(reply.body, reply.len, JSON_REJECT_DUPLICATES, NULL);
+	fuzz_check_answer("kinesis", &reply, answer);
+	json_decref(answer);
 	free(reply.body);
-	hub_close(hub);
 	return 0;
 }

@@ -10,8 +10,8 @@
 void decode_text(const char *text, struct parallel *lanes, struct decoded *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->b = consumer_decode_event(text, strlen(text), lanes, &d->bad, d->last_bad,
-				     sizeof(d->last_bad), &d->bytes, &d->reason);
+	d->b = consumer_batch_decode_event(text, strlen(text), lanes, &d->bad, d->last_bad,
+					   sizeof(d->last_bad), &d->bytes, &d->reason);
 }
 
 void same_telemetry(const struct telemetry *got, const struct telemetry *want)

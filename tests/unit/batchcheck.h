@@ -1,5 +1,5 @@
 /* Checks shared by the tests that decode push events: one event decoded
- * into a batch with everything consumer_decode_event reports, and the
+ * into a batch with everything consumer_batch_decode_event reports, and the
  * comparison of two such decodes (cmocka assertions). */
 #ifndef ALLEYCAT_TESTS_BATCHCHECK_H
 #define ALLEYCAT_TESTS_BATCHCHECK_H
@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "client/consumer.h"
+#include "client/consumer_batch.h"
 
 struct decoded {
 	struct consumer_batch *b;

@@ -1,6 +1,6 @@
 /* Allocation failure on the telemetry path: every allocation made while
- * decoding a telemetry record, or a push event full of them, is failed in
- * turn, and each time the decoder must not crash, must not leak (the ASan
+ * decoding a telemetry record, or a push event full of them (or a CBOR
+ * request body, or encoding an answer in CBOR), is failed in turn, and each time the decoder must not crash, must not leak (the ASan
  * build checks that; jansson's blocks are also counted here), and must
  * either give exactly the answer it gives with memory to spare or fail
  * saying it ran out of memory. A decoder that makes no allocation passes
@@ -13,8 +13,9 @@
  *
  * Two ways in, both sending failures through failalloc's countdown:
  * jansson's allocator is swapped with json_set_alloc_funcs (restored after
- * each test), and this program is linked with -Wl,--wrap=malloc and
- * --wrap=calloc, which catch the allocations of our own code. */
+ * each test), and this program is linked with -Wl,--wrap=malloc,
+ * --wrap=calloc and --wrap=realloc, which catch the allocations of our own
+ * code. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -32,6 +33,7 @@
 #include "batchcheck.h"
 #include "client/consumer.h"
 #include "failalloc.h"
+#include "wire/cborjson.h"
 #include "wire/telemetry.h"
 
 /* Far more allocations than any decode here makes: a loop that reaches it
@@ -52,6 +54,21 @@ void *__wrap_calloc(size_t n, size_t size)
 	if (p)
 		memset(p, 0, n * size);
 	return p;
+}
+
+void *__real_realloc(void *p, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+/* realloc goes through the same countdown (growing buffers, strbuf's): the
+ * call fails whenever a malloc in its place would. */
+void *__wrap_realloc(void *p, size_t size)
+{
+	void *probe = __wrap_malloc(1);
+
+	if (probe == NULL)
+		return NULL;
+	free(probe);
+	return __real_realloc(p, size);
 }
 
 /* jansson's blocks: counted, so a leak inside jansson's own bookkeeping
@@ -176,7 +193,7 @@ static void test_telemetry_each_allocation_fails(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* consumer_decode_event                                               */
+/* consumer_batch_decode_event                                        */
 /* ------------------------------------------------------------------ */
 
 /* An event of a good record, a bad one, and one whose Data is larger than
@@ -328,6 +345,84 @@ static void test_injection_reaches_jansson(void **state)
 	assert_int_equal(json_live, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* cborjson_decode and cborjson_encode                                 */
+/* ------------------------------------------------------------------ */
+
+/* PutRecords as the Java SDK writes it, with what makes the decoder
+ * allocate: keys, byte strings, chunked strings, a timestamp, nesting. */
+static const unsigned char cbor_request[] = {
+	0xbf, 0x6a, 'S', 't', 'r', 'e', 'a', 'm', 'N', 'a', 'm', 'e', 0x68, 'a', 'l', 'l', 'e',
+	'y', 'c', 'a', 't', 0x67, 'R', 'e', 'c', 'o', 'r', 'd', 's', 0x9f, 0xbf, 0x64, 'D', 'a',
+	't', 'a', 0x43, 0x00, 0xff, 0x10, 0x7f, 0x62, 'P', 'a', 0x62, 'r', 't', 0x66, 'i', 't',
+	'i', 'o', 'n', 'K', 0x62, 'e', 'y', 0xff, 0x5f, 0x41, 'k', 0x41, '1', 0xff, 0xff, 0xa1,
+	0x64, 'D', 'a', 't', 'a', 0x40, 0xff, 0x69, 'T', 'i', 'm', 'e', 's', 't', 'a', 'm', 'p',
+	0xc1, 0x1b, 0x00, 0x00, 0x01, 0xa0, 0x13, 0xac, 0xcc, 0x38, 0xff,
+};
+
+/* Fails allocation k of one CBOR decode, for k = 0, 1, ... until a decode
+ * runs with no failure; returns how many allocations it makes. */
+static long fail_each_cbor_decode(void)
+{
+	char why[160];
+	size_t want_len, len;
+	char *want = cborjson_decode(cbor_request, sizeof(cbor_request), &want_len, why, sizeof(why));
+	char *got;
+	long k;
+
+	if (want == NULL)
+		fail_msg("the request is refused: %s", why);
+	for (k = 0; k < ROUNDS_MAX; k++) {
+		failalloc_reset();
+		failalloc_after(k);
+		got = cborjson_decode(cbor_request, sizeof(cbor_request), &len, why, sizeof(why));
+		failalloc_after(-1);
+		if (got == NULL && !says_out_of_memory(why))
+			fail_msg("allocation %ld failed: refused for \"%s\"", k, why);
+		if (got != NULL && (len != want_len || strcmp(got, want) != 0))
+			fail_msg("allocation %ld failed: %s, not %s", k, got, want);
+		free(got);
+		if (failalloc_failures() == 0)
+			break;
+	}
+	free(want);
+	assert_true(k < ROUNDS_MAX);
+	return failalloc_calls();
+}
+
+static void test_cbor_decode_each_allocation_fails(void **state)
+{
+	long n = fail_each_cbor_decode();
+
+	print_message("CBOR request: %ld allocations, each failed in turn\n", n);
+}
+
+/* Encoding an answer: NULL, or exactly the bytes encoded with memory. */
+static void test_cbor_encode_each_allocation_fails(void **state)
+{
+	const char *answer = "{\"Records\":[{\"Data\":\"AP8Q\",\"ApproximateArrivalTimestamp\":"
+			     "1787036486.712,\"SequenceNumber\":\"49\",\"Key\":\"\\u00e9\"}],"
+			     "\"MillisBehindLatest\":0,\"NextShardIterator\":null}";
+	size_t want_len, len;
+	unsigned char *want = cborjson_encode(answer, strlen(answer), &want_len), *got;
+	long k;
+
+	assert_non_null(want);
+	for (k = 0; k < ROUNDS_MAX; k++) {
+		failalloc_reset();
+		failalloc_after(k);
+		got = cborjson_encode(answer, strlen(answer), &len);
+		failalloc_after(-1);
+		if (got != NULL && (len != want_len || memcmp(got, want, len) != 0))
+			fail_msg("allocation %ld failed: different bytes", k);
+		free(got);
+		if (failalloc_failures() == 0)
+			break;
+	}
+	free(want);
+	assert_true(k < ROUNDS_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +432,10 @@ int main(void)
 						swap_allocator, restore_allocator),
 		cmocka_unit_test_setup_teardown(test_event_each_allocation_fails, swap_allocator,
 						restore_allocator),
+		cmocka_unit_test_setup_teardown(test_cbor_decode_each_allocation_fails,
+						swap_allocator, restore_allocator),
+		cmocka_unit_test_setup_teardown(test_cbor_encode_each_allocation_fails,
+						swap_allocator, restore_allocator),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

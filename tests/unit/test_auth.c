@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "hub/auth.h"
+#include "util/errtext.h"
 
 /* 2015-08-30T12:36:00Z, the date of AWS's SigV4 test suite. */
 #define VECTOR_MS 1440938160000LL
@@ -44,7 +45,7 @@ static char path[64];
 
 static struct auth *load(const char *text)
 {
-	char err[256];
+	char err[ERR_TEXT_MAX];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/tmp/alleycat-auth-XXXXXX");
@@ -104,7 +105,7 @@ static void test_refusals(void **state __attribute__((unused)))
 
 static void test_credentials_files(void **state __attribute__((unused)))
 {
-	char err[256];
+	char err[ERR_TEXT_MAX];
 
 	assert_null(load("[half]\naws_access_key_id = AKID\n"));
 	assert_null(load("# nothing here\n"));

@@ -20,6 +20,7 @@
 
 #include "hub/hub.h"
 #include "hub/push.h"
+#include "util/errtext.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
 #include "wire/telemetry.h"
@@ -292,7 +293,7 @@ static void test_push_catalogue(void **state)
 	struct push_fixture f = { 0 };
 	struct hub_config config;
 	struct bad_case *cases;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 	size_t n;
 
 	hub_config_defaults(&config);

@@ -22,6 +22,7 @@
 #include "race/engine.h"
 #include "race/racemodel.h"
 #include "race/roster.h"
+#include "util/errtext.h"
 #include "util/rng.h"
 #include "wire/telemetry.h"
 
@@ -293,7 +294,7 @@ static void model_race(struct recs *rs, const struct roster *roster, uint64_t se
 static void load_real_roster(struct roster *roster)
 {
 	const char *top = getenv("top_srcdir");
-	char dir[1024], err[512];
+	char dir[1024], err[ERR_TEXT_MAX];
 
 	snprintf(dir, sizeof(dir), "%s/data", top && *top ? top : ".");
 	if (roster_load(roster, dir, err, sizeof(err)) != 0)

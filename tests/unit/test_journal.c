@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "hub/journal.h"
+#include "util/errtext.h"
 #include "util/log.h"
 
 #define SEQ_BASE 0xf000000000000000ull
@@ -293,7 +294,7 @@ static void flip_byte(const char *path, int64_t offset)
 
 static struct journal *open_ok(const char *dir)
 {
-	char err[256] = "";
+	char err[ERR_TEXT_MAX] = "";
 	struct journal *j = journal_open(dir, err, sizeof(err));
 
 	if (j == NULL)
@@ -920,7 +921,7 @@ static void test_append_without_replay(void **state)
 
 static void test_cannot_create(void **state)
 {
-	char file[PATH_MAX], dir[PATH_MAX], err[256];
+	char file[PATH_MAX], dir[PATH_MAX], err[ERR_TEXT_MAX];
 
 	path_in(file, *state, "plain-file");
 	write_file(file, "x", 1);
@@ -943,7 +944,7 @@ static void test_cannot_create(void **state)
 
 static void test_locked(void **state)
 {
-	char err[256] = "";
+	char err[ERR_TEXT_MAX] = "";
 	struct journal *j = open_ok(*state);
 
 	assert_null(journal_open(*state, err, sizeof(err)));
@@ -967,7 +968,7 @@ static void make_header(unsigned char h[HEADER_SIZE], uint32_t version)
 
 static void test_bad_segments(void **state)
 {
-	char path[PATH_MAX], bad[PATH_MAX], err[256] = "";
+	char path[PATH_MAX], bad[PATH_MAX], err[ERR_TEXT_MAX] = "";
 	unsigned char h[HEADER_SIZE], garbage[100];
 	struct journal *j = open_ok(*state);
 	struct got g;

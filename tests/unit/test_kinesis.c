@@ -18,6 +18,8 @@
 #include "hub/hub.h"
 #include "hub/kinesis.h"
 #include "util/base64.h"
+#include "util/errtext.h"
+#include "wire/cborjson.h"
 #include "wire/seqno.h"
 
 #define NOW 1795659501000LL
@@ -26,7 +28,7 @@
 static struct hub *new_hub(uint64_t records_per_sec)
 {
 	struct hub_config config;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 	struct hub *hub;
 
 	hub_config_defaults(&config);
@@ -100,7 +102,37 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static void run_request_file(const char *dir, const char *name)
+/* A CBOR case's body is written in hex (CBOR is binary): the bytes, in
+ * place; white space between them is for the reader. */
+static size_t unhex_body(char *body)
+{
+	size_t n = 0;
+	unsigned byte;
+
+	for (char *p = body; *p; ) {
+		if (strchr(" \t\n", *p)) {
+			p++;
+			continue;
+		}
+		if (sscanf(p, "%2x", &byte) != 1)
+			fail_msg("not hex: %.20s", p);
+		body[n++] = (char)byte;
+		p += 2;
+	}
+	return n;
+}
+
+/* The answer's body as JSON, whichever encoding it came in. */
+static json_t *answer_json(const struct kinesis_reply *reply)
+{
+	char why[160];
+
+	if (strcmp(reply->content_type, KINESIS_CBOR_CONTENT_TYPE) == 0)
+		return cborjson_load(reply->body, reply->len, why, sizeof(why));
+	return json_loadb(reply->body, reply->len, 0, NULL);
+}
+
+static void run_request_file(const char *dir, const char *name, const char *content_type)
 {
 	char path[2048], op[128], type[128], words[256] = "", target[160];
 	size_t len;
@@ -122,21 +154,25 @@ static void run_request_file(const char *dir, const char *name)
 	len = strlen(body);
 	if (len > 0 && body[len - 1] == '\n')
 		body[--len] = '\0';
+	if (strcmp(content_type, KINESIS_CBOR_CONTENT_TYPE) == 0)
+		len = unhex_body(body);
 
-	kinesis_handle(hub, strcmp(op, "-") ? target : NULL, body, len, NOW, &reply);
-	j = json_loadb(reply.body, reply.len, 0, NULL);
+	kinesis_answer(hub, strcmp(op, "-") ? target : NULL, content_type, body, len, NOW, &reply);
+	assert_string_equal(reply.content_type, content_type);
+	j = answer_json(&reply);
 	if (j == NULL || reply.status != status ||
 	    strcmp(json_string_value(json_object_get(j, "__type")), type) != 0 ||
 	    (words[0] && !strstr(json_string_value(json_object_get(j, "message")), words)))
-		fail_msg("%s: expected %d %s (%s), got %d %s", name, status, type, words,
-			 reply.status, reply.body);
+		fail_msg("%s: expected %d %s (%s), got %d %.300s", name, status, type, words,
+			 reply.status, j ? json_dumps(j, JSON_COMPACT) : reply.body);
 	json_decref(j);
 	free(reply.body);
 	free(text);
 	hub_close(hub);
 }
 
-static void test_bad_request_catalogue(void **state)
+/* Runs every *.req in tests/requests/SUB, its bodies in content_type. */
+static int run_catalogue(const char *sub, const char *content_type)
 {
 	const char *top = getenv("top_srcdir");
 	char dir[1024];
@@ -144,19 +180,33 @@ static void test_bad_request_catalogue(void **state)
 	DIR *d;
 	int count = 0;
 
-	snprintf(dir, sizeof(dir), "%s/tests/requests", top ? top : ".");
+	snprintf(dir, sizeof(dir), "%s/tests/requests%s", top ? top : ".", sub);
 	d = opendir(dir);
 	if (d == NULL)
 		fail_msg("cannot open %s", dir);
 	while ((e = readdir(d)) != NULL) {
 		size_t n = strlen(e->d_name);
 		if (n > 4 && strcmp(e->d_name + n - 4, ".req") == 0) {
-			run_request_file(dir, e->d_name);
+			run_request_file(dir, e->d_name, content_type);
 			count++;
 		}
 	}
 	closedir(d);
-	assert_true(count >= 40);
+	return count;
+}
+
+static void test_bad_request_catalogue(void **state)
+{
+	(void)state;
+	assert_true(run_catalogue("", KINESIS_CONTENT_TYPE) >= 40);
+}
+
+/* The same API with CBOR bodies: what only CBOR can get wrong, and errors
+ * of the API answered in CBOR. */
+static void test_bad_cbor_request_catalogue(void **state)
+{
+	(void)state;
+	assert_true(run_catalogue("/cbor", KINESIS_CBOR_CONTENT_TYPE) >= 15);
 }
 
 /* ------------------------------------------------------------------ */
@@ -274,7 +324,7 @@ static void test_throttling_in_request_order(void **state)
 static void test_byte_limit_admits_an_oversized_record_alone(void **state)
 {
 	struct hub_config config;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 	struct hub *hub;
 	const char *put = "{\"StreamName\":\"alleycat\",\"Data\":\"eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4\","
 			  "\"PartitionKey\":\"k\"}";
@@ -454,7 +504,7 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 static struct hub *hub_in_at(const char *dir, int64_t retention_s, int64_t now)
 {
 	struct hub_config config;
-	char err[256] = "";
+	char err[ERR_TEXT_MAX] = "";
 	struct hub *hub;
 
 	hub_config_defaults(&config);
@@ -885,7 +935,7 @@ static void test_old_state_closes_shards_at_first_load(void **state)
 /* A hub refuses to open on this saved state, and says it is unreadable. */
 static void expect_unreadable(const char *meta)
 {
-	char dir[] = "/tmp/alleycat-reshard-XXXXXX", err[256] = "";
+	char dir[] = "/tmp/alleycat-reshard-XXXXXX", err[ERR_TEXT_MAX] = "";
 	struct hub_config config;
 
 	assert_non_null(mkdtemp(dir));
@@ -924,6 +974,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_request_catalogue),
+		cmocka_unit_test(test_bad_cbor_request_catalogue),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_throttling_in_request_order),
 		cmocka_unit_test(test_byte_limit_admits_an_oversized_record_alone),

@@ -21,6 +21,7 @@
 #include "hub/hub.h"
 #include "hub/kinesis.h"
 #include "util/base64.h"
+#include "util/errtext.h"
 #include "util/rng.h"
 
 #define NOW 1795659501000LL
@@ -332,7 +333,7 @@ static void mutate(struct rng *r, struct text *t)
 static struct hub *new_hub(uint64_t records_per_sec)
 {
 	struct hub_config config;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 	struct hub *hub;
 
 	hub_config_defaults(&config);

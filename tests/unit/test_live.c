@@ -23,6 +23,7 @@
 #include "race/live.h"
 #include "race/roster.h"
 #include "race/store.h"
+#include "util/errtext.h"
 
 #define RACE 7
 #define GRACE_S 5
@@ -70,7 +71,7 @@ static struct live *open_live(struct fixture *f)
 		.db_path = f->path, .window_s = 1, .grace_s = GRACE_S, .duration = 10,
 		.roster = &roster,
 	};
-	char err[512] = "";
+	char err[ERR_TEXT_MAX] = "";
 
 	f->l = live_open(&config, err, sizeof(err));
 	if (f->l == NULL)
@@ -163,7 +164,7 @@ static void commit_saves_everything(struct fixture *f, int64_t now_ms)
 static void test_started_read_only(void **state)
 {
 	struct fixture *f = *state;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	struct store *s = store_open(f->path, err, sizeof(err));
 
 	if (s == NULL)

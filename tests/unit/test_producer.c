@@ -16,6 +16,7 @@
 
 #include "client/httpc.h"
 #include "client/producer.h"
+#include "util/errtext.h"
 
 #define NOW 1000000
 
@@ -195,7 +196,7 @@ static void test_cancelled_requests_leave_records_unanswered(void **state
 	struct producer_config config = { .stream = "alleycat", .batch = 2, .max_in_flight = 2 };
 	struct httpc *http = httpc_new(5);
 	struct producer *p;
-	char err[128];
+	char err[ERR_TEXT_MAX];
 
 	assert_non_null(http);
 	/* Nothing is sent before httpc_poll: the requests stay in flight. */

@@ -17,6 +17,7 @@
 
 #include "hub/hub.h"
 #include "hub/push.h"
+#include "util/errtext.h"
 
 #define NOW 1795659501000LL
 
@@ -34,7 +35,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct hub_config config;
-	char err[256], name[32];
+	char err[ERR_TEXT_MAX], name[32];
 
 	hub_config_defaults(&config);
 	config.subscription_seconds = 10;

@@ -20,6 +20,7 @@
 #include "race/racemodel.h"
 #include "race/roster.h"
 #include "race/sim.h"
+#include "util/errtext.h"
 #include "util/rng.h"
 #include "wire/telemetry.h"
 
@@ -41,7 +42,7 @@ static const char example[] =
 static void load_real_roster(struct roster *roster)
 {
 	const char *top = getenv("top_srcdir");
-	char dir[1024], err[512];
+	char dir[1024], err[ERR_TEXT_MAX];
 
 	snprintf(dir, sizeof(dir), "%s/data", top && *top ? top : ".");
 	if (roster_load(roster, dir, err, sizeof(err)) != 0)
@@ -348,7 +349,7 @@ static void load_fails(const char *racers, const char *classes, ...)
 {
 	struct tmpdata d;
 	struct roster roster;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 	const char *word;
 	va_list ap;
 
@@ -407,7 +408,7 @@ static void test_roster_rejects_bad_files(void **state)
 	{
 		struct tmpdata d;
 		struct roster roster;
-		char err[256];
+		char err[ERR_TEXT_MAX];
 
 		tmpdata_make(&d, NULL, six_classes);
 		write_file(d.racers, "Ann\nB\0b\n", 8);
@@ -434,7 +435,7 @@ static void test_roster_lenient_where_safe(void **state)
 {
 	struct tmpdata d;
 	struct roster roster;
-	char racers[512], err[256], name64[65];
+	char racers[512], err[ERR_TEXT_MAX], name64[65];
 
 	/* A byte order mark, CRLF line ends, blank lines, spaces and tabs
 	 * around names, no newline at the end; 64 bytes fit exactly, and 32

@@ -22,6 +22,7 @@
 
 #include "dbfiles.h"
 #include "race/store.h"
+#include "util/errtext.h"
 
 #define ENDED_BASE 1700000000000ll
 #define ROWS_MAX 512
@@ -64,7 +65,7 @@ static int teardown(void **state)
 
 static struct store *open_ok(const char *path)
 {
-	char err[512] = "";
+	char err[ERR_TEXT_MAX] = "";
 	struct store *s = store_open(path, err, sizeof(err));
 
 	if (s == NULL)
@@ -440,7 +441,7 @@ static void test_reopen_keeps_data(void **state)
 static void test_newer_version_fails(void **state)
 {
 	struct fixture *f = *state;
-	char err[512] = "";
+	char err[ERR_TEXT_MAX] = "";
 	sqlite3 *db;
 
 	open_fixture(state);
@@ -466,7 +467,7 @@ static void test_newer_version_fails(void **state)
 static void test_garbage_file_fails(void **state)
 {
 	struct fixture *f = *state;
-	char path[PATH_MAX], err[512] = "", garbage[8192];
+	char path[PATH_MAX], err[ERR_TEXT_MAX] = "", garbage[8192];
 
 	for (size_t i = 0; i < sizeof(garbage); i++)
 		garbage[i] = (char)("racers and races\n"[i % 17]);
@@ -488,7 +489,7 @@ static void test_garbage_file_fails(void **state)
 static void test_foreign_database_fails(void **state)
 {
 	struct fixture *f = *state;
-	char path[PATH_MAX], err[512] = "";
+	char path[PATH_MAX], err[ERR_TEXT_MAX] = "";
 	sqlite3 *db = NULL;
 
 	snprintf(path, sizeof(path), "%s/other.db", f->dir);

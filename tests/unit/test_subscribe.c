@@ -23,6 +23,7 @@
 #include "hub/push.h"
 #include "hub/subscribe.h"
 #include "util/base64.h"
+#include "util/errtext.h"
 #include "wire/eventstream.h"
 #include "wire/protocol.h"
 
@@ -41,7 +42,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct hub_config config;
-	char err[256];
+	char err[ERR_TEXT_MAX];
 
 	hub_config_defaults(&config);
 	config.subscription_seconds = LIFETIME_S;

@@ -5,7 +5,6 @@
 // simulator and the board sign with the usual AWS variables.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +15,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 import { tryOpen } from './efo.mjs';
-import { ALLEYCAT, HOST, Hub, kinesisClient, rmTempDir, tempDir } from './hub.mjs';
+import { ALLEYCAT, HOST, kinesisClient, rmTempDir, startSigv4Hub } from './hub.mjs';
 
 const run = promisify(execFile);
 const STREAM = 'e2e';
@@ -26,12 +25,7 @@ describe('--auth sigv4', { timeout: 60000 }, () => {
 	let hub, dir;
 
 	before(async () => {
-		dir = await tempDir();
-		const creds = path.join(dir, 'credentials');
-		await writeFile(creds, `[racing]\naws_access_key_id = ${KEY.accessKeyId}\n` +
-			`aws_secret_access_key = ${KEY.secretAccessKey}\n`);
-		hub = new Hub({ stream: STREAM, shards: 2, extraArgs: ['--auth', 'sigv4', '--credentials', creds] });
-		await hub.start();
+		({ hub, dir } = await startSigv4Hub(KEY, { stream: STREAM, shards: 2 }));
 	});
 	after(async () => {
 		await hub?.stop();

@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -279,6 +279,20 @@ export async function startHub(opts) {
 	const hub = new Hub(opts);
 	await hub.start();
 	return hub;
+}
+
+/**
+ * Starts a hub with --auth sigv4 whose credentials file (in a temporary
+ * directory) holds key: { hub, dir }. Stop the hub, then rmTempDir(dir).
+ */
+export async function startSigv4Hub(key, opts = {}) {
+	const dir = await tempDir();
+	const creds = path.join(dir, 'credentials');
+	await writeFile(creds, `[racing]\naws_access_key_id = ${key.accessKeyId}\n` +
+		`aws_secret_access_key = ${key.secretAccessKey}\n`);
+	const hub = new Hub({ ...opts, extraArgs: ['--auth', 'sigv4', '--credentials', creds] });
+	await hub.start();
+	return { hub, dir };
 }
 
 /**

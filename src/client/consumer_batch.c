@@ -1,0 +1,223 @@
+/* Batches: the records of one read, decoded (consumer_batch.h).
+ *
+ * Records are decoded into the batch in place: each into its own slot, on
+ * the lane its partition key picks, then the good ones are packed to the
+ * front in shard order. One event is scanned once (push_event.c); Data is
+ * decoded on the stack when it is small, as telemetry records are. */
+#include "config.h"
+#include "client/consumer_batch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/parallel.h"
+#include "util/base64.h"
+
+/* An arrival time in epoch seconds as milliseconds, rounded. A double
+ * beyond int64_t makes the conversion undefined, so far-off times from a
+ * broken hub are clamped (+-1e15 s is 30 million years). */
+static int64_t arrival_ms(double seconds)
+{
+	if (!(seconds > -1e15))
+		return (int64_t)-1e18;
+	if (seconds > 1e15)
+		return (int64_t)1e18;
+	return (int64_t)(seconds * 1000.0 + 0.5);
+}
+
+/* Data as base64 text: a span of the event, or unescaped into *copy when
+ * the hub escaped a character (JSON allows "\/" for "/"). */
+static const char *data_text(const struct js_token *data, size_t *len, char **copy)
+{
+	*copy = NULL;
+	*len = data->len;
+	if (!data->escaped)
+		return data->text;
+	if ((*copy = malloc(data->len)) != NULL)
+		*len = jsonscan_unescape(data, *copy, data->len);
+	return *copy;
+}
+
+static int decode_record(const struct push_event_record *rec, struct consumer_record *out,
+			 uint64_t *bytes, const char **reason)
+{
+	const struct js_token *ts = &rec->arrival;
+	size_t len, n;
+	unsigned char *raw;
+	char *copy;
+	const char *data;
+	int rc;
+
+	if (rec->data.type != JS_STRING || (ts->type != JS_INTEGER && ts->type != JS_REAL)) {
+		*reason = "record without Data or ApproximateArrivalTimestamp";
+		return -1;
+	}
+	/* Telemetry records are small: decode on the stack, not the heap. */
+	unsigned char small[2048];
+	data = data_text(&rec->data, &len, &copy);
+	raw = data == NULL                            ? NULL
+	      : base64_decoded_max(len) < sizeof(small) ? small
+							: malloc(base64_decoded_max(len) + 1);
+	if (raw == NULL) {
+		free(copy);
+		*reason = "out of memory";
+		return -1;
+	}
+	rc = base64_decode(data, len, raw, &n, reason);
+	if (rc == 0) {
+		*bytes += n;
+		rc = telemetry_decode(raw, n, &out->t, reason);
+	}
+	if (raw != small)
+		free(raw);
+	free(copy);
+	out->arrival_ms = arrival_ms(jsonscan_double(ts));
+	return rc;
+}
+
+/* The records of one event being decoded, each into its own slot of the
+ * batch, on the lane its partition key picks. */
+struct decoding {
+	const struct push_event *ev;
+	struct consumer_batch *b;
+	const char **why;               /* per record: NULL when it is good */
+	uint64_t bytes[PARALLEL_MAX];      /* per lane: no sharing between threads */
+};
+
+static void decode_one(void *ctx, unsigned lane, size_t i)
+{
+	struct decoding *d = ctx;
+
+	if (decode_record(&d->ev->records[i], &d->b->records[i], &d->bytes[lane], &d->why[i]) == 0)
+		d->why[i] = NULL;
+}
+
+static void decode_records(struct decoding *d, struct parallel *lanes, uint8_t *lane_of)
+{
+	size_t n = d->ev->count;
+
+	if (lanes == NULL || parallel_count(lanes) == 1) {
+		for (size_t i = 0; i < n; i++)
+			decode_one(d, 0, i);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct js_token *key = &d->ev->records[i].key;
+		lane_of[i] = key->type == JS_STRING ? parallel_pick(lanes, key->text, key->len) : 0;
+	}
+	parallel_run(lanes, lane_of, n, decode_one, d);
+}
+
+/* Copies a string field of the event: false when absent or too long. */
+static bool take_string(const struct js_token *t, char *out, size_t size)
+{
+	size_t n;
+
+	if (t->type != JS_STRING || (n = jsonscan_unescape(t, out, size)) >= size)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
+static struct consumer_batch *new_batch(const struct push_event *ev, const char **reason)
+{
+	struct consumer_batch *b = calloc(1, sizeof(*b) + ev->count * sizeof(b->records[0]));
+
+	if (b == NULL) {
+		*reason = "out of memory";
+		return NULL;
+	}
+	bool ok = ev->has_records && take_string(&ev->shard_id, b->shard_id, sizeof(b->shard_id));
+	/* A null continuation ends a closed shard: that is what to checkpoint. */
+	if (ok && ev->continuation.type == JS_NULL)
+		snprintf(b->continuation, sizeof(b->continuation), "%s", CONSUMER_SHARD_END);
+	else
+		ok = ok && take_string(&ev->continuation, b->continuation, sizeof(b->continuation));
+	if (!ok) {
+		free(b);
+		*reason = "malformed SubscribeToShardEvent";
+		return NULL;
+	}
+	if (ev->millis_behind.type == JS_INTEGER)
+		b->millis_behind = jsonscan_int(&ev->millis_behind);
+	return b;
+}
+
+struct consumer_batch *consumer_batch_decode(const struct push_event *ev, struct parallel *lanes,
+					    size_t *bad, char *last_bad, size_t last_bad_size,
+					    uint64_t *bytes, const char **reason)
+{
+	struct decoding d = { .ev = ev };
+	uint8_t *lane_of;
+
+	*bad = 0;
+	if ((d.b = new_batch(ev, reason)) == NULL)
+		return NULL;
+	d.why = malloc(ev->count * (sizeof(*d.why) + 1) + 1);
+	if (d.why == NULL) {
+		free(d.b);
+		*reason = "out of memory";
+		return NULL;
+	}
+	lane_of = (uint8_t *)(d.why + ev->count);
+	decode_records(&d, lanes, lane_of);
+	for (size_t i = 0; i < ev->count; i++) {
+		if (d.why[i] == NULL) {
+			d.b->records[d.b->count++] = d.b->records[i];
+		} else if (strcmp(d.why[i], "out of memory") == 0) {
+			/* Not a bad record: the whole event waits to be read again. */
+			*reason = d.why[i];
+			free(d.why);
+			free(d.b);
+			return NULL;
+		} else {
+			(*bad)++;
+			snprintf(last_bad, last_bad_size, "%s", d.why[i]);
+		}
+	}
+	for (unsigned k = 0; k < PARALLEL_MAX; k++)
+		*bytes += d.bytes[k];
+	free(d.why);
+	return d.b;
+}
+
+struct consumer_batch *consumer_batch_decode_event(const char *json, size_t len,
+						  struct parallel *lanes, size_t *bad, char *last_bad,
+						  size_t last_bad_size, uint64_t *bytes,
+						  const char **reason)
+{
+	struct push_event ev;
+	struct consumer_batch *b = NULL;
+
+	*bad = 0;
+	if (push_event_scan(json, len, &ev, reason) == 0) {
+		if (push_event_is(&ev.event, "SubscribeToShardEvent"))
+			b = consumer_batch_decode(&ev, lanes, bad, last_bad, last_bad_size, bytes,
+						  reason);
+		else
+			*reason = "malformed SubscribeToShardEvent";
+	}
+	push_event_free(&ev);
+	return b;
+}
+
+struct consumer_batch *consumer_batch_gone(const char *shard_id)
+{
+	struct consumer_batch *b = calloc(1, sizeof(*b));
+
+	if (b) {
+		snprintf(b->shard_id, sizeof(b->shard_id), "%s", shard_id);
+		b->gone = true;
+	}
+	return b;
+}
+
+void consumer_batch_free(struct consumer_batch *b)
+{
+	while (b) {
+		struct consumer_batch *next = b->next;
+		free(b);
+		b = next;
+	}
+}

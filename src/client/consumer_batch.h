@@ -1,0 +1,67 @@
+/* Batches: what a reader of a stream hands over. A batch holds the decoded
+ * records of one shard from one read, in shard order, with the sequence
+ * number to checkpoint once they are applied. The push consumer makes one
+ * of every SubscribeToShardEvent; a reader of another transport (GetRecords,
+ * an HTTP/2 event stream) scans its answer into a struct push_event and
+ * decodes it the same way.
+ *
+ * Each record's Data is base64 of a telemetry record; a record that is not
+ * one is counted as bad and left out, never fatal. */
+#ifndef ALLEYCAT_CONSUMER_BATCH_H
+#define ALLEYCAT_CONSUMER_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/push_event.h"
+#include "wire/telemetry.h"
+
+#define CONSUMER_SEQ_MAX 132            /* a wire sequence number and NUL */
+#define CONSUMER_SHARD_ID_MAX 32
+#define CONSUMER_SHARD_END "SHARD_END"  /* the checkpoint of a shard read to its end */
+
+struct parallel;
+
+struct consumer_record {
+	struct telemetry t;
+	int64_t arrival_ms;
+};
+
+struct consumer_batch {
+	struct consumer_batch *next;
+	char shard_id[CONSUMER_SHARD_ID_MAX];
+	char continuation[CONSUMER_SEQ_MAX];    /* checkpoint this once applied
+						 * (CONSUMER_SHARD_END after the last) */
+	int64_t millis_behind;
+	bool gone;                      /* the stream no longer has this shard:
+					 * forget its checkpoint (no records) */
+	size_t count;
+	struct consumer_record records[];
+};
+
+/* Decodes a scanned SubscribeToShardEvent's Records into a new batch, on
+ * the given lanes (NULL: this thread only). Returns NULL with *reason set
+ * when the event is malformed or memory runs out ("out of memory": the
+ * event is to be read again); bad records inside a good event are counted
+ * in *bad with the last reason in last_bad; *bytes grows by the decoded
+ * Data. */
+struct consumer_batch *consumer_batch_decode(const struct push_event *ev, struct parallel *lanes,
+					    size_t *bad, char *last_bad, size_t last_bad_size,
+					    uint64_t *bytes, const char **reason);
+
+/* The same from a push event's text, scanned here (for tests, benchmarks
+ * and fuzzing). */
+struct consumer_batch *consumer_batch_decode_event(const char *json, size_t len,
+						  struct parallel *lanes, size_t *bad, char *last_bad,
+						  size_t last_bad_size, uint64_t *bytes,
+						  const char **reason);
+
+/* An empty batch that says the stream no longer has shard_id (gone), so
+ * its checkpoint is forgotten; NULL when memory runs out. */
+struct consumer_batch *consumer_batch_gone(const char *shard_id);
+
+/* Frees a list of batches (through ->next); NULL is ignored. */
+void consumer_batch_free(struct consumer_batch *b);
+
+#endif
