@@ -98,9 +98,11 @@ static enum failure_kind no_answer(struct failure *f, const struct failure_call 
 	if (strncmp(error, HTTPC_ERROR_TIMEOUT, strlen(HTTPC_ERROR_TIMEOUT)) == 0)
 		return set(f, FAILURE_TIMEOUT, "%s: %s: %s; check --endpoint, or raise --timeout "
 			   "for a slow endpoint", url, call->op, error);
+	/* The endpoint was reached, and may have done what the call asked:
+	 * the call is named, as for a time-out. */
 	if (strcmp(error, HTTPC_ERROR_CLOSED) == 0)
-		return set(f, FAILURE_LOST, "cannot reach %s: %s; is --endpoint a Kinesis endpoint "
-			   "or an alleycat hub?", url, error);
+		return set(f, FAILURE_LOST, "%s: %s: %s; check that --endpoint is a Kinesis "
+			   "endpoint or an alleycat hub", url, call->op, error);
 	return set(f, FAILURE_LOST, "cannot reach %s: %s; check --endpoint%s", url, error,
 		   call->endpoint->tls ? ", and --ca for its certificate" : "");
 }

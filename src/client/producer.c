@@ -255,6 +255,10 @@ size_t producer_take(struct producer *p, int64_t now_ms, struct producer_record 
 		}
 		if (n > 0 && bytes + size > PRODUCER_BATCH_BYTES_MAX)
 			break;
+		/* A retry counts when it is made, not when it is planned: a
+		 * run that gives up or stops first did not send it again. */
+		if (r->attempts > 0)
+			p->stats.retried++;
 		r->in_flight = true;
 		batch[n++] = r;
 		bytes += size;
@@ -271,6 +275,21 @@ static void compact(struct producer *p)
 		p->head = (p->head + 1) % p->capacity;
 		p->count--;
 	}
+}
+
+void producer_give_up(struct producer *p)
+{
+	for (size_t i = 0; i < p->count; i++) {
+		struct producer_record *r = *at(p, i);
+
+		/* In flight: whether it lands is up to the endpoint. */
+		if (dropped(r) || r->in_flight)
+			continue;
+		if (!r->duplicate)
+			p->stats.failed++;
+		drop(p, r);
+	}
+	compact(p);
 }
 
 static int64_t backoff_ms(struct producer *p, int attempts)
@@ -306,7 +325,6 @@ void producer_settle(struct producer *p, struct producer_record **batch, size_t 
 			drop(p, r);
 			continue;
 		}
-		p->stats.retried++;
 		r->ready_ms = now_ms + backoff_ms(p, r->attempts);
 	}
 	compact(p);

@@ -36,7 +36,7 @@ struct producer_stats {
 	uint64_t sent;                  /* distinct records handed to the producer */
 	uint64_t landed;                /* distinct records acknowledged */
 	uint64_t throttled;             /* refusals for the write limit */
-	uint64_t retried;               /* attempts after the first */
+	uint64_t retried;               /* attempts after the first, once made */
 	uint64_t failed;                /* records given up on */
 	uint64_t duplicates;            /* extra copies sent on purpose */
 	uint64_t requests;
@@ -68,6 +68,11 @@ size_t producer_pending(const struct producer *p);
 uint64_t producer_unanswered(const struct producer *p);
 
 const struct producer_stats *producer_stats(const struct producer *p);
+
+/* Gives up on every record waiting to be sent or sent again: each counts
+ * as failed, and none is sent. Records in flight stay unanswered until
+ * their requests end (or are cancelled). For a run that stops trying. */
+void producer_give_up(struct producer *p);
 
 /* The last request that failed as a whole (borrowed), with the time of the
  * first such failure since the last good answer (0: the last answer was

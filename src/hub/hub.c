@@ -9,6 +9,7 @@
 
 #include "hub/journal.h"
 #include "util/log.h"
+#include "wire/protocol.h"
 
 void hub_config_defaults(struct hub_config *config)
 {
@@ -23,6 +24,7 @@ void hub_config_defaults(struct hub_config *config)
 	config->max_shards = 1024;
 	config->subscription_seconds = 300;
 	config->push_bytes_per_sec = 2 * 1048576;
+	config->update_ms = 1000;
 }
 
 /* ------------------------------------------------------------------ */
@@ -46,25 +48,53 @@ static json_t *shard_json(const struct shard *sh)
 			 "adjacentParent", sh->adjacent_parent);
 }
 
+static json_t *consumer_json(const struct stream_consumer *c)
+{
+	json_t *j = json_pack("{s:s, s:I, s:o}", "name", c->name, "created", (json_int_t)c->created,
+			      "tags", tagset_json(&c->tags));
+
+	if (c->policy)
+		json_object_set_new(j, "policy", json_string(c->policy));
+	return j;
+}
+
+/* The settings clients change; each member is optional when loading, so
+ * the state of an earlier version loads with the defaults. */
+static void settings_json(const struct stream *s, json_t *j)
+{
+	json_object_set_new(j, "mode", json_integer(s->mode));
+	json_object_set_new(j, "modeSwitchesMs", json_pack("[I, I]",
+							   (json_int_t)s->mode_switches_ms[0],
+							   (json_int_t)s->mode_switches_ms[1]));
+	json_object_set_new(j, "keyId", json_string(s->key_id));
+	json_object_set_new(j, "encryptedFrom", json_integer((json_int_t)s->encrypted_from));
+	json_object_set_new(j, "shardMetrics", json_integer(s->shard_metrics));
+	json_object_set_new(j, "warmMiBps", json_integer(s->warm_mibps));
+	json_object_set_new(j, "maxRecordKiB", json_integer(s->max_record_kib));
+	json_object_set_new(j, "tags", tagset_json(&s->tags));
+	if (s->policy)
+		json_object_set_new(j, "policy", json_string(s->policy));
+}
+
 static json_t *stream_json(const struct stream *s)
 {
-	json_t *shards = json_array(), *consumers = json_array();
+	json_t *shards = json_array(), *consumers = json_array(), *j;
 
 	for (size_t i = 0; i < s->shard_count; i++)
 		json_array_append_new(shards, shard_json(&s->shards[i]));
 	for (size_t i = 0; i < s->consumer_count; i++)
-		json_array_append_new(consumers,
-				      json_pack("{s:s, s:I}", "name", s->consumers[i].name,
-						"created", (json_int_t)s->consumers[i].created));
+		json_array_append_new(consumers, consumer_json(&s->consumers[i]));
 	/* retentionHours too, for a hub of an earlier version to read. */
-	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:o, s:o}", "name", s->name, "uid",
-			 (json_int_t)s->uid, "createdMs", (json_int_t)s->created_ms,
-			 "retentionMs", (json_int_t)s->retention_ms, "retentionHours",
-			 stream_retention_hours(s), "shards", shards, "consumers", consumers);
+	j = json_pack("{s:s, s:I, s:I, s:I, s:i, s:o, s:o}", "name", s->name, "uid",
+		      (json_int_t)s->uid, "createdMs", (json_int_t)s->created_ms, "retentionMs",
+		      (json_int_t)s->retention_ms, "retentionHours", stream_retention_hours(s),
+		      "shards", shards, "consumers", consumers);
+	if (j)
+		settings_json(s, j);
+	return j;
 }
 
-/* Saves the control-plane state; a no-op in memory. */
-static int save_state(struct hub *hub)
+int hub_save(struct hub *hub)
 {
 	json_t *streams, *root;
 	char *text;
@@ -75,8 +105,10 @@ static int save_state(struct hub *hub)
 	streams = json_array();
 	for (size_t i = 0; i < hub->stream_count; i++)
 		json_array_append_new(streams, stream_json(hub->streams[i]));
-	root = json_pack("{s:i, s:I, s:o}", "version", 1, "lastSeq", (json_int_t)hub->gen.last,
-			 "streams", streams);
+	root = json_pack("{s:i, s:I, s:o, s:{s:I, s:I}}", "version", 1, "lastSeq",
+			 (json_int_t)hub->gen.last, "streams", streams, "account",
+			 "commitmentStartedMs", (json_int_t)hub->account.commitment_started_ms,
+			 "commitmentEndMs", (json_int_t)hub->account.commitment_end_ms);
 	text = root ? json_dumps(root, JSON_COMPACT) : NULL;
 	json_decref(root);
 	if (text == NULL)
@@ -125,6 +157,62 @@ static int load_shard(struct shard *sh, json_t *j, size_t index, int64_t now_ms,
 	return 0;
 }
 
+static int load_policy(char **policy, json_t *j)
+{
+	json_t *v = json_object_get(j, "policy");
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || (*policy = strdup(json_string_value(v))) == NULL)
+		return -1;
+	return 0;
+}
+
+static int load_consumer(struct stream *s, json_t *j)
+{
+	const char *name;
+	json_int_t created;
+	struct stream_consumer *c;
+
+	if (json_unpack(j, "{s:s, s:I}", "name", &name, "created", &created) < 0 ||
+	    (c = stream_add_consumer(s, name, created)) == NULL)
+		return -1;
+	if (tagset_load(&c->tags, json_object_get(j, "tags")) < 0 ||
+	    load_policy(&c->policy, j) < 0)
+		return -1;
+	return 0;
+}
+
+static int load_settings(struct stream *s, json_t *j)
+{
+	json_int_t mode = STREAM_PROVISIONED, metrics = 0, from = 0, warm = 0;
+	json_int_t max_kib = STREAM_RECORD_KIB_DEFAULT;
+	json_int_t switched[2] = { 0, 0 };
+	const char *key_id = "";
+
+	if (json_unpack(j, "{s?I, s?[II], s?s, s?I, s?I, s?I, s?I}", "mode", &mode,
+			"modeSwitchesMs", &switched[0], &switched[1], "keyId", &key_id,
+			"encryptedFrom", &from, "shardMetrics", &metrics, "warmMiBps", &warm,
+			"maxRecordKiB", &max_kib) < 0 ||
+	    max_kib < 1 || max_kib * 1024 > KINESIS_RECORD_MAX_LARGEST ||
+	    (mode != STREAM_PROVISIONED && mode != STREAM_ON_DEMAND) || warm < 0 ||
+	    warm > UINT32_MAX ||
+	    strlen(key_id) > STREAM_KEY_ID_MAX)
+		return -1;
+	s->mode = (enum stream_mode)mode;
+	s->mode_switches_ms[0] = switched[0];
+	s->mode_switches_ms[1] = switched[1];
+	snprintf(s->key_id, sizeof(s->key_id), "%s", key_id);
+	s->encrypted_from = (seqno_t)from;
+	s->shard_metrics = (unsigned)metrics & STREAM_METRIC_ALL;
+	s->warm_mibps = (uint32_t)warm;
+	s->max_record_kib = (uint32_t)max_kib;
+	if (tagset_load(&s->tags, json_object_get(j, "tags")) < 0 ||
+	    load_policy(&s->policy, j) < 0)
+		return -1;
+	return 0;
+}
+
 static struct stream *load_stream(struct hub *hub, json_t *j, int64_t now_ms, bool *migrated)
 {
 	const char *name;
@@ -165,13 +253,14 @@ static struct stream *load_stream(struct hub *hub, json_t *j, int64_t now_ms, bo
 		return NULL;
 	}
 	json_array_foreach(consumers, i, v) {
-		const char *cname;
-		json_int_t ccreated;
-		if (json_unpack(v, "{s:s, s:I}", "name", &cname, "created", &ccreated) < 0 ||
-		    stream_add_consumer(s, cname, ccreated) == NULL) {
+		if (load_consumer(s, v) < 0) {
 			stream_free(s);
 			return NULL;
 		}
+	}
+	if (load_settings(s, j) < 0) {
+		stream_free(s);
+		return NULL;
 	}
 	return s;
 }
@@ -194,7 +283,7 @@ static int load_state(struct hub *hub, int64_t now_ms, bool *migrated, char *err
 	char *text = journal_load_meta(hub->journal);
 	json_error_t jerr;
 	json_t *root, *streams, *v;
-	json_int_t last_seq = 0;
+	json_int_t last_seq = 0, started = 0, end = 0;
 	size_t i;
 
 	if (text == NULL) {
@@ -206,14 +295,19 @@ static int load_state(struct hub *hub, int64_t now_ms, bool *migrated, char *err
 	}
 	root = json_loads(text, 0, &jerr);
 	free(text);
-	if (root == NULL || json_unpack(root, "{s:I, s:o}", "lastSeq", &last_seq, "streams",
-					&streams) < 0 || !json_is_array(streams)) {
+	/* The account's settings are newer than the rest: optional. */
+	if (root == NULL ||
+	    json_unpack(root, "{s:I, s:o, s?{s:I, s:I}}", "lastSeq", &last_seq, "streams", &streams,
+			"account", "commitmentStartedMs", &started, "commitmentEndMs", &end) < 0 ||
+	    !json_is_array(streams)) {
 		snprintf(err, errlen, "the saved hub state is unreadable");
 		json_decref(root);
 		return -1;
 	}
 	if ((seqno_t)last_seq > hub->gen.last)
 		hub->gen.last = (seqno_t)last_seq;
+	hub->account.commitment_started_ms = started;
+	hub->account.commitment_end_ms = end;
 	json_array_foreach(streams, i, v) {
 		struct stream *s = load_stream(hub, v, now_ms, migrated);
 		if (s == NULL || add_stream(hub, s) < 0) {
@@ -276,7 +370,7 @@ static int restore(struct hub *hub, int64_t now_ms, char *err, size_t errlen)
 		return -1;
 	}
 	/* The closing times given to old shards at load must stay as given. */
-	if (migrated && save_state(hub) < 0) {
+	if (migrated && hub_save(hub) < 0) {
 		snprintf(err, errlen, "cannot save the hub state in %s", dir);
 		return -1;
 	}
@@ -346,7 +440,7 @@ struct stream *hub_create_stream(struct hub *hub, const char *name, size_t shard
 		stream_free(s);
 		return NULL;
 	}
-	if (save_state(hub) < 0) {
+	if (hub_save(hub) < 0) {
 		hub->stream_count--;
 		stream_free(s);
 		return NULL;
@@ -362,7 +456,7 @@ int hub_delete_stream(struct hub *hub, struct stream *s)
 				(hub->stream_count - i - 1) * sizeof(*hub->streams));
 			hub->stream_count--;
 			stream_free(s);
-			return save_state(hub);
+			return hub_save(hub);
 		}
 	}
 	return -1;
@@ -373,7 +467,7 @@ struct stream_consumer *hub_register_consumer(struct hub *hub, struct stream *s,
 {
 	struct stream_consumer *c = stream_add_consumer(s, name, now_ms / 1000);
 
-	if (c && save_state(hub) < 0) {
+	if (c && hub_save(hub) < 0) {
 		stream_remove_consumer(s, c);
 		return NULL;
 	}
@@ -383,7 +477,7 @@ struct stream_consumer *hub_register_consumer(struct hub *hub, struct stream *s,
 int hub_deregister_consumer(struct hub *hub, struct stream *s, struct stream_consumer *c)
 {
 	stream_remove_consumer(s, c);
-	return save_state(hub);
+	return hub_save(hub);
 }
 
 struct stream_consumer *hub_find_consumer_arn(struct hub *hub, const char *arn, struct stream **stream)
@@ -427,7 +521,9 @@ static void make_durable(struct hub *hub, struct stream *s, const struct put_ent
 void hub_put(struct hub *hub, struct stream *s, const struct put_entry *entries, size_t n,
 	     struct put_result *results, int64_t now_ms)
 {
-	stream_admit(s, &hub->config.limits, entries, n, results, &hub->gen, now_ms);
+	struct stream_limits limits = stream_mode_limits(s, &hub->config.limits);
+
+	stream_admit(s, &limits, entries, n, results, &hub->gen, now_ms);
 	if (hub->journal)
 		make_durable(hub, s, entries, n, results, now_ms);
 	stream_store(s, entries, n, results, now_ms);
@@ -439,7 +535,7 @@ void hub_put(struct hub *hub, struct stream *s, const struct put_entry *entries,
  * memory, and the next save writes them). */
 static int saved(struct hub *hub, int rc, const char **why)
 {
-	if (rc == 0 && save_state(hub) < 0) {
+	if (rc == 0 && hub_save(hub) < 0) {
 		*why = "InternalFailure";
 		return -1;
 	}

@@ -23,12 +23,22 @@ struct hub_config {
 	int max_shards;                     /* per stream */
 	int subscription_seconds;
 	uint64_t push_bytes_per_sec;        /* per consumer and shard */
+	int64_t update_ms;                  /* how long a stream is UPDATING after a change */
 };
 
 void hub_config_defaults(struct hub_config *config);
 
+/* Account-level settings (UpdateAccountSettings): the minimum throughput
+ * billing commitment, started and (once asked to end) ending, epoch ms;
+ * 0 for none. */
+struct hub_account {
+	int64_t commitment_started_ms;
+	int64_t commitment_end_ms;
+};
+
 struct hub {
 	struct hub_config config;
+	struct hub_account account;
 	char arn_prefix[96];                /* arn:aws:kinesis:REGION:ACCOUNT */
 	struct seqno_gen gen;
 	struct stream **streams;
@@ -42,6 +52,11 @@ struct hub *hub_open(const struct hub_config *config, int64_t now_ms, char *err,
 void hub_close(struct hub *hub);
 
 struct stream *hub_find_stream(struct hub *hub, const char *name);
+
+/* Saves the control-plane state (streams, shards, consumers, their
+ * settings) after a change; a no-op in memory. 0, or -1 when it could not
+ * be saved (the change then holds in memory only). */
+int hub_save(struct hub *hub);
 
 /* Finds a stream by name or ARN (whichever is given). */
 struct stream *hub_find_stream_by(struct hub *hub, const char *name, const char *arn);

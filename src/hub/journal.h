@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define JOURNAL_KEY_MAX 1024                    /* bytes of partition key */
-#define JOURNAL_DATA_MAX (1024 * 1024)          /* bytes of record data */
+#define JOURNAL_DATA_MAX (10 * 1024 * 1024)     /* bytes of record data: Kinesis's largest */
 #define JOURNAL_SEGMENT_LIMIT_DEFAULT (64ull * 1024 * 1024)
 
 struct journal;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hub/hub.h"
+#include "hub/kinesis_ops.h"
 #include "util/base64.h"
 #include "util/clock.h"
 #include "util/jsonscan.h"
@@ -25,20 +26,8 @@ struct call {
 	char message[512];
 };
 
-static json_t *fail(struct call *c, const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static json_t *fail(struct call *c, const char *type, const char *fmt, ...)
-{
-	va_list ap;
-
-	c->error = type;
-	c->status = strcmp(type, "InternalFailure") == 0 ? 500 : 400;
-	va_start(ap, fmt);
-	vsnprintf(c->message, sizeof(c->message), fmt, ap);
-	va_end(ap);
-	return NULL;
-}
+/* Every module fails a call the same way; here it is called fail. */
+#define fail kinesis_fail
 
 /* AWS's wording for a field that breaks a constraint. */
 static json_t *invalid(struct call *c, const char *field, const char *value,
@@ -53,6 +42,55 @@ static json_t *invalid(struct call *c, const char *field, const char *value,
 		    "1 validation error detected: Value null at '%s' failed to satisfy "
 		    "constraint: Member must %s",
 		    field, constraint);
+}
+
+/* ------------------------------------------------------------------ */
+/* The call as the modules of operations see it (kinesis_ops.h)        */
+/* ------------------------------------------------------------------ */
+
+struct hub *kinesis_call_hub(struct call *c)
+{
+	return c->hub;
+}
+
+int64_t kinesis_call_now(struct call *c)
+{
+	return c->now_ms;
+}
+
+json_t *kinesis_fail(struct call *c, const char *type, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->error = type;
+	c->status = strcmp(type, "InternalFailure") == 0 ? 500 : 400;
+	va_start(ap, fmt);
+	vsnprintf(c->message, sizeof(c->message), fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+int kinesis_require_active(struct call *c, const struct stream *s)
+{
+	if (strcmp(stream_status(s, c->now_ms), "ACTIVE") == 0)
+		return 0;
+	fail(c, "ResourceInUseException",
+	     "Stream %s under account %s not ACTIVE, instead in state UPDATING.", s->name,
+	     c->hub->config.account);
+	return -1;
+}
+
+void kinesis_begin_update(struct call *c, struct stream *s)
+{
+	s->updating_until_ms = c->now_ms + c->hub->config.update_ms;
+}
+
+int kinesis_save(struct call *c)
+{
+	if (hub_save(c->hub) == 0)
+		return 0;
+	fail(c, "InternalFailure", "The change could not be saved.");
+	return -1;
 }
 
 static double epoch_seconds(int64_t ms)
@@ -133,6 +171,15 @@ static const char *string_constraint(const char *value, size_t bytes, size_t min
 	return NULL;
 }
 
+/* A member of the wrong JSON type, worded as AWS words it. */
+static void wrong_type(struct call *c, json_t *v, enum apirule_kind kind)
+{
+	char buf[128];
+	const char *fault = apirules_type_fault(v, kind, buf, sizeof(buf));
+
+	fail(c, "SerializationException", "%s", fault ? fault : "Unexpected value type");
+}
+
 /* Reads an optional string member. Returns 1 (present), 0 (absent) or -1
  * (invalid: wrong type, length or character, with the call failed). */
 static int get_string(struct call *c, json_t *req, const char *member, size_t min, size_t max,
@@ -147,7 +194,7 @@ static int get_string(struct call *c, json_t *req, const char *member, size_t mi
 		return 0;
 	field_name(member, field, sizeof(field));
 	if (!json_is_string(v)) {
-		fail(c, "SerializationException", "Value for '%s' must be a string", field);
+		wrong_type(c, v, APIRULE_STRING);
 		return -1;
 	}
 	constraint = string_constraint(json_string_value(v), json_string_length(v), min, max,
@@ -185,7 +232,7 @@ static int get_int(struct call *c, json_t *req, const char *member, json_int_t m
 		return 0;
 	field_name(member, field, sizeof(field));
 	if (!json_is_integer(v)) {
-		fail(c, "SerializationException", "Value for '%s' must be an integer", field);
+		wrong_type(c, v, APIRULE_INTEGER);
 		return -1;
 	}
 	*out = json_integer_value(v);
@@ -208,14 +255,12 @@ static int get_int(struct call *c, json_t *req, const char *member, json_int_t m
 static int get_bool(struct call *c, json_t *req, const char *member, int *out)
 {
 	json_t *v = json_object_get(req, member);
-	char field[64];
 
 	*out = 0;
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_boolean(v)) {
-		field_name(member, field, sizeof(field));
-		fail(c, "SerializationException", "Value for '%s' must be a boolean", field);
+		wrong_type(c, v, APIRULE_BOOLEAN);
 		return -1;
 	}
 	*out = json_is_true(v);
@@ -261,6 +306,32 @@ static struct stream *get_stream(struct call *c, json_t *req)
 					     "Stream %s under account %s not found.",
 					     name ? name : arn, c->hub->config.account);
 	return s;
+}
+
+struct stream *kinesis_call_stream(struct call *c, json_t *req)
+{
+	return get_stream(c, req);
+}
+
+int kinesis_call_resource(struct call *c, json_t *req, struct kinesis_resource *out)
+{
+	const char *arn = json_string_value(json_object_get(req, "ResourceARN"));
+
+	memset(out, 0, sizeof(*out));
+	out->arn = arn;
+	if ((out->stream = hub_find_stream_by(c->hub, NULL, arn)) != NULL) {
+		out->tags = &out->stream->tags;
+		out->policy = &out->stream->policy;
+		return 0;
+	}
+	if ((out->consumer = hub_find_consumer_arn(c->hub, arn, &out->stream)) != NULL) {
+		out->tags = &out->consumer->tags;
+		out->policy = &out->consumer->policy;
+		return 0;
+	}
+	fail(c, "ResourceNotFoundException", "Resource %s under account %s not found.", arn,
+	     c->hub->config.account);
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -320,6 +391,7 @@ static json_t *op_create_stream(struct call *c, json_t *req)
 	const char *name;
 	json_int_t shards = 4;
 	json_t *mode = json_object_get(req, "StreamModeDetails");
+	struct stream *s;
 	int has_count;
 
 	if (require_string(c, req, "StreamName", 1, STREAM_NAME_MAX, name_char,
@@ -338,8 +410,12 @@ static json_t *op_create_stream(struct call *c, json_t *req)
 	if (hub_find_stream(c->hub, name))
 		return fail(c, "ResourceInUseException", "Stream %s under account %s already exists.",
 			    name, c->hub->config.account);
-	if (hub_create_stream(c->hub, name, (size_t)shards, c->now_ms) == NULL)
+	if (kinesis_create_settings_check(c, req) < 0)
+		return NULL;
+	if ((s = hub_create_stream(c->hub, name, (size_t)shards, c->now_ms)) == NULL)
 		return fail(c, "InternalFailure", "The stream could not be created.");
+	if (kinesis_create_settings_apply(c, s, req) < 0)
+		return NULL;
 	log_info("created stream %s with %lld shards", name, (long long)shards);
 	return json_object();
 }
@@ -362,11 +438,36 @@ static json_t *op_delete_stream(struct call *c, json_t *req)
 	return json_object();
 }
 
-static json_t *stream_summary(const struct stream *s)
+static const char *mode_name(const struct stream *s)
+{
+	return s->mode == STREAM_ON_DEMAND ? "ON_DEMAND" : "PROVISIONED";
+}
+
+static json_t *stream_summary(const struct stream *s, int64_t now_ms)
 {
 	return json_pack("{s:s, s:s, s:s, s:{s:s}, s:f}", "StreamName", s->name, "StreamARN",
-			 s->arn, "StreamStatus", "ACTIVE", "StreamModeDetails", "StreamMode",
-			 "PROVISIONED", "StreamCreationTimestamp", epoch_seconds(s->created_ms));
+			 s->arn, "StreamStatus", stream_status(s, now_ms), "StreamModeDetails",
+			 "StreamMode", mode_name(s), "StreamCreationTimestamp",
+			 epoch_seconds(s->created_ms));
+}
+
+/* What a description of a stream says about its settings: encryption
+ * (with the key while encrypted) and enhanced monitoring. */
+static void describe_settings(const struct stream *s, json_t *j)
+{
+	json_t *metrics = json_array();
+
+	json_object_set_new(j, "EncryptionType", json_string(s->key_id[0] ? "KMS" : "NONE"));
+	if (s->key_id[0])
+		json_object_set_new(j, "KeyId", json_string(s->key_id));
+	kinesis_metric_names(s->shard_metrics, metrics);
+	json_object_set_new(j, "EnhancedMonitoring",
+			    json_pack("[{s:o}]", "ShardLevelMetrics", metrics));
+	json_object_set_new(j, "MaxRecordSizeInKiB", json_integer(s->max_record_kib));
+	if (s->mode == STREAM_ON_DEMAND)
+		json_object_set_new(j, "WarmThroughput",
+				    json_pack("{s:i, s:I}", "TargetMiBps", (int)s->warm_mibps,
+					      "CurrentMiBps", (json_int_t)stream_write_mibps(s)));
 }
 
 static json_t *op_list_streams(struct call *c, json_t *req)
@@ -402,7 +503,7 @@ static json_t *op_list_streams(struct call *c, json_t *req)
 		if (next == NULL || shown == (size_t)limit)
 			break;
 		json_array_append_new(names, json_string(next->name));
-		json_array_append_new(summaries, stream_summary(next));
+		json_array_append_new(summaries, stream_summary(next, c->now_ms));
 		last = next;
 		shown++;
 	}
@@ -450,35 +551,36 @@ static json_t *op_describe_stream(struct call *c, json_t *req)
 	json_int_t limit = 100;
 	const char *start;
 	bool more;
-	json_t *shards;
+	json_t *shards, *d;
 
 	if (s == NULL || get_int(c, req, "Limit", 1, 10000, &limit) < 0 ||
 	    get_string(c, req, "ExclusiveStartShardId", 1, 128, NULL, NULL, &start) < 0)
 		return NULL;
 	shards = shard_list(s, start, (size_t)limit, 0, &more);
-	return json_pack("{s:{s:s, s:s, s:s, s:{s:s}, s:o, s:b, s:i, s:f, s:[{s:[]}], s:s}}",
-			 "StreamDescription", "StreamName", s->name, "StreamARN", s->arn,
-			 "StreamStatus", "ACTIVE", "StreamModeDetails", "StreamMode",
-			 "PROVISIONED", "Shards", shards, "HasMoreShards", more,
-			 "RetentionPeriodHours", stream_retention_hours(s), "StreamCreationTimestamp",
-			 epoch_seconds(s->created_ms), "EnhancedMonitoring", "ShardLevelMetrics",
-			 "EncryptionType", "NONE");
+	d = json_pack("{s:s, s:s, s:s, s:{s:s}, s:o, s:b, s:i, s:f}", "StreamName", s->name,
+		      "StreamARN", s->arn, "StreamStatus", stream_status(s, c->now_ms),
+		      "StreamModeDetails", "StreamMode", mode_name(s), "Shards", shards,
+		      "HasMoreShards", more, "RetentionPeriodHours", stream_retention_hours(s),
+		      "StreamCreationTimestamp", epoch_seconds(s->created_ms));
+	describe_settings(s, d);
+	return json_pack("{s:o}", "StreamDescription", d);
 }
 
 static json_t *op_describe_stream_summary(struct call *c, json_t *req)
 {
 	struct stream *s = get_stream(c, req);
+	json_t *d;
 
 	if (s == NULL)
 		return NULL;
-	return json_pack("{s:{s:s, s:s, s:s, s:{s:s}, s:i, s:f, s:[{s:[]}], s:s, s:i, s:i}}",
-			 "StreamDescriptionSummary", "StreamName", s->name, "StreamARN", s->arn,
-			 "StreamStatus", "ACTIVE", "StreamModeDetails", "StreamMode",
-			 "PROVISIONED", "RetentionPeriodHours", stream_retention_hours(s),
-			 "StreamCreationTimestamp", epoch_seconds(s->created_ms),
-			 "EnhancedMonitoring", "ShardLevelMetrics", "EncryptionType", "NONE",
-			 "OpenShardCount", (int)stream_open_shards(s), "ConsumerCount",
-			 (int)s->consumer_count);
+	d = json_pack("{s:s, s:s, s:s, s:{s:s}, s:i, s:f, s:i, s:i}", "StreamName", s->name,
+		      "StreamARN", s->arn, "StreamStatus", stream_status(s, c->now_ms),
+		      "StreamModeDetails", "StreamMode", mode_name(s), "RetentionPeriodHours",
+		      stream_retention_hours(s), "StreamCreationTimestamp",
+		      epoch_seconds(s->created_ms), "OpenShardCount", (int)stream_open_shards(s),
+		      "ConsumerCount", (int)s->consumer_count);
+	describe_settings(s, d);
+	return json_pack("{s:o}", "StreamDescriptionSummary", d);
 }
 
 /* ListShards' NextToken: the stream and the last shard listed, opaque. */
@@ -554,8 +656,10 @@ static json_t *op_list_shards(struct call *c, json_t *req)
 		if (!json_is_object(filter) ||
 		    get_string(c, filter, "Type", 1, 64, NULL, NULL, &filter_type) < 0)
 			return c->error ? NULL
-					: fail(c, "SerializationException",
-					       "Value for 'shardFilter' must be a structure");
+					: fail(c, "SerializationException", "%s",
+					       json_is_array(filter)
+						       ? "Start of list found where not expected"
+						       : "Expected null");
 		if (filter_type == NULL)
 			return invalid(c, "shardFilter.type", NULL, "not be null");
 		if (strcmp(filter_type, "AFTER_SHARD_ID") == 0) {
@@ -587,6 +691,31 @@ static json_t *op_list_shards(struct call *c, json_t *req)
 	return resp;
 }
 
+static void record_too_large(struct call *c, size_t max)
+{
+	char constraint[64];
+
+	snprintf(constraint, sizeof(constraint), "have length less than or equal to %zu", max);
+	invalid(c, "data", "[binary]", constraint);
+}
+
+/* Records larger than the stream takes (1 MiB unless UpdateMaxRecordSize
+ * raised it) are refused, the whole call with them: checked once the
+ * stream is known. */
+static int check_record_sizes(struct call *c, const struct stream *s,
+			      const struct put_entry *entries, size_t n)
+{
+	size_t max = (size_t)s->max_record_kib * 1024;
+
+	for (size_t i = 0; i < n; i++) {
+		if (entries[i].data_len + entries[i].key_len > max) {
+			record_too_large(c, max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Decodes and checks one record from its strings (key_len bytes of key,
  * ehk NULL when not given) into buf, which holds base64_decoded_max(data_len)
  * bytes. Returns -1 with the call failed. */
@@ -599,8 +728,8 @@ static int fill_put_entry(struct call *c, const char *data, size_t data_len, con
 		fail(c, "SerializationException", "Data is not valid base64: %s.", reason);
 		return -1;
 	}
-	if (e->data_len + key_len > KINESIS_RECORD_MAX) {
-		invalid(c, "data", "[binary]", "have length less than or equal to 1048576");
+	if (e->data_len + key_len > KINESIS_RECORD_MAX_LARGEST) {
+		record_too_large(c, KINESIS_RECORD_MAX_LARGEST);
 		return -1;
 	}
 	e->data = buf;
@@ -655,7 +784,7 @@ static json_t *op_put_record(struct call *c, json_t *req)
 		return NULL;
 	if ((buf = malloc(data_room(req))) == NULL)
 		return fail(c, "InternalFailure", "Out of memory.");
-	if (read_put_entry(c, req, buf, &e) < 0) {
+	if (read_put_entry(c, req, buf, &e) < 0 || check_record_sizes(c, s, &e, 1) < 0) {
 		free(buf);
 		return NULL;
 	}
@@ -668,7 +797,8 @@ static json_t *op_put_record(struct call *c, json_t *req)
 	if (r.status == PUT_FAILED)
 		return fail(c, "InternalFailure", "The record could not be stored.");
 	return json_pack("{s:s, s:o, s:s}", "ShardId", s->shards[r.shard].id, "SequenceNumber",
-			 seq_string(r.seq), "EncryptionType", "NONE");
+			 seq_string(r.seq), "EncryptionType",
+			 stream_encrypted(s, r.seq) ? "KMS" : "NONE");
 }
 
 /* ------------------------------------------------------------------ */
@@ -730,7 +860,7 @@ static int read_put_records_json(struct call *c, json_t *req, struct put_batch *
 		return -1;
 	}
 	if (!json_is_array(records)) {
-		fail(c, "SerializationException", "Value for 'records' must be a list");
+		wrong_type(c, records, APIRULE_LIST);
 		return -1;
 	}
 	n = json_array_size(records);
@@ -744,13 +874,15 @@ static int read_put_records_json(struct call *c, json_t *req, struct put_batch *
 		return -1;
 	json_array_foreach(records, i, rec) {
 		if (!json_is_object(rec)) {
-			fail(c, "SerializationException", "Each of 'records' must be a structure");
+			wrong_type(c, rec, APIRULE_STRUCTURE);
 			return -1;
 		}
 		if (read_put_entry(c, rec, b->next, &b->entries[b->n]) < 0)
 			return -1;
 		batch_add(b);
 	}
+	if (check_record_sizes(c, b->s, b->entries, b->n) < 0)
+		return -1;
 	return check_total(c, b);
 }
 
@@ -886,7 +1018,8 @@ static int scan_put_records(struct call *c, struct jsonscan *s, struct put_batch
 	if (rc < 0 || jsonscan_end(s) < 0 || !records)
 		return 0;
 	b->s = scan_stream(c, &name, &arn);
-	return b->s != NULL && check_total(c, b) == 0;
+	return b->s != NULL && check_record_sizes(c, b->s, b->entries, b->n) == 0 &&
+	       check_total(c, b) == 0;
 }
 
 /* One entry of the answer's Records. Sequence numbers are digits and
@@ -937,7 +1070,8 @@ static char *put_records_answer(struct call *c, const struct put_batch *b)
 			strbuf_puts(&sb, ",");
 		append_result(&sb, c, b->s, &b->results[i]);
 	}
-	strbuf_puts(&sb, "],\"EncryptionType\":\"NONE\"}");
+	strbuf_puts(&sb, b->s->key_id[0] ? "],\"EncryptionType\":\"KMS\"}"
+				       : "],\"EncryptionType\":\"NONE\"}");
 	if (sb.failed) {
 		strbuf_free(&sb);
 		fail(c, "InternalFailure", "Out of memory.");
@@ -1104,7 +1238,9 @@ static json_t *op_get_shard_iterator(struct call *c, json_t *req)
 
 #define GET_RECORDS_BYTES_MAX (10 * 1024 * 1024)
 
-static json_t *record_json(const struct shardlog_record *r)
+/* A record as GetRecords lists it; EncryptionType only when it was
+ * written encrypted, as AWS lists it. */
+static json_t *record_json(const struct stream *s, const struct shardlog_record *r)
 {
 	char *data = malloc(base64_encoded_len(r->data_len) + 1);
 	json_t *j;
@@ -1116,6 +1252,8 @@ static json_t *record_json(const struct shardlog_record *r)
 		      "ApproximateArrivalTimestamp", epoch_seconds(r->arrival_ms), "Data", data,
 		      "PartitionKey", shardlog_record_key(r), (int)r->key_len);
 	free(data);
+	if (j && stream_encrypted(s, r->seq))
+		json_object_set_new(j, "EncryptionType", json_string("KMS"));
 	return j;
 }
 
@@ -1182,17 +1320,20 @@ static json_t *op_get_records(struct call *c, json_t *req)
 		json_t *j;
 		if (bytes > 0 && bytes + size > GET_RECORDS_BYTES_MAX)
 			break;
-		if ((j = record_json(r)) == NULL) {
+		if ((j = record_json(s, r)) == NULL) {
 			json_decref(records);
 			return fail(c, "InternalFailure", "Out of memory.");
 		}
 		json_array_append_new(records, j);
+		sh->records_out++;
+		sh->bytes_out += r->data_len + r->key_len;
 		bytes += size;
 		it.from = r->seq + 1;
 		pos++;
 	}
 	if ((r = shardlog_at(&sh->log, pos)) != NULL)
 		behind = c->now_ms - r->arrival_ms;
+	sh->iterator_age_ms = behind > 0 ? behind : 0;
 	if (r == NULL && sh->ending_seq) {
 		/* The end of a closed shard: no next iterator, its children. */
 		return json_pack("{s:o, s:n, s:i, s:o}", "Records", records, "NextShardIterator",
@@ -1451,21 +1592,59 @@ static const struct operation {
 	{ "UpdateShardCount", op_update_shard_count, NULL },
 };
 
-static const struct operation *find_operation(const char *target)
+/* The operations of the other modules, each table checked against its
+ * request shape before it runs. */
+static const struct kinesis_operation *const module_tables[] = {
+	kinesis_tag_operations,
+	kinesis_setting_operations,
+	kinesis_policy_operations,
+	kinesis_account_operations,
+};
+
+static const char *operation_name(const char *target)
 {
 	size_t prefix = strlen(KINESIS_TARGET_PREFIX);
 
 	if (target == NULL || strncmp(target, KINESIS_TARGET_PREFIX, prefix) != 0)
 		return NULL;
-	for (size_t i = 0; i < sizeof(operations) / sizeof(operations[0]); i++)
-		if (strcmp(target + prefix, operations[i].name) == 0)
+	return target + prefix;
+}
+
+static const struct operation *find_operation(const char *target)
+{
+	const char *name = operation_name(target);
+
+	for (size_t i = 0; name && i < sizeof(operations) / sizeof(operations[0]); i++)
+		if (strcmp(name, operations[i].name) == 0)
 			return &operations[i];
 	return NULL;
 }
 
+static const struct kinesis_operation *find_module_operation(const char *target)
+{
+	const char *name = operation_name(target);
+
+	for (size_t t = 0; name && t < sizeof(module_tables) / sizeof(module_tables[0]); t++)
+		for (const struct kinesis_operation *op = module_tables[t]; op->name; op++)
+			if (strcmp(name, op->name) == 0)
+				return op;
+	return NULL;
+}
+
+/* A module's operation: its shape checked, then run. */
+static json_t *run_module_operation(struct call *c, const struct kinesis_operation *op,
+				    json_t *req)
+{
+	struct apirule_error err;
+
+	if (apirules_check(req, op->rules, &err) < 0)
+		return fail(c, err.type, "%s", err.message);
+	return op->run(c, req);
+}
+
 bool kinesis_knows(const char *target)
 {
-	return find_operation(target) != NULL;
+	return find_operation(target) != NULL || find_module_operation(target) != NULL;
 }
 
 char *kinesis_error_body(const char *type, const char *message)
@@ -1496,10 +1675,14 @@ void kinesis_handle(struct hub *hub, const char *target, const char *body, size_
 {
 	struct call c = { .hub = hub, .now_ms = now_ms };
 	const struct operation *op = find_operation(target);
+	const struct kinesis_operation *mop = op ? NULL : find_module_operation(target);
 	json_t *req = NULL, *resp = NULL;
 	char *text = NULL;
 
-	if (op == NULL) {
+	if (mop) {
+		if ((req = load_request(&c, body, len)) != NULL)
+			resp = run_module_operation(&c, mop, req);
+	} else if (op == NULL) {
 		fail(&c, "UnknownOperationException", "Unknown operation: %.100s",
 		     target ? target : "(no X-Amz-Target header)");
 	} else if (op->answer) {

@@ -8,6 +8,42 @@
 #include "hub/hub.h"
 #include "hub/push.h"
 
+static uint64_t metric_bytes_in(const struct shard *sh)
+{
+	return sh->bytes_in;
+}
+
+static uint64_t metric_records_in(const struct shard *sh)
+{
+	return sh->records_in;
+}
+
+static uint64_t metric_bytes_out(const struct shard *sh)
+{
+	return sh->bytes_out;
+}
+
+static uint64_t metric_records_out(const struct shard *sh)
+{
+	return sh->records_out;
+}
+
+static uint64_t metric_throttled(const struct shard *sh)
+{
+	return sh->throttled;
+}
+
+static uint64_t metric_zero(const struct shard *sh)
+{
+	(void)sh;
+	return 0;
+}
+
+static uint64_t metric_iterator_age(const struct shard *sh)
+{
+	return (uint64_t)sh->iterator_age_ms;
+}
+
 /* One family of per-shard series; a forgotten shard's series end, as the
  * shard is gone from the API. */
 static void shard_family(const struct hub *hub, const struct push *push, struct strbuf *out,
@@ -58,6 +94,49 @@ static uint64_t subscriptions(const struct shard *sh, const struct stream *s,
 	return push_count_shard(p, s->uid, (unsigned)(sh - s->shards));
 }
 
+/* ------------------------------------------------------------------ */
+/* Enhanced monitoring: the shard-level metrics a stream turned on      */
+/* ------------------------------------------------------------------ */
+
+/* Each of Kinesis's shard-level metrics, as the hub counts it. Reads are
+ * never limited, so ReadProvisionedThroughputExceeded stays 0. */
+static const struct shard_metric {
+	unsigned bit;
+	const char *name;
+	uint64_t (*value)(const struct shard *sh);
+} shard_metrics[] = {
+	{ STREAM_METRIC_INCOMING_BYTES, "IncomingBytes", metric_bytes_in },
+	{ STREAM_METRIC_INCOMING_RECORDS, "IncomingRecords", metric_records_in },
+	{ STREAM_METRIC_OUTGOING_BYTES, "OutgoingBytes", metric_bytes_out },
+	{ STREAM_METRIC_OUTGOING_RECORDS, "OutgoingRecords", metric_records_out },
+	{ STREAM_METRIC_WRITE_EXCEEDED, "WriteProvisionedThroughputExceeded", metric_throttled },
+	{ STREAM_METRIC_READ_EXCEEDED, "ReadProvisionedThroughputExceeded", metric_zero },
+	{ STREAM_METRIC_ITERATOR_AGE, "IteratorAgeMilliseconds", metric_iterator_age },
+};
+
+/* One series per shard and metric turned on, only for the streams that
+ * turned enhanced monitoring on. */
+static void render_shard_level(const struct hub *hub, struct strbuf *out)
+{
+	strbuf_puts(out, "# HELP alleycat_shard_level_metric Kinesis shard-level metrics of "
+			 "streams with enhanced monitoring on.\n"
+			 "# TYPE alleycat_shard_level_metric gauge\n");
+	for (size_t i = 0; i < hub->stream_count; i++) {
+		const struct stream *s = hub->streams[i];
+		for (size_t m = 0; m < sizeof(shard_metrics) / sizeof(shard_metrics[0]); m++) {
+			if (!(s->shard_metrics & shard_metrics[m].bit))
+				continue;
+			for (size_t k = 0; k < s->shard_count; k++)
+				if (!s->shards[k].forgotten)
+					strbuf_printf(out,
+						      "alleycat_shard_level_metric{stream=\"%s\","
+						      "shard=\"%s\",metric=\"%s\"} %" PRIu64 "\n",
+						      s->name, s->shards[k].id, shard_metrics[m].name,
+						      shard_metrics[m].value(&s->shards[k]));
+		}
+	}
+}
+
 /* The consumer name is the ARN part after "/consumer/" and before ":". */
 static void consumer_name(const char *arn, char *out, size_t size)
 {
@@ -80,6 +159,33 @@ static const char *stream_name(const struct hub *hub, uint64_t uid)
 	return "";
 }
 
+/* One gauge family of per-subscription series, by stream, consumer and shard. */
+static void subscription_family(const struct hub *hub, const struct push *push,
+				struct strbuf *out, const char *name, const char *help,
+				int64_t (*value)(const struct push_sub *sub))
+{
+	strbuf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	for (const struct push_sub *sub = push->all; sub; sub = sub->next_all) {
+		char consumer[CONSUMER_NAME_MAX + 1];
+		consumer_name(sub->consumer_arn, consumer, sizeof(consumer));
+		strbuf_printf(out,
+			      "%s{stream=\"%s\",consumer=\"%s\",shard=\"shardId-%012u\"} %" PRId64
+			      "\n",
+			      name, stream_name(hub, sub->stream_uid), consumer, sub->shard,
+			      value(sub));
+	}
+}
+
+static int64_t lag_ms(const struct push_sub *sub)
+{
+	return sub->lag_ms;
+}
+
+static int64_t records_sent(const struct push_sub *sub)
+{
+	return (int64_t)sub->records_out;
+}
+
 void metrics_render(const struct hub *hub, const struct push *push, int64_t now_ms,
 		    struct strbuf *out)
 {
@@ -95,6 +201,8 @@ void metrics_render(const struct hub *hub, const struct push *push, int64_t now_
 		     "Bytes the shard holds.", retained_bytes);
 	shard_family(hub, push, out, "alleycat_shard_subscriptions", "gauge",
 		     "Open push subscriptions to the shard.", subscriptions);
+
+	render_shard_level(hub, out);
 
 	/* Sequence numbers outgrow a float's 53 bits: they go in a label. */
 	strbuf_puts(out, "# HELP alleycat_shard_info The shard's last sequence number (0 when "
@@ -112,16 +220,12 @@ void metrics_render(const struct hub *hub, const struct push *push, int64_t now_
 		}
 	}
 
-	strbuf_puts(out, "# HELP alleycat_consumer_lag_ms MillisBehindLatest of a consumer's "
-			 "subscription to a shard.\n# TYPE alleycat_consumer_lag_ms gauge\n");
-	for (const struct push_sub *sub = push->all; sub; sub = sub->next_all) {
-		char name[CONSUMER_NAME_MAX + 1];
-		consumer_name(sub->consumer_arn, name, sizeof(name));
-		strbuf_printf(out,
-			      "alleycat_consumer_lag_ms{stream=\"%s\",consumer=\"%s\","
-			      "shard=\"shardId-%012u\"} %" PRId64 "\n",
-			      stream_name(hub, sub->stream_uid), name, sub->shard, sub->lag_ms);
-	}
+	subscription_family(hub, push, out, "alleycat_consumer_lag_ms",
+			    "MillisBehindLatest of a consumer's subscription to a shard.", lag_ms);
+	subscription_family(hub, push, out, "alleycat_consumer_records_sent",
+			    "Records the consumer's current subscription to a shard has taken from "
+			    "the shard for its connection (WebSocket or event stream).",
+			    records_sent);
 	strbuf_printf(out, "# HELP alleycat_subscriptions_total Push subscriptions opened.\n"
 			   "# TYPE alleycat_subscriptions_total counter\n"
 			   "alleycat_subscriptions_total %" PRIu64 "\n",

@@ -17,17 +17,22 @@
 #include "hub/kinesis.h"
 #include "hub/push.h"
 #include "hub/routes.h"
+#include "hub/subscribe.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/sockopt.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
+#include "wire/eventstream.h"
 #include "wire/protocol.h"
 
 #define TICK_MS 100
 #define SERVER_DEFAULT_MAX_BODY ROUTES_MAX_BODY_DEFAULT
 #define SERVER_DEFAULT_MAX_CONNECTIONS 1024
 #define HTTP_CHUNK 65536
+/* Room before a streamed message for its chunk-size line: up to 8 hex
+ * digits (a message is at most 16 MiB and some) and CRLF. */
+#define CHUNK_SIZE_LINE 10
 #define REFUSED_CLOSE_SECONDS 5   /* for a refused client's close to answer the hub's */
 /* Bounds on connections that hold a place without asking anything: the
  * request line and headers must arrive within HEADER_SECONDS of the
@@ -49,9 +54,12 @@
  * public enum (it is lws's own, for lws_close_reason) but in its ABI. */
 #define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
 
+struct http_session;
+
 struct server {
 	struct hub *hub;
 	struct push push;
+	struct http_session *streams;   /* connections streaming a SubscribeToShard answer */
 	struct conn_limit conns;
 	struct routes routes;
 	struct front front;
@@ -77,6 +85,18 @@ struct http_session {
 	bool headers_sent;
 	bool close_after;
 	struct strbuf signed_headers;   /* "name\0value\0" pairs, read before the body */
+	/* CORS: a request with an Origin (a browser page's) gets the
+	 * Access-Control-* headers AWS sends; a preflight names what the
+	 * page asks to send. */
+	bool cors;
+	char cors_method[32], cors_headers[512];
+	/* A SubscribeToShard answer: an event stream in HTTP/1.1 chunks. */
+	bool streaming;
+	struct subscribe_session sub;
+	struct strbuf chunk;            /* the one message being written, as a chunk */
+	size_t chunk_sent;              /* from here on it is still to write */
+	struct lws *wsi;
+	struct http_session *next_stream, **prev_stream;
 };
 
 struct push_session {
@@ -97,10 +117,12 @@ static struct server *server_of(struct lws *wsi)
 static const struct lws_protocols protocols[];
 
 /* Every subscriber may have an event due: the WebSocket push connections
- * and the SubscribeToShard streams over HTTP/2. */
+ * and the SubscribeToShard streams, over HTTP/1.1 and over HTTP/2. */
 static void wake_push(struct server *server)
 {
 	lws_callback_on_writable_all_protocol(server->context, &protocols[1]);
+	for (struct http_session *h = server->streams; h; h = h->next_stream)
+		lws_callback_on_writable(h->wsi);
 	front_wake(&server->front);
 }
 
@@ -210,15 +232,28 @@ static void reply_error(struct lws *wsi, struct http_session *h, int status, con
 	reply(wsi, h, &a);
 }
 
+static void begin_stream(struct lws *wsi, struct http_session *h);
+
 static void answer_api(struct lws *wsi, struct http_session *h)
 {
+	struct server *server = server_of(wsi);
+	const char *body = h->body.data ? h->body.data : "";
 	struct route_answer a;
 
 	/* A request refused for its signature asked nothing: it keeps waiting. */
-	if (routes_api(&server_of(wsi)->routes, h->target[0] ? h->target : NULL, h->body_type,
-		       routes_header, &h->signed_headers, h->body.data ? h->body.data : "",
-		       h->body.len, clock_wall_ms(), &a) == 0)
+	if (strcmp(h->target, SUBSCRIBE_TARGET) == 0) {
+		if (routes_check_signature(&server->routes, h->body_type, routes_header,
+					   &h->signed_headers, body, h->body.len, clock_wall_ms(),
+					   &a) == 0) {
+			connection_asked(wsi);
+			begin_stream(wsi, h);
+			return;
+		}
+	} else if (routes_api(&server->routes, h->target[0] ? h->target : NULL, h->body_type,
+			      routes_header, &h->signed_headers, body, h->body.len, clock_wall_ms(),
+			      &a) == 0) {
 		connection_asked(wsi);
+	}
 	strbuf_free(&h->body);
 	reply(wsi, h, &a);
 }
@@ -232,6 +267,36 @@ static void answer_get(struct lws *wsi, struct http_session *h, const char *uri)
 	reply(wsi, h, &a);
 }
 
+/* A CORS preflight (OPTIONS with an Origin) is answered at once, empty,
+ * allowing what it asks, as AWS answers it. */
+static void answer_preflight(struct lws *wsi, struct http_session *h)
+{
+	read_header(wsi, "access-control-request-method", h->cors_method, sizeof(h->cors_method));
+	lws_hdr_copy(wsi, h->cors_headers, sizeof(h->cors_headers),
+		     WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+	reply_text(wsi, h, 200, "text/plain", NULL, 0);
+}
+
+/* The API is POST only; another method there gets AWS's answer, which is
+ * not JSON. */
+static void deny_method(struct lws *wsi, struct http_session *h)
+{
+	static const char denied[] = "<AccessDeniedException>\n  <Message>Unable to determine "
+				     "service/operation name to be authorized</Message>\n"
+				     "</AccessDeniedException>\n";
+	char *body = strdup(denied);
+
+	reply_text(wsi, h, 403, "application/xml", body, body ? strlen(body) : 0);
+}
+
+static bool other_method(struct lws *wsi)
+{
+	return lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0 ||
+	       lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0 ||
+	       lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0 ||
+	       lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0;
+}
+
 static void begin_request(struct lws *wsi, struct http_session *h, const char *uri)
 {
 	struct server *server = server_of(wsi);
@@ -240,6 +305,17 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 
 	memset(h, 0, sizeof(*h));
 	h->headers_ms = clock_wall_ms();
+	h->cors = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
+	if (h->cors && lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0) {
+		answer_preflight(wsi, h);
+		return;
+	}
+	if (other_method(wsi) ||
+	    (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 && strcmp(uri, "/") == 0)) {
+		h->close_after = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+		deny_method(wsi, h);
+		return;
+	}
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) {
 		answer_get(wsi, h, uri);
 		return;
@@ -280,6 +356,45 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 		answer_api(wsi, h);
 }
 
+/* The Access-Control-* headers of an answer to a browser page. */
+static int add_cors_headers(struct lws *wsi, struct http_session *h, unsigned char **p,
+			    unsigned char *end)
+{
+	static const char expose[] = "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,"
+				     "x-amz-id-2,x-amzn-ErrorMessage,Date";
+
+	if (!h->cors)
+		return 0;
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-origin:",
+					(const unsigned char *)"*", 1, p, end))
+		return -1;
+	if (h->cors_method[0] || h->cors_headers[0])
+		return lws_add_http_header_by_name(
+			       wsi, (const unsigned char *)"access-control-allow-methods:",
+			       (const unsigned char *)h->cors_method, (int)strlen(h->cors_method),
+			       p, end) ||
+		       lws_add_http_header_by_name(
+			       wsi, (const unsigned char *)"access-control-allow-headers:",
+			       (const unsigned char *)h->cors_headers,
+			       (int)strlen(h->cors_headers), p, end) ||
+		       lws_add_http_header_by_name(wsi,
+						   (const unsigned char *)"access-control-max-age:",
+						   (const unsigned char *)"172800", 6, p, end);
+	return lws_add_http_header_by_name(wsi,
+					   (const unsigned char *)"access-control-expose-headers:",
+					   (const unsigned char *)expose, sizeof(expose) - 1, p, end);
+}
+
+/* An answer is out: the connection closes, or waits for the next request. */
+static int answered(struct lws *wsi, struct http_session *h)
+{
+	if (h->close_after || lws_http_transaction_completed(wsi))
+		return -1;
+	/* Kept alive, it holds a place for nothing until it asks again. */
+	connection_idle(wsi);
+	return 0;
+}
+
 static int write_reply(struct lws *wsi, struct http_session *h)
 {
 	unsigned char buf[LWS_PRE + 1024];
@@ -290,6 +405,7 @@ static int write_reply(struct lws *wsi, struct http_session *h)
 	if (!h->headers_sent) {
 		if (lws_add_http_common_headers(wsi, (unsigned)h->status, h->content_type,
 						h->reply_len, &p, end) ||
+		    add_cors_headers(wsi, h, &p, end) ||
 		    (h->close_after &&
 		     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
 						  (const unsigned char *)"close", 5, &p, end)) ||
@@ -323,15 +439,151 @@ static int write_reply(struct lws *wsi, struct http_session *h)
 	}
 	free(h->reply);
 	h->reply = NULL;
-	if (h->close_after || lws_http_transaction_completed(wsi))
+	return answered(wsi, h);
+}
+
+/* ------------------------------------------------------------------ */
+/* SubscribeToShard: an event stream in HTTP/1.1 chunks                 */
+/* ------------------------------------------------------------------ */
+
+/* The stream's messages come from a subscribe session (subscribe.h), one
+ * at a time and only when lws says the socket can take more: a client
+ * that stops reading holds the one message being written, and its
+ * subscription's cursor waits. */
+
+static void stream_close(struct server *server, struct http_session *h)
+{
+	if (!h->streaming)
+		return;
+	h->streaming = false;
+	*h->prev_stream = h->next_stream;
+	if (h->next_stream)
+		h->next_stream->prev_stream = h->prev_stream;
+	subscribe_close(&server->push, &h->sub);
+	strbuf_free(&h->chunk);
+}
+
+/* Answers SubscribeToShard: a stream, or an error as any API call gets
+ * (AWS refuses before the stream starts). */
+static void begin_stream(struct lws *wsi, struct http_session *h)
+{
+	struct server *server = server_of(wsi);
+	struct subscribe_refusal refusal;
+	int started = subscribe_start(&server->push, &h->sub, h->body.data ? h->body.data : "",
+				      h->body.len, clock_wall_ms(), &refusal);
+
+	strbuf_free(&h->body);
+	if (started < 0) {
+		subscribe_close(&server->push, &h->sub);
+		reply_error(wsi, h, refusal.status, refusal.type, refusal.message);
+		return;
+	}
+	h->streaming = true;
+	h->wsi = wsi;
+	h->next_stream = server->streams;
+	if (server->streams)
+		server->streams->prev_stream = &h->next_stream;
+	h->prev_stream = &server->streams;
+	server->streams = h;
+	lws_callback_on_writable(wsi);
+	/* A takeover may have queued an exception on another connection. */
+	wake_push(server);
+}
+
+static int write_stream_headers(struct lws *wsi)
+{
+	unsigned char buf[LWS_PRE + 512];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+
+	if (lws_add_http_header_status(wsi, HTTP_STATUS_OK, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+					 (const unsigned char *)EVENTSTREAM_CONTENT_TYPE,
+					 (int)strlen(EVENTSTREAM_CONTENT_TYPE), &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING,
+					 (const unsigned char *)"chunked", 7, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
-	/* Kept alive, it holds a place for nothing until it asks again. */
-	connection_idle(wsi);
+	/* Lives as long as the subscription: no idle timeout, and the request's
+	 * headers, all read, are let go (lws drops a connection that holds them
+	 * for minutes). */
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	lws_http_headers_detach(wsi);
 	return 0;
 }
 
-static void session_free(struct http_session *h)
+/* Pulls the next message into h->chunk, framed as an HTTP chunk. It is
+ * built after LWS_PRE and CHUNK_SIZE_LINE bytes of room, and the size
+ * line goes right before it: nothing is copied. */
+static enum subscribe_step next_chunk(struct server *server, struct http_session *h)
 {
+	static const char room[LWS_PRE + CHUNK_SIZE_LINE];
+	char line[CHUNK_SIZE_LINE + 1];
+	enum subscribe_step step;
+	int n;
+
+	strbuf_reset(&h->chunk);
+	strbuf_append(&h->chunk, room, sizeof(room));
+	h->chunk_sent = h->chunk.len;   /* nothing to write unless a message comes */
+	step = subscribe_next(&server->push, &h->sub, clock_wall_ms(), &h->chunk);
+	if (step != SUBSCRIBE_MESSAGE || h->chunk.failed)
+		return step;
+	n = snprintf(line, sizeof(line), "%zx\r\n", h->chunk.len - sizeof(room));
+	memcpy(h->chunk.data + sizeof(room) - n, line, (size_t)n);
+	h->chunk_sent = sizeof(room) - (size_t)n;
+	strbuf_lit(&h->chunk, "\r\n");
+	return step;
+}
+
+/* Writes the next piece of the chunk in place: the LWS_PRE bytes lws may
+ * use before it are room or already sent. */
+static int write_chunk_piece(struct lws *wsi, struct http_session *h)
+{
+	size_t n = h->chunk.len - h->chunk_sent;
+
+	if (n > HTTP_CHUNK)
+		n = HTTP_CHUNK;
+	if (lws_write(wsi, (unsigned char *)h->chunk.data + h->chunk_sent, n, LWS_WRITE_HTTP) <
+	    (int)n)
+		return -1;
+	h->chunk_sent += n;
+	/* The rest of it, or the next message once it has drained. */
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int end_stream(struct lws *wsi, struct http_session *h)
+{
+	unsigned char last[LWS_PRE + 5];
+
+	stream_close(server_of(wsi), h);
+	memcpy(last + LWS_PRE, "0\r\n\r\n", 5);
+	if (lws_write(wsi, last + LWS_PRE, 5, LWS_WRITE_HTTP_FINAL) < 5)
+		return -1;
+	return answered(wsi, h);
+}
+
+static int write_stream(struct lws *wsi, struct http_session *h)
+{
+	if (!h->headers_sent) {
+		h->headers_sent = true;
+		lws_callback_on_writable(wsi);
+		return write_stream_headers(wsi);
+	}
+	if (h->chunk_sent < h->chunk.len)
+		return write_chunk_piece(wsi, h);
+	switch (next_chunk(server_of(wsi), h)) {
+	case SUBSCRIBE_WAIT:
+		return 0;
+	case SUBSCRIBE_END:
+		return end_stream(wsi, h);
+	default:
+		return h->chunk.failed ? -1 : write_chunk_piece(wsi, h);
+	}
+}
+
+static void session_free(struct lws *wsi, struct http_session *h)
+{
+	stream_close(server_of(wsi), h);
 	strbuf_free(&h->body);
 	strbuf_free(&h->signed_headers);
 	free(h->reply);
@@ -369,7 +621,9 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 			answer_api(wsi, h);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (h->reply == NULL && !h->headers_sent)
+		if (h->streaming)
+			return write_stream(wsi, h);
+		if (h->reply == NULL && !h->headers_sent && h->status == 0)
 			return 0;
 		return write_reply(wsi, h);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -378,7 +632,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (h)
-			session_free(h);
+			session_free(wsi, h);
 		return 0;
 	/* A connection the front door handed over (admitted there). */
 	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:

@@ -1,6 +1,7 @@
 /* The hub's network face: one libwebsockets vhost serving the Kinesis API
- * (POST /), /metrics and /healthz over HTTP/1.1, and push subscriptions on
- * ws://HOST:PORT/subscribe. */
+ * (POST /; SubscribeToShard answered as an event stream in HTTP/1.1 chunks,
+ * subscribe.h), /metrics and /healthz over HTTP/1.1, and push subscriptions
+ * on ws://HOST:PORT/subscribe. */
 #ifndef ALLEYCAT_SERVER_H
 #define ALLEYCAT_SERVER_H
 

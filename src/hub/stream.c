@@ -38,12 +38,20 @@ struct stream *stream_new(const char *name, const char *arn_prefix, uint64_t uid
 	s->created_ms = now_ms;
 	s->retention_ms = 24 * STREAM_HOUR_MS;
 	s->shard_count = s->open_count = shard_count;
+	s->max_record_kib = STREAM_RECORD_KIB_DEFAULT;
 	for (size_t i = 0; i < shard_count; i++) {
 		shard_init(&s->shards[i], i, hashkey_shard_start(i, shard_count),
 			   hashkey_shard_end(i, shard_count), seqno_gen_next(gen));
 		s->open[i] = i;
 	}
 	return s;
+}
+
+/* Frees what a consumer owns (not the consumer: it lives in an array). */
+static void consumer_release(struct stream_consumer *c)
+{
+	tagset_free(&c->tags);
+	free(c->policy);
 }
 
 void stream_free(struct stream *s)
@@ -54,7 +62,11 @@ void stream_free(struct stream *s)
 		shardlog_free(&s->shards[i].log);
 	free(s->shards);
 	free(s->open);
+	for (size_t i = 0; i < s->consumer_count; i++)
+		consumer_release(&s->consumers[i]);
 	free(s->consumers);
+	tagset_free(&s->tags);
+	free(s->policy);
 	free(s);
 }
 
@@ -132,6 +144,44 @@ int stream_find_shard(const struct stream *s, const char *shard_id)
 bool stream_shard_known(const struct stream *s, size_t shard)
 {
 	return shard < s->shard_count && !s->shards[shard].forgotten;
+}
+
+const char *stream_status(const struct stream *s, int64_t now_ms)
+{
+	return now_ms < s->updating_until_ms ? "UPDATING" : "ACTIVE";
+}
+
+bool stream_encrypted(const struct stream *s, seqno_t seq)
+{
+	return s->key_id[0] != '\0' && seq >= s->encrypted_from;
+}
+
+/* AWS's write limits of an on-demand stream: 200,000 records/s and
+ * 200 MiB/s for the stream, or its warm throughput when that is more
+ * (with records of at least 1 KiB, as AWS counts them). The hub limits
+ * writes per shard, so the stream's limit is shared evenly among its open
+ * shards. */
+#define ON_DEMAND_RECORDS_PER_SEC 200000ull
+#define ON_DEMAND_MIBPS 200ull
+
+uint64_t stream_write_mibps(const struct stream *s)
+{
+	return s->warm_mibps > ON_DEMAND_MIBPS ? s->warm_mibps : ON_DEMAND_MIBPS;
+}
+
+struct stream_limits stream_mode_limits(const struct stream *s, const struct stream_limits *hub)
+{
+	struct stream_limits on_demand;
+	uint64_t open = s->open_count ? s->open_count : 1;
+	uint64_t mibps = stream_write_mibps(s);
+	uint64_t records = mibps * 1024 > ON_DEMAND_RECORDS_PER_SEC ? mibps * 1024
+								     : ON_DEMAND_RECORDS_PER_SEC;
+
+	if (s->mode != STREAM_ON_DEMAND)
+		return *hub;
+	on_demand.shard_records_per_sec = records / open;
+	on_demand.shard_bytes_per_sec = mibps * 1024 * 1024 / open;
+	return on_demand;
 }
 
 int stream_retention_hours(const struct stream *s)
@@ -485,6 +535,7 @@ void stream_remove_consumer(struct stream *s, struct stream_consumer *c)
 {
 	size_t i = (size_t)(c - s->consumers);
 
+	consumer_release(c);
 	memmove(&s->consumers[i], &s->consumers[i + 1],
 		(s->consumer_count - i - 1) * sizeof(*c));
 	s->consumer_count--;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "hub/shardlog.h"
+#include "hub/tags.h"
 #include "hub/throttle.h"
 #include "wire/hashkey.h"
 #include "wire/seqno.h"
@@ -17,6 +18,28 @@
 #define SHARD_ID_LEN 32                 /* "shardId-" and 12 (up to 20) digits */
 #define STREAM_ARN_MAX 256
 #define STREAM_HOUR_MS (3600 * 1000LL)
+#define STREAM_KEY_ID_MAX 2048          /* a KMS key id, alias or ARN */
+#define STREAM_RECORD_KIB_DEFAULT 1024  /* records of up to 1 MiB, until UpdateMaxRecordSize */
+
+/* How a stream is billed and limited: a provisioned stream's shards have
+ * the per-shard write limits; an on-demand stream scales, so only AWS's
+ * on-demand stream limits apply (spread over its open shards). */
+enum stream_mode {
+	STREAM_PROVISIONED,
+	STREAM_ON_DEMAND,
+};
+
+/* The shard-level metrics of enhanced monitoring, as bits. */
+enum stream_metric {
+	STREAM_METRIC_INCOMING_BYTES = 1 << 0,
+	STREAM_METRIC_INCOMING_RECORDS = 1 << 1,
+	STREAM_METRIC_OUTGOING_BYTES = 1 << 2,
+	STREAM_METRIC_OUTGOING_RECORDS = 1 << 3,
+	STREAM_METRIC_WRITE_EXCEEDED = 1 << 4,
+	STREAM_METRIC_READ_EXCEEDED = 1 << 5,
+	STREAM_METRIC_ITERATOR_AGE = 1 << 6,
+	STREAM_METRIC_ALL = (1 << 7) - 1,
+};
 
 struct shard {
 	char id[SHARD_ID_LEN];
@@ -33,12 +56,16 @@ struct shard {
 	struct shardlog log;
 	struct throttle writes;
 	uint64_t records_in, bytes_in, throttled;
+	uint64_t records_out, bytes_out;        /* read by GetRecords */
+	int64_t iterator_age_ms;                /* of the last GetRecords */
 };
 
 struct stream_consumer {
 	char name[CONSUMER_NAME_MAX + 1];
 	char arn[STREAM_ARN_MAX + CONSUMER_NAME_MAX + 40];
 	int64_t created;                /* epoch seconds, part of the ARN */
+	struct tagset tags;
+	char *policy;                   /* its resource policy (owned), or NULL */
 };
 
 struct stream {
@@ -58,6 +85,19 @@ struct stream {
 	struct stream_consumer *consumers;
 	size_t consumer_count;
 	uint64_t bytes;                 /* key and data bytes retained */
+	/* Settings a client changes (saved with the stream). */
+	enum stream_mode mode;
+	int64_t mode_switches_ms[2];    /* the last two mode changes: two a day at most */
+	char key_id[STREAM_KEY_ID_MAX + 1];     /* "" while not encrypted */
+	seqno_t encrypted_from;         /* records from here on are written encrypted */
+	unsigned shard_metrics;         /* enhanced monitoring: enum stream_metric bits */
+	uint32_t warm_mibps;            /* an on-demand stream's warm throughput, MiB/s */
+	uint32_t max_record_kib;        /* the largest record: data and key, KiB */
+	struct tagset tags;
+	char *policy;                   /* its resource policy (owned), or NULL */
+	/* A change applies until then: the stream is UPDATING, as in Kinesis,
+	 * and refuses another change meanwhile. */
+	int64_t updating_until_ms;
 };
 
 /* What a write asks for and what it gets. */
@@ -104,6 +144,19 @@ int stream_find_shard(const struct stream *s, const char *shard_id);
 /* Whether an index held from earlier (an iterator, a subscription) still
  * names a shard the stream knows. */
 bool stream_shard_known(const struct stream *s, size_t shard);
+
+/* "UPDATING" while a change applies, else "ACTIVE". */
+const char *stream_status(const struct stream *s, int64_t now_ms);
+
+/* Whether a record of this sequence number was written encrypted. */
+bool stream_encrypted(const struct stream *s, seqno_t seq);
+
+/* An on-demand stream's write throughput, MiB/s: AWS's on-demand limit
+ * or its warm throughput, whichever is more. */
+uint64_t stream_write_mibps(const struct stream *s);
+
+/* The per-shard write limits the stream's mode gives, from the hub's. */
+struct stream_limits stream_mode_limits(const struct stream *s, const struct stream_limits *hub);
 
 /* The retention as Kinesis reports it, in whole hours (at least 1). */
 int stream_retention_hours(const struct stream *s);

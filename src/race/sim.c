@@ -60,6 +60,7 @@ struct sim {
 	bool done;
 	uint64_t failures_seen;         /* the producer's failures told so far */
 	char gave_up[FAILURE_TEXT_MAX]; /* why a run without --loop stopped early */
+	char lost[FAILURE_TEXT_MAX];    /* a lost connection not told yet */
 };
 
 /* ------------------------------------------------------------------ */
@@ -225,6 +226,35 @@ static void show_progress(struct sim *sim, int64_t now)
 /* The loop                                                            */
 /* ------------------------------------------------------------------ */
 
+/* A run without --loop stops trying: what it has not sent (again) has
+ * failed, and the failure is its last words. */
+static void give_up(struct sim *sim, const struct failure *f)
+{
+	snprintf(sim->gave_up, sizeof(sim->gave_up), "%s", f->text);
+	producer_give_up(sim->producer);
+	sim->done = true;
+}
+
+static void warn_retrying(const char *text, enum failure_kind kind)
+{
+	log_warn("%s%s", text, failure_transient(kind) ? "; retrying" : "");
+}
+
+/* A run without --loop stays quiet while it may yet give up, so that a
+ * failure it gives up on is one line. A connection lost mid-request is
+ * still told once the endpoint answers again: that request's records may
+ * have landed or not, and were sent again. */
+static void warn_once_answered(struct sim *sim, const struct failure *f, int64_t since,
+			       bool news)
+{
+	if (news && f->kind == FAILURE_LOST)
+		snprintf(sim->lost, sizeof(sim->lost), "%s", f->text);
+	if (since == 0 && sim->lost[0]) {
+		warn_retrying(sim->lost, FAILURE_LOST);
+		sim->lost[0] = '\0';
+	}
+}
+
 /* Requests that failed as a whole. A run without --loop gives up when
  * retrying cannot help (or no longer may), with one line that says why; a
  * loop says so and retries (the logger counts the repeats). */
@@ -233,19 +263,20 @@ static void watch_failures(struct sim *sim, int64_t now)
 	int64_t since;
 	uint64_t count;
 	const struct failure *f = producer_failure(sim->producer, &since, &count);
+	bool news = count != sim->failures_seen;
 
 	if (!sim->opt.loop && since && failure_give_up(f->kind, since, now, sim->opt.timeout)) {
-		snprintf(sim->gave_up, sizeof(sim->gave_up), "%s", f->text);
-		sim->done = true;
+		give_up(sim, f);
 		return;
 	}
-	if (count == sim->failures_seen)
-		return;
 	sim->failures_seen = count;
-	/* A run that may yet give up stays quiet while it retries (its last
-	 * words are the one line), unless the endpoint is only busy. */
-	if (sim->opt.loop || f->kind == FAILURE_BUSY)
-		log_warn("%s%s", f->text, failure_transient(f->kind) ? "; retrying" : "");
+	/* A busy endpoint is told at once: the run goes on slower. */
+	if (sim->opt.loop || f->kind == FAILURE_BUSY) {
+		if (news)
+			warn_retrying(f->text, f->kind);
+		return;
+	}
+	warn_once_answered(sim, f, since, news);
 }
 
 /* One pass of the loop: ride what is due, send what is ready. */
@@ -269,8 +300,10 @@ static void tick(struct sim *sim)
 		log_error("out of memory: the simulator stops");
 		sim->done = true;
 	}
-	producer_pump(sim->producer, now);
+	/* Before sending: a run that gives up sends nothing more. */
 	watch_failures(sim, now);
+	if (!sim->done)
+		producer_pump(sim->producer, now);
 	if (sim->opt.progress && now - sim->last_progress_ms >= SIM_PROGRESS_MS) {
 		show_progress(sim, now);
 		sim->last_progress_ms = now;

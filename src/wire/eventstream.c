@@ -263,7 +263,7 @@ static int take(struct eventstream_decoder *d, const uint8_t *data, size_t len, 
 			cap *= 2;
 		uint8_t *bigger = realloc(d->buf, cap);
 		if (bigger == NULL)
-			return fail(&d->error, EVENTSTREAM_TRUNCATED, d->len,
+			return fail(&d->error, EVENTSTREAM_NO_MEMORY, d->len,
 				    "out of memory for a message of %zu bytes", upto);
 		d->buf = bigger;
 		d->cap = cap;

@@ -78,6 +78,7 @@ enum eventstream_status {
 	EVENTSTREAM_BAD_MESSAGE_CRC,
 	EVENTSTREAM_BAD_HEADER,         /* a header that does not parse, or too many */
 	EVENTSTREAM_DUPLICATE_HEADER,
+	EVENTSTREAM_NO_MEMORY,          /* the stream decoder could not hold the message */
 };
 
 /* Why a message was refused: the status, a sentence, and the offset in the

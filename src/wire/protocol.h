@@ -10,6 +10,8 @@
 #define KINESIS_TARGET_PREFIX "Kinesis_20131202."
 #define KINESIS_CONTENT_TYPE "application/x-amz-json-1.1"
 #define KINESIS_RECORD_MAX (1024 * 1024)
+/* The largest a stream's record limit may be set (UpdateMaxRecordSize). */
+#define KINESIS_RECORD_MAX_LARGEST (10 * 1024 * 1024)
 #define KINESIS_KEY_CHARS_MAX 256
 #define KINESIS_PUT_RECORDS_MAX 500
 #define KINESIS_PUT_BYTES_MAX (5 * 1024 * 1024)

@@ -60,11 +60,7 @@ trap cleanup EXIT
 
 # No one's AWS settings but ours: no profile, config, CA bundle, endpoint or
 # proxy from the environment; no pager, prompt, retries or metadata lookups.
-for v in $(compgen -e | grep '^AWS_'); do
-	unset "$v"
-done
-unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+forget_aws_settings
 export ALLEYCAT_CONFIG=/dev/null
 export AWS_CONFIG_FILE=$dir/aws-config AWS_SHARED_CREDENTIALS_FILE=$dir/aws-credentials
 : >"$AWS_CONFIG_FILE"

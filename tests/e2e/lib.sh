@@ -36,6 +36,18 @@ expect_status() {
 	[ "$got" = "$want" ] || fail "'$*' exited $got, expected $want"
 }
 
+# forget_aws_settings: no AWS_* variable (profile, config, CA bundle,
+# endpoint, credentials) and no proxy from the caller's environment reach
+# an AWS client under test; the local hub is never proxied.
+forget_aws_settings() {
+	local v
+	for v in $(compgen -e | grep '^AWS_'); do
+		unset "$v"
+	done
+	unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
+	export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+}
+
 # answers URL SECONDS: whether the hub at URL answers /healthz within
 # SECONDS (any certificate is taken: this asks only whether it serves).
 answers() {

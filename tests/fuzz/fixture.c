@@ -87,6 +87,29 @@ static const char *const targets[] = {
 	"Kinesis_20131202.",
 	"Kinesis_20131201.PutRecord",
 	NULL,
+	/* The operations on settings, tags and policies (after the others, so
+	 * that the inputs found before them keep their targets). */
+	"Kinesis_20131202.AddTagsToStream",
+	"Kinesis_20131202.RemoveTagsFromStream",
+	"Kinesis_20131202.ListTagsForStream",
+	"Kinesis_20131202.TagResource",
+	"Kinesis_20131202.UntagResource",
+	"Kinesis_20131202.ListTagsForResource",
+	"Kinesis_20131202.IncreaseStreamRetentionPeriod",
+	"Kinesis_20131202.DecreaseStreamRetentionPeriod",
+	"Kinesis_20131202.StartStreamEncryption",
+	"Kinesis_20131202.StopStreamEncryption",
+	"Kinesis_20131202.EnableEnhancedMonitoring",
+	"Kinesis_20131202.DisableEnhancedMonitoring",
+	"Kinesis_20131202.DescribeLimits",
+	"Kinesis_20131202.UpdateStreamMode",
+	"Kinesis_20131202.PutResourcePolicy",
+	"Kinesis_20131202.GetResourcePolicy",
+	"Kinesis_20131202.DeleteResourcePolicy",
+	"Kinesis_20131202.DescribeAccountSettings",
+	"Kinesis_20131202.UpdateAccountSettings",
+	"Kinesis_20131202.UpdateStreamWarmThroughput",
+	"Kinesis_20131202.UpdateMaxRecordSize",
 };
 
 const char *fuzz_target(uint8_t choice)

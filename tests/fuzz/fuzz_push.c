@@ -1,19 +1,24 @@
-/* Fuzz target: the push protocol, as a client drives it.
+/* Fuzz target: the push protocol, as clients drive it: two WebSocket
+ * connections and two SubscribeToShard event streams, in one registry.
  *
  * Input: steps separated by NUL bytes. Each step is one control byte and a
  * payload:
- *   bit 0      which of two connections the step is about
+ *   bit 0      which of two connections (and of two streams) the step is about
  *   bits 1-4   how far the clock moves first, in 400 ms units (heartbeats,
  *              takeover grace and expiry all come within reach)
- *   bits 5-6   0 or 1: the payload is a message from the client
- *              (push_receive); 2: a producer writes the payload as a record;
- *              3: the payload "D..." deletes the stream, an empty payload
- *              deregisters the consumer, anything else closes the
- *              connection (it comes back empty for later steps)
- * After every step both connections are drained as the server would drain
- * them, and every event must be a JSON object with an Event. The hub starts
- * with the stream "alleycat", the consumer "board" and a few records, on a
- * fixed clock, with subscriptions that expire after 5 seconds. */
+ *   bits 5-6   1: the payload is a message from the client (push_receive);
+ *              0: the payload is the body of a SubscribeToShard request
+ *              that starts an event stream (subscribe_start), in the place
+ *              of the one before; 2: a producer writes the payload as a
+ *              record; 3: the payload "D..." deletes the stream, an empty
+ *              payload deregisters the consumer, anything else closes the
+ *              connection and the stream (they come back empty)
+ * After every step everything is drained as the server would drain it: a
+ * WebSocket event must be a JSON object with an Event; a stream's messages
+ * must decode, an initial-response first, then events and exceptions with
+ * JSON object payloads, until the stream ends. The hub starts with the
+ * stream "alleycat", the consumer "board" and a few records, on a fixed
+ * clock, with subscriptions that expire after 5 seconds. */
 #include "config.h"
 #include "fuzz.h"
 
@@ -23,7 +28,9 @@
 #include <string.h>
 
 #include "hub/push.h"
+#include "hub/subscribe.h"
 #include "util/strbuf.h"
+#include "wire/eventstream.h"
 #include "wire/hashkey.h"
 
 #define EVENTS_PER_DRAIN 64
@@ -32,6 +39,8 @@ struct run {
 	struct hub *hub;
 	struct push push;
 	struct push_conn conns[2];
+	struct subscribe_session streams[2];
+	bool streaming[2];
 	struct strbuf out;
 	int64_t now_ms;
 };
@@ -64,6 +73,77 @@ static void drain(struct run *r, struct push_conn *conn)
 	}
 }
 
+static void malformed(const char *what, const struct strbuf *out)
+{
+	fprintf(stderr, "fuzz_push: %s (%zu bytes)\n", what, out->len);
+	abort();
+}
+
+/* One message of an event stream: decodes whole, says what it is in its
+ * headers, and carries a JSON object. */
+static void check_message(const struct strbuf *out, bool first)
+{
+	struct eventstream_message m;
+	struct eventstream_error err;
+	json_t *j;
+
+	if (out->failed || eventstream_decode((const uint8_t *)out->data, out->len, &m, &err) !=
+				   (long)out->len)
+		malformed("a stream message that does not decode", out);
+	if (first != eventstream_header_is(&m, ":event-type", "initial-response"))
+		malformed("no initial-response first", out);
+	if (!eventstream_header_is(&m, ":message-type", "event") &&
+	    !eventstream_header_is(&m, ":message-type", "exception"))
+		malformed("a stream message neither event nor exception", out);
+	j = json_loadb((const char *)m.payload, m.payload_len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(j))
+		malformed("a stream message without a JSON object", out);
+	json_decref(j);
+}
+
+static void end_stream(struct run *r, int i)
+{
+	if (r->streaming[i])
+		subscribe_close(&r->push, &r->streams[i]);
+	r->streaming[i] = false;
+}
+
+/* Pulls a stream's messages until none is due; at its end it is closed. */
+static void drain_stream(struct run *r, int i)
+{
+	for (int n = 0; n < EVENTS_PER_DRAIN && r->streaming[i]; n++) {
+		bool first = !r->streams[i].greeted;
+		strbuf_reset(&r->out);
+		switch (subscribe_next(&r->push, &r->streams[i], r->now_ms, &r->out)) {
+		case SUBSCRIBE_MESSAGE:
+			check_message(&r->out, first);
+			break;
+		case SUBSCRIBE_END:
+			end_stream(r, i);
+			return;
+		default:
+			return;
+		}
+	}
+}
+
+static void start_stream(struct run *r, int i, const uint8_t *data, size_t len)
+{
+	struct subscribe_refusal refusal;
+
+	end_stream(r, i);
+	if (subscribe_start(&r->push, &r->streams[i], (const char *)data, len, r->now_ms,
+			    &refusal) == 0) {
+		r->streaming[i] = true;
+		return;
+	}
+	subscribe_close(&r->push, &r->streams[i]);
+	if (refusal.status < 400 || refusal.type == NULL || refusal.message == NULL) {
+		fprintf(stderr, "fuzz_push: a refusal without a status, type and message\n");
+		abort();
+	}
+}
+
 static void put(struct run *r, const uint8_t *data, size_t len)
 {
 	struct stream *s = hub_find_stream(r->hub, FUZZ_STREAM);
@@ -90,6 +170,7 @@ static void special(struct run *r, struct push_conn *conn, const uint8_t *data, 
 	} else {
 		push_conn_close(&r->push, conn);
 		memset(conn, 0, sizeof(*conn));
+		end_stream(r, (int)(conn - r->conns));
 	}
 }
 
@@ -108,11 +189,16 @@ static void step(struct run *r, const uint8_t *data, size_t len)
 	case 3:
 		special(r, conn, data, len);
 		break;
+	case 0:
+		start_stream(r, (int)(control & 1), data, len);
+		break;
 	default:
 		push_receive(&r->push, conn, (const char *)data, len, r->now_ms);
 	}
 	drain(r, &r->conns[0]);
 	drain(r, &r->conns[1]);
+	drain_stream(r, 0);
+	drain_stream(r, 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -136,6 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	push_conn_close(&r.push, &r.conns[0]);
 	push_conn_close(&r.push, &r.conns[1]);
+	end_stream(&r, 0);
+	end_stream(&r, 1);
 	strbuf_free(&r.out);
 	hub_close(r.hub);
 	return 0;

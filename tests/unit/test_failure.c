@@ -50,8 +50,8 @@ static const struct case_ cases[] = {
 	  "https://kinesis.example:443: DescribeStreamSummary: no answer within 3 s (--timeout); "
 	  "check --endpoint, or raise --timeout for a slow endpoint" },
 	{ "http://127.0.0.1:8080", false, 0, NULL, HTTPC_ERROR_CLOSED, FAILURE_LOST,
-	  "cannot reach http://127.0.0.1:8080: the connection closed before the answer was "
-	  "complete; is --endpoint a Kinesis endpoint or an alleycat hub?" },
+	  "http://127.0.0.1:8080: DescribeStreamSummary: the connection closed before the "
+	  "answer was complete; check that --endpoint is a Kinesis endpoint or an alleycat hub" },
 	{ "https://127.0.0.1:4567", false, 0, NULL, "SSL certificate problem: self-signed "
 	  "certificate", FAILURE_LOST,
 	  "cannot reach https://127.0.0.1:4567: SSL certificate problem: self-signed "

@@ -1,7 +1,8 @@
 /* The producer's batching and retry rules, without a network: batches stay
  * within 500 records and 5 MiB, a key's records never overtake each other
  * (even across retries), records are retried until they land or the retry
- * budget is spent, and every record sent is landed, failed or unanswered. */
+ * budget is spent (or the run gives up), and every record sent is landed,
+ * failed or unanswered. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -223,6 +224,32 @@ static void test_cancelled_requests_leave_records_unanswered(void **state
 	producer_free(p);
 }
 
+/* A run that gives up: records waiting to be sent, or sent again, fail
+ * and are never sent; a retry only planned is not counted as made; a
+ * record in flight stays unanswered. */
+static void test_giving_up_fails_what_was_not_sent(void **state __attribute__((unused)))
+{
+	struct producer *p = new_producer(0);
+	struct producer_record *batch[4], *in_flight[4];
+	const struct producer_stats *st = producer_stats(p);
+
+	add(p, "a", 10);
+	add(p, "b", 10);
+	add(p, "c", 10);
+	add(p, "d", 10);
+	assert_int_equal(producer_take(p, NOW, batch, 2), 2);
+	settle_all(p, batch, 2, PRODUCER_RETRY, NOW);
+	assert_int_equal(producer_take(p, NOW, in_flight, 1), 1);
+	/* a and b wait for their retries, c is in flight, d waits. */
+	producer_give_up(p);
+	assert_int_equal(st->failed, 3);
+	assert_int_equal(st->retried, 0);
+	assert_int_equal(producer_unanswered(p), 1);
+	assert_int_equal(producer_take(p, NOW + 60000, batch, 4), 0);
+	assert_int_equal(st->sent, st->landed + st->failed + producer_unanswered(p));
+	producer_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates_count_apart),
 		cmocka_unit_test(test_every_record_is_landed_failed_or_unanswered),
 		cmocka_unit_test(test_cancelled_requests_leave_records_unanswered),
+		cmocka_unit_test(test_giving_up_fails_what_was_not_sent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

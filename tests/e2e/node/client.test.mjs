@@ -100,13 +100,20 @@ describe('a server that answers PutRecords after 8 s', { timeout: 60000 }, () =>
 		assert.ok(Date.now() - t0 >= 8000, 'the answer came after 8 s');
 	});
 
+	// A one-shot sim gives up at the first time-out (alleycat(1), DIAGNOSTICS),
+	// retry budget or not: the records it gives up on have failed, and none
+	// was sent again.
 	test('with --timeout 2, it says which call got no answer, and in how long', async () => {
+		const t0 = Date.now();
 		const { code, stats, stderr } = await sim(fake.endpoint, ['--racers', '10', '--duration', '3',
 			'--timeout', '2', '--max-retries', '1']);
 		assert.equal(code, 1, 'the records failed');
 		assert.equal(stats.failed, 30);
+		assert.equal(stats.retried, 0, `it gave up instead of sending them again: ${JSON.stringify(stats)}`);
 		assert.equal(stats.sent, stats.landed + stats.failed + stats.unanswered);
 		assert.match(stderr, /PutRecords: no answer within 2 s \(--timeout\)/);
+		assert.equal(stderr.trim().split('\n').length, 1, `one line: ${stderr}`);
+		assert.ok(Date.now() - t0 < 8000, 'it did not wait for the late answer');
 	});
 });
 
@@ -130,7 +137,8 @@ describe('a server that closes the connection half-way through an answer', { tim
 	test('the sim says what happened, sends the batch again, and lands every record', async () => {
 		const { code, stats, stderr } = await sim(fake.endpoint, ['--racers', '10', '--duration', '3']);
 		assert.equal(code, 0, stderr);
-		assert.match(stderr, /PutRecords: the connection closed before the answer was complete/);
+		assert.match(stderr, /^alleycat: warn: .*PutRecords: the connection closed before the answer was complete.*; retrying$/m);
+		assert.equal(stderr.match(/closed before/g).length, 1, `said once: ${stderr}`);
 		assert.equal(stats.landed, 30, `every record lands: ${JSON.stringify(stats)}`);
 		assert.equal(stats.retried, 30, 'the cut batch was sent again, once');
 		assert.ok(fake.requests >= 2);

@@ -232,7 +232,10 @@ readOnlyCase('a board started on a read-only history database', (ctx) => {
 			t.skip('making a file read-only to root needs chattr +i');
 			return;
 		}
-		assert.equal((await runToEnd(['history', '--db', ctx.db])).code, 0, 'history creates the database');
+		// As a user gets one: a board run creates it (history only reads).
+		const made = await runToEnd(['board', '--once', '--endpoint', ctx.hub.endpoint.replace('http', 'ws'),
+			'--stream', STREAM, '--consumer', 'makes-the-db', '--db', ctx.db]);
+		assert.equal(made.code, 0, `a board creates the database: ${made.stderr}`);
 		immutable(true, ctx.db);
 		simAndBoard(ctx, 'read-only-first', 47);
 		await sleep(5000);
