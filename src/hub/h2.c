@@ -231,9 +231,12 @@ static void start_subscription(struct h2_conn *c, struct h2_stream *s)
 	}
 	s->subscribing = true;
 	c->subscriptions++;
-	if (subscribe_start(r->push, &s->sub, body, s->body.len, c->now_ms, &refusal) < 0) {
+	if (subscribe_start(r->push, &s->sub, s->content_type, body, s->body.len, c->now_ms,
+			    &refusal) < 0) {
 		end_subscription(c, s);
-		answer_error(c, s, refusal.status, refusal.type, refusal.message);
+		routes_refusal(&s->answer, s->content_type, refusal.status, refusal.type,
+			       refusal.message);
+		submit_answer(c, s);
 		return;
 	}
 	s->answered = true;

@@ -67,11 +67,19 @@ static void take_reply(struct route_answer *out, struct kinesis_reply *reply)
 				      .body = reply->body, .len = reply->len };
 }
 
+void routes_refusal(struct route_answer *out, const char *content_type, int status,
+		    const char *type, const char *message)
+{
+	struct kinesis_reply reply;
+
+	kinesis_error_reply(content_type, status, type, message, &reply);
+	take_reply(out, &reply);
+}
+
 int routes_check_signature(const struct routes *r, const char *content_type,
 			   auth_header_fn header, void *user, const char *body, size_t len,
 			   int64_t now_ms, struct route_answer *out)
 {
-	struct kinesis_reply reply;
 	char message[256];
 	const char *denied;
 
@@ -82,8 +90,7 @@ int routes_check_signature(const struct routes *r, const char *content_type,
 	if (denied == NULL)
 		return 0;
 	/* Refused in the encoding the request came in. */
-	kinesis_error_reply(content_type, 400, denied, message, &reply);
-	take_reply(out, &reply);
+	routes_refusal(out, content_type, 400, denied, message);
 	return -1;
 }
 

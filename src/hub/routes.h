@@ -62,6 +62,11 @@ int routes_api(const struct routes *r, const char *target, const char *content_t
 /* Any other method or path: 404 UnknownOperationException. */
 void routes_not_api(struct route_answer *out);
 
+/* An error answer in the encoding content_type (the request's
+ * Content-Type: JSON or CBOR) names. */
+void routes_refusal(struct route_answer *out, const char *content_type, int status,
+		    const char *type, const char *message);
+
 /* A body over r->max_body: 413 ValidationException. */
 void routes_too_large(struct route_answer *out);
 

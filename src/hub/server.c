@@ -234,6 +234,15 @@ static void reply_error(struct lws *wsi, struct http_session *h, int status, con
 
 static void begin_stream(struct lws *wsi, struct http_session *h);
 
+/* An API answer, or InternalFailure when there was no memory for its body. */
+static void send_reply(struct lws *wsi, struct http_session *h, struct kinesis_reply *reply)
+{
+	if (reply->body == NULL)
+		reply_error(wsi, h, 500, "InternalFailure", "Out of memory.");
+	else
+		reply_text(wsi, h, reply->status, reply->content_type, reply->body, reply->len);
+}
+
 static void answer_api(struct lws *wsi, struct http_session *h)
 {
 	struct server *server = server_of(wsi);
@@ -469,13 +478,17 @@ static void begin_stream(struct lws *wsi, struct http_session *h)
 {
 	struct server *server = server_of(wsi);
 	struct subscribe_refusal refusal;
-	int started = subscribe_start(&server->push, &h->sub, h->body.data ? h->body.data : "",
-				      h->body.len, clock_wall_ms(), &refusal);
+	struct kinesis_reply reply;
+	int started = subscribe_start(&server->push, &h->sub, h->body_type,
+				      h->body.data ? h->body.data : "", h->body.len, clock_wall_ms(),
+				      &refusal);
 
 	strbuf_free(&h->body);
 	if (started < 0) {
 		subscribe_close(&server->push, &h->sub);
-		reply_error(wsi, h, refusal.status, refusal.type, refusal.message);
+		kinesis_error_reply(h->body_type, refusal.status, refusal.type, refusal.message,
+				    &reply);
+		send_reply(wsi, h, &reply);
 		return;
 	}
 	h->streaming = true;

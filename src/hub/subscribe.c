@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "wire/cborjson.h"
 #include "wire/eventstream.h"
 
 static int refuse(struct subscribe_refusal *refusal, int status, const char *type,
@@ -13,10 +14,21 @@ static int refuse(struct subscribe_refusal *refusal, int status, const char *typ
 	return -1;
 }
 
-int subscribe_start(struct push *push, struct subscribe_session *s, const char *body, size_t len,
-		    int64_t now_ms, struct subscribe_refusal *refusal)
+/* The request as the API reads it, from JSON or from CBOR (the AWS SDK
+ * for Java's default); NULL if it is neither. */
+static json_t *load_request(const char *content_type, const char *body, size_t len)
 {
-	json_t *request = json_loadb(body, len, 0, NULL);
+	char why[160];
+
+	if (cborjson_is_cbor(content_type))
+		return cborjson_load(body, len, why, sizeof(why));
+	return json_loadb(body, len, 0, NULL);
+}
+
+int subscribe_start(struct push *push, struct subscribe_session *s, const char *content_type,
+		    const char *body, size_t len, int64_t now_ms, struct subscribe_refusal *refusal)
+{
+	json_t *request = load_request(content_type, body, len);
 	const char *type, *message;
 	struct push_sub *sub;
 
@@ -25,6 +37,8 @@ int subscribe_start(struct push *push, struct subscribe_session *s, const char *
 	if (!json_is_object(request)) {
 		json_decref(request);
 		return refuse(refusal, 400, "SerializationException",
+			      cborjson_is_cbor(content_type) ?
+			      "The request body is not a valid CBOR map." :
 			      "The request body is not a JSON object.");
 	}
 	sub = push_subscribe(push, &s->conn, request, now_ms, &type, &message);

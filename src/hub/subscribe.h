@@ -46,11 +46,13 @@ enum subscribe_step {
 	SUBSCRIBE_END,                  /* the stream is over: close it; nothing was appended */
 };
 
-/* Starts a session from a SubscribeToShard request body (JSON: ConsumerARN,
- * ShardId, StartingPosition) at now_ms. 0, or -1 with the refusal; either
- * way s is ready for subscribe_close. */
-int subscribe_start(struct push *push, struct subscribe_session *s, const char *body, size_t len,
-		    int64_t now_ms, struct subscribe_refusal *refusal);
+/* Starts a session from a SubscribeToShard request body (ConsumerARN,
+ * ShardId, StartingPosition; CBOR when content_type says so, else JSON) at
+ * now_ms. 0, or -1 with the refusal, which the transport answers in the
+ * request's encoding (kinesis_error_reply); either way s is ready for
+ * subscribe_close. */
+int subscribe_start(struct push *push, struct subscribe_session *s, const char *content_type,
+		    const char *body, size_t len, int64_t now_ms, struct subscribe_refusal *refusal);
 
 /* Appends the next message due to out (after what out already holds).
  * When out->failed is set after a SUBSCRIBE_MESSAGE the hub ran out of

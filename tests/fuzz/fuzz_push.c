@@ -132,7 +132,7 @@ static void start_stream(struct run *r, int i, const uint8_t *data, size_t len)
 	struct subscribe_refusal refusal;
 
 	end_stream(r, i);
-	if (subscribe_start(&r->push, &r->streams[i], (const char *)data, len, r->now_ms,
+	if (subscribe_start(&r->push, &r->streams[i], NULL, (const char *)data, len, r->now_ms,
 			    &refusal) == 0) {
 		r->streaming[i] = true;
 		return;

@@ -79,7 +79,7 @@ static int start(struct fixture *f, struct subscribe_session *s, int consumer, c
 		 "{\"ConsumerARN\":\"%s\",\"ShardId\":\"shardId-%012zu\","
 		 "\"StartingPosition\":%s}",
 		 f->stream->consumers[consumer].arn, f->shard, position);
-	return subscribe_start(&f->push, s, body, strlen(body), now, refusal);
+	return subscribe_start(&f->push, s, NULL, body, strlen(body), now, refusal);
 }
 
 static void put(struct fixture *f, const char *data, size_t len, int64_t now)
@@ -339,7 +339,7 @@ static void expect_refused(struct fixture *f, const char *body, int status, cons
 {
 	struct subscribe_refusal why;
 
-	assert_int_equal(subscribe_start(&f->push, &f->a, body, strlen(body), NOW, &why), -1);
+	assert_int_equal(subscribe_start(&f->push, &f->a, NULL, body, strlen(body), NOW, &why), -1);
 	assert_int_equal(why.status, status);
 	assert_string_equal(why.type, type);
 	assert_true(strlen(why.message) > 10);
