@@ -1,9 +1,13 @@
-/* Push (enhanced fan-out over WebSocket): latency and fan-out throughput.
+/* Push (enhanced fan-out): latency and fan-out throughput, over the hub's
+ * WebSocket push and over SubscribeToShard as AWS serves it (an event
+ * stream over HTTP/2, h2c), side by side.
  *
  *   latency     a producer puts records at a steady rate (a PutRecords
  *               every 5 ms, each record a unique partition key, 200 B of
  *               data) while 1 or 20 registered consumers are subscribed
- *               (LATEST) to all 4 shards, one WebSocket each. Latency is
+ *               (LATEST) to all 4 shards, one connection each (a
+ *               WebSocket, or an HTTP/2 connection with a stream per
+ *               shard). Latency is
  *               PutRecords acknowledged (the producer has read the answer)
  *               -> the event carrying the record read by the consumer,
  *               over every (consumer, record); a record pushed before the
@@ -25,6 +29,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "h2sub.h"
 #include "net.h"
 
 #define SHARDS 4
@@ -33,8 +38,14 @@
 #define DATA_BYTES 200
 #define FANOUT_RECORDS 200000
 
+enum transport { WEBSOCKET, HTTP2 };
+
+struct push_run;
+
 struct sub_conn {
 	struct ws_conn ws;
+	struct h2sub h2;
+	struct push_run *run;
 	int index;
 	int events;                     /* events read */
 	uint64_t records;
@@ -42,6 +53,7 @@ struct sub_conn {
 };
 
 struct push_run {
+	enum transport transport;
 	int port, consumers, rate, records;
 	const char *stream;
 	char **arns;                    /* consumer ARNs */
@@ -90,6 +102,32 @@ static char **register_consumers(int port, const char *stream, int n)
 	return arns;
 }
 
+static void on_message(void *user, const char *msg, size_t len);
+
+/* An event-stream message: its payload is what a WebSocket event says. */
+static void on_h2_message(void *user, const char *payload, size_t len, bool exception)
+{
+	struct sub_conn *s = user;
+
+	if (exception) {
+		s->run->exceptions++;
+		bench_note("bench_push: exception over HTTP/2: %.*s", (int)(len < 300 ? len : 300),
+			   payload);
+		return;
+	}
+	on_message(s, payload, len);
+}
+
+static void subscribe_h2(struct push_run *run, struct sub_conn *s, const char *position)
+{
+	if (h2sub_connect(&s->h2, run->port, on_h2_message, s) < 0) {
+		fprintf(stderr, "bench_push: HTTP/2 connection refused\n");
+		exit(1);
+	}
+	for (int i = 0; i < SHARDS; i++)
+		h2sub_subscribe(&s->h2, run->arns[s->index], run->shards[i], position);
+}
+
 static void subscribe_all(struct push_run *run, const char *position)
 {
 	char msg[1024];
@@ -99,6 +137,11 @@ static void subscribe_all(struct push_run *run, const char *position)
 
 		memset(s, 0, sizeof(*s));
 		s->index = k;
+		s->run = run;
+		if (run->transport == HTTP2) {
+			subscribe_h2(run, s, position);
+			continue;
+		}
 		if (ws_connect(&s->ws, run->port) < 0) {
 			fprintf(stderr, "bench_push: WebSocket connection refused\n");
 			exit(1);
@@ -117,22 +160,17 @@ static void subscribe_all(struct push_run *run, const char *position)
 /* The consumers' thread                                               */
 /* ------------------------------------------------------------------ */
 
-struct message_ctx {
-	struct push_run *run;
-	struct sub_conn *conn;
-};
-
 /* Every "PartitionKey":"ID" of an event is a record: ids are keys. */
 static void on_message(void *user, const char *msg, size_t len)
 {
 	static const char mark[] = "\"PartitionKey\":\"";
-	struct message_ctx *m = user;
-	struct push_run *run = m->run;
+	struct sub_conn *conn = user;
+	struct push_run *run = conn->run;
 	int64_t now = bench_ns();
 	const char *p = msg, *end = msg + len;
 	uint64_t n = 0;
 
-	m->conn->events++;
+	conn->events++;
 	if (len > 10 && memmem(msg, len < 64 ? len : 64, "Exception", 9)) {
 		run->exceptions++;
 		bench_note("bench_push: %.*s", (int)(len < 300 ? len : 300), msg);
@@ -146,14 +184,19 @@ static void on_message(void *user, const char *msg, size_t len)
 		n++;
 		if (run->seen_ns == NULL || id < 0 || id >= run->records)
 			continue;
-		seen = &run->seen_ns[(size_t)m->conn->index * run->records + (size_t)id];
+		seen = &run->seen_ns[(size_t)conn->index * run->records + (size_t)id];
 		if (*seen == 0)
 			*seen = now;
 	}
 	if (n) {
-		m->conn->records += n;
+		conn->records += n;
 		run->last_ns = now;
 	}
+}
+
+static int conn_fd(const struct sub_conn *s)
+{
+	return s->run->transport == HTTP2 ? s->h2.fd : s->ws.fd;
 }
 
 static void *consumers_run(void *arg)
@@ -164,18 +207,19 @@ static void *consumers_run(void *arg)
 
 	for (int k = 0; k < run->consumers; k++) {
 		ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = &run->conns[k] };
-		epoll_ctl(ep, EPOLL_CTL_ADD, run->conns[k].ws.fd, &ev);
+		epoll_ctl(ep, EPOLL_CTL_ADD, conn_fd(&run->conns[k]), &ev);
 	}
 	while (!atomic_load(&run->stop)) {
 		int n = epoll_wait(ep, events, CONSUMERS_MAX, 50);
 
 		for (int i = 0; i < n; i++) {
 			struct sub_conn *s = events[i].data.ptr;
-			struct message_ctx m = { run, s };
+			int rc = run->transport == HTTP2 ? h2sub_pump(&s->h2)
+							 : ws_pump(&s->ws, on_message, s);
 
-			if (!s->closed && ws_pump(&s->ws, on_message, &m) < 0) {
+			if (!s->closed && rc < 0) {
 				s->closed = true;
-				epoll_ctl(ep, EPOLL_CTL_DEL, s->ws.fd, NULL);
+				epoll_ctl(ep, EPOLL_CTL_DEL, conn_fd(s), NULL);
 			}
 		}
 	}
@@ -200,8 +244,12 @@ static bool wait_events(struct push_run *run, int events)
 
 static void close_all(struct push_run *run)
 {
-	for (int k = 0; k < run->consumers; k++)
-		ws_close(&run->conns[k].ws);
+	for (int k = 0; k < run->consumers; k++) {
+		if (run->transport == HTTP2)
+			h2sub_close(&run->conns[k].h2);
+		else
+			ws_close(&run->conns[k].ws);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -267,8 +315,14 @@ static size_t collect(struct push_run *run, double *lat, size_t *missing, bool f
 	return n;
 }
 
-static void latency_row(int port, char **arns, char **shards, int rate, int consumers,
-			double seconds)
+/* How a row names its transport. */
+static const char *transport_name(enum transport t)
+{
+	return t == HTTP2 ? "SubscribeToShard/HTTP2" : "push";
+}
+
+static void latency_row(enum transport transport, int port, char **arns, char **shards, int rate,
+			int consumers, double seconds)
 {
 	static struct push_run run;
 	int batch = rate * TICK_MS / 1000;
@@ -278,6 +332,7 @@ static void latency_row(int port, char **arns, char **shards, int rate, int cons
 	char figure[160], target[32] = "";
 
 	memset(&run, 0, sizeof(run));
+	run.transport = transport;
 	run.port = port;
 	run.consumers = consumers;
 	run.rate = rate;
@@ -317,9 +372,8 @@ static void latency_row(int port, char **arns, char **shards, int rate, int cons
 		early++;
 	if (rate == 10000 && consumers == 20)
 		snprintf(target, sizeof(target), "p99 <= 2 ms");
-	snprintf(figure, sizeof(figure),
-		 "push latency at %dk records/s, %d consumer%s: p50 / p99 / max", rate / 1000,
-		 consumers, consumers > 1 ? "s" : "");
+	snprintf(figure, sizeof(figure), "%s latency at %dk records/s, %d consumer%s: p50 / p99 / max",
+		 transport_name(transport), rate / 1000, consumers, consumers > 1 ? "s" : "");
 	if (achieved < rate * 0.95)
 		bench_row("push", figure, target, "%.2f / %.2f / %.2f ms (put only %.0fk/s)", p50,
 			  p99, max, achieved / 1000);
@@ -327,8 +381,8 @@ static void latency_row(int port, char **arns, char **shards, int rate, int cons
 		bench_row("push", figure, target, "%.2f / %.2f / %.2f ms", p50, p99, max);
 	bench_row("push", "  same, from the request sent: p99; share pushed before the answer was read",
 		  "", "%.2f ms; %.0f%%", sent99, n ? 100.0 * early / n : 0.0);
-	bench_note("bench_push: %d/s x %d: %zu deliveries, %zu missing, put rate %.0f/s", rate,
-		   consumers, n, missing, achieved);
+	bench_note("bench_push: %s %d/s x %d: %zu deliveries, %zu missing, put rate %.0f/s",
+		   transport_name(transport), rate, consumers, n, missing, achieved);
 	usleep(100000);         /* the hub notices the closed connections */
 	free(lat);
 	free(run.ack_ns);
@@ -355,10 +409,12 @@ static void preload(int port, const char *stream, int records)
 	free(body);
 }
 
-static void fanout_row(int port, int records)
+static void fanout_row(enum transport transport, int port, int records)
 {
 	static struct push_run run;
-	char **arns = register_consumers(port, "fanout", CONSUMERS_MAX), **shards;
+	const char *stream = transport == HTTP2 ? "fanout-h2" : "fanout";
+	char **arns = register_consumers(port, stream, CONSUMERS_MAX), **shards;
+	char figure[96];
 	struct http_conn c = { .fd = -1 };
 	uint64_t got = 0;
 	int64_t start;
@@ -367,12 +423,13 @@ static void fanout_row(int port, int records)
 	char buf[32];
 
 	http_connect(&c, port);
-	net_shards(&c, "fanout", &shards);
+	net_shards(&c, stream, &shards);
 	http_close(&c);
-	preload(port, "fanout", records);
+	preload(port, stream, records);
 	memset(&run, 0, sizeof(run));
-	run = (struct push_run){ .port = port, .consumers = CONSUMERS_MAX, .records = records,
-				 .stream = "fanout", .arns = arns, .shards = shards };
+	run = (struct push_run){ .transport = transport, .port = port, .consumers = CONSUMERS_MAX,
+				 .records = records, .stream = stream, .arns = arns,
+				 .shards = shards };
 	start = bench_ns();
 	subscribe_all(&run, "TRIM_HORIZON");
 	pthread_create(&thread, NULL, consumers_run, &run);
@@ -388,9 +445,11 @@ static void fanout_row(int port, int records)
 	pthread_join(thread, NULL);
 	seconds = (double)(run.last_ns - start) / 1e9;
 	close_all(&run);
-	bench_row("push", "fan-out: records/s delivered to 20 consumers together", ">= 1,000,000/s",
-		  "%s", bench_count((double)got / seconds, buf));
-	bench_note("bench_push: fan-out: %" PRIu64 " deliveries in %.2f s", got, seconds);
+	snprintf(figure, sizeof(figure), "%s fan-out: records/s delivered to 20 consumers together",
+		 transport_name(transport));
+	bench_row("push", figure, ">= 1,000,000/s", "%s", bench_count((double)got / seconds, buf));
+	bench_note("bench_push: %s fan-out: %" PRIu64 " deliveries in %.2f s",
+		   transport_name(transport), got, seconds);
 }
 
 int main(int argc, char **argv)
@@ -410,8 +469,11 @@ int main(int argc, char **argv)
 	http_close(&c);
 	for (size_t r = 0; r < (quick ? 2u : 3u); r++)
 		for (size_t k = 0; k < 2; k++)
-			latency_row(port, arns, shards, rates[r], consumers[k], quick ? 1.0 : 2.0);
-	fanout_row(port, quick ? FANOUT_RECORDS / 4 : FANOUT_RECORDS);
+			for (enum transport t = WEBSOCKET; t <= HTTP2; t++)
+				latency_row(t, port, arns, shards, rates[r], consumers[k],
+					    quick ? 1.0 : 2.0);
+	for (enum transport t = WEBSOCKET; t <= HTTP2; t++)
+		fanout_row(t, port, quick ? FANOUT_RECORDS / 4 : FANOUT_RECORDS);
 	net_stop(hub);
 	return 0;
 }

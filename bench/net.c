@@ -139,7 +139,7 @@ pid_t net_spawn(char *const argv[], const char *log)
 	return pid;
 }
 
-static int tcp_connect(int port)
+int net_tcp_connect(int port)
 {
 	struct sockaddr_in a = loopback(port);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
@@ -157,7 +157,7 @@ static int tcp_connect(int port)
 int net_wait_port(int port, int timeout_ms)
 {
 	for (int waited = 0; waited < timeout_ms; waited += 20) {
-		int fd = tcp_connect(port);
+		int fd = net_tcp_connect(port);
 
 		if (fd >= 0) {
 			close(fd);
@@ -292,7 +292,7 @@ int http_connect(struct http_conn *c, int port)
 	}
 	c->port = port;
 	c->len = 0;
-	c->fd = tcp_connect(port);
+	c->fd = net_tcp_connect(port);
 	return c->fd < 0 ? -1 : 0;
 }
 
@@ -584,7 +584,7 @@ int ws_connect(struct ws_conn *w, int port)
 	for (size_t i = 0; i < sizeof(nonce); i++)
 		nonce[i] = (unsigned char)rand();
 	base64_encode(nonce, sizeof(nonce), key);
-	if ((w->fd = tcp_connect(port)) < 0)
+	if ((w->fd = net_tcp_connect(port)) < 0)
 		return -1;
 	n = snprintf(req, sizeof(req),
 		     "GET /subscribe HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"

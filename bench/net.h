@@ -22,6 +22,9 @@ pid_t net_spawn(char *const argv[], const char *log);
 /* Waits until a TCP connection to port succeeds; -1 after timeout_ms. */
 int net_wait_port(int port, int timeout_ms);
 
+/* A blocking TCP connection to 127.0.0.1:port, Nagle off; -1 on failure. */
+int net_tcp_connect(int port);
+
 /* SIGTERM to the child's process group, then SIGKILL after 3 s; reaps it. */
 void net_stop(pid_t pid);
 

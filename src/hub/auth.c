@@ -229,7 +229,8 @@ const char *auth_check(const struct auth *a, const char *method, const char *pat
 	}
 	if (!parse(authorization, &p) ||
 	    header(user, "x-amz-date", date, sizeof(date)) < 0 ||
-	    strstr(p.signed_headers, "host") == NULL) {
+	    (strstr(p.signed_headers, "host") == NULL &&
+	     strstr(p.signed_headers, ":authority") == NULL)) {
 		snprintf(message, size, "Authorization header requires Credential, SignedHeaders "
 					"(with host) and Signature, and an X-Amz-Date header.");
 		return "IncompleteSignatureException";

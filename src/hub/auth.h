@@ -8,7 +8,9 @@
  *
  * A request passes when its Authorization header names a known key and its
  * signature, over the headers it signed and the body, is the one that key
- * makes; its x-amz-date must be within 15 minutes of the hub's clock. */
+ * makes; its x-amz-date must be within 15 minutes of the hub's clock. The
+ * signed headers include the host: "host", or over HTTP/2 ":authority" (as
+ * the AWS SDK for JavaScript v3 signs it there). */
 #ifndef ALLEYCAT_AUTH_H
 #define ALLEYCAT_AUTH_H
 

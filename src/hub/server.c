@@ -11,10 +11,12 @@
 
 #include "hub/auth.h"
 #include "hub/connlimit.h"
+#include "hub/front.h"
+#include "hub/h2tls.h"
 #include "hub/hub.h"
 #include "hub/kinesis.h"
-#include "hub/metrics.h"
 #include "hub/push.h"
+#include "hub/routes.h"
 #include "hub/subscribe.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -25,7 +27,7 @@
 #include "wire/protocol.h"
 
 #define TICK_MS 100
-#define SERVER_DEFAULT_MAX_BODY (8u * 1024 * 1024)
+#define SERVER_DEFAULT_MAX_BODY ROUTES_MAX_BODY_DEFAULT
 #define SERVER_DEFAULT_MAX_CONNECTIONS 1024
 #define HTTP_CHUNK 65536
 /* Room before a streamed message for its chunk-size line: up to 8 hex
@@ -42,6 +44,11 @@
 #define KEEPALIVE_SECONDS 5
 #define BODY_SECONDS 30
 #define SUBSCRIBE_SECONDS 30
+/* An HTTP/2 client keeps its one connection for all its calls: idle, it
+ * waits longer than a kept-alive HTTP/1.1 one (and is evicted first at the
+ * cap all the same); with requests open, bytes must keep moving. */
+#define H2_IDLE_SECONDS 60
+#define H2_STALLED_SECONDS 30
 #define FDS_BESIDES_CONNECTIONS 64  /* listener, data files, logs, lws's own */
 /* A close frame, written by hand: lws-write.h keeps value 4 out of its
  * public enum (it is lws's own, for lws_close_reason) but in its ABI. */
@@ -54,6 +61,8 @@ struct server {
 	struct push push;
 	struct http_session *streams;   /* connections streaming a SubscribeToShard answer */
 	struct conn_limit conns;
+	struct routes routes;
+	struct front front;
 	struct server_config config;
 	struct lws_context *context;
 	lws_sorted_usec_list_t tick;
@@ -108,12 +117,13 @@ static struct server *server_of(struct lws *wsi)
 static const struct lws_protocols protocols[];
 
 /* Every subscriber may have an event due: the WebSocket push connections
- * and the SubscribeToShard streams. */
+ * and the SubscribeToShard streams, over HTTP/1.1 and over HTTP/2. */
 static void wake_push(struct server *server)
 {
 	lws_callback_on_writable_all_protocol(server->context, &protocols[1]);
 	for (struct http_session *h = server->streams; h; h = h->next_stream)
 		lws_callback_on_writable(h->wsi);
+	front_wake(&server->front);
 }
 
 /* ------------------------------------------------------------------ */
@@ -171,122 +181,25 @@ static void capture_signed_headers(struct lws *wsi, struct strbuf *sb)
 
 	if (read_header(wsi, "authorization", auth, sizeof(auth)) < 0)
 		return;
-	strbuf_append(sb, "authorization", 14);
-	strbuf_append(sb, auth, strlen(auth) + 1);
-	if (read_header(wsi, "x-amz-date", value, sizeof(value)) >= 0) {
-		strbuf_append(sb, "x-amz-date", 11);
-		strbuf_append(sb, value, strlen(value) + 1);
-	}
+	routes_keep_header(sb, "authorization", 13, auth, strlen(auth));
+	if (read_header(wsi, "x-amz-date", value, sizeof(value)) >= 0)
+		routes_keep_header(sb, "x-amz-date", 10, value, strlen(value));
 	if (auth_signed_headers(auth, names, sizeof(names)) < 0)
 		return;
-	for (name = strtok_r(names, ";", &save); name; name = strtok_r(NULL, ";", &save)) {
-		if (read_header(wsi, name, value, sizeof(value)) < 0)
-			continue;
-		strbuf_append(sb, name, strlen(name) + 1);
-		strbuf_append(sb, value, strlen(value) + 1);
-	}
+	for (name = strtok_r(names, ";", &save); name; name = strtok_r(NULL, ";", &save))
+		if (read_header(wsi, name, value, sizeof(value)) >= 0)
+			routes_keep_header(sb, name, strlen(name), value, strlen(value));
 }
 
-static int captured_header(void *user, const char *name, char *out, size_t size)
-{
-	const struct strbuf *sb = user;
-	const char *p = sb->data, *end = sb->data ? sb->data + sb->len : NULL;
-
-	while (p && p < end) {
-		const char *value = p + strlen(p) + 1;
-		if (strcmp(p, name) == 0) {
-			size_t n = strlen(value);
-			if (n >= size)
-				return -1;
-			memcpy(out, value, n + 1);
-			return (int)n;
-		}
-		p = value + strlen(value) + 1;
-	}
-	return -1;
-}
-
-/* ------------------------------------------------------------------ */
-/* Connections: the cap, and who gives up a place for a newcomer        */
-/* ------------------------------------------------------------------ */
-
-/* Says no to a connection over the cap, on the bare socket lws is about
- * to close: a 503 an HTTP client (an AWS SDK among them) retries. What the
- * client already sent is read first, as closing a socket with unread data
- * resets the connection and the answer may be lost. Over TLS nothing can
- * be said before the handshake: the connection just closes. */
-static void refuse_connection(struct server *server, int fd)
-{
-	static const char body[] = "{\"__type\":\"ServiceUnavailableException\",\"message\":"
-				   "\"The hub holds as many connections as it may; try again.\"}";
-	char unread[4096], answer[512];
-	int n = snprintf(answer, sizeof(answer),
-			 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: %s\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			 KINESIS_CONTENT_TYPE, sizeof(body) - 1, body);
-
-	if (server->config.tls_cert)
-		return;
-	for (int i = 0; i < 16 && recv(fd, unread, sizeof(unread), MSG_DONTWAIT) > 0; i++)
-		;
-	if (send(fd, answer, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
-		shutdown(fd, SHUT_WR);
-}
-
-/* A connection was accepted: admitted, perhaps in the place of one that
- * has waited longest without asking anything, or refused. */
-static int admit_connection(struct lws *listener, int fd)
-{
-	struct server *server = server_of(listener);
-	struct conn_slot *evict;
-
-	if (!connlimit_admit(&server->conns, &evict)) {
-		log_info("connection refused: %zu open (--max-connections)", server->conns.open);
-		refuse_connection(server, fd);
-		return -1;
-	}
-	if (evict)
-		lws_set_timeout(evict->handle, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-	return 0;
-}
-
-/* Each connection's slot lives as long as its wsi, whatever protocol
- * serves it (an upgrade to WebSocket replaces the per-session data). */
-static void connection_opened(struct lws *wsi)
-{
-	struct conn_slot *slot = malloc(sizeof(*slot));
-
-	if (slot == NULL)
-		return; /* not counted: it cannot be evicted, but it still closes */
-	connlimit_open(&server_of(wsi)->conns, slot, wsi);
-	lws_set_opaque_user_data(wsi, slot);
-}
-
+/* Every connection counts in the cap (front.h), whatever serves it. */
 static void connection_asked(struct lws *wsi)
 {
-	struct conn_slot *slot = lws_get_opaque_user_data(wsi);
-
-	if (slot)
-		connlimit_asked(&server_of(wsi)->conns, slot);
+	front_conn_asked(&server_of(wsi)->conns, wsi);
 }
 
 static void connection_idle(struct lws *wsi)
 {
-	struct conn_slot *slot = lws_get_opaque_user_data(wsi);
-
-	if (slot)
-		connlimit_idle(&server_of(wsi)->conns, slot);
-}
-
-static void connection_closed(struct lws *wsi)
-{
-	struct conn_slot *slot = lws_get_opaque_user_data(wsi);
-
-	if (slot == NULL)
-		return;
-	connlimit_close(&server_of(wsi)->conns, slot);
-	lws_set_opaque_user_data(wsi, NULL);
-	free(slot);
+	front_conn_idle(&server_of(wsi)->conns, wsi);
 }
 
 /* ------------------------------------------------------------------ */
@@ -305,12 +218,18 @@ static void reply_text(struct lws *wsi, struct http_session *h, int status,
 	lws_callback_on_writable(wsi);
 }
 
+static void reply(struct lws *wsi, struct http_session *h, const struct route_answer *a)
+{
+	reply_text(wsi, h, a->status, a->content_type, a->body, a->len);
+}
+
 static void reply_error(struct lws *wsi, struct http_session *h, int status, const char *type,
 			const char *message)
 {
-	char *body = kinesis_error_body(type, message);
+	struct route_answer a;
 
-	reply_text(wsi, h, status, KINESIS_CONTENT_TYPE, body, body ? strlen(body) : 0);
+	routes_error(&a, status, type, message);
+	reply(wsi, h, &a);
 }
 
 static void begin_stream(struct lws *wsi, struct http_session *h);
@@ -327,53 +246,34 @@ static void send_reply(struct lws *wsi, struct http_session *h, struct kinesis_r
 static void answer_api(struct lws *wsi, struct http_session *h)
 {
 	struct server *server = server_of(wsi);
-	struct kinesis_reply reply;
-	char message[256];
-	const char *denied;
+	const char *body = h->body.data ? h->body.data : "";
+	struct route_answer a;
 
-	if (server->config.auth) {
-		denied = auth_check(server->config.auth, "POST", "/", captured_header,
-				    &h->signed_headers, h->body.data ? h->body.data : "", h->body.len,
-				    clock_wall_ms(), message, sizeof(message));
-		if (denied) {
-			strbuf_free(&h->body);
-			kinesis_error_reply(h->body_type, 400, denied, message, &reply);
-			send_reply(wsi, h, &reply);
+	/* A request refused for its signature asked nothing: it keeps waiting. */
+	if (strcmp(h->target, SUBSCRIBE_TARGET) == 0) {
+		if (routes_check_signature(&server->routes, h->body_type, routes_header,
+					   &h->signed_headers, body, h->body.len, clock_wall_ms(),
+					   &a) == 0) {
+			connection_asked(wsi);
+			begin_stream(wsi, h);
 			return;
 		}
+	} else if (routes_api(&server->routes, h->target[0] ? h->target : NULL, h->body_type,
+			      routes_header, &h->signed_headers, body, h->body.len, clock_wall_ms(),
+			      &a) == 0) {
+		connection_asked(wsi);
 	}
-
-	connection_asked(wsi);
-	if (strcmp(h->target, SUBSCRIBE_TARGET) == 0) {
-		begin_stream(wsi, h);
-		return;
-	}
-	kinesis_answer(server->hub, h->target[0] ? h->target : NULL, h->body_type,
-		       h->body.data ? h->body.data : "", h->body.len, clock_wall_ms(), &reply);
 	strbuf_free(&h->body);
-	send_reply(wsi, h, &reply);
-	if (reply.body && strstr(h->target, "PutRecord"))
-		wake_push(server);
+	reply(wsi, h, &a);
 }
 
 static void answer_get(struct lws *wsi, struct http_session *h, const char *uri)
 {
-	struct server *server = server_of(wsi);
-	struct strbuf page;
+	struct route_answer a;
 
 	connection_asked(wsi);
-	strbuf_init(&page);
-	if (strcmp(uri, "/healthz") == 0) {
-		strbuf_puts(&page, "ok\n");
-		reply_text(wsi, h, 200, "text/plain", page.data, page.len);
-	} else if (strcmp(uri, "/metrics") == 0) {
-		metrics_render(server->hub, &server->push, clock_wall_ms(), &page);
-		metrics_render_connections(&server->conns, &page);
-		reply_text(wsi, h, 200, "text/plain; version=0.0.4", page.data, page.len);
-	} else {
-		strbuf_free(&page);
-		reply_error(wsi, h, 404, "ResourceNotFoundException", "No such page.");
-	}
+	routes_get(&server_of(wsi)->routes, uri, clock_wall_ms(), &a);
+	reply(wsi, h, &a);
 }
 
 /* A CORS preflight (OPTIONS with an Origin) is answered at once, empty,
@@ -430,9 +330,11 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 		return;
 	}
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0 || strcmp(uri, "/") != 0) {
+		struct route_answer a;
+
 		h->close_after = true;
-		reply_error(wsi, h, 404, "UnknownOperationException",
-			    "The API is served by POST / only.");
+		routes_not_api(&a);
+		reply(wsi, h, &a);
 		return;
 	}
 	if (server->config.auth)
@@ -452,9 +354,11 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 	if (h->expected > server->config.max_body) {
 		/* Refused before any of it is buffered; the connection closes
 		 * so the unread body never reaches another request. */
+		struct route_answer a;
+
 		h->close_after = true;
-		reply_error(wsi, h, 413, "ValidationException",
-			    "The request body is larger than the hub accepts.");
+		routes_too_large(&a);
+		reply(wsi, h, &a);
 		return;
 	}
 	if (h->expected == 0)
@@ -743,14 +647,14 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (h)
 			session_free(wsi, h);
 		return 0;
-	/* Every connection passes here, whatever protocol serves it later. */
-	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		return admit_connection(wsi, (int)(lws_intptr_t)in);
+	/* A connection the front door handed over (admitted there). */
 	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
-		connection_opened(wsi);
+		front_conn_opened(&server_of(wsi)->conns, wsi);
 		return 0;
+	/* Every wsi passes here (lws tells the vhost's first protocol),
+	 * whatever protocol served it. */
 	case LWS_CALLBACK_WSI_DESTROY:
-		connection_closed(wsi);
+		front_conn_closed(&server_of(wsi)->conns, wsi);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -935,6 +839,7 @@ static int push_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 static const struct lws_protocols protocols[] = {
 	{ "http", http_callback, sizeof(struct http_session), 0, 0, NULL, 0 },
 	{ PUSH_SUBPROTOCOL, push_callback, sizeof(struct push_session), 4096, 0, NULL, 0 },
+	FRONT_PROTOCOLS,
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -1001,27 +906,53 @@ int server_config_listen(struct server_config *config, const char *text)
 	return 0;
 }
 
-struct server *server_start(struct hub *hub, const struct server_config *config, char *err,
-			    size_t errlen)
+static void wake_subscribers(void *user)
 {
-	struct lws_context_creation_info info;
-	struct server *server = calloc(1, sizeof(*server));
-	struct lws_vhost *vhost;
+	wake_push(user);
+}
 
-	if (server == NULL) {
-		snprintf(err, errlen, "out of memory");
+static struct server *server_new(struct hub *hub, const struct server_config *config)
+{
+	struct server *server = calloc(1, sizeof(*server));
+
+	if (server == NULL)
 		return NULL;
-	}
 	server->hub = hub;
 	server->config = *config;
 	push_init(&server->push, hub);
 	connlimit_init(&server->conns, config->max_connections);
-	make_room_for_connections(config->max_connections);
-	log_capture_lws();
+	server->routes = (struct routes){ .hub = hub, .push = &server->push,
+					  .conns = &server->conns, .auth = config->auth,
+					  .max_body = config->max_body,
+					  .wake = wake_subscribers, .user = server };
+	server->front = (struct front){ .routes = &server->routes, .conns = &server->conns,
+					.tls = config->tls_cert != NULL, .listen_fd = -1,
+					.timeouts = { HEADER_SECONDS, H2_IDLE_SECONDS,
+						      H2_STALLED_SECONDS } };
+	return server;
+}
+
+/* The one port, and TLS for its HTTP/2 connections. */
+static int open_front(struct server *server, char *err, size_t errlen)
+{
+	const struct server_config *config = &server->config;
+
+	if (config->tls_cert) {
+		server->front.h2_tls = h2tls_ctx_new(config->tls_cert, config->tls_key, err, errlen);
+		if (server->front.h2_tls == NULL)
+			return -1;
+	}
+	return front_listen(&server->front, config->host, config->port, err, errlen);
+}
+
+/* lws serves what the front door hands it: it listens on nothing itself. */
+static struct lws_context *create_context(struct server *server)
+{
+	const struct server_config *config = &server->config;
+	struct lws_context_creation_info info;
 
 	memset(&info, 0, sizeof(info));
-	info.port = config->port;
-	info.iface = config->host;
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = protocols;
 	info.user = server;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
@@ -1029,32 +960,47 @@ struct server *server_start(struct hub *hub, const struct server_config *config,
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = config->tls_cert;
 		info.ssl_private_key_filepath = config->tls_key;
-		/* HTTP/1.1 only: custom headers such as X-Amz-Target are not
-		 * readable on HTTP/2 streams. */
+		/* A client offering h2 never reaches lws (front.h), and lws's
+		 * own HTTP/2 could not read X-Amz-Target anyway. */
 		info.alpn = "http/1.1";
 	}
 	info.pt_serv_buf_size = 64 * 1024;
 	info.timeout_secs = 30;
 	info.timeout_secs_ah_idle = HEADER_SECONDS;
 	info.keepalive_timeout = KEEPALIVE_SECONDS;
-	/* TCP keepalive finds peers that vanished without closing. */
-	info.ka_time = 60;
-	info.ka_probes = 3;
-	info.ka_interval = 10;
 	info.max_http_header_data = 8192;
-	server->context = lws_create_context(&info);
-	if (server->context == NULL) {
-		snprintf(err, errlen, "cannot listen on %s:%d (is the port in use%s?)", config->host,
-			 config->port, config->tls_cert ? ", or the certificate or key unreadable" : "");
-		free(server);
+	return lws_create_context(&info);
+}
+
+struct server *server_start(struct hub *hub, const struct server_config *config, char *err,
+			    size_t errlen)
+{
+	struct server *server = server_new(hub, config);
+
+	if (server == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	/* Port 0 asks the kernel for a free one: keep the one it gave. The
-	 * vhost made with the context is lws's "default". */
-	vhost = lws_get_vhost_by_name(server->context, "default");
-	server->port = vhost ? lws_get_vhost_listen_port(vhost) : config->port;
+	make_room_for_connections(config->max_connections);
+	log_capture_lws();
+	if (open_front(server, err, errlen) < 0)
+		goto fail;
+	server->context = create_context(server);
+	if (server->context == NULL) {
+		snprintf(err, errlen, "cannot serve on %s:%d%s", config->host, config->port,
+			 config->tls_cert ? " (is the certificate or key unreadable?)" : "");
+		goto fail;
+	}
+	if (front_start(&server->front, server->context) < 0) {
+		snprintf(err, errlen, "cannot serve on %s:%d", config->host, config->port);
+		goto fail;
+	}
+	server->port = front_port(&server->front);
 	lws_sul_schedule(server->context, 0, &server->tick, on_tick, TICK_MS * LWS_US_PER_MS);
 	return server;
+fail:
+	server_free(server);
+	return NULL;
 }
 
 int server_port(const struct server *server)
@@ -1079,6 +1025,8 @@ void server_free(struct server *server)
 {
 	if (server == NULL)
 		return;
-	lws_context_destroy(server->context);
+	if (server->context)
+		lws_context_destroy(server->context);
+	front_release(&server->front);
 	free(server);
 }

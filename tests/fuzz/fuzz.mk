@@ -5,14 +5,14 @@
 #   srcdir        the source tree
 #   FUZZ_CC       a clang with libFuzzer (Debian: clang, libclang-rt-14-dev)
 #   FUZZ_SECONDS  how long each target runs
-#   FUZZ_TARGETS  which targets (default: all five)
+#   FUZZ_TARGETS  which targets (default: all of them)
 #   CORE_SOURCES  the core's sources, as liballeycat.a lists them
 #   FUZZ_CPPFLAGS, FUZZ_DATADIRS, FUZZ_PKG_CFLAGS, FUZZ_LIBS
 #                 as the normal build has them
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= kinesis push telemetry event eventstream cbor
+FUZZ_TARGETS ?= kinesis push telemetry event eventstream cbor h2
 FUZZ_AR ?= ar
 
 out := fuzz

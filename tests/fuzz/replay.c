@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 
 #if !defined(FUZZ_TARGET) || !defined(FUZZ_SRCDIR)
-#error "FUZZ_TARGET must name the target (kinesis, push, telemetry, event, eventstream, cbor), FUZZ_SRCDIR the source tree"
+#error "FUZZ_TARGET must name the target (kinesis, push, telemetry, event, eventstream, cbor, h2), FUZZ_SRCDIR the source tree"
 #endif
 
 static int replay_file(const char *path)

@@ -2,8 +2,9 @@
 // it with the AWS SDK for JavaScript v3, and the shard arithmetic of
 // Kinesis (MD5 of the partition key into an even split of
 // 0..2^128-1).  Works on Node 18 and later.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
@@ -26,6 +27,32 @@ export const SEQ_RE = /^(0|[1-9][0-9]{0,128})$/;
 export const TWO_128 = 1n << 128n;
 
 const VERBOSE = !!process.env.ALLEYCAT_E2E_VERBOSE;
+
+/**
+ * How kinesisClient reaches the hubs: 'http1' (the SDK with its HTTP/1.1
+ * handler, NodeHttpHandler), or the SDK's default client, which speaks
+ * HTTP/2: 'h2c' (http://, prior knowledge) or 'h2tls' (https://, ALPN h2;
+ * every hub then serves TLS with a self-signed certificate).  Set before
+ * this module loads (see sdk-h2c.test.mjs).
+ */
+export const TRANSPORT = process.env.ALLEYCAT_E2E_TRANSPORT || 'http1';
+if (!['http1', 'h2c', 'h2tls'].includes(TRANSPORT))
+	throw new Error(`ALLEYCAT_E2E_TRANSPORT=${TRANSPORT}: expected http1, h2c or h2tls`);
+
+let tls = null;
+/** One self-signed certificate for this process's hubs: {cert, key, ca}. */
+export function testCertificate() {
+	if (tls) return tls;
+	const dir = mkdtempSync(path.join(os.tmpdir(), 'alleycat-e2e-tls-'));
+	const cert = path.join(dir, 'cert.pem');
+	const key = path.join(dir, 'key.pem');
+	execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+		'-days', '2', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=IP:${HOST},DNS:localhost`],
+	{ stdio: 'ignore' });
+	process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+	tls = { cert, key, ca: readFileSync(cert) };
+	return tls;
+}
 
 // Hubs still running when this process exits (a failed before() hook, an
 // uncaught error) are killed so that none outlives the tests.
@@ -81,6 +108,11 @@ export class Hub {
 			extraArgs: [],
 			...opts,
 		};
+		if (TRANSPORT === 'h2tls' && !this.opts.ca) {
+			const { cert, key, ca } = testCertificate();
+			this.opts.extraArgs = [...this.opts.extraArgs, '--tls-cert', cert, '--tls-key', key];
+			this.opts.ca = ca;
+		}
 		this.port = this.opts.port || 0;
 		this.proc = null;
 		this.stderr = '';
@@ -90,11 +122,11 @@ export class Hub {
 	}
 
 	get endpoint() {
-		return `http://${HOST}:${this.port}`;
+		return `${this.opts.ca ? 'https' : 'http'}://${HOST}:${this.port}`;
 	}
 
 	get wsUrl() {
-		return `ws://${HOST}:${this.port}/subscribe`;
+		return `${this.opts.ca ? 'wss' : 'ws'}://${HOST}:${this.port}/subscribe`;
 	}
 
 	args() {
@@ -266,13 +298,19 @@ export async function startSigv4Hub(key, opts = {}) {
 	return { hub, dir };
 }
 
-/** The real AWS SDK v3 Kinesis client, pointed at the hub over HTTP/1.1. */
+/**
+ * The real AWS SDK v3 Kinesis client, pointed at the hub: over HTTP/1.1,
+ * or created as the SDK documents it (no request handler: HTTP/2) when
+ * TRANSPORT says so.
+ */
 export function kinesisClient(endpoint, extra = {}) {
 	return new KinesisClient({
 		endpoint,
 		region: 'us-east-1',
 		credentials: { accessKeyId: 'AKIDALLEYCATE2E', secretAccessKey: 'alleycat-e2e-secret' },
-		requestHandler: new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 15000 }),
+		...(TRANSPORT === 'http1'
+			? { requestHandler: new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 15000 }) }
+			: {}),
 		maxAttempts: 1, // a retry would hide what the hub answered
 		...extra,
 	});

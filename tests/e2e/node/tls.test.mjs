@@ -1,5 +1,6 @@
-// TLS: a hub started with --tls-cert/--tls-key serves HTTPS and WSS over
-// HTTP/1.1. The AWS SDK works against https:// with a CA bundle; the
+// TLS: a hub started with --tls-cert/--tls-key serves HTTPS and WSS (here
+// over HTTP/1.1; HTTP/2 in h2.test.mjs and sdk-h2tls.test.mjs). The AWS SDK
+// with its HTTP/1.1 handler works against https:// with a CA bundle; the
 // simulator and the board verify the certificate (--ca), refuse one they
 // cannot verify, and accept any with --insecure.
 import assert from 'node:assert/strict';

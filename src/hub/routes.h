@@ -1,0 +1,84 @@
+/* What the hub answers to one HTTP request, whichever HTTP carries it:
+ * HTTP/1.1 (server.c) and HTTP/2 (h2.c) both come here, so an operation,
+ * an error or a page is the same on either. POST / is the Kinesis API,
+ * GET /healthz and GET /metrics are pages. No network I/O here. */
+#ifndef ALLEYCAT_ROUTES_H
+#define ALLEYCAT_ROUTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hub/auth.h"
+
+struct conn_limit;
+struct hub;
+struct push;
+struct strbuf;
+
+#define ROUTES_MAX_BODY_DEFAULT (8u * 1024 * 1024)
+#define ROUTES_TARGET_MAX 128   /* longest X-Amz-Target kept */
+
+/* Borrowed pointers, valid while the server runs. */
+struct routes {
+	struct hub *hub;
+	struct push *push;                      /* for /metrics */
+	struct conn_limit *conns;               /* for /metrics */
+	const struct auth *auth;                /* NULL: no signature required */
+	size_t max_body;                        /* largest request body accepted */
+	void (*wake)(void *user);               /* subscriptions may have events due (a write, a takeover) */
+	void *user;
+};
+
+/* One answer: body is malloc'd and the caller's (NULL with len 0 when
+ * there is none); content_type is static. */
+struct route_answer {
+	int status;
+	const char *content_type;
+	char *body;
+	size_t len;
+};
+
+/* GET PATH: /healthz, /metrics, or 404. */
+void routes_get(const struct routes *r, const char *path, int64_t now_ms,
+		struct route_answer *out);
+
+/* The signature check of a POST / alone (none when r->auth is NULL): 0
+ * when the request is authentic, else -1 with the refusal in out, encoded
+ * as content_type (the request's Content-Type: JSON or CBOR) asks. For
+ * answers that are not one body, such as SubscribeToShard's stream. */
+int routes_check_signature(const struct routes *r, const char *content_type,
+			   auth_header_fn header, void *user, const char *body, size_t len,
+			   int64_t now_ms, struct route_answer *out);
+
+/* POST / with X-Amz-Target target (NULL if none) and a body in the
+ * encoding content_type names (kinesis_answer): the signature is checked
+ * first when r->auth is set, header reading the request's headers.
+ * Returns -1 when the signature refused the request (out says why), 0
+ * when the API answered it. */
+int routes_api(const struct routes *r, const char *target, const char *content_type,
+	       auth_header_fn header, void *user, const char *body, size_t len, int64_t now_ms,
+	       struct route_answer *out);
+
+/* Any other method or path: 404 UnknownOperationException. */
+void routes_not_api(struct route_answer *out);
+
+/* An error answer in the encoding content_type (the request's
+ * Content-Type: JSON or CBOR) names. */
+void routes_refusal(struct route_answer *out, const char *content_type, int status,
+		    const char *type, const char *message);
+
+/* A body over r->max_body: 413 ValidationException. */
+void routes_too_large(struct route_answer *out);
+
+/* An error answer {"__type":TYPE,"message":MESSAGE}. */
+void routes_error(struct route_answer *out, int status, const char *type, const char *message);
+
+/* Keeps header NAME: VALUE in sb as "name\0value\0", for
+ * routes_header to find again after the request's headers are gone. */
+void routes_keep_header(struct strbuf *sb, const char *name, size_t name_len, const char *value,
+			size_t value_len);
+
+/* An auth_header_fn over what routes_keep_header kept (user: the strbuf). */
+int routes_header(void *user, const char *name, char *out, size_t size);
+
+#endif

@@ -1,0 +1,148 @@
+// HTTP/2 on the hub's one port, beside HTTP/1.1 and the WebSocket push:
+// curl with prior knowledge (h2c) and over TLS (ALPN h2), both HTTPs on the
+// same port, and bad HTTP/2 input answered with a GOAWAY while the hub
+// serves on.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import http2 from 'node:http2';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+
+import { HOST, Hub, sleep, testCertificate } from './hub.mjs';
+
+const run = promisify(execFile);
+const T = { timeout: 30000 };
+const LIST_STREAMS = ['-H', 'X-Amz-Target: Kinesis_20131202.ListStreams',
+	'-H', 'Content-Type: application/x-amz-json-1.1', '--data-binary', '{}'];
+
+/** curl's answer: { version, status, body } (version as curl names it: 1.1, 2). */
+async function curl(args) {
+	const { stdout } = await run('curl', ['-sS', '--max-time', '10', '-w', '\n%{http_version} %{http_code}', ...args]);
+	const cut = stdout.lastIndexOf('\n');
+	const [version, status] = stdout.slice(cut + 1).split(' ');
+	return { version, status: Number(status), body: stdout.slice(0, cut) };
+}
+
+function assertListStreams(res, version, what) {
+	assert.equal(res.version, version, `${what}: curl spoke HTTP/${res.version}`);
+	assert.equal(res.status, 200, `${what}: HTTP ${res.status} ${res.body}`);
+	assert.deepEqual(JSON.parse(res.body).StreamNames, ['e2e'], `${what}: ${res.body}`);
+}
+
+/** Every frame the hub sends on a raw connection until it closes it. */
+function rawSession(port, bytes) {
+	return new Promise((resolve, reject) => {
+		const sock = net.connect(port, HOST, () => sock.write(bytes));
+		let got = Buffer.alloc(0);
+		sock.on('data', (d) => { got = Buffer.concat([got, d]); });
+		sock.on('error', reject);
+		sock.on('close', () => {
+			const types = [];
+			for (let i = 0; i + 9 <= got.length; i += 9 + got.readUIntBE(i, 3)) types.push(got[i + 3]);
+			resolve(types);
+		});
+		sock.setTimeout(5000, () => sock.destroy(new Error('the hub did not close the connection')));
+	});
+}
+
+describe('h2c: HTTP/2 with prior knowledge on the plain port', T, () => {
+	let hub;
+	before(async () => {
+		hub = new Hub({ stream: 'e2e', shards: 2, extraArgs: ['--max-connections', '3'] });
+		await hub.start();
+	});
+	after(async () => {
+		await hub?.stop();
+	});
+
+	test('curl --http2-prior-knowledge: the API, /healthz and /metrics', async () => {
+		assertListStreams(await curl(['--http2-prior-knowledge', ...LIST_STREAMS, `${hub.endpoint}/`]), '2', 'h2c POST');
+		const health = await curl(['--http2-prior-knowledge', `${hub.endpoint}/healthz`]);
+		assert.deepEqual([health.version, health.status, health.body], ['2', 200, 'ok\n']);
+		const metrics = await curl(['--http2-prior-knowledge', `${hub.endpoint}/metrics`]);
+		assert.equal(metrics.status, 200);
+		assert.match(metrics.body, /alleycat_connections/);
+	});
+
+	test('HTTP/1.1 on the same port', async () => {
+		assertListStreams(await curl(['--http1.1', ...LIST_STREAMS, `${hub.endpoint}/`]), '1.1', 'HTTP/1.1 POST');
+	});
+
+	test('errors as HTTP/1.1 gives them', async () => {
+		const unknown = await curl(['--http2-prior-knowledge', '-H', 'X-Amz-Target: Kinesis_20131202.FlyToTheMoon',
+			'--data-binary', '{}', `${hub.endpoint}/`]);
+		assert.equal(unknown.status, 400);
+		assert.equal(JSON.parse(unknown.body).__type, 'UnknownOperationException');
+		const page = await curl(['--http2-prior-knowledge', `${hub.endpoint}/nothing`]);
+		assert.equal(page.status, 404);
+		const big = await curl(['--http2-prior-knowledge', '-H', `x-padding: ${'a'.repeat(9000)}`, `${hub.endpoint}/healthz`]);
+		assert.equal(big.status, 431, `headers over 8 KiB: HTTP ${big.status}`);
+	});
+
+	test('a broken frame after the preface: GOAWAY, and the hub serves on', async () => {
+		const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+		const settings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+		const dataOnStream0 = Buffer.from([0, 0, 1, 0, 0, 0, 0, 0, 0, 0x78]);
+		const types = await rawSession(hub.port, Buffer.concat([preface, settings, dataOnStream0]));
+		assert.ok(types.includes(7), `frames from the hub: ${JSON.stringify(types)}, expected a GOAWAY (7)`);
+		const health = await curl(['--http2-prior-knowledge', `${hub.endpoint}/healthz`]);
+		assert.equal(health.status, 200);
+		hub.assertAlive();
+	});
+
+	test("the README's AWS SDK v3 example runs as written", async () => {
+		const srcdir = process.env.top_srcdir || path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+		const readme = await readFile(path.join(srcdir, 'README'), 'utf8');
+		const block = readme.match(/\n((?: {4}.*\n|\n)*? {4}import \{ KinesisClient[^]*?)\n(?=\S)/);
+		assert.ok(block, 'the README has an SDK example (an indented block importing KinesisClient)');
+		const code = block[1].replace(/^ {4}/gm, '').replaceAll('http://127.0.0.1:4567', hub.endpoint)
+			.replaceAll("StreamName: 'alleycat'", "StreamName: 'e2e'");
+		const file = `readme-example-${process.pid}.mjs`; // here, where node_modules is
+		await writeFile(file, code);
+		try {
+			const { stdout } = await run(process.execPath, [file], { timeout: 20000 });
+			assert.match(stdout, /shardId-000000000000/, `the example printed: ${stdout}`);
+		} finally {
+			await rm(file, { force: true });
+		}
+	});
+
+	test('idle HTTP/2 connections make room at the cap (--max-connections 3)', async () => {
+		const idle = [];
+		for (let i = 0; i < 3; i++) {
+			const s = http2.connect(hub.endpoint);
+			s.on('error', () => {});
+			idle.push(s);
+			await new Promise((resolve) => s.once('remoteSettings', resolve));
+		}
+		// All three places are held by connections that asked nothing.
+		assertListStreams(await curl(['--http2-prior-knowledge', ...LIST_STREAMS, `${hub.endpoint}/`]), '2', 'at the cap');
+		await sleep(200);
+		assert.ok(idle.some((s) => s.closed || s.destroyed), 'one idle connection was closed to make room');
+		for (const s of idle) s.destroy();
+	});
+});
+
+describe('TLS: HTTP/2 by ALPN beside HTTP/1.1 on one port', T, () => {
+	let hub, cert;
+	before(async () => {
+		const tls = testCertificate();
+		cert = tls.cert;
+		hub = new Hub({ stream: 'e2e', shards: 2, extraArgs: ['--tls-cert', tls.cert, '--tls-key', tls.key], ca: tls.ca });
+		await hub.start();
+	});
+	after(async () => {
+		await hub?.stop();
+	});
+
+	test('curl --http2 negotiates h2; curl --http1.1 gets HTTP/1.1', async () => {
+		assertListStreams(await curl(['--http2', '--cacert', cert, ...LIST_STREAMS, `${hub.endpoint}/`]), '2', 'TLS h2');
+		assertListStreams(await curl(['--http1.1', '--cacert', cert, ...LIST_STREAMS, `${hub.endpoint}/`]), '1.1', 'TLS HTTP/1.1');
+		const health = await curl(['--http2', '--cacert', cert, `${hub.endpoint}/healthz`]);
+		assert.deepEqual([health.version, health.status], ['2', 200]);
+	});
+});
