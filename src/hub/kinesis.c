@@ -308,6 +308,25 @@ static struct stream *get_stream(struct call *c, json_t *req)
 	return s;
 }
 
+/* A mirrored stream is the upstream's copy: a write or reshard here would
+ * make it differ from the upstream for good, so it is refused as AWS
+ * refuses what a policy forbids (AccessDeniedException: clients do not
+ * retry it). NULL with the call failed. */
+static struct stream *refuse_mirrored(struct call *c, struct stream *s)
+{
+	if (s == NULL || !s->mirrored)
+		return s;
+	return (struct stream *)fail(c, "AccessDeniedException",
+				     "Stream %s under account %s is a mirror of an upstream stream: "
+				     "write to the upstream.", s->name, c->hub->config.account);
+}
+
+/* get_stream for the calls that write records or change the shards. */
+static struct stream *get_writable_stream(struct call *c, json_t *req)
+{
+	return refuse_mirrored(c, get_stream(c, req));
+}
+
 struct stream *kinesis_call_stream(struct call *c, json_t *req)
 {
 	return get_stream(c, req);
@@ -773,7 +792,7 @@ static int read_put_entry(struct call *c, json_t *rec, unsigned char *buf, struc
 
 static json_t *op_put_record(struct call *c, json_t *req)
 {
-	struct stream *s = get_stream(c, req);
+	struct stream *s = get_writable_stream(c, req);
 	const char *ordering;
 	unsigned char *buf;
 	struct put_entry e;
@@ -1111,6 +1130,8 @@ static char *put_records(struct call *c, const char *body, size_t len)
 			read_put_records_json(c, req, b);
 	}
 	jsonscan_free(&s);
+	if (c->error == NULL)
+		refuse_mirrored(c, b->s);
 	if (c->error == NULL) {
 		hub_put(c->hub, b->s, b->entries, b->n, b->results, c->now_ms);
 		text = put_records_answer(c, b);
@@ -1375,7 +1396,7 @@ static int named_shard(struct call *c, json_t *req, const struct stream *s, cons
 
 static json_t *op_split_shard(struct call *c, json_t *req)
 {
-	struct stream *s = get_stream(c, req);
+	struct stream *s = get_writable_stream(c, req);
 	const char *text, *reason, *why;
 	hashkey_t key;
 	int shard;
@@ -1395,7 +1416,7 @@ static json_t *op_split_shard(struct call *c, json_t *req)
 
 static json_t *op_merge_shards(struct call *c, json_t *req)
 {
-	struct stream *s = get_stream(c, req);
+	struct stream *s = get_writable_stream(c, req);
 	const char *why;
 	int a, b;
 
@@ -1411,7 +1432,7 @@ static json_t *op_merge_shards(struct call *c, json_t *req)
 
 static json_t *op_update_shard_count(struct call *c, json_t *req)
 {
-	struct stream *s = get_stream(c, req);
+	struct stream *s = get_writable_stream(c, req);
 	const char *scaling, *why;
 	json_int_t target;
 	size_t open;
