@@ -18,7 +18,7 @@ bool push_event_is(const struct js_token *t, const char *s)
 	       memcmp(buf, s, n) == 0;
 }
 
-/* One element of Records: the three members the consumer uses. */
+/* One element of Records: the members the consumer and a relay use. */
 static int scan_record(struct jsonscan *s, struct push_event_record *r)
 {
 	struct js_token v, key, other;
@@ -33,6 +33,7 @@ static int scan_record(struct jsonscan *s, struct push_event_record *r)
 		struct js_token *t = push_event_is(&key, "Data")                          ? &r->data
 				     : push_event_is(&key, "ApproximateArrivalTimestamp") ? &r->arrival
 				     : push_event_is(&key, "PartitionKey")                ? &r->key
+				     : push_event_is(&key, "SequenceNumber")              ? &r->seq
 											 : &other;
 		if (jsonscan_value(s, t) < 0 || jsonscan_skip(s, t) < 0)
 			return -1;

@@ -14,6 +14,7 @@
 
 struct push_event_record {
 	struct js_token data, arrival, key;     /* JS_NONE when absent or not an object */
+	struct js_token seq;                    /* SequenceNumber: a relay needs it */
 };
 
 struct push_event {

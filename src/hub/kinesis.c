@@ -1354,7 +1354,10 @@ static json_t *op_get_records(struct call *c, json_t *req)
 	}
 	if ((r = shardlog_at(&sh->log, pos)) != NULL)
 		behind = c->now_ms - r->arrival_ms;
-	sh->iterator_age_ms = behind > 0 ? behind : 0;
+	if (behind < 0)
+		behind = 0;
+	behind += sh->upstream_behind_ms;
+	sh->iterator_age_ms = behind;
 	if (r == NULL && sh->ending_seq) {
 		/* The end of a closed shard: no next iterator, its children. */
 		return json_pack("{s:o, s:n, s:i, s:o}", "Records", records, "NextShardIterator",

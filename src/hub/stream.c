@@ -593,7 +593,8 @@ static void mirror_reset(struct stream *s)
 	s->shard_count = s->open_count = s->first_known = 0;
 }
 
-static int mirror_add(struct stream *s, const struct stream_mirror_shard *m, const char **why)
+static int mirror_add(struct stream *s, const struct stream_mirror_shard *m, int64_t now_ms,
+		      const char **why)
 {
 	bool bad = false;
 	int parent = mirror_parent(s, m->parent, &bad);
@@ -617,10 +618,14 @@ static int mirror_add(struct stream *s, const struct stream_mirror_shard *m, con
 	sh->parent = parent;
 	sh->adjacent_parent = adjacent;
 	s->shard_count++;
-	if (m->ending_seq == 0)
+	if (m->ending_seq == 0) {
 		open_insert(s, s->shard_count - 1);
-	else
-		sh->ending_seq = m->ending_seq;
+		return 1;
+	}
+	/* Closed before the mirror saw it: retention counts from now, as the
+	 * upstream's closing time is not listed. */
+	sh->ending_seq = m->ending_seq;
+	sh->closed_ms = now_ms;
 	return 1;
 }
 
@@ -678,7 +683,7 @@ int stream_mirror_shards(struct stream *s, const struct stream_mirror_shard *lis
 			break;
 		if (m == NULL)
 			continue;
-		rc = i < s->shard_count ? mirror_update(s, i, m, now_ms, why) : mirror_add(s, m, why);
+		rc = i < s->shard_count ? mirror_update(s, i, m, now_ms, why) : mirror_add(s, m, now_ms, why);
 		if (rc < 0)
 			return -1;
 		changed += rc;
@@ -686,11 +691,9 @@ int stream_mirror_shards(struct stream *s, const struct stream_mirror_shard *lis
 	return changed;
 }
 
-int stream_mirror_append(struct stream *s, size_t shard, seqno_t seq, int64_t arrival_ms,
-			 const char *key, size_t key_len, const void *data, size_t data_len,
-			 const char **why)
+int stream_mirror_fits(const struct stream *s, size_t shard, seqno_t seq, const char **why)
 {
-	struct shard *sh = &s->shards[shard];
+	const struct shard *sh = &s->shards[shard];
 
 	if (seq <= stream_mirror_position(s, shard))
 		return 0;
@@ -698,6 +701,18 @@ int stream_mirror_append(struct stream *s, size_t shard, seqno_t seq, int64_t ar
 		*why = "the sequence number is outside the shard's range";
 		return -1;
 	}
+	return 1;
+}
+
+int stream_mirror_append(struct stream *s, size_t shard, seqno_t seq, int64_t arrival_ms,
+			 const char *key, size_t key_len, const void *data, size_t data_len,
+			 const char **why)
+{
+	struct shard *sh = &s->shards[shard];
+	int rc = stream_mirror_fits(s, shard, seq, why);
+
+	if (rc <= 0)
+		return rc;
 	if (shardlog_append(&sh->log, seq, arrival_ms, key, key_len, data, data_len) < 0) {
 		*why = "out of memory, or a key too long";
 		return -1;

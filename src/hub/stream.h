@@ -58,6 +58,10 @@ struct shard {
 	uint64_t records_in, bytes_in, throttled;
 	uint64_t records_out, bytes_out;        /* read by GetRecords */
 	int64_t iterator_age_ms;                /* of the last GetRecords */
+	/* A mirrored shard: how far behind the upstream's latest the mirror
+	 * read it (MillisBehindLatest of the upstream's last event), added to
+	 * what the mirror's own readers are told. */
+	int64_t upstream_behind_ms;
 };
 
 struct stream_consumer {
@@ -103,6 +107,13 @@ struct stream {
 	 * and local writes and reshards are refused. Not saved: the hub's
 	 * command line says it again after a restart. */
 	bool mirrored;
+	struct stream_mirror_stats {
+		int64_t lag_ms;         /* upstream arrival to stored here, last batch */
+		uint64_t records;       /* stored */
+		uint64_t repeated;      /* held already: replays, skipped */
+		uint64_t bad;           /* refused: malformed or outside a shard */
+		uint64_t bad_layouts;   /* upstream shard lists that did not fit */
+	} mirror;
 };
 
 /* What a write asks for and what it gets. */
@@ -235,6 +246,10 @@ int stream_mirror_shards(struct stream *s, const struct stream_mirror_shard *lis
  * 1 when it is new; 0 when the shard holds it (or a later one) already,
  * as a replay after a reconnect or a restart brings; -1 with *why when it
  * cannot be (outside the shard's sequence range, or out of memory). */
+/* Whether a record fits: 1 new, 0 held already, -1 (with *why) not in the
+ * shard's sequence range. */
+int stream_mirror_fits(const struct stream *s, size_t shard, seqno_t seq, const char **why);
+
 int stream_mirror_append(struct stream *s, size_t shard, seqno_t seq, int64_t arrival_ms,
 			 const char *key, size_t key_len, const void *data, size_t data_len,
 			 const char **why);
