@@ -193,8 +193,8 @@ static void render_mirrors(const struct hub *hub, struct strbuf *out)
 			strbuf_printf(out, "alleycat_mirror_lag_ms{stream=\"%s\"} %" PRId64 "\n",
 				      hub->streams[i]->name, hub->streams[i]->mirror.lag_ms);
 	strbuf_puts(out, "# HELP alleycat_mirror_records_total Upstream records a mirror "
-			 "stored (stored), skipped as held already (repeated) or refused as "
-			 "malformed or outside their shard (bad).\n"
+			 "stored (stored), skipped as held already (repeated), refused as "
+			 "malformed or outside their shard (bad), or left out unread (unreadable).\n"
 			 "# TYPE alleycat_mirror_records_total counter\n");
 	for (size_t i = 0; i < hub->stream_count; i++) {
 		const struct stream *s = hub->streams[i];
@@ -206,9 +206,11 @@ static void render_mirrors(const struct hub *hub, struct strbuf *out)
 			      "alleycat_mirror_records_total{stream=\"%s\",outcome=\"repeated\"} "
 			      "%" PRIu64 "\n"
 			      "alleycat_mirror_records_total{stream=\"%s\",outcome=\"bad\"} "
+			      "%" PRIu64 "\n"
+			      "alleycat_mirror_records_total{stream=\"%s\",outcome=\"unreadable\"} "
 			      "%" PRIu64 "\n",
 			      s->name, s->mirror.records, s->name, s->mirror.repeated, s->name,
-			      s->mirror.bad);
+			      s->mirror.bad, s->name, s->mirror.unreadable);
 	}
 }
 

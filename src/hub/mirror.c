@@ -297,6 +297,25 @@ static struct consumer_batch *apply_batches(struct mirror *m, struct consumer_ba
 	return waiting;
 }
 
+/* Records the consumer left out (no SequenceNumber, Data not base64)
+ * never reach the stream: their count comes from the consumer's. */
+static void count_unreadable(struct mirror *m)
+{
+	struct consumer_stats *st = malloc(sizeof(*st));
+	struct stream *s = local_stream(m);
+	uint64_t bad = 0;
+
+	if (st == NULL || s == NULL) {
+		free(st);
+		return;
+	}
+	consumer_stats(m->consumer, st);
+	for (size_t i = 0; i < st->shard_count; i++)
+		bad += st->shards[i].bad;
+	s->mirror.unreadable = bad;
+	free(st);
+}
+
 void mirror_tick(struct mirror *m, int64_t now_ms)
 {
 	struct consumer_batch *taken, **end = &m->pending;
@@ -307,6 +326,7 @@ void mirror_tick(struct mirror *m, int64_t now_ms)
 		end = &(*end)->next;
 	*end = taken;
 	m->pending = apply_batches(m, m->pending, now_ms);
+	count_unreadable(m);
 }
 
 /* ------------------------------------------------------------------ */

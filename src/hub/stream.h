@@ -112,6 +112,7 @@ struct stream {
 		uint64_t records;       /* stored */
 		uint64_t repeated;      /* held already: replays, skipped */
 		uint64_t bad;           /* refused: malformed or outside a shard */
+		uint64_t unreadable;    /* records the reader could not read at all */
 		uint64_t bad_layouts;   /* upstream shard lists that did not fit */
 	} mirror;
 };
