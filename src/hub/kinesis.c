@@ -321,7 +321,8 @@ static struct stream *refuse_mirrored(struct call *c, struct stream *s)
 				     "write to the upstream.", s->name, c->hub->config.account);
 }
 
-/* get_stream for the calls that write records or change the shards. */
+/* get_stream for the calls that write records, change the shards or
+ * delete the stream. */
 static struct stream *get_writable_stream(struct call *c, json_t *req)
 {
 	return refuse_mirrored(c, get_stream(c, req));
@@ -441,7 +442,8 @@ static json_t *op_create_stream(struct call *c, json_t *req)
 
 static json_t *op_delete_stream(struct call *c, json_t *req)
 {
-	struct stream *s = get_stream(c, req);
+	/* The mirror goes on copying into its stream: it is not the client's. */
+	struct stream *s = get_writable_stream(c, req);
 	int enforce;
 
 	if (s == NULL || get_bool(c, req, "EnforceConsumerDeletion", &enforce) < 0)

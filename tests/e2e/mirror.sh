@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # hub --mirror (issue 17): a hub serving a copy of another hub's stream to
-# many boards through one consumer upstream. Boards on the mirror print the
+# many boards through one consumer upstream. 24 boards on the mirror print the
 # standings a board on the upstream prints, after the mirror was killed
 # with -9 mid-race and restarted on its data directory, and after the
 # upstream resharded 4 -> 2 -> 3 while mirrored; the copy's shard list is
@@ -28,7 +28,7 @@ mirror="http://127.0.0.1:$mport"
 
 start_mirror() {
 	"$ALLEYCAT" hub --listen "127.0.0.1:$mport" --stream race --mirror "$up" \
-		--data-dir "$dir/mirror-data" >>"$dir/mirror.log" 2>&1 &
+		--data-dir "$dir/mirror-data" --max-consumers 100 >>"$dir/mirror.log" 2>&1 &
 	mirror_pid=$!
 	answers "$mirror" 5 || fail "the mirror did not start: $(cat "$dir/mirror.log")"
 }
@@ -92,7 +92,8 @@ last_seqs() { curl -s "$1/metrics" | grep -E '^alleycat_shard_(info|retained_rec
 same_on_both last_seqs "the mirror did not catch up"
 
 boards=()
-for n in 1 2 3 4 5; do
+screens=$(seq 24)
+for n in $screens; do
 	board "$mirror" "screen-$n" >"$dir/screen-$n.csv" &
 	boards+=($!)
 done
@@ -104,11 +105,11 @@ consumers=$(call "$up" ListStreamConsumers \
 	"{\"StreamARN\":\"arn:aws:kinesis:us-east-1:000000000000:stream/race\"}")
 count=$(printf '%s' "$consumers" | grep -o '"ConsumerName"' | wc -l)
 [ "$count" = 1 ] || fail "the upstream has $count consumers, not 1: $consumers"
-pass "five boards on the mirror, one consumer upstream"
+pass "24 boards on the mirror (more than Kinesis's 20 consumers), one consumer upstream"
 
 board "$up" reference >"$dir/reference.csv"
 [ "$(wc -l <"$dir/reference.csv")" -gt 30 ] || fail "the reference is short: $(cat "$dir/reference.csv")"
-for n in 1 2 3 4 5; do
+for n in $screens; do
 	cmp -s "$dir/reference.csv" "$dir/screen-$n.csv" ||
 		fail "screen-$n differs from the reference: $(diff "$dir/reference.csv" "$dir/screen-$n.csv" | head)"
 done
@@ -126,4 +127,6 @@ expect_match "$answer" 'AccessDeniedException' "PutRecords to the mirror"
 answer=$(call "$mirror" UpdateShardCount \
 	'{"StreamName":"race","TargetShardCount":2,"ScalingType":"UNIFORM_SCALING"}')
 expect_match "$answer" 'AccessDeniedException' "UpdateShardCount on the mirror"
+answer=$(call "$mirror" DeleteStream '{"StreamName":"race"}')
+expect_match "$answer" 'AccessDeniedException' "DeleteStream on the mirror"
 pass "writes and reshards on the mirror are refused"
