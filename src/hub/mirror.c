@@ -186,12 +186,19 @@ static void *lister_main(void *arg)
 	struct httpc *http = httpc_new(m->config.timeout_s);
 	struct listing l;
 	const char *why;
+	bool failing = false;
 
 	while (http && !m->stop) {
-		if (list_shards(m, http, &l, &why) == 0)
+		if (list_shards(m, http, &l, &why) == 0) {
 			offer_listing(m, &l);
-		else if (!m->stop)
+			if (failing)
+				log_info("mirror of %s: the upstream answers again", m->upstream);
+			failing = false;
+		} else if (!m->stop && !failing) {
+			/* Once per outage: the consumer reports its own retries. */
 			log_warn("mirror of %s: %s", m->upstream, why);
+			failing = true;
+		}
 		for (int waited = 0; waited < LIST_EVERY_MS && !m->stop; waited += 50)
 			sleep_ms(50);
 	}
@@ -356,6 +363,7 @@ static struct stream *prepare_stream(struct mirror *m, struct httpc *http, int64
 				     char *err, size_t errlen)
 {
 	struct stream *s = local_stream(m);
+	bool restarted = s != NULL;
 	struct listing l;
 	const char *why;
 
@@ -363,8 +371,18 @@ static struct stream *prepare_stream(struct mirror *m, struct httpc *http, int64
 		snprintf(err, errlen, "cannot create stream %s", m->stream);
 		return NULL;
 	}
+	if (list_shards(m, http, &l, &why) < 0 && restarted) {
+		/* A copy from before a restart serves what it holds while the
+		 * upstream is away; the lister and the consumer keep trying. */
+		log_warn("--mirror %s: stream %s: %s; serving the copy kept", m->url, m->upstream,
+			 why);
+		s->mirrored = true;
+		return s;
+	}
 	s->mirrored = false;    /* until the upstream's layout is taken */
-	if (list_shards(m, http, &l, &why) < 0 ||
+	if (l.shards && l.count == 0)
+		why = "the upstream listed no shards";
+	if (l.count == 0 ||
 	    hub_mirror_shards(m->hub, s, l.shards, l.count, now_ms, &why) < 0) {
 		snprintf(err, errlen, "--mirror %s: stream %s: %s", m->url, m->upstream, why);
 		free(l.shards);
