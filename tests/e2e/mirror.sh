@@ -2,8 +2,9 @@
 # hub --mirror (issue 17): a hub serving a copy of another hub's stream to
 # many boards through one consumer upstream. 24 boards on the mirror print the
 # standings a board on the upstream prints, after the mirror was killed
-# with -9 mid-race and restarted on its data directory, and after the
-# upstream resharded 4 -> 2 -> 3 while mirrored; the copy's shard list is
+# with -9 mid-race and restarted on its data directory, after the
+# upstream resharded 4 -> 2 -> 3 while mirrored, and after both were
+# killed with -9 and restarted, the copy first; the copy's shard list is
 # the upstream's, lineage and sequence numbers included; writes to the
 # copy are refused.
 set -u
@@ -21,7 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_hub "$dir" race --shards 4 --shard-records-per-sec 0 --shard-bytes-per-sec 0
+up_options=(--shards 4 --shard-records-per-sec 0 --shard-bytes-per-sec 0 --data-dir "$dir/up-data")
+start_hub "$dir" race "${up_options[@]}"
 up="http://127.0.0.1:$port"
 mport=$((port + 1))
 mirror="http://127.0.0.1:$mport"
@@ -39,10 +41,11 @@ call() {
 		-H "X-Amz-Target: Kinesis_20131202.$2" --data "$3"
 }
 
-# same_on_both FUNCTION WHAT: waits up to 10 s for FUNCTION to print the
+# same_on_both FUNCTION WHAT: waits up to 20 s (a consumer's backoff after
+# a lost upstream reaches 8 s) for FUNCTION to print the
 # same for the mirror as for the upstream.
 same_on_both() {
-	for _ in $(seq 100); do
+	for _ in $(seq 200); do
 		[ "$("$1" "$mirror")" = "$("$1" "$up")" ] && return 0
 		sleep 0.1
 	done
@@ -79,6 +82,16 @@ sim 12 --speed 0
 	fail "reshard to 3 failed"
 sim 13 --speed 0
 
+# Both killed with -9: the copy restarts first and serves what it kept,
+# then catches up with the upstream once that is back.
+kill -9 "$mirror_pid" "$hub_pid"
+wait "$mirror_pid" "$hub_pid" 2>/dev/null
+start_mirror
+"$ALLEYCAT" hub --listen "127.0.0.1:$port" --stream race "${up_options[@]}" >>"$dir/hub.log" 2>&1 &
+hub_pid=$!
+answers "$up" 5 || fail "the upstream did not restart: $(cat "$dir/hub.log")"
+sim 14 --speed 0
+
 # The copy's shards are the upstream's, lineage and numbers included.
 shards() { call "$1" ListShards '{"StreamName":"race"}'; }
 same_on_both shards "the mirror's shards differ"
@@ -113,7 +126,7 @@ for n in $screens; do
 	cmp -s "$dir/reference.csv" "$dir/screen-$n.csv" ||
 		fail "screen-$n differs from the reference: $(diff "$dir/reference.csv" "$dir/screen-$n.csv" | head)"
 done
-pass "every board on the mirror equals the reference, across a kill -9 of the mirror"
+pass "every board on the mirror equals the reference, across kills of the mirror and the upstream"
 
 metrics=$(curl -s "$mirror/metrics")
 expect_match "$metrics" '^alleycat_mirror_lag_ms\{stream="race"\} [0-9]+' "mirror lag metric"
