@@ -21,6 +21,11 @@
 #include "wire/seqno.h"
 
 #define LIST_EVERY_MS 1000
+/* Batches held for shards not listed yet, at most: beyond it the mirror
+ * stops taking batches, and the consumer stops reading (it lets the
+ * upstream hold the records) instead of the mirror buffering without
+ * bound while a shard list is late or does not fit. */
+#define PENDING_MAX 1024
 
 /* The upstream's shard list as the lister last read it. */
 struct listing {
@@ -36,6 +41,7 @@ struct mirror {
 	struct hub *hub;
 	struct consumer *consumer;
 	struct consumer_batch *pending; /* for shards the local stream does not know yet */
+	size_t pending_count;
 
 	/* The lister thread and what it hands over, under the lock. */
 	pthread_t lister;
@@ -325,14 +331,17 @@ static void count_unreadable(struct mirror *m)
 
 void mirror_tick(struct mirror *m, int64_t now_ms)
 {
-	struct consumer_batch *taken, **end = &m->pending;
+	struct consumer_batch **end = &m->pending;
 
 	apply_listing(m, now_ms);
-	taken = consumer_take(m->consumer);
 	while (*end)
 		end = &(*end)->next;
-	*end = taken;
+	if (m->pending_count < PENDING_MAX)
+		*end = consumer_take(m->consumer);
 	m->pending = apply_batches(m, m->pending, now_ms);
+	m->pending_count = 0;
+	for (struct consumer_batch *b = m->pending; b; b = b->next)
+		m->pending_count++;
 	count_unreadable(m);
 }
 
