@@ -264,14 +264,15 @@ static size_t batch_records(struct stream *s, const struct consumer_batch *b,
 static int apply_batch(struct mirror *m, struct stream *s, struct consumer_batch *b,
 		       int64_t now_ms)
 {
-	int shard = b->gone || b->raw == NULL ? 0 : stream_find_shard(s, b->shard_id);
 	struct mirror_record *recs;
 	size_t n;
-	int rc;
+	int shard, rc;
 
+	/* A shard gone upstream has nothing to store; the copy keeps it
+	 * until its own retention forgets it. */
 	if (b->gone || b->raw == NULL)
 		return 0;
-	if (shard < 0)
+	if ((shard = stream_find_shard(s, b->shard_id)) < 0)
 		return -1;
 	if ((recs = malloc((b->count + 1) * sizeof(*recs))) == NULL)
 		return -1;
@@ -281,8 +282,11 @@ static int apply_batch(struct mirror *m, struct stream *s, struct consumer_batch
 	if (rc < 0)
 		return -1;
 	s->shards[shard].upstream_behind_ms = b->millis_behind;
+	/* Clocks of two hosts may disagree: a record never arrives early. */
 	if (b->count)
-		s->mirror.lag_ms = now_ms - b->raw[b->count - 1].arrival_ms;
+		s->mirror.lag_ms = now_ms > b->raw[b->count - 1].arrival_ms
+					   ? now_ms - b->raw[b->count - 1].arrival_ms
+					   : 0;
 	else if (b->millis_behind == 0)
 		s->mirror.lag_ms = 0;
 	return 0;

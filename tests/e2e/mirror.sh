@@ -18,7 +18,7 @@ mirror_pid=
 cleanup() {
 	[ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null
 	[ -n "$mirror_pid" ] && kill "$mirror_pid" 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$dir"
+	rm -rf "$dir"
 }
 trap cleanup EXIT
 
