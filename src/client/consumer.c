@@ -277,8 +277,11 @@ int consumer_take_event(struct consumer *c, const struct push_event *ev, const c
 	size_t bad = 0;
 	uint64_t bytes = 0;
 	const char *reason;
-	struct consumer_batch *b = consumer_batch_decode(ev, c->lanes, &bad, last_bad,
-							   sizeof(last_bad), &bytes, &reason);
+	struct consumer_batch *b =
+		c->config.raw ? consumer_batch_decode_raw(ev, &bad, last_bad, sizeof(last_bad),
+							  &bytes, &reason)
+			      : consumer_batch_decode(ev, c->lanes, &bad, last_bad, sizeof(last_bad),
+						      &bytes, &reason);
 	struct subscription *s;
 	json_t *whole = NULL;
 	bool end;

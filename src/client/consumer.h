@@ -52,6 +52,8 @@ struct consumer_config {
 	size_t checkpoint_count;
 	unsigned parallel;              /* lanes decoding each event, 1..PARALLEL_MAX (0: 1) */
 	int timeout_s;                  /* an API call's wait for its answer (0: the default) */
+	bool raw;                       /* batches keep records whole (consumer_raw):
+					 * for a relay such as the hub's mirror */
 	bool one_shot;                  /* the caller stops when failure_give_up says so and
 					 * says why: only busy failures are logged */
 };

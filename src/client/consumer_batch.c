@@ -142,9 +142,12 @@ static bool take_string(const struct js_token *t, char *out, size_t size)
 	return true;
 }
 
-static struct consumer_batch *new_batch(const struct push_event *ev, const char **reason)
+/* A batch for the event's shard and continuation, with room for slots
+ * decoded records. */
+static struct consumer_batch *new_batch(const struct push_event *ev, size_t slots,
+					const char **reason)
 {
-	struct consumer_batch *b = calloc(1, sizeof(*b) + ev->count * sizeof(b->records[0]));
+	struct consumer_batch *b = calloc(1, sizeof(*b) + slots * sizeof(b->records[0]));
 
 	if (b == NULL) {
 		*reason = "out of memory";
@@ -281,7 +284,7 @@ struct consumer_batch *consumer_batch_decode(const struct push_event *ev, struct
 	bool aggregates = false;
 
 	*bad = 0;
-	if ((d.b = new_batch(ev, reason)) == NULL)
+	if ((d.b = new_batch(ev, ev->count, reason)) == NULL)
 		return NULL;
 	d.why = malloc(ev->count * (sizeof(*d.why) + 1) + 1);
 	if (d.why == NULL) {
@@ -379,6 +382,74 @@ struct consumer_batch *consumer_batch_decode_records(const char *shard_id, const
 	return b;
 }
 
+/* One record kept whole: -1 with *reason when it lacks a member or its
+ * Data is not base64 ("out of memory" when that is why). */
+static int take_raw(const struct push_event_record *rec, struct consumer_raw *out,
+		    uint64_t *bytes, const char **reason)
+{
+	size_t len;
+	char *copy;
+	const char *data;
+	int rc;
+
+	if (rec->data.type != JS_STRING || rec->key.type != JS_STRING ||
+	    (rec->arrival.type != JS_INTEGER && rec->arrival.type != JS_REAL) ||
+	    !take_string(&rec->seq, out->seq, sizeof(out->seq))) {
+		*reason = "record without SequenceNumber, Data, PartitionKey or arrival time";
+		return -1;
+	}
+	data = data_text(&rec->data, &len, &copy);
+	out->key = data ? malloc(rec->key.len + 1 + base64_decoded_max(len) + 1) : NULL;
+	if (out->key == NULL) {
+		free(copy);
+		*reason = "out of memory";
+		return -1;
+	}
+	out->key_len = jsonscan_unescape(&rec->key, out->key, rec->key.len);
+	out->key[out->key_len] = '\0';
+	out->data = (unsigned char *)out->key + out->key_len + 1;
+	rc = base64_decode(data, len, out->data, &out->data_len, reason);
+	free(copy);
+	if (rc < 0) {
+		free(out->key);
+		return -1;
+	}
+	*bytes += out->data_len;
+	out->arrival_ms = arrival_ms(jsonscan_double(&rec->arrival));
+	return 0;
+}
+
+struct consumer_batch *consumer_batch_decode_raw(const struct push_event *ev, size_t *bad,
+						char *last_bad, size_t last_bad_size,
+						uint64_t *bytes, const char **reason)
+{
+	struct consumer_batch *b = new_batch(ev, 0, reason);
+	const char *why;
+
+	*bad = 0;
+	if (b == NULL)
+		return NULL;
+	if ((b->raw = calloc(ev->count + 1, sizeof(*b->raw))) == NULL) {
+		free(b);
+		*reason = "out of memory";
+		return NULL;
+	}
+	for (size_t i = 0; i < ev->count; i++) {
+		if (take_raw(&ev->records[i], &b->raw[b->count], bytes, &why) == 0) {
+			b->count++;
+		} else if (strcmp(why, "out of memory") == 0) {
+			/* Not a bad record: the whole event waits to be read again. */
+			consumer_batch_free(b);
+			*reason = why;
+			return NULL;
+		} else {
+			(*bad)++;
+			snprintf(last_bad, last_bad_size, "%s", why);
+		}
+	}
+	return b;
+}
+
 struct consumer_batch *consumer_batch_gone(const char *shard_id)
 {
 	struct consumer_batch *b = calloc(1, sizeof(*b));
@@ -394,6 +465,9 @@ void consumer_batch_free(struct consumer_batch *b)
 {
 	while (b) {
 		struct consumer_batch *next = b->next;
+		for (size_t i = 0; b->raw && i < b->count; i++)
+			free(b->raw[i].key);
+		free(b->raw);
 		free(b);
 		b = next;
 	}

@@ -28,6 +28,17 @@ struct consumer_record {
 	int64_t arrival_ms;
 };
 
+/* A record as the stream holds it, for a relay (consumer_config.raw):
+ * Data is not decoded as telemetry, so nothing is left out for not being
+ * one. key and data share one allocation, owned by the batch. */
+struct consumer_raw {
+	char seq[CONSUMER_SEQ_MAX];
+	int64_t arrival_ms;
+	char *key;                      /* NUL-terminated */
+	unsigned char *data;
+	size_t key_len, data_len;
+};
+
 struct consumer_batch {
 	struct consumer_batch *next;
 	char shard_id[CONSUMER_SHARD_ID_MAX];
@@ -36,6 +47,8 @@ struct consumer_batch {
 	int64_t millis_behind;
 	bool gone;                      /* the stream no longer has this shard:
 					 * forget its checkpoint (no records) */
+	struct consumer_raw *raw;       /* a raw batch: its count records (owned),
+					 * and records[] is not used */
 	size_t count;
 	struct consumer_record records[];
 };
@@ -68,6 +81,13 @@ struct consumer_batch *consumer_batch_decode_records(const char *shard_id, const
 						    char *last_bad, size_t last_bad_size,
 						    uint64_t *bytes, char *next, size_t next_size,
 						    const char **reason);
+
+/* A push event decoded for a relay: every record kept as the stream holds it, its
+ * SequenceNumber, PartitionKey and decoded Data, in b->raw. A record
+ * without them is bad (counted, left out). */
+struct consumer_batch *consumer_batch_decode_raw(const struct push_event *ev, size_t *bad,
+						char *last_bad, size_t last_bad_size,
+						uint64_t *bytes, const char **reason);
 
 /* An empty batch that says the stream no longer has shard_id (gone), so
  * its checkpoint is forgotten; NULL when memory runs out. */

@@ -18,7 +18,7 @@ bool push_event_is(const struct js_token *t, const char *s)
 	       memcmp(buf, s, n) == 0;
 }
 
-/* One element of Records: the three members the consumer uses. */
+/* One element of Records: the members the consumer and a relay use. */
 static int scan_record(struct jsonscan *s, struct push_event_record *r)
 {
 	struct js_token v, key, other;

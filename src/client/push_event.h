@@ -16,7 +16,7 @@
 struct push_event_record {
 	struct js_token data, arrival, key;     /* JS_NONE when absent or not an object */
 	struct js_token seq;                    /* SequenceNumber (a GetRecords reader
-						 * checkpoints the last) */
+						 * checkpoints the last; a relay keeps each) */
 };
 
 struct push_event {

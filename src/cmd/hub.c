@@ -18,6 +18,7 @@
 #include "cmd/commands.h"
 #include "hub/auth.h"
 #include "hub/hub.h"
+#include "hub/mirror.h"
 #include "hub/server.h"
 #include "util/clock.h"
 #include "util/errtext.h"
@@ -56,6 +57,13 @@ void cmd_hub_usage(FILE *out)
 	      "  --tls-key FILE              and this PEM private key\n"
 	      "  --auth sigv4                require AWS Signature V4 on the API and on push\n"
 	      "  --credentials FILE          the keys --auth accepts (AWS credentials format)\n"
+	      "  --mirror URL                serve a copy of the stream of the hub at URL\n"
+	      "                              (ws:// or http://): the same shard ids, lineage\n"
+	      "                              and sequence numbers, read by one consumer;\n"
+	      "                              writes to the copy are refused\n"
+	      "  --mirror-stream NAME        the upstream stream to copy (default: --stream)\n"
+	      "  --read push                 how the mirror reads the upstream (push only, for\n"
+	      "                              now)\n"
 	      "  --log-level LEVEL           error, warn, info or debug (default warn)\n"
 	      "  -h, --help                  show this help and exit\n"
 	      "\n"
@@ -85,6 +93,7 @@ enum {
 	OPT_RETENTION_SECONDS, OPT_RETENTION_BYTES, OPT_SUBSCRIPTION_SECONDS, OPT_MAX_CONSUMERS,
 	OPT_SHARD_RECORDS, OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL,
 	OPT_TLS_CERT, OPT_TLS_KEY, OPT_AUTH, OPT_CREDENTIALS, OPT_MAX_CONNECTIONS,
+	OPT_MIRROR, OPT_MIRROR_STREAM, OPT_READ,
 };
 
 const struct option cmd_hub_options[] = {
@@ -107,6 +116,9 @@ const struct option cmd_hub_options[] = {
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "auth", required_argument, NULL, OPT_AUTH },
 	{ "credentials", required_argument, NULL, OPT_CREDENTIALS },
+	{ "mirror", required_argument, NULL, OPT_MIRROR },
+	{ "mirror-stream", required_argument, NULL, OPT_MIRROR_STREAM },
+	{ "read", required_argument, NULL, OPT_READ },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -322,6 +334,8 @@ struct hub_cli {
 	long long shards;
 	const char *auth_mode;          /* "sigv4" or "none" */
 	const char *credentials;        /* the keys --auth sigv4 accepts */
+	const char *mirror;             /* the upstream's URL, or NULL */
+	const char *mirror_stream;      /* its stream (NULL: the same name) */
 };
 
 /* The options that take a whole number, and the range each accepts. */
@@ -396,6 +410,17 @@ static int text_option(struct hub_cli *c, int opt, const char *arg)
 	case OPT_TLS_CERT: c->server.tls_cert = arg; return 0;
 	case OPT_TLS_KEY: c->server.tls_key = arg; return 0;
 	case OPT_CREDENTIALS: c->credentials = arg; return 0;
+	case OPT_MIRROR: c->mirror = arg; return 0;
+	case OPT_MIRROR_STREAM: c->mirror_stream = arg; return 0;
+	case OPT_READ:
+		/* The mirror reads through the consumer's batches; efo and
+		 * polling come with the readers that produce them. */
+		if (strcmp(arg, "push") != 0) {
+			cli_usage_error("hub", "--read: '%s' is not push (the only reader of "
+					       "--mirror so far)", arg);
+			return -1;
+		}
+		return 0;
 	case OPT_AUTH:
 		if (strcmp(arg, "sigv4") != 0 && strcmp(arg, "none") != 0) {
 			cli_usage_error("hub", "--auth: '%s' is not sigv4 or none", arg);
@@ -425,6 +450,10 @@ static int check_pairs(const struct hub_cli *c)
 	}
 	if ((strcmp(c->auth_mode, "sigv4") == 0) != (c->credentials != NULL)) {
 		cli_usage_error("hub", "--auth sigv4 and --credentials go together");
+		return -1;
+	}
+	if (c->mirror_stream && !c->mirror) {
+		cli_usage_error("hub", "--mirror-stream needs --mirror URL");
 		return -1;
 	}
 	return 0;
@@ -473,12 +502,34 @@ static void serve(struct server *server, const struct hub_cli *c)
 	log_info("stopped");
 }
 
+static void on_mirror_tick(void *user, int64_t now_ms)
+{
+	if (user)
+		mirror_tick(user, now_ms);
+}
+
+/* The mirror of --mirror: its consumer is named after this hub's port, so
+ * mirrors of one upstream on one host do not take each other's place. */
+static struct mirror *start_mirror(struct hub *hub, const struct hub_cli *c, char *err,
+				   size_t errlen)
+{
+	char name[64];
+	struct mirror_config mc = {
+		.url = c->mirror, .upstream_stream = c->mirror_stream ? c->mirror_stream : c->stream,
+		.stream = c->stream, .consumer = name,
+	};
+
+	snprintf(name, sizeof(name), "alleycat-mirror-%d", c->server.port);
+	return mirror_start(hub, &mc, clock_wall_ms(), err, errlen);
+}
+
 int cmd_hub(int argc, char **argv)
 {
 	struct hub_cli c;
 	char err[ERR_TEXT_MAX] = "";
 	struct auth *auth = NULL;
 	struct hub *hub = NULL;
+	struct mirror *mirror = NULL;
 	struct server *server;
 	int rc = parse_options(argc, argv, &c);
 
@@ -490,11 +541,15 @@ int cmd_hub(int argc, char **argv)
 	c.server.auth = auth;
 	if ((hub = hub_open(&c.hub, clock_wall_ms(), err, sizeof(err))) == NULL)
 		goto out;
-	if (hub_find_stream(hub, c.stream) == NULL &&
+	if (c.mirror && (mirror = start_mirror(hub, &c, err, sizeof(err))) == NULL)
+		goto out;
+	if (!c.mirror && hub_find_stream(hub, c.stream) == NULL &&
 	    hub_create_stream(hub, c.stream, (size_t)c.shards, clock_wall_ms()) == NULL) {
 		snprintf(err, sizeof(err), "cannot create stream %s", c.stream);
 		goto out;
 	}
+	c.server.on_tick = on_mirror_tick;
+	c.server.tick_user = mirror;
 	if ((server = server_start(hub, &c.server, err, sizeof(err))) == NULL)
 		goto out;
 	serve(server, &c);
@@ -503,6 +558,7 @@ int cmd_hub(int argc, char **argv)
 out:
 	if (rc != EXIT_OK)
 		cli_error("%s", err);
+	mirror_stop(mirror);
 	hub_close(hub);
 	auth_free(auth);
 	return rc;

@@ -574,3 +574,73 @@ void hub_expire(struct hub *hub, int64_t now_ms)
 	if (hub->journal)
 		journal_expire(hub->journal, oldest);
 }
+
+/* ------------------------------------------------------------------ */
+/* Mirrored streams                                                    */
+/* ------------------------------------------------------------------ */
+
+int hub_mirror_shards(struct hub *hub, struct stream *s, const struct stream_mirror_shard *list,
+		      size_t n, int64_t now_ms, const char **why)
+{
+	int changed = stream_mirror_shards(s, list, n, now_ms, why);
+
+	if (changed < 0)
+		s->mirror.bad_layouts++;
+	if (changed > 0 && hub_save(hub) < 0) {
+		*why = "the shards could not be saved";
+		return -1;
+	}
+	return changed;
+}
+
+/* Marks which records are new (keep[i]) and journals them; -1 when the
+ * journal failed. */
+static int mirror_journal(struct hub *hub, struct stream *s, size_t shard,
+			  const struct mirror_record *recs, size_t n, bool *keep)
+{
+	seqno_t last = stream_mirror_position(s, shard);
+	const char *why;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int fits = recs[i].seq > last ? stream_mirror_fits(s, shard, recs[i].seq, &why) : 0;
+		keep[i] = fits > 0;
+		s->mirror.repeated += fits == 0;
+		s->mirror.bad += fits < 0;
+		if (!keep[i])
+			continue;
+		last = recs[i].seq;
+		if (hub->journal && rc == 0)
+			rc = journal_append(hub->journal, s->uid, (uint32_t)shard, recs[i].seq,
+					    recs[i].arrival_ms, recs[i].key, recs[i].key_len,
+					    recs[i].data, recs[i].data_len);
+	}
+	if (hub->journal && rc == 0)
+		rc = journal_sync(hub->journal);
+	if (rc < 0)
+		log_error("cannot write mirrored records to the journal: %s", strerror(errno));
+	return rc;
+}
+
+int hub_mirror_records(struct hub *hub, struct stream *s, size_t shard,
+		       const struct mirror_record *recs, size_t n)
+{
+	bool *keep = calloc(n + 1, sizeof(*keep));
+	const char *why;
+
+	if (keep == NULL || mirror_journal(hub, s, shard, recs, n, keep) < 0) {
+		free(keep);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
+		if (stream_mirror_append(s, shard, recs[i].seq, recs[i].arrival_ms, recs[i].key,
+					 recs[i].key_len, recs[i].data, recs[i].data_len, &why) > 0)
+			s->mirror.records++;
+		else
+			s->mirror.bad++;
+	}
+	free(keep);
+	return 0;
+}

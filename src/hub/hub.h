@@ -89,6 +89,30 @@ int hub_merge_shards(struct hub *hub, struct stream *s, size_t shard, size_t adj
 int hub_update_shard_count(struct hub *hub, struct stream *s, size_t target, int64_t now_ms,
 			   const char **why);
 
+/* A record of an upstream stream, for a mirrored one. */
+struct mirror_record {
+	seqno_t seq;
+	int64_t arrival_ms;
+	const char *key;
+	size_t key_len;
+	const void *data;
+	size_t data_len;
+};
+
+/* Follows the upstream's shard list (stream_mirror_shards) and saves the
+ * shards when they changed: the count changed, or -1 with *why. */
+int hub_mirror_shards(struct hub *hub, struct stream *s, const struct stream_mirror_shard *list,
+		      size_t n, int64_t now_ms, const char **why);
+
+/* Stores upstream records of one shard under their own sequence numbers:
+ * those it holds already are skipped (counted in s->mirror.repeated),
+ * those that do not fit are counted in s->mirror.bad; the new ones are
+ * made durable first (with a data directory), as hub_put does, so a
+ * reader never sees one that a crash could take back. 0, or -1 when the
+ * journal failed (nothing of the batch stored: it is to be read again). */
+int hub_mirror_records(struct hub *hub, struct stream *s, size_t shard,
+		       const struct mirror_record *recs, size_t n);
+
 /* Applies retention to every stream (called about once a second): old
  * records go, and so do shards closed longer ago than the retention. */
 void hub_expire(struct hub *hub, int64_t now_ms);

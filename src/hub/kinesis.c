@@ -308,6 +308,26 @@ static struct stream *get_stream(struct call *c, json_t *req)
 	return s;
 }
 
+/* A mirrored stream is the upstream's copy: a write or reshard here would
+ * make it differ from the upstream for good, so it is refused as AWS
+ * refuses what a policy forbids (AccessDeniedException: clients do not
+ * retry it). NULL with the call failed. */
+static struct stream *refuse_mirrored(struct call *c, struct stream *s)
+{
+	if (s == NULL || !s->mirrored)
+		return s;
+	return (struct stream *)fail(c, "AccessDeniedException",
+				     "Stream %s under account %s is a mirror of an upstream stream: "
+				     "write to the upstream.", s->name, c->hub->config.account);
+}
+
+/* get_stream for the calls that write records, change the shards or
+ * delete the stream. */
+static struct stream *get_writable_stream(struct call *c, json_t *req)
+{
+	return refuse_mirrored(c, get_stream(c, req));
+}
+
 struct stream *kinesis_call_stream(struct call *c, json_t *req)
 {
 	return get_stream(c, req);
@@ -422,7 +442,8 @@ static json_t *op_create_stream(struct call *c, json_t *req)
 
 static json_t *op_delete_stream(struct call *c, json_t *req)
 {
-	struct stream *s = get_stream(c, req);
+	/* The mirror goes on copying into its stream: it is not the client's. */
+	struct stream *s = get_writable_stream(c, req);
 	int enforce;
 
 	if (s == NULL || get_bool(c, req, "EnforceConsumerDeletion", &enforce) < 0)
@@ -773,7 +794,7 @@ static int read_put_entry(struct call *c, json_t *rec, unsigned char *buf, struc
 
 static json_t *op_put_record(struct call *c, json_t *req)
 {
-	struct stream *s = get_stream(c, req);
+	struct stream *s = get_writable_stream(c, req);
 	const char *ordering;
 	unsigned char *buf;
 	struct put_entry e;
@@ -1111,6 +1132,8 @@ static char *put_records(struct call *c, const char *body, size_t len)
 			read_put_records_json(c, req, b);
 	}
 	jsonscan_free(&s);
+	if (c->error == NULL)
+		refuse_mirrored(c, b->s);
 	if (c->error == NULL) {
 		hub_put(c->hub, b->s, b->entries, b->n, b->results, c->now_ms);
 		text = put_records_answer(c, b);
@@ -1333,7 +1356,10 @@ static json_t *op_get_records(struct call *c, json_t *req)
 	}
 	if ((r = shardlog_at(&sh->log, pos)) != NULL)
 		behind = c->now_ms - r->arrival_ms;
-	sh->iterator_age_ms = behind > 0 ? behind : 0;
+	if (behind < 0)
+		behind = 0;
+	behind += sh->upstream_behind_ms;
+	sh->iterator_age_ms = behind;
 	if (r == NULL && sh->ending_seq) {
 		/* The end of a closed shard: no next iterator, its children. */
 		return json_pack("{s:o, s:n, s:i, s:o}", "Records", records, "NextShardIterator",
@@ -1375,7 +1401,7 @@ static int named_shard(struct call *c, json_t *req, const struct stream *s, cons
 
 static json_t *op_split_shard(struct call *c, json_t *req)
 {
-	struct stream *s = get_stream(c, req);
+	struct stream *s = get_writable_stream(c, req);
 	const char *text, *reason, *why;
 	hashkey_t key;
 	int shard;
@@ -1395,7 +1421,7 @@ static json_t *op_split_shard(struct call *c, json_t *req)
 
 static json_t *op_merge_shards(struct call *c, json_t *req)
 {
-	struct stream *s = get_stream(c, req);
+	struct stream *s = get_writable_stream(c, req);
 	const char *why;
 	int a, b;
 
@@ -1411,7 +1437,7 @@ static json_t *op_merge_shards(struct call *c, json_t *req)
 
 static json_t *op_update_shard_count(struct call *c, json_t *req)
 {
-	struct stream *s = get_stream(c, req);
+	struct stream *s = get_writable_stream(c, req);
 	const char *scaling, *why;
 	json_int_t target;
 	size_t open;

@@ -181,6 +181,39 @@ static int64_t lag_ms(const struct push_sub *sub)
 	return sub->lag_ms;
 }
 
+/* A mirrored stream's relay: how late its records are stored here, and
+ * what it refused or skipped of what the upstream sent. */
+static void render_mirrors(const struct hub *hub, struct strbuf *out)
+{
+	strbuf_puts(out, "# HELP alleycat_mirror_lag_ms Milliseconds from a record's arrival "
+			 "upstream to its storing here, for the last batch mirrored.\n"
+			 "# TYPE alleycat_mirror_lag_ms gauge\n");
+	for (size_t i = 0; i < hub->stream_count; i++)
+		if (hub->streams[i]->mirrored)
+			strbuf_printf(out, "alleycat_mirror_lag_ms{stream=\"%s\"} %" PRId64 "\n",
+				      hub->streams[i]->name, hub->streams[i]->mirror.lag_ms);
+	strbuf_puts(out, "# HELP alleycat_mirror_records_total Upstream records a mirror "
+			 "stored (stored), skipped as held already (repeated), refused as "
+			 "malformed or outside their shard (bad), or left out unread (unreadable).\n"
+			 "# TYPE alleycat_mirror_records_total counter\n");
+	for (size_t i = 0; i < hub->stream_count; i++) {
+		const struct stream *s = hub->streams[i];
+		if (!s->mirrored)
+			continue;
+		strbuf_printf(out,
+			      "alleycat_mirror_records_total{stream=\"%s\",outcome=\"stored\"} "
+			      "%" PRIu64 "\n"
+			      "alleycat_mirror_records_total{stream=\"%s\",outcome=\"repeated\"} "
+			      "%" PRIu64 "\n"
+			      "alleycat_mirror_records_total{stream=\"%s\",outcome=\"bad\"} "
+			      "%" PRIu64 "\n"
+			      "alleycat_mirror_records_total{stream=\"%s\",outcome=\"unreadable\"} "
+			      "%" PRIu64 "\n",
+			      s->name, s->mirror.records, s->name, s->mirror.repeated, s->name,
+			      s->mirror.bad, s->name, s->mirror.unreadable);
+	}
+}
+
 static int64_t records_sent(const struct push_sub *sub)
 {
 	return (int64_t)sub->records_out;
@@ -219,6 +252,8 @@ void metrics_render(const struct hub *hub, const struct push *push, int64_t now_
 				      s->name, s->shards[k].id, last ? last->seq : 0);
 		}
 	}
+
+	render_mirrors(hub, out);
 
 	subscription_family(hub, push, out, "alleycat_consumer_lag_ms",
 			    "MillisBehindLatest of a consumer's subscription to a shard.", lag_ms);

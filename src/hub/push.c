@@ -431,6 +431,7 @@ static bool records_event(struct push *push, struct push_sub *sub, const struct 
 	sub->lag_ms = r ? now_ms - r->arrival_ms : 0;
 	if (sub->lag_ms < 0)
 		sub->lag_ms = 0;
+	sub->lag_ms += sh->upstream_behind_ms;
 	sub->acknowledged = true;
 	sub->last_event_ms = now_ms;
 	if (r == NULL && sh->ending_seq) {

@@ -847,13 +847,16 @@ static const struct lws_protocols protocols[] = {
 /* The loop                                                            */
 /* ------------------------------------------------------------------ */
 
-/* Every tick: heartbeats and rate-limited events become due, and about
- * once a second retention is applied. */
+/* Every tick: the owner's work (a mirror's records, which wake the
+ * subscriptions at once), heartbeats and rate-limited events become due,
+ * and about once a second retention is applied. */
 static void on_tick(lws_sorted_usec_list_t *sul)
 {
 	struct server *server = lws_container_of(sul, struct server, tick);
 	int64_t now = clock_wall_ms();
 
+	if (server->config.on_tick)
+		server->config.on_tick(server->config.tick_user, now);
 	if (server->push.all)
 		wake_push(server);
 	if (now - server->last_expire_ms >= 1000) {

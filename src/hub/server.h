@@ -19,6 +19,10 @@ struct server_config {
 	size_t max_connections;         /* open connections at most (see connlimit.h) */
 	const char *tls_cert, *tls_key; /* PEM files: serve HTTPS and WSS (NULL: plain) */
 	const struct auth *auth;        /* require SigV4 with these keys (NULL: open) */
+	/* Called on every tick of the loop (about ten times a second), on the
+	 * thread that owns the hub: how a mirror applies what it read. */
+	void (*on_tick)(void *user, int64_t now_ms);
+	void *tick_user;
 };
 
 /* The hub's defaults, for every command that serves one: listening on

@@ -540,3 +540,192 @@ void stream_remove_consumer(struct stream *s, struct stream_consumer *c)
 		(s->consumer_count - i - 1) * sizeof(*c));
 	s->consumer_count--;
 }
+
+/* ------------------------------------------------------------------ */
+/* Mirroring                                                          */
+/* ------------------------------------------------------------------ */
+
+/* A mirror takes its shards and sequence numbers from the upstream rather
+ * than making them: the resharding above decides a layout, this only
+ * copies one, so a consumer's checkpoints and lineage mean the same on
+ * both sides. */
+
+/* The index a shard id names ("shardId-000000000007": 7), or -1. */
+static long shard_id_index(const char *id)
+{
+	char *end;
+	long v;
+
+	if (strncmp(id, "shardId-", 8) != 0 || id[8] < '0' || id[8] > '9')
+		return -1;
+	v = strtol(id + 8, &end, 10);
+	return *end == '\0' && v >= 0 ? v : -1;
+}
+
+/* A parent's index, or -1 for none; *bad when it names no known shard. */
+static int mirror_parent(const struct stream *s, const char *id, bool *bad)
+{
+	long i;
+
+	if (id[0] == '\0')
+		return -1;
+	i = shard_id_index(id);
+	if (i < 0 || (size_t)i >= s->shard_count) {
+		*bad = true;
+		return -1;
+	}
+	return (int)i;
+}
+
+static bool stream_never_written(const struct stream *s)
+{
+	for (size_t i = 0; i < s->shard_count; i++)
+		if (s->shards[i].records_in || s->shards[i].log.count || s->shards[i].log.trimmed)
+			return false;
+	return true;
+}
+
+/* Drops the stream's own shards, so the upstream's take their places. */
+static void mirror_reset(struct stream *s)
+{
+	for (size_t i = 0; i < s->shard_count; i++)
+		shardlog_free(&s->shards[i].log);
+	s->shard_count = s->open_count = s->first_known = 0;
+}
+
+static int mirror_add(struct stream *s, const struct stream_mirror_shard *m, int64_t now_ms,
+		      const char **why)
+{
+	bool bad = false;
+	int parent = mirror_parent(s, m->parent, &bad);
+	int adjacent = mirror_parent(s, m->adjacent_parent, &bad);
+	struct shard *sh;
+
+	if (bad) {
+		*why = "a parent shard is not known";
+		return -1;
+	}
+	if (m->start > m->end) {
+		*why = "the hash key range is empty";
+		return -1;
+	}
+	if (reserve_shards(s, 1) < 0) {
+		*why = "out of memory";
+		return -1;
+	}
+	sh = &s->shards[s->shard_count];
+	shard_init(sh, s->shard_count, m->start, m->end, m->starting_seq);
+	sh->parent = parent;
+	sh->adjacent_parent = adjacent;
+	s->shard_count++;
+	if (m->ending_seq == 0) {
+		open_insert(s, s->shard_count - 1);
+		return 1;
+	}
+	/* Closed before the mirror saw it: retention counts from now, as the
+	 * upstream's closing time is not listed. */
+	sh->ending_seq = m->ending_seq;
+	sh->closed_ms = now_ms;
+	return 1;
+}
+
+/* A known shard: the same range and start, and perhaps closed since. */
+static int mirror_update(struct stream *s, size_t i, const struct stream_mirror_shard *m,
+			 int64_t now_ms, const char **why)
+{
+	struct shard *sh = &s->shards[i];
+
+	if (sh->start != m->start || sh->end != m->end || sh->starting_seq != m->starting_seq) {
+		*why = "a known shard changed its range or starting sequence number";
+		return -1;
+	}
+	if (m->ending_seq == 0 || sh->ending_seq == m->ending_seq)
+		return 0;
+	if (sh->ending_seq != 0) {
+		*why = "a closed shard changed its ending sequence number";
+		return -1;
+	}
+	sh->ending_seq = m->ending_seq;
+	sh->closed_ms = now_ms;
+	open_remove(s, i);
+	return 1;
+}
+
+/* The entry of list naming shard index want, or NULL. */
+static const struct stream_mirror_shard *mirror_entry(const struct stream_mirror_shard *list,
+						      size_t n, size_t want)
+{
+	for (size_t k = 0; k < n; k++)
+		if (shard_id_index(list[k].id) == (long)want)
+			return &list[k];
+	return NULL;
+}
+
+int stream_mirror_shards(struct stream *s, const struct stream_mirror_shard *list, size_t n,
+			 int64_t now_ms, const char **why)
+{
+	int changed = 0, rc;
+
+	for (size_t k = 0; k < n; k++) {
+		long i = shard_id_index(list[k].id);
+		if (i < 0 || (size_t)i >= n + s->shard_count) {
+			*why = "a shard id is not shardId- and a number in sequence";
+			return -1;
+		}
+	}
+	if (!s->mirrored && stream_never_written(s))
+		mirror_reset(s);
+	s->mirrored = true;
+	/* By index, so parents always come before their children. */
+	for (size_t i = 0; i < s->shard_count + n; i++) {
+		const struct stream_mirror_shard *m = mirror_entry(list, n, i);
+		if (m == NULL && i >= s->shard_count)
+			break;
+		if (m == NULL)
+			continue;
+		rc = i < s->shard_count ? mirror_update(s, i, m, now_ms, why) : mirror_add(s, m, now_ms, why);
+		if (rc < 0)
+			return -1;
+		changed += rc;
+	}
+	return changed;
+}
+
+int stream_mirror_fits(const struct stream *s, size_t shard, seqno_t seq, const char **why)
+{
+	const struct shard *sh = &s->shards[shard];
+
+	if (seq <= stream_mirror_position(s, shard))
+		return 0;
+	if (seq < sh->starting_seq || (sh->ending_seq && seq >= sh->ending_seq)) {
+		*why = "the sequence number is outside the shard's range";
+		return -1;
+	}
+	return 1;
+}
+
+int stream_mirror_append(struct stream *s, size_t shard, seqno_t seq, int64_t arrival_ms,
+			 const char *key, size_t key_len, const void *data, size_t data_len,
+			 const char **why)
+{
+	struct shard *sh = &s->shards[shard];
+	int rc = stream_mirror_fits(s, shard, seq, why);
+
+	if (rc <= 0)
+		return rc;
+	if (shardlog_append(&sh->log, seq, arrival_ms, key, key_len, data, data_len) < 0) {
+		*why = "out of memory, or a key too long";
+		return -1;
+	}
+	sh->records_in++;
+	sh->bytes_in += key_len + data_len;
+	s->bytes += key_len + data_len;
+	return 1;
+}
+
+seqno_t stream_mirror_position(const struct stream *s, size_t shard)
+{
+	const struct shardlog_record *last = shardlog_last(&s->shards[shard].log);
+
+	return last ? last->seq : 0;
+}

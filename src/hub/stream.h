@@ -58,6 +58,10 @@ struct shard {
 	uint64_t records_in, bytes_in, throttled;
 	uint64_t records_out, bytes_out;        /* read by GetRecords */
 	int64_t iterator_age_ms;                /* of the last GetRecords */
+	/* A mirrored shard: how far behind the upstream's latest the mirror
+	 * read it (MillisBehindLatest of the upstream's last event), added to
+	 * what the mirror's own readers are told. */
+	int64_t upstream_behind_ms;
 };
 
 struct stream_consumer {
@@ -98,6 +102,19 @@ struct stream {
 	/* A change applies until then: the stream is UPDATING, as in Kinesis,
 	 * and refuses another change meanwhile. */
 	int64_t updating_until_ms;
+	/* A copy of an upstream stream (hub --mirror): its shards and sequence
+	 * numbers are the upstream's, set by the stream_mirror_* functions,
+	 * and local writes and reshards are refused. Not saved: the hub's
+	 * command line says it again after a restart. */
+	bool mirrored;
+	struct stream_mirror_stats {
+		int64_t lag_ms;         /* upstream arrival to stored here, last batch */
+		uint64_t records;       /* stored */
+		uint64_t repeated;      /* held already: replays, skipped */
+		uint64_t bad;           /* refused: malformed or outside a shard */
+		uint64_t unreadable;    /* records the reader could not read at all */
+		uint64_t bad_layouts;   /* upstream shard lists that did not fit */
+	} mirror;
 };
 
 /* What a write asks for and what it gets. */
@@ -201,6 +218,46 @@ int stream_update_shard_count(struct stream *s, size_t target, struct seqno_gen 
 			      int64_t now_ms, const char **why);
 
 size_t stream_open_shards(const struct stream *s);
+
+/* ---- Mirroring: shards and records as an upstream stream has them ---- */
+
+/* A shard as the upstream's ListShards describes it. */
+struct stream_mirror_shard {
+	char id[SHARD_ID_LEN];
+	hashkey_t start, end;
+	seqno_t starting_seq;
+	seqno_t ending_seq;             /* 0 while it is open upstream */
+	char parent[SHARD_ID_LEN];      /* "" for none */
+	char adjacent_parent[SHARD_ID_LEN];
+};
+
+/* Follows the upstream's shard list (in any order; shards the upstream no
+ * longer lists are left as they are): a shard not known yet is appended
+ * with its lineage, a known one that closed upstream closes here with the
+ * upstream's ending sequence number. A stream that never held a record
+ * first drops its own shards, so a fresh mirror takes the upstream's
+ * layout whole. The upstream's shard ids must be contiguous from
+ * shardId-000000000000, as a hub's and Kinesis's are. Returns how many
+ * shards changed (0: none), or -1 with *why saying what does not fit: the
+ * stream is then unchanged up to the offending shard. */
+int stream_mirror_shards(struct stream *s, const struct stream_mirror_shard *list, size_t n,
+			 int64_t now_ms, const char **why);
+
+/* Appends one upstream record to a shard with its own sequence number.
+ * 1 when it is new; 0 when the shard holds it (or a later one) already,
+ * as a replay after a reconnect or a restart brings; -1 with *why when it
+ * cannot be (outside the shard's sequence range, or out of memory). */
+/* Whether a record fits: 1 new, 0 held already, -1 (with *why) not in the
+ * shard's sequence range. */
+int stream_mirror_fits(const struct stream *s, size_t shard, seqno_t seq, const char **why);
+
+int stream_mirror_append(struct stream *s, size_t shard, seqno_t seq, int64_t arrival_ms,
+			 const char *key, size_t key_len, const void *data, size_t data_len,
+			 const char **why);
+
+/* The sequence number a mirror resumes after in a shard: its newest
+ * record's, or 0 when it holds none (read it from its start). */
+seqno_t stream_mirror_position(const struct stream *s, size_t shard);
 
 struct stream_consumer *stream_find_consumer(struct stream *s, const char *name);
 struct stream_consumer *stream_add_consumer(struct stream *s, const char *name, int64_t now_s);

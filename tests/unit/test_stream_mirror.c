@@ -1,0 +1,266 @@
+/* Mirroring in src/hub/stream.c: a mirrored stream copies the upstream's
+ * shard layout, lineage and sequence numbers, follows its reshards, takes
+ * a replayed record once, and refuses what does not fit the upstream's
+ * layout without changing what it holds. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "hub/hub.h"
+#include "hub/stream.h"
+#include "util/errtext.h"
+
+#define NOW_MS 5000
+
+/* A shard as an upstream would list it: index i of count even shards. */
+static struct stream_mirror_shard even(size_t i, size_t count, seqno_t starting)
+{
+	struct stream_mirror_shard m = { .start = hashkey_shard_start(i, count),
+					 .end = hashkey_shard_end(i, count),
+					 .starting_seq = starting };
+
+	snprintf(m.id, sizeof(m.id), "shardId-%012zu", i);
+	return m;
+}
+
+/* A local stream as `hub --mirror` creates it before the upstream answers. */
+static struct stream *fresh_stream(void)
+{
+	struct seqno_gen gen;
+	struct stream *s;
+
+	seqno_gen_init(&gen, 0, 1);
+	s = stream_new("race", "arn:aws:kinesis:us-east-1:000000000000", 1, 1, &gen, NOW_MS);
+	assert_non_null(s);
+	return s;
+}
+
+static void append(struct stream *s, size_t shard, seqno_t seq, int expect)
+{
+	const char *why = NULL;
+
+	assert_int_equal(stream_mirror_append(s, shard, seq, NOW_MS, "k", 1, "d", 1, &why),
+			 expect);
+	if (expect < 0)
+		assert_non_null(why);
+}
+
+static void test_fresh_stream_takes_upstream_layout(void **state)
+{
+	struct stream_mirror_shard up[2] = { even(0, 2, 100), even(1, 2, 200) };
+	struct stream *s = fresh_stream();
+	const char *why;
+
+	(void)state;
+	assert_int_equal(stream_mirror_shards(s, up, 2, NOW_MS, &why), 2);
+	assert_true(s->mirrored);
+	assert_int_equal(s->shard_count, 2);
+	assert_int_equal(stream_open_shards(s), 2);
+	assert_string_equal(s->shards[1].id, "shardId-000000000001");
+	assert_true(s->shards[1].start == up[1].start);
+	assert_int_equal(s->shards[1].starting_seq, 200);
+	/* The same list again changes nothing. */
+	assert_int_equal(stream_mirror_shards(s, up, 2, NOW_MS, &why), 0);
+	stream_free(s);
+}
+
+static void test_records_keep_upstream_numbers_once(void **state)
+{
+	struct stream_mirror_shard up[1] = { even(0, 1, 100) };
+	struct stream *s = fresh_stream();
+	const char *why;
+
+	(void)state;
+	assert_int_equal(stream_mirror_shards(s, up, 1, NOW_MS, &why), 1);
+	assert_int_equal(stream_mirror_position(s, 0), 0);
+	append(s, 0, 150, 1);
+	append(s, 0, 170, 1);
+	/* A replay after a reconnect: already held, not repeated. */
+	append(s, 0, 150, 0);
+	append(s, 0, 170, 0);
+	append(s, 0, 50, 0);
+	append(s, 0, 180, 1);
+	assert_int_equal(s->shards[0].log.count, 3);
+	assert_int_equal(stream_mirror_position(s, 0), 180);
+	assert_int_equal(shardlog_last(&s->shards[0].log)->seq, 180);
+	stream_free(s);
+}
+
+static void test_reshard_upstream_appears_with_lineage(void **state)
+{
+	struct stream_mirror_shard up[4] = { even(0, 2, 100), even(1, 2, 200) };
+	struct stream *s = fresh_stream();
+	const char *why;
+
+	(void)state;
+	assert_int_equal(stream_mirror_shards(s, up, 2, NOW_MS, &why), 2);
+	append(s, 1, 250, 1);
+	/* Upstream splits shard 1: it closes, two children name it. */
+	up[1].ending_seq = 300;
+	up[2] = even(2, 4, 301);
+	up[2].start = up[1].start;
+	up[2].end = up[1].start + (up[1].end - up[1].start) / 2;
+	up[3] = even(3, 4, 302);
+	up[3].start = up[2].end + 1;
+	up[3].end = up[1].end;
+	strcpy(up[2].parent, up[1].id);
+	strcpy(up[3].parent, up[1].id);
+	assert_int_equal(stream_mirror_shards(s, up, 4, NOW_MS, &why), 3);
+	assert_int_equal(s->shard_count, 4);
+	assert_int_equal(stream_open_shards(s), 3);
+	assert_int_equal(s->shards[1].ending_seq, 300);
+	assert_int_equal(s->shards[3].parent, 1);
+	assert_int_equal(s->shards[3].adjacent_parent, -1);
+	/* A closed shard takes nothing at or beyond its end. */
+	append(s, 1, 300, -1);
+	append(s, 3, 303, 1);
+	stream_free(s);
+}
+
+static void test_a_listing_of_only_new_shards_is_enough(void **state)
+{
+	struct stream_mirror_shard up[3] = { even(0, 2, 100), even(1, 2, 200), even(2, 1, 400) };
+	struct stream *s = fresh_stream();
+	const char *why;
+
+	(void)state;
+	assert_int_equal(stream_mirror_shards(s, up, 2, NOW_MS, &why), 2);
+	/* A merge: both close, the child names the lower as parent. */
+	up[0].ending_seq = 390;
+	up[1].ending_seq = 391;
+	strcpy(up[2].parent, up[0].id);
+	strcpy(up[2].adjacent_parent, up[1].id);
+	assert_int_equal(stream_mirror_shards(s, up, 3, NOW_MS, &why), 3);
+	assert_int_equal(s->shards[2].parent, 0);
+	assert_int_equal(s->shards[2].adjacent_parent, 1);
+	assert_int_equal(stream_open_shards(s), 1);
+	stream_free(s);
+}
+
+static void test_bad_upstream_layouts_are_refused(void **state)
+{
+	struct stream_mirror_shard up[2] = { even(0, 2, 100), even(1, 2, 200) };
+	struct stream_mirror_shard bad;
+	struct stream *s = fresh_stream();
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(stream_mirror_shards(s, up, 2, NOW_MS, &why), 2);
+	bad = up[0];
+	bad.starting_seq = 99;
+	assert_int_equal(stream_mirror_shards(s, &bad, 1, NOW_MS, &why), -1);
+	assert_non_null(why);
+	bad = even(2, 4, 500);
+	strcpy(bad.parent, "shardId-000000000009");
+	assert_int_equal(stream_mirror_shards(s, &bad, 1, NOW_MS, &why), -1);
+	bad = even(0, 1, 100);
+	strcpy(bad.id, "shard-zero");
+	assert_int_equal(stream_mirror_shards(s, &bad, 1, NOW_MS, &why), -1);
+	bad = even(7, 8, 100);
+	assert_int_equal(stream_mirror_shards(s, &bad, 1, NOW_MS, &why), -1);
+	up[0].ending_seq = 150;
+	assert_int_equal(stream_mirror_shards(s, up, 1, NOW_MS, &why), 1);
+	up[0].ending_seq = 160;
+	assert_int_equal(stream_mirror_shards(s, up, 1, NOW_MS, &why), -1);
+	/* Nothing of it changed the shards held. */
+	assert_int_equal(s->shard_count, 2);
+	assert_int_equal(s->shards[0].ending_seq, 150);
+	stream_free(s);
+}
+
+static void test_written_stream_keeps_its_shards(void **state)
+{
+	struct stream_mirror_shard up[1] = { even(0, 1, 100) };
+	struct stream *s = fresh_stream();
+	const char *why = NULL;
+
+	(void)state;
+	/* A stream that already held records is not silently replaced: its
+	 * shard 0 must match the upstream's. */
+	s->shards[0].records_in = 1;
+	assert_int_equal(stream_mirror_shards(s, up, 1, NOW_MS, &why), -1);
+	assert_non_null(why);
+	stream_free(s);
+}
+
+static struct hub *open_hub(const char *dir)
+{
+	struct hub_config config;
+	char err[ERR_TEXT_MAX];
+	struct hub *hub;
+
+	hub_config_defaults(&config);
+	config.data_dir = dir;
+	hub = hub_open(&config, NOW_MS, err, sizeof(err));
+	assert_non_null(hub);
+	return hub;
+}
+
+/* What hub_mirror_records stores is journaled: after the hub reopens its
+ * data directory the copy holds the same records and resumes after the
+ * newest, and a replay of them is skipped, not stored twice. */
+static void test_mirrored_records_survive_a_restart(void **state)
+{
+	struct stream_mirror_shard up[2] = { even(0, 2, 100), even(1, 2, 200) };
+	struct mirror_record recs[4] = {
+		{ .seq = 150, .key = "a", .key_len = 1, .data = "x", .data_len = 1 },
+		{ .seq = 160, .key = "b", .key_len = 1, .data = "y", .data_len = 1 },
+		{ .seq = 150, .key = "a", .key_len = 1, .data = "x", .data_len = 1 },
+		{ .seq = 250, .key = "c", .key_len = 1, .data = "z", .data_len = 1 },
+	};
+	char dir[] = "/tmp/alleycat-mirror-XXXXXX";
+	struct hub *hub;
+	struct stream *s;
+	const char *why;
+	char cmd[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	hub = open_hub(dir);
+	s = hub_create_stream(hub, "race", 1, NOW_MS);
+	assert_non_null(s);
+	assert_int_equal(hub_mirror_shards(hub, s, up, 2, NOW_MS, &why), 2);
+	/* The replay of 150 is skipped; 250 is beyond shard 0's records but
+	 * inside its range: stored. */
+	assert_int_equal(hub_mirror_records(hub, s, 0, recs, 4), 0);
+	assert_int_equal(s->mirror.records, 3);
+	assert_int_equal(s->mirror.repeated, 1);
+	hub_close(hub);
+
+	hub = open_hub(dir);
+	s = hub_find_stream(hub, "race");
+	assert_non_null(s);
+	assert_int_equal(s->shard_count, 2);
+	assert_int_equal(s->shards[1].starting_seq, 200);
+	assert_int_equal(s->shards[0].log.count, 3);
+	assert_int_equal(stream_mirror_position(s, 0), 250);
+	assert_int_equal(hub_mirror_records(hub, s, 0, recs, 2), 0);
+	assert_int_equal(s->shards[0].log.count, 3);
+	hub_close(hub);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fresh_stream_takes_upstream_layout),
+		cmocka_unit_test(test_records_keep_upstream_numbers_once),
+		cmocka_unit_test(test_reshard_upstream_appears_with_lineage),
+		cmocka_unit_test(test_a_listing_of_only_new_shards_is_enough),
+		cmocka_unit_test(test_bad_upstream_layouts_are_refused),
+		cmocka_unit_test(test_written_stream_keeps_its_shards),
+		cmocka_unit_test(test_mirrored_records_survive_a_restart),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
