@@ -281,6 +281,11 @@ int hub_reshard_main(int argc, char **argv)
 	char err[ERR_TEXT_MAX];
 	int opt, rc;
 
+	/* From the first moment: a stop that comes while the client starts
+	 * is seen by the first call, which then does not begin. */
+	signal(SIGINT, on_reshard_signal);
+	signal(SIGTERM, on_reshard_signal);
+	signal(SIGPIPE, SIG_IGN);
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", reshard_options, NULL)) != -1) {
@@ -313,9 +318,6 @@ int hub_reshard_main(int argc, char **argv)
 		cli_error("cannot start the network client");
 		return EXIT_FAILURE_RUNTIME;
 	}
-	signal(SIGINT, on_reshard_signal);
-	signal(SIGTERM, on_reshard_signal);
-	signal(SIGPIPE, SIG_IGN);
 	rs = (struct reshard){
 		.http = http, .call = { .endpoint = &ep, .stream = stream }, .timeout_s = (int)timeout,
 	};
