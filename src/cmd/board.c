@@ -418,8 +418,8 @@ static int parse_options(int argc, char **argv, struct board_options *o)
 		case OPT_UNTIL_FINISHED: o->until_finished = true; break;
 		case OPT_FORMAT:
 			if ((v = results_format_parse(optarg)) < 0)
-				return cli_usage_error("board", "--format: '%s' is not text, json or csv",
-						       optarg), -1;
+				return cli_bad_value("board", "format", optarg,
+						     "is not text, json or csv"), -1;
 			o->format = (enum results_format)v;
 			break;
 		case OPT_INTERVAL:
@@ -433,19 +433,16 @@ static int parse_options(int argc, char **argv, struct board_options *o)
 			else if (strcmp(optarg, "trim-horizon") == 0)
 				o->from = CONSUMER_FROM_TRIM_HORIZON;
 			else
-				return cli_usage_error("board", "--from: '%s' is not trim-horizon or "
-								"latest", optarg), -1;
+				return cli_bad_value("board", "from", optarg,
+						     "is not trim-horizon or latest"), -1;
 			break;
 		case OPT_NO_UNICODE: o->unicode = false; break;
 		case OPT_LOG_LEVEL:
-			if ((v = log_level_parse(optarg)) < 0)
-				return cli_usage_error("board", "--log-level: '%s' is not error, warn, "
-								"info or debug", optarg), -1;
-			log_set_level((enum log_level)v);
+			if (cli_set_log_level("board", optarg) < 0)
+				return -1;
 			break;
 		default:
-			return cli_usage_error("board", "unknown or incomplete option '%s'",
-					       argv[optind - 1]), -1;
+			return cli_option_error("board", cmd_board_options, argv[optind - 1]), -1;
 		}
 	}
 	if (optind < argc)

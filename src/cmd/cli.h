@@ -33,14 +33,40 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Where a value that the running command was given came from:
+ * "ALLEYCAT_SPEED", "FILE:LINE: speed", or NULL for the command line.
+ * value is a pointer into the command's argv (as getopt's optarg is). main
+ * owns the settings, so main implements this. */
+const char *cli_value_origin(const char *value);
+
+/* Reports a bad value of an option as bad usage: "--OPTION: 'VALUE' WHY",
+ * where the variable or the file and line replace --OPTION when the value
+ * came from there. Returns EXIT_USAGE. */
+int cli_bad_value(const char *command, const char *option, const char *value, const char *why,
+		  ...) __attribute__((format(printf, 4, 5)));
+
+/* Reports what getopt did not take (arg: argv[optind - 1]): an option that
+ * needs a value and has none, a switch given a value, or an unknown option
+ * with the nearest one the command has. Returns EXIT_USAGE. */
+int cli_option_error(const char *command, const struct option *options, const char *arg);
+
+/* Reports an unknown command, with the nearest one. Returns EXIT_USAGE. */
+int cli_unknown_command(const char *name);
+
 /* Parses a whole decimal number in [min, max] for an option; on failure
- * reports it as bad usage of the command and returns -1. */
+ * reports it as bad usage of the command and returns -1. A max of
+ * LLONG_MAX is no limit a person needs to read, so it is not printed. */
 int cli_parse_long(const char *command, const char *option, const char *text, long long min,
 		   long long max, long long *out);
 
-/* Parses a non-negative decimal number (fractions allowed) for an option. */
+/* Parses a decimal number (fractions allowed) in [min, max] for an
+ * option; the range is printed as a person writes it (1000000, not 1e+06). */
 int cli_parse_double(const char *command, const char *option, const char *text, double min,
 		     double max, double *out);
+
+/* Sets the log level from a --log-level value; reports a bad one as bad
+ * usage and returns -1. */
+int cli_set_log_level(const char *command, const char *text);
 
 void cli_print_version(FILE *out);
 

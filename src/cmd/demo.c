@@ -86,7 +86,7 @@ static int start_hub(struct demo *d, const char *listen)
 
 	server_config_defaults(&sc);
 	if (server_config_listen(&sc, listen) < 0)
-		return cli_usage_error("demo", "--listen: '%s' is not HOST:PORT", listen);
+		return cli_bad_value("demo", "listen", listen, "is not HOST:PORT");
 	hub_config_defaults(&config);
 	config.retention_bytes = DEMO_RETENTION_BYTES;
 	d->hub = hub_open(&config, clock_wall_ms(), err, sizeof(err));
@@ -201,8 +201,7 @@ int cmd_demo(int argc, char **argv)
 		case OPT_NO_COLOR: dash.color = false; break;
 		case OPT_NO_UNICODE: dash.unicode = false; break;
 		default:
-			return cli_usage_error("demo", "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
+			return cli_option_error("demo", cmd_demo_options, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

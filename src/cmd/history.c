@@ -296,14 +296,13 @@ static int parse_options(int argc, char **argv, struct history_options *o)
 			break;
 		case OPT_FORMAT:
 			if ((v = results_format_parse(optarg)) < 0)
-				return cli_usage_error("history", "--format: '%s' is not text, json or csv",
-						       optarg), -1;
+				return cli_bad_value("history", "format", optarg,
+						     "is not text, json or csv"), -1;
 			o->format = (enum results_format)v;
 			break;
 		case OPT_NO_UNICODE: o->unicode = false; break;
 		default:
-			return cli_usage_error("history", "unknown or incomplete option '%s'",
-					       argv[optind - 1]), -1;
+			return cli_option_error("history", cmd_history_options, argv[optind - 1]), -1;
 		}
 	}
 	if (optind < argc)

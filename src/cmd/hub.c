@@ -305,8 +305,7 @@ int hub_reshard_main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		default:
-			return cli_usage_error("hub", "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
+			return cli_option_error("hub", reshard_options, argv[optind - 1]);
 		}
 	}
 	if (target == 0)
@@ -398,12 +397,10 @@ static int number_option(struct hub_cli *c, int opt, const char *arg)
  * when opt is no option of the hub ('?': unknown, or its value missing). */
 static int text_option(struct hub_cli *c, int opt, const char *arg)
 {
-	int level;
-
 	switch (opt) {
 	case OPT_LISTEN:
 		if (server_config_listen(&c->server, arg) < 0) {
-			cli_usage_error("hub", "--listen: '%s' is not HOST:PORT", arg);
+			cli_bad_value("hub", "listen", arg, "is not HOST:PORT");
 			return -1;
 		}
 		return 0;
@@ -418,26 +415,20 @@ static int text_option(struct hub_cli *c, int opt, const char *arg)
 		/* The mirror reads through the consumer's batches; efo and
 		 * polling come with the readers that produce them. */
 		if (strcmp(arg, "push") != 0) {
-			cli_usage_error("hub", "--read: '%s' is not push (the only reader of "
-					       "--mirror so far)", arg);
+			cli_bad_value("hub", "read", arg,
+				      "is not push (the only reader of --mirror so far)");
 			return -1;
 		}
 		return 0;
 	case OPT_AUTH:
 		if (strcmp(arg, "sigv4") != 0 && strcmp(arg, "none") != 0) {
-			cli_usage_error("hub", "--auth: '%s' is not sigv4 or none", arg);
+			cli_bad_value("hub", "auth", arg, "is not sigv4 or none");
 			return -1;
 		}
 		c->auth_mode = arg;
 		return 0;
 	case OPT_LOG_LEVEL:
-		if ((level = log_level_parse(arg)) < 0) {
-			cli_usage_error("hub", "--log-level: '%s' is not error, warn, info or debug",
-					arg);
-			return -1;
-		}
-		log_set_level((enum log_level)level);
-		return 0;
+		return cli_set_log_level("hub", arg);
 	default:
 		return 1;
 	}
@@ -480,7 +471,7 @@ static int parse_options(int argc, char **argv, struct hub_cli *c)
 		if (rc == 1)
 			rc = text_option(c, opt, optarg);
 		if (rc == 1)
-			cli_usage_error("hub", "unknown or incomplete option '%s'", argv[optind - 1]);
+			cli_option_error("hub", cmd_hub_options, argv[optind - 1]);
 		if (rc != 0)
 			return -1;
 	}

@@ -72,9 +72,17 @@ static int cmd_help(int argc, char **argv)
 	}
 	c = cli_find(argv[1]);
 	if (c == NULL)
-		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
+		return cli_unknown_command(argv[1]);
 	c->usage(stdout);
 	return EXIT_OK;
+}
+
+/* The arguments of the running command, with where each came from. */
+static const struct settings_args *running_settings;
+
+const char *cli_value_origin(const char *value)
+{
+	return running_settings ? settings_origin(running_settings, value) : NULL;
 }
 
 /* Runs a command on its settings: config file, environment, then argv. */
@@ -88,7 +96,9 @@ static int run_with_settings(const struct command *c, int argc, char **argv)
 		return c->run(argc, argv);
 	if (settings_args(c->name, c->options, argc, argv, &args, err, sizeof(err)) < 0)
 		return cli_usage_error(c->name, "%s", err);
+	running_settings = &args;
 	rc = c->run(args.argc, args.argv);
+	running_settings = NULL;
 	settings_args_free(&args);
 	return rc;
 }
@@ -121,7 +131,7 @@ int main(int argc, char **argv)
 		return cli_usage_error(NULL, "unknown option '%s'", argv[1]);
 	c = cli_find(argv[1]);
 	if (c == NULL)
-		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
+		return cli_unknown_command(argv[1]);
 	/* libcurl's global state is set up once, before any thread starts. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		cli_error("cannot start libcurl");

@@ -50,7 +50,7 @@ static int read_mode(const char *command, const char *arg, struct reader_options
 			o->read = (int)modes[i];
 			return 1;
 		}
-	return cli_usage_error(command, "--read: '%s' is not push, efo or polling", arg), -1;
+	return cli_bad_value(command, "read", arg, "is not push, efo or polling"), -1;
 }
 
 /* A region names a host (kinesis.R.amazonaws.com): letters, digits, dashes. */
@@ -65,8 +65,7 @@ static bool region_valid(const char *r)
 static int region(const char *command, const char *arg, struct reader_options *o)
 {
 	if (!region_valid(arg))
-		return cli_usage_error(command, "--region: '%s' is not a region such as us-east-1",
-				       arg), -1;
+		return cli_bad_value(command, "region", arg, "is not a region such as us-east-1"), -1;
 	o->region = arg;
 	return 1;
 }

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/cli.h"
+#include "cmd/commands.h"
+#include "util/nearest.h"
 #include "util/paths.h"
 #include "util/strbuf.h"
 
@@ -16,21 +19,25 @@
 struct builder {
 	char **argv;
 	int argc, capacity;
+	struct settings_origin *origins;
+	int n_origins, origins_capacity;
 	bool failed;
 };
 
-static void push(struct builder *b, const char *text)
+/* Appends a copy of text to the arguments; returns the copy, or NULL when
+ * memory ran out (b->failed tells the caller at the end). */
+static char *push(struct builder *b, const char *text)
 {
 	char *copy;
 
 	if (b->failed)
-		return;
+		return NULL;
 	if (b->argc + 1 >= b->capacity) {
 		int cap = b->capacity ? b->capacity * 2 : 16;
 		char **grown = realloc(b->argv, (size_t)cap * sizeof(*grown));
 		if (grown == NULL) {
 			b->failed = true;
-			return;
+			return NULL;
 		}
 		b->argv = grown;
 		b->capacity = cap;
@@ -38,10 +45,36 @@ static void push(struct builder *b, const char *text)
 	copy = strdup(text);
 	if (copy == NULL) {
 		b->failed = true;
-		return;
+		return NULL;
 	}
 	b->argv[b->argc++] = copy;
 	b->argv[b->argc] = NULL;
+	return copy;
+}
+
+static void remember_origin(struct builder *b, const char *value, const char *origin)
+{
+	char *copy;
+
+	if (b->failed || value == NULL)
+		return;
+	if (b->n_origins == b->origins_capacity) {
+		int cap = b->origins_capacity ? b->origins_capacity * 2 : 8;
+		struct settings_origin *grown = realloc(b->origins, (size_t)cap * sizeof(*grown));
+		if (grown == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->origins = grown;
+		b->origins_capacity = cap;
+	}
+	copy = strdup(origin);
+	if (copy == NULL) {
+		b->failed = true;
+		return;
+	}
+	b->origins[b->n_origins].value = value;
+	b->origins[b->n_origins++].origin = copy;
 }
 
 static const struct option *find(const struct option *options, const char *name)
@@ -65,10 +98,10 @@ static bool falsy(const char *v)
 }
 
 /* Adds one setting as arguments: "--name value", or "--name" for a switch
- * that is on. Returns -1 with a message when a switch has a value that is
- * neither on nor off. */
+ * that is on; the value remembers its origin. Returns -1 with a message
+ * when a switch has a value that is neither on nor off. */
 static int add_setting(struct builder *b, const struct option *opt, const char *value,
-		       char *err, size_t errlen)
+		       const char *origin, char *err, size_t errlen)
 {
 	char flag[160];
 
@@ -83,16 +116,94 @@ static int add_setting(struct builder *b, const struct option *opt, const char *
 		return 0;
 	}
 	push(b, flag);
-	push(b, value);
+	remember_origin(b, push(b, value), origin);
 	return 0;
+}
+
+/* More than the commands there are: one table each, and hub reshard's. */
+#define MAX_TABLES 16
+
+/* The option tables that a section of the config file may set: the
+ * command's (hub's with hub reshard's), or every command's before any
+ * section (NULL). Returns how many it put in tables. */
+static int section_tables(const char *section, const struct option *tables[MAX_TABLES])
+{
+	int n = 0;
+
+	for (const struct command *c = cli_commands; c->name && n < MAX_TABLES - 1; c++)
+		if (c->options && (section == NULL || strcmp(c->name, section) == 0))
+			tables[n++] = c->options;
+	if (section == NULL || strcmp(section, "hub") == 0)
+		tables[n++] = hub_reshard_settings;
+	return n;
+}
+
+static bool section_has(const char *section, const char *name)
+{
+	const struct option *tables[MAX_TABLES];
+	int n = section_tables(section, tables);
+
+	for (int i = 0; i < n; i++)
+		if (find(tables[i], name))
+			return true;
+	return false;
+}
+
+/* Warns that a line is ignored: "unknown setting 'formt'" or "unknown
+ * section [bord]", with the nearest known one when there is one close
+ * enough. A misspelled setting must not silently do nothing. */
+static void warn_ignored(const char *path, int number, const char *kind, const char *open,
+			 const char *close, const struct nearest *near)
+{
+	const char *suggestion = nearest_suggestion(near);
+
+	if (suggestion)
+		cli_error("%s:%d: unknown %s %s%s%s (ignored; did you mean %s%s%s?)", path, number,
+			  kind, open, near->word, close, open, suggestion, close);
+	else
+		cli_error("%s:%d: unknown %s %s%s%s (ignored)", path, number, kind, open,
+			  near->word, close);
+}
+
+static void warn_unknown_key(const char *path, int number, const char *section, const char *name)
+{
+	const struct option *tables[MAX_TABLES];
+	int n = section_tables(section, tables);
+	struct nearest near;
+
+	nearest_init(&near, name);
+	for (int i = 0; i < n; i++)
+		for (const struct option *o = tables[i]; o->name; o++)
+			if (strcmp(o->name, "help") != 0)
+				nearest_consider(&near, o->name);
+	warn_ignored(path, number, "setting", "'", "'", &near);
+}
+
+/* Returns whether section names a command that has settings; warns when it
+ * does not. */
+static bool known_section(const char *path, int number, const char *section)
+{
+	struct nearest near;
+
+	nearest_init(&near, section);
+	for (const struct command *c = cli_commands; c->name; c++) {
+		if (c->options && strcmp(c->name, section) == 0)
+			return true;
+		if (c->options)
+			nearest_consider(&near, c->name);
+	}
+	warn_ignored(path, number, "section", "[", "]", &near);
+	return false;
 }
 
 static int read_file(const char *path, const char *command, const struct option *options,
 		     struct builder *b, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[LINE_MAX_LEN], why[256];
+	char line[LINE_MAX_LEN], why[256], origin[LINE_MAX_LEN + 256];
+	char section[LINE_MAX_LEN] = "";
 	bool mine = true;       /* lines before any section apply to every command */
+	bool known = true;      /* a section that no command has is warned about once */
 	int number = 0;
 
 	if (f == NULL) {
@@ -116,7 +227,9 @@ static int read_file(const char *path, const char *command, const struct option 
 				return -1;
 			}
 			*close = '\0';
-			mine = strcmp(str_trim(s + 1), command) == 0;
+			snprintf(section, sizeof(section), "%s", str_trim(s + 1));
+			mine = strcmp(section, command) == 0;
+			known = known_section(path, number, section);
 			continue;
 		}
 		eq = strchr(s, '=');
@@ -129,9 +242,12 @@ static int read_file(const char *path, const char *command, const struct option 
 		*eq = '\0';
 		name = str_trim(s);
 		value = str_trim(eq + 1);
+		if (known && !section_has(section[0] ? section : NULL, name))
+			warn_unknown_key(path, number, section[0] ? section : NULL, name);
 		if (!mine || (opt = find(options, name)) == NULL)
 			continue;       /* another command's option */
-		if (add_setting(b, opt, value, why, sizeof(why)) < 0) {
+		snprintf(origin, sizeof(origin), "%s:%d: %s", path, number, name);
+		if (add_setting(b, opt, value, origin, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s:%d: %s", path, number, why);
 			fclose(f);
 			return -1;
@@ -157,12 +273,20 @@ static int read_environment(const struct option *options, struct builder *b, cha
 		value = getenv(var);
 		if (value == NULL || value[0] == '\0')
 			continue;
-		if (add_setting(b, options, value, why, sizeof(why)) < 0) {
+		if (add_setting(b, options, value, var, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s: %s", var, why);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+static void take_built(struct settings_args *out, struct builder *b)
+{
+	out->argc = b->argc;
+	out->argv = b->argv;
+	out->origins = b->origins;
+	out->n_origins = b->n_origins;
 }
 
 int settings_args(const char *command, const struct option *options, int argc, char **argv,
@@ -179,15 +303,13 @@ int settings_args(const char *command, const struct option *options, int argc, c
 	push(&b, argv[0]);
 	if (read_file(file, command, options, &b, err, errlen) < 0 ||
 	    read_environment(options, &b, err, errlen) < 0) {
-		out->argc = b.argc;
-		out->argv = b.argv;
+		take_built(out, &b);
 		settings_args_free(out);
 		return -1;
 	}
 	for (int i = 1; i < argc; i++)
 		push(&b, argv[i]);
-	out->argc = b.argc;
-	out->argv = b.argv;
+	take_built(out, &b);
 	if (b.failed) {
 		snprintf(err, errlen, "out of memory");
 		settings_args_free(out);
@@ -201,6 +323,19 @@ void settings_args_free(struct settings_args *args)
 	for (int i = 0; i < args->argc; i++)
 		free(args->argv[i]);
 	free(args->argv);
+	for (int i = 0; i < args->n_origins; i++)
+		free(args->origins[i].origin);
+	free(args->origins);
 	args->argv = NULL;
 	args->argc = 0;
+	args->origins = NULL;
+	args->n_origins = 0;
+}
+
+const char *settings_origin(const struct settings_args *args, const char *value)
+{
+	for (int i = 0; i < args->n_origins; i++)
+		if (args->origins[i].value == value)
+			return args->origins[i].origin;
+	return NULL;
 }

@@ -144,7 +144,7 @@ static int int_option(const char *name, long long min, long long max, int *out)
 /* Returns -1 to exit with usage error, 1 to exit successfully (--help). */
 static int parse_options(int argc, char **argv, struct sim_options *o, struct sim_cli *c)
 {
-	int opt, level, rc = 0;
+	int opt, rc = 0;
 	long long v;
 
 	sim_options_defaults(o);
@@ -196,8 +196,8 @@ static int parse_options(int argc, char **argv, struct sim_options *o, struct si
 					rc = 0;
 				}
 			if (rc < 0)
-				cli_usage_error("sim", "--key: '%s' is not race, random, racer, same or "
-						       "time", optarg);
+				cli_bad_value("sim", "key", optarg,
+					      "is not race, random, racer, same or time");
 			break;
 		case OPT_DUMP: o->dump = optarg; break;
 		case OPT_STATS:
@@ -209,16 +209,10 @@ static int parse_options(int argc, char **argv, struct sim_options *o, struct si
 			break;
 		case OPT_QUIET: c->quiet = true; break;
 		case OPT_LOG_LEVEL:
-			if ((level = log_level_parse(optarg)) < 0) {
-				cli_usage_error("sim", "--log-level: '%s' is not error, warn, info or "
-						       "debug", optarg);
-				rc = -1;
-			} else {
-				log_set_level((enum log_level)level);
-			}
+			rc = cli_set_log_level("sim", optarg);
 			break;
 		default:
-			cli_usage_error("sim", "unknown or incomplete option '%s'", argv[optind - 1]);
+			cli_option_error("sim", cmd_sim_options, argv[optind - 1]);
 			rc = -1;
 		}
 	}

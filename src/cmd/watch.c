@@ -130,6 +130,14 @@ void watch_terminal_defaults(struct dashboard_config *dash)
 	dash->rotate_s = 15;
 }
 
+static const char *option_name(int opt)
+{
+	for (const struct option *o = cmd_watch_options; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
+
 static int parse_options(const char *command, int argc, char **argv, struct watch_options *o)
 {
 	bool kiosk = strcmp(command, "kiosk") == 0;
@@ -145,7 +153,8 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 	while ((opt = getopt_long(argc, argv, "h", cmd_watch_options, NULL)) != -1) {
 		if ((kiosk && (opt == OPT_RACE || opt == OPT_RACER)) ||
 		    (!kiosk && (opt == OPT_ROTATE || opt == OPT_UNLOCK_KEY)))
-			opt = '?';
+			return cli_usage_error(command, "--%s is an option of %s only",
+					       option_name(opt), kiosk ? "watch" : "kiosk"), -1;
 		if ((v = reader_option(command, opt, optarg, &o->live)) != 0) {
 			if (v < 0)
 				return -1;
@@ -174,21 +183,18 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 			break;
 		case OPT_UNLOCK_KEY:
 			if (strlen(optarg) != 1 || optarg[0] < 0x21 || optarg[0] > 0x7e)
-				return cli_usage_error(command, "--unlock-key: '%s' is not one printable "
-								"character", optarg), -1;
+				return cli_bad_value(command, "unlock-key", optarg,
+						     "is not one printable character"), -1;
 			o->dash.unlock_key = optarg[0];
 			break;
 		case OPT_NO_COLOR: o->dash.color = false; break;
 		case OPT_NO_UNICODE: o->dash.unicode = false; break;
 		case OPT_LOG_LEVEL:
-			if ((v = log_level_parse(optarg)) < 0)
-				return cli_usage_error(command, "--log-level: '%s' is not error, warn, "
-								"info or debug", optarg), -1;
-			log_set_level((enum log_level)v);
+			if (cli_set_log_level(command, optarg) < 0)
+				return -1;
 			break;
 		default:
-			return cli_usage_error(command, "unknown or incomplete option '%s'",
-					       argv[optind - 1]), -1;
+			return cli_option_error(command, cmd_watch_options, argv[optind - 1]), -1;
 		}
 	}
 	if (optind < argc)

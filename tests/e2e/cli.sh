@@ -17,6 +17,52 @@ expect_status 2 "$ALLEYCAT" --no-such-option
 err=$("$ALLEYCAT" no-such-command 2>&1 >/dev/null)
 expect_match "$err" "^alleycat: unknown command 'no-such-command'" "unknown command is named"
 
+expect_error 2 "alleycat: unknown command 'bord' (did you mean board?)
+Try 'alleycat --help' for more information." "$ALLEYCAT" bord
+
+# An option error names the nearest option, in every command.
+try_help() {
+	printf "Try 'alleycat %s --help' for more information." "$1"
+}
+expect_error 2 "alleycat: unknown option '--onec' (did you mean --once?)
+$(try_help board)" "$ALLEYCAT" board --onec
+expect_error 2 "alleycat: unknown option '--formt' (did you mean --format?)
+$(try_help history)" "$ALLEYCAT" history --formt csv
+expect_error 2 "alleycat: unknown option '--lsten' (did you mean --listen?)
+$(try_help hub)" "$ALLEYCAT" hub --lsten 127.0.0.1:1
+expect_error 2 "alleycat: unknown option '--shrds' (did you mean --shards?)
+$(try_help hub)" "$ALLEYCAT" hub reshard --shrds 2
+expect_error 2 "alleycat: unknown option '--rcers' (did you mean --racers?)
+$(try_help sim)" "$ALLEYCAT" sim --rcers 5
+expect_error 2 "alleycat: unknown option '--no-colour' (did you mean --no-color?)
+$(try_help watch)" "$ALLEYCAT" watch --no-colour
+expect_error 2 "alleycat: unknown option '--rotte' (did you mean --rotate?)
+$(try_help kiosk)" "$ALLEYCAT" kiosk --rotte=5
+expect_error 2 "alleycat: unknown option '--sped' (did you mean --speed?)
+$(try_help demo)" "$ALLEYCAT" demo --sped 2
+expect_error 2 "alleycat: unknown option '--zebra'
+$(try_help board)" "$ALLEYCAT" board --zebra
+expect_error 2 "alleycat: --format needs a value
+$(try_help board)" "$ALLEYCAT" board --format
+expect_error 2 "alleycat: --once takes no value
+$(try_help board)" "$ALLEYCAT" board --once=yes
+expect_error 2 "alleycat: --race is an option of watch only
+$(try_help kiosk)" "$ALLEYCAT" kiosk --race 5
+expect_error 2 "alleycat: --rotate is an option of kiosk only
+$(try_help watch)" "$ALLEYCAT" watch --rotate 5
+
+# Ranges read as a person writes them; a type's largest value is no limit.
+expect_error 2 "alleycat: --speed: 'fast' is not a number from 0 to 1000000
+$(try_help sim)" "$ALLEYCAT" sim --speed fast
+expect_error 2 "alleycat: --speed: '0' is not a number from 0.1 to 1000
+$(try_help demo)" "$ALLEYCAT" demo --speed 0
+expect_error 2 "alleycat: --race: 'x' is not a whole number of 0 or more
+$(try_help board)" "$ALLEYCAT" board --race x
+expect_error 2 "alleycat: --top: '0' is not a whole number from 1 to 1000000
+$(try_help history)" "$ALLEYCAT" history --top 0
+expect_error 2 "alleycat: --log-level: 'loud' is not error, warn, info or debug
+$(try_help hub)" "$ALLEYCAT" hub --log-level loud
+
 manual="$top_srcdir/docs/alleycat.1"
 commands=$("$ALLEYCAT" help | sed -n 's/^  \([a-z]\+\) .*/\1/p')
 [ -n "$commands" ] || fail "help lists no commands"

@@ -36,6 +36,20 @@ expect_status() {
 	[ "$got" = "$want" ] || fail "'$*' exited $got, expected $want"
 }
 
+# expect_error STATUS STDERR COMMAND...: the command exits STATUS and its
+# standard error is exactly STDERR (every line of it, nothing more).
+expect_error() {
+	local want=$1 text=$2 got err
+	shift 2
+	err=$("$@" 2>&1 >/dev/null)
+	got=$?
+	[ "$got" = "$want" ] || fail "'$*' exited $got, expected $want (stderr: $err)"
+	[ "$err" = "$text" ] || fail "'$*' wrote to stderr:
+$err
+instead of:
+$text"
+}
+
 # forget_aws_settings: no AWS_* variable (profile, config, CA bundle,
 # endpoint, credentials) and no proxy from the caller's environment reach
 # an AWS client under test; the local hub is never proxied.

@@ -58,7 +58,7 @@ err=$("$ALLEYCAT" sim --loop 2>&1 >/dev/null)
 expect_match "$err" "--race-id rides one race: it does not go with --loop" "the config file's race-id is used"
 printf '' >"$ALLEYCAT_CONFIG"
 err=$(ALLEYCAT_RACE_ID=x "$ALLEYCAT" sim 2>&1 >/dev/null)
-expect_match "$err" "--race-id: 'x' is not a whole number" "ALLEYCAT_RACE_ID is used"
+expect_match "$err" "ALLEYCAT_RACE_ID: 'x' is not a whole number" "ALLEYCAT_RACE_ID is used"
 expect_status 2 "$ALLEYCAT" sim --race-id 5 --races 2
 expect_status 2 "$ALLEYCAT" sim --race-id -1
 
@@ -89,4 +89,47 @@ expect_match "$err" "config:1: a setting is written 'option = value'" "a malform
 printf '[history]\nno-unicode = maybe\n' >"$ALLEYCAT_CONFIG"
 err=$("$ALLEYCAT" history 2>&1 >/dev/null)
 expect_match "$err" "config:2: no-unicode takes true or false" "a bad switch value is named"
+# A bad value names where it came from: the variable, or the file and line.
+try_sim="Try 'alleycat sim --help' for more information."
+printf '' >"$ALLEYCAT_CONFIG"
+expect_error 2 "alleycat: ALLEYCAT_SPEED: 'fast' is not a number from 0 to 1000000
+$try_sim" env ALLEYCAT_SPEED=fast "$ALLEYCAT" sim
+expect_error 2 "alleycat: ALLEYCAT_LOG_LEVEL: 'loud' is not error, warn, info or debug
+Try 'alleycat board --help' for more information." env ALLEYCAT_LOG_LEVEL=loud "$ALLEYCAT" board
+printf '# sim\n[sim]\nspeed = fast\n' >"$ALLEYCAT_CONFIG"
+expect_error 2 "alleycat: $ALLEYCAT_CONFIG:3: speed: 'fast' is not a number from 0 to 1000000
+$try_sim" "$ALLEYCAT" sim
+printf 'listen = here\n' >"$ALLEYCAT_CONFIG"
+expect_error 2 "alleycat: $ALLEYCAT_CONFIG:1: listen: 'here' is not HOST:PORT
+Try 'alleycat hub --help' for more information." "$ALLEYCAT" hub
+# The command line's own value is still its option's.
+printf '' >"$ALLEYCAT_CONFIG"
+expect_error 2 "alleycat: --listen: 'there' is not HOST:PORT
+Try 'alleycat hub --help' for more information." "$ALLEYCAT" hub --listen there
+
+# A key that no command has is warned about, once, with the nearest one;
+# the command goes on (here: to its help, exit 0).
+cat >"$ALLEYCAT_CONFIG" <<CONF
+formt = csv
+[board]
+onec = true
+zebra = 1
+[histroy]
+top = 5
+[hub]
+shards = 2
+CONF
+expect_error 0 "alleycat: $ALLEYCAT_CONFIG:1: unknown setting 'formt' (ignored; did you mean 'format'?)
+alleycat: $ALLEYCAT_CONFIG:3: unknown setting 'onec' (ignored; did you mean 'once'?)
+alleycat: $ALLEYCAT_CONFIG:4: unknown setting 'zebra' (ignored)
+alleycat: $ALLEYCAT_CONFIG:5: unknown section [histroy] (ignored; did you mean [history]?)" \
+	"$ALLEYCAT" history --help
+# Known keys, under a section or before any, warn about nothing: hub
+# reshard's own settings belong to [hub] too.
+printf 'format = csv\n[hub]\nshards = 2\ntimeout = 5\n[kiosk]\nrotate = 5\n' >"$ALLEYCAT_CONFIG"
+expect_error 0 "" "$ALLEYCAT" board --help
+# The installed template, every line uncommented, is all known keys.
+sed 's/^#\([a-z-]* = \)/\1/' "$top_srcdir/data/config" >"$ALLEYCAT_CONFIG"
+grep -q '^stream = ' "$ALLEYCAT_CONFIG" || fail "the template's settings were not uncommented"
+expect_error 0 "" "$ALLEYCAT" history --help
 pass "settings"
