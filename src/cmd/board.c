@@ -188,6 +188,18 @@ static void collect_seen(void *user, int64_t race_id)
 
 /* ---- the loop --------------------------------------------------------- */
 
+/* Prints the races; in text, no race at all is said in words rather than
+ * with nothing (JSON and CSV stay what a program expects: an empty list). */
+static void print_races(const struct board_options *o, const struct race_list *list)
+{
+	if (list->count > 0 || o->format != RESULTS_TEXT)
+		results_races(stdout, o->format, list->races, list->count, o->unicode);
+	else if (o->race)
+		printf("No race %" PRId64 " on stream %s yet.\n", o->race, o->live.stream);
+	else
+		printf("No race on stream %s yet.\n", o->live.stream);
+}
+
 static void print_live(struct live *l, const struct board_options *o)
 {
 	struct engine *e = live_engine(l);
@@ -200,7 +212,7 @@ static void print_live(struct live *l, const struct board_options *o)
 		if (o->race == 0 || info.race_id == o->race)
 			live_race(live_store(l), r, o->live.duration, &list);
 	}
-	results_races(stdout, o->format, list.races, list.count, o->unicode);
+	print_races(o, &list);
 	fflush(stdout);
 	free_races(&list);
 }
@@ -223,7 +235,7 @@ static int print_final(struct live *l, const struct board_options *o)
 		       : stored_race(live_store(l), id, &list);
 	}
 	if (rc == 0)
-		results_races(stdout, o->format, list.races, list.count, o->unicode);
+		print_races(o, &list);
 	else
 		cli_error("cannot read the results: %s", store_error(live_store(l)));
 	fflush(stdout);

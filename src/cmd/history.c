@@ -60,6 +60,16 @@ static void free_leaders(struct leaders *l)
 	free(l->rows);
 }
 
+static bool no_leaders(const struct leaders *leaders, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (leaders[i].count > 0)
+			return false;
+	return true;
+}
+
+/* The all-time leaders of each class; an empty history is said in one
+ * line rather than with six empty tables. */
 static int print_classes(struct store *s, const struct history_options *o)
 {
 	struct results_class classes[TELEMETRY_CLASS_COUNT];
@@ -80,7 +90,10 @@ static int print_classes(struct store *s, const struct history_options *o)
 						    .leader_count = leaders[n].count };
 		n++;
 	}
-	if (rc == 0)
+	if (rc == 0 && o->format == RESULTS_TEXT && o->class_id == 0 && no_leaders(leaders, n))
+		printf("No race in the history at %s yet: watch, kiosk, board and demo record "
+		       "the races they see there.\n", o->db);
+	else if (rc == 0)
 		results_classes(stdout, o->format, classes, n, o->unicode);
 	for (size_t i = 0; i < n; i++) {
 		free_leaders(&leaders[i]);

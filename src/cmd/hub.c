@@ -23,6 +23,7 @@
 #include "util/clock.h"
 #include "util/errtext.h"
 #include "util/log.h"
+#include "util/strbuf.h"
 #include "wire/protocol.h"
 #include "wire/sigv4.h"
 
@@ -482,6 +483,42 @@ static int parse_options(int argc, char **argv, struct hub_cli *c)
 	return check_pairs(c);
 }
 
+/* How many streams the ready line names before "and N more". */
+#define READY_STREAMS_MAX 4
+
+/* The one line that says the hub is ready: where it listens, what it
+ * serves, and whether what it is sent survives a restart. Printed once
+ * the port is bound, so a script that waits for it can start clients. */
+static void print_ready(const struct hub *hub, const struct server *server,
+			const struct hub_cli *c)
+{
+	struct strbuf line;
+
+	strbuf_init(&line);
+	strbuf_printf(&line, "hub ready on %s://%s:%d: ", c->server.tls_cert ? "https" : "http",
+		      c->server.host, server_port(server));
+	if (c->mirror)
+		strbuf_printf(&line, "stream %s, a mirror of %s at %s", c->stream,
+			      c->mirror_stream ? c->mirror_stream : c->stream, c->mirror);
+	else
+		strbuf_puts(&line, hub->stream_count == 1 ? "stream " : "streams ");
+	for (size_t i = 0; !c->mirror && i < hub->stream_count && i < READY_STREAMS_MAX; i++) {
+		size_t shards = stream_open_shards(hub->streams[i]);
+
+		strbuf_printf(&line, "%s%s (%zu shard%s)", i ? ", " : "", hub->streams[i]->name,
+			      shards, shards == 1 ? "" : "s");
+	}
+	if (!c->mirror && hub->stream_count > READY_STREAMS_MAX)
+		strbuf_printf(&line, " and %zu more", hub->stream_count - READY_STREAMS_MAX);
+	if (c->hub.data_dir)
+		strbuf_printf(&line, "; durable in %s", c->hub.data_dir);
+	else
+		strbuf_puts(&line, "; in memory (gone when the hub stops)");
+	printf("%s\n", line.data ? line.data : "");
+	fflush(stdout);
+	strbuf_free(&line);
+}
+
 /* Serves the stream until a signal stops the server. */
 static void serve(struct server *server, const struct hub_cli *c)
 {
@@ -489,7 +526,6 @@ static void serve(struct server *server, const struct hub_cli *c)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("serving stream %s on %s:%d", c->stream, c->server.host, c->server.port);
 	server_run(server);
 	running = NULL;
 	log_info("stopped");
@@ -545,6 +581,7 @@ int cmd_hub(int argc, char **argv)
 	c.server.tick_user = mirror;
 	if ((server = server_start(hub, &c.server, err, sizeof(err))) == NULL)
 		goto out;
+	print_ready(hub, server, &c);
 	serve(server, &c);
 	server_free(server);
 	rc = EXIT_OK;

@@ -464,6 +464,17 @@ void front_wake(struct front *f)
 /* Starting                                                            */
 /* ------------------------------------------------------------------ */
 
+/* What a person can do about a port that cannot be had. */
+static const char *bind_hint(int error)
+{
+	switch (error) {
+	case EADDRINUSE: return " (another program listens there: --listen another port)";
+	case EADDRNOTAVAIL: return " (not an address of this machine: try 127.0.0.1 or 0.0.0.0)";
+	case EACCES: return " (ports below 1024 need privileges: --listen a higher port)";
+	default: return "";
+	}
+}
+
 static int bind_listener(const char *host, int port, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
@@ -480,8 +491,8 @@ static int bind_listener(const char *host, int port, char *err, size_t errlen)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s (is the port in use?)", host, port,
-			 strerror(errno));
+		snprintf(err, errlen, "cannot listen on %s:%d: %s%s", host, port, strerror(errno),
+			 bind_hint(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;

@@ -235,6 +235,10 @@ static void text_classes(struct strbuf *sb, const struct results_class *classes,
 		clean_name(classes[i].class_name, cls, sizeof(cls), 64, unicode);
 		strbuf_printf(sb, "%sAll-time results for class %d %s\n", i ? "\n" : "",
 			      classes[i].class_id, cls);
+		if (classes[i].leader_count == 0) {
+			strbuf_puts(sb, "No race of this class yet.\n");
+			continue;
+		}
 		strbuf_printf(sb, "%5s %8s  %-*s %9s %*s\n", "Rank", "Racer", NAME_COLUMN, "Name",
 			      "Score", RACE_COLUMN, "Race");
 		for (size_t k = 0; k < classes[i].leader_count; k++) {

@@ -223,6 +223,19 @@ static void test_text_leaders_line_up(void **state __attribute__((unused)))
 	free(out);
 }
 
+static void test_text_empty_class_says_so(void **state __attribute__((unused)))
+{
+	const struct results_class cls = { .class_id = 1, .class_name = "Rookie" };
+	FILE *f = tmpfile();
+	char *out;
+
+	assert_non_null(f);
+	results_classes(f, RESULTS_TEXT, &cls, 1, true);
+	out = read_back(f);
+	assert_string_equal(out, "All-time results for class 1 Rookie\nNo race of this class yet.\n");
+	free(out);
+}
+
 static void test_text_profile_scores(void **state __attribute__((unused)))
 {
 	const struct results_best bests[] = {
@@ -293,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_text_aligns_and_sanitizes),
 		cmocka_unit_test(test_text_columns_line_up_on_the_point),
 		cmocka_unit_test(test_text_leaders_line_up),
+		cmocka_unit_test(test_text_empty_class_says_so),
 		cmocka_unit_test(test_text_profile_scores),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_classes_json),
