@@ -80,37 +80,29 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pe
 		-days 2 -extfile "$dir/cert.ext" -out "$dir/cert.pem" >>"$dir/openssl.log" 2>&1 ||
 	fail "openssl cannot make the test CA and certificate: $(cat "$dir/openssl.log")"
 
-# A port that nothing answered on a moment ago.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || break
-	done
-	echo "$p"
-}
-
-# start_hub NAME ARG...: starts `alleycat hub --tls-cert ... ARG...` on a
-# free port (3 tries) and waits until it answers GET /healthz over HTTPS;
-# sets port and endpoint.  Its log is $dir/NAME.log.
-start_hub() {
+# start_tls_hub NAME ARG...: starts `alleycat hub --tls-cert ... ARG...` on a
+# free port (another when a test took it first), waits for its ready line
+# and its answer to GET /healthz over HTTPS; sets port and endpoint. Its
+# log is $dir/NAME.log.
+start_tls_hub() {
 	local name=$1 log=$dir/$1.log pid try
 	shift
-	for try in 1 2 3; do
+	for try in 1 2 3 4 5; do
 		port=$(free_port)
 		"$ALLEYCAT" hub --listen "127.0.0.1:$port" --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" \
 			"$@" >"$log" 2>&1 &
 		pid=$!
 		hubs+=("$pid")
-		for _ in $(seq 100); do
-			if curl -sf --max-time 2 --cacert "$dir/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-				endpoint=https://127.0.0.1:$port
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null
+		if hub_ready "$log" "$port" 10; then
+			for _ in $(seq 100); do
+				if curl -sf --max-time 2 --cacert "$dir/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+					endpoint=https://127.0.0.1:$port
+					return 0
+				fi
+				sleep 0.1
+			done
+		fi
+		port_taken "$log" || break
 		wait "$pid" 2>/dev/null
 	done
 	fail "the $name hub ($*) did not answer https://127.0.0.1:$port/healthz: $(tail -n 20 "$log")"
@@ -148,7 +140,7 @@ b64() {
 # ----------------------------------------------------------------------
 # The API over HTTPS with the CA bundle
 # ----------------------------------------------------------------------
-start_hub tls --stream alleycat --shards 1
+start_tls_hub tls --stream alleycat --shards 1
 S=awscli
 
 call create-stream --stream-name "$S" --shard-count 2
@@ -264,7 +256,7 @@ pass "the AWS CLI over HTTPS with the CA bundle: consumers and resharding"
 # ----------------------------------------------------------------------
 printf '[racing]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
 	"$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$dir/hub-credentials"
-start_hub auth --stream signed --shards 2 --auth sigv4 --credentials "$dir/hub-credentials"
+start_tls_hub auth --stream signed --shards 2 --auth sigv4 --credentials "$dir/hub-credentials"
 S=signed
 
 q "length(Shards)" list-shards --stream-name "$S"

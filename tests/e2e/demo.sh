@@ -20,14 +20,25 @@ export XDG_DATA_HOME=$dir/data XDG_CONFIG_HOME=$dir/config
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color
 unset ALLEYCAT_CONFIG
 
-port=$((30000 + RANDOM % 20000))
-# The shell in the pane writes the demo's exit status where we can read it.
-tmux -S "$sock" new-session -d -s demo -x 120 -y 40 \
-	"$ALLEYCAT demo --listen 127.0.0.1:$port 2>$dir/stderr; echo \$? >$dir/status; sleep 30"
-
 screen() {
 	tmux -S "$sock" capture-pane -p -t demo
 }
+
+# The shell in the pane writes the demo's exit status where we can read it.
+# The demo listens before it draws: a drawn screen means the port was ours;
+# a port another test took first means another port.
+for try in 1 2 3 4 5; do
+	port=$(free_port)
+	rm -f "$dir/status" "$dir/stderr"
+	tmux -S "$sock" new-session -d -s demo -x 120 -y 40 \
+		"$ALLEYCAT demo --listen 127.0.0.1:$port 2>$dir/stderr; echo \$? >$dir/status; sleep 30"
+	for _ in $(seq 100); do
+		[ -s "$dir/status" ] || [ -n "$(screen | tr -d ' \n')" ] && break
+		sleep 0.1
+	done
+	port_taken "$dir/stderr" || break
+	tmux -S "$sock" kill-session -t demo
+done
 
 # wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds.
 wait_for() {

@@ -23,9 +23,19 @@ $(screen watch)"
 tmux -S "$sock" send-keys -t watch q
 wait_ended watch 10
 
-demo_port=$((30000 + RANDOM % 20000))
-tmux -S "$sock" new-session -d -s demo -x 200 -y 50 \
-	"$ALLEYCAT demo --listen 127.0.0.1:$demo_port 2>$dir/stderr"
+# Another test may take the demo's port first: then another port.
+for try in 1 2 3 4 5; do
+	demo_port=$(free_port)
+	rm -f "$dir/stderr"
+	tmux -S "$sock" new-session -d -s demo -x 200 -y 50 \
+		"$ALLEYCAT demo --listen 127.0.0.1:$demo_port 2>$dir/stderr"
+	for _ in $(seq 100); do
+		port_taken "$dir/stderr" || [ -n "$(screen demo | tr -d ' \n')" ] && break
+		sleep 0.1
+	done
+	port_taken "$dir/stderr" || break
+	tmux -S "$sock" kill-session -t demo 2>/dev/null
+done
 wait_for demo 30 "streaming"
 screen demo | head -n 1 | grep -qF "dashboard in one process; q quits" ||
 	fail "the demo's title is cut at 200 columns:

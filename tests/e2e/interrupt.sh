@@ -37,13 +37,6 @@ echo "interrupt: seed $seed (INTERRUPT_SEED=$seed repeats these moments)"
 signals=(INT TERM)
 moments=0
 
-# Ports that are probably free, each handed out once in this run (in
-# $port: a function run in $(...) could not remember the last one).
-port=$((30000 + RANDOM % 20000))
-new_port() {
-	port=$((port + 1))
-}
-
 # pause MIN_MS MAX_MS: a random moment in between.
 pause() {
 	local ms=$(($1 + RANDOM % ($2 - $1 + 1)))
@@ -79,13 +72,20 @@ stop() {
 	status=$?
 }
 
-# start_unlimited_hub PORT: a hub with no write limits; sets hub_pid.
+# start_unlimited_hub: a hub with no write limits on a free port (another
+# if a test took it first); sets port and hub_pid. Its log: hub-PORT.log.
 start_unlimited_hub() {
-	"$ALLEYCAT" hub --listen "127.0.0.1:$1" --shard-records-per-sec 0 --shard-bytes-per-sec 0 \
-		>"$dir/hub-$1.out" 2>"$dir/hub-$1.err" &
-	hub_pid=$!
-	background+=("$hub_pid")
-	answers "http://127.0.0.1:$1" 10 || fail "the hub on port $1 did not start: $(cat "$dir/hub-$1.err")"
+	local try
+	for try in 1 2 3 4 5; do
+		port=$(free_port)
+		"$ALLEYCAT" hub --listen "127.0.0.1:$port" --shard-records-per-sec 0 \
+			--shard-bytes-per-sec 0 >"$dir/hub-$port.log" 2>&1 &
+		hub_pid=$!
+		background+=("$hub_pid")
+		hub_ready "$dir/hub-$port.log" "$port" 10 && answers "http://127.0.0.1:$port" 10 && return 0
+		port_taken "$dir/hub-$port.log" || break
+	done
+	fail "the hub on port $port did not start: $(cat "$dir/hub-$port.log")"
 }
 
 field() {
@@ -113,9 +113,8 @@ for _ in $(seq 50); do [ -s "$dir/silent.port" ] && break; sleep 0.1; done
 silent=$(cat "$dir/silent.port")
 [ -n "$silent" ] || fail "the silent server did not start"
 
-new_port
+start_unlimited_hub
 hub_port=$port
-start_unlimited_hub "$hub_port"
 main_hub=$hub_pid
 # Races on the main hub the whole time, for the consumers to follow.
 "$ALLEYCAT" sim --endpoint "http://127.0.0.1:$hub_port" --racers 200 --speed 5 --loop \
@@ -168,18 +167,17 @@ done
 # ---- a hub under load: 3 moments -------------------------------------------
 for i in 1 2 3; do
 	next_signal
-	new_port
+	start_unlimited_hub
 	p=$port
-	start_unlimited_hub "$p"
 	"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$p" --racers 500 --speed 0 --loop \
 		--quiet --stats json >"$dir/load$i.out" 2>"$dir/load$i.err" &
 	load=$!
 	background+=("$load")
 	pause 200 1500
-	kill -0 "$hub_pid" 2>/dev/null || fail "the hub under load stopped by itself: $(tail -n 20 "$dir/hub-$p.err")"
+	kill -0 "$hub_pid" 2>/dev/null || fail "the hub under load stopped by itself: $(tail -n 20 "$dir/hub-$p.log")"
 	stop "$hub_pid" "$sig" "hub" 10
-	sanitizer_free "$dir/hub-$p.err" "hub (SIG$sig)"
-	[ "$status" = 0 ] || fail "the hub exited $status on SIG$sig: $(cat "$dir/hub-$p.err")"
+	sanitizer_free "$dir/hub-$p.log" "hub (SIG$sig)"
+	[ "$status" = 0 ] || fail "the hub exited $status on SIG$sig: $(cat "$dir/hub-$p.log")"
 	# Its producer, left without a hub, stops cleanly too.
 	stop "$load" INT "sim without its hub" 10
 	sanitizer_free "$dir/load$i.err" "sim without its hub"
@@ -244,9 +242,14 @@ for i in 1 2; do
 		stop_terminal "$cmd$i" "$sig" 200 1500
 	done
 	next_signal
-	new_port
-	on_terminal "demo$i" "$ALLEYCAT" demo --listen "127.0.0.1:$port"
-	stop_terminal "demo$i" "$sig" 300 2500
+	# A demo whose port another test took first is tried on another.
+	for try in 1 2 3 4 5; do
+		rm -f "$dir/demo$i.status"
+		on_terminal "demo$i" "$ALLEYCAT" demo --listen "127.0.0.1:$(free_port)"
+		pause 300 2500
+		kill -0 "$pid" 2>/dev/null || ! port_taken "$dir/demo$i.err" && break
+	done
+	stop_terminal "demo$i" "$sig" 0 0
 done
 
 # ---- the feeder and the main hub, last ---------------------------------------
@@ -255,7 +258,7 @@ sanitizer_free "$dir/feeder.err" "the feeding sim"
 [ "$status" = 0 ] || fail "the feeding sim exited $status: $(cat "$dir/feeder.err")"
 check_stats "$dir/feeder.out" "the feeding sim"
 stop "$main_hub" INT "the main hub" 10
-sanitizer_free "$dir/hub-$hub_port.err" "the main hub"
+sanitizer_free "$dir/hub-$hub_port.log" "the main hub"
 [ "$status" = 0 ] || fail "the main hub exited $status"
 
 [ "$moments" = 20 ] || fail "the test took $moments moments, not 20"

@@ -72,21 +72,54 @@ answers() {
 	return 1
 }
 
-# start_hub DIR STREAM [OPTION]...: a hub in memory on a random port with
-# its log in DIR/hub.log; sets port and hub_pid once it answers.
+# free_port: a random port (30000-49999) that nothing listens on right now.
+# Tests run side by side: another may still take it first, so whoever
+# binds it checks (port_taken) and draws again. SRANDOM leaves a test's
+# seeded RANDOM sequence alone.
+free_port() {
+	local p
+	for _ in $(seq 200); do
+		p=$((30000 + ${SRANDOM:-$RANDOM} % 20000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || {
+			echo "$p"
+			return 0
+		}
+	done
+	fail "no free port found in 200 draws"
+}
+
+# port_taken LOG: whether a program that logged to LOG could not listen
+# because another had its port.
+port_taken() {
+	grep -qi 'address already in use' "$1" 2>/dev/null
+}
+
+# hub_ready LOG PORT SECONDS: whether the hub logging to LOG said it is
+# ready on PORT within SECONDS; false at once if it exited. Only our own
+# hub prints this line, so a hub of another test on the port cannot pass.
+hub_ready() {
+	local log=$1 port=$2
+	for _ in $(seq $(($3 * 10))); do
+		grep -q "^hub ready on https\?://[^ ]*:$port:" "$log" 2>/dev/null && return 0
+		port_taken "$log" && return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_hub DIR STREAM [OPTION]...: a hub in memory on a free port with its
+# log in DIR/hub.log; sets port and hub_pid once it is ready and answers.
 start_hub() {
 	local dir=$1 stream=$2 try
 	shift 2
-	# Tests run side by side, each on a random port: one taken by another
-	# test's hub (which would answer in ours' place) means another port.
 	for try in 1 2 3 4 5; do
-		port=$((30000 + RANDOM % 20000))
+		port=$(free_port)
 		"$ALLEYCAT" hub --listen "127.0.0.1:$port" --stream "$stream" "$@" >"$dir/hub.log" 2>&1 &
 		hub_pid=$!
-		if answers "http://127.0.0.1:$port" 5 && sleep 0.2 && kill -0 "$hub_pid" 2>/dev/null; then
+		if hub_ready "$dir/hub.log" "$port" 10 && answers "http://127.0.0.1:$port" 5; then
 			return 0
 		fi
-		grep -q 'Address already in use' "$dir/hub.log" || break
+		port_taken "$dir/hub.log" || break
 		wait "$hub_pid" 2>/dev/null
 	done
 	fail "the hub did not start: $(cat "$dir/hub.log")"

@@ -156,10 +156,18 @@ fi
 
 kl_dir="$top_srcdir/bench/node"
 if [ -d "$kl_dir/node_modules/kinesalite" ] && command -v node >/dev/null; then
-	kl_port=$((30000 + RANDOM % 20000))
-	node "$kl_dir/kinesalite.js" "$kl_port" >"$dir/kl.log" 2>&1 &
-	kl_pid=$!
-	for _ in $(seq 50); do grep -q "kinesalite on" "$dir/kl.log" && break; sleep 0.1; done
+	# Another port when another test took the one drawn first.
+	for try in 1 2 3 4 5; do
+		kl_port=$(free_port)
+		node "$kl_dir/kinesalite.js" "$kl_port" >"$dir/kl.log" 2>&1 &
+		kl_pid=$!
+		for _ in $(seq 50); do
+			grep -q "kinesalite on" "$dir/kl.log" || port_taken "$dir/kl.log" && break
+			sleep 0.1
+		done
+		port_taken "$dir/kl.log" || break
+		wait "$kl_pid" 2>/dev/null
+	done
 	grep -q "kinesalite on" "$dir/kl.log" || fail "kinesalite did not start: $(cat "$dir/kl.log")"
 	# kinesalite wants a signature, any signature.
 	export AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret
@@ -218,19 +226,33 @@ fi
 
 km_dir="$top_srcdir/bench/node/node_modules/kinesis-local"
 if [ -f "$km_dir/main.js" ] && command -v node >/dev/null; then
-	km_tls=$((30000 + RANDOM % 20000))
-	km_plain=$((km_tls + 1))
-	(cd "$km_dir" && exec env KINESIS_MOCK_TLS_PORT=$km_tls KINESIS_MOCK_PLAIN_PORT=$km_plain \
-		INITIALIZE_STREAMS=reads:2 CREATE_STREAM_DURATION=0ms LOG_LEVEL=ERROR node main.js) \
-		>"$dir/km.log" 2>&1 &
-	km_pid=$!
 	export AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret
 	race="--racers 20 --seed 22 --class 5 --race-id 7700003"
-	for _ in $(seq 100); do
-		"$ALLEYCAT" sim --endpoint "http://127.0.0.1:$km_plain" --stream reads --duration 6 \
-			--speed 0 --quiet $race 2>/dev/null && break
-		sleep 0.2
-	done || fail "the simulator failed on kinesis-mock: $(tail -3 "$dir/km.log")"
+	# Two free ports; other ones when kinesis-mock exits (another test
+	# took one first). It is up once the simulator's race lands.
+	km_up=""
+	for try in 1 2 3; do
+		km_tls=$(free_port)
+		km_plain=$(free_port)
+		[ "$km_plain" != "$km_tls" ] || continue
+		(cd "$km_dir" && exec env KINESIS_MOCK_TLS_PORT=$km_tls KINESIS_MOCK_PLAIN_PORT=$km_plain \
+			INITIALIZE_STREAMS=reads:2 CREATE_STREAM_DURATION=0ms LOG_LEVEL=ERROR node main.js) \
+			>"$dir/km.log" 2>&1 &
+		km_pid=$!
+		for _ in $(seq 100); do
+			if "$ALLEYCAT" sim --endpoint "http://127.0.0.1:$km_plain" --stream reads --duration 6 \
+				--speed 0 --quiet $race 2>/dev/null; then
+				km_up=1
+				break
+			fi
+			kill -0 "$km_pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		[ -n "$km_up" ] && break
+		kill "$km_pid" 2>/dev/null
+		wait "$km_pid" 2>/dev/null
+	done
+	[ -n "$km_up" ] || fail "the simulator failed on kinesis-mock: $(tail -3 "$dir/km.log")"
 	sim $race
 	one() { printf '%s' "$1" | jq -c '.races[] | select(.raceId == 7700003)'; }
 	ref=$(one "$(board push4 --endpoint "ws://127.0.0.1:$port")")

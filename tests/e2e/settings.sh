@@ -9,33 +9,37 @@ dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
 export ALLEYCAT_CONFIG=$dir/config
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-		echo $((20000 + RANDOM % 20000))
-}
-
 # Starts a hub with the given environment and arguments; prints the port
-# that answers /healthz.
+# that its ready line names, or "taken" when another test had its port.
 hub_port() {
-	local pid port found=""
-	"$@" >/dev/null 2>&1 &
+	local pid log=$dir/hub-port.log
+	"$@" >"$log" 2>&1 &
 	pid=$!
-	for _ in $(seq 50); do
-		for port in $p1 $p2 $p3; do
-			if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-				found=$port
-			fi
-		done
-		[ -n "$found" ] && break
+	for _ in $(seq 100); do
+		grep -q '^hub ready on ' "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	echo "$found"
+	if port_taken "$log"; then
+		echo taken
+	else
+		sed -n 's|^hub ready on http://127\.0\.0\.1:\([0-9]*\):.*|\1|p' "$log"
+	fi
 }
 
-p1=$(free_port); p2=$(free_port); p3=$(free_port)
-cat >"$ALLEYCAT_CONFIG" <<CONF
+# expect_port WANT GOT WHAT: false when GOT is "taken" (draw other ports).
+expect_port() {
+	[ "$2" != taken ] || return 1
+	[ "$2" = "$1" ] || fail "$3 (the hub listened on '$2', not $1)"
+}
+
+# Each source in turn; three other free ports when a test took one first.
+ok=""
+for try in 1 2 3 4 5; do
+	p1=$(free_port); p2=$(free_port); p3=$(free_port)
+	cat >"$ALLEYCAT_CONFIG" <<CONF
 # every command
 stream = settings-test
 [board]
@@ -43,12 +47,13 @@ listen = 127.0.0.1:1
 [hub]
 listen = 127.0.0.1:$p1
 CONF
-
-[ "$(hub_port "$ALLEYCAT" hub)" = "$p1" ] || fail "the config file's [hub] listen is not used"
-[ "$(hub_port env ALLEYCAT_LISTEN=127.0.0.1:$p2 "$ALLEYCAT" hub)" = "$p2" ] ||
-	fail "the environment does not override the config file"
-[ "$(hub_port env ALLEYCAT_LISTEN=127.0.0.1:$p2 "$ALLEYCAT" hub --listen 127.0.0.1:$p3)" = "$p3" ] ||
-	fail "the command line does not override the environment"
+	expect_port "$p1" "$(hub_port "$ALLEYCAT" hub)" "the config file's [hub] listen is not used" &&
+	expect_port "$p2" "$(hub_port env ALLEYCAT_LISTEN=127.0.0.1:$p2 "$ALLEYCAT" hub)" \
+		"the environment does not override the config file" &&
+	expect_port "$p3" "$(hub_port env ALLEYCAT_LISTEN=127.0.0.1:$p2 "$ALLEYCAT" hub --listen 127.0.0.1:$p3)" \
+		"the command line does not override the environment" && ok=1 && break
+done
+[ -n "$ok" ] || fail "every port drawn was taken"
 
 # sim's --race-id is a setting like any other: from the file and from the
 # environment (the one race it names does not go with --loop).
@@ -64,16 +69,21 @@ expect_status 2 "$ALLEYCAT" sim --race-id -1
 
 # hub reshard takes the settings of its own options, the [hub] section's
 # among them, but not the hub's --shards (a new stream's shards to the hub).
-cat >"$ALLEYCAT_CONFIG" <<CONF
+for try in 1 2 3 4 5; do
+	p1=$(free_port)
+	cat >"$ALLEYCAT_CONFIG" <<CONF
 stream = settings-test
 timeout = 5
 [hub]
 listen = 127.0.0.1:$p1
 shards = 3
 CONF
-"$ALLEYCAT" hub >/dev/null 2>&1 &
-hub=$!
-answers "http://127.0.0.1:$p1" 5 || fail "the hub under a config file did not start"
+	"$ALLEYCAT" hub >"$dir/hub.log" 2>&1 &
+	hub=$!
+	hub_ready "$dir/hub.log" "$p1" 10 && break
+	port_taken "$dir/hub.log" || fail "the hub under a config file did not start: $(cat "$dir/hub.log")"
+	wait "$hub" 2>/dev/null
+done
 out=$("$ALLEYCAT" hub reshard --shards 2 --endpoint "http://127.0.0.1:$p1" 2>&1) ||
 	fail "hub reshard under a config file failed: $out"
 expect_match "$out" "^stream settings-test: 3 -> 2 open shards$" "hub reshard takes the config file's stream"
