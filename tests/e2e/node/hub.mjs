@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before } from 'node:test';
 
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -190,7 +191,8 @@ export class Hub {
 		let spawnError = null;
 		proc.on('error', (err) => { spawnError = err; });
 		proc.stdout.on('data', (d) => {
-			// The hub prints nothing on stdout: keep what it does print, for a test to see.
+			// The hub prints one line on stdout once it listens: kept, as
+			// is anything else it prints, for a test to see.
 			this.stdout += d.toString();
 			this.stderr += `[stdout] ${d}`;
 		});
@@ -207,6 +209,15 @@ export class Hub {
 			if (this.exit)
 				throw new Error(`hub (${ALLEYCAT} ${argv.join(' ')}) ${this.describeExit()} before it was ` +
 					`healthy; its stderr:\n${this.logTail()}`);
+			// Only this hub says it is ready on this port: another test's
+			// hub that took the port first cannot pass for it.
+			if (!this.stdout.includes(`hub ready on ${this.endpoint}:`)) {
+				if (Date.now() > deadline)
+					throw new Error(`hub (${argv.join(' ')}) did not say it was ready on ${this.endpoint} ` +
+						`after ${timeoutMs} ms; its output:\n${this.logTail()}`);
+				await sleep(50);
+				continue;
+			}
 			try {
 				const { status, body } = await this.#health();
 				if (status === 200) {
@@ -314,6 +325,30 @@ export function kinesisClient(endpoint, extra = {}) {
 		maxAttempts: 1, // a retry would hide what the hub answered
 		...extra,
 	});
+}
+
+/**
+ * The hub of a describe() block: before() makes a temporary directory,
+ * starts a Hub and a kinesisClient for it; after() destroys the client,
+ * stops the hub and removes the directory.  options: the Hub's options, or
+ * a function of the directory that returns them (for a --data-dir in it).
+ * Returns {hub, kin, dir}, filled in once before() has run; a test that
+ * restarts the hub may replace kin.
+ */
+export function withHub(options = {}) {
+	const h = { hub: null, kin: null, dir: null };
+	before(async () => {
+		h.dir = await tempDir();
+		h.hub = new Hub(typeof options === 'function' ? options(h.dir) : options);
+		await h.hub.start();
+		h.kin = kinesisClient(h.hub.endpoint);
+	});
+	after(async () => {
+		h.kin?.destroy();
+		await h.hub?.stop();
+		await rmTempDir(h.dir);
+	});
+	return h;
 }
 
 /** Runs fn and returns the error it throws; fails if it does not throw. */

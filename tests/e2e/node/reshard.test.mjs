@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import {
 	CreateStreamCommand, DescribeStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, MergeShardsCommand,
@@ -20,7 +20,7 @@ import {
 
 import { EfoConnection } from './efo.mjs';
 
-import { ALLEYCAT, Hub, kinesisClient, rmTempDir, sleep, tempDir } from './hub.mjs';
+import { ALLEYCAT, sleep, withHub } from './hub.mjs';
 import { compare, reference } from './standings.mjs';
 
 function runToEnd(args) {
@@ -88,74 +88,62 @@ async function readFollowingLineage(kin, stream, all) {
 }
 
 describe('resharding', { timeout: 120000 }, () => {
-	let hub, kin, dir;
-
-	before(async () => {
-		dir = await tempDir();
-		hub = new Hub({ stream: 'e2e', shards: 2, shardRecordsPerSec: 0, shardBytesPerSec: 0,
-			dataDir: path.join(dir, 'hub') });
-		await hub.start();
-		kin = kinesisClient(hub.endpoint);
-	});
-	after(async () => {
-		kin?.destroy();
-		await hub?.stop();
-		await rmTempDir(dir);
-	});
+	const h = withHub((dir) => ({ stream: 'e2e', shards: 2, shardRecordsPerSec: 0, shardBytesPerSec: 0,
+		dataDir: path.join(dir, 'hub') }));
 
 	test('split, merge and uniform scaling keep the lineage, also after a restart', async () => {
-		await kin.send(new UpdateShardCountCommand({ StreamName: 'e2e', TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
-		let open = await shards(kin, 'e2e', { Type: 'AT_LATEST' });
+		await h.kin.send(new UpdateShardCountCommand({ StreamName: 'e2e', TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
+		let open = await shards(h.kin, 'e2e', { Type: 'AT_LATEST' });
 		assert.equal(open.length, 4);
 		assert.ok(open.every((s) => s.ParentShardId), 'every child names a parent');
-		const all = await shards(kin, 'e2e');
+		const all = await shards(h.kin, 'e2e');
 		assert.equal(all.length, 6);
 		assert.equal(all.filter((s) => s.SequenceNumberRange.EndingSequenceNumber).length, 2, 'the parents closed');
 
 		// A record put now lands in an open shard; the closed parent ends with its children.
-		await kin.send(new PutRecordCommand({ StreamName: 'e2e', PartitionKey: 'k', Data: Buffer.from('x') }));
-		const { ShardIterator } = await kin.send(new GetShardIteratorCommand({ StreamName: 'e2e',
+		await h.kin.send(new PutRecordCommand({ StreamName: 'e2e', PartitionKey: 'k', Data: Buffer.from('x') }));
+		const { ShardIterator } = await h.kin.send(new GetShardIteratorCommand({ StreamName: 'e2e',
 			ShardId: all[0].ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
-		const end = await kin.send(new GetRecordsCommand({ ShardIterator }));
+		const end = await h.kin.send(new GetRecordsCommand({ ShardIterator }));
 		assert.equal(end.NextShardIterator, undefined);
 		assert.ok(end.ChildShards.length >= 1 && end.ChildShards.every((c) => c.ParentShards.includes(all[0].ShardId)));
 
 		const [a, b] = open;
-		await kin.send(new MergeShardsCommand({ StreamName: 'e2e', ShardToMerge: a.ShardId, AdjacentShardToMerge: b.ShardId }));
-		open = await shards(kin, 'e2e', { Type: 'AT_LATEST' });
+		await h.kin.send(new MergeShardsCommand({ StreamName: 'e2e', ShardToMerge: a.ShardId, AdjacentShardToMerge: b.ShardId }));
+		open = await shards(h.kin, 'e2e', { Type: 'AT_LATEST' });
 		assert.equal(open.length, 3);
 		const merged = open.find((s) => s.ParentShardId === a.ShardId);
 		assert.equal(merged.AdjacentParentShardId, b.ShardId);
 		const mid = (BigInt(merged.HashKeyRange.StartingHashKey) + BigInt(merged.HashKeyRange.EndingHashKey)) / 2n;
-		await kin.send(new SplitShardCommand({ StreamName: 'e2e', ShardToSplit: merged.ShardId, NewStartingHashKey: String(mid) }));
-		open = await shards(kin, 'e2e', { Type: 'AT_LATEST' });
+		await h.kin.send(new SplitShardCommand({ StreamName: 'e2e', ShardToSplit: merged.ShardId, NewStartingHashKey: String(mid) }));
+		open = await shards(h.kin, 'e2e', { Type: 'AT_LATEST' });
 		assert.equal(open.length, 4);
-		const after = await shards(kin, 'e2e', { Type: 'AFTER_SHARD_ID', ShardId: all[5].ShardId });
+		const after = await shards(h.kin, 'e2e', { Type: 'AFTER_SHARD_ID', ShardId: all[5].ShardId });
 		assert.ok(after.every((s) => s.ShardId > all[5].ShardId));
 
 		// Closed shards refuse resharding; out-of-range counts are refused.
-		await assert.rejects(kin.send(new SplitShardCommand({ StreamName: 'e2e', ShardToSplit: a.ShardId, NewStartingHashKey: '1' })),
+		await assert.rejects(h.kin.send(new SplitShardCommand({ StreamName: 'e2e', ShardToSplit: a.ShardId, NewStartingHashKey: '1' })),
 			{ name: 'ResourceInUseException' });
-		await assert.rejects(kin.send(new UpdateShardCountCommand({ StreamName: 'e2e', TargetShardCount: 9, ScalingType: 'UNIFORM_SCALING' })),
+		await assert.rejects(h.kin.send(new UpdateShardCountCommand({ StreamName: 'e2e', TargetShardCount: 9, ScalingType: 'UNIFORM_SCALING' })),
 			{ name: 'InvalidArgumentException' });
 
-		const before = await shards(kin, 'e2e');
-		await hub.kill();
-		await hub.start();
-		assert.deepEqual(await shards(kin, 'e2e'), before, 'the lineage survives a restart');
+		const before = await shards(h.kin, 'e2e');
+		await h.hub.kill();
+		await h.hub.start();
+		assert.deepEqual(await shards(h.kin, 'e2e'), before, 'the lineage survives a restart');
 	});
 
 	test('UpdateShardCount 5 -> 3 -> 5: every shard descends from all it overlaps, keys stay in order, over a kill -9', async () => {
 		const stream = 'uneven';
 		const keys = Array.from({ length: 200 }, (_, i) => `racer-${i}`);
-		await kin.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 5 }));
-		const five = await shards(kin, stream);
-		await putRound(kin, stream, keys, 0);
+		await h.kin.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 5 }));
+		const five = await shards(h.kin, stream);
+		await putRound(h.kin, stream, keys, 0);
 
-		const down = await kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 3, ScalingType: 'UNIFORM_SCALING' }));
+		const down = await h.kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 3, ScalingType: 'UNIFORM_SCALING' }));
 		assert.equal(down.CurrentShardCount, 5);
 		assert.equal(down.TargetShardCount, 3);
-		let all = await shards(kin, stream);
+		let all = await shards(h.kin, stream);
 		assert.deepEqual(all.map((s) => s.ShardId), all.map((_, i) => `shardId-${String(i).padStart(12, '0')}`), 'ids count up');
 		assert.equal(all.filter(isOpen).length, 3);
 		const mid = all.find((s) => parentsOf(s).length === 2 && !isOpen(s));
@@ -165,29 +153,29 @@ describe('resharding', { timeout: 120000 }, () => {
 			assert.ok(BigInt(to) >= BigInt(from), `${s.ShardId} ends at or above its start`);
 		}
 		assertLineageCovers(all, five);
-		await putRound(kin, stream, keys, 1);
+		await putRound(h.kin, stream, keys, 1);
 
 		const three = all.filter(isOpen);
-		await kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 5, ScalingType: 'UNIFORM_SCALING' }));
-		all = await shards(kin, stream);
+		await h.kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 5, ScalingType: 'UNIFORM_SCALING' }));
+		all = await shards(h.kin, stream);
 		const byStart = (a, b) => (BigInt(a.StartingHashKey) < BigInt(b.StartingHashKey) ? -1 : 1);
 		assert.deepEqual(all.filter(isOpen).map((s) => s.HashKeyRange).sort(byStart), five.map((s) => s.HashKeyRange),
 			'the even split of 5 again');
 		assertLineageCovers(all, three);
 		assertLineageCovers(all, five);
-		await putRound(kin, stream, keys, 2);
+		await putRound(h.kin, stream, keys, 2);
 
-		await hub.kill();
-		await hub.start();
-		assert.deepEqual(await shards(kin, stream), all, 'the lineage survives a kill -9');
-		const rounds = await readFollowingLineage(kin, stream, all);
+		await h.hub.kill();
+		await h.hub.start();
+		assert.deepEqual(await shards(h.kin, stream), all, 'the lineage survives a kill -9');
+		const rounds = await readFollowingLineage(h.kin, stream, all);
 		for (const k of keys) assert.deepEqual(rounds[k], [0, 1, 2], `key ${k} in order`);
 
 		// A push subscription to an intermediate shard ends at once with its child.
 		const child = all.find((s) => parentsOf(s).includes(mid.ShardId));
-		const { StreamDescriptionSummary: summary } = await kin.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-		const { Consumer: consumer } = await kin.send(new RegisterStreamConsumerCommand({ StreamARN: summary.StreamARN, ConsumerName: 'lineage' }));
-		const conn = await EfoConnection.open(hub.wsUrl);
+		const { StreamDescriptionSummary: summary } = await h.kin.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+		const { Consumer: consumer } = await h.kin.send(new RegisterStreamConsumerCommand({ StreamARN: summary.StreamARN, ConsumerName: 'lineage' }));
+		const conn = await EfoConnection.open(h.hub.wsUrl);
 		try {
 			conn.subscribe(consumer.ConsumerARN, mid.ShardId);
 			const { ev } = await conn.waitFor((e) => e.ShardId === mid.ShardId && e.ChildShards?.length > 0,
@@ -201,22 +189,22 @@ describe('resharding', { timeout: 120000 }, () => {
 	});
 
 	test('a board reading through 2 -> 4 -> 3 -> 2 shards loses and doubles nothing', async () => {
-		await kin.send(new UpdateShardCountCommand({ StreamName: 'e2e', TargetShardCount: 2, ScalingType: 'UNIFORM_SCALING' }));
+		await h.kin.send(new UpdateShardCountCommand({ StreamName: 'e2e', TargetShardCount: 2, ScalingType: 'UNIFORM_SCALING' }));
 		const stream = 'e2e';
-		const dump = path.join(dir, 'dump.jsonl');
-		const sim = runToEnd(['sim', '--endpoint', hub.endpoint, '--stream', stream, '--races', '2', '--racers', '100',
+		const dump = path.join(h.dir, 'dump.jsonl');
+		const sim = runToEnd(['sim', '--endpoint', h.hub.endpoint, '--stream', stream, '--races', '2', '--racers', '100',
 			'--duration', '60', '--speed', '4', '--seed', '51', '--dup-rate', '0.05', '--dump', dump, '--quiet']);
-		const board = runToEnd(['board', '--endpoint', hub.endpoint.replace('http', 'ws'), '--stream', stream,
-			'--consumer', 'through', '--db', path.join(dir, 'h.db'), '--duration', '60', '--grace', '20',
+		const board = runToEnd(['board', '--endpoint', h.hub.endpoint.replace('http', 'ws'), '--stream', stream,
+			'--consumer', 'through', '--db', path.join(h.dir, 'h.db'), '--duration', '60', '--grace', '20',
 			'--until-finished', '--format', 'json']);
 		// The first step from the command line, the others through the SDK.
 		await sleep(3000);
-		const cli = await runToEnd(['hub', 'reshard', '--endpoint', hub.endpoint, '--stream', stream, '--shards', '4']);
+		const cli = await runToEnd(['hub', 'reshard', '--endpoint', h.hub.endpoint, '--stream', stream, '--shards', '4']);
 		assert.equal(cli.code, 0, cli.stderr);
 		assert.match(cli.stdout, /2 -> 4 open shards/);
 		for (const target of [3, 2]) {
 			await sleep(3000);
-			await kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: target, ScalingType: 'UNIFORM_SCALING' }));
+			await h.kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: target, ScalingType: 'UNIFORM_SCALING' }));
 		}
 		const s = await sim;
 		assert.equal(s.code, 0, s.stderr);
@@ -230,31 +218,23 @@ describe('resharding', { timeout: 120000 }, () => {
 describe('closed shards past retention', { timeout: 60000 }, () => {
 	const RETENTION_S = 3;
 	const stream = 'expiry';
-	let hub, kin, dir, consumerARN;
+	let consumerARN;
 
+	const h = withHub((dir) => ({ stream, shards: 2, dataDir: path.join(dir, 'hub'), extraArgs: ['--retention-seconds', String(RETENTION_S)] }));
 	before(async () => {
-		dir = await tempDir();
-		hub = new Hub({ stream, shards: 2, dataDir: path.join(dir, 'hub'), extraArgs: ['--retention-seconds', String(RETENTION_S)] });
-		await hub.start();
-		kin = kinesisClient(hub.endpoint);
-		const { StreamDescriptionSummary: summary } = await kin.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+		const { StreamDescriptionSummary: summary } = await h.kin.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
 		assert.equal(summary.RetentionPeriodHours, 1, 'seconds are reported as a whole hour');
-		({ Consumer: { ConsumerARN: consumerARN } } = await kin.send(new RegisterStreamConsumerCommand({ StreamARN: summary.StreamARN, ConsumerName: 'expiry' })));
-	});
-	after(async () => {
-		kin?.destroy();
-		await hub?.stop();
-		await rmTempDir(dir);
+		({ Consumer: { ConsumerARN: consumerARN } } = await h.kin.send(new RegisterStreamConsumerCommand({ StreamARN: summary.StreamARN, ConsumerName: 'expiry' })));
 	});
 
 	// ListShards one shard a page, through NextToken.
 	async function listByPages() {
 		const ids = [];
-		let page = await kin.send(new ListShardsCommand({ StreamName: stream, MaxResults: 1 }));
+		let page = await h.kin.send(new ListShardsCommand({ StreamName: stream, MaxResults: 1 }));
 		for (;;) {
 			ids.push(...page.Shards.map((s) => s.ShardId));
 			if (!page.NextToken) return ids;
-			page = await kin.send(new ListShardsCommand({ NextToken: page.NextToken, MaxResults: 1 }));
+			page = await h.kin.send(new ListShardsCommand({ NextToken: page.NextToken, MaxResults: 1 }));
 		}
 	}
 
@@ -262,18 +242,18 @@ describe('closed shards past retention', { timeout: 60000 }, () => {
 	// children still name them), no iterator, no subscription.
 	async function assertForgotten(gone, open) {
 		const ids = (list) => list.map((s) => s.ShardId);
-		const listed = await shards(kin, stream);
+		const listed = await shards(h.kin, stream);
 		assert.deepEqual(ids(listed), ids(open), 'only the open shards are listed');
 		assert.ok(listed.every((s) => parentsOf(s).every((p) => gone.some((g) => g.ShardId === p))), 'children still name their parents');
 		assert.deepEqual(await listByPages(), ids(open));
-		const { StreamDescription: d } = await kin.send(new DescribeStreamCommand({ StreamName: stream }));
+		const { StreamDescription: d } = await h.kin.send(new DescribeStreamCommand({ StreamName: stream }));
 		assert.deepEqual(ids(d.Shards), ids(open));
 		assert.equal(d.HasMoreShards, false);
 		for (const g of gone) {
-			await assert.rejects(kin.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: g.ShardId, ShardIteratorType: 'TRIM_HORIZON' })),
+			await assert.rejects(h.kin.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: g.ShardId, ShardIteratorType: 'TRIM_HORIZON' })),
 				{ name: 'ResourceNotFoundException', message: new RegExp(`Shard ${g.ShardId} in stream ${stream} under account \\d+ does not exist`) });
 		}
-		const conn = await EfoConnection.open(hub.wsUrl);
+		const conn = await EfoConnection.open(h.hub.wsUrl);
 		try {
 			conn.subscribe(consumerARN, gone[0].ShardId);
 			const { ev } = await conn.waitFor((e) => e.ShardId === gone[0].ShardId, { what: `an answer for ${gone[0].ShardId}` });
@@ -288,16 +268,16 @@ describe('closed shards past retention', { timeout: 60000 }, () => {
 	}
 
 	test('a reshard on a running hub: the closed shards are listed for the retention, then forgotten', async () => {
-		await kin.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'k', Data: Buffer.from('x') }));
-		await kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
+		await h.kin.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'k', Data: Buffer.from('x') }));
+		await h.kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
 		const closedAt = Date.now();
-		const all = await shards(kin, stream);
+		const all = await shards(h.kin, stream);
 		const gone = all.filter((s) => !isOpen(s)), open = all.filter(isOpen);
 		assert.equal(gone.length, 2);
-		await kin.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: gone[0].ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+		await h.kin.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: gone[0].ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
 
 		// The hub applies retention about once a second.
-		while ((await shards(kin, stream)).length === all.length) {
+		while ((await shards(h.kin, stream)).length === all.length) {
 			assert.ok(Date.now() - closedAt < (RETENTION_S + 5) * 1000, 'the closed shards are forgotten in time');
 			await sleep(200);
 		}
@@ -306,14 +286,14 @@ describe('closed shards past retention', { timeout: 60000 }, () => {
 	});
 
 	test('a shard that expired while the hub was down is forgotten as it starts: its closing time was kept', async () => {
-		const before = await shards(kin, stream);
-		await kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 2, ScalingType: 'UNIFORM_SCALING' }));
-		const all = await shards(kin, stream);
+		const before = await shards(h.kin, stream);
+		await h.kin.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 2, ScalingType: 'UNIFORM_SCALING' }));
+		const all = await shards(h.kin, stream);
 		const open = all.filter(isOpen), gone = all.filter((s) => !isOpen(s));
 		assert.deepEqual(gone.map((s) => s.ShardId), before.map((s) => s.ShardId), 'the four open shards closed');
-		await hub.kill();
+		await h.hub.kill();
 		await sleep(RETENTION_S * 1000 + 500);
-		await hub.start();
+		await h.hub.start();
 		await assertForgotten(gone, open);
 	});
 });

@@ -6,14 +6,14 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
 	GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 
 import {
-	ALLEYCAT, Hub, kinesisClient, listAllShards, readShard, rmTempDir, tempDir,
+	ALLEYCAT, Hub, listAllShards, readShard, withHub,
 } from './hub.mjs';
 
 const run = promisify(execFile);
@@ -41,24 +41,12 @@ async function recordsPerShard(hub) {
 }
 
 describe('sim against a one-shard hub at the default limits', { timeout: 60000 }, () => {
-	let hub, kin, dir;
-
-	before(async () => {
-		dir = await tempDir();
-		hub = new Hub({ stream: STREAM, shards: 1 });
-		await hub.start();
-		kin = kinesisClient(hub.endpoint);
-	});
-	after(async () => {
-		kin?.destroy();
-		await hub?.stop();
-		await rmTempDir(dir);
-	});
+	const h = withHub({ stream: STREAM, shards: 1 });
 
 	test('offered twice what the shard takes, it is throttled, retries, and lands every record in order per key', async () => {
-		const dump = path.join(dir, 'dump.jsonl');
+		const dump = path.join(h.dir, 'dump.jsonl');
 		// 1,000 racers at --speed 2 offer 2,000 records/s to a shard that takes 1,000.
-		const stats = await sim(hub.endpoint, ['--racers', '1000', '--speed', '2', '--duration', '8',
+		const stats = await sim(h.hub.endpoint, ['--racers', '1000', '--speed', '2', '--duration', '8',
 			'--seed', '5', '--dump', dump]);
 		assert.equal(stats.sent, 8000);
 		assert.equal(stats.landed, 8000, `every record lands: ${JSON.stringify(stats)}`);
@@ -68,8 +56,8 @@ describe('sim against a one-shard hub at the default limits', { timeout: 60000 }
 
 		const sent = (await readFile(dump, 'utf8')).trim().split('\n');
 		assert.equal(sent.length, 8000, 'the dump has one line per record');
-		const [shard] = await listAllShards(kin, ListShardsCommand, STREAM);
-		const got = await readAll(kin, shard.ShardId);
+		const [shard] = await listAllShards(h.kin, ListShardsCommand, STREAM);
+		const got = await readAll(h.kin, shard.ShardId);
 		const texts = got.map((r) => Buffer.from(r.Data).toString('utf8'));
 		assert.equal(texts.length, 8000, 'the stream holds each record once');
 		assert.deepEqual([...texts].sort(), [...sent].sort(), 'the stream holds exactly the records sent');
