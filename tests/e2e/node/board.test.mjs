@@ -18,7 +18,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 
 import { ListShardsCommand, UpdateShardCountCommand } from '@aws-sdk/client-kinesis';
 
-import { ALLEYCAT, Hub, kinesisClient, rmTempDir, sleep, tempDir } from './hub.mjs';
+import { ALLEYCAT, Hub, kinesisClient, rmTempDir, sleep, tempDir, withHub } from './hub.mjs';
 import { compare, reference } from './standings.mjs';
 
 const run = promisify(execFile);
@@ -199,22 +199,9 @@ async function subscriptionsOpened(hub) {
 	return Number(/^alleycat_subscriptions_total (\d+)$/m.exec(text)[1]);
 }
 
-/** A hub of `shards` shards without write limits, a temporary directory
- * and an SDK client, for the tests of one describe block. */
+/** A hub of `shards` shards without write limits, for one describe block. */
 function suiteHub(shards) {
-	const ctx = {};
-	before(async () => {
-		ctx.dir = await tempDir();
-		ctx.hub = new Hub({ stream: STREAM, shards, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
-		await ctx.hub.start();
-		ctx.kin = kinesisClient(ctx.hub.endpoint);
-	});
-	after(async () => {
-		ctx.kin?.destroy();
-		await ctx.hub?.stop();
-		await rmTempDir(ctx.dir);
-	});
-	return ctx;
+	return withHub({ stream: STREAM, shards, shardRecordsPerSec: 0, shardBytesPerSec: 0 });
 }
 
 /** The final standings of everything the simulators that wrote these dumps sent. */
