@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,31 @@ static const struct option *named_option(const struct option *options, const cha
 	return found;
 }
 
+/* Reports a prefix that several options start with (getopt takes only
+ * one that a single option starts with), naming them. Returns whether it
+ * was one. */
+static bool report_ambiguous(const char *command, const struct option *options, const char *name,
+			     size_t len)
+{
+	char list[512] = "";
+	size_t used = 0;
+	int n = 0;
+
+	for (const struct option *o = options; o->name; o++) {
+		if (len == 0 || strncmp(o->name, name, len) != 0)
+			continue;
+		used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0,
+					 "%s--%s", n ? ", " : "", o->name);
+		n++;
+		if (used >= sizeof(list))
+			used = sizeof(list) - 1;
+	}
+	if (n < 2)
+		return false;
+	cli_usage_error(command, "'--%s' is ambiguous: %s", name, list);
+	return true;
+}
+
 int cli_option_error(const char *command, const struct option *options, const char *arg)
 {
 	char name[NEAREST_WORD_MAX + 1];
@@ -109,6 +135,8 @@ int cli_option_error(const char *command, const struct option *options, const ch
 	if (o && o->has_arg == no_argument && eq)
 		return cli_usage_error(command, "--%s takes no value", o->name);
 	snprintf(name, sizeof(name), "%.*s", (int)len, arg + 2);
+	if (o == NULL && report_ambiguous(command, options, name, len))
+		return EXIT_USAGE;
 	nearest_init(&near, name);
 	for (o = options; o->name; o++)
 		nearest_consider(&near, o->name);

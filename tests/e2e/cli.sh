@@ -42,6 +42,8 @@ expect_error 2 "alleycat: unknown option '--sped' (did you mean --speed?)
 $(try_help demo)" "$ALLEYCAT" demo --sped 2
 expect_error 2 "alleycat: unknown option '--zebra'
 $(try_help board)" "$ALLEYCAT" board --zebra
+expect_error 2 "alleycat: '--rac' is ambiguous: --race, --racer
+$(try_help history)" "$ALLEYCAT" history --rac 5
 expect_error 2 "alleycat: --format needs a value
 $(try_help board)" "$ALLEYCAT" board --format
 expect_error 2 "alleycat: --once takes no value
