@@ -110,7 +110,7 @@ static int add_setting(struct builder *b, const struct option *opt, const char *
 		if (truthy(value))
 			push(b, flag);
 		else if (!falsy(value)) {
-			snprintf(err, errlen, "%s takes true or false, not '%s'", opt->name, value);
+			snprintf(err, errlen, "%s: '%s' is not true or false", origin, value);
 			return -1;
 		}
 		return 0;
@@ -200,7 +200,7 @@ static int read_file(const char *path, const char *command, const struct option 
 		     struct builder *b, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[LINE_MAX_LEN], why[256], origin[LINE_MAX_LEN + 256];
+	char line[LINE_MAX_LEN], origin[LINE_MAX_LEN + 256];
 	char section[LINE_MAX_LEN] = "";
 	bool mine = true;       /* lines before any section apply to every command */
 	bool known = true;      /* a section that no command has is warned about once */
@@ -247,8 +247,7 @@ static int read_file(const char *path, const char *command, const struct option 
 		if (!mine || (opt = find(options, name)) == NULL)
 			continue;       /* another command's option */
 		snprintf(origin, sizeof(origin), "%s:%d: %s", path, number, name);
-		if (add_setting(b, opt, value, origin, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, number, why);
+		if (add_setting(b, opt, value, origin, err, errlen) < 0) {
 			fclose(f);
 			return -1;
 		}
@@ -261,7 +260,7 @@ static int read_environment(const struct option *options, struct builder *b, cha
 			    size_t errlen)
 {
 	for (; options->name; options++) {
-		char var[160], why[256];
+		char var[160];
 		const char *value;
 		size_t i;
 
@@ -273,10 +272,8 @@ static int read_environment(const struct option *options, struct builder *b, cha
 		value = getenv(var);
 		if (value == NULL || value[0] == '\0')
 			continue;
-		if (add_setting(b, options, value, var, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: %s", var, why);
+		if (add_setting(b, options, value, var, err, errlen) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }

@@ -97,8 +97,11 @@ expect_status 2 "$ALLEYCAT" hub
 expect_match "$err" "config:1: a setting is written 'option = value'" "a malformed line is named"
 
 printf '[history]\nno-unicode = maybe\n' >"$ALLEYCAT_CONFIG"
-err=$("$ALLEYCAT" history 2>&1 >/dev/null)
-expect_match "$err" "config:2: no-unicode takes true or false" "a bad switch value is named"
+expect_error 2 "alleycat: $ALLEYCAT_CONFIG:2: no-unicode: 'maybe' is not true or false
+Try 'alleycat history --help' for more information." "$ALLEYCAT" history
+printf '' >"$ALLEYCAT_CONFIG"
+expect_error 2 "alleycat: ALLEYCAT_ONCE: 'often' is not true or false
+Try 'alleycat board --help' for more information." env ALLEYCAT_ONCE=often "$ALLEYCAT" board
 # A bad value names where it came from: the variable, or the file and line.
 try_sim="Try 'alleycat sim --help' for more information."
 printf '' >"$ALLEYCAT_CONFIG"
