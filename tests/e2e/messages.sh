@@ -46,6 +46,9 @@ out=$(timeout 20 "$ALLEYCAT" hub --listen "127.0.0.1:$port" 2>/dev/null)
 [ -z "$out" ] || fail "a hub that could not listen printed '$out'"
 expect_error 1 "alleycat: cannot listen on 8.8.8.8:4999: Cannot assign requested address (not an address of this machine: try 127.0.0.1 or 0.0.0.0)" \
 	timeout 20 "$ALLEYCAT" hub --listen 8.8.8.8:4999
+# The demo's hub says the same, before any screen is drawn.
+expect_error 1 "alleycat: cannot listen on 8.8.8.8:4999: Cannot assign requested address (not an address of this machine: try 127.0.0.1 or 0.0.0.0)" \
+	timeout 20 "$ALLEYCAT" demo --listen 8.8.8.8:4999
 kill "$hub_pid"
 wait "$hub_pid" 2>/dev/null
 
