@@ -25,29 +25,21 @@ port=$((30000 + RANDOM % 20000))
 tmux -S "$sock" new-session -d -s demo -x 120 -y 40 \
 	"$ALLEYCAT demo --listen 127.0.0.1:$port 2>$dir/stderr; echo \$? >$dir/status; sleep 30"
 
-screen() {
-	tmux -S "$sock" capture-pane -p -t demo
-}
-
-# wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds.
-wait_for() {
+# wait_until SECONDS WHAT COMMAND...: until COMMAND succeeds.
+wait_until() {
 	local seconds=$1 what=$2
 	shift 2
-	for _ in $(seq $((seconds * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	fail "$what within $seconds s:
-$(screen)
+	within "$seconds" "$@" || fail "$what within $seconds s:
+$(screen demo)
 stderr: $(cat "$dir/stderr" 2>/dev/null)"
 }
 
 # A ranked row: rank, racer name, id, then a score with decimals.
 ranked() {
-	screen | grep -Eq '^ +1 .*[A-Za-z].* [0-9]+\.[0-9]+ ' &&
-		screen | grep -Eq '^ +2 .*[A-Za-z].* [0-9]+\.[0-9]+ '
+	screen demo | grep -Eq '^ +1 .*[A-Za-z].* [0-9]+\.[0-9]+ ' &&
+		screen demo | grep -Eq '^ +2 .*[A-Za-z].* [0-9]+\.[0-9]+ '
 }
-wait_for 5 "no ranked racers with scores" ranked
+wait_until 5 "no ranked racers with scores" ranked
 pass "the live view ranks racers within 5 s"
 
 # History, past races of every class: a row with a race id, a racer count
@@ -56,13 +48,13 @@ tmux -S "$sock" send-keys -t demo 3
 sleep 0.5
 tmux -S "$sock" send-keys -t demo r
 finished() {
-	screen | grep -Eq '^ *[0-9]{5,} .* [0-9]+ +[^ ].* [0-9]+\.[0-9]+ *$'
+	screen demo | grep -Eq '^ *[0-9]{5,} .* [0-9]+ +[^ ].* [0-9]+\.[0-9]+ *$'
 }
-wait_for 90 "no finished race in the history view" finished
+wait_until 90 "no finished race in the history view" finished
 pass "a finished race is in the history view"
 
 tmux -S "$sock" send-keys -t demo q
-wait_for 10 "q did not stop the demo" test -s "$dir/status"
+wait_until 10 "q did not stop the demo" test -s "$dir/status"
 [ "$(cat "$dir/status")" = 0 ] || fail "the demo exited $(cat "$dir/status")"
 # The terminal is back: out of the alternate screen, with the cursor shown.
 [ "$(tmux -S "$sock" display-message -p -t demo '#{alternate_on}')" = 0 ] ||

@@ -77,3 +77,61 @@ start_hub() {
 	done
 	fail "the hub did not start: $(cat "$dir/hub.log")"
 }
+
+# ---- screens in tmux: the sessions of the tmux server at $sock ------------
+
+# screen SESSION: what SESSION shows, as text.
+screen() {
+	tmux -S "$sock" capture-pane -p -t "$1"
+}
+
+# within SECONDS COMMAND...: whether COMMAND succeeds within SECONDS (it is
+# tried every tenth of a second): generous bounds, never a time asserted.
+within() {
+	local seconds=$1
+	shift
+	for _ in $(seq $((seconds * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+shows() {
+	screen "$1" | grep -qF -- "$2"
+}
+
+shows_match() {
+	screen "$1" | grep -qE -- "$2"
+}
+
+hides() {
+	! shows "$1" "$2"
+}
+
+ended() {
+	! tmux -S "$sock" has-session -t "$1" 2>/dev/null
+}
+
+# wait_for SESSION SECONDS TEXT: until the screen shows TEXT.
+wait_for() {
+	within "$2" shows "$1" "$3" || fail "$1 never showed '$3' within $2 s:
+$(screen "$1")"
+}
+
+# wait_match SESSION SECONDS REGEX: until a line of the screen matches REGEX.
+wait_match() {
+	within "$2" shows_match "$1" "$3" || fail "$1 never showed '$3' within $2 s:
+$(screen "$1")"
+}
+
+# wait_gone SESSION SECONDS TEXT: until the screen no longer shows TEXT.
+wait_gone() {
+	within "$2" hides "$1" "$3" || fail "$1 still showed '$3' after $2 s:
+$(screen "$1")"
+}
+
+# wait_ended SESSION SECONDS: until the tmux session has ended.
+wait_ended() {
+	within "$2" ended "$1" || fail "session $1 still runs after $2 s"
+}

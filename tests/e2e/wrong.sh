@@ -60,9 +60,6 @@ dashboard() {
 	tmux -S "$sock" new-session -d -s "$name" -x 200 -y 30 \
 		"$* 2>$dir/$name.err; echo \$? >$dir/$name.status; sleep 60"
 }
-screen() {
-	tmux -S "$sock" capture-pane -p -t "$1"
-}
 dashboard watch "$ALLEYCAT" watch --endpoint "ws://$dead" --db "$dir/watch.db"
 dashboard kiosk "$ALLEYCAT" kiosk --endpoint "ws://$hub" --stream nosuch --db "$dir/kiosk.db"
 dashboards_started=$(date +%s)
@@ -140,23 +137,13 @@ pass "one-shot commands fail at once, or within --timeout, with one line: endpoi
 
 # ---- the dashboards ----------------------------------------------------------
 
-# wait_screen NAME TEXT SECONDS: until the screen shows TEXT.
-wait_screen() {
-	for _ in $(seq $(($3 * 10))); do
-		screen "$1" | grep -qE -- "$2" && return 0
-		sleep 0.1
-	done
-	fail "$1 never showed '$2' in $3 s:
-$(screen "$1")"
-}
-
-wait_screen watch "reconnecting to the hub.*cannot reach ws://$dead: connection refused" 5
-wait_screen kiosk "reconnecting to the hub.*$no_stream ws://$hub" 5
+wait_match watch 5 "reconnecting to the hub.*cannot reach ws://$dead: connection refused"
+wait_match kiosk 5 "reconnecting to the hub.*$no_stream ws://$hub"
 # The first report of the repeats comes 10 s after the first message.
 left=$((25 - ($(date +%s) - dashboards_started)))
 [ "$left" -ge 1 ] || left=1
-wait_screen watch "warning: consumer watch-.*cannot reach ws://$dead.*\(repeated [0-9]+ times\)" "$left"
-wait_screen kiosk "warning: consumer kiosk-.*$no_stream ws://$hub.*\(repeated [0-9]+ times\)" 5
+wait_match watch "$left" "warning: consumer watch-.*cannot reach ws://$dead.*\(repeated [0-9]+ times\)"
+wait_match kiosk 5 "warning: consumer kiosk-.*$no_stream ws://$hub.*\(repeated [0-9]+ times\)"
 for name in watch kiosk; do
 	pid=$(pgrep -P "$(tmux -S "$sock" display-message -p -t "$name" '#{pane_pid}')" alleycat)
 	kill -TERM "$pid"
