@@ -88,6 +88,7 @@ struct view_live {
 
 	size_t cursor, top;             /* into order */
 	int page;                       /* table lines at the last draw */
+	int first_y;                    /* the screen line of the first row drawn */
 	int64_t follow_id;              /* 0: none */
 
 	int64_t spark_lo, spark_hi;     /* one scale for every row: they compare */
@@ -595,6 +596,7 @@ void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view
 	memcpy(cols, columns, sizeof(cols));
 	widget_columns_layout(cols, COL_COUNT, a.w);
 	widget_columns_head(ctx->term, a.y + 2, a.x, a.w, cols, COL_COUNT);
+	v->first_y = a.y + 3;
 	if (v->page < 1)
 		return;
 	for (int line = 0; line < v->page && v->top + (size_t)line < v->shown; line++)
@@ -694,6 +696,17 @@ bool view_live_key(struct view_live *v, const struct view_ctx *ctx, int key)
 		}
 	}
 	return false;
+}
+
+bool view_live_click(struct view_live *v, int y)
+{
+	size_t k;
+
+	if (!v->live || !widget_row_at(y, v->first_y, v->page, v->top, v->shown, &k))
+		return false;
+	v->cursor = k;
+	v->follow_id = v->rows[v->order[k]].racer_id;
+	return true;
 }
 
 /* ---- the rest of the interface ----------------------------------------- */

@@ -390,3 +390,11 @@ bool widget_scroll_key(int *scroll, int lines, int page, int key)
 	*scroll = *scroll < 0 ? 0 : *scroll > most ? most : *scroll;
 	return true;
 }
+
+bool widget_row_at(int y, int first_y, int page, size_t top, size_t count, size_t *row)
+{
+	if (y < first_y || y >= first_y + page || top + (size_t)(y - first_y) >= count)
+		return false;
+	*row = top + (size_t)(y - first_y);
+	return true;
+}

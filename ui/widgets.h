@@ -86,6 +86,11 @@ void widget_fmt_rate(double value, char *buf, size_t size);
 void widget_fmt_count(uint64_t value, char *buf, size_t size);
 void widget_fmt_age(int64_t ms, char *buf, size_t size);
 
+/* The row of a table a click on screen line y falls on: the table's
+ * first row is drawn on line first_y, `page` lines of rows from row `top`
+ * of `count`. False when the click is not on a row. */
+bool widget_row_at(int y, int first_y, int page, size_t top, size_t count, size_t *row);
+
 /* Moves a scrolled text of `lines` lines shown `page` at a time by the
  * scrolling keys (arrows, j/k, PgUp/PgDn, space, Home/g), kept in range.
  * Returns false for any other key. */

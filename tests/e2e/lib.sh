@@ -135,3 +135,32 @@ $(screen "$1")"
 wait_ended() {
 	within "$2" ended "$1" || fail "session $1 still runs after $2 s"
 }
+
+# mouse_report BUTTON X Y: what a terminal sends for a mouse event in the
+# X10 encoding that the pane's terminal type (tmux's) names: ESC [ M, then
+# the button code, the column and the line (1-based), each plus 32.
+mouse_report() {
+	local n
+	printf '\033[M'
+	for n in "$1" $(($2 + 1)) $(($3 + 1)); do
+		printf "\\$(printf '%03o' $((n + 32)))"
+	done
+}
+
+# click SESSION X Y: the first button pressed and released on the cell at
+# column X, line Y (0-based); release is button code 3.
+click() {
+	tmux -S "$sock" send-keys -t "$1" -l "$(mouse_report 0 "$2" "$3")$(mouse_report 3 "$2" "$3")"
+}
+
+# wheel SESSION up|down: a notch of the wheel (button codes 64 and 65).
+wheel() {
+	local button=64
+	[ "$2" = down ] && button=65
+	tmux -S "$sock" send-keys -t "$1" -l "$(mouse_report $button 0 5)"
+}
+
+# line_of SESSION TEXT: the screen line (0-based) that first shows TEXT.
+line_of() {
+	screen "$1" | grep -nF -- "$2" | head -1 | awk -F: '{ print $1 - 1 }'
+}

@@ -33,6 +33,15 @@ put() {
 		>/dev/null || fail "cannot put race $race"
 }
 
+# ladder N: racers 1 to N (named R1 to RN) for put, in the array racers;
+# the higher the id the faster, so racer N leads and racer 1 is last.
+ladder() {
+	racers=()
+	for i in $(seq "$1"); do
+		racers+=("$i:R$i:$(printf '%d.%d' $((30 + i / 5)) $((i % 5 * 2)))")
+	done
+}
+
 # dash COMMAND OPTIONS: a watch or kiosk command line for this hub, with
 # races of 5 s, commits every second and races that end only when final.
 dash() {
