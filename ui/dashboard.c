@@ -536,12 +536,12 @@ static bool click_tab(struct dashboard *d, int x)
 	return false;
 }
 
-static bool click_view(struct dashboard *d, int y)
+static bool click_view(struct dashboard *d, int y, int x)
 {
 	int64_t open = 0;
 
 	switch (d->view) {
-	case DASH_LIVE: return view_live_click(d->live_view, y);
+	case DASH_LIVE: return view_live_click(d->live_view, y, x);
 	case DASH_RACES:
 		if (!view_races_click(d->races_view, y, &open))
 			return false;
@@ -562,7 +562,7 @@ static void handle_mouse(struct dashboard *d)
 		return;
 	switch (m.kind) {
 	case TERM_MOUSE_CLICK:
-		if (m.y == 0 ? click_tab(d, m.x) : click_view(d, m.y))
+		if (m.y == 0 ? click_tab(d, m.x) : click_view(d, m.y, m.x))
 			d->dirty = true;
 		break;
 	case TERM_MOUSE_WHEEL_UP:

@@ -308,15 +308,38 @@ int widget_columns_width(const struct widget_column *cols, size_t n)
 	return width;
 }
 
+void widget_columns_head_sorted(const struct terminal *term, int y, int x, int width,
+				const struct widget_column *cols, size_t n, size_t sorted,
+				const char *mark)
+{
+	attr_t attr = term_attr(term, TERM_TABLE_HEAD);
+	char title[64];
+
+	widget_fill(y, x, width, attr);
+	for (size_t i = 0; i < n; i++) {
+		if (cols[i].w == 0)
+			continue;
+		if (i != sorted)
+			snprintf(title, sizeof(title), "%s", cols[i].title);
+		else
+			snprintf(title, sizeof(title), "%s%s%s", cols[i].right ? mark : "",
+				 cols[i].title, cols[i].right ? "" : mark);
+		widget_cell(term, y, x, &cols[i], i == sorted ? attr | A_BOLD : attr, title);
+	}
+}
+
 void widget_columns_head(const struct terminal *term, int y, int x, int width,
 			 const struct widget_column *cols, size_t n)
 {
-	attr_t attr = term_attr(term, TERM_TABLE_HEAD);
+	widget_columns_head_sorted(term, y, x, width, cols, n, n, "");
+}
 
-	widget_fill(y, x, width, attr);
+size_t widget_column_at(const struct widget_column *cols, size_t n, int x)
+{
 	for (size_t i = 0; i < n; i++)
-		if (cols[i].w > 0)
-			widget_cell(term, y, x, &cols[i], attr, cols[i].title);
+		if (cols[i].w > 0 && x >= cols[i].x && x < cols[i].x + cols[i].w)
+			return i;
+	return n;
 }
 
 void widget_cell(const struct terminal *term, int y, int x, const struct widget_column *col,

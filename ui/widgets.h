@@ -75,6 +75,13 @@ void widget_columns_layout(struct widget_column *cols, size_t n, int width);
 int widget_columns_width(const struct widget_column *cols, size_t n);
 void widget_columns_head(const struct terminal *term, int y, int x, int width,
 			 const struct widget_column *cols, size_t n);
+/* The head with column `sorted` marked (mark: a glyph, before a
+ * right-aligned title so it stays over its numbers, else after). */
+void widget_columns_head_sorted(const struct terminal *term, int y, int x, int width,
+				const struct widget_column *cols, size_t n, size_t sorted,
+				const char *mark);
+/* The column shown x columns from the table's left edge; n when none. */
+size_t widget_column_at(const struct widget_column *cols, size_t n, int x);
 void widget_cell(const struct terminal *term, int y, int x, const struct widget_column *col,
 		 attr_t attr, const char *text);
 void widget_cell_untrusted(const struct terminal *term, int y, int x, const struct widget_column *col,

@@ -164,3 +164,15 @@ wheel() {
 line_of() {
 	screen "$1" | grep -nF -- "$2" | head -1 | awk -F: '{ print $1 - 1 }'
 }
+
+# click_on SESSION TEXT: a click on the first character of the first TEXT
+# on the screen (columns counted in characters: the screen has UTF-8).
+click_on() {
+	local y line before
+	y=$(line_of "$1" "$2")
+	[ -n "$y" ] || fail "no '$2' on the screen to click:
+$(screen "$1")"
+	line=$(screen "$1" | sed -n "$((y + 1))p")
+	before=${line%%"$2"*}
+	click "$1" "${#before}" "$y"
+}

@@ -19,7 +19,7 @@ wait_for watch 20 "rows 1-24 of 60"
 	fail "watch did not ask the terminal for clicks"
 
 # A click on R55's row follows R55.
-click watch 12 "$(line_of watch ' R55 ')"
+click_on watch ' R55 '
 wait_for watch 10 "following R55 (55): rank 6 of 60"
 
 # The wheel moves three rows a notch, as the arrow keys do (letting go of
@@ -34,16 +34,16 @@ done
 wait_for watch 10 "rows 6-29 of 60"
 
 # A click on a tab shows its view; a click on the Live tab goes back.
-click watch "$(screen watch | head -1 | grep -bo '2 Races' | cut -d: -f1)" 0
+click_on watch '2 Races'
 wait_for watch 10 "Live races: 1, 60 racers"
-click watch "$(screen watch | head -1 | grep -bo '1 Live' | cut -d: -f1)" 0
+click_on watch '1 Live'
 wait_for watch 10 "rows 6-29 of 60"
 
 # A click on the race selected in the races view watches it.
 tmux -S "$sock" send-keys -t watch 2
 wait_for watch 10 "Live races: 1"
-click watch 3 "$(line_of watch ' 960 ')"
-click watch 3 "$(line_of watch ' 960 ')"
+click_on watch ' 960 '
+click_on watch ' 960 '
 wait_for watch 10 "Race 960"
 tmux -S "$sock" send-keys -t watch q
 wait_ended watch 10
@@ -54,9 +54,9 @@ pass "a click follows a racer and switches views, the wheel scrolls"
 # drawn only once every waiting report was read (as in screen.sh).
 tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(dash kiosk '--rotate 600')"
 wait_for kiosk 20 "kiosk: Races"
-click kiosk "$(screen kiosk | head -1 | grep -bo ' Live ' | cut -d: -f1)" 0
-click kiosk 3 "$(line_of kiosk ' 960 ')"
-click kiosk 3 "$(line_of kiosk ' 960 ')"
+click_on kiosk ' Live '
+click_on kiosk ' 960 '
+click_on kiosk ' 960 '
 tmux -S "$sock" resize-window -t kiosk -x 100 -y 26
 wait_for kiosk 10 "Live races: 1"
 last_line() {
@@ -74,7 +74,7 @@ tmux -S "$sock" new-session -d -s plain -x 100 -y 30 "$(dash watch --no-mouse)"
 wait_for plain 20 "rows 1-24 of 60"
 [ "$(tmux -S "$sock" display-message -p -t plain '#{mouse_standard_flag}')" = 0 ] ||
 	fail "watch --no-mouse asked the terminal for clicks"
-click plain 12 "$(line_of plain ' R55 ')"
+click_on plain ' R55 '
 sleep 2
 screen plain | grep -qF "following" && fail "watch --no-mouse followed a clicked racer:
 $(screen plain)"
