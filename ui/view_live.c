@@ -39,7 +39,7 @@ enum live_col {
 static const struct widget_column columns[COL_COUNT] = {
 	[COL_RANK] = { .title = "#", .width = 4, .right = true },
 	[COL_CHANGE] = { .title = "chg", .width = 4, .drop = 5 },
-	[COL_NAME] = { .title = "racer", .width = 10, .max = 24, .flex = true },
+	[COL_NAME] = { .title = "racer", .width = 10, .max = 32, .flex = true },
 	[COL_ID] = { .title = "id", .width = 7, .right = true, .drop = 8 },
 	[COL_SCORE] = { .title = "score", .width = 8, .right = true },
 	[COL_NOW] = { .title = "now", .width = 8, .right = true, .drop = 3 },

@@ -269,9 +269,37 @@ static int columns_next_drop(const struct widget_column *cols, size_t n)
 	return pick;
 }
 
+/* The room a flexible column can still take. */
+static int flex_room(const struct widget_column *c, int extra)
+{
+	if (!c->flex || c->w <= 0)
+		return 0;
+	return c->max > 0 ? c->max - c->w : extra;
+}
+
+/* Spreads extra columns evenly over the flexible columns, each up to its
+ * most: a wide screen widens every one of them, not the first alone. */
+static void columns_spread(struct widget_column *cols, size_t n, int extra)
+{
+	while (extra > 0) {
+		int takers = 0, share;
+		for (size_t i = 0; i < n; i++)
+			takers += flex_room(&cols[i], extra) > 0;
+		if (takers == 0)
+			return;
+		share = extra / takers > 0 ? extra / takers : 1;
+		for (size_t i = 0; i < n && extra > 0; i++) {
+			int more = flex_room(&cols[i], extra);
+			more = more > share ? share : more;
+			cols[i].w += more;
+			extra -= more;
+		}
+	}
+}
+
 void widget_columns_layout(struct widget_column *cols, size_t n, int width)
 {
-	int extra, x = 0, drop;
+	int x = 0, drop, extra;
 
 	/* w < 0 marks a dropped column while laying out. */
 	for (size_t i = 0; i < n; i++)
@@ -279,21 +307,12 @@ void widget_columns_layout(struct widget_column *cols, size_t n, int width)
 	while (columns_need(cols, n) > width && (drop = columns_next_drop(cols, n)) >= 0)
 		cols[drop].w = -1;
 	extra = width - columns_need(cols, n);
+	for (size_t i = 0; i < n; i++)
+		cols[i].w = cols[i].w < 0 ? 0 : cols[i].width;
+	columns_spread(cols, n, extra);
 	for (size_t i = 0; i < n; i++) {
-		if (cols[i].w < 0) {
-			cols[i].w = 0;
-			cols[i].x = 0;
-			continue;
-		}
-		cols[i].w = cols[i].width;
-		if (cols[i].flex && extra > 0) {
-			int more = cols[i].max > 0 ? cols[i].max - cols[i].width : extra;
-			more = more > extra ? extra : more < 0 ? 0 : more;
-			cols[i].w += more;
-			extra -= more;
-		}
-		cols[i].x = x;
-		x += cols[i].w + 1;
+		cols[i].x = cols[i].w > 0 ? x : 0;
+		x += cols[i].w > 0 ? cols[i].w + 1 : 0;
 	}
 }
 
