@@ -2,18 +2,20 @@
 # hub and a tmux server and records of known racers; the waits on the
 # screen are lib.sh's. Sourced after lib.sh.
 
-# screen_test_start STREAM: needs tmux and curl, sets dir (removed at
-# exit), sock (the tmux server's, killed at exit), a fixed UTF-8 terminal,
-# and starts a hub serving STREAM, the stream `put` writes to.
+# screen_test_start STREAM [HUB OPTION]...: needs tmux and curl, sets dir
+# (removed at exit), sock (the tmux server's, killed at exit), a fixed
+# UTF-8 terminal, and starts a hub serving STREAM, the stream `put` writes
+# to.
 screen_test_start() {
 	need tmux tmux
 	need curl curl
 	stream=$1
+	shift
 	dir=$(mktemp -d)
 	sock=$dir/tmux.sock
 	export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color
 	trap 'tmux -S "$sock" kill-server 2>/dev/null; [ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null; rm -rf "$dir"' EXIT
-	start_hub "$dir" "$stream"
+	start_hub "$dir" "$stream" "$@"
 }
 
 # put RACE SECOND EVENT ID:NAME:CADENCE...: one record per racer, of class
