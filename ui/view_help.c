@@ -55,11 +55,11 @@ static const struct help_line help_lines[] = {
 	{ "", "" },
 	{ "Columns", NULL },
 	{ "chg", "places gained or lost in the last seconds" },
-	{ "score", "the racer's best output in this race" },
-	{ "now", "output at the racer's latest second" },
-	{ "rpm  res", "cadence and resistance at that second" },
-	{ "gap", "the leader's score minus this racer's" },
-	{ "output", "a sparkline of the last seconds of output" },
+	{ "score W", "the racer's best output in this race, in watts" },
+	{ "last W", "output at the racer's latest second" },
+	{ "rpm  res %", "cadence (rpm) and resistance (percent) at that second" },
+	{ "gap W", "the leader's score minus this racer's (the leader: a dash)" },
+	{ "output W", "a sparkline of the last seconds of output" },
 };
 
 struct view_help *view_help_new(void)

@@ -39,15 +39,15 @@ enum live_col {
 static const struct widget_column columns[COL_COUNT] = {
 	[COL_RANK] = { .title = "#", .width = 4, .right = true },
 	[COL_CHANGE] = { .title = "chg", .width = 4, .drop = 5 },
-	[COL_NAME] = { .title = "racer", .width = 10, .max = 32, .flex = true },
+	[COL_NAME] = { .title = "name", .width = 10, .max = 32, .flex = true },
 	[COL_ID] = { .title = "id", .width = 7, .right = true, .drop = 8 },
-	[COL_SCORE] = { .title = "score", .width = 8, .right = true },
-	[COL_NOW] = { .title = "now", .width = 8, .right = true, .drop = 3 },
+	[COL_SCORE] = { .title = "score W", .width = 8, .right = true },
+	[COL_NOW] = { .title = "last W", .width = 8, .right = true, .drop = 3 },
 	[COL_CADENCE] = { .title = "rpm", .width = 5, .right = true, .drop = 7 },
-	[COL_RESISTANCE] = { .title = "res", .width = 5, .right = true, .drop = 6 },
-	[COL_GAP] = { .title = "gap", .width = 9, .right = true, .drop = 4 },
+	[COL_RESISTANCE] = { .title = "res %", .width = 6, .right = true, .drop = 6 },
+	[COL_GAP] = { .title = "gap W", .width = 9, .right = true, .drop = 4 },
 	[COL_MARK] = { .title = "", .width = 1, .drop = 2 },
-	[COL_SPARK] = { .title = "output", .width = 8, .max = ENGINE_SPARK_SECONDS, .flex = true,
+	[COL_SPARK] = { .title = "output W", .width = 8, .max = ENGINE_SPARK_SECONDS, .flex = true,
 			.drop = 1 },
 };
 
@@ -60,7 +60,7 @@ static const bool largest_first[COL_COUNT] = {
 
 static const char *const sort_names[COL_COUNT] = {
 	[COL_RANK] = "rank", [COL_CHANGE] = "change", [COL_NAME] = "name", [COL_ID] = "id",
-	[COL_SCORE] = "score", [COL_NOW] = "now", [COL_CADENCE] = "rpm", [COL_RESISTANCE] = "res",
+	[COL_SCORE] = "score", [COL_NOW] = "last", [COL_CADENCE] = "rpm", [COL_RESISTANCE] = "res",
 	[COL_GAP] = "gap", [COL_MARK] = "beats best", [COL_SPARK] = "recent output",
 };
 

@@ -48,7 +48,7 @@ static const struct widget_column columns[COL_COUNT] = {
 	[COL_SECOND] = { .title = "second", .width = 9, .right = true },
 	[COL_PROGRESS] = { .title = "", .width = 6, .max = 20, .flex = true, .drop = 2 },
 	[COL_LEADER] = { .title = "leader", .width = 10, .max = 24, .flex = true },
-	[COL_SCORE] = { .title = "score", .width = 8, .right = true, .drop = 4 },
+	[COL_SCORE] = { .title = "score W", .width = 8, .right = true, .drop = 4 },
 	[COL_RATE] = { .title = "rec/s", .width = 7, .right = true, .drop = 1 },
 };
 

@@ -53,13 +53,14 @@ $(screen watch)"
 
 # Every number column has one number of decimals, right-aligned, so the
 # points stand one above the other; the leader's gap is a dash.
-head=$(screen watch | grep -E ' score .* rpm ' | head -1)
+head=$(screen watch | grep -E ' score W .* rpm ' | head -1)
 rows=$(screen watch | grep -E 'Ada|Ben|Cleo|Dev|Eve|Finn|Gus|Hana|Ivo|Jun|Evil')
-expect_column "$head" "$rows" score "$TWO_DECIMALS"
-expect_column "$head" "$rows" now "$TWO_DECIMALS"
+expect_race_labels "$head"
+expect_column "$head" "$rows" "score W" "$TWO_DECIMALS"
+expect_column "$head" "$rows" "last W" "$TWO_DECIMALS"
 expect_column "$head" "$rows" rpm "$ONE_DECIMAL"
-expect_column "$head" "$rows" res "$ONE_DECIMAL"
-expect_column "$head" "$rows" gap "$GAP"
+expect_column "$head" "$rows" "res %" "$ONE_DECIMAL"
+expect_column "$head" "$rows" "gap W" "$GAP"
 for want in ' 80.00 ' ' 91.43 ' ' 104.86 ' ' 45.0 ' ' 50.1 ' ' +47.65 '; do
 	printf '%s\n' "$rows" | grep -qF -- "$want" || fail "no '$want' on screen:
 $(screen watch)"

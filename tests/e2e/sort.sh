@@ -17,10 +17,10 @@ wait_for w 20 "rows 1-10 of 10"
 
 # head: the table's head line; first: the name on the first row.
 head_line() {
-	screen w | grep -E '^ *.?# .*racer' | head -1
+	screen w | grep -E '^ *.?# .*name' | head -1
 }
 first() {
-	screen w | grep -A1 -E '^ *.?# .*racer' | tail -1 | awk '{ print $2 }'
+	screen w | grep -A1 -E '^ *.?# .*name' | tail -1 | awk '{ print $2 }'
 }
 # expect_sort HEADING TITLE FIRST: the heading says "sort: HEADING", the
 # head shows TITLE (the marked title), and FIRST rides on the first row.
@@ -33,9 +33,9 @@ $(screen w)"
 
 expect_sort rank "▲#" R10
 tmux -S "$sock" send-keys -t w s s
-expect_sort name "racer▲" R1
+expect_sort name "name▲" R1
 tmux -S "$sock" send-keys -t w S
-expect_sort "name, reversed" "racer▼" R9
+expect_sort "name, reversed" "name▼" R9
 tmux -S "$sock" send-keys -t w s
 expect_sort id "▲id" R1
 pass "s and S"
@@ -45,6 +45,6 @@ expect_sort rpm "▼rpm" R10
 # (the heading says "rpm" too now: the click goes on the marked title)
 click_on w ▼rpm
 expect_sort "rpm, reversed" "▲rpm" R1
-click_on w racer
-expect_sort name "racer▲" R1
+click_on w name
+expect_sort name "name▲" R1
 pass "a click on a column's title sorts by it, a second the other way"

@@ -35,7 +35,7 @@ $(screen w)"
 pass "at 200 columns: the name whole, 90 seconds of sparkline, a table $(table_width) wide"
 
 tmux -S "$sock" resize-window -t w -x 100 -y 30
-wait_for w 10 "Wilhelmina Featherst"
+wait_for w 10 "Wilhelmina Feath"
 shows w "$long" && fail "at 100 columns the long name is not cut:
 $(screen w)"
 [ "$(sparks Bo)" -ge 15 ] || fail "at 100 columns the sparkline shows only $(sparks Bo) seconds:

@@ -112,7 +112,8 @@ struct cell {
 };
 
 /* The last n space-separated cells of the line at `line` (names may hold
- * spaces, the numbers after them do not), last cell first. */
+ * spaces, the numbers after them do not), last cell first. In a head a
+ * unit ("Score W", "Res %") ends its title: the word before it is skipped. */
 static void last_cells(const char *line, struct cell *cells, int n)
 {
 	const char *end = strchr(line, '\n'), *start;
@@ -128,6 +129,10 @@ static void last_cells(const char *line, struct cell *cells, int n)
 		cells[i].text[end - start] = '\0';
 		cells[i].end = column(line, end);
 		end = start;
+		if (strcmp(cells[i].text, "W") == 0 || strcmp(cells[i].text, "%") == 0) {
+			for (end--; end > line && end[-1] != ' '; end--)
+				;
+		}
 	}
 }
 
