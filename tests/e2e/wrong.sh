@@ -41,11 +41,11 @@ curl -s "http://$dead/" >/dev/null 2>&1 && fail "something listens on $dead"
 web_port=$((port + 2))
 python3 -m http.server --bind 127.0.0.1 --directory "$dir" "$web_port" >/dev/null 2>&1 &
 web_pid=$!
-for _ in $(seq 50); do
-	curl -s "http://127.0.0.1:$web_port/" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-curl -s "http://127.0.0.1:$web_port/" >/dev/null 2>&1 || fail "the web server did not start"
+# Python starts slowly on a loaded machine: a generous bound.
+web_answers() {
+	curl -s "http://127.0.0.1:$web_port/" >/dev/null 2>&1
+}
+within 30 web_answers || fail "the web server did not start"
 
 refused="connection refused; is a hub running\? start one with alleycat hub --listen"
 no_stream="no stream nosuch at"
