@@ -76,6 +76,8 @@ struct dashboard {
 	struct model_mark mark;         /* the model at the last reading */
 	struct consumer_stats consumer; /* at the last reading: header and banner */
 
+	int tab_x[DASH_VIEW_COUNT], tab_end[DASH_VIEW_COUNT];   /* the tabs at the last draw */
+
 	size_t kiosk_step;
 	int64_t kiosk_finish_id;        /* the last finish the kiosk stopped for */
 	int64_t next_rotate_ms, next_full_ms;
@@ -264,12 +266,16 @@ static int draw_tabs(struct dashboard *d, int x, bool compact)
 	const struct terminal *term = &d->term;
 	char tab[32];
 
+	for (int v = 0; v < DASH_VIEW_COUNT; v++)
+		d->tab_x[v] = d->tab_end[v] = 0;
 	for (int v = 0; v < DASH_VIEW_COUNT; v++) {
 		if (d->ctx.kiosk && v == DASH_HELP)
 			continue;
 		tab_text(d, v, compact, tab, sizeof(tab));
 		if (x + widget_width(tab) > COLS)
 			break;
+		d->tab_x[v] = x;
+		d->tab_end[v] = x + widget_width(tab);
 		x += widget_text(term, 0, x, widget_width(tab),
 				 term_attr(term, (enum dash_view)v == d->view ? TERM_TAB_ACTIVE : TERM_TAB),
 				 WIDGET_LEFT, tab);
@@ -454,6 +460,15 @@ static void draw(struct dashboard *d)
 
 /* ---- keys --------------------------------------------------------------- */
 
+/* The race picked in the races view, shown live. */
+static void race_open(struct dashboard *d, int64_t race_id)
+{
+	if (race_id == 0)
+		return;
+	view_live_show_race(d->live_view, &d->ctx, race_id);
+	view_show(d, DASH_LIVE);
+}
+
 static bool view_key(struct dashboard *d, int key)
 {
 	int64_t open = 0;
@@ -463,10 +478,7 @@ static bool view_key(struct dashboard *d, int key)
 	case DASH_RACES:
 		if (!view_races_key(d->races_view, &d->ctx, key, &open))
 			return false;
-		if (open) {
-			view_live_show_race(d->live_view, &d->ctx, open);
-			view_show(d, DASH_LIVE);
-		}
+		race_open(d, open);
 		return true;
 	case DASH_HISTORY: return view_history_key(d->history_view, &d->ctx, key);
 	case DASH_MONITOR: return view_monitor_key(d->monitor_view, key);
@@ -510,10 +522,72 @@ static bool global_key(struct dashboard *d, int key)
 	return false;
 }
 
+/* ---- the mouse ---------------------------------------------------------- */
+
+#define WHEEL_LINES 3                   /* a notch of the wheel moves this many lines */
+
+static bool click_tab(struct dashboard *d, int x)
+{
+	for (int v = 0; v < DASH_VIEW_COUNT; v++)
+		if (x >= d->tab_x[v] && x < d->tab_end[v]) {
+			view_show(d, (enum dash_view)v);
+			return true;
+		}
+	return false;
+}
+
+static bool click_view(struct dashboard *d, int y, int x)
+{
+	int64_t open = 0;
+
+	switch (d->view) {
+	case DASH_LIVE: return view_live_click(d->live_view, y, x);
+	case DASH_RACES:
+		if (!view_races_click(d->races_view, y, &open))
+			return false;
+		race_open(d, open);
+		return true;
+	default: return false;
+	}
+}
+
+/* A click on a tab shows its view, on a row picks it; the wheel moves
+ * as the arrow keys do. Not while a search is typed. */
+static void handle_mouse(struct dashboard *d)
+{
+	struct term_mouse m = term_mouse_read();
+	int key = m.kind == TERM_MOUSE_WHEEL_UP ? TERM_FN(KEY_UP) : TERM_FN(KEY_DOWN);
+
+	if (view_prompt(d) || COLS < MIN_COLS || LINES < MIN_LINES)
+		return;
+	switch (m.kind) {
+	case TERM_MOUSE_CLICK:
+		if (m.y == 0 ? click_tab(d, m.x) : click_view(d, m.y, m.x))
+			d->dirty = true;
+		break;
+	case TERM_MOUSE_WHEEL_UP:
+	case TERM_MOUSE_WHEEL_DOWN:
+		for (int i = 0; i < WHEEL_LINES; i++)
+			d->dirty |= view_key(d, key);
+		break;
+	case TERM_MOUSE_NONE:
+		break;
+	}
+}
+
 static void handle_key(struct dashboard *d, int key)
 {
 	if (key == TERM_FN(KEY_RESIZE)) {
 		d->dirty = true;
+		return;
+	}
+	/* The kiosk takes the mouse's reports so none reads as keys, and
+	 * does nothing with them. */
+	if (key == TERM_FN(KEY_MOUSE)) {
+		if (!d->ctx.kiosk)
+			handle_mouse(d);
+		else
+			term_mouse_read();
 		return;
 	}
 	if (d->ctx.kiosk) {
@@ -673,7 +747,9 @@ int dashboard_run(const struct dashboard_config *config, struct live *live,
 		logring_free(d.log);
 		return -1;
 	}
-	if (term_init(&d.term, cfg.color, cfg.unicode, err, sizeof(err)) < 0) {
+	if (term_init(&d.term, &(struct term_options){ .color = cfg.color, .unicode = cfg.unicode,
+						       .mouse = cfg.mouse, .light = cfg.light },
+		      err, sizeof(err)) < 0) {
 		fprintf(stderr, "alleycat: %s\n", err);
 		views_free(&d);
 		logring_free(d.log);

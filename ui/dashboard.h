@@ -23,6 +23,8 @@ struct dashboard_config {
 	int64_t racer_id;               /* the racer followed, 0 = none */
 	bool color;                     /* false with --no-color or NO_COLOR */
 	bool unicode;                   /* false with --no-unicode or a non-UTF-8 locale */
+	bool mouse;                     /* false with --no-mouse */
+	bool light;                     /* --theme light: colours for a light background */
 	int rotate_s;                   /* kiosk: seconds per view (default 15) */
 	int unlock_key;                 /* kiosk: the key that quits, 0 = none */
 	const char *stream;             /* shown in the header */

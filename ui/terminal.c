@@ -50,7 +50,9 @@ static const struct term_style scheme_8[TERM_ELEM_COUNT] = {
 	[TERM_TABLE_HEAD] = { COLOR_BLACK, COLOR_GREEN, A_NORMAL },
 	[TERM_SELECTED] = { COLOR_BLACK, COLOR_WHITE, A_NORMAL },
 	[TERM_FOLLOWED] = { COLOR_BLACK, COLOR_YELLOW, A_NORMAL },
-	[TERM_CHANGED] = { COLOR_WHITE, -1, A_BOLD },
+	/* With a background of its own: bold white on the default one vanishes
+	 * on a light terminal. */
+	[TERM_CHANGED] = { COLOR_BLACK, COLOR_CYAN, A_NORMAL },
 	[TERM_RANK_UP] = { COLOR_GREEN, -1, A_BOLD },
 	[TERM_RANK_DOWN] = { COLOR_RED, -1, A_NORMAL },
 	[TERM_BEATS_BEST] = { COLOR_YELLOW, -1, A_BOLD },
@@ -65,6 +67,29 @@ static const struct term_style scheme_8[TERM_ELEM_COUNT] = {
 	[TERM_KEY] = { COLOR_BLACK, COLOR_CYAN, A_NORMAL },
 	[TERM_KEY_TEXT] = { -1, -1, A_NORMAL },
 	[TERM_PROMPT] = { COLOR_BLACK, COLOR_WHITE, A_NORMAL },
+};
+
+/* A light background: the elements drawn in a colour on the terminal's
+ * own background take darker colours (yellow and light cyan vanish on
+ * white); the ones with a background of their own stay. */
+struct term_light {
+	enum term_elem elem;
+	short fg_256, fg_8;
+};
+
+static const struct term_light light_fg[] = {
+	{ TERM_HEADING, 25, COLOR_BLUE },
+	{ TERM_LABEL, 240, -1 },
+	{ TERM_RANK_UP, 28, COLOR_GREEN },
+	{ TERM_RANK_DOWN, 160, COLOR_RED },
+	{ TERM_BEATS_BEST, 130, COLOR_MAGENTA },
+	{ TERM_SPARK, 25, COLOR_BLUE },
+	{ TERM_BAR_DONE, 28, COLOR_GREEN },
+	{ TERM_BAR_TODO, 250, -1 },
+	{ TERM_DIM, 242, -1 },
+	{ TERM_OK, 28, COLOR_GREEN },
+	{ TERM_WARN, 130, COLOR_MAGENTA },
+	{ TERM_ERROR, 160, COLOR_RED },
 };
 
 /* Monochrome: the elements told apart by attributes alone. */
@@ -150,18 +175,27 @@ static enum term_tier pick_tier(bool color)
 	return TERM_TIER_MONO;
 }
 
+static short light_colour(const struct terminal *term, int e, short fg)
+{
+	for (size_t i = 0; i < sizeof(light_fg) / sizeof(light_fg[0]); i++)
+		if ((int)light_fg[i].elem == e)
+			return term->tier == TERM_TIER_256 ? light_fg[i].fg_256 : light_fg[i].fg_8;
+	return fg;
+}
+
 /* One colour pair per element, pair numbers from 1 (0 is the default). */
-static void scheme_apply(struct terminal *term)
+static void scheme_apply(struct terminal *term, bool light)
 {
 	const struct term_style *scheme = term->tier == TERM_TIER_256 ? scheme_256 : scheme_8;
-	bool defaults = use_default_colors() == OK;
+	bool defaults = term->tier != TERM_TIER_MONO && use_default_colors() == OK;
 
 	for (int e = 0; e < TERM_ELEM_COUNT; e++) {
 		if (term->tier == TERM_TIER_MONO) {
 			term->attrs[e] = scheme_mono[e];
 			continue;
 		}
-		short fg = scheme[e].fg, bg = scheme[e].bg;
+		short fg = light ? light_colour(term, e, scheme[e].fg) : scheme[e].fg;
+		short bg = scheme[e].bg;
 		/* Without default colours, -1 means white on black. */
 		if (!defaults) {
 			fg = fg < 0 ? COLOR_WHITE : fg;
@@ -172,7 +206,34 @@ static void scheme_apply(struct terminal *term)
 	}
 }
 
-int term_init(struct terminal *term, bool color, bool unicode, char *err, size_t errlen)
+/* Clicks are reported as the button goes down, not after a wait for a
+ * second click: a click follows a racer at once. */
+static void mouse_on(void)
+{
+	mouseinterval(0);
+	mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+}
+
+struct term_mouse term_mouse_read(void)
+{
+	struct term_mouse m = { TERM_MOUSE_NONE, 0, 0 };
+	MEVENT ev;
+
+	if (getmouse(&ev) != OK)
+		return m;
+	m.y = ev.y;
+	m.x = ev.x;
+	if (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))
+		m.kind = TERM_MOUSE_CLICK;
+	else if (ev.bstate & BUTTON4_PRESSED)
+		m.kind = TERM_MOUSE_WHEEL_UP;
+	else if (ev.bstate & BUTTON5_PRESSED)
+		m.kind = TERM_MOUSE_WHEEL_DOWN;
+	return m;
+}
+
+int term_init(struct terminal *term, const struct term_options *options, char *err,
+	      size_t errlen)
 {
 	const char *type = getenv("TERM");
 
@@ -214,10 +275,12 @@ int term_init(struct terminal *term, bool color, bool unicode, char *err, size_t
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	set_escdelay(25);
-	term->unicode = unicode && locale_is_utf8();
+	if (options->mouse)
+		mouse_on();
+	term->unicode = options->unicode && locale_is_utf8();
 	term->glyphs = term->unicode ? &glyphs_utf8 : &glyphs_ascii;
-	term->tier = pick_tier(color);
-	scheme_apply(term);
+	term->tier = pick_tier(options->color);
+	scheme_apply(term, options->light);
 	erase();
 	return 0;
 }

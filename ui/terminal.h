@@ -81,11 +81,33 @@ struct terminal {
 #define TERM_KEY_ENTER(k) ((k) == '\n' || (k) == '\r' || (k) == TERM_FN(KEY_ENTER))
 #define TERM_KEY_BACKSPACE(k) ((k) == 127 || (k) == 8 || (k) == TERM_FN(KEY_BACKSPACE))
 
-/* Takes over the terminal (stdin and stdout must be terminals). color
- * false, or NO_COLOR set, gives the monochrome scheme; unicode false, or a
- * locale that is not UTF-8, gives the ASCII glyphs. Returns 0, or -1 with
- * a message in err and the terminal untouched. */
-int term_init(struct terminal *term, bool color, bool unicode, char *err, size_t errlen);
+/* What the user asked of the terminal. */
+struct term_options {
+	bool color;                     /* false, or NO_COLOR set: the monochrome scheme */
+	bool unicode;                   /* false, or a locale not UTF-8: the ASCII glyphs */
+	bool mouse;                     /* report clicks and the wheel as TERM_FN(KEY_MOUSE) */
+	bool light;                     /* colours for a light background */
+};
+
+/* Takes over the terminal (stdin and stdout must be terminals). Returns
+ * 0, or -1 with a message in err and the terminal untouched. */
+int term_init(struct terminal *term, const struct term_options *options, char *err,
+	      size_t errlen);
+
+/* What the mouse did, read after the key TERM_FN(KEY_MOUSE). */
+enum term_mouse_kind {
+	TERM_MOUSE_NONE,                /* a release, a move, or nothing we use */
+	TERM_MOUSE_CLICK,               /* the first button went down */
+	TERM_MOUSE_WHEEL_UP,
+	TERM_MOUSE_WHEEL_DOWN,
+};
+
+struct term_mouse {
+	enum term_mouse_kind kind;
+	int y, x;                       /* the cell, 0-based */
+};
+
+struct term_mouse term_mouse_read(void);
 
 /* Gives the terminal back as it was. Safe to call twice. */
 void term_done(struct terminal *term);

@@ -15,10 +15,10 @@ enum finish_col { COL_RANK, COL_NAME, COL_ID, COL_SCORE, COL_GAP, COL_COUNT };
 
 static const struct widget_column columns[COL_COUNT] = {
 	[COL_RANK] = { .title = "#", .width = 4, .right = true },
-	[COL_NAME] = { .title = "racer", .width = 10, .max = 24, .flex = true },
+	[COL_NAME] = { .title = "name", .width = 10, .max = 24, .flex = true },
 	[COL_ID] = { .title = "id", .width = 7, .right = true, .drop = 1 },
-	[COL_SCORE] = { .title = "score", .width = 8, .right = true },
-	[COL_GAP] = { .title = "gap", .width = 9, .right = true, .drop = 2 },
+	[COL_SCORE] = { .title = "score W", .width = 8, .right = true },
+	[COL_GAP] = { .title = "gap W", .width = 9, .right = true, .drop = 2 },
 };
 
 static const char *const places[PODIUM_PLACES] = { "1st", "2nd", "3rd" };

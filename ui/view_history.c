@@ -456,9 +456,9 @@ static void format_time(int64_t ms, char *buf, size_t size)
 enum { LEAD_RANK, LEAD_NAME, LEAD_ID, LEAD_SCORE, LEAD_RACE, LEAD_COUNT };
 static const struct widget_column leader_columns[LEAD_COUNT] = {
 	[LEAD_RANK] = { .title = "#", .width = 6, .right = true },
-	[LEAD_NAME] = { .title = "racer", .width = 10, .max = 32, .flex = true },
+	[LEAD_NAME] = { .title = "name", .width = 10, .max = 32, .flex = true },
 	[LEAD_ID] = { .title = "id", .width = 7, .right = true, .drop = 2 },
-	[LEAD_SCORE] = { .title = "best", .width = 9, .right = true },
+	[LEAD_SCORE] = { .title = "score W", .width = 9, .right = true },
 	[LEAD_RACE] = { .title = "race", .width = WIDGET_RACE_ID_WIDTH, .right = true, .drop = 1 },
 };
 
@@ -470,27 +470,27 @@ static const struct widget_column races_columns[RACES_COUNT] = {
 	[RACES_CLASS] = { .title = "class", .width = 8, .max = 16, .flex = true, .drop = 1 },
 	[RACES_RACERS] = { .title = "racers", .width = 6, .right = true },
 	[RACES_WINNER] = { .title = "winner", .width = 10, .max = 32, .flex = true },
-	[RACES_SCORE] = { .title = "score", .width = 9, .right = true },
+	[RACES_SCORE] = { .title = "score W", .width = 9, .right = true },
 };
 
 enum { RES_RANK, RES_NAME, RES_ID, RES_SCORE, RES_LAST, RES_CADENCE, RES_RESISTANCE,
        RES_SECOND, RES_GAP, RES_COUNT };
 static const struct widget_column result_columns[RES_COUNT] = {
 	[RES_RANK] = { .title = "#", .width = 5, .right = true },
-	[RES_NAME] = { .title = "racer", .width = 10, .max = 28, .flex = true },
+	[RES_NAME] = { .title = "name", .width = 10, .max = 28, .flex = true },
 	[RES_ID] = { .title = "id", .width = 7, .right = true, .drop = 6 },
-	[RES_SCORE] = { .title = "score", .width = 9, .right = true },
-	[RES_LAST] = { .title = "last", .width = 8, .right = true, .drop = 3 },
+	[RES_SCORE] = { .title = "score W", .width = 9, .right = true },
+	[RES_LAST] = { .title = "last W", .width = 8, .right = true, .drop = 3 },
 	[RES_CADENCE] = { .title = "rpm", .width = 5, .right = true, .drop = 5 },
-	[RES_RESISTANCE] = { .title = "res", .width = 5, .right = true, .drop = 4 },
-	[RES_SECOND] = { .title = "sec", .width = 5, .right = true, .drop = 2 },
-	[RES_GAP] = { .title = "gap", .width = 9, .right = true, .drop = 1 },
+	[RES_RESISTANCE] = { .title = "res %", .width = 6, .right = true, .drop = 4 },
+	[RES_SECOND] = { .title = "second", .width = 6, .right = true, .drop = 2 },
+	[RES_GAP] = { .title = "gap W", .width = 9, .right = true, .drop = 1 },
 };
 
 enum { BEST_CLASS, BEST_SCORE, BEST_RANK, BEST_RACE, BEST_COUNT };
 static const struct widget_column best_columns[BEST_COUNT] = {
 	[BEST_CLASS] = { .title = "class", .width = 10, .max = 24, .flex = true },
-	[BEST_SCORE] = { .title = "best", .width = 9, .right = true },
+	[BEST_SCORE] = { .title = "score W", .width = 9, .right = true },
 	[BEST_RANK] = { .title = "rank", .width = 7, .right = true },
 	[BEST_RACE] = { .title = "in race", .width = WIDGET_RACE_ID_WIDTH, .right = true },
 };
@@ -500,13 +500,13 @@ static const struct widget_column racer_race_columns[RR_COUNT] = {
 	[RR_RACE] = { .title = "race", .width = WIDGET_RACE_ID_WIDTH, .right = true },
 	[RR_ENDED] = { .title = "ended", .width = 11, .drop = 1 },
 	[RR_CLASS] = { .title = "class", .width = 8, .max = 24, .flex = true },
-	[RR_SCORE] = { .title = "score", .width = 9, .right = true },
+	[RR_SCORE] = { .title = "score W", .width = 9, .right = true },
 	[RR_PLACE] = { .title = "place", .width = 11, .right = true },
 };
 
 enum { FOUND_NAME, FOUND_ID, FOUND_COUNT };
 static const struct widget_column found_columns[FOUND_COUNT] = {
-	[FOUND_NAME] = { .title = "racer", .width = 10, .max = 40, .flex = true },
+	[FOUND_NAME] = { .title = "name", .width = 10, .max = 40, .flex = true },
 	[FOUND_ID] = { .title = "id", .width = 8, .right = true },
 };
 

@@ -23,15 +23,6 @@
 #define CHANGE_ARROW_MS 5000            /* and shows its arrow this long */
 #define CLASS_NAME_MAX 128
 
-enum live_sort {
-	SORT_RANK,
-	SORT_NAME,
-	SORT_OUTPUT,
-	SORT_COUNT,
-};
-
-static const char *const sort_names[SORT_COUNT] = { "rank", "name", "now" };
-
 /* When a racer last changed rank, and by how much over the last moments. */
 struct rank_mark {
 	bool used;
@@ -48,16 +39,29 @@ enum live_col {
 static const struct widget_column columns[COL_COUNT] = {
 	[COL_RANK] = { .title = "#", .width = 4, .right = true },
 	[COL_CHANGE] = { .title = "chg", .width = 4, .drop = 5 },
-	[COL_NAME] = { .title = "racer", .width = 10, .max = 24, .flex = true },
+	[COL_NAME] = { .title = "name", .width = 10, .max = 32, .flex = true },
 	[COL_ID] = { .title = "id", .width = 7, .right = true, .drop = 8 },
-	[COL_SCORE] = { .title = "score", .width = 8, .right = true },
-	[COL_NOW] = { .title = "now", .width = 8, .right = true, .drop = 3 },
+	[COL_SCORE] = { .title = "score W", .width = 8, .right = true },
+	[COL_NOW] = { .title = "last W", .width = 8, .right = true, .drop = 3 },
 	[COL_CADENCE] = { .title = "rpm", .width = 5, .right = true, .drop = 7 },
-	[COL_RESISTANCE] = { .title = "res", .width = 5, .right = true, .drop = 6 },
-	[COL_GAP] = { .title = "gap", .width = 9, .right = true, .drop = 4 },
+	[COL_RESISTANCE] = { .title = "res %", .width = 6, .right = true, .drop = 6 },
+	[COL_GAP] = { .title = "gap W", .width = 9, .right = true, .drop = 4 },
 	[COL_MARK] = { .title = "", .width = 1, .drop = 2 },
-	[COL_SPARK] = { .title = "output", .width = 8, .max = ENGINE_SPARK_SECONDS, .flex = true,
+	[COL_SPARK] = { .title = "output W", .width = 8, .max = ENGINE_SPARK_SECONDS, .flex = true,
 			.drop = 1 },
+};
+
+/* Sorting by a column: the order it starts in (largest first where a big
+ * number is what a person looks for) and the words the heading says. */
+static const bool largest_first[COL_COUNT] = {
+	[COL_CHANGE] = true, [COL_SCORE] = true, [COL_NOW] = true, [COL_CADENCE] = true,
+	[COL_RESISTANCE] = true, [COL_MARK] = true, [COL_SPARK] = true,
+};
+
+static const char *const sort_names[COL_COUNT] = {
+	[COL_RANK] = "rank", [COL_CHANGE] = "change", [COL_NAME] = "name", [COL_ID] = "id",
+	[COL_SCORE] = "score", [COL_NOW] = "last", [COL_CADENCE] = "rpm", [COL_RESISTANCE] = "res",
+	[COL_GAP] = "gap", [COL_MARK] = "beats best", [COL_SPARK] = "recent output",
 };
 
 struct view_live {
@@ -83,11 +87,14 @@ struct view_live {
 	/* What the table shows: indexes into rows, filtered and sorted. */
 	size_t *order;
 	size_t shown;
-	enum live_sort sort;
+	enum live_col sort;             /* the column sorted by */
+	bool sort_reversed;             /* against its natural order */
 	struct prompt filter;
 
 	size_t cursor, top;             /* into order */
 	int page;                       /* table lines at the last draw */
+	int first_y, first_x;           /* where the first row was drawn */
+	struct widget_column cols[COL_COUNT];   /* as laid out at the last draw */
 	int64_t follow_id;              /* 0: none */
 
 	int64_t spark_lo, spark_hi;     /* one scale for every row: they compare */
@@ -292,16 +299,47 @@ static void class_name_read(struct view_live *v, struct store *store)
 	v->class_name_of = v->info.class_id;
 }
 
+/* A row's number in the column sorted by (the name is compared apart). */
+static double sort_value(const struct view_live *v, size_t i)
+{
+	const struct engine_standing *r = &v->rows[i];
+	const struct rank_mark *m;
+	double sum = 0;
+
+	switch (v->sort) {
+	case COL_CHANGE: return (m = mark_find(v, r->racer_id)) ? m->delta : 0;
+	case COL_ID: return (double)r->racer_id;
+	case COL_SCORE: return (double)r->score;
+	case COL_NOW: return (double)r->output;
+	case COL_CADENCE: return r->cadence;
+	case COL_RESISTANCE: return r->resistance;
+	case COL_GAP: return (double)r->gap;
+	case COL_MARK: return r->beats_best;
+	case COL_SPARK:
+		for (int k = 0; k < ENGINE_SPARK_SECONDS; k++)
+			sum += r->spark[k] > 0 ? (double)r->spark[k] : 0;
+		return sum;
+	default: return r->rank;
+	}
+}
+
+/* Ties keep the rank order, whichever way the column goes. */
 static int compare_rows(const void *a, const void *b, void *user)
 {
 	const struct view_live *v = user;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = 0;
+	double x, y;
+	int c;
 
-	if (v->sort == SORT_NAME)
+	if (v->sort == COL_NAME) {
 		c = strcasecmp(v->names[i], v->names[j]);
-	else if (v->sort == SORT_OUTPUT)
-		c = v->rows[i].output > v->rows[j].output ? -1 : v->rows[i].output < v->rows[j].output;
+	} else {
+		x = sort_value(v, i);
+		y = sort_value(v, j);
+		c = (x > y) - (x < y);
+	}
+	if (largest_first[v->sort] != v->sort_reversed)
+		c = -c;
 	return c ? c : (i > j) - (i < j);
 }
 
@@ -321,7 +359,7 @@ static void order_build(struct view_live *v)
 	for (size_t i = 0; i < v->count; i++)
 		if (prompt_matches(&v->filter, v->names[i]))
 			v->order[v->shown++] = i;
-	if (v->sort != SORT_RANK)
+	if (v->sort != COL_RANK || v->sort_reversed)
 		qsort_r(v->order, v->shown, sizeof(*v->order), compare_rows, v);
 	if (v->follow_id) {
 		for (size_t k = 0; k < v->shown; k++)
@@ -415,7 +453,7 @@ static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct
 				   WIDGET_LEFT, "rows %zu-%zu of %zu  ", v->top + 1, rows_last(v),
 				   v->shown);
 	x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
-			   "sort: %s", sort_names[v->sort]);
+			   "sort: %s%s", sort_names[v->sort], v->sort_reversed ? ", reversed" : "");
 	if (v->filter.len > 0) {
 		prompt_text(&v->filter, filter, sizeof(filter));
 		x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
@@ -576,6 +614,12 @@ static void draw_waiting(struct view_live *v, const struct view_ctx *ctx, struct
 					      : "catching up with the stream");
 }
 
+/* The mark on the sorted column: up when the smallest is on top. */
+static const char *sort_mark(const struct view_live *v, const struct terminal *term)
+{
+	return largest_first[v->sort] != v->sort_reversed ? term->glyphs->down : term->glyphs->up;
+}
+
 void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
 	struct widget_column cols[COL_COUNT];
@@ -594,7 +638,11 @@ void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view
 	draw_clock(v, ctx, (struct view_rect){ a.y + 1, a.x, 1, a.w });
 	memcpy(cols, columns, sizeof(cols));
 	widget_columns_layout(cols, COL_COUNT, a.w);
-	widget_columns_head(ctx->term, a.y + 2, a.x, a.w, cols, COL_COUNT);
+	widget_columns_head_sorted(ctx->term, a.y + 2, a.x, a.w, cols, COL_COUNT, v->sort,
+				   sort_mark(v, ctx->term));
+	memcpy(v->cols, cols, sizeof(cols));
+	v->first_x = a.x;
+	v->first_y = a.y + 3;
 	if (v->page < 1)
 		return;
 	for (int line = 0; line < v->page && v->top + (size_t)line < v->shown; line++)
@@ -645,6 +693,14 @@ static void race_step(struct view_live *v, const struct view_ctx *ctx, int step)
 	view_live_show_race(v, ctx, info.race_id);
 }
 
+/* Sorts by a column; the column sorted by already goes the other way. */
+static void sort_by(struct view_live *v, enum live_col col)
+{
+	v->sort_reversed = col == v->sort ? !v->sort_reversed : false;
+	v->sort = col;
+	order_build(v);
+}
+
 static bool filter_key(struct view_live *v, int key)
 {
 	switch (prompt_key(&v->filter, key)) {
@@ -677,8 +733,10 @@ bool view_live_key(struct view_live *v, const struct view_ctx *ctx, int key)
 	case '[': race_step(v, ctx, -1); return true;
 	case ']': race_step(v, ctx, 1); return true;
 	case 's':
-		v->sort = (enum live_sort)((v->sort + 1) % SORT_COUNT);
-		order_build(v);
+		sort_by(v, (enum live_col)((v->sort + 1) % COL_COUNT));
+		return true;
+	case 'S':
+		sort_by(v, v->sort);
 		return true;
 	case '/':
 		prompt_start(&v->filter);
@@ -694,6 +752,23 @@ bool view_live_key(struct view_live *v, const struct view_ctx *ctx, int key)
 		}
 	}
 	return false;
+}
+
+bool view_live_click(struct view_live *v, int y, int x)
+{
+	size_t k, col;
+
+	if (v->live && y == v->first_y - 1) {
+		col = widget_column_at(v->cols, COL_COUNT, x - v->first_x);
+		if (col < COL_COUNT)
+			sort_by(v, (enum live_col)col);
+		return col < COL_COUNT;
+	}
+	if (!v->live || !widget_row_at(y, v->first_y, v->page, v->top, v->shown, &k))
+		return false;
+	v->cursor = k;
+	v->follow_id = v->rows[v->order[k]].racer_id;
+	return true;
 }
 
 /* ---- the rest of the interface ----------------------------------------- */
@@ -739,7 +814,7 @@ size_t view_live_footer(const struct view_live *v, const struct widget_key **key
 {
 	static const struct widget_key watch_keys[] = {
 		{ "q", "Quit" }, { "?", "Help" }, { "Tab", "View" }, { "Enter", "Follow" },
-		{ "s", "Sort" }, { "/", "Filter" }, { "[ ]", "Race" }, { "PgUp/PgDn", "Scroll" },
+		{ "s/S", "Sort" }, { "/", "Filter" }, { "[ ]", "Race" }, { "PgUp/PgDn", "Scroll" },
 	};
 	static const struct widget_key filter_keys[] = {
 		{ "Enter", "Keep filter" }, { "Esc", "Clear filter" },

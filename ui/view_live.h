@@ -29,6 +29,11 @@ void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view
 /* Handles a key; false when the key is not this view's. */
 bool view_live_key(struct view_live *v, const struct view_ctx *ctx, int key);
 
+/* A click on the cell (y, x): on a racer's row, follows them; on a
+ * column's title, sorts by it (again: the other way). False when it fell
+ * on neither. */
+bool view_live_click(struct view_live *v, int y, int x);
+
 /* Shows a race and keeps it until it ends; 0 shows the busiest. */
 void view_live_show_race(struct view_live *v, const struct view_ctx *ctx, int64_t race_id);
 

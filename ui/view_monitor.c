@@ -63,16 +63,20 @@ void view_monitor_refresh(struct view_monitor *v, const struct view_ctx *ctx)
 
 /* ---- the hub ------------------------------------------------------------ */
 
+/* A shard id as Kinesis writes it, "shardId-000000000003": both tables
+ * give it its whole width, so a shard has one name in the view. */
+#define SHARD_ID_WIDTH 20
+
 enum { SH_ID, SH_RECORDS, SH_KIB, SH_THROTTLED, SH_SUBS, SH_RETAINED, SH_SEQ, SH_SPARK, SH_COUNT };
 static const struct widget_column shard_columns[SH_COUNT] = {
-	[SH_ID] = { .title = "shard", .width = 6, .max = 20, .flex = true },
+	[SH_ID] = { .title = "shard", .width = SHARD_ID_WIDTH },
 	[SH_RECORDS] = { .title = "rec/s", .width = 7, .right = true },
 	[SH_KIB] = { .title = "KiB/s", .width = 7, .right = true },
 	[SH_THROTTLED] = { .title = "thr/s", .width = 6, .right = true },
 	[SH_SUBS] = { .title = "subs", .width = 4, .right = true, .drop = 2 },
 	[SH_RETAINED] = { .title = "kept", .width = 7, .right = true, .drop = 3 },
 	[SH_SEQ] = { .title = "last sequence", .width = 20, .right = true, .drop = 4 },
-	[SH_SPARK] = { .title = "records/s, last minute", .width = 10, .max = 60, .flex = true,
+	[SH_SPARK] = { .title = "rec/s, 60 s", .width = 10, .max = 60, .flex = true,
 		       .drop = 1 },
 };
 
@@ -106,7 +110,7 @@ static void draw_hub_state(struct view_monitor *v, const struct view_ctx *ctx,
 }
 
 /* A shard's name in width columns: "shardId-000000000003" when it fits,
- * else "#3". The id is the hub's: untrusted. */
+ * else "#3" (an id longer than Kinesis's). The id is the hub's: untrusted. */
 static void shard_cell(const struct terminal *term, int y, int x, const struct widget_column *col,
 		       attr_t attr, const char *shard_id)
 {
@@ -124,7 +128,7 @@ static void shard_cell(const struct terminal *term, int y, int x, const struct w
 }
 
 static void draw_shard(const struct view_ctx *ctx, int y, int x, const struct widget_column *c,
-		       const struct monitor_shard *s)
+		       const struct monitor_shard *s, double top)
 {
 	const struct terminal *term = ctx->term;
 	attr_t attr = term_attr(term, TERM_NORMAL);
@@ -145,23 +149,41 @@ static void draw_shard(const struct view_ctx *ctx, int y, int x, const struct wi
 	widget_cell_untrusted(term, y, x, &c[SH_SEQ], attr, s->last_sequence);
 	if (c[SH_SPARK].w > 0)
 		widget_sparkline(term, y, x + c[SH_SPARK].x, c[SH_SPARK].w, term_attr(term, TERM_SPARK),
-				 s->records_history, MONITOR_HISTORY, 0, 0);
+				 s->records_history, MONITOR_HISTORY, 0, top);
+}
+
+/* The highest rate any shard's sparkline shows: one scale for all, so
+ * they compare, and said in the title. */
+static double records_top(const struct monitor_view *h)
+{
+	double top = 0;
+
+	for (size_t i = 0; i < h->shard_count; i++)
+		for (int k = 0; k < MONITOR_HISTORY; k++)
+			if (h->shards[i].records_history[k] > top)
+				top = h->shards[i].records_history[k];
+	return top;
 }
 
 static void draw_shards(struct view_monitor *v, const struct view_ctx *ctx, struct mon_lines *l)
 {
 	struct widget_column cols[SH_COUNT];
+	char title[64], rate[16];
+	double top = records_top(&v->hub);
 	int y;
 
 	if (!v->have_hub || v->hub.shard_count == 0)
 		return;
 	memcpy(cols, shard_columns, sizeof(cols));
+	widget_fmt_rate(top, rate, sizeof(rate));
+	snprintf(title, sizeof(title), "rec/s, 60 s, top %s", rate);
+	cols[SH_SPARK].title = title;
 	widget_columns_layout(cols, SH_COUNT, l->a.w);
 	if ((y = line_next(l)) >= 0)
 		widget_columns_head(ctx->term, y, l->a.x, l->a.w, cols, SH_COUNT);
 	for (size_t i = 0; i < v->hub.shard_count; i++)
 		if ((y = line_next(l)) >= 0)
-			draw_shard(ctx, y, l->a.x, cols, &v->hub.shards[i]);
+			draw_shard(ctx, y, l->a.x, cols, &v->hub.shards[i], top);
 }
 
 /* Every consumer the hub knows, with its largest lag over the shards. */
@@ -292,7 +314,7 @@ static void draw_consumer_counts(struct view_monitor *v, const struct view_ctx *
 
 enum { CS_ID, CS_RECORDS, CS_BAD, CS_LAG, CS_LAST_BAD, CS_COUNT };
 static const struct widget_column consumer_columns[CS_COUNT] = {
-	[CS_ID] = { .title = "shard", .width = 6, .max = 20, .flex = true },
+	[CS_ID] = { .title = "shard", .width = SHARD_ID_WIDTH },
 	[CS_RECORDS] = { .title = "records", .width = 8, .right = true },
 	[CS_BAD] = { .title = "bad", .width = 6, .right = true },
 	[CS_LAG] = { .title = "lag", .width = 9, .right = true },

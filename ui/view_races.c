@@ -48,7 +48,7 @@ static const struct widget_column columns[COL_COUNT] = {
 	[COL_SECOND] = { .title = "second", .width = 9, .right = true },
 	[COL_PROGRESS] = { .title = "", .width = 6, .max = 20, .flex = true, .drop = 2 },
 	[COL_LEADER] = { .title = "leader", .width = 10, .max = 24, .flex = true },
-	[COL_SCORE] = { .title = "score", .width = 8, .right = true, .drop = 4 },
+	[COL_SCORE] = { .title = "score W", .width = 8, .right = true, .drop = 4 },
 	[COL_RATE] = { .title = "rec/s", .width = 7, .right = true, .drop = 1 },
 };
 
@@ -61,6 +61,7 @@ struct view_races {
 	char class_names[TELEMETRY_CLASS_COUNT + 1][CLASS_NAME_MAX];
 	bool class_names_read;
 	size_t cursor, top;
+	int first_y;                    /* the screen line of the first row drawn */
 	int page;
 };
 
@@ -230,6 +231,7 @@ void view_races_draw(struct view_races *v, const struct view_ctx *ctx, struct vi
 	widget_columns_layout(cols, COL_COUNT, a.w);
 	widget_columns_head(term, a.y + 2, a.x, a.w, cols, COL_COUNT);
 	v->page = a.h - 3;
+	v->first_y = a.y + 3;
 	if (v->count == 0) {
 		widget_text(term, a.y + a.h / 2, a.x, a.w, term_attr(term, TERM_DIM), WIDGET_CENTER,
 			    ctx->caught_up ? "no live race" : "catching up with the stream");
@@ -272,6 +274,18 @@ bool view_races_key(struct view_races *v, const struct view_ctx *ctx, int key, i
 		}
 	}
 	return false;
+}
+
+bool view_races_click(struct view_races *v, int y, int64_t *open)
+{
+	size_t k;
+
+	if (!widget_row_at(y, v->first_y, v->page, v->top, v->count, &k))
+		return false;
+	if (k == v->cursor)
+		*open = v->lines[k].race_id;
+	v->cursor = k;
+	return true;
 }
 
 size_t view_races_footer(const struct view_races *v, const struct widget_key **keys)

@@ -21,6 +21,10 @@ void view_races_draw(struct view_races *v, const struct view_ctx *ctx, struct vi
 /* Handles a key; sets *open to a raceId when the user picked one to watch. */
 bool view_races_key(struct view_races *v, const struct view_ctx *ctx, int key, int64_t *open);
 
+/* A click on screen line y selects that race; a click on the race
+ * selected already sets *open to it, as Enter does. */
+bool view_races_click(struct view_races *v, int y, int64_t *open);
+
 size_t view_races_footer(const struct view_races *v, const struct widget_key **keys);
 
 #endif

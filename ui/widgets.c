@@ -269,9 +269,37 @@ static int columns_next_drop(const struct widget_column *cols, size_t n)
 	return pick;
 }
 
+/* The room a flexible column can still take. */
+static int flex_room(const struct widget_column *c, int extra)
+{
+	if (!c->flex || c->w <= 0)
+		return 0;
+	return c->max > 0 ? c->max - c->w : extra;
+}
+
+/* Spreads extra columns evenly over the flexible columns, each up to its
+ * most: a wide screen widens every one of them, not the first alone. */
+static void columns_spread(struct widget_column *cols, size_t n, int extra)
+{
+	while (extra > 0) {
+		int takers = 0, share;
+		for (size_t i = 0; i < n; i++)
+			takers += flex_room(&cols[i], extra) > 0;
+		if (takers == 0)
+			return;
+		share = extra / takers > 0 ? extra / takers : 1;
+		for (size_t i = 0; i < n && extra > 0; i++) {
+			int more = flex_room(&cols[i], extra);
+			more = more > share ? share : more;
+			cols[i].w += more;
+			extra -= more;
+		}
+	}
+}
+
 void widget_columns_layout(struct widget_column *cols, size_t n, int width)
 {
-	int extra, x = 0, drop;
+	int x = 0, drop, extra;
 
 	/* w < 0 marks a dropped column while laying out. */
 	for (size_t i = 0; i < n; i++)
@@ -279,21 +307,12 @@ void widget_columns_layout(struct widget_column *cols, size_t n, int width)
 	while (columns_need(cols, n) > width && (drop = columns_next_drop(cols, n)) >= 0)
 		cols[drop].w = -1;
 	extra = width - columns_need(cols, n);
+	for (size_t i = 0; i < n; i++)
+		cols[i].w = cols[i].w < 0 ? 0 : cols[i].width;
+	columns_spread(cols, n, extra);
 	for (size_t i = 0; i < n; i++) {
-		if (cols[i].w < 0) {
-			cols[i].w = 0;
-			cols[i].x = 0;
-			continue;
-		}
-		cols[i].w = cols[i].width;
-		if (cols[i].flex && extra > 0) {
-			int more = cols[i].max > 0 ? cols[i].max - cols[i].width : extra;
-			more = more > extra ? extra : more < 0 ? 0 : more;
-			cols[i].w += more;
-			extra -= more;
-		}
-		cols[i].x = x;
-		x += cols[i].w + 1;
+		cols[i].x = cols[i].w > 0 ? x : 0;
+		x += cols[i].w > 0 ? cols[i].w + 1 : 0;
 	}
 }
 
@@ -308,15 +327,38 @@ int widget_columns_width(const struct widget_column *cols, size_t n)
 	return width;
 }
 
+void widget_columns_head_sorted(const struct terminal *term, int y, int x, int width,
+				const struct widget_column *cols, size_t n, size_t sorted,
+				const char *mark)
+{
+	attr_t attr = term_attr(term, TERM_TABLE_HEAD);
+	char title[64];
+
+	widget_fill(y, x, width, attr);
+	for (size_t i = 0; i < n; i++) {
+		if (cols[i].w == 0)
+			continue;
+		if (i != sorted)
+			snprintf(title, sizeof(title), "%s", cols[i].title);
+		else
+			snprintf(title, sizeof(title), "%s%s%s", cols[i].right ? mark : "",
+				 cols[i].title, cols[i].right ? "" : mark);
+		widget_cell(term, y, x, &cols[i], i == sorted ? attr | A_BOLD : attr, title);
+	}
+}
+
 void widget_columns_head(const struct terminal *term, int y, int x, int width,
 			 const struct widget_column *cols, size_t n)
 {
-	attr_t attr = term_attr(term, TERM_TABLE_HEAD);
+	widget_columns_head_sorted(term, y, x, width, cols, n, n, "");
+}
 
-	widget_fill(y, x, width, attr);
+size_t widget_column_at(const struct widget_column *cols, size_t n, int x)
+{
 	for (size_t i = 0; i < n; i++)
-		if (cols[i].w > 0)
-			widget_cell(term, y, x, &cols[i], attr, cols[i].title);
+		if (cols[i].w > 0 && x >= cols[i].x && x < cols[i].x + cols[i].w)
+			return i;
+	return n;
 }
 
 void widget_cell(const struct terminal *term, int y, int x, const struct widget_column *col,
@@ -388,5 +430,13 @@ bool widget_scroll_key(int *scroll, int lines, int page, int key)
 	default: return false;
 	}
 	*scroll = *scroll < 0 ? 0 : *scroll > most ? most : *scroll;
+	return true;
+}
+
+bool widget_row_at(int y, int first_y, int page, size_t top, size_t count, size_t *row)
+{
+	if (y < first_y || y >= first_y + page || top + (size_t)(y - first_y) >= count)
+		return false;
+	*row = top + (size_t)(y - first_y);
 	return true;
 }

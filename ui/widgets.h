@@ -75,6 +75,13 @@ void widget_columns_layout(struct widget_column *cols, size_t n, int width);
 int widget_columns_width(const struct widget_column *cols, size_t n);
 void widget_columns_head(const struct terminal *term, int y, int x, int width,
 			 const struct widget_column *cols, size_t n);
+/* The head with column `sorted` marked (mark: a glyph, before a
+ * right-aligned title so it stays over its numbers, else after). */
+void widget_columns_head_sorted(const struct terminal *term, int y, int x, int width,
+				const struct widget_column *cols, size_t n, size_t sorted,
+				const char *mark);
+/* The column shown x columns from the table's left edge; n when none. */
+size_t widget_column_at(const struct widget_column *cols, size_t n, int x);
 void widget_cell(const struct terminal *term, int y, int x, const struct widget_column *col,
 		 attr_t attr, const char *text);
 void widget_cell_untrusted(const struct terminal *term, int y, int x, const struct widget_column *col,
@@ -85,6 +92,11 @@ void widget_cell_untrusted(const struct terminal *term, int y, int x, const stru
 void widget_fmt_rate(double value, char *buf, size_t size);
 void widget_fmt_count(uint64_t value, char *buf, size_t size);
 void widget_fmt_age(int64_t ms, char *buf, size_t size);
+
+/* The row of a table a click on screen line y falls on: the table's
+ * first row is drawn on line first_y, `page` lines of rows from row `top`
+ * of `count`. False when the click is not on a row. */
+bool widget_row_at(int y, int first_y, int page, size_t top, size_t count, size_t *row);
 
 /* Moves a scrolled text of `lines` lines shown `page` at a time by the
  * scrolling keys (arrows, j/k, PgUp/PgDn, space, Home/g), kept in range.

@@ -47,8 +47,7 @@ void cmd_demo_usage(FILE *out)
 	      "  --speed X             time compression (default 5: a race in a minute)\n"
 	      "  --db FILE             keep the history in FILE (default a temporary\n"
 	      "                        database, removed at exit)\n"
-	      "  --no-color            no colours (also when NO_COLOR is set)\n"
-	      "  --no-unicode          plain ASCII drawing\n"
+	      TERMINAL_OPTIONS_USAGE
 	      "  -h, --help            show this help and exit\n",
 	      out);
 }
@@ -155,15 +154,14 @@ static void stop_all(struct demo *d)
 	}
 }
 
-enum { OPT_LISTEN = 256, OPT_RACERS, OPT_SPEED, OPT_DB, OPT_NO_COLOR, OPT_NO_UNICODE };
+enum { OPT_LISTEN = 256, OPT_RACERS, OPT_SPEED, OPT_DB };
 
 const struct option cmd_demo_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "racers", required_argument, NULL, OPT_RACERS },
 	{ "speed", required_argument, NULL, OPT_SPEED },
 	{ "db", required_argument, NULL, OPT_DB },
-	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },
+	TERMINAL_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -184,6 +182,11 @@ int cmd_demo(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", cmd_demo_options, NULL)) != -1) {
+		if ((rc = watch_terminal_option("demo", opt, optarg, &dash)) != 0) {
+			if (rc < 0)
+				return EXIT_USAGE;
+			continue;
+		}
 		switch (opt) {
 		case 'h':
 			cmd_demo_usage(stdout);
@@ -198,8 +201,6 @@ int cmd_demo(int argc, char **argv)
 			if (cli_parse_double("demo", "speed", optarg, 0.1, 1000, &speed) < 0)
 				return EXIT_USAGE;
 			break;
-		case OPT_NO_COLOR: dash.color = false; break;
-		case OPT_NO_UNICODE: dash.unicode = false; break;
 		default:
 			return cli_option_error("demo", cmd_demo_options, argv[optind - 1]);
 		}

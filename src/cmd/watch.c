@@ -74,8 +74,7 @@ static void common_usage(FILE *out, bool kiosk)
 	      "  --duration S          race length in seconds (default 300)\n"
 	      "  --parallel N          decode each shard's records on N threads, keeping\n"
 	      "                        each partition key's order (1-10, default 1)\n"
-	      "  --no-color            no colours (also when NO_COLOR is set)\n"
-	      "  --no-unicode          plain ASCII drawing\n"
+	      TERMINAL_OPTIONS_USAGE
 	      "  --log-level LEVEL     error, warn, info or debug (default warn)\n"
 	      "  -h, --help            show this help and exit\n",
 	      out);
@@ -101,8 +100,7 @@ struct watch_options {
 };
 
 enum {
-	OPT_RACE = LIVE_OPT_NEXT, OPT_RACER, OPT_DELAY, OPT_NO_COLOR, OPT_NO_UNICODE, OPT_ROTATE,
-	OPT_UNLOCK_KEY, OPT_LOG_LEVEL,
+	OPT_RACE = LIVE_OPT_NEXT, OPT_RACER, OPT_DELAY, OPT_ROTATE, OPT_UNLOCK_KEY, OPT_LOG_LEVEL,
 };
 
 const struct option cmd_watch_options[] = {
@@ -110,8 +108,7 @@ const struct option cmd_watch_options[] = {
 	{ "race", required_argument, NULL, OPT_RACE },
 	{ "racer", required_argument, NULL, OPT_RACER },
 	{ "delay", required_argument, NULL, OPT_DELAY },
-	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },
+	TERMINAL_OPTIONS,
 	{ "rotate", required_argument, NULL, OPT_ROTATE },
 	{ "unlock-key", required_argument, NULL, OPT_UNLOCK_KEY },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -126,6 +123,7 @@ void watch_terminal_defaults(struct dashboard_config *dash)
 
 	dash->color = no_color == NULL || no_color[0] == '\0';
 	dash->unicode = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	dash->mouse = true;
 	dash->delay_tenths = 5;
 	dash->rotate_s = 15;
 }
@@ -136,6 +134,22 @@ static const char *option_name(int opt)
 		if (o->val == opt)
 			return o->name;
 	return "?";
+}
+
+int watch_terminal_option(const char *command, int opt, const char *arg,
+			  struct dashboard_config *dash)
+{
+	switch (opt) {
+	case TERMINAL_OPT_NO_COLOR: dash->color = false; return 1;
+	case TERMINAL_OPT_NO_UNICODE: dash->unicode = false; return 1;
+	case TERMINAL_OPT_NO_MOUSE: dash->mouse = false; return 1;
+	case TERMINAL_OPT_THEME:
+		if (strcmp(arg, "dark") != 0 && strcmp(arg, "light") != 0)
+			return cli_bad_value(command, "theme", arg, "is not dark or light"), -1;
+		dash->light = strcmp(arg, "light") == 0;
+		return 1;
+	}
+	return 0;
 }
 
 static int parse_options(const char *command, int argc, char **argv, struct watch_options *o)
@@ -155,7 +169,8 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 		    (!kiosk && (opt == OPT_ROTATE || opt == OPT_UNLOCK_KEY)))
 			return cli_usage_error(command, "--%s is an option of %s only",
 					       option_name(opt), kiosk ? "watch" : "kiosk"), -1;
-		if ((v = reader_option(command, opt, optarg, &o->live)) != 0) {
+		if ((v = reader_option(command, opt, optarg, &o->live)) != 0 ||
+		    (v = watch_terminal_option(command, opt, optarg, &o->dash)) != 0) {
 			if (v < 0)
 				return -1;
 			continue;
@@ -187,8 +202,6 @@ static int parse_options(const char *command, int argc, char **argv, struct watc
 						     "is not one printable character"), -1;
 			o->dash.unlock_key = optarg[0];
 			break;
-		case OPT_NO_COLOR: o->dash.color = false; break;
-		case OPT_NO_UNICODE: o->dash.unicode = false; break;
 		case OPT_LOG_LEVEL:
 			if (cli_set_log_level(command, optarg) < 0)
 				return -1;

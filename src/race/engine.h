@@ -17,7 +17,8 @@
 
 #include "wire/telemetry.h"
 
-#define ENGINE_SPARK_SECONDS 32        /* recent outputs kept for sparklines */
+#define ENGINE_SPARK_SECONDS 90        /* recent outputs kept for sparklines: the
+					 * widest a 200-column screen shows */
 
 struct engine;
 struct engine_race;

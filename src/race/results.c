@@ -218,8 +218,8 @@ static void text_races(struct strbuf *sb, const struct results_race *races, size
 			      i ? "\n" : "", race->race_id, race->class_id, cls,
 			      race->finished ? "finished" : "live", race->second, race->duration,
 			      race->racer_count);
-		strbuf_printf(sb, "%5s %8s  %-*s %9s %9s %7s %7s %9s %6s\n", "Rank", "Racer",
-			      NAME_COLUMN, "Name", "Score", "Now", "Cadence", "Resist.", "Gap",
+		strbuf_printf(sb, "%5s %8s  %-*s %9s %9s %7s %7s %9s %6s\n", "Rank", "Id",
+			      NAME_COLUMN, "Name", "Score W", "Last W", "rpm", "Res %", "Gap W",
 			      "Second");
 		for (size_t k = 0; k < race->racer_count; k++)
 			text_racer(sb, &race->racers[k], unicode);
@@ -239,8 +239,8 @@ static void text_classes(struct strbuf *sb, const struct results_class *classes,
 			strbuf_puts(sb, "No race of this class yet.\n");
 			continue;
 		}
-		strbuf_printf(sb, "%5s %8s  %-*s %9s %*s\n", "Rank", "Racer", NAME_COLUMN, "Name",
-			      "Score", RACE_COLUMN, "Race");
+		strbuf_printf(sb, "%5s %8s  %-*s %9s %*s\n", "Rank", "Id", NAME_COLUMN, "Name",
+			      "Score W", RACE_COLUMN, "Race");
 		for (size_t k = 0; k < classes[i].leader_count; k++) {
 			const struct results_leader *l = &classes[i].leaders[k];
 
@@ -359,7 +359,7 @@ static void text_profile(struct strbuf *sb, const struct results_profile *p, boo
 
 	clean_name(p->name, name, sizeof(name), TELEMETRY_NAME_MAX, unicode);
 	strbuf_printf(sb, "Racer %" PRId64 "  %s\n\nPersonal bests\n%-20s %6s %9s %*s\n", p->racer_id,
-		      name, "Class", "Rank", "Score", RACE_COLUMN, "Race");
+		      name, "Class", "Rank", "Score W", RACE_COLUMN, "Race");
 	for (size_t i = 0; i < p->best_count; i++) {
 		const struct results_best *b = &p->bests[i];
 		char cls[256];
@@ -369,7 +369,7 @@ static void text_profile(struct strbuf *sb, const struct results_profile *p, boo
 		strbuf_printf(sb, " %*" PRId64 "\n", RACE_COLUMN, b->race_id);
 	}
 	strbuf_printf(sb, "\nRaces, newest first\n%*s %5s %9s %9s\n", RACE_COLUMN, "Race", "Class", "Place",
-		      "Score");
+		      "Score W");
 	for (size_t i = 0; i < p->race_count; i++) {
 		const struct results_racer_race *r = &p->races[i];
 		char place[32];

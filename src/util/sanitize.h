@@ -10,8 +10,10 @@
 
 /* Writes a printable copy of text into out (NUL-terminated, at most
  * max_chars characters, and never more than size bytes), with U+FFFD as
- * the replacement when unicode is true and '?' otherwise. Returns the
- * number of characters written. */
+ * the replacement when unicode is true. When it is false the copy is
+ * ASCII: accented Latin letters lose their accents (ğ is g, ß is ss) and
+ * what has no ASCII spelling becomes '?'. Returns the number of
+ * characters written. */
 size_t sanitize_text(const char *text, char *out, size_t size, size_t max_chars, bool unicode);
 
 #endif

@@ -41,3 +41,17 @@ $line"
 TWO_DECIMALS='[0-9]+\.[0-9]{2}'
 ONE_DECIMAL='[0-9]+\.[0-9]'
 GAP='\+[0-9]+\.[0-9]{2}|—|-'
+
+# The words over the columns of a race's standings, with their units: the
+# same in every command (the text tables of board and history capitalise
+# the first letter of a word that is not a unit).
+RACE_LABELS=("id" "name" "score W" "last W" "rpm" "res %" "gap W")
+
+# expect_race_labels HEAD [Capitalised]: HEAD has every one of the labels.
+expect_race_labels() {
+	local label
+	for label in "${RACE_LABELS[@]}"; do
+		[ -n "${2:-}" ] && [ "$label" != rpm ] && label=${label^}
+		title_end "$1" "$label" >/dev/null || fail "no column '$label' in the heading: $1"
+	done
+}

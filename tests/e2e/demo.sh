@@ -20,10 +20,6 @@ export XDG_DATA_HOME=$dir/data XDG_CONFIG_HOME=$dir/config
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color
 unset ALLEYCAT_CONFIG
 
-screen() {
-	tmux -S "$sock" capture-pane -p -t demo
-}
-
 # The shell in the pane writes the demo's exit status where we can read it.
 # The demo listens before it draws: a drawn screen means the port was ours;
 # a port another test took first means another port.
@@ -33,32 +29,28 @@ for try in 1 2 3 4 5; do
 	tmux -S "$sock" new-session -d -s demo -x 120 -y 40 \
 		"$ALLEYCAT demo --listen 127.0.0.1:$port 2>$dir/stderr; echo \$? >$dir/status; sleep 30"
 	for _ in $(seq 100); do
-		[ -s "$dir/status" ] || [ -n "$(screen | tr -d ' \n')" ] && break
+		[ -s "$dir/status" ] || [ -n "$(screen demo | tr -d ' \n')" ] && break
 		sleep 0.1
 	done
 	port_taken "$dir/stderr" || break
 	tmux -S "$sock" kill-session -t demo
 done
 
-# wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds.
-wait_for() {
+# wait_until SECONDS WHAT COMMAND...: until COMMAND succeeds.
+wait_until() {
 	local seconds=$1 what=$2
 	shift 2
-	for _ in $(seq $((seconds * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	fail "$what within $seconds s:
-$(screen)
+	within "$seconds" "$@" || fail "$what within $seconds s:
+$(screen demo)
 stderr: $(cat "$dir/stderr" 2>/dev/null)"
 }
 
 # A ranked row: rank, racer name, id, then a score with decimals.
 ranked() {
-	screen | grep -Eq '^ +1 .*[A-Za-z].* [0-9]+\.[0-9]+ ' &&
-		screen | grep -Eq '^ +2 .*[A-Za-z].* [0-9]+\.[0-9]+ '
+	screen demo | grep -Eq '^ +1 .*[A-Za-z].* [0-9]+\.[0-9]+ ' &&
+		screen demo | grep -Eq '^ +2 .*[A-Za-z].* [0-9]+\.[0-9]+ '
 }
-wait_for 5 "no ranked racers with scores" ranked
+wait_until 5 "no ranked racers with scores" ranked
 pass "the live view ranks racers within 5 s"
 
 # History, past races of every class: a row with a race id, a racer count
@@ -67,13 +59,13 @@ tmux -S "$sock" send-keys -t demo 3
 sleep 0.5
 tmux -S "$sock" send-keys -t demo r
 finished() {
-	screen | grep -Eq '^ *[0-9]{5,} .* [0-9]+ +[^ ].* [0-9]+\.[0-9]+ *$'
+	screen demo | grep -Eq '^ *[0-9]{5,} .* [0-9]+ +[^ ].* [0-9]+\.[0-9]+ *$'
 }
-wait_for 90 "no finished race in the history view" finished
+wait_until 90 "no finished race in the history view" finished
 pass "a finished race is in the history view"
 
 tmux -S "$sock" send-keys -t demo q
-wait_for 10 "q did not stop the demo" test -s "$dir/status"
+wait_until 10 "q did not stop the demo" test -s "$dir/status"
 [ "$(cat "$dir/status")" = 0 ] || fail "the demo exited $(cat "$dir/status")"
 # The terminal is back: out of the alternate screen, with the cursor shown.
 [ "$(tmux -S "$sock" display-message -p -t demo '#{alternate_on}')" = 0 ] ||

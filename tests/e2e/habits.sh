@@ -9,11 +9,7 @@ set -u
 
 screen_test_start habits
 
-# 150 racers, the higher the id the faster: racer 1 is last.
-racers=()
-for i in $(seq 150); do
-	racers+=("$i:R$i:$(printf '%d.%d' $((30 + i / 5)) $((i % 5 * 2)))")
-done
+ladder 150
 put 950 1 update "${racers[@]}"
 
 tmux -S "$sock" new-session -d -s keep "sleep 600"

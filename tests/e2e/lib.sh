@@ -124,3 +124,102 @@ start_hub() {
 	done
 	fail "the hub did not start: $(cat "$dir/hub.log")"
 }
+
+# ---- screens in tmux: the sessions of the tmux server at $sock ------------
+
+# screen SESSION: what SESSION shows, as text.
+screen() {
+	tmux -S "$sock" capture-pane -p -t "$1"
+}
+
+# within SECONDS COMMAND...: whether COMMAND succeeds within SECONDS (it is
+# tried every tenth of a second): generous bounds, never a time asserted.
+within() {
+	local seconds=$1
+	shift
+	for _ in $(seq $((seconds * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+shows() {
+	screen "$1" | grep -qF -- "$2"
+}
+
+shows_match() {
+	screen "$1" | grep -qE -- "$2"
+}
+
+hides() {
+	! shows "$1" "$2"
+}
+
+ended() {
+	! tmux -S "$sock" has-session -t "$1" 2>/dev/null
+}
+
+# wait_for SESSION SECONDS TEXT: until the screen shows TEXT.
+wait_for() {
+	within "$2" shows "$1" "$3" || fail "$1 never showed '$3' within $2 s:
+$(screen "$1")"
+}
+
+# wait_match SESSION SECONDS REGEX: until a line of the screen matches REGEX.
+wait_match() {
+	within "$2" shows_match "$1" "$3" || fail "$1 never showed '$3' within $2 s:
+$(screen "$1")"
+}
+
+# wait_gone SESSION SECONDS TEXT: until the screen no longer shows TEXT.
+wait_gone() {
+	within "$2" hides "$1" "$3" || fail "$1 still showed '$3' after $2 s:
+$(screen "$1")"
+}
+
+# wait_ended SESSION SECONDS: until the tmux session has ended.
+wait_ended() {
+	within "$2" ended "$1" || fail "session $1 still runs after $2 s"
+}
+
+# mouse_report BUTTON X Y: what a terminal sends for a mouse event in the
+# X10 encoding that the pane's terminal type (tmux's) names: ESC [ M, then
+# the button code, the column and the line (1-based), each plus 32.
+mouse_report() {
+	local n
+	printf '\033[M'
+	for n in "$1" $(($2 + 1)) $(($3 + 1)); do
+		printf "\\$(printf '%03o' $((n + 32)))"
+	done
+}
+
+# click SESSION X Y: the first button pressed and released on the cell at
+# column X, line Y (0-based); release is button code 3.
+click() {
+	tmux -S "$sock" send-keys -t "$1" -l "$(mouse_report 0 "$2" "$3")$(mouse_report 3 "$2" "$3")"
+}
+
+# wheel SESSION up|down: a notch of the wheel (button codes 64 and 65).
+wheel() {
+	local button=64
+	[ "$2" = down ] && button=65
+	tmux -S "$sock" send-keys -t "$1" -l "$(mouse_report $button 0 5)"
+}
+
+# line_of SESSION TEXT: the screen line (0-based) that first shows TEXT.
+line_of() {
+	screen "$1" | grep -nF -- "$2" | head -1 | awk -F: '{ print $1 - 1 }'
+}
+
+# click_on SESSION TEXT: a click on the first character of the first TEXT
+# on the screen (columns counted in characters: the screen has UTF-8).
+click_on() {
+	local y line before
+	y=$(line_of "$1" "$2")
+	[ -n "$y" ] || fail "no '$2' on the screen to click:
+$(screen "$1")"
+	line=$(screen "$1" | sed -n "$((y + 1))p")
+	before=${line%%"$2"*}
+	click "$1" "${#before}" "$y"
+}

@@ -1,19 +1,21 @@
 # Helpers for the screen tests of races put on a hub by hand (tmux): a
-# hub and a tmux server, records of known racers, and waits on the screen
-# that are generous (a loaded machine) but bounded. Sourced after lib.sh.
+# hub and a tmux server and records of known racers; the waits on the
+# screen are lib.sh's. Sourced after lib.sh.
 
-# screen_test_start STREAM: needs tmux and curl, sets dir (removed at
-# exit), sock (the tmux server's, killed at exit), a fixed UTF-8 terminal,
-# and starts a hub serving STREAM, the stream `put` writes to.
+# screen_test_start STREAM [HUB OPTION]...: needs tmux and curl, sets dir
+# (removed at exit), sock (the tmux server's, killed at exit), a fixed
+# UTF-8 terminal, and starts a hub serving STREAM, the stream `put` writes
+# to.
 screen_test_start() {
 	need tmux tmux
 	need curl curl
 	stream=$1
+	shift
 	dir=$(mktemp -d)
 	sock=$dir/tmux.sock
 	export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color
 	trap 'tmux -S "$sock" kill-server 2>/dev/null; [ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null; rm -rf "$dir"' EXIT
-	start_hub "$dir" "$stream"
+	start_hub "$dir" "$stream" "$@"
 }
 
 # put RACE SECOND EVENT ID:NAME:CADENCE...: one record per racer, of class
@@ -33,42 +35,18 @@ put() {
 		>/dev/null || fail "cannot put race $race"
 }
 
+# ladder N: racers 1 to N (named R1 to RN) for put, in the array racers;
+# the higher the id the faster, so racer N leads and racer 1 is last.
+ladder() {
+	racers=()
+	for i in $(seq "$1"); do
+		racers+=("$i:R$i:$(printf '%d.%d' $((30 + i / 5)) $((i % 5 * 2)))")
+	done
+}
+
 # dash COMMAND OPTIONS: a watch or kiosk command line for this hub, with
 # races of 5 s, commits every second and races that end only when final.
 dash() {
 	echo "$ALLEYCAT $1 --endpoint ws://127.0.0.1:$port --stream $stream --db $dir/$1.db" \
 		"--consumer $stream-$1 --duration 5 --window 1 --grace 3600 ${2:-}"
-}
-
-screen() {
-	tmux -S "$sock" capture-pane -p -t "$1"
-}
-
-# wait_for SESSION SECONDS TEXT: until the screen shows TEXT.
-wait_for() {
-	for _ in $(seq $(($2 * 10))); do
-		screen "$1" | grep -qF -- "$3" && return 0
-		sleep 0.1
-	done
-	fail "the screen never showed '$3' within $2 s:
-$(screen "$1")"
-}
-
-# wait_gone SESSION SECONDS TEXT: until the screen no longer shows TEXT.
-wait_gone() {
-	for _ in $(seq $(($2 * 10))); do
-		screen "$1" | grep -qF -- "$3" || return 0
-		sleep 0.1
-	done
-	fail "the screen still showed '$3' after $2 s:
-$(screen "$1")"
-}
-
-# wait_ended SESSION SECONDS: until the tmux session has ended.
-wait_ended() {
-	for _ in $(seq $(($2 * 10))); do
-		tmux -S "$sock" has-session -t "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	fail "session $1 still runs after $2 s"
 }

@@ -7,21 +7,9 @@
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/columns.sh"
+. "$top_srcdir/tests/e2e/racescreen.sh"
 
-need tmux tmux
-need curl curl
-
-dir=$(mktemp -d)
-sock=$dir/tmux.sock
-export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color
-cleanup() {
-	tmux -S "$sock" kill-server 2>/dev/null
-	[ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-start_hub "$dir" screen
+screen_test_start screen
 
 # The higher the id, the faster the racer rides, and the higher the rank.
 # Outputs with 0, 2, 3 and 4 decimals (80, 100.05, 91.425, 104.8561) must
@@ -46,36 +34,9 @@ watch_cmd() {
 	echo "$ALLEYCAT $1 --endpoint ws://127.0.0.1:$port --stream screen --db $dir/h.db --grace 3600 --consumer screen-$1 ${2:-}"
 }
 
-screen() {
-	tmux -S "$sock" capture-pane -p -t "$1"
-}
-
-# wait_for SESSION TEXT: until the screen shows TEXT (10 s at most).
-wait_for() {
-	for _ in $(seq 100); do
-		screen "$1" | grep -qF -- "$2" && return 0
-		sleep 0.1
-	done
-	fail "the screen never showed '$2':
-$(screen "$1")"
-}
-
-# wait_for_last SESSION TEXT: true once the last line shows TEXT (10 s at most).
-wait_for_last() {
-	for _ in $(seq 100); do
-		screen "$1" | tail -n 1 | grep -qF -- "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# gone SESSION: true once the session has ended (5 s at most).
-gone() {
-	for _ in $(seq 50); do
-		tmux -S "$sock" has-session -t "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
+# last_line_shows SESSION TEXT: the last line of the screen shows TEXT.
+last_line_shows() {
+	screen "$1" | tail -n 1 | grep -qF -- "$2"
 }
 
 tmux -S "$sock" new-session -d -s watch -x 100 -y 30 "$(watch_cmd watch)"
@@ -83,7 +44,7 @@ tmux -S "$sock" new-session -d -s watch -x 100 -y 30 "$(watch_cmd watch)"
 # would otherwise meet the server on its way out ("server exited
 # unexpectedly"). cleanup kills it.
 tmux -S "$sock" set-option -s exit-empty off
-wait_for watch "Jun"
+wait_for watch 10 "Jun"
 
 # The table lists the racers in rank order.
 order=$(screen watch | grep -oE 'Ada|Ben|Cleo|Dev|Eve|Finn|Gus|Hana|Ivo|Jun' | tr '\n' ' ')
@@ -92,13 +53,14 @@ $(screen watch)"
 
 # Every number column has one number of decimals, right-aligned, so the
 # points stand one above the other; the leader's gap is a dash.
-head=$(screen watch | grep -E ' score .* rpm ' | head -1)
+head=$(screen watch | grep -E ' score W .* rpm ' | head -1)
 rows=$(screen watch | grep -E 'Ada|Ben|Cleo|Dev|Eve|Finn|Gus|Hana|Ivo|Jun|Evil')
-expect_column "$head" "$rows" score "$TWO_DECIMALS"
-expect_column "$head" "$rows" now "$TWO_DECIMALS"
+expect_race_labels "$head"
+expect_column "$head" "$rows" "score W" "$TWO_DECIMALS"
+expect_column "$head" "$rows" "last W" "$TWO_DECIMALS"
 expect_column "$head" "$rows" rpm "$ONE_DECIMAL"
-expect_column "$head" "$rows" res "$ONE_DECIMAL"
-expect_column "$head" "$rows" gap "$GAP"
+expect_column "$head" "$rows" "res %" "$ONE_DECIMAL"
+expect_column "$head" "$rows" "gap W" "$GAP"
 for want in ' 80.00 ' ' 91.43 ' ' 104.86 ' ' 45.0 ' ' 50.1 ' ' +47.65 '; do
 	printf '%s\n' "$rows" | grep -qF -- "$want" || fail "no '$want' on screen:
 $(screen watch)"
@@ -124,19 +86,19 @@ sleep 1
 screen watch | grep -qF "Ada" || fail "after resizing to 200x60 the table is incomplete:
 $(screen watch)"
 tmux -S "$sock" resize-window -t watch -x 30 -y 8
-wait_for watch "too small"
+wait_for watch 10 "too small"
 tmux -S "$sock" resize-window -t watch -x 100 -y 30
-wait_for watch "Jun"
+wait_for watch 10 "Jun"
 
 # Help opens and closes.
 tmux -S "$sock" send-keys -t watch '?'
-wait_for watch "quit"
+wait_for watch 10 "quit"
 tmux -S "$sock" send-keys -t watch '?'
-wait_for watch "Jun"
+wait_for watch 10 "Jun"
 
 # q quits and gives the terminal back.
 tmux -S "$sock" send-keys -t watch q
-gone watch || fail "q did not quit watch"
+wait_ended watch 10
 
 # History pages through a class leaderboard of 300 racers: after three
 # pages down the first rank on screen is far below 1.
@@ -148,7 +110,7 @@ tmux -S "$sock" new-session -d -s hist -x 100 -y 30 \
 	"$ALLEYCAT watch --endpoint ws://127.0.0.1:$port --stream hist --db $dir/hist.db --duration 5"
 sleep 1
 tmux -S "$sock" send-keys -t hist 3
-wait_for hist "Rookie"
+wait_for hist 10 "Rookie"
 first_rank() {
 	screen hist | awk '$1 ~ /^[0-9]+$/ && $1 < 1000 { print $1; exit }'
 }
@@ -161,7 +123,7 @@ $(screen hist)"
 tmux -S "$sock" send-keys -t hist q
 # A tmux server whose last session is ending refuses a new one ("server
 # exited unexpectedly"): the kiosk starts once history has gone.
-gone hist
+wait_ended hist 10
 
 # The kiosk ignores q: a resize after it is drawn, and the kiosk reads every
 # waiting key before it draws (and never draws once quitting), so the new
@@ -171,19 +133,19 @@ gone hist
 tmux -S "$sock" new-session -d -s keep "sleep 600"
 kiosk_cmd=$(watch_cmd kiosk '--rotate 60 --unlock-key x')
 tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$kiosk_cmd"
-wait_for kiosk " kiosk: "
+wait_for kiosk 10 " kiosk: "
 tmux -S "$sock" send-keys -t kiosk q
 tmux -S "$sock" resize-window -t kiosk -x 100 -y 24
-wait_for_last kiosk " kiosk: " || fail "the kiosk did not redraw after q:
+within 10 last_line_shows kiosk " kiosk: " || fail "the kiosk did not redraw after q:
 $(screen kiosk)"
 tmux -S "$sock" send-keys -t kiosk x
-gone kiosk || fail "the kiosk did not quit on its unlock key"
+wait_ended kiosk 10
 
 # The kiosk stops on SIGTERM.
 tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(watch_cmd kiosk '--rotate 60')"
-wait_for kiosk " kiosk: "
+wait_for kiosk 10 " kiosk: "
 kill -TERM "$(tmux -S "$sock" display-message -p -t kiosk '#{pane_pid}')"
-gone kiosk || fail "the kiosk did not stop on SIGTERM"
+wait_ended kiosk 10
 tmux -S "$sock" kill-session -t keep
 
 # The monitor shows records of another class than their race's: two
@@ -196,7 +158,7 @@ tmux -S "$sock" new-session -d -s clash -x 120 -y 40 \
 	"$ALLEYCAT watch --endpoint ws://127.0.0.1:$port --stream clash --db $dir/clash.db --duration 5 --grace 3600"
 sleep 1
 tmux -S "$sock" send-keys -t clash 4
-wait_for clash "15 bad"
-wait_for clash "15 of another class: race 4242 is class 6; racer"
+wait_for clash 10 "15 bad"
+wait_for clash 10 "15 of another class: race 4242 is class 6; racer"
 
 pass "screen"

@@ -43,11 +43,12 @@ expect_race_table() {
 	rows=$(printf '%s\n' "$t" | tail -n +2)
 	[ "$(printf '%s\n' "$rows" | wc -l)" = 40 ] || fail "not 40 racers in:
 $1"
-	expect_column "$head" "$rows" Score "$TWO_DECIMALS"
-	expect_column "$head" "$rows" Now "$TWO_DECIMALS"
-	expect_column "$head" "$rows" Cadence "$ONE_DECIMAL"
-	expect_column "$head" "$rows" Resist. "$ONE_DECIMAL"
-	expect_column "$head" "$rows" Gap "$GAP"
+	expect_race_labels "$head" Capitalised
+	expect_column "$head" "$rows" "Score W" "$TWO_DECIMALS"
+	expect_column "$head" "$rows" "Last W" "$TWO_DECIMALS"
+	expect_column "$head" "$rows" rpm "$ONE_DECIMAL"
+	expect_column "$head" "$rows" "Res %" "$ONE_DECIMAL"
+	expect_column "$head" "$rows" "Gap W" "$GAP"
 	[ "$(printf '%s\n' "$rows" | grep -cF " $dash ")" = 1 ] || fail "the leader's gap is not the one dash:
 $1"
 }
@@ -67,7 +68,7 @@ expect_race_table "$out"
 # The class leaderboard and a racer's profile.
 out=$("$ALLEYCAT" history --db "$dir/h.db" --class 5 --top 40) || fail "history --class failed"
 t=$(table "$out" " Rank ")
-expect_column "$(printf '%s\n' "$t" | head -1)" "$(printf '%s\n' "$t" | tail -n +2)" Score \
+expect_column "$(printf '%s\n' "$t" | head -1)" "$(printf '%s\n' "$t" | tail -n +2)" "Score W" \
 	"$TWO_DECIMALS"
 racer=$(printf '%s\n' "$t" | awk 'NR == 2 { print $2 }')
 out=$("$ALLEYCAT" history --db "$dir/h.db" --racer "$racer") || fail "history --racer failed"

@@ -678,6 +678,9 @@ static void test_other_class_is_bad(void **state)
 	engine_free(again);
 }
 
+/* The racer's latest second: past the sparkline's seconds. */
+#define SPARK_LAST (ENGINE_SPARK_SECONDS + 9)  /* sent: not a multiple of 7 */
+
 static void test_spark(void **state)
 {
 	struct engine *e = engine_ok(DURATION);
@@ -686,7 +689,7 @@ static void test_spark(void **state)
 	struct engine_race *r;
 
 	(void)state;
-	for (int sec = 1; sec <= 40; sec++) {
+	for (int sec = 1; sec <= SPARK_LAST; sec++) {
 		if (sec % 7 == 0)
 			continue;
 		t = rec_out(RACE, 100, sec, 10000 * sec);
@@ -697,9 +700,10 @@ static void test_spark(void **state)
 	r = race_ok(e, RACE);
 	assert_int_equal(engine_standings(r, 0, 2, s), 2);
 
-	/* Seconds 9..40, oldest first, -1 for the ones never sent. */
+	/* The last ENGINE_SPARK_SECONDS seconds, oldest first, -1 for the
+	 * ones never sent. */
 	for (int k = 0; k < ENGINE_SPARK_SECONDS; k++) {
-		int sec = 40 - (ENGINE_SPARK_SECONDS - 1) + k;
+		int sec = SPARK_LAST - (ENGINE_SPARK_SECONDS - 1) + k;
 
 		assert_int_equal(s[0].spark[k], sec % 7 == 0 ? -1 : 10000 * sec);
 	}

@@ -112,7 +112,8 @@ struct cell {
 };
 
 /* The last n space-separated cells of the line at `line` (names may hold
- * spaces, the numbers after them do not), last cell first. */
+ * spaces, the numbers after them do not), last cell first. In a head a
+ * unit ("Score W", "Res %") ends its title: the word before it is skipped. */
 static void last_cells(const char *line, struct cell *cells, int n)
 {
 	const char *end = strchr(line, '\n'), *start;
@@ -128,6 +129,10 @@ static void last_cells(const char *line, struct cell *cells, int n)
 		cells[i].text[end - start] = '\0';
 		cells[i].end = column(line, end);
 		end = start;
+		if (strcmp(cells[i].text, "W") == 0 || strcmp(cells[i].text, "%") == 0) {
+			for (end--; end > line && end[-1] != ' '; end--)
+				;
+		}
 	}
 }
 
@@ -265,8 +270,14 @@ static void test_sanitize(void **state __attribute__((unused)))
 
 	sanitize_text("Zo\xc3\xab", out, sizeof(out), 64, true);
 	assert_string_equal(out, "Zo\xc3\xab");
-	sanitize_text("Zo\xc3\xab", out, sizeof(out), 64, false);
-	assert_string_equal(out, "Zo?");
+	/* Without UTF-8: accents go, two-letter spellings count two. */
+	sanitize_text("Zo\xc3\xab Tu\xc4\x9f" "ba \xc5\x81\xc3\xb3" "d\xc5\xba Stra\xc3\x9f" "e",
+		      out, sizeof(out), 64, false);
+	assert_string_equal(out, "Zoe Tugba Lodz Strasse");
+	assert_int_equal(sanitize_text("Gro\xc3\x9f", out, sizeof(out), 4, false), 3);
+	assert_string_equal(out, "Gro");
+	sanitize_text("\xe4\xb8\xad", out, sizeof(out), 64, false);
+	assert_string_equal(out, "?");
 	/* C0, DEL, C1 (CSI) and invalid UTF-8 are replaced. */
 	sanitize_text("a\x1b" "b\x7f" "c\xc2\x9b" "d\xff", out, sizeof(out), 64, false);
 	assert_string_equal(out, "a?b?c?d?");

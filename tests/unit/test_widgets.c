@@ -61,6 +61,25 @@ static void test_layout_flex_takes_the_rest_up_to_its_max(void **state __attribu
 	assert_int_equal(widget_columns_width(c, 4), 41);
 }
 
+/* Two flexible columns share the room evenly; one at its most leaves the
+ * rest to the other. */
+static void test_layout_flex_share(void **state __attribute__((unused)))
+{
+	struct widget_column c[3] = {
+		{ .title = "name", .width = 10, .max = 20, .flex = true },
+		{ .title = "#", .width = 4 },
+		{ .title = "spark", .width = 8, .max = 60, .flex = true },
+	};
+
+	widget_columns_layout(c, 3, 10 + 4 + 8 + 2 + 10);
+	assert_int_equal(c[0].w, 15);
+	assert_int_equal(c[2].w, 13);
+	widget_columns_layout(c, 3, 10 + 4 + 8 + 2 + 60);
+	assert_int_equal(c[0].w, 20);
+	assert_int_equal(c[2].w, 58);
+	assert_int_equal(c[2].x, 26);
+}
+
 static void test_layout_drops_the_highest_first(void **state __attribute__((unused)))
 {
 	struct widget_column c[4];
@@ -230,6 +249,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout_all_fit),
 		cmocka_unit_test(test_layout_flex_takes_the_rest_up_to_its_max),
+		cmocka_unit_test(test_layout_flex_share),
 		cmocka_unit_test(test_layout_drops_the_highest_first),
 		cmocka_unit_test(test_width_in_columns),
 		cmocka_unit_test(test_text_cut_with_the_ellipsis),

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The mouse on a real terminal (tmux), as a terminal reports it: a click
+# on a row follows that racer, a click on a tab shows its view, the wheel
+# scrolls; the kiosk takes clicks and changes nothing; --no-mouse leaves
+# the mouse to the terminal.
+set -u
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/racescreen.sh"
+
+screen_test_start mouse
+
+ladder 60
+put 960 1 update "${racers[@]}"
+
+tmux -S "$sock" new-session -d -s keep "sleep 600"
+tmux -S "$sock" new-session -d -s watch -x 100 -y 30 "$(dash watch)"
+wait_for watch 20 "rows 1-24 of 60"
+[ "$(tmux -S "$sock" display-message -p -t watch '#{mouse_standard_flag}')" = 1 ] ||
+	fail "watch did not ask the terminal for clicks"
+
+# A click on R55's row follows R55.
+click_on watch ' R55 '
+wait_for watch 10 "following R55 (55): rank 6 of 60"
+
+# The wheel moves three rows a notch, as the arrow keys do (letting go of
+# the racer): the table scrolls once it passes the edge.
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	wheel watch down
+done
+wait_for watch 10 "rows 13-36 of 60"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	wheel watch up
+done
+wait_for watch 10 "rows 6-29 of 60"
+
+# A click on a tab shows its view; a click on the Live tab goes back.
+click_on watch '2 Races'
+wait_for watch 10 "Live races: 1, 60 racers"
+click_on watch '1 Live'
+wait_for watch 10 "rows 6-29 of 60"
+
+# A click on the race selected in the races view watches it.
+tmux -S "$sock" send-keys -t watch 2
+wait_for watch 10 "Live races: 1"
+click_on watch ' 960 '
+click_on watch ' 960 '
+wait_for watch 10 "Race 960"
+tmux -S "$sock" send-keys -t watch q
+wait_ended watch 10
+pass "a click follows a racer and switches views, the wheel scrolls"
+
+# The kiosk: a click on the Live tab and on a row change nothing, and no
+# click quits it (it has no unlock key here). A resize after the clicks is
+# drawn only once every waiting report was read (as in screen.sh).
+tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(dash kiosk '--rotate 600')"
+wait_for kiosk 20 "kiosk: Races"
+click_on kiosk ' Live '
+click_on kiosk ' 960 '
+click_on kiosk ' 960 '
+tmux -S "$sock" resize-window -t kiosk -x 100 -y 26
+wait_for kiosk 10 "Live races: 1"
+last_line() {
+	screen kiosk | tail -n 1 | grep -qF -- "kiosk: Races"
+}
+within 10 last_line || fail "the kiosk changed its view on a click:
+$(screen kiosk)"
+screen kiosk | grep -qF "Race 960 " && fail "the kiosk opened a race on a click"
+tmux -S "$sock" kill-session -t kiosk
+pass "the kiosk ignores the mouse"
+
+# --no-mouse: the terminal is not asked for clicks, and a click follows
+# no one.
+tmux -S "$sock" new-session -d -s plain -x 100 -y 30 "$(dash watch --no-mouse)"
+wait_for plain 20 "rows 1-24 of 60"
+[ "$(tmux -S "$sock" display-message -p -t plain '#{mouse_standard_flag}')" = 0 ] ||
+	fail "watch --no-mouse asked the terminal for clicks"
+click_on plain ' R55 '
+sleep 2
+screen plain | grep -qF "following" && fail "watch --no-mouse followed a clicked racer:
+$(screen plain)"
+tmux -S "$sock" send-keys -t plain q
+wait_ended plain 10
+pass "--no-mouse"
+
+# The config file says it as well.
+printf '[watch]\nno-mouse = true\n' >"$dir/config"
+tmux -S "$sock" new-session -d -s config -x 100 -y 30 "ALLEYCAT_CONFIG=$dir/config $(dash watch)"
+wait_for config 20 "rows 1-24 of 60"
+[ "$(tmux -S "$sock" display-message -p -t config '#{mouse_standard_flag}')" = 0 ] ||
+	fail "no-mouse = true in the config file did not keep the mouse off"
+pass "no-mouse in the config file"
