@@ -8,6 +8,7 @@
 #include "client/httpc.h"
 #include "client/parallel.h"
 #include "cmd/cli.h"
+#include "util/clock.h"
 #include "util/datadir.h"
 #include "util/errtext.h"
 #include "util/paths.h"
@@ -20,7 +21,7 @@ void reader_options_defaults(struct reader_options *o, const char *command)
 	paths_history_db(db, sizeof(db));
 	paths_consumer_name(command, consumer, sizeof(consumer));
 	*o = (struct reader_options){
-		.endpoint = NULL, .read = -1, .stream = "alleycat", .consumer = consumer,
+		.endpoint = NULL, .read = -1, .from = READER_FROM_LIVE, .stream = "alleycat", .consumer = consumer,
 		.db = db, .window = 15, .grace = 30, .duration = 300, .parallel = 1,
 		.timeout = HTTPC_DEFAULT_TIMEOUT_S,
 	};
@@ -51,6 +52,24 @@ static int read_mode(const char *command, const char *arg, struct reader_options
 			return 1;
 		}
 	return cli_usage_error(command, "--read: '%s' is not push, efo or polling", arg), -1;
+}
+
+/* --from: a position's name, or a moment (clock_parse_time). */
+static int from_option(const char *command, const char *arg, struct reader_options *o)
+{
+	if (strcmp(arg, "trim-horizon") == 0)
+		o->from = CONSUMER_FROM_TRIM_HORIZON;
+	else if (strcmp(arg, "latest") == 0)
+		o->from = CONSUMER_FROM_LATEST;
+	else if (strcmp(arg, "live") == 0)
+		o->from = READER_FROM_LIVE;
+	else if (clock_parse_time(arg, &o->from_ms) == 0)
+		o->from = CONSUMER_FROM_TIMESTAMP;
+	else
+		return cli_usage_error(command, "--from: '%s' is not trim-horizon, latest, live or "
+				       "a time such as 2026-12-04T13:00:00Z or epoch seconds",
+				       arg), -1;
+	return 1;
 }
 
 /* A region names a host (kinesis.R.amazonaws.com): letters, digits, dashes. */
@@ -93,6 +112,8 @@ int reader_option(const char *command, int opt, const char *arg, struct reader_o
 		return 1;
 	case LIVE_OPT_READ:
 		return read_mode(command, arg, o);
+	case LIVE_OPT_FROM:
+		return from_option(command, arg, o);
 	case LIVE_OPT_REGION:
 		return region(command, arg, o);
 	case LIVE_OPT_PROFILE:
@@ -140,8 +161,20 @@ static enum consumer_read default_read(const struct endpoint *ep)
 	return websocket ? CONSUMER_READ_PUSH : CONSUMER_READ_EFO;
 }
 
-int reader_options_config(const char *command, struct reader_options *o,
-			enum consumer_from from, struct live_config *lc,
+/* Where a shard with no checkpoint starts: live is the races that may
+ * still be running, one race length and the grace that ends it ago. */
+static void settle_from(const struct reader_options *o, struct live_config *lc)
+{
+	if (o->from != READER_FROM_LIVE) {
+		lc->from = (enum consumer_from)o->from;
+		lc->from_ms = o->from_ms;
+		return;
+	}
+	lc->from = CONSUMER_FROM_TIMESTAMP;
+	lc->from_ms = clock_wall_ms() - ((int64_t)o->duration + o->grace) * 1000;
+}
+
+int reader_options_config(const char *command, struct reader_options *o, struct live_config *lc,
 			struct sigv4_credentials *credentials, struct roster *roster)
 {
 	const char *dir = datadir_find("classes.txt");
@@ -149,10 +182,11 @@ int reader_options_config(const char *command, struct reader_options *o,
 	int found = credentials_find(o->profile, o->region, &o->found, missing, sizeof(missing));
 
 	*lc = (struct live_config){
-		.stream = o->stream, .consumer = o->consumer, .from = from, .db_path = o->db,
+		.stream = o->stream, .consumer = o->consumer, .db_path = o->db,
 		.window_s = o->window, .grace_s = o->grace, .duration = o->duration,
 		.parallel = (unsigned)o->parallel, .timeout_s = o->timeout,
 	};
+	settle_from(o, lc);
 	if (o->found.region[0] && !region_valid(o->found.region))
 		return cli_usage_error(command, "the region '%s' (from %s) is not a region such as "
 				       "us-east-1", o->found.region,
