@@ -449,7 +449,6 @@ int cmd_board(int argc, char **argv)
 {
 	struct board_options o;
 	struct live_config lc;
-	struct sigv4_credentials credentials;
 	struct roster roster = { 0 };
 	char err[ERR_TEXT_MAX];
 	struct live *l;
@@ -459,8 +458,8 @@ int cmd_board(int argc, char **argv)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	/* Names keep their accents only where the terminal speaks UTF-8. */
 	o.unicode = o.unicode && strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-	if (reader_options_config("board", &o.live, &lc, &credentials, &roster) < 0)
-		return EXIT_USAGE;
+	if ((rc = reader_options_config("board", &o.live, &lc, &roster)) != 0)
+		return rc;
 	lc.one_shot = o.once || o.until_finished;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -10,10 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "client/credentials.h"
+#include "cmd/client_options.h"
 #include "race/live.h"
 #include "race/roster.h"
-#include "wire/sigv4.h"
 
 enum {
 	LIVE_OPT_ENDPOINT = 256, LIVE_OPT_STREAM, LIVE_OPT_CA, LIVE_OPT_INSECURE, LIVE_OPT_CONSUMER,
@@ -45,10 +44,7 @@ enum {
 	"  --read MODE           how records arrive: push (the hub's WebSocket push),\n"    \
 	"                        polling (GetRecords) or efo (SubscribeToShard);\n"       \
 	"                        default push for ws:// and wss://, else efo\n"         \
-	"  --region R            AWS region; without --endpoint, read\n"                   \
-	"                        https://kinesis.R.amazonaws.com (default AWS_REGION)\n"   \
-	"  --profile NAME        credentials and region of this profile of\n"              \
-	"                        ~/.aws/credentials and ~/.aws/config (default AWS_PROFILE)\n"
+	CLIENT_OPTIONS_USAGE
 
 /* The usage lines of --from, with the command's default. */
 #define READER_FROM_USAGE(default_from)                                                    \
@@ -63,12 +59,10 @@ enum {
 struct reader_options {
 	const char *endpoint;           /* NULL: from the region, else the local hub */
 	const char *stream, *consumer, *db, *ca_file;
-	const char *region, *profile;   /* as named on the command line (NULL: not) */
+	struct client_options client;   /* --region, --profile, and where they led */
 	int read;                       /* an enum consumer_read, or -1: by the scheme */
 	int from;                       /* an enum consumer_from, or READER_FROM_LIVE */
 	int64_t from_ms;                /* with CONSUMER_FROM_TIMESTAMP */
-	struct credentials found;       /* what reader_options_config found */
-	char url[300];                  /* the endpoint it settled on, for the screens */
 	bool insecure;
 	int window, grace, duration, parallel;
 	int timeout;                    /* seconds an API call waits for its answer */
@@ -83,15 +77,13 @@ void reader_options_defaults(struct reader_options *o, const char *command);
 int reader_option(const char *command, int opt, const char *arg, struct reader_options *o);
 
 /* The live_config of these options, reading from --from where there is no
- * checkpoint (live: --duration plus --grace before now), with the class names of the roster when it loads (free it
- * with roster_free). The endpoint is --endpoint, else Kinesis in the
- * region (--region, AWS_REGION, the profile's), else the local hub; the
- * read mode is --read, else push for ws:// and wss:// (the hub's push),
- * else efo (SubscribeToShard, as AWS serves it). Requests
- * are signed with the credentials found (credentials.h), which an AWS
- * endpoint and a named --profile require. -1 after reporting a bad
- * endpoint or missing credentials, in one line. */
+ * checkpoint (live: --duration plus --grace before now), with the class
+ * names of the roster when it loads (free it with roster_free). The
+ * endpoint and the credentials are client_options_endpoint's (the local
+ * hub's push by default); the read mode is --read, else push for ws:// and
+ * wss:// (the hub's push), else efo (SubscribeToShard, as AWS serves it).
+ * lc borrows o. Returns 0, or the exit status after reporting in one line. */
 int reader_options_config(const char *command, struct reader_options *o, struct live_config *lc,
-			struct sigv4_credentials *credentials, struct roster *roster);
+			  struct roster *roster);
 
 #endif

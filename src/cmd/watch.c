@@ -227,15 +227,14 @@ static int run(const char *command, int argc, char **argv)
 {
 	struct watch_options o;
 	struct live_config lc;
-	struct sigv4_credentials credentials;
 	struct roster roster = { 0 };
 	int rc = parse_options(command, argc, argv, &o);
 
 	if (rc != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	if (reader_options_config(command, &o.live, &lc, &credentials, &roster) < 0)
-		return EXIT_USAGE;
-	o.dash.endpoint = o.live.url;
+	if ((rc = reader_options_config(command, &o.live, &lc, &roster)) != 0)
+		return rc;
+	o.dash.endpoint = o.live.client.url;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
