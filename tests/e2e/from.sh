@@ -135,6 +135,16 @@ board live-efo --endpoint "$ep" --read efo --from latest >/dev/null
 expect_races live-efo "702 703"
 board live-push --endpoint "$ws" --from latest >/dev/null
 expect_races live-push "702 703"
+# Push and efo checkpoint every shard they read, records or not: a race on
+# every shard is read on from there too.
+riders=""
+for id in $(seq 41 80); do riders="$riders $id:R$id:50.0"; done
+put 704 4 update $riders
+put 704 5 final $riders
+board live-efo --endpoint "$ep" --read efo --from latest >/dev/null
+expect_races live-efo "702 703 704"
+board live-push --endpoint "$ws" --from latest >/dev/null
+expect_races live-push "702 703 704"
 # Without a checkpoint, latest is what comes after: none of these races.
 board latest --endpoint "$ep" --read polling --from latest >/dev/null
 expect_races latest ""
