@@ -118,7 +118,8 @@ board at-push --endpoint "$ws" --from "$between" >/dev/null
 expect_races at-push "702"
 board at-efo --endpoint "$ep" --read efo --from "$between_epoch" >/dev/null
 expect_races at-efo "702"
-board at-polling --endpoint "$ep" --read polling --from "$between" >/dev/null
+# Settings give --from too (here the environment).
+ALLEYCAT_FROM="$between" board at-polling --endpoint "$ep" --read polling >/dev/null
 expect_races at-polling "702"
 
 # ---- a checkpoint wins -------------------------------------------------------
