@@ -34,7 +34,8 @@ int client_profile_option(const char *command, const char *arg, struct client_op
 	return 1;
 }
 
-bool client_endpoint_is_aws(const struct endpoint *ep)
+/* A real Kinesis endpoint: only it requires credentials. */
+static bool is_aws(const struct endpoint *ep)
 {
 	size_t n = strlen(ep->host), k = strlen(".amazonaws.com");
 
@@ -66,7 +67,7 @@ int client_options_endpoint(const char *command, struct client_options *o, const
 	settle_url(o, endpoint, default_url);
 	if (endpoint_parse(o->url, ep, err, sizeof(err)) < 0)
 		return cli_usage_error(command, "--endpoint: %s", err);
-	if (found < 0 && (o->profile || client_endpoint_is_aws(ep))) {
+	if (found < 0 && (o->profile || is_aws(ep))) {
 		/* Nothing wrong with the command line: the set-up lacks a key. */
 		cli_error("%s: %s", command, missing);
 		return EXIT_FAILURE_RUNTIME;

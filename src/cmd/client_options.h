@@ -40,8 +40,4 @@ int client_profile_option(const char *command, const char *arg, struct client_op
 int client_options_endpoint(const char *command, struct client_options *o, const char *endpoint,
 			    const char *default_url, struct endpoint *ep);
 
-/* Whether ep is a real Kinesis endpoint (*.amazonaws.com): only it has
- * no push. */
-bool client_endpoint_is_aws(const struct endpoint *ep);
-
 #endif
