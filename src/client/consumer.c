@@ -173,13 +173,29 @@ bool consumer_queue_waits(struct consumer *c)
 	return full;
 }
 
+const char *consumer_from_type(const struct consumer *c)
+{
+	switch (c->config.from) {
+	case CONSUMER_FROM_LATEST: return "LATEST";
+	case CONSUMER_FROM_TIMESTAMP: return "AT_TIMESTAMP";
+	default: return "TRIM_HORIZON";
+	}
+}
+
+json_t *consumer_from_seconds(const struct consumer *c)
+{
+	return json_real((double)c->config.from_ms / 1000.0);
+}
+
 json_t *consumer_starting_position(const struct consumer *c, const struct subscription *s)
 {
 	if (s->position[0])
 		return json_pack("{s:s, s:s}", "Type", "AFTER_SEQUENCE_NUMBER", "SequenceNumber",
 				 s->position);
-	return json_pack("{s:s}", "Type",
-			 c->config.from == CONSUMER_FROM_LATEST ? "LATEST" : "TRIM_HORIZON");
+	if (c->config.from == CONSUMER_FROM_TIMESTAMP)
+		return json_pack("{s:s, s:o}", "Type", consumer_from_type(c), "Timestamp",
+				 consumer_from_seconds(c));
+	return json_pack("{s:s}", "Type", consumer_from_type(c));
 }
 
 void consumer_now_streaming(struct consumer *c)

@@ -22,9 +22,11 @@
 
 #define CONSUMER_SHARDS_MAX 256        /* shards described in consumer_stats */
 
+/* Where a shard with no checkpoint is read from (--from). */
 enum consumer_from {
-	CONSUMER_FROM_TRIM_HORIZON,     /* where there is no checkpoint */
-	CONSUMER_FROM_LATEST,
+	CONSUMER_FROM_TRIM_HORIZON,     /* the oldest record retained */
+	CONSUMER_FROM_LATEST,           /* records written from now on */
+	CONSUMER_FROM_TIMESTAMP,        /* records that arrived at or after from_ms */
 };
 
 /* How records arrive (DESIGN.md section 8, --read). */
@@ -48,6 +50,7 @@ struct consumer_config {
 	const char *name;               /* the registered consumer name */
 	enum consumer_read read;
 	enum consumer_from from;
+	int64_t from_ms;                /* with CONSUMER_FROM_TIMESTAMP: epoch milliseconds */
 	const struct consumer_checkpoint *checkpoints;
 	size_t checkpoint_count;
 	unsigned parallel;              /* lanes decoding each event, 1..PARALLEL_MAX (0: 1) */

@@ -172,7 +172,10 @@ static void get_iterator(struct consumer *c, struct subscription *s)
 		? json_pack("{s:s, s:s, s:s}", "ShardId", s->id, "ShardIteratorType",
 			    "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber", s->position)
 		: json_pack("{s:s, s:s}", "ShardId", s->id, "ShardIteratorType",
-			    c->config.from == CONSUMER_FROM_LATEST ? "LATEST" : "TRIM_HORIZON");
+			    consumer_from_type(c));
+
+	if (body && !s->position[0] && c->config.from == CONSUMER_FROM_TIMESTAMP)
+		json_object_set_new(body, "Timestamp", consumer_from_seconds(c));
 
 	call_for(c, s, "GetShardIterator", consumer_name_stream(c, body), on_iterator);
 }

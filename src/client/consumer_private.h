@@ -137,6 +137,13 @@ void consumer_shard_wait_longer(struct subscription *s);
 /* Whether reading waits for the caller to take what is queued. */
 bool consumer_queue_waits(struct consumer *c);
 
+/* The iterator type of the configured start: TRIM_HORIZON, LATEST or
+ * AT_TIMESTAMP (with config.from_ms as consumer_from_seconds). */
+const char *consumer_from_type(const struct consumer *c);
+
+/* config.from_ms as Kinesis takes a Timestamp: epoch seconds (a new reference). */
+json_t *consumer_from_seconds(const struct consumer *c);
+
 /* SubscribeToShard's StartingPosition for s: after its position, else the
  * configured start (a new reference). */
 json_t *consumer_starting_position(const struct consumer *c, const struct subscription *s);

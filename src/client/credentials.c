@@ -55,18 +55,21 @@ static bool section_is(char *header, const char *profile, bool config_file)
 	return (!config_file || strcmp(profile, "default") == 0) && strcmp(name, profile) == 0;
 }
 
-/* Reads the profile's section of a file into v: 0, or -1 when the file
- * cannot be opened. */
-static int read_section(const char *path, const char *profile, bool config_file,
-			struct section_values *v)
+/* What reading a file for a profile found, for the message that says
+ * where credentials were looked for. */
+enum section_found { NO_FILE = -1, NO_SECTION, SECTION };
+
+/* Reads the profile's section of a file into v. */
+static enum section_found read_section(const char *path, const char *profile, bool config_file,
+				       struct section_values *v)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = path[0] ? fopen(path, "r") : NULL;
 	char line[LINE_MAX_LEN];
-	bool in = false;
+	bool in = false, seen = false;
 
 	memset(v, 0, sizeof(*v));
 	if (f == NULL)
-		return -1;
+		return NO_FILE;
 	while (fgets(line, sizeof(line), f)) {
 		char *s = str_trim(line), *close;
 
@@ -75,12 +78,13 @@ static int read_section(const char *path, const char *profile, bool config_file,
 		if (*s == '[' && (close = strchr(s, ']')) != NULL) {
 			*close = '\0';
 			in = section_is(s + 1, profile, config_file);
+			seen = seen || in;
 		} else if (in) {
 			take_value(s, v);
 		}
 	}
 	fclose(f);
-	return 0;
+	return seen ? SECTION : NO_SECTION;
 }
 
 /* A file's path: the variable's value, else ~/.aws/NAME; "" with no HOME. */
@@ -121,7 +125,7 @@ static void take_env_keys(struct credentials *out)
 	snprintf(v.secret_key, sizeof(v.secret_key), "%s", env.secret_key);
 	snprintf(v.session_token, sizeof(v.session_token), "%s",
 		 env.session_token ? env.session_token : "");
-	take_keys(out, &v, "the environment (AWS_ACCESS_KEY_ID)");
+	take_keys(out, &v, CREDENTIALS_FROM_ENVIRONMENT);
 }
 
 /* The region the command line, the environment or the config names. */
@@ -136,43 +140,69 @@ static void take_region(struct credentials *out, const char *named, const char *
 	snprintf(out->region, sizeof(out->region), "%s", r);
 }
 
+/* A file looked in, for messages: its path and what it held, e.g.
+ * "/home/ann/.aws/credentials (no [racing])". */
+static void looked_in(const char *path, const char *fallback, const char *section,
+		      enum section_found found, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s%s%s", path[0] ? path : fallback,
+		 found == NO_FILE ? " (no such file)" : found == NO_SECTION ? " (no " : "",
+		 found == NO_SECTION ? section : "", found == NO_SECTION ? ")" : "");
+}
+
+/* Where no key was found, in one line, with the fix: with a profile named
+ * the environment does not count (as with the AWS CLI), so the fix is in
+ * the profile's files. */
+static void missing(const char *profile, const char *name, const char *cred, const char *config,
+		    const char *cred_path, char *err, size_t errlen)
+{
+	if (profile)
+		snprintf(err, errlen, "no AWS credentials for profile '%s': no aws_access_key_id "
+			 "and aws_secret_access_key in %s or %s; add them to [%s] in %s, or name "
+			 "another --profile", name, cred, config, name,
+			 cred_path[0] ? cred_path : "~/.aws/credentials");
+	else
+		snprintf(err, errlen, "no AWS credentials: looked in the environment "
+			 "(AWS_ACCESS_KEY_ID), profile '%s' of %s and %s; set AWS_ACCESS_KEY_ID "
+			 "and AWS_SECRET_ACCESS_KEY or name a --profile that has a key", name,
+			 cred, config);
+}
+
 int credentials_find(const char *profile, const char *region, struct credentials *out,
 		     char *err, size_t errlen)
 {
 	const char *env_profile = getenv("AWS_PROFILE");
 	const char *name = profile ? profile
 			   : env_profile && *env_profile ? env_profile : "default";
-	char cred_path[1024], config_path[1024], where[1200];
+	char cred_path[1024], config_path[1024], cred_section[300], config_section[300];
+	char cred_where[1400], config_where[1400];
 	struct section_values from_cred, from_config;
-	bool cred_read, config_read;
+	enum section_found cred_found, config_found;
 
 	memset(out, 0, sizeof(*out));
 	file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials", cred_path, sizeof(cred_path));
 	file_path("AWS_CONFIG_FILE", "config", config_path, sizeof(config_path));
-	cred_read = cred_path[0] && read_section(cred_path, name, false, &from_cred) == 0;
-	config_read = config_path[0] && read_section(config_path, name, true, &from_config) == 0;
-	if (!config_read)
-		memset(&from_config, 0, sizeof(from_config));
+	snprintf(cred_section, sizeof(cred_section), "[%s]", name);
+	snprintf(config_section, sizeof(config_section), "[%s%s]",
+		 strcmp(name, "default") == 0 ? "" : "profile ", name);
+	cred_found = read_section(cred_path, name, false, &from_cred);
+	config_found = read_section(config_path, name, true, &from_config);
 	take_region(out, region, from_config.region);
 	if (profile == NULL)
 		take_env_keys(out);
-	snprintf(where, sizeof(where), "%s [%s]", cred_path, name);
-	if (!out->found && cred_read)
-		take_keys(out, &from_cred, where);
-	snprintf(where, sizeof(where), "%s [%s%s]", config_path,
-		 strcmp(name, "default") == 0 ? "" : "profile ", name);
-	if (!out->found && config_read)
-		take_keys(out, &from_config, where);
+	snprintf(cred_where, sizeof(cred_where), "profile '%s' of %s", name, cred_path);
+	if (!out->found)
+		take_keys(out, &from_cred, cred_where);
+	snprintf(config_where, sizeof(config_where), "profile '%s' of %s", name, config_path);
+	if (!out->found)
+		take_keys(out, &from_config, config_where);
 	if (out->found)
 		return 0;
-	snprintf(err, errlen,
-		 "no AWS credentials: looked in %sprofile '%s' of %s%s and %s%s; set "
-		 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or name a --profile that has a key",
-		 profile ? "" : "the environment (AWS_ACCESS_KEY_ID), ", name,
-		 cred_path[0] ? cred_path : "~/.aws/credentials (no HOME)",
-		 cred_read ? "" : " (no such file)",
-		 config_path[0] ? config_path : "~/.aws/config (no HOME)",
-		 config_read ? "" : " (no such file)");
+	looked_in(cred_path, "~/.aws/credentials (no HOME)", cred_section, cred_found, cred_where,
+		  sizeof(cred_where));
+	looked_in(config_path, "~/.aws/config (no HOME)", config_section, config_found,
+		  config_where, sizeof(config_where));
+	missing(profile, name, cred_where, config_where, cred_path, err, errlen);
 	return -1;
 }
 

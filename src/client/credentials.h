@@ -25,20 +25,24 @@
 #define CREDENTIALS_KEY_MAX 256
 #define CREDENTIALS_TOKEN_MAX 4096      /* STS session tokens run to ~1-2 KB */
 #define CREDENTIALS_REGION_MAX 64
-#define CREDENTIALS_WHERE_MAX 1024
+#define CREDENTIALS_WHERE_MAX 1400
+#define CREDENTIALS_FROM_ENVIRONMENT "the environment (AWS_ACCESS_KEY_ID)"
 
 struct credentials {
 	char access_key[CREDENTIALS_KEY_MAX];
 	char secret_key[CREDENTIALS_KEY_MAX];
 	char session_token[CREDENTIALS_TOKEN_MAX];      /* "" when none */
 	char region[CREDENTIALS_REGION_MAX];            /* "" when none says */
-	char source[CREDENTIALS_WHERE_MAX];     /* where the key came from, for messages */
+	char source[CREDENTIALS_WHERE_MAX];     /* where the key came from, for messages:
+						 * CREDENTIALS_FROM_ENVIRONMENT, or
+						 * "profile 'NAME' of FILE" */
 	bool found;                             /* a key pair was found */
 };
 
 /* Looks for credentials and the region. profile and region are what the
  * command line named (NULL: not named). Returns 0 when a key pair was
- * found; -1 otherwise, with err saying in one line every place it looked.
+ * found; -1 otherwise, with err saying in one line every place it looked
+ * (each file, and whether it had the profile's section) and the fix.
  * The region is filled either way. */
 int credentials_find(const char *profile, const char *region, struct credentials *out,
 		     char *err, size_t errlen);

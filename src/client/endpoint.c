@@ -27,6 +27,7 @@ int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errle
 	ep->ca_file = NULL;
 	ep->insecure = false;
 	ep->credentials = NULL;
+	ep->credentials_source = NULL;
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		size_t n = strlen(schemes[i].prefix);
 		if (strncmp(url, schemes[i].prefix, n) == 0) {

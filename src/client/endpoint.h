@@ -17,6 +17,9 @@ struct endpoint {
 	const char *ca_file;            /* trust this CA bundle (NULL: the system's) */
 	bool insecure;                  /* accept any certificate: for testing only */
 	const struct sigv4_credentials *credentials; /* sign requests with these (NULL: don't) */
+	const char *credentials_source; /* where their key came from, for messages: a
+					 * profile's ("profile 'NAME' of FILE"), or NULL
+					 * for the environment's */
 };
 
 /* An endpoint as the commands take it: the URL, trust (--ca, --insecure),

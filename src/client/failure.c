@@ -16,7 +16,6 @@
 
 /* The server's own words are untrusted: this many characters at most. */
 #define SERVER_WORDS_MAX 200
-#define CREDENTIALS_FIX "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to a key it takes"
 
 static const char *const denied_types[] = {
 	"UnrecognizedClientException", "AccessDeniedException", "InvalidSignatureException",
@@ -78,6 +77,35 @@ static void connect_cause(const char *error, char *out, size_t size)
 	out[0] = (char)tolower((unsigned char)out[0]);
 }
 
+/* The region of an AWS Kinesis endpoint (kinesis.REGION.amazonaws.com),
+ * into out; false for any other host. */
+static bool aws_region(const struct endpoint *ep, char *out, size_t size)
+{
+	const char *prefix = "kinesis.", *suffix = ".amazonaws.com";
+	size_t n = strlen(ep->host), p = strlen(prefix), s = strlen(suffix);
+
+	if (n <= p + s || strncmp(ep->host, prefix, p) != 0 || strcmp(ep->host + n - s, suffix) != 0 ||
+	    n - p - s >= size)
+		return false;
+	memcpy(out, ep->host + p, n - p - s);
+	out[n - p - s] = '\0';
+	return true;
+}
+
+/* A host that does not resolve: on AWS the region it was made of is what
+ * is wrong (the endpoint comes from --region when --endpoint is absent). */
+static enum failure_kind no_host(struct failure *f, const struct endpoint *ep, const char *url)
+{
+	char region[sizeof(ep->host)];
+
+	if (aws_region(ep, region, sizeof(region)))
+		return set(f, FAILURE_NO_HOST, "cannot reach %s: no such host; the region %s is "
+			   "probably wrong: check --region, AWS_REGION or the profile's region",
+			   url, region);
+	return set(f, FAILURE_NO_HOST, "cannot reach %s: no such host; check the host name in "
+		   "--endpoint", url);
+}
+
 static enum failure_kind no_answer(struct failure *f, const struct failure_call *call,
 				   const char *url, const char *error)
 {
@@ -93,8 +121,7 @@ static enum failure_kind no_answer(struct failure *f, const struct failure_call 
 			   "one with %s", url, cause, hint);
 	}
 	if (strncmp(error, HTTPC_ERROR_NO_HOST, strlen(HTTPC_ERROR_NO_HOST)) == 0)
-		return set(f, FAILURE_NO_HOST, "cannot reach %s: no such host; check the host name "
-			   "in --endpoint", url);
+		return no_host(f, call->endpoint, url);
 	if (strncmp(error, HTTPC_ERROR_TIMEOUT, strlen(HTTPC_ERROR_TIMEOUT)) == 0)
 		return set(f, FAILURE_TIMEOUT, "%s: %s: %s; check --endpoint, or raise --timeout "
 			   "for a slow endpoint", url, call->op, error);
@@ -145,6 +172,29 @@ static enum failure_kind no_stream(struct failure *f, const struct failure_call 
 		   stream);
 }
 
+/* What to do about credentials refused: mend them where they came from. */
+static void credentials_fix(const struct endpoint *ep, char *out, size_t size)
+{
+	if (ep->credentials == NULL)
+		snprintf(out, size, "the requests were not signed: set AWS_ACCESS_KEY_ID and "
+			 "AWS_SECRET_ACCESS_KEY, or name a --profile that has a key");
+	else if (ep->credentials_source)
+		snprintf(out, size, "the key comes from %.1100s: correct it there, or name "
+			 "another --profile", ep->credentials_source);
+	else
+		snprintf(out, size, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to a key it "
+			 "takes");
+}
+
+static enum failure_kind denied(struct failure *f, const struct failure_call *call,
+				const char *url, const char *why)
+{
+	char fix[1300];
+
+	credentials_fix(call->endpoint, fix, sizeof(fix));
+	return set(f, FAILURE_DENIED, "%s refuses the credentials (%s); %s", url, why, fix);
+}
+
 /* An answer without a Kinesis error in it: a busy proxy, or a server
  * that is not a Kinesis endpoint at all. */
 static enum failure_kind untyped(struct failure *f, const struct failure_call *call,
@@ -154,9 +204,12 @@ static enum failure_kind untyped(struct failure *f, const struct failure_call *c
 	if (status == 429 || (status >= 500 && status != 501 && status != 505))
 		return set(f, FAILURE_BUSY, "%s is unavailable: %s answered HTTP %d; try again "
 			   "later", url, call->op, status);
-	if (status == 401 || status == 403)
-		return set(f, FAILURE_DENIED, "%s refuses the credentials (HTTP %d); "
-			   CREDENTIALS_FIX, url, status);
+	if (status == 401 || status == 403) {
+		char why[16];
+
+		snprintf(why, sizeof(why), "HTTP %d", status);
+		return denied(f, call, url, why);
+	}
 	return set(f, FAILURE_NOT_KINESIS, "%s is not a Kinesis endpoint: %s answered HTTP %d "
 		   "without a Kinesis error; check --endpoint", url, call->op, status);
 }
@@ -175,8 +228,7 @@ static enum failure_kind error_answer(struct failure *f, const struct failure_ca
 	snprintf(words, sizeof(words), "%s%s%s", type, message[0] ? ": " : "", message);
 	if (listed(type, denied_types, sizeof(denied_types) / sizeof(denied_types[0])) ||
 	    status == 401 || status == 403)
-		return set(f, FAILURE_DENIED, "%s refuses the credentials (%s); " CREDENTIALS_FIX,
-			   url, words);
+		return denied(f, call, url, words);
 	if (listed(type, busy_types, sizeof(busy_types) / sizeof(busy_types[0])) ||
 	    status >= 500)
 		return set(f, FAILURE_BUSY, "%s is busy (%s); try again later", url, words);

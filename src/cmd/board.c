@@ -34,7 +34,6 @@ struct board_options {
 	int64_t race;                   /* 0: every race */
 	bool once, until_finished, unicode;
 	enum results_format format;
-	enum consumer_from from;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -373,7 +372,7 @@ void cmd_board_usage(FILE *out)
 	      "  --duration S          race length in seconds (default 300)\n"
 	      "  --parallel N          decode each shard's records on N threads, keeping\n"
 	      "                        each partition key's order (1-10, default 1)\n"
-	      "  --from WHERE          with no checkpoint: trim-horizon (default) or latest\n"
+	      READER_FROM_USAGE("trim-horizon")
 	      "  --no-unicode          plain ASCII in text and CSV\n"
 	      "  --log-level LEVEL     error, warn, info or debug (default warn)\n"
 	      "  -h, --help            show this help and exit\n",
@@ -382,7 +381,7 @@ void cmd_board_usage(FILE *out)
 
 enum {
 	OPT_RACE = LIVE_OPT_NEXT, OPT_ONCE, OPT_UNTIL_FINISHED, OPT_FORMAT, OPT_INTERVAL,
-	OPT_FROM, OPT_NO_UNICODE, OPT_LOG_LEVEL,
+	OPT_NO_UNICODE, OPT_LOG_LEVEL,
 };
 
 const struct option cmd_board_options[] = {
@@ -392,7 +391,6 @@ const struct option cmd_board_options[] = {
 	{ "until-finished", no_argument, NULL, OPT_UNTIL_FINISHED },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "from", required_argument, NULL, OPT_FROM },
 	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -406,9 +404,10 @@ static int parse_options(int argc, char **argv, struct board_options *o)
 
 	*o = (struct board_options){
 		.interval = 5, .unicode = true, .format = RESULTS_TEXT,
-		.from = CONSUMER_FROM_TRIM_HORIZON,
 	};
 	reader_options_defaults(&o->live, "board");
+	/* A board prints every race the stream holds, unlike the dashboards. */
+	o->live.from = CONSUMER_FROM_TRIM_HORIZON;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", cmd_board_options, NULL)) != -1) {
@@ -439,15 +438,6 @@ static int parse_options(int argc, char **argv, struct board_options *o)
 				return -1;
 			o->interval = (int)n;
 			break;
-		case OPT_FROM:
-			if (strcmp(optarg, "latest") == 0)
-				o->from = CONSUMER_FROM_LATEST;
-			else if (strcmp(optarg, "trim-horizon") == 0)
-				o->from = CONSUMER_FROM_TRIM_HORIZON;
-			else
-				return cli_bad_value("board", "from", optarg,
-						     "is not trim-horizon or latest"), -1;
-			break;
 		case OPT_NO_UNICODE: o->unicode = false; break;
 		case OPT_LOG_LEVEL:
 			if (cli_set_log_level("board", optarg) < 0)
@@ -468,7 +458,6 @@ int cmd_board(int argc, char **argv)
 {
 	struct board_options o;
 	struct live_config lc;
-	struct sigv4_credentials credentials;
 	struct roster roster = { 0 };
 	char err[ERR_TEXT_MAX];
 	struct live *l;
@@ -478,8 +467,8 @@ int cmd_board(int argc, char **argv)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	/* Names keep their accents only where the terminal speaks UTF-8. */
 	o.unicode = o.unicode && strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-	if (reader_options_config("board", &o.live, o.from, &lc, &credentials, &roster) < 0)
-		return EXIT_USAGE;
+	if ((rc = reader_options_config("board", &o.live, &lc, &roster)) != 0)
+		return rc;
 	lc.one_shot = o.once || o.until_finished;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -15,6 +15,7 @@
 #include "client/failure.h"
 #include "client/httpc.h"
 #include "cmd/cli.h"
+#include "cmd/client_options.h"
 #include "cmd/commands.h"
 #include "hub/auth.h"
 #include "hub/hub.h"
@@ -73,6 +74,11 @@ void cmd_hub_usage(FILE *out)
 	      "with UpdateShardCount, halving or doubling per step as Kinesis allows.\n"
 	      "\n"
 	      "  --endpoint URL              the hub (default " HUB_DEFAULT_URL ")\n"
+	      "  --region R                  AWS region; without --endpoint, reshard on\n"
+	      "                              https://kinesis.R.amazonaws.com (default AWS_REGION)\n"
+	      "  --profile NAME              credentials and region of this profile of\n"
+	      "                              ~/.aws/credentials and ~/.aws/config\n"
+	      "                              (default AWS_PROFILE)\n"
 	      "  --ca FILE                   trust the certificates in FILE for https://\n"
 	      "  --insecure                  accept any certificate (for testing only)\n"
 	      "  --timeout S                 seconds to wait for each answer (default 60)\n",
@@ -133,7 +139,9 @@ const struct option cmd_hub_options[] = {
 	{ "stream", required_argument, NULL, 's' },             \
 	{ "ca", required_argument, NULL, 'c' },                 \
 	{ "insecure", no_argument, NULL, 'i' },                 \
-	{ "timeout", required_argument, NULL, 't' }
+	{ "timeout", required_argument, NULL, 't' },            \
+	{ "region", required_argument, NULL, 'r' },             \
+	{ "profile", required_argument, NULL, 'p' }
 
 static const struct option reshard_options[] = {
 	RESHARD_SETTABLE_OPTIONS,
@@ -272,14 +280,13 @@ static int reshard(struct reshard *rs, long long target)
 
 int hub_reshard_main(int argc, char **argv)
 {
-	struct sigv4_credentials cred;
+	struct client_options client = { 0 };
 	struct endpoint ep;
 	struct httpc *http;
 	struct reshard rs;
-	const char *url = HUB_DEFAULT_URL, *stream = "alleycat", *ca = NULL;
+	const char *url = NULL, *stream = "alleycat", *ca = NULL;
 	long long target = 0, timeout = HTTPC_DEFAULT_TIMEOUT_S;
 	bool insecure = false;
-	char err[ERR_TEXT_MAX];
 	int opt, rc;
 
 	/* From the first moment: a stop that comes while the client starts
@@ -301,6 +308,14 @@ int hub_reshard_main(int argc, char **argv)
 					   &timeout) < 0)
 				return EXIT_USAGE;
 			break;
+		case 'r':
+			if (client_region_option("hub", optarg, &client) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'p':
+			if (client_profile_option("hub", optarg, &client) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'n':
 			if (cli_parse_long("hub", "shards", optarg, 1, 100000, &target) < 0)
 				return EXIT_USAGE;
@@ -311,8 +326,10 @@ int hub_reshard_main(int argc, char **argv)
 	}
 	if (target == 0)
 		return cli_usage_error("hub", "reshard needs --shards N");
-	if (endpoint_from_options(&ep, url, ca, insecure, &cred, "us-east-1", err, sizeof(err)) < 0)
-		return cli_usage_error("hub", "--endpoint: %s", err);
+	if ((rc = client_options_endpoint("hub", &client, url, HUB_DEFAULT_URL, &ep)) != 0)
+		return rc;
+	ep.ca_file = ca;
+	ep.insecure = insecure;
 	http = httpc_new((int)timeout);
 	if (http == NULL) {
 		cli_error("cannot start the network client");

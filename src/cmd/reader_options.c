@@ -8,6 +8,7 @@
 #include "client/httpc.h"
 #include "client/parallel.h"
 #include "cmd/cli.h"
+#include "util/clock.h"
 #include "util/datadir.h"
 #include "util/errtext.h"
 #include "util/paths.h"
@@ -20,8 +21,8 @@ void reader_options_defaults(struct reader_options *o, const char *command)
 	paths_history_db(db, sizeof(db));
 	paths_consumer_name(command, consumer, sizeof(consumer));
 	*o = (struct reader_options){
-		.endpoint = NULL, .read = -1, .stream = "alleycat", .consumer = consumer,
-		.db = db, .window = 15, .grace = 30, .duration = 300, .parallel = 1,
+		.endpoint = NULL, .read = -1, .from = READER_FROM_LIVE, .stream = "alleycat",
+		.consumer = consumer, .db = db, .window = 15, .grace = 30, .duration = 300, .parallel = 1,
 		.timeout = HTTPC_DEFAULT_TIMEOUT_S,
 	};
 }
@@ -53,20 +54,20 @@ static int read_mode(const char *command, const char *arg, struct reader_options
 	return cli_bad_value(command, "read", arg, "is not push, efo or polling"), -1;
 }
 
-/* A region names a host (kinesis.R.amazonaws.com): letters, digits, dashes. */
-static bool region_valid(const char *r)
+/* --from: a position's name, or a moment (clock_parse_time). */
+static int from_option(const char *command, const char *arg, struct reader_options *o)
 {
-	size_t n = strlen(r);
-
-	return n > 0 && n < CREDENTIALS_REGION_MAX &&
-	       strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
-}
-
-static int region(const char *command, const char *arg, struct reader_options *o)
-{
-	if (!region_valid(arg))
-		return cli_bad_value(command, "region", arg, "is not a region such as us-east-1"), -1;
-	o->region = arg;
+	if (strcmp(arg, "trim-horizon") == 0)
+		o->from = CONSUMER_FROM_TRIM_HORIZON;
+	else if (strcmp(arg, "latest") == 0)
+		o->from = CONSUMER_FROM_LATEST;
+	else if (strcmp(arg, "live") == 0)
+		o->from = READER_FROM_LIVE;
+	else if (clock_parse_time(arg, &o->from_ms) == 0)
+		o->from = CONSUMER_FROM_TIMESTAMP;
+	else
+		return cli_bad_value(command, "from", arg, "is not trim-horizon, latest, live or a "
+				     "time such as 2026-12-04T13:00:00Z or epoch seconds"), -1;
 	return 1;
 }
 
@@ -92,13 +93,12 @@ int reader_option(const char *command, int opt, const char *arg, struct reader_o
 		return 1;
 	case LIVE_OPT_READ:
 		return read_mode(command, arg, o);
+	case LIVE_OPT_FROM:
+		return from_option(command, arg, o);
 	case LIVE_OPT_REGION:
-		return region(command, arg, o);
+		return client_region_option(command, arg, &o->client);
 	case LIVE_OPT_PROFILE:
-		if (arg[0] == '\0')
-			return cli_usage_error(command, "--profile: give a profile name"), -1;
-		o->profile = arg;
-		return 1;
+		return client_profile_option(command, arg, &o->client);
 	case LIVE_OPT_TIMEOUT:
 		if (cli_parse_long(command, "timeout", arg, 1, HTTPC_TIMEOUT_MAX_S, &n) < 0)
 			return -1;
@@ -107,26 +107,6 @@ int reader_option(const char *command, int opt, const char *arg, struct reader_o
 	default:
 		return 0;
 	}
-}
-
-/* A real Kinesis endpoint: only it requires credentials and has no push. */
-static bool is_aws(const struct endpoint *ep)
-{
-	size_t n = strlen(ep->host), k = strlen(".amazonaws.com");
-
-	return n > k && strcmp(ep->host + n - k, ".amazonaws.com") == 0;
-}
-
-/* o->url: --endpoint, else Kinesis in the region, else the local hub. */
-static void settle_url(struct reader_options *o)
-{
-	if (o->endpoint)
-		snprintf(o->url, sizeof(o->url), "%s", o->endpoint);
-	else if (o->found.region[0] && (o->region || getenv("AWS_REGION") || o->profile))
-		snprintf(o->url, sizeof(o->url), "https://kinesis.%s.amazonaws.com",
-			 o->found.region);
-	else
-		snprintf(o->url, sizeof(o->url), "%s", HUB_DEFAULT_PUSH_URL);
 }
 
 /* A WebSocket URL names the hub's push; an HTTP one the Kinesis API, read
@@ -139,34 +119,38 @@ static enum consumer_read default_read(const struct endpoint *ep)
 	return websocket ? CONSUMER_READ_PUSH : CONSUMER_READ_EFO;
 }
 
-int reader_options_config(const char *command, struct reader_options *o,
-			enum consumer_from from, struct live_config *lc,
-			struct sigv4_credentials *credentials, struct roster *roster)
+/* Where a shard with no checkpoint starts: live is the races that may
+ * still be running, one race length and the grace that ends it ago. */
+static void settle_from(const struct reader_options *o, struct live_config *lc)
+{
+	if (o->from != READER_FROM_LIVE) {
+		lc->from = (enum consumer_from)o->from;
+		lc->from_ms = o->from_ms;
+		return;
+	}
+	lc->from = CONSUMER_FROM_TIMESTAMP;
+	lc->from_ms = clock_wall_ms() - ((int64_t)o->duration + o->grace) * 1000;
+}
+
+int reader_options_config(const char *command, struct reader_options *o, struct live_config *lc,
+			  struct roster *roster)
 {
 	const char *dir = datadir_find("classes.txt");
-	char err[ERR_TEXT_MAX], missing[ERR_TEXT_MAX];
-	int found = credentials_find(o->profile, o->region, &o->found, missing, sizeof(missing));
+	char err[ERR_TEXT_MAX];
+	int rc;
 
 	*lc = (struct live_config){
-		.stream = o->stream, .consumer = o->consumer, .from = from, .db_path = o->db,
+		.stream = o->stream, .consumer = o->consumer, .db_path = o->db,
 		.window_s = o->window, .grace_s = o->grace, .duration = o->duration,
 		.parallel = (unsigned)o->parallel, .timeout_s = o->timeout,
 	};
-	if (o->found.region[0] && !region_valid(o->found.region))
-		return cli_usage_error(command, "the region '%s' (from %s) is not a region such as "
-				       "us-east-1", o->found.region,
-				       getenv("AWS_REGION") ? "AWS_REGION" : "the AWS config"), -1;
-	settle_url(o);
-	if (endpoint_parse(o->url, &lc->endpoint, err, sizeof(err)) < 0)
-		return cli_usage_error(command, "--endpoint: %s", err), -1;
+	settle_from(o, lc);
+	rc = client_options_endpoint(command, &o->client, o->endpoint, HUB_DEFAULT_PUSH_URL,
+				     &lc->endpoint);
+	if (rc != 0)
+		return rc;
 	lc->endpoint.ca_file = o->ca_file;
 	lc->endpoint.insecure = o->insecure;
-	if (found < 0 && (o->profile || is_aws(&lc->endpoint)))
-		return cli_error("%s: %s", command, missing), -1;
-	if (found == 0) {
-		credentials_sigv4(&o->found, "kinesis", credentials);
-		lc->endpoint.credentials = credentials;
-	}
 	lc->read = o->read >= 0 ? (enum consumer_read)o->read : default_read(&lc->endpoint);
 	if (dir && roster_load(roster, dir, err, sizeof(err)) == 0)
 		lc->roster = roster;

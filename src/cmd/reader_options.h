@@ -8,16 +8,16 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
-#include "client/credentials.h"
+#include "cmd/client_options.h"
 #include "race/live.h"
 #include "race/roster.h"
-#include "wire/sigv4.h"
 
 enum {
 	LIVE_OPT_ENDPOINT = 256, LIVE_OPT_STREAM, LIVE_OPT_CA, LIVE_OPT_INSECURE, LIVE_OPT_CONSUMER,
 	LIVE_OPT_DB, LIVE_OPT_WINDOW, LIVE_OPT_GRACE, LIVE_OPT_DURATION, LIVE_OPT_PARALLEL,
-	LIVE_OPT_TIMEOUT, LIVE_OPT_READ, LIVE_OPT_REGION, LIVE_OPT_PROFILE,
+	LIVE_OPT_TIMEOUT, LIVE_OPT_READ, LIVE_OPT_REGION, LIVE_OPT_PROFILE, LIVE_OPT_FROM,
 	LIVE_OPT_NEXT,                  /* a command's own options start here */
 };
 
@@ -36,48 +36,54 @@ enum {
 	{ "timeout", required_argument, NULL, LIVE_OPT_TIMEOUT },               \
 	{ "read", required_argument, NULL, LIVE_OPT_READ },                     \
 	{ "region", required_argument, NULL, LIVE_OPT_REGION },                 \
-	{ "profile", required_argument, NULL, LIVE_OPT_PROFILE }
+	{ "profile", required_argument, NULL, LIVE_OPT_PROFILE },               \
+	{ "from", required_argument, NULL, LIVE_OPT_FROM }
 
 /* The usage lines of --read, --region and --profile, for every reader. */
 #define READER_OPTIONS_USAGE                                                               \
 	"  --read MODE           how records arrive: push (the hub's WebSocket push),\n"    \
 	"                        polling (GetRecords) or efo (SubscribeToShard);\n"       \
 	"                        default push for ws:// and wss://, else efo\n"         \
-	"  --region R            AWS region; without --endpoint, read\n"                   \
-	"                        https://kinesis.R.amazonaws.com (default AWS_REGION)\n"   \
-	"  --profile NAME        credentials and region of this profile of\n"              \
-	"                        ~/.aws/credentials and ~/.aws/config (default AWS_PROFILE)\n"
+	CLIENT_OPTIONS_USAGE
+
+/* The usage lines of --from, with the command's default. */
+#define READER_FROM_USAGE(default_from)                                                    \
+	"  --from WHERE          where a consumer with no checkpoint starts: trim-horizon\n" \
+	"                        (the oldest record kept), latest (from now on), live\n"    \
+	"                        (--duration plus --grace before now) or a time such as\n"  \
+	"                        2026-12-04T13:00:00Z or epoch seconds (default " default_from ")\n"
+
+/* --from live: a moment computed when the consumer starts. */
+#define READER_FROM_LIVE (-1)
 
 struct reader_options {
 	const char *endpoint;           /* NULL: from the region, else the local hub */
 	const char *stream, *consumer, *db, *ca_file;
-	const char *region, *profile;   /* as named on the command line (NULL: not) */
+	struct client_options client;   /* --region, --profile, and where they led */
 	int read;                       /* an enum consumer_read, or -1: by the scheme */
-	struct credentials found;       /* what reader_options_config found */
-	char url[300];                  /* the endpoint it settled on, for the screens */
+	int from;                       /* an enum consumer_from, or READER_FROM_LIVE */
+	int64_t from_ms;                /* with CONSUMER_FROM_TIMESTAMP */
 	bool insecure;
 	int window, grace, duration, parallel;
 	int timeout;                    /* seconds an API call waits for its answer */
 };
 
-/* The defaults; the consumer is named after the command and the host. */
+/* The defaults; the consumer is named after the command and the host, and
+ * starts at the live races (--from live). */
 void reader_options_defaults(struct reader_options *o, const char *command);
 
 /* Takes opt when it is one of these: 1 when taken, 0 when it is another
  * option, -1 after reporting a bad value. */
 int reader_option(const char *command, int opt, const char *arg, struct reader_options *o);
 
-/* The live_config of these options, reading from `from` where there is no
- * checkpoint, with the class names of the roster when it loads (free it
- * with roster_free). The endpoint is --endpoint, else Kinesis in the
- * region (--region, AWS_REGION, the profile's), else the local hub; the
- * read mode is --read, else push for ws:// and wss:// (the hub's push),
- * else efo (SubscribeToShard, as AWS serves it). Requests
- * are signed with the credentials found (credentials.h), which an AWS
- * endpoint and a named --profile require. -1 after reporting a bad
- * endpoint or missing credentials, in one line. */
-int reader_options_config(const char *command, struct reader_options *o,
-			enum consumer_from from, struct live_config *lc,
-			struct sigv4_credentials *credentials, struct roster *roster);
+/* The live_config of these options, reading from --from where there is no
+ * checkpoint (live: --duration plus --grace before now), with the class
+ * names of the roster when it loads (free it with roster_free). The
+ * endpoint and the credentials are client_options_endpoint's (the local
+ * hub's push by default); the read mode is --read, else push for ws:// and
+ * wss:// (the hub's push), else efo (SubscribeToShard, as AWS serves it).
+ * lc borrows o. Returns 0, or the exit status after reporting in one line. */
+int reader_options_config(const char *command, struct reader_options *o, struct live_config *lc,
+			  struct roster *roster);
 
 #endif

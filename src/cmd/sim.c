@@ -13,6 +13,7 @@
 #include "client/endpoint.h"
 #include "client/httpc.h"
 #include "cmd/cli.h"
+#include "cmd/client_options.h"
 #include "cmd/commands.h"
 #include "race/sim.h"
 #include "util/errtext.h"
@@ -23,6 +24,8 @@
 /* What only the command line asks for. */
 struct sim_cli {
 	bool quiet, stats;
+	const char *endpoint;           /* --endpoint (NULL: the region's, else the hub) */
+	struct client_options client;   /* --region, --profile */
 };
 
 /* The process's one simulator, for the signal handler. */
@@ -48,7 +51,7 @@ void cmd_sim_usage(FILE *out)
 	      "  --endpoint URL        the Kinesis-compatible endpoint\n"
 	      "                        (default " HUB_DEFAULT_URL ")\n"
 	      "  --stream NAME         the stream (default alleycat)\n"
-	      "  --region REGION       the region for signed requests (default us-east-1)\n"
+	      CLIENT_OPTIONS_USAGE
 	      "  --ca FILE             trust the certificates in FILE for https://\n"
 	      "  --insecure            accept any certificate (for testing only)\n"
 	      "  --timeout S           seconds to wait for an answer to each API call\n"
@@ -87,8 +90,10 @@ void cmd_sim_usage(FILE *out)
 	      "the run draws (the same ids again for the same --seed); the summary names\n"
 	      "them.\n"
 	      "\n"
-	      "Requests are signed with AWS Signature V4 when AWS_ACCESS_KEY_ID and\n"
-	      "AWS_SECRET_ACCESS_KEY are set, and sent unsigned otherwise.\n",
+	      "Requests are signed with AWS Signature V4 when a key is found, as the AWS\n"
+	      "CLI finds it (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else the\n"
+	      "profile's), for the region named (default us-east-1), and sent unsigned\n"
+	      "otherwise.\n",
 	      out);
 }
 
@@ -97,12 +102,14 @@ enum {
 	OPT_RACERS, OPT_CLASS, OPT_DURATION, OPT_INTERVAL, OPT_STAGGER, OPT_SPEED, OPT_SEED,
 	OPT_LOOP, OPT_KEY, OPT_BATCH, OPT_IN_FLIGHT, OPT_MAX_RETRIES, OPT_DUP_RATE, OPT_DUMP,
 	OPT_STATS, OPT_QUIET, OPT_LOG_LEVEL, OPT_CA, OPT_INSECURE, OPT_RACE_ID, OPT_TIMEOUT,
+	OPT_PROFILE,
 };
 
 const struct option cmd_sim_options[] = {
 	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
 	{ "stream", required_argument, NULL, OPT_STREAM },
 	{ "region", required_argument, NULL, OPT_REGION },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "ca", required_argument, NULL, OPT_CA },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -156,9 +163,14 @@ static int parse_options(int argc, char **argv, struct sim_options *o, struct si
 		case 'h':
 			cmd_sim_usage(stdout);
 			return 1;
-		case OPT_ENDPOINT: o->endpoint = optarg; break;
+		case OPT_ENDPOINT: c->endpoint = optarg; break;
 		case OPT_STREAM: o->stream = optarg; break;
-		case OPT_REGION: o->region = optarg; break;
+		case OPT_REGION:
+			rc = client_region_option("sim", optarg, &c->client) < 0 ? -1 : 0;
+			break;
+		case OPT_PROFILE:
+			rc = client_profile_option("sim", optarg, &c->client) < 0 ? -1 : 0;
+			break;
 		case OPT_CA: o->ca_file = optarg; break;
 		case OPT_INSECURE: o->insecure = true; break;
 		case OPT_TIMEOUT:
@@ -291,8 +303,11 @@ int cmd_sim(int argc, char **argv)
 
 	if (rc != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	if (endpoint_parse(o.endpoint, &ep, err, sizeof(err)) < 0)
-		return cli_usage_error("sim", "--endpoint: %s", err);
+	if ((rc = client_options_endpoint("sim", &c.client, c.endpoint, HUB_DEFAULT_URL, &ep)) != 0)
+		return rc;
+	o.endpoint = c.client.url;
+	o.credentials = ep.credentials;
+	o.credentials_source = ep.credentials_source;
 	sim = sim_new(&o, err, sizeof(err));
 	if (sim == NULL) {
 		cli_error("%s", err);

@@ -72,6 +72,7 @@ static void common_usage(FILE *out, bool kiosk)
 	      "                        (default 15)\n"
 	      "  --grace S             a race with no records for S seconds ends (default 30)\n"
 	      "  --duration S          race length in seconds (default 300)\n"
+	      READER_FROM_USAGE("live")
 	      "  --parallel N          decode each shard's records on N threads, keeping\n"
 	      "                        each partition key's order (1-10, default 1)\n"
 	      TERMINAL_OPTIONS_USAGE
@@ -245,16 +246,14 @@ static int run(const char *command, int argc, char **argv)
 {
 	struct watch_options o;
 	struct live_config lc;
-	struct sigv4_credentials credentials;
 	struct roster roster = { 0 };
 	int rc = parse_options(command, argc, argv, &o);
 
 	if (rc != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	if (reader_options_config(command, &o.live, CONSUMER_FROM_TRIM_HORIZON, &lc, &credentials,
-				&roster) < 0)
-		return EXIT_USAGE;
-	o.dash.endpoint = o.live.url;
+	if ((rc = reader_options_config(command, &o.live, &lc, &roster)) != 0)
+		return rc;
+	o.dash.endpoint = o.live.client.url;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

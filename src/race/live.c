@@ -174,7 +174,8 @@ struct live *live_open(const struct live_config *config, char *err, size_t errle
 	}
 	cc = (struct consumer_config){
 		.endpoint = config->endpoint, .stream = config->stream, .name = config->consumer,
-		.read = config->read, .from = config->from, .checkpoints = l->positions,
+		.read = config->read, .from = config->from,
+		.from_ms = config->from_ms, .checkpoints = l->positions,
 		.checkpoint_count = l->position_count, .parallel = config->parallel,
 		.timeout_s = config->timeout_s, .one_shot = config->one_shot,
 	};

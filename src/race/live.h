@@ -20,7 +20,8 @@ struct live_config {
 	const char *stream;
 	const char *consumer;           /* registered consumer name */
 	enum consumer_read read;        /* how records arrive */
-	enum consumer_from from;
+	enum consumer_from from;        /* where a shard with no checkpoint starts */
+	int64_t from_ms;                /* with CONSUMER_FROM_TIMESTAMP */
 	const char *db_path;
 	int window_s;                   /* tumbling window, default 15 */
 	int grace_s;                    /* a race with no records this long ends */

@@ -415,6 +415,10 @@ static int setup(struct sim *sim, char *err, size_t errlen)
 				  sim->opt.insecure, &sim->credentials, sim->opt.region, err,
 				  errlen) < 0)
 		return -1;
+	if (sim->opt.credentials) {
+		sim->endpoint.credentials = sim->opt.credentials;
+		sim->endpoint.credentials_source = sim->opt.credentials_source;
+	}
 	if (dir == NULL) {
 		snprintf(err, errlen, "cannot find the racer names (racers.txt); set ALLEYCAT_SHARE_DIR");
 		return -1;

@@ -20,6 +20,9 @@ extern const char *const sim_key_names[5];
 struct sim_options {
 	const char *endpoint, *stream, *region, *dump;
 	const char *ca_file;            /* trust this CA bundle for https:// */
+	const struct sigv4_credentials *credentials; /* sign with these (NULL: with
+						       * the AWS variables', if set) */
+	const char *credentials_source; /* where their key came from (endpoint.h) */
 	bool insecure;                  /* accept any certificate (testing only) */
 	int races, racers, class_id, duration, interval, stagger, shards, batch, in_flight;
 	int max_retries;

@@ -111,20 +111,73 @@ static void test_profiles_and_region(void **state)
 	assert_string_equal(c.region, "ap-south-1");
 }
 
+/* err holds the text, a printf format. */
+static void expect_mentions(const char *err, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void expect_mentions(const char *err, const char *format, ...)
+{
+	char want[600];
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(want, sizeof(want), format, ap);
+	va_end(ap);
+	if (strstr(err, want) == NULL)
+		fail_msg("'%s' lacks '%s'", err, want);
+}
+
 static void test_missing_names_where_it_looked(void **state)
 {
 	struct credentials c;
-	char err[1024], want[600];
+	char err[2048];
 
 	(void)state;
 	assert_int_equal(credentials_find("nobody", NULL, &c, err, sizeof(err)), -1);
 	assert_null(strchr(err, '\n'));
-	assert_non_null(strstr(err, "profile 'nobody'"));
-	snprintf(want, sizeof(want), "%s/.aws/credentials (no such file)", home);
-	assert_non_null(strstr(err, want));
+	expect_mentions(err, "no AWS credentials for profile 'nobody'");
+	expect_mentions(err, "%s/.aws/credentials (no such file)", home);
+	expect_mentions(err, "%s/.aws/config (no such file)", home);
+	/* A named profile overrides the environment: it is no fix. */
 	assert_null(strstr(err, "environment"));
+	assert_null(strstr(err, "AWS_ACCESS_KEY_ID"));
+	expect_mentions(err, "add them to [nobody] in %s/.aws/credentials, or name another "
+			     "--profile", home);
 	assert_int_equal(credentials_find(NULL, NULL, &c, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "the environment"));
+	expect_mentions(err, "the environment (AWS_ACCESS_KEY_ID), profile 'default'");
+	expect_mentions(err, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+}
+
+static void test_missing_says_what_the_files_held(void **state)
+{
+	struct credentials c;
+	char err[2048];
+
+	(void)state;
+	write_file("credentials", "[other]\naws_access_key_id = O\naws_secret_access_key = o\n");
+	write_file("config", "[profile racing]\nregion = eu-west-1\n");
+	assert_int_equal(credentials_find("racing", NULL, &c, err, sizeof(err)), -1);
+	expect_mentions(err, "%s/.aws/credentials (no [racing])", home);
+	/* The config has the section, without a key: it is named plainly. */
+	expect_mentions(err, "or %s/.aws/config;", home);
+	assert_string_equal(c.region, "eu-west-1");
+	assert_int_equal(credentials_find("default", NULL, &c, err, sizeof(err)), -1);
+	expect_mentions(err, "%s/.aws/config (no [default])", home);
+}
+
+static void test_source_names_the_profile_and_file(void **state)
+{
+	struct credentials c;
+	char err[2048];
+
+	(void)state;
+	write_file("credentials", "[racing]\naws_access_key_id = R\naws_secret_access_key = r\n");
+	assert_int_equal(credentials_find("racing", NULL, &c, err, sizeof(err)), 0);
+	expect_mentions(c.source, "profile 'racing' of %s/.aws/credentials", home);
+	setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
+	assert_int_equal(credentials_find(NULL, NULL, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.source, CREDENTIALS_FROM_ENVIRONMENT);
 }
 
 #define RECORD(seq, data) \
@@ -187,6 +240,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_environment_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profiles_and_region, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_names_where_it_looked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_says_what_the_files_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_names_the_profile_and_file, setup,
+						teardown),
 		cmocka_unit_test(test_get_records_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
