@@ -61,15 +61,16 @@ answers() {
 # start_hub DIR STREAM [OPTION]...: a hub in memory on a random port with
 # its log in DIR/hub.log; sets port and hub_pid once it answers.
 start_hub() {
-	local dir=$1 stream=$2 try
+	local dir=$1 stream=$2 try scheme=http
 	shift 2
+	case " $* " in *" --tls-cert "*) scheme=https ;; esac
 	# Tests run side by side, each on a random port: one taken by another
 	# test's hub (which would answer in ours' place) means another port.
 	for try in 1 2 3 4 5; do
 		port=$((30000 + RANDOM % 20000))
 		"$ALLEYCAT" hub --listen "127.0.0.1:$port" --stream "$stream" "$@" >"$dir/hub.log" 2>&1 &
 		hub_pid=$!
-		if answers "http://127.0.0.1:$port" 5 && sleep 0.2 && kill -0 "$hub_pid" 2>/dev/null; then
+		if answers "$scheme://127.0.0.1:$port" 5 && sleep 0.2 && kill -0 "$hub_pid" 2>/dev/null; then
 			return 0
 		fi
 		grep -q 'Address already in use' "$dir/hub.log" || break
