@@ -173,10 +173,21 @@ bool consumer_queue_waits(struct consumer *c)
 	return full;
 }
 
+const char *consumer_position_type(const struct subscription *s)
+{
+	return s->position_partial ? "AT_SEQUENCE_NUMBER" : "AFTER_SEQUENCE_NUMBER";
+}
+
+void consumer_shard_moved(struct subscription *s, const char *seq)
+{
+	snprintf(s->position, sizeof(s->position), "%s", seq);
+	s->position_partial = false;
+}
+
 json_t *consumer_starting_position(const struct consumer *c, const struct subscription *s)
 {
 	if (s->position[0])
-		return json_pack("{s:s, s:s}", "Type", "AFTER_SEQUENCE_NUMBER", "SequenceNumber",
+		return json_pack("{s:s, s:s}", "Type", consumer_position_type(s), "SequenceNumber",
 				 s->position);
 	return json_pack("{s:s}", "Type",
 			 c->config.from == CONSUMER_FROM_LATEST ? "LATEST" : "TRIM_HORIZON");
@@ -306,7 +317,7 @@ int consumer_take_event(struct consumer *c, const struct push_event *ev, const c
 	}
 	s = consumer_find_shard(c, b->shard_id);
 	if (s && !end)
-		snprintf(s->position, sizeof(s->position), "%s", b->continuation);
+		consumer_shard_moved(s, b->continuation);
 	snprintf(shard, CONSUMER_SHARD_ID_MAX, "%s", b->shard_id);
 	consumer_hand_over(c, b, bad, last_bad, bytes);
 	if (s && end)
@@ -467,6 +478,7 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 		}
 		snprintf(s->position, sizeof(s->position), "%s",
 			 config->checkpoints[i].sequence_number);
+		s->position_partial = config->checkpoints[i].sub_sequence > 0;
 		/* Read to its end before: only its children are left to read. */
 		if (strcmp(s->position, CONSUMER_SHARD_END) == 0) {
 			s->finished = true;

@@ -37,9 +37,14 @@ enum consumer_read {
 /* "push", "efo" or "polling". */
 const char *consumer_read_name(enum consumer_read read);
 
+/* Where a shard was left: every record up to sequence_number applied; or,
+ * when sub_sequence is not 0, every record before it and the first
+ * sub_sequence user records of the KPL aggregate it is (read from it again,
+ * the caller passes over those: consumer_record.sub). */
 struct consumer_checkpoint {
 	char shard_id[CONSUMER_SHARD_ID_MAX];
 	char sequence_number[CONSUMER_SEQ_MAX];
+	uint64_t sub_sequence;
 };
 
 struct consumer_config {

@@ -48,6 +48,8 @@ enum step {
 struct subscription {
 	char id[CONSUMER_SHARD_ID_MAX];
 	char position[CONSUMER_SEQ_MAX]; /* resume after this; "" = starting position */
+	bool position_partial;          /* resume at it instead: a checkpoint inside
+					 * a KPL aggregate (consumer_checkpoint) */
 	char parents[2][CONSUMER_SHARD_ID_MAX]; /* read to their end first */
 	bool subscribed;                /* SubscribeToShard sent on this connection (efo:
 					 * its request is in flight) */
@@ -137,9 +139,16 @@ void consumer_shard_wait_longer(struct subscription *s);
 /* Whether reading waits for the caller to take what is queued. */
 bool consumer_queue_waits(struct consumer *c);
 
-/* SubscribeToShard's StartingPosition for s: after its position, else the
- * configured start (a new reference). */
+/* SubscribeToShard's StartingPosition for s: after its position (at it,
+ * when partly applied), else the configured start (a new reference). */
 json_t *consumer_starting_position(const struct consumer *c, const struct subscription *s);
+
+/* The type of that position when s has one: AFTER_SEQUENCE_NUMBER, or
+ * AT_SEQUENCE_NUMBER for a record partly applied. */
+const char *consumer_position_type(const struct subscription *s);
+
+/* Records up to seq were handed over: reading resumes after it. */
+void consumer_shard_moved(struct subscription *s, const char *seq);
 
 /* A closed shard was read to its end: it is finished, and its children
  * (ChildShards: objects with ShardId and ParentShards) are learnt. */

@@ -17,7 +17,7 @@
 enum {
 	LIVE_OPT_ENDPOINT = 256, LIVE_OPT_STREAM, LIVE_OPT_CA, LIVE_OPT_INSECURE, LIVE_OPT_CONSUMER,
 	LIVE_OPT_DB, LIVE_OPT_WINDOW, LIVE_OPT_GRACE, LIVE_OPT_DURATION, LIVE_OPT_PARALLEL,
-	LIVE_OPT_TIMEOUT, LIVE_OPT_READ, LIVE_OPT_REGION, LIVE_OPT_PROFILE,
+	LIVE_OPT_TIMEOUT, LIVE_OPT_READ, LIVE_OPT_REGION, LIVE_OPT_PROFILE, LIVE_OPT_WINDOW_RECORDS,
 	LIVE_OPT_NEXT,                  /* a command's own options start here */
 };
 
@@ -36,7 +36,8 @@ enum {
 	{ "timeout", required_argument, NULL, LIVE_OPT_TIMEOUT },               \
 	{ "read", required_argument, NULL, LIVE_OPT_READ },                     \
 	{ "region", required_argument, NULL, LIVE_OPT_REGION },                 \
-	{ "profile", required_argument, NULL, LIVE_OPT_PROFILE }
+	{ "profile", required_argument, NULL, LIVE_OPT_PROFILE },               \
+	{ "window-records", required_argument, NULL, LIVE_OPT_WINDOW_RECORDS }
 
 /* The usage lines of --read, --region and --profile, for every reader. */
 #define READER_OPTIONS_USAGE                                                               \
@@ -57,8 +58,16 @@ struct reader_options {
 	char url[300];                  /* the endpoint it settled on, for the screens */
 	bool insecure;
 	int window, grace, duration, parallel;
+	long long window_records;       /* 0: windows end by time alone */
 	int timeout;                    /* seconds an API call waits for its answer */
 };
+
+/* The usage lines of --window and --window-records. */
+#define WINDOW_OPTIONS_USAGE                                                               \
+	"  --window S            commit live state and checkpoints every S seconds\n"      \
+	"                        (default 15)\n"                                            \
+	"  --window-records N    commit also after every N records, even inside a KPL\n"   \
+	"                        aggregate (default: no limit)\n"
 
 /* The defaults; the consumer is named after the command and the host. */
 void reader_options_defaults(struct reader_options *o, const char *command);

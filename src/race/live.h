@@ -23,6 +23,8 @@ struct live_config {
 	enum consumer_from from;
 	const char *db_path;
 	int window_s;                   /* tumbling window, default 15 */
+	uint64_t window_records;        /* a window also ends after this many records
+					 * (0: no limit), inside a KPL aggregate too */
 	int grace_s;                    /* a race with no records this long ends */
 	int duration;                   /* race length */
 	const struct roster *roster;    /* class names; may be NULL */

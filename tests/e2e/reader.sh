@@ -280,6 +280,60 @@ $got
 $ref
 $(cat "$dir/agg-$mode.err")"
 	done
+
+	# Checkpoints inside aggregates: aggregates of 40 user records read by
+	# a board that commits every 7 records, killed (SIGKILL) five times, each
+	# time once its database holds a new checkpoint inside an aggregate
+	# (a sub-sequence), then run to the end: it resumes inside the
+	# aggregate, and gives the plain stream's standings.
+	main_port=$port main_pid=$hub_pid
+	start_hub "$dir" plain2 --shards 2 --shard-bytes-per-sec 0 --shard-records-per-sec 0
+	aep="http://127.0.0.1:$port"
+	"$ALLEYCAT" sim --endpoint "$aep" --stream plain2 --duration 6 --speed 0 --quiet --races 4 \
+		--racers 100 --seed 61 --class 3 --dump "$dir/dump2" || fail "the simulator failed"
+	curl -sf "$aep/" -H 'content-type: application/x-amz-json-1.1' \
+		-H 'x-amz-target: Kinesis_20131202.CreateStream' \
+		-d '{"StreamName":"aggk","ShardCount":2}' >/dev/null || fail "cannot create the stream aggk"
+	node "$agg_dir/aggregate.js" "$aep" aggk "$dir/dump2" 40 >"$dir/agg2.log" 2>&1 ||
+		fail "aggregate.js failed: $(cat "$dir/agg2.log")"
+	ref=$("$ALLEYCAT" board --stream plain2 --db "$dir/plain2.db" --consumer plain2 \
+		--duration 6 --grace 2 --until-finished --format json --endpoint "ws://127.0.0.1:$port")
+	printf '%s' "$ref" | jq -e '.races | length == 4' >/dev/null ||
+		fail "the plain reference lacks races: $ref"
+	inside_query="SELECT group_concat(shard_id || ':' || sequence_number || ':' || sub_sequence)
+		FROM checkpoints WHERE sub_sequence > 0"
+	for mode in polling efo; do
+		db="$dir/aggk-$mode.db" seen= inside=0
+		for _ in 1 2 3 4 5; do
+			"$ALLEYCAT" board --stream aggk --db "$db" --consumer "aggk-$mode" --duration 6 \
+				--grace 2 --window-records 7 --endpoint "$aep" --read $mode \
+				>/dev/null 2>&1 &
+			b=$!
+			for _ in $(seq 1200); do
+				kill -0 "$b" 2>/dev/null || break
+				now=$(sqlite3 "$db" "$inside_query" 2>/dev/null)
+				if [ -n "$now" ] && [ "$now" != "$seen" ]; then
+					kill -KILL "$b"
+					seen=$now inside=$((inside + 1))
+					break
+				fi
+				sleep 0.02
+			done
+			kill -KILL "$b" 2>/dev/null
+			wait "$b" 2>/dev/null
+		done
+		[ "$inside" -gt 0 ] || fail "$mode: no checkpoint inside an aggregate was seen"
+		got=$("$ALLEYCAT" board --stream aggk --db "$db" --consumer "aggk-$mode" --duration 6 \
+			--grace 2 --window-records 7 --until-finished --format json --endpoint "$aep" \
+			--read $mode 2>"$dir/aggk.err")
+		[ "$got" = "$ref" ] || fail "$mode, killed $inside times inside aggregates, differs:
+$got
+--- reference:
+$ref
+$(cat "$dir/aggk.err")"
+	done
+	kill "$hub_pid" 2>/dev/null
+	port=$main_port hub_pid=$main_pid
 else
 	echo "note: aws-kinesis-agg is not installed (npm ci in bench/node): aggregates not tested"
 fi
