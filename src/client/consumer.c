@@ -258,6 +258,20 @@ void consumer_fail_and_retry(struct consumer *c, const char *fmt, ...)
 /* Handing batches over                                               */
 /* ------------------------------------------------------------------ */
 
+void consumer_stream_broke(struct consumer *c, const char *shard_id, const char *why)
+{
+	struct consumer_shard_stats *st;
+
+	log_warn("consumer %s: %s: the event stream broke (%s); subscribing again", c->name,
+		 shard_id, why);
+	pthread_mutex_lock(&c->lock);
+	if ((st = shard_stats(c, shard_id)) != NULL) {
+		st->broken++;
+		snprintf(st->last_broken, sizeof(st->last_broken), "%s", why);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 void consumer_hand_over(struct consumer *c, struct consumer_batch *b, size_t bad,
 			const char *last_bad, uint64_t bytes)
 {
@@ -489,6 +503,9 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 
 	c->lanes = parallel_new(config->parallel ? config->parallel : 1);
 	c->http = c->lanes ? httpc_new(config->timeout_s) : NULL;
+	if (c->http)
+		httpc_set_stream_idle(c->http, config->efo_idle_s ? config->efo_idle_s
+								  : CONSUMER_EFO_IDLE_S);
 	c->context = c->http ? client_context_new(consumer_push_protocols,
 						  config->endpoint.ca_file, 64)
 			     : NULL;

@@ -163,6 +163,10 @@ void consumer_shard_ended(struct consumer *c, struct subscription *s, json_t *ch
 int consumer_take_event(struct consumer *c, const struct push_event *ev, const char *text,
 			size_t len, char shard[CONSUMER_SHARD_ID_MAX]);
 
+/* An event stream of the shard broke (why: how): counted in its stats and
+ * logged; the shard is subscribed again from its position. */
+void consumer_stream_broke(struct consumer *c, const char *shard_id, const char *why);
+
 /* Queues b for the caller and counts it in the shard's stats: bad records
  * left out, bytes of Data. */
 void consumer_hand_over(struct consumer *c, struct consumer_batch *b, size_t bad,
