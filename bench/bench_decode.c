@@ -266,6 +266,36 @@ static size_t pass_eventstream(const struct corpus *c, int64_t *sink)
 	return records;
 }
 
+/* This thread's CPU time: what other work on a loaded machine does not
+ * add to, as it adds to the wall time. */
+static int64_t thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Push events and the event stream in turn, pass after pass, for
+ * `seconds`: records per second of this thread's CPU time, each. */
+static void cpu_rates(const struct corpus *c, double seconds, int64_t *sink, double *push,
+		      double *efo)
+{
+	int64_t push_ns = 0, efo_ns = 0, start = bench_ns();
+	size_t push_n = 0, efo_n = 0;
+
+	do {
+		int64_t t0 = thread_ns(), t1;
+		push_n += pass_event(c, sink);
+		t1 = thread_ns();
+		efo_n += pass_eventstream(c, sink);
+		efo_ns += thread_ns() - t1;
+		push_ns += t1 - t0;
+	} while (bench_seconds(start) < 2 * seconds);
+	*push = (double)push_n * 1e9 / (double)push_ns;
+	*efo = (double)efo_n * 1e9 / (double)efo_ns;
+}
+
 /* Passes until `seconds` have gone by; records per second. */
 static double rate(size_t (*pass)(const struct corpus *, int64_t *), const struct corpus *c,
 		   double seconds, int64_t *sink)
@@ -310,6 +340,14 @@ int main(int argc, char **argv)
 	r = rate(pass_eventstream, &c, seconds, &sink);
 	bench_row("decode", "  the same records from an event stream (efo: framing, CRC, payload), "
 		  "records/s", "", "%s", bench_count(r, buf));
+	{
+		double push, efo;
+		char buf2[32];
+		cpu_rates(&c, seconds, &sink, &push, &efo);
+		bench_row("decode", "  push events / event stream, in turn, records per CPU second",
+			  "", "%s / %s (%.2fx)", bench_count(push, buf), bench_count(efo, buf2),
+			  efo / push);
+	}
 	for (unsigned n = 1; n <= PARALLEL_MAX; n = n == 4 ? PARALLEL_MAX : n * 2) {
 		char what[96];
 		if ((lanes = parallel_new(n)) == NULL)

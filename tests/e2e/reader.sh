@@ -36,6 +36,8 @@ trap cleanup EXIT
 expect_status 2 "$ALLEYCAT" board --read carrier-pigeon --once
 expect_match "$("$ALLEYCAT" board --read carrier-pigeon --once 2>&1)" "not push, efo or polling"
 expect_status 2 "$ALLEYCAT" board --region 'us east' --once
+expect_match "$("$ALLEYCAT" board --window-records 0 --once 2>&1)" "window-records"
+expect_status 2 "$ALLEYCAT" board --window-records 0 --once
 out=$("$ALLEYCAT" board --region eu-west-1 --stream s --once 2>&1)
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "missing credentials took more than one line: $out"
 expect_match "$out" "no AWS credentials"
