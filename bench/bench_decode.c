@@ -337,17 +337,6 @@ int main(int argc, char **argv)
 	r = rate(pass_event, &c, seconds, &sink);
 	bench_row("decode", "push event decode (consumer_batch_decode_event, 500 records), records/s",
 		  "", "%s", bench_count(r, buf));
-	r = rate(pass_eventstream, &c, seconds, &sink);
-	bench_row("decode", "  the same records from an event stream (efo: framing, CRC, payload), "
-		  "records/s", "", "%s", bench_count(r, buf));
-	{
-		double push, efo;
-		char buf2[32];
-		cpu_rates(&c, seconds, &sink, &push, &efo);
-		bench_row("decode", "  push events / event stream, in turn, records per CPU second",
-			  "", "%s / %s (%.2fx)", bench_count(push, buf), bench_count(efo, buf2),
-			  efo / push);
-	}
 	for (unsigned n = 1; n <= PARALLEL_MAX; n = n == 4 ? PARALLEL_MAX : n * 2) {
 		char what[96];
 		if ((lanes = parallel_new(n)) == NULL)
@@ -359,6 +348,17 @@ int main(int argc, char **argv)
 			  bench_count(r, buf));
 		parallel_free(lanes);
 		lanes = NULL;
+	}
+	r = rate(pass_eventstream, &c, seconds, &sink);
+	bench_row("decode", "push events' records from an event stream (efo: framing, CRC, payload), "
+		  "records/s", "", "%s", bench_count(r, buf));
+	{
+		double push, efo;
+		char buf2[32];
+		cpu_rates(&c, seconds, &sink, &push, &efo);
+		bench_row("decode", "  push events / event stream, in turn, records per CPU second",
+			  "", "%s / %s (%.2fx)", bench_count(push, buf), bench_count(efo, buf2),
+			  efo / push);
 	}
 	bench_note("bench_decode: checksum %" PRId64, sink);
 	return 0;
