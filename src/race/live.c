@@ -530,12 +530,17 @@ void live_commit(struct live *l, int64_t now_ms)
 	store_checkpoint(l->store);
 }
 
+void live_apply(struct live *l, const struct consumer_batch *batches, int64_t now_ms)
+{
+	for (const struct consumer_batch *b = batches; b; b = b->next)
+		apply_batch(l, b, now_ms);
+}
+
 void live_poll(struct live *l, int64_t now_ms)
 {
 	struct consumer_batch *batches = consumer_take(l->consumer);
 
-	for (struct consumer_batch *b = batches; b; b = b->next)
-		apply_batch(l, b, now_ms);
+	live_apply(l, batches, now_ms);
 	consumer_batch_free(batches);
 	if (l->window_start_ms == 0)
 		l->window_start_ms = now_ms;

@@ -56,6 +56,10 @@ struct live *live_open(const struct live_config *config, char *err, size_t errle
 /* Applies what has arrived and, when a window has passed, commits. */
 void live_poll(struct live *l, int64_t now_ms);
 
+/* Applies a list of batches (through ->next, still the caller's) as if
+ * they had arrived: live_poll's first half, for tests. */
+void live_apply(struct live *l, const struct consumer_batch *batches, int64_t now_ms);
+
 /* Commits now (on exit: what was applied is not applied again). */
 void live_commit(struct live *l, int64_t now_ms);
 
