@@ -156,8 +156,9 @@ static const char *early_end(const struct efo_call *ec, int status, const char *
 		return NULL;
 	if (status == 200 && !eventstream_decoder_idle(&ec->decoder))
 		return "it ended inside a message";
-	if (status == 0 && error && (strncmp(error, HTTPC_ERROR_IDLE, strlen(HTTPC_ERROR_IDLE)) == 0 ||
-				     strcmp(error, HTTPC_ERROR_CLOSED) == 0))
+	if (status == 0 && error &&
+	    (strncmp(error, HTTPC_ERROR_IDLE, strlen(HTTPC_ERROR_IDLE)) == 0 ||
+	     strcmp(error, HTTPC_ERROR_CLOSED) == 0))
 		return error;
 	return NULL;
 }

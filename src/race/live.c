@@ -494,6 +494,9 @@ void live_commit(struct live *l, int64_t now_ms)
 				      live_caught_up(l), ended, ENDED_MAX);
 	double started = clock_mono_ms();
 
+	/* A window that fails is written again by the next, which starts now
+	 * (a read-only database is not tried again at every record). */
+	l->window_applied = 0;
 	/* Ended races leave the live state in the transaction that writes
 	 * their results: a crash leaves one or the other, never neither. */
 	if (store_begin(l->store) < 0 || write_window(l, ended, n, now_ms) < 0 ||
@@ -517,7 +520,6 @@ void live_commit(struct live *l, int64_t now_ms)
 		snprintf(l->stats.last_bad, sizeof(l->stats.last_bad), "%s", l->late_last_bad);
 	}
 	l->late_count = 0;
-	l->window_applied = 0;
 	l->positions_dirty = false;
 	l->class_names_saved = true;
 	if (l->stats.store_error[0] != '\0')
