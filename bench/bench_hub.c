@@ -16,6 +16,10 @@
  *                  GetRecords loop, back to back and every 200 ms (the
  *                  per-shard 5 reads/s of Kinesis): PutRecords acknowledged
  *                  -> record in a GetRecords answer, p50 / p99 / max
+ *   reader         the same with telemetry records read by the consumer's
+ *                  own polling reader (--read polling, consumer_poll.c:
+ *                  its pacing, 200 ms after records, 500 ms idle):
+ *                  acknowledged -> in a batch the caller takes
  *
  *   in process     the same PutRecords bodies through kinesis_handle with no
  *                  network (what the API itself costs), and jansson's parse
@@ -25,19 +29,22 @@
  *                  write drops old records, resharded and not
  *
  * The client is plain sockets and prebuilt requests, so what is measured
- * is the server. Usage: bench_hub [--quick] (shorter runs, 200,000 records) */
+ * is the server. Usage: bench_hub [--quick] (shorter runs, 200,000 records)
+ * [--polling] (the polling rows alone) */
 #include "config.h"
 
 #include <pthread.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "client/consumer.h"
 #include "hub/hub.h"
 #include "hub/kinesis.h"
 #include "net.h"
 #include "util/base64.h"
 #include "util/errtext.h"
 #include "wire/protocol.h"
+#include "wire/sigv4.h"
 
 #define BATCH 500
 #define DATA_BYTES 200
@@ -212,15 +219,22 @@ struct poll_run {
 	int records;
 	int64_t *ack_ns, *seen_ns;
 	bool failed;
+	bool telemetry;                 /* Data is a telemetry record, racer id = record id */
 };
 
-static char *one_record_body(int id, size_t *len)
+static char *one_record_body(int id, bool telemetry, size_t *len)
 {
 	char data[DATA_BYTES + 1], b64[base64_encoded_len(DATA_BYTES) + 1], *body;
-	int n = snprintf(data, sizeof(data), "id=%08d;", id);
+	int n = telemetry ? snprintf(data, sizeof(data),
+				     "{\"event\":\"update\",\"second\":1,\"raceId\":77,"
+				     "\"name\":\"R%d\",\"racerId\":%d,\"classId\":3,"
+				     "\"cadence\":81.0,\"resistance\":79.0}", id, id)
+			  : snprintf(data, sizeof(data), "id=%08d;", id);
 
-	memset(data + n, 'x', DATA_BYTES - (size_t)n);
-	base64_encode(data, DATA_BYTES, b64);
+	if (!telemetry)
+		memset(data + n, 'x', DATA_BYTES - (size_t)n);
+	n = telemetry ? n : DATA_BYTES;
+	base64_encode(data, (size_t)n, b64);
 	*len = (size_t)asprintf(&body, "{\"StreamName\":\"poll\",\"Records\":[{\"Data\":\"%s\","
 				"\"PartitionKey\":\"%d\"}]}", b64, id);
 	return body;
@@ -238,7 +252,7 @@ static void *producer_run(void *arg)
 	}
 	for (int i = 0; i < p->records; i++) {
 		size_t len;
-		char *body = one_record_body(i, &len);
+		char *body = one_record_body(i, p->telemetry, &len);
 		int64_t now;
 
 		if (http_kinesis(&conn, "PutRecords", body, len) != 200)
@@ -483,6 +497,91 @@ static void prepare(int port, const char *stream)
 	http_close(&c);
 }
 
+/* The consumer's polling reader takes the records: their arrival in a
+ * batch the caller takes. */
+static void reader_poll(struct poll_run *p, struct consumer *c)
+{
+	int seen = 0;
+	int64_t stop = bench_ns() + (int64_t)(p->records * POLL_PERIOD_MS + 5000) * 1000000;
+
+	while (seen < p->records && bench_ns() < stop) {
+		struct consumer_batch *b = consumer_take(c);
+		int64_t now = bench_ns();
+
+		for (struct consumer_batch *x = b; x; x = x->next)
+			for (size_t i = 0; i < x->count; i++) {
+				int64_t id = x->records[i].t.racer_id;
+				if (id >= 0 && id < p->records && p->seen_ns[id] == 0) {
+					p->seen_ns[id] = now;
+					seen++;
+				}
+			}
+		consumer_batch_free(b);
+		usleep(1000);
+	}
+}
+
+static void reader_row(const char *server, int port)
+{
+	struct sigv4_credentials key = { "bench", "bench", NULL, "us-east-1", "kinesis" };
+	struct poll_run p = { .port = port, .records = (int)(run_seconds * 1000 / POLL_PERIOD_MS),
+			      .telemetry = true };
+	struct consumer_config cc = { .stream = "poll", .name = "bench",
+				      .read = CONSUMER_READ_POLLING, .from = CONSUMER_FROM_LATEST };
+	double *lat = bench_alloc(p.records * sizeof(*lat)), p50, p99;
+	char url[64], err[ERR_TEXT_MAX], figure[160];
+	struct consumer *c;
+	size_t n;
+	int missing;
+	pthread_t producer;
+
+	p.ack_ns = bench_alloc(p.records * sizeof(*p.ack_ns));
+	p.seen_ns = bench_alloc(p.records * sizeof(*p.seen_ns));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	c = NULL;
+	if (endpoint_parse(url, &cc.endpoint, err, sizeof(err)) == 0) {
+		cc.endpoint.credentials = &key;         /* kinesalite wants a signature */
+		c = consumer_start(&cc, err, sizeof(err));
+	}
+	if (c == NULL) {
+		bench_row("hub", "polling reader", "", "failed: %s", err);
+		return;
+	}
+	sleep(2);       /* its first iterator is LATEST: taken before the first record */
+	pthread_create(&producer, NULL, producer_run, &p);
+	reader_poll(&p, c);
+	pthread_join(producer, NULL);
+	consumer_stop(c);
+	latencies(&p, lat, &n, &missing);
+	p50 = bench_quantile(lat, n, 0.5, false);
+	p99 = bench_quantile(lat, n, 0.99, true);
+	snprintf(figure, sizeof(figure), "%s, the polling reader (--read polling): put acked -> "
+		 "batch taken, p50 / p99 / max", server);
+	bench_row("hub", figure, "side by side", "%.1f / %.1f / %.1f ms%s", p50, p99,
+		  n ? lat[n - 1] : 0.0, p.failed || missing ? " (some lost)" : "");
+	free(lat);
+}
+
+/* The polling rows: GetRecords loops, then the consumer's reader, on a
+ * fresh hub and a fresh kinesalite (no ingest backlog). */
+static void polling_rows(void)
+{
+	int port, peer_port;
+	pid_t hub = net_start_hub(&port, NULL), peer;
+
+	poll_row("hub", port, 0);
+	poll_row("hub", port, 200);
+	reader_row("hub", port);
+	net_stop(hub);
+	peer = net_start_kinesalite(&peer_port);
+	if (peer > 0) {
+		poll_row("kinesalite", peer_port, 0);
+		poll_row("kinesalite", peer_port, 200);
+		reader_row("kinesalite", peer_port);
+		net_stop(peer);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -494,6 +593,10 @@ int main(int argc, char **argv)
 	if (quick)
 		run_seconds = 0.5;
 	bench_table_head();
+	if (argc > 1 && strcmp(argv[argc - 1], "--polling") == 0) {
+		polling_rows();
+		return 0;
+	}
 	hub = net_start_hub(&port, NULL);
 	prepare(port, "bench");
 	ingest_rows("hub", port, hub_clients, 3, &hub4);
@@ -511,16 +614,8 @@ int main(int argc, char **argv)
 		bench_row("hub", "hub vs kinesalite ingest, 4 connections", ">= 30x kinesalite",
 			  "%.1fx", peer4 > 0 ? hub4 / peer4 : 0.0);
 	}
-	hub = net_start_hub(&port, NULL);
-	poll_row("hub", port, 0);
-	poll_row("hub", port, 200);
-	net_stop(hub);
-	if (peer > 0) {
+	if (peer > 0)
 		net_stop(peer);
-		peer = net_start_kinesalite(&peer_port);     /* fresh: no ingest backlog */
-		poll_row("kinesalite", peer_port, 0);
-		poll_row("kinesalite", peer_port, 200);
-		net_stop(peer);
-	}
+	polling_rows();
 	return 0;
 }

@@ -312,11 +312,13 @@ static void draw_consumer_counts(struct view_monitor *v, const struct view_ctx *
 	}
 }
 
-enum { CS_ID, CS_RECORDS, CS_BAD, CS_LAG, CS_LAST_BAD, CS_COUNT };
+enum { CS_ID, CS_RECORDS, CS_BAD, CS_BROKEN, CS_LAG, CS_LAST_BAD, CS_COUNT };
 static const struct widget_column consumer_columns[CS_COUNT] = {
 	[CS_ID] = { .title = "shard", .width = SHARD_ID_WIDTH },
 	[CS_RECORDS] = { .title = "records", .width = 8, .right = true },
 	[CS_BAD] = { .title = "bad", .width = 6, .right = true },
+	/* efo: event streams that broke, each subscribed again */
+	[CS_BROKEN] = { .title = "broken", .width = 6, .right = true, .drop = 2 },
 	[CS_LAG] = { .title = "lag", .width = 9, .right = true },
 	[CS_LAST_BAD] = { .title = "last bad record", .width = 12, .flex = true, .drop = 1 },
 };
@@ -347,6 +349,9 @@ static void draw_consumer_shards(struct view_monitor *v, const struct view_ctx *
 		snprintf(text, sizeof(text), "%llu", (unsigned long long)s->bad);
 		widget_cell(term, y, l->a.x, &cols[CS_BAD], s->bad ? term_attr(term, TERM_WARN) : attr,
 			    text);
+		snprintf(text, sizeof(text), "%llu", (unsigned long long)s->broken);
+		widget_cell(term, y, l->a.x, &cols[CS_BROKEN],
+			    s->broken ? term_attr(term, TERM_WARN) : attr, text);
 		widget_fmt_age(s->lag_ms, text, sizeof(text));
 		widget_cell(term, y, l->a.x, &cols[CS_LAG],
 			    s->caught_up ? attr : term_attr(term, TERM_WARN), text);

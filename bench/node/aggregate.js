@@ -5,14 +5,17 @@
 // reader's deaggregation and its duplicate handling can be checked against
 // the same records read plainly.
 //
-//   node aggregate.js URL STREAM FILE     (an unsigned hub: no --auth)
+//   node aggregate.js URL STREAM FILE [PER]   (an unsigned hub: no --auth)
+//
+// PER is the user records per aggregate (default 7).
 'use strict';
 
 const fs = require('fs');
 const { RecordAggregator } = require('aws-kinesis-agg');
 
-const [url, stream, file] = process.argv.slice(2);
-const PER_AGGREGATE = 7;
+const [url, stream, file, per] = process.argv.slice(2);
+const PER_AGGREGATE = per ? Number(per) : 7;
+if (!(PER_AGGREGATE >= 1)) throw new Error(`not a number of records per aggregate: ${per}`);
 
 async function put(records) {
 	const body = JSON.stringify({

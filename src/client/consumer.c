@@ -187,10 +187,21 @@ json_t *consumer_from_seconds(const struct consumer *c)
 	return json_real((double)c->config.from_ms / 1000.0);
 }
 
+const char *consumer_position_type(const struct subscription *s)
+{
+	return s->position_partial ? "AT_SEQUENCE_NUMBER" : "AFTER_SEQUENCE_NUMBER";
+}
+
+void consumer_shard_moved(struct subscription *s, const char *seq)
+{
+	snprintf(s->position, sizeof(s->position), "%s", seq);
+	s->position_partial = false;
+}
+
 json_t *consumer_starting_position(const struct consumer *c, const struct subscription *s)
 {
 	if (s->position[0])
-		return json_pack("{s:s, s:s}", "Type", "AFTER_SEQUENCE_NUMBER", "SequenceNumber",
+		return json_pack("{s:s, s:s}", "Type", consumer_position_type(s), "SequenceNumber",
 				 s->position);
 	if (c->config.from == CONSUMER_FROM_TIMESTAMP)
 		return json_pack("{s:s, s:o}", "Type", consumer_from_type(c), "Timestamp",
@@ -263,6 +274,20 @@ void consumer_fail_and_retry(struct consumer *c, const char *fmt, ...)
 /* Handing batches over                                               */
 /* ------------------------------------------------------------------ */
 
+void consumer_stream_broke(struct consumer *c, const char *shard_id, const char *why)
+{
+	struct consumer_shard_stats *st;
+
+	log_warn("consumer %s: %s: the event stream broke (%s); subscribing again", c->name,
+		 shard_id, why);
+	pthread_mutex_lock(&c->lock);
+	if ((st = shard_stats(c, shard_id)) != NULL) {
+		st->broken++;
+		snprintf(st->last_broken, sizeof(st->last_broken), "%s", why);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 void consumer_hand_over(struct consumer *c, struct consumer_batch *b, size_t bad,
 			const char *last_bad, uint64_t bytes)
 {
@@ -322,7 +347,7 @@ int consumer_take_event(struct consumer *c, const struct push_event *ev, const c
 	}
 	s = consumer_find_shard(c, b->shard_id);
 	if (s && !end)
-		snprintf(s->position, sizeof(s->position), "%s", b->continuation);
+		consumer_shard_moved(s, b->continuation);
 	snprintf(shard, CONSUMER_SHARD_ID_MAX, "%s", b->shard_id);
 	consumer_hand_over(c, b, bad, last_bad, bytes);
 	if (s && end)
@@ -483,6 +508,7 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 		}
 		snprintf(s->position, sizeof(s->position), "%s",
 			 config->checkpoints[i].sequence_number);
+		s->position_partial = config->checkpoints[i].sub_sequence > 0;
 		/* Read to its end before: only its children are left to read. */
 		if (strcmp(s->position, CONSUMER_SHARD_END) == 0) {
 			s->finished = true;
@@ -493,6 +519,9 @@ struct consumer *consumer_start(const struct consumer_config *config, char *err,
 
 	c->lanes = parallel_new(config->parallel ? config->parallel : 1);
 	c->http = c->lanes ? httpc_new(config->timeout_s) : NULL;
+	if (c->http)
+		httpc_set_stream_idle(c->http, config->efo_idle_s ? config->efo_idle_s
+								  : CONSUMER_EFO_IDLE_S);
 	c->context = c->http ? client_context_new(consumer_push_protocols,
 						  config->endpoint.ca_file, 64)
 			     : NULL;

@@ -21,6 +21,9 @@
 #include "client/failure.h"
 
 #define CONSUMER_SHARDS_MAX 256        /* shards described in consumer_stats */
+/* Kinesis sends a SubscribeToShardEvent at least every 5 s, records or
+ * not: three times that without a byte is a stream that will not go on. */
+#define CONSUMER_EFO_IDLE_S 15
 
 /* Where a shard with no checkpoint is read from (--from). */
 enum consumer_from {
@@ -39,9 +42,14 @@ enum consumer_read {
 /* "push", "efo" or "polling". */
 const char *consumer_read_name(enum consumer_read read);
 
+/* Where a shard was left: every record up to sequence_number applied; or,
+ * when sub_sequence is not 0, every record before it and the first
+ * sub_sequence user records of the KPL aggregate it is (read from it again,
+ * the caller passes over those: consumer_record.sub). */
 struct consumer_checkpoint {
 	char shard_id[CONSUMER_SHARD_ID_MAX];
 	char sequence_number[CONSUMER_SEQ_MAX];
+	uint64_t sub_sequence;
 };
 
 struct consumer_config {
@@ -59,6 +67,8 @@ struct consumer_config {
 					 * for a relay such as the hub's mirror */
 	bool one_shot;                  /* the caller stops when failure_give_up says so and
 					 * says why: only busy failures are logged */
+	int efo_idle_s;                 /* efo: a stream silent this long is dropped and
+					 * subscribed again (0: CONSUMER_EFO_IDLE_S) */
 };
 
 enum consumer_state {
@@ -72,6 +82,9 @@ struct consumer_shard_stats {
 	char shard_id[CONSUMER_SHARD_ID_MAX];
 	uint64_t records, bytes, bad;
 	char last_bad[128];             /* why the last bad record was dropped */
+	uint64_t broken;                /* efo: event streams that broke (a bad message,
+					 * an exception, an early end, silence) */
+	char last_broken[128];          /* how the last one broke */
 	int64_t lag_ms;                 /* MillisBehindLatest of the last event */
 	bool caught_up;                 /* read to its end, or reported 0 behind since the start */
 };

@@ -107,11 +107,28 @@ struct decoding {
 	uint64_t bytes[PARALLEL_MAX];      /* per lane: no sharing between threads */
 };
 
+/* Copies a string field of the event: false when absent or too long. */
+static bool take_string(const struct js_token *t, char *out, size_t size)
+{
+	size_t n;
+
+	if (t->type != JS_STRING || (n = jsonscan_unescape(t, out, size)) >= size)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
 static void decode_one(void *ctx, unsigned lane, size_t i)
 {
 	struct decoding *d = ctx;
+	struct consumer_record *r = &d->b->records[i];
 
-	if (decode_record(&d->ev->records[i], &d->b->records[i], &d->bytes[lane], &d->why[i]) == 0)
+	if (!take_string(&d->ev->records[i].seq, d->b->origins[i], CONSUMER_SEQ_MAX))
+		d->b->origins[i][0] = '\0';
+	r->origin = (uint32_t)i;
+	r->sub = 0;
+	r->more = false;
+	if (decode_record(&d->ev->records[i], r, &d->bytes[lane], &d->why[i]) == 0)
 		d->why[i] = NULL;
 }
 
@@ -129,17 +146,6 @@ static void decode_records(struct decoding *d, struct parallel *lanes, uint8_t *
 		lane_of[i] = key->type == JS_STRING ? parallel_pick(lanes, key->text, key->len) : 0;
 	}
 	parallel_run(lanes, lane_of, n, decode_one, d);
-}
-
-/* Copies a string field of the event: false when absent or too long. */
-static bool take_string(const struct js_token *t, char *out, size_t size)
-{
-	size_t n;
-
-	if (t->type != JS_STRING || (n = jsonscan_unescape(t, out, size)) >= size)
-		return false;
-	out[n] = '\0';
-	return true;
 }
 
 /* A batch for the event's shard and continuation, with room for slots
@@ -188,6 +194,8 @@ static void pack(struct decoding *d, size_t *bad, char *last_bad, size_t last_ba
 struct expansion {
 	struct consumer_batch *out;     /* NULL while counting */
 	size_t count;
+	uint32_t origin;                /* the aggregate's index in the event */
+	uint32_t last_sub;              /* of its user records, the last one's */
 	int64_t arrival_ms;
 	size_t *bad;
 	char *last_bad;
@@ -201,16 +209,18 @@ static int take_user_record(void *user, uint64_t sub_sequence, const uint8_t *da
 	struct consumer_record *r;
 	const char *why;
 
-	(void)sub_sequence;     /* a batch is applied whole: no checkpoint falls inside */
 	(void)key;
 	(void)key_len;
 	if (x->out == NULL) {
 		x->count++;
 		return 0;
 	}
+	x->last_sub = (uint32_t)sub_sequence;
 	r = &x->out->records[x->out->count];
 	if (telemetry_decode(data, len, &r->t, &why) == 0) {
 		r->arrival_ms = x->arrival_ms;
+		r->origin = x->origin;
+		r->sub = (uint32_t)sub_sequence;
 		x->out->count++;
 	} else {
 		(*x->bad)++;
@@ -263,8 +273,14 @@ static struct consumer_batch *expand(struct decoding *d, size_t *bad, char *last
 		}
 		why = d->why[i];
 		x.arrival_ms = d->b->records[i].arrival_ms;
-		if (why == aggregate && each_user_record(&d->ev->records[i], &x, &why) == 0)
+		x.origin = (uint32_t)i;
+		size_t first = x.out->count;
+		if (why == aggregate && each_user_record(&d->ev->records[i], &x, &why) == 0) {
+			/* Known only now: which of them end the aggregate. */
+			for (size_t k = first; k < x.out->count; k++)
+				x.out->records[k].more = x.out->records[k].sub < x.last_sub;
 			continue;
+		}
 		if (strcmp(why, "out of memory") == 0) {
 			free(x.out);
 			return NULL;
@@ -286,9 +302,11 @@ struct consumer_batch *consumer_batch_decode(const struct push_event *ev, struct
 	*bad = 0;
 	if ((d.b = new_batch(ev, ev->count, reason)) == NULL)
 		return NULL;
+	d.b->origins = malloc((ev->count + 1) * sizeof(*d.b->origins));
 	d.why = malloc(ev->count * (sizeof(*d.why) + 1) + 1);
-	if (d.why == NULL) {
-		free(d.b);
+	if (d.why == NULL || d.b->origins == NULL) {
+		free(d.why);
+		consumer_batch_free(d.b);
 		*reason = "out of memory";
 		return NULL;
 	}
@@ -299,14 +317,16 @@ struct consumer_batch *consumer_batch_decode(const struct push_event *ev, struct
 			/* Not a bad record: the whole event waits to be read again. */
 			*reason = d.why[i];
 			free(d.why);
-			free(d.b);
+			consumer_batch_free(d.b);
 			return NULL;
 		}
 		aggregates = aggregates || d.why[i] == aggregate;
 	}
 	if (aggregates) {
 		struct consumer_batch *whole = expand(&d, bad, last_bad, last_bad_size);
-		free(d.b);
+		if (whole == NULL)
+			free(d.b->origins);
+		free(d.b);      /* its origins are whole's now */
 		d.b = whole;
 	} else {
 		pack(&d, bad, last_bad, last_bad_size);
@@ -461,6 +481,16 @@ struct consumer_batch *consumer_batch_gone(const char *shard_id)
 	return b;
 }
 
+bool consumer_batch_position_after(const struct consumer_batch *b, const struct consumer_record *r,
+				   const char **seq, uint64_t *sub_sequence)
+{
+	if (b->origins == NULL || b->origins[r->origin][0] == '\0')
+		return false;
+	*seq = b->origins[r->origin];
+	*sub_sequence = r->more ? (uint64_t)r->sub + 1 : 0;
+	return true;
+}
+
 void consumer_batch_free(struct consumer_batch *b)
 {
 	while (b) {
@@ -468,6 +498,7 @@ void consumer_batch_free(struct consumer_batch *b)
 		for (size_t i = 0; b->raw && i < b->count; i++)
 			free(b->raw[i].key);
 		free(b->raw);
+		free(b->origins);
 		free(b);
 		b = next;
 	}

@@ -23,9 +23,14 @@
 
 struct parallel;
 
+/* A user record: a Kinesis record, or one of the user records of a KPL
+ * aggregate, which share their Kinesis record's sequence number. */
 struct consumer_record {
 	struct telemetry t;
 	int64_t arrival_ms;
+	uint32_t origin;                /* its Kinesis record: an index into origins */
+	uint32_t sub;                   /* its sub-sequence number there (0: a plain record) */
+	bool more;                      /* user records of its aggregate follow it */
 };
 
 /* A record as the stream holds it, for a relay (consumer_config.raw):
@@ -49,6 +54,8 @@ struct consumer_batch {
 					 * forget its checkpoint (no records) */
 	struct consumer_raw *raw;       /* a raw batch: its count records (owned),
 					 * and records[] is not used */
+	char (*origins)[CONSUMER_SEQ_MAX]; /* each Kinesis record's SequenceNumber, ""
+					 * when it had none (owned; NULL in a raw batch) */
 	size_t count;
 	struct consumer_record records[];
 };
@@ -92,6 +99,13 @@ struct consumer_batch *consumer_batch_decode_raw(const struct push_event *ev, si
 /* An empty batch that says the stream no longer has shard_id (gone), so
  * its checkpoint is forgotten; NULL when memory runs out. */
 struct consumer_batch *consumer_batch_gone(const char *shard_id);
+
+/* Where the shard stands once b's records up to r are applied: r's
+ * Kinesis record, and the user records of it applied when more of it
+ * follow (0 when it is whole). False when r's record had no sequence
+ * number (only the batch's continuation can be checkpointed then). */
+bool consumer_batch_position_after(const struct consumer_batch *b, const struct consumer_record *r,
+				   const char **seq, uint64_t *sub_sequence);
 
 /* Frees a list of batches (through ->next); NULL is ignored. */
 void consumer_batch_free(struct consumer_batch *b);

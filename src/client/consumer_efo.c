@@ -10,9 +10,13 @@
  * position, the last ContinuationSequenceNumber. ResourceInUseException
  * (the last subscription still holds the shard) and LimitExceededException
  * (more than one subscribe a second a shard) make that shard alone wait,
- * doubling up to BACKOFF_MAX_MS, as the KCL does. A broken event stream is
- * counted, logged, and the shard subscribed again from its position:
- * nothing past the last event handed over is checkpointed. */
+ * doubling up to BACKOFF_MAX_MS, as the KCL does. A broken event stream (a
+ * bad prelude or CRC, an exception message, an end inside a message or
+ * before the answer was complete, or silence: Kinesis sends an event at
+ * least every 5 s, so one silent for config.efo_idle_s is dropped rather
+ * than waited on until TCP gives up) is counted in the shard's stats,
+ * logged, and the shard subscribed again from its position: nothing past
+ * the last event handed over is checkpointed. */
 #include "config.h"
 
 #include <stdio.h>
@@ -54,6 +58,25 @@ static void refused(struct efo_call *ec, struct subscription *s, const char *typ
 		consumer_call_failed(ec->c, "SubscribeToShard", status, body, len, error);
 }
 
+/* An exception message: its type is in a header, not in the payload, so
+ * the payload is worded as an error answer that names it. */
+static void refused_by_message(struct efo_call *ec, struct subscription *s, const char *type,
+			       const struct eventstream_message *m)
+{
+	json_t *j = json_loadb((const char *)m->payload, m->payload_len, 0, NULL);
+	char *body;
+
+	if (!json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	json_object_set_new(j, "__type", json_string(type));
+	body = json_dumps(j, JSON_COMPACT);
+	refused(ec, s, type, 400, body ? body : "", body ? strlen(body) : 0, NULL);
+	free(body);
+	json_decref(j);
+}
+
 /* A SubscribeToShardEvent: its payload is the event without the shard,
  * which the subscription names. */
 static void take_event(struct efo_call *ec, const struct eventstream_message *m)
@@ -91,7 +114,8 @@ static void take_message(struct efo_call *ec, const struct eventstream_message *
 	snprintf(name, sizeof(name), "%.*s", type ? (int)type->bytes_len : 0,
 		 type ? (const char *)type->bytes : "");
 	ec->broken = true;
-	refused(ec, s, name, 400, (const char *)m->payload, m->payload_len, NULL);
+	consumer_stream_broke(ec->c, ec->shard_id, name[0] ? name : "a message not an event");
+	refused_by_message(ec, s, name, m);
 }
 
 /* Bytes of the event stream: every message they complete is taken. */
@@ -112,8 +136,8 @@ static int on_bytes(void *user, const char *bytes, size_t len)
 			take_message(ec, &m);
 			break;
 		case EVENTSTREAM_STEP_ERROR:
-			log_warn("consumer %s: %s: a broken event stream (%s); subscribing again",
-				 ec->c->name, ec->shard_id, ec->decoder.error.text);
+			ec->broken = true;
+			consumer_stream_broke(ec->c, ec->shard_id, ec->decoder.error.text);
 			return -1;
 		case EVENTSTREAM_STEP_MORE:
 			break;
@@ -124,14 +148,33 @@ static int on_bytes(void *user, const char *bytes, size_t len)
 	return ec->broken || shard_of(ec) == NULL ? -1 : 0;
 }
 
+/* How a stream that ended broke: NULL when it ended as subscriptions do
+ * (or broke in a way already counted), else why. */
+static const char *early_end(const struct efo_call *ec, int status, const char *error)
+{
+	if (ec->broken)
+		return NULL;
+	if (status == 200 && !eventstream_decoder_idle(&ec->decoder))
+		return "it ended inside a message";
+	if (status == 0 && error &&
+	    (strncmp(error, HTTPC_ERROR_IDLE, strlen(HTTPC_ERROR_IDLE)) == 0 ||
+	     strcmp(error, HTTPC_ERROR_CLOSED) == 0))
+		return error;
+	return NULL;
+}
+
 static void on_end(void *user, int status, const char *body, size_t len, const char *error)
 {
 	struct efo_call *ec = user;
 	struct subscription *s = status == HTTPC_CANCELLED ? NULL : shard_of(ec);
+	const char *broke = s ? early_end(ec, status, error) : NULL;
 
 	if (s) {
 		s->subscribed = false;
-		if (status == 200 || (status == 0 && error && strcmp(error, HTTPC_ENDED_BY_READER) == 0)) {
+		if (broke) {
+			consumer_stream_broke(ec->c, ec->shard_id, broke);
+		} else if (status == 200 ||
+			   (status == 0 && error && strcmp(error, HTTPC_ENDED_BY_READER) == 0)) {
 			if (!ec->broken)
 				s->throttle_ms = 0;     /* ended as subscriptions do */
 		} else if (status == 400 || status == 429 || status == 503) {

@@ -101,7 +101,7 @@ static void take_records(struct consumer *c, struct subscription *s, const char 
 	}
 	end = strcmp(b->continuation, CONSUMER_SHARD_END) == 0;
 	if (b->continuation[0] && !end)
-		snprintf(s->position, sizeof(s->position), "%s", b->continuation);
+		consumer_shard_moved(s, b->continuation);
 	snprintf(s->iterator, sizeof(s->iterator), "%s", next);
 	s->throttle_ms = 0;
 	s->retry_at_ms = clock_wall_ms() +
@@ -165,12 +165,13 @@ static void call_for(struct consumer *c, struct subscription *s, const char *op,
 	consumer_call(c, op, body, done, pc);
 }
 
-/* An iterator after the shard's position, else at the starting position. */
+/* An iterator after the shard's position (at it, when partly applied),
+ * else at the starting position. */
 static void get_iterator(struct consumer *c, struct subscription *s)
 {
 	json_t *body = s->position[0]
 		? json_pack("{s:s, s:s, s:s}", "ShardId", s->id, "ShardIteratorType",
-			    "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber", s->position)
+			    consumer_position_type(s), "StartingSequenceNumber", s->position)
 		: json_pack("{s:s, s:s}", "ShardId", s->id, "ShardIteratorType",
 			    consumer_from_type(c));
 

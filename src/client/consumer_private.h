@@ -48,6 +48,8 @@ enum step {
 struct subscription {
 	char id[CONSUMER_SHARD_ID_MAX];
 	char position[CONSUMER_SEQ_MAX]; /* resume after this; "" = starting position */
+	bool position_partial;          /* resume at it instead: a checkpoint inside
+					 * a KPL aggregate (consumer_checkpoint) */
 	char parents[2][CONSUMER_SHARD_ID_MAX]; /* read to their end first */
 	bool subscribed;                /* SubscribeToShard sent on this connection (efo:
 					 * its request is in flight) */
@@ -144,9 +146,16 @@ const char *consumer_from_type(const struct consumer *c);
 /* config.from_ms as Kinesis takes a Timestamp: epoch seconds (a new reference). */
 json_t *consumer_from_seconds(const struct consumer *c);
 
-/* SubscribeToShard's StartingPosition for s: after its position, else the
- * configured start (a new reference). */
+/* SubscribeToShard's StartingPosition for s: after its position (at it,
+ * when partly applied), else the configured start (a new reference). */
 json_t *consumer_starting_position(const struct consumer *c, const struct subscription *s);
+
+/* The type of that position when s has one: AFTER_SEQUENCE_NUMBER, or
+ * AT_SEQUENCE_NUMBER for a record partly applied. */
+const char *consumer_position_type(const struct subscription *s);
+
+/* Records up to seq were handed over: reading resumes after it. */
+void consumer_shard_moved(struct subscription *s, const char *seq);
 
 /* A closed shard was read to its end: it is finished, and its children
  * (ChildShards: objects with ShardId and ParentShards) are learnt. */
@@ -160,6 +169,10 @@ void consumer_shard_ended(struct consumer *c, struct subscription *s, json_t *ch
  * a malformed event (logged) or out of memory (the consumer starts over). */
 int consumer_take_event(struct consumer *c, const struct push_event *ev, const char *text,
 			size_t len, char shard[CONSUMER_SHARD_ID_MAX]);
+
+/* An event stream of the shard broke (why: how): counted in its stats and
+ * logged; the shard is subscribed again from its position. */
+void consumer_stream_broke(struct consumer *c, const char *shard_id, const char *why);
 
 /* Queues b for the caller and counts it in the shard's stats: bad records
  * left out, bytes of Data. */

@@ -65,7 +65,7 @@ static void handle_control_message(struct consumer *c, const char *text, size_t 
 	} else if (strcmp(event, "SubscriptionExpired") == 0 && s) {
 		const char *cont = json_string_value(json_object_get(j, "ContinuationSequenceNumber"));
 		if (cont && strlen(cont) < sizeof(s->position))
-			snprintf(s->position, sizeof(s->position), "%s", cont);
+			consumer_shard_moved(s, cont);
 		consumer_push_subscribe(c, s);
 	} else if (strcmp(event, "Exception") == 0) {
 		const char *type = consumer_error_type(j);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/clock.h"
 #include "util/strbuf.h"
 #include "wire/sigv4.h"
 
@@ -36,6 +37,9 @@ struct request {
 	bool ended_by_reader;           /* data asked to end */
 	bool paused;                    /* data could not take bytes: wait for httpc_resume */
 	bool too_large;                 /* the answer passed HTTPC_RESPONSE_MAX */
+	int idle_s;                     /* a stream: end it after this long without a
+					 * byte (0: never) */
+	int64_t heard_ms;               /* a stream: its last byte (or start, or resume) */
 	char where[300];                /* host:port, for messages */
 	char error[CURL_ERROR_SIZE];
 };
@@ -45,6 +49,7 @@ struct httpc {
 	struct request *requests;
 	int in_flight;
 	int timeout_s;
+	int stream_idle_s;              /* httpc_set_stream_idle */
 	bool closing;                   /* in httpc_free: no new requests */
 };
 
@@ -101,6 +106,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
 {
 	struct request *r = user;
 
+	r->heard_ms = clock_mono_ms();
 	if (streams_now(r)) {
 		int rc = r->data(r->user, data, n);
 		if (rc == 0)
@@ -288,6 +294,8 @@ static int request(struct httpc *c, const struct endpoint *ep, const char *metho
 	r->data = data;
 	r->done = done;
 	r->user = user;
+	r->idle_s = data ? c->stream_idle_s : 0;
+	r->heard_ms = clock_mono_ms();
 	r->body = malloc(len + 1);
 	r->easy = curl_easy_init();
 	if (r->body == NULL || r->easy == NULL ||
@@ -377,9 +385,32 @@ void httpc_resume(struct httpc *c)
 	for (struct request *r = c->requests; r; r = r->next)
 		if (r->paused) {
 			r->paused = false;
+			r->heard_ms = clock_mono_ms();
 			/* The held bytes are written again now: data may pause again. */
 			curl_easy_pause(r->easy, CURLPAUSE_CONT);
 		}
+}
+
+/* The first stream gone quiet for longer than its idle time, or NULL. */
+static struct request *quiet_stream(struct httpc *c, int64_t now_ms)
+{
+	for (struct request *r = c->requests; r; r = r->next)
+		if (r->idle_s && !r->paused && now_ms - r->heard_ms >= (int64_t)r->idle_s * 1000)
+			return r;
+	return NULL;
+}
+
+/* Ends the streams gone quiet: one at a time, as each callback may start
+ * or end requests. */
+static void end_quiet_streams(struct httpc *c)
+{
+	struct request *r;
+	char error[64];
+
+	while ((r = quiet_stream(c, clock_mono_ms())) != NULL) {
+		snprintf(error, sizeof(error), HTTPC_ERROR_IDLE "%d s", r->idle_s);
+		finish(r, 0, error);
+	}
 }
 
 int httpc_perform(struct httpc *c)
@@ -391,7 +422,13 @@ int httpc_perform(struct httpc *c)
 	while ((msg = curl_multi_info_read(c->multi, &left)) != NULL)
 		if (msg->msg == CURLMSG_DONE)
 			complete(msg);
+	end_quiet_streams(c);
 	return c->in_flight;
+}
+
+void httpc_set_stream_idle(struct httpc *c, int seconds)
+{
+	c->stream_idle_s = seconds;
 }
 
 int httpc_poll(struct httpc *c, int timeout_ms)

@@ -35,6 +35,7 @@ struct httpc_header {
 #define HTTPC_ERROR_NO_HOST "cannot find the host of " /* HOST:PORT */
 #define HTTPC_ERROR_TIMEOUT "no answer within "     /* N s (--timeout) */
 #define HTTPC_ERROR_CLOSED "the connection closed before the answer was complete"
+#define HTTPC_ERROR_IDLE "nothing came for "        /* N s: a stream gone quiet */
 
 /* status is the HTTP status; 0 when no answer came (error names why, e.g.
  * "no answer within 60 s (--timeout)"); HTTPC_CANCELLED when cancelled.
@@ -76,6 +77,12 @@ int httpc_post(struct httpc *c, const struct endpoint *ep, const char *path,
 int httpc_post_stream(struct httpc *c, const struct endpoint *ep, const char *path,
 		      const struct httpc_header *headers, size_t header_count, const void *body,
 		      size_t len, httpc_data_fn data, httpc_done_fn done, void *user);
+
+/* Streams started from now on end when no byte of them came for seconds
+ * (time paused by their reader does not count): done then gets status 0
+ * and an error starting with HTTPC_ERROR_IDLE. 0 (the default): they wait
+ * as long as the connection lasts. */
+void httpc_set_stream_idle(struct httpc *c, int seconds);
 
 /* Lets every paused stream go on (its data callback is called again). */
 void httpc_resume(struct httpc *c);

@@ -366,8 +366,7 @@ void cmd_board_usage(FILE *out)
 	      "                        consumer has seen, then exit\n"
 	      "  --format FORMAT       text, json or csv (default text)\n"
 	      "  --interval S          seconds between tables (default 5)\n"
-	      "  --window S            commit live state and checkpoints every S seconds\n"
-	      "                        (default 15)\n"
+	      WINDOW_OPTIONS_USAGE
 	      "  --grace S             a race with no records for S seconds ends (default 30)\n"
 	      "  --duration S          race length in seconds (default 300)\n"
 	      "  --parallel N          decode each shard's records on N threads, keeping\n"

@@ -86,6 +86,9 @@ int reader_option(const char *command, int opt, const char *arg, struct reader_o
 	case LIVE_OPT_GRACE:
 	case LIVE_OPT_DURATION:
 		return seconds(command, opt, arg, o);
+	case LIVE_OPT_WINDOW_RECORDS:
+		return cli_parse_long(command, "window-records", arg, 1, 1000000000,
+				      &o->window_records) < 0 ? -1 : 1;
 	case LIVE_OPT_PARALLEL:
 		if (cli_parse_long(command, "parallel", arg, 1, PARALLEL_MAX, &n) < 0)
 			return -1;
@@ -141,7 +144,8 @@ int reader_options_config(const char *command, struct reader_options *o, struct 
 
 	*lc = (struct live_config){
 		.stream = o->stream, .consumer = o->consumer, .db_path = o->db,
-		.window_s = o->window, .grace_s = o->grace, .duration = o->duration,
+		.window_s = o->window, .window_records = (uint64_t)o->window_records,
+		.grace_s = o->grace, .duration = o->duration,
 		.parallel = (unsigned)o->parallel, .timeout_s = o->timeout,
 	};
 	settle_from(o, lc);

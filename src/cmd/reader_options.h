@@ -18,6 +18,7 @@ enum {
 	LIVE_OPT_ENDPOINT = 256, LIVE_OPT_STREAM, LIVE_OPT_CA, LIVE_OPT_INSECURE, LIVE_OPT_CONSUMER,
 	LIVE_OPT_DB, LIVE_OPT_WINDOW, LIVE_OPT_GRACE, LIVE_OPT_DURATION, LIVE_OPT_PARALLEL,
 	LIVE_OPT_TIMEOUT, LIVE_OPT_READ, LIVE_OPT_REGION, LIVE_OPT_PROFILE, LIVE_OPT_FROM,
+	LIVE_OPT_WINDOW_RECORDS,
 	LIVE_OPT_NEXT,                  /* a command's own options start here */
 };
 
@@ -37,7 +38,8 @@ enum {
 	{ "read", required_argument, NULL, LIVE_OPT_READ },                     \
 	{ "region", required_argument, NULL, LIVE_OPT_REGION },                 \
 	{ "profile", required_argument, NULL, LIVE_OPT_PROFILE },               \
-	{ "from", required_argument, NULL, LIVE_OPT_FROM }
+	{ "from", required_argument, NULL, LIVE_OPT_FROM },                     \
+	{ "window-records", required_argument, NULL, LIVE_OPT_WINDOW_RECORDS }
 
 /* The usage lines of --read, --region and --profile, for every reader. */
 #define READER_OPTIONS_USAGE                                                               \
@@ -65,8 +67,16 @@ struct reader_options {
 	int64_t from_ms;                /* with CONSUMER_FROM_TIMESTAMP */
 	bool insecure;
 	int window, grace, duration, parallel;
+	long long window_records;       /* 0: windows end by time alone */
 	int timeout;                    /* seconds an API call waits for its answer */
 };
+
+/* The usage lines of --window and --window-records. */
+#define WINDOW_OPTIONS_USAGE                                                               \
+	"  --window S            commit live state and checkpoints every S seconds\n"      \
+	"                        (default 15)\n"                                            \
+	"  --window-records N    commit also after every N records, even inside a KPL\n"   \
+	"                        aggregate (default: no limit)\n"
 
 /* The defaults; the consumer is named after the command and the host, and
  * starts at the live races (--from live). */

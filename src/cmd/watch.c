@@ -68,8 +68,7 @@ static void common_usage(FILE *out, bool kiosk)
 		      "  --unlock-key KEY      the key that quits (default none)\n",
 		      out);
 	fputs("  --delay TENTHS        redraw every TENTHS of a second (default 5)\n"
-	      "  --window S            commit live state and checkpoints every S seconds\n"
-	      "                        (default 15)\n"
+	      WINDOW_OPTIONS_USAGE
 	      "  --grace S             a race with no records for S seconds ends (default 30)\n"
 	      "  --duration S          race length in seconds (default 300)\n"
 	      READER_FROM_USAGE("live")

@@ -398,6 +398,7 @@ static int start_h2(struct front *f, struct lws *wsi, struct front_session *fs)
 	if (fs->h2 == NULL)
 		return -1;
 	lws_dll2_add_head(&fs->list, &f->h2_sessions);
+	log_debug("an HTTP/2 connection (%s)", f->tls ? "TLS, ALPN h2" : "h2c");
 	if (f->tls) {
 		fs->ssl = SSL_new(f->h2_tls);
 		if (fs->ssl == NULL || SSL_set_fd(fs->ssl, lws_get_socket_fd(wsi)) != 1)

@@ -35,6 +35,7 @@ struct live {
 	struct late *late;
 	size_t late_count, late_capacity;
 	int64_t window_start_ms;
+	uint64_t window_applied;        /* records applied since the last commit */
 	bool class_names_saved;         /* the roster's names are in the store */
 	int64_t last_other_class_race;  /* logged already */
 	/* Late records of another class than their stored race, found by the
@@ -67,10 +68,12 @@ static struct consumer_checkpoint *position_of(struct live *l, const char *shard
 	cp = &l->positions[l->position_count++];
 	snprintf(cp->shard_id, sizeof(cp->shard_id), "%s", shard_id);
 	cp->sequence_number[0] = '\0';
+	cp->sub_sequence = 0;
 	return cp;
 }
 
-static void on_checkpoint(void *user, const char *shard_id, const char *seq, int64_t updated_ms)
+static void on_checkpoint(void *user, const char *shard_id, const char *seq, uint64_t sub_sequence,
+			  int64_t updated_ms)
 {
 	struct live *l = user;
 	struct consumer_checkpoint *cp = position_of(l, shard_id);
@@ -80,6 +83,7 @@ static void on_checkpoint(void *user, const char *shard_id, const char *seq, int
 		return;
 	}
 	snprintf(cp->sequence_number, sizeof(cp->sequence_number), "%s", seq);
+	cp->sub_sequence = sub_sequence;
 	(void)updated_ms;
 }
 
@@ -233,6 +237,18 @@ static void other_class(struct live *l, const struct telemetry *t)
 		 info.class_id, (long long)t->racer_id, t->class_id);
 }
 
+/* The shard's position moves to seq (sub_sequence user records into it). */
+static void move_position(struct consumer_checkpoint *cp, bool *dirty, const char *seq,
+			  uint64_t sub_sequence)
+{
+	if (strcmp(cp->sequence_number, seq) != 0 || cp->sub_sequence != sub_sequence) {
+		snprintf(cp->sequence_number, sizeof(cp->sequence_number), "%s", seq);
+		cp->sub_sequence = sub_sequence;
+		*dirty = true;
+	}
+}
+
+/* A batch applied whole: its continuation is the shard's position. */
 static void note_position(struct live *l, const struct consumer_batch *b)
 {
 	struct consumer_checkpoint *cp;
@@ -247,38 +263,85 @@ static void note_position(struct live *l, const struct consumer_batch *b)
 		log_error("out of memory: the position in %s is not checkpointed", b->shard_id);
 		return;
 	}
-	if (strcmp(cp->sequence_number, b->continuation) != 0) {
-		snprintf(cp->sequence_number, sizeof(cp->sequence_number), "%s", b->continuation);
-		l->positions_dirty = true;
+	move_position(cp, &l->positions_dirty, b->continuation, 0);
+}
+
+/* A window ends inside the batch, after r: the position is r's record, or
+ * how far into its KPL aggregate (kept as it was when r has no sequence
+ * number: the next commit moves it, and what is read again is counted as
+ * duplicates). */
+static void note_position_inside(struct live *l, const struct consumer_batch *b,
+				 const struct consumer_record *r)
+{
+	struct consumer_checkpoint *cp;
+	const char *seq;
+	uint64_t sub_sequence;
+
+	if (consumer_batch_position_after(b, r, &seq, &sub_sequence) &&
+	    (cp = position_of(l, b->shard_id)) != NULL)
+		move_position(cp, &l->positions_dirty, seq, sub_sequence);
+}
+
+/* Whether r was applied before a restart: the shard's checkpoint fell
+ * inside r's KPL aggregate, read again from its first user record. */
+static bool applied_before(struct live *l, const struct consumer_batch *b,
+			   const struct consumer_record *r)
+{
+	const struct consumer_checkpoint *cp;
+
+	if (b->origins == NULL)
+		return false;
+	for (size_t i = 0; i < l->position_count; i++) {
+		cp = &l->positions[i];
+		if (strcmp(cp->shard_id, b->shard_id) == 0)
+			return r->sub < cp->sub_sequence &&
+			       strcmp(b->origins[r->origin], cp->sequence_number) == 0;
+	}
+	return false;
+}
+
+static void apply_record(struct live *l, const struct consumer_record *r)
+{
+	switch (engine_apply(l->engine, &r->t, r->arrival_ms)) {
+	case ENGINE_APPLIED:
+		l->stats.applied++;
+		break;
+	case ENGINE_DUPLICATE:
+		l->stats.duplicates++;
+		break;
+	case ENGINE_LATE:
+		l->stats.late++;
+		keep_late(l, &r->t);
+		break;
+	case ENGINE_REJECTED:
+		l->stats.rejected++;
+		break;
+	case ENGINE_OTHER_CLASS:
+		other_class(l, &r->t);
+		break;
+	case ENGINE_NO_MEMORY:
+		l->stats.rejected++;
+		log_error("out of memory: a record of race %lld is dropped",
+			  (long long)r->t.race_id);
+		break;
 	}
 }
 
-static void apply_batch(struct live *l, const struct consumer_batch *b)
+/* Applies b's records in order; a window that --window-records ends
+ * inside it commits there, its position inside b. */
+static void apply_batch(struct live *l, const struct consumer_batch *b, int64_t now_ms)
 {
+	bool passing = true;    /* still where a checkpoint inside an aggregate was */
+
 	for (size_t i = 0; i < b->count; i++) {
 		const struct consumer_record *r = &b->records[i];
-		switch (engine_apply(l->engine, &r->t, r->arrival_ms)) {
-		case ENGINE_APPLIED:
-			l->stats.applied++;
-			break;
-		case ENGINE_DUPLICATE:
-			l->stats.duplicates++;
-			break;
-		case ENGINE_LATE:
-			l->stats.late++;
-			keep_late(l, &r->t);
-			break;
-		case ENGINE_REJECTED:
-			l->stats.rejected++;
-			break;
-		case ENGINE_OTHER_CLASS:
-			other_class(l, &r->t);
-			break;
-		case ENGINE_NO_MEMORY:
-			l->stats.rejected++;
-			log_error("out of memory: a record of race %lld is dropped",
-				  (long long)r->t.race_id);
-			break;
+		if (passing && applied_before(l, b, r))
+			continue;
+		passing = false;
+		apply_record(l, r);
+		if (l->config.window_records && ++l->window_applied >= l->config.window_records) {
+			note_position_inside(l, b, r);
+			live_commit(l, now_ms);
 		}
 	}
 	note_position(l, b);
@@ -396,7 +459,8 @@ static int write_window(struct live *l, struct engine_race **ended, size_t n, in
 		const struct consumer_checkpoint *p = &l->positions[i];
 		if ((p->sequence_number[0]
 			     ? store_put_checkpoint(l->store, l->config.stream, l->config.consumer,
-						    p->shard_id, p->sequence_number)
+						    p->shard_id, p->sequence_number,
+						    p->sub_sequence)
 			     : store_forget_checkpoint(l->store, l->config.stream,
 						       l->config.consumer, p->shard_id)) < 0)
 			return -1;
@@ -431,6 +495,9 @@ void live_commit(struct live *l, int64_t now_ms)
 				      live_caught_up(l), ended, ENDED_MAX);
 	double started = clock_mono_ms();
 
+	/* A window that fails is written again by the next, which starts now
+	 * (a read-only database is not tried again at every record). */
+	l->window_applied = 0;
 	/* Ended races leave the live state in the transaction that writes
 	 * their results: a crash leaves one or the other, never neither. */
 	if (store_begin(l->store) < 0 || write_window(l, ended, n, now_ms) < 0 ||
@@ -466,12 +533,17 @@ void live_commit(struct live *l, int64_t now_ms)
 	store_checkpoint(l->store);
 }
 
+void live_apply(struct live *l, const struct consumer_batch *batches, int64_t now_ms)
+{
+	for (const struct consumer_batch *b = batches; b; b = b->next)
+		apply_batch(l, b, now_ms);
+}
+
 void live_poll(struct live *l, int64_t now_ms)
 {
 	struct consumer_batch *batches = consumer_take(l->consumer);
 
-	for (struct consumer_batch *b = batches; b; b = b->next)
-		apply_batch(l, b);
+	live_apply(l, batches, now_ms);
 	consumer_batch_free(batches);
 	if (l->window_start_ms == 0)
 		l->window_start_ms = now_ms;

@@ -24,6 +24,8 @@ struct live_config {
 	int64_t from_ms;                /* with CONSUMER_FROM_TIMESTAMP */
 	const char *db_path;
 	int window_s;                   /* tumbling window, default 15 */
+	uint64_t window_records;        /* a window also ends after this many records
+					 * (0: no limit), inside a KPL aggregate too */
 	int grace_s;                    /* a race with no records this long ends */
 	int duration;                   /* race length */
 	const struct roster *roster;    /* class names; may be NULL */
@@ -54,6 +56,10 @@ struct live *live_open(const struct live_config *config, char *err, size_t errle
 
 /* Applies what has arrived and, when a window has passed, commits. */
 void live_poll(struct live *l, int64_t now_ms);
+
+/* Applies a list of batches (through ->next, still the caller's) as if
+ * they had arrived: live_poll's first half, for tests. */
+void live_apply(struct live *l, const struct consumer_batch *batches, int64_t now_ms);
 
 /* Commits now (on exit: what was applied is not applied again). */
 void live_commit(struct live *l, int64_t now_ms);

@@ -34,6 +34,7 @@
  * version 2 is one more entry here (say "migrate-2.sql") and that file. */
 static const char *const migrations[] = {
 	"schema.sql",
+	"migrate-1.sql",        /* checkpoints.sub_sequence */
 };
 
 #define STORE_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -107,14 +108,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 
 	[ST_PUT_CHECKPOINT] =
-		"INSERT INTO checkpoints (stream, consumer, shard_id, sequence_number, updated_ms)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)"
+		"INSERT INTO checkpoints (stream, consumer, shard_id, sequence_number, updated_ms,"
+		" sub_sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 		" ON CONFLICT (stream, consumer, shard_id) DO UPDATE SET"
-		" sequence_number = excluded.sequence_number, updated_ms = excluded.updated_ms",
+		" sequence_number = excluded.sequence_number, updated_ms = excluded.updated_ms,"
+		" sub_sequence = excluded.sub_sequence",
 	[ST_FORGET_CHECKPOINT] =
 		"DELETE FROM checkpoints WHERE stream = ?1 AND consumer = ?2 AND shard_id = ?3",
 	[ST_CHECKPOINTS] =
-		"SELECT shard_id, sequence_number, updated_ms FROM checkpoints"
+		"SELECT shard_id, sequence_number, updated_ms, sub_sequence FROM checkpoints"
 		" WHERE stream = ?1 AND consumer = ?2 ORDER BY shard_id",
 	[ST_PUT_LIVE] =
 		"INSERT INTO live_races (consumer, race_id, state) VALUES (?1, ?2, ?3)"
@@ -801,7 +803,7 @@ void store_rollback(struct store *s)
 /* ------------------------------------------------------------------ */
 
 int store_put_checkpoint(struct store *s, const char *stream, const char *consumer,
-			 const char *shard_id, const char *sequence_number)
+			 const char *shard_id, const char *sequence_number, uint64_t sub_sequence)
 {
 	sqlite3_stmt *st = s->stmt[ST_PUT_CHECKPOINT];
 
@@ -810,7 +812,9 @@ int store_put_checkpoint(struct store *s, const char *stream, const char *consum
 		  sqlite3_bind_text(st, 2, consumer, -1, SQLITE_STATIC) ||
 		  sqlite3_bind_text(st, 3, shard_id, -1, SQLITE_STATIC) ||
 		  sqlite3_bind_text(st, 4, sequence_number, -1, SQLITE_STATIC) ||
-		  sqlite3_bind_int64(st, 5, clock_wall_ms()), "cannot write a checkpoint") < 0)
+		  sqlite3_bind_int64(st, 5, clock_wall_ms()) ||
+		  sqlite3_bind_int64(st, 6, (sqlite3_int64)sub_sequence),
+		  "cannot write a checkpoint") < 0)
 		return -1;
 	return run(s, st, "cannot write a checkpoint");
 }
@@ -841,7 +845,8 @@ int store_checkpoints(struct store *s, const char *stream, const char *consumer,
 		  "cannot read checkpoints") < 0)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(user, column_name(st, 0), column_name(st, 1), sqlite3_column_int64(st, 2));
+		fn(user, column_name(st, 0), column_name(st, 1),
+		   (uint64_t)sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 2));
 	return rows_done(s, st, rc, "cannot read checkpoints");
 }
 

@@ -43,13 +43,16 @@ void store_checkpoint(struct store *s);
 
 /* ---- checkpoints and live state --------------------------------- */
 
+/* A shard's checkpoint: every record up to sequence_number applied, or,
+ * when sub_sequence is not 0, every record before it and the first
+ * sub_sequence user records of the KPL aggregate it is. */
 int store_put_checkpoint(struct store *s, const char *stream, const char *consumer,
-			 const char *shard_id, const char *sequence_number);
+			 const char *shard_id, const char *sequence_number, uint64_t sub_sequence);
 /* For a shard the stream no longer has. */
 int store_forget_checkpoint(struct store *s, const char *stream, const char *consumer,
 			    const char *shard_id);
 typedef void (*store_checkpoint_fn)(void *user, const char *shard_id, const char *sequence_number,
-				    int64_t updated_ms);
+				    uint64_t sub_sequence, int64_t updated_ms);
 int store_checkpoints(struct store *s, const char *stream, const char *consumer,
 		      store_checkpoint_fn fn, void *user);
 

@@ -110,13 +110,14 @@ hub_ready() {
 # start_hub DIR STREAM [OPTION]...: a hub in memory on a free port with its
 # log in DIR/hub.log; sets port and hub_pid once it is ready and answers.
 start_hub() {
-	local dir=$1 stream=$2 try
+	local dir=$1 stream=$2 try scheme=http
 	shift 2
+	case " $* " in *" --tls-cert "*) scheme=https ;; esac
 	for try in 1 2 3 4 5; do
 		port=$(free_port)
 		"$ALLEYCAT" hub --listen "127.0.0.1:$port" --stream "$stream" "$@" >"$dir/hub.log" 2>&1 &
 		hub_pid=$!
-		if hub_ready "$dir/hub.log" "$port" 10 && answers "http://127.0.0.1:$port" 5; then
+		if hub_ready "$dir/hub.log" "$port" 10 && answers "$scheme://127.0.0.1:$port" 5; then
 			return 0
 		fi
 		port_taken "$dir/hub.log" || break

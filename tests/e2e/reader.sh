@@ -3,7 +3,9 @@
 # `board --read polling` (GetShardIterator and GetRecords) against the hub,
 # through a 2 -> 3 shard reshard and five kills, against kinesalite and
 # against kinesis-mock, and efo (SubscribeToShard; the default for http://)
-# against the hub and kinesis-mock's TLS port, give the standings the push consumer gives (the
+# against the hub and kinesis-mock's TLS port, and efo over HTTP/2 (ALPN h2)
+# against a hub that checks SigV4 signatures, through a 2 -> 4 -> 3 reshard
+# and five kills, give the standings the push consumer gives (the
 # reference); it resumes from its checkpoints; and --read,
 # --region and --profile say clearly what is wrong with them, missing
 # credentials in one line that names where they were looked for.
@@ -12,6 +14,7 @@ set -u
 
 need curl curl
 need jq jq
+need sqlite3 sqlite3
 
 dir=$(mktemp -d)
 export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8
@@ -33,6 +36,8 @@ trap cleanup EXIT
 expect_status 2 "$ALLEYCAT" board --read carrier-pigeon --once
 expect_match "$("$ALLEYCAT" board --read carrier-pigeon --once 2>&1)" "not push, efo or polling"
 expect_status 2 "$ALLEYCAT" board --region 'us east' --once
+expect_match "$("$ALLEYCAT" board --window-records 0 --once 2>&1)" "window-records"
+expect_status 2 "$ALLEYCAT" board --window-records 0 --once
 out=$("$ALLEYCAT" board --region eu-west-1 --stream s --once 2>&1)
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "missing credentials took more than one line: $out"
 expect_match "$out" "no AWS credentials"
@@ -97,16 +102,27 @@ printf '%s' "$consumers" | jq -e '.Consumers | map(.ConsumerName) | index("fanne
 # Killed (SIGKILL) five times while a race is written, then run to the
 # end: the checkpoints committed with each window resume it with nothing
 # lost or counted twice.
+# kill_five_times NAME ARGS...: board NAME (its db and consumer) with ARGS,
+# killed by SIGKILL five times at random moments, 0.5 to 2.4 s in; a
+# command in $between, when set, runs after the third kill.
+kill_five_times() {
+	local name=$1 b i
+	shift
+	for i in 1 2 3 4 5; do
+		"$ALLEYCAT" board --db "$dir/$name.db" --consumer "$name" --duration 6 --grace 2 \
+			--window 1 "$@" >/dev/null 2>&1 &
+		b=$!
+		sleep "$((RANDOM % 20 / 10 + 0)).$((RANDOM % 10))"
+		sleep 0.5
+		kill -KILL "$b" 2>/dev/null
+		wait "$b" 2>/dev/null
+		[ "$i" = 3 ] && [ -n "${between:-}" ] && { eval "$between" || fail "$between failed"; }
+	done
+	return 0
+}
 sim --racers 15 --seed 13 --class 1 --race-id 7700002 --speed 2 &
 sim_pid=$!
-for _ in 1 2 3 4 5; do
-	"$ALLEYCAT" board --stream reads --db "$dir/killed.db" --consumer killed --duration 6 \
-		--grace 2 --window 1 --endpoint "$ep" --read polling >/dev/null 2>&1 &
-	b=$!
-	sleep 1.3
-	kill -KILL "$b" 2>/dev/null
-	wait "$b" 2>/dev/null
-done
+kill_five_times killed --stream reads --endpoint "$ep" --read polling
 wait "$sim_pid" || fail "the simulator failed"
 reference=$(board push3 --endpoint "ws://127.0.0.1:$port")
 killed=$(board killed --endpoint "$ep" --read polling --window 1)
@@ -141,8 +157,66 @@ out=$("$ALLEYCAT" board --stream signed --db "$dir/signed2.db" --consumer signed
 	--endpoint "http://127.0.0.1:$port" --read polling --profile racing 2>&1)
 expect_match "$out" "credentials|signature"
 kill "$hub_pid" 2>/dev/null
-port=$main_port hub_pid=$main_pid
 rm -rf "$HOME/.aws"
+
+# ---- efo, signed, through a 2 -> 4 -> 3 reshard, killed five times -------
+# SubscribeToShard over HTTP/2 on a hub that checks every signature: two
+# races before and between the reshards, a third written while the board
+# is killed five times, the stream resharded from 4 to 3 between kills.
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" -days 2 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >"$dir/openssl.log" 2>&1 ||
+	fail "openssl cannot make a certificate: $(cat "$dir/openssl.log")"
+start_hub "$dir" fanout --shards 2 --auth sigv4 --credentials "$dir/hub-keys" \
+	--tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" --log-level debug
+sep="https://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=AKIDRACING AWS_SECRET_ACCESS_KEY=racing-secret
+fsim() {
+	"$ALLEYCAT" sim --endpoint "$sep" --ca "$dir/cert.pem" --stream fanout --duration 6 \
+		--quiet "$@" ||
+		fail "the simulator failed on the signed hub"
+}
+fsim --speed 0 --racers 20 --seed 51 --class 2 --race-id 7700011
+"$ALLEYCAT" hub reshard --shards 4 --endpoint "$sep" --ca "$dir/cert.pem" --stream fanout >/dev/null ||
+	fail "the reshard to 4 failed"
+fsim --speed 0 --racers 20 --seed 52 --class 3 --race-id 7700012
+fsim --speed 1 --racers 15 --seed 53 --class 5 --race-id 7700013 &
+sim_pid=$!
+between='"$ALLEYCAT" hub reshard --shards 3 --endpoint "$sep" --ca "$dir/cert.pem" \
+	--stream fanout >/dev/null'
+kill_five_times efo-killed --stream fanout --endpoint "$sep" --ca "$dir/cert.pem" --read efo
+between=
+wait "$sim_pid" || fail "the simulator failed"
+shards=$(curl -s --cacert "$dir/cert.pem" -H 'Content-Type: application/x-amz-json-1.1' \
+	-H 'X-Amz-Target: Kinesis_20131202.ListShards' -d '{"StreamName":"fanout"}' "$sep/")
+expect_match "$shards" "Unauthorized|signature|Signature|credentials|Missing"
+shards=$(curl -s --cacert "$dir/cert.pem" --aws-sigv4 aws:amz:us-east-1:kinesis --user AKIDRACING:racing-secret \
+	-H 'Content-Type: application/x-amz-json-1.1' \
+	-H 'X-Amz-Target: Kinesis_20131202.ListShards' -d '{"StreamName":"fanout"}' "$sep/")
+printf '%s' "$shards" | jq -e '[.Shards[] | select(.SequenceNumberRange.EndingSequenceNumber
+	== null)] | length == 3' >/dev/null || fail "the stream was not resharded to 3: $shards"
+# The killed boards got somewhere: checkpoints were committed between kills.
+[ "$(sqlite3 "$dir/efo-killed.db" 'SELECT count(*) FROM checkpoints')" -gt 0 ] ||
+	fail "the killed efo board committed no checkpoint"
+reference=$(board fanout-push --stream fanout --endpoint "wss://127.0.0.1:$port" --ca "$dir/cert.pem")
+printf '%s' "$reference" | jq -e '[.races[].raceId] | length == 3' >/dev/null ||
+	fail "the signed push reference lacks a race: $reference"
+h2_before=$(grep -c "an HTTP/2 connection (TLS, ALPN h2)" "$dir/hub.log")
+killed=$(board efo-killed --stream fanout --endpoint "$sep" --ca "$dir/cert.pem" --read efo \
+	--window 1)
+[ "$killed" = "$reference" ] || fail "efo (signed, resharded, killed five times) differs from push:
+$killed
+--- reference:
+$reference"
+# Its SubscribeToShard went over HTTP/2 (ALPN h2): the board's calls share one client.
+[ "$(grep -c "an HTTP/2 connection (TLS, ALPN h2)" "$dir/hub.log")" -gt "$h2_before" ] ||
+	fail "the efo board did not speak HTTP/2 to the hub"
+out=$(AWS_SECRET_ACCESS_KEY=wrong "$ALLEYCAT" board --stream fanout --db "$dir/efo-wrong.db" \
+	--consumer efo-wrong --once --endpoint "$sep" --ca "$dir/cert.pem" --read efo 2>&1)
+expect_match "$out" "credentials|signature"
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+kill "$hub_pid" 2>/dev/null
+port=$main_port hub_pid=$main_pid
 
 # The peers come from npm (bench/node's lock): installed here when missing.
 if [ ! -d "$top_srcdir/bench/node/node_modules" ] && command -v npm >/dev/null; then
@@ -216,6 +290,60 @@ $got
 $ref
 $(cat "$dir/agg-$mode.err")"
 	done
+
+	# Checkpoints inside aggregates: aggregates of 40 user records read by
+	# a board that commits every 7 records, killed (SIGKILL) five times, each
+	# time once its database holds a new checkpoint inside an aggregate
+	# (a sub-sequence), then run to the end: it resumes inside the
+	# aggregate, and gives the plain stream's standings.
+	main_port=$port main_pid=$hub_pid
+	start_hub "$dir" plain2 --shards 2 --shard-bytes-per-sec 0 --shard-records-per-sec 0
+	aep="http://127.0.0.1:$port"
+	"$ALLEYCAT" sim --endpoint "$aep" --stream plain2 --duration 6 --speed 0 --quiet --races 4 \
+		--racers 100 --seed 61 --class 3 --dump "$dir/dump2" || fail "the simulator failed"
+	curl -sf "$aep/" -H 'content-type: application/x-amz-json-1.1' \
+		-H 'x-amz-target: Kinesis_20131202.CreateStream' \
+		-d '{"StreamName":"aggk","ShardCount":2}' >/dev/null || fail "cannot create the stream aggk"
+	node "$agg_dir/aggregate.js" "$aep" aggk "$dir/dump2" 40 >"$dir/agg2.log" 2>&1 ||
+		fail "aggregate.js failed: $(cat "$dir/agg2.log")"
+	ref=$("$ALLEYCAT" board --stream plain2 --db "$dir/plain2.db" --consumer plain2 \
+		--duration 6 --grace 2 --until-finished --format json --endpoint "ws://127.0.0.1:$port")
+	printf '%s' "$ref" | jq -e '.races | length == 4' >/dev/null ||
+		fail "the plain reference lacks races: $ref"
+	inside_query="SELECT group_concat(shard_id || ':' || sequence_number || ':' || sub_sequence)
+		FROM checkpoints WHERE sub_sequence > 0"
+	for mode in polling efo; do
+		db="$dir/aggk-$mode.db" seen= inside=0
+		for _ in 1 2 3 4 5; do
+			"$ALLEYCAT" board --stream aggk --db "$db" --consumer "aggk-$mode" --duration 6 \
+				--grace 2 --window-records 7 --endpoint "$aep" --read $mode \
+				>/dev/null 2>&1 &
+			b=$!
+			for _ in $(seq 1200); do
+				kill -0 "$b" 2>/dev/null || break
+				now=$(sqlite3 "$db" "$inside_query" 2>/dev/null)
+				if [ -n "$now" ] && [ "$now" != "$seen" ]; then
+					kill -KILL "$b"
+					seen=$now inside=$((inside + 1))
+					break
+				fi
+				sleep 0.02
+			done
+			kill -KILL "$b" 2>/dev/null
+			wait "$b" 2>/dev/null
+		done
+		[ "$inside" -gt 0 ] || fail "$mode: no checkpoint inside an aggregate was seen"
+		got=$("$ALLEYCAT" board --stream aggk --db "$db" --consumer "aggk-$mode" --duration 6 \
+			--grace 2 --window-records 7 --until-finished --format json --endpoint "$aep" \
+			--read $mode 2>"$dir/aggk.err")
+		[ "$got" = "$ref" ] || fail "$mode, killed $inside times inside aggregates, differs:
+$got
+--- reference:
+$ref
+$(cat "$dir/aggk.err")"
+	done
+	kill "$hub_pid" 2>/dev/null
+	port=$main_port hub_pid=$main_pid
 else
 	echo "note: aws-kinesis-agg is not installed (npm ci in bench/node): aggregates not tested"
 fi
@@ -271,4 +399,4 @@ else
 	echo "note: kinesis-local is not installed (npm ci in bench/node): not read"
 fi
 
-pass "reader: polling (hub, reshard, kills, kinesalite, kinesis-mock), efo (kinesis-mock over TLS) and KPL aggregates equal push; option and credential errors"
+pass "reader: polling (hub, reshard, kills, kinesalite, kinesis-mock), efo (signed HTTP/2 hub through 2 -> 4 -> 3 and kills; kinesis-mock over TLS) and KPL aggregates equal push; option and credential errors"

@@ -160,5 +160,8 @@ sleep 1
 tmux -S "$sock" send-keys -t clash 4
 wait_for clash 10 "15 bad"
 wait_for clash 10 "15 of another class: race 4242 is class 6; racer"
+# Each shard's row counts the event streams that broke (efo): none here.
+screen clash | grep -E "^ *shard +records +bad +broken +lag" >/dev/null ||
+	fail "the monitor's shard table has no broken column: $(screen clash)"
 
 pass "screen"

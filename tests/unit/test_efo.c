@@ -43,6 +43,7 @@ struct fake {
 	int described;                  /* DescribeStreamConsumer requests */
 	int flood;                      /* > 0: the first subscription sends this many
 					 * one-record events, then the shard's end */
+	bool breaks;                    /* the subscriptions break as broken_stream says */
 };
 
 /* ---- the server's answers ------------------------------------------------ */
@@ -117,6 +118,47 @@ static void event_stream(struct strbuf *out, int n)
 			out->data[out->len - 1] ^= 0x55;        /* the message CRC broken */
 	}
 	strbuf_free(&p);
+}
+
+/* The n-th subscription of a stream that breaks every way but a bad CRC:
+ * two records, then silence; an exception message; half a message; the
+ * closed shard's last record. Returns whether the server then waits,
+ * silent, for the reader to hang up. */
+static bool broken_stream(struct strbuf *out, int n)
+{
+	struct strbuf p;
+	struct eventstream_header exception[] = {
+		eventstream_string(":message-type", "exception"),
+		eventstream_string(":exception-type", "InternalFailureException"),
+		eventstream_string(":content-type", "application/json"),
+	};
+	const char *failure = "{\"message\":\"try again\"}";
+
+	if (n == 0 || n == 3) {
+		event_stream(out, n == 0 ? 0 : 2);
+		return n == 0;
+	}
+	strbuf_init(&p);
+	message(out, "initial-response", "{}");
+	if (n == 1) {
+		assert_int_equal(eventstream_encode(out, exception, 3, failure, strlen(failure)), 0);
+	} else {
+		event_stream(&p, 2);
+		strbuf_append(out, p.data, p.len / 2);  /* the connection closes in a message */
+	}
+	strbuf_free(&p);
+	return false;
+}
+
+/* Holds a connection open, saying nothing, until the reader closes it. */
+static void stay_silent(int fd)
+{
+	struct timeval limit = { .tv_sec = 30 };
+	char buf[256];
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
 }
 
 static const char *answer_to(struct fake *f, const char *target, const char *body)
@@ -206,9 +248,12 @@ static void serve_one(struct fake *f, int fd)
 			send_all(fd, head, strlen(head));
 			send_all(fd, json, strlen(json));
 		} else {
+			bool silent = false;
 			note_position(f, body);
 			if (f->flood)
 				flood_stream(&out, f->flood);
+			else if (f->breaks)
+				silent = broken_stream(&out, f->subscriptions);
 			else
 				event_stream(&out, f->subscriptions);
 			f->subscriptions++;
@@ -216,6 +261,8 @@ static void serve_one(struct fake *f, int fd)
 				 EVENTSTREAM_CONTENT_TYPE "\r\nConnection: close\r\n\r\n");
 			send_all(fd, head, strlen(head));
 			send_all(fd, out.data, out.len);
+			if (silent)
+				stay_silent(fd);
 		}
 	}
 	close(fd);
@@ -233,13 +280,14 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void fake_start(struct fake *f, int flood)
+static void fake_start(struct fake *f, int flood, bool breaks)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
 
 	memset(f, 0, sizeof(*f));
 	f->flood = flood;
+	f->breaks = breaks;
 	f->listener = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(f->listener >= 0);
 	assert_int_equal(bind(f->listener, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -258,36 +306,107 @@ static void fake_stop(struct fake *f)
 
 /* ---- the test ------------------------------------------------------------- */
 
+/* A consumer of cc reading the fake. */
+static struct consumer *consumer_against(const struct fake *f, struct consumer_config *cc)
+{
+	char url[64], err[ERR_TEXT_MAX];
+	struct consumer *c;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f->port);
+	assert_int_equal(endpoint_parse(url, &cc->endpoint, err, sizeof(err)), 0);
+	c = consumer_start(cc, err, sizeof(err));
+	assert_non_null(c);
+	return c;
+}
+
+/* Takes batches until the shard's end (or WAIT_TURNS), counting each of
+ * racers 1 to 3 in seen; the records taken. */
+static size_t read_to_end(struct consumer *c, int seen[4], bool *ended)
+{
+	size_t records = 0;
+
+	*ended = false;
+	for (int turn = 0; turn < WAIT_TURNS && !*ended; turn++) {
+		struct consumer_batch *b = consumer_take(c), *p;
+
+		for (p = b; p; p = p->next) {
+			for (size_t i = 0; i < p->count; i++)
+				if (p->records[i].t.racer_id >= 1 && p->records[i].t.racer_id <= 3)
+					seen[p->records[i].t.racer_id]++;
+			records += p->count;
+			*ended = *ended || strcmp(p->continuation, CONSUMER_SHARD_END) == 0;
+		}
+		consumer_batch_free(b);
+		usleep(20000);
+	}
+	return records;
+}
+
+/* The shard's stats: broken streams, and how the last broke. */
+static uint64_t broken_streams(struct consumer *c, char *last, size_t size)
+{
+	struct consumer_stats *st = malloc(sizeof(*st));
+	uint64_t n;
+
+	assert_non_null(st);
+	consumer_stats(c, st);
+	assert_int_equal(st->shard_count, 1);
+	n = st->shards[0].broken;
+	snprintf(last, size, "%s", st->shards[0].last_broken);
+	free(st);
+	return n;
+}
+
+/* Silence, an exception message, an end inside a message: each is counted
+ * as a broken stream, and the shard is subscribed again from the last
+ * continuation, every record read once. */
+static void test_broken_streams_counted_and_resubscribed(void **state)
+{
+	struct fake f;
+	struct consumer_config cc = { .stream = "s", .name = "efo-test",
+				      .read = CONSUMER_READ_EFO, .timeout_s = 5, .efo_idle_s = 1 };
+	char last[128];
+	struct consumer *c;
+	size_t records;
+	bool ended;
+	int racers_seen[4] = { 0 };
+
+	(void)state;
+	fake_start(&f, 0, true);
+	c = consumer_against(&f, &cc);
+	records = read_to_end(c, racers_seen, &ended);
+	assert_true(ended);
+	assert_int_equal(broken_streams(c, last, sizeof(last)), 3);
+	assert_non_null(strstr(last, "ended inside a message"));
+	consumer_stop(c);
+	fake_stop(&f);
+	assert_int_equal(records, 3);
+	for (int r = 1; r <= 3; r++)
+		assert_int_equal(racers_seen[r], 1);
+	assert_int_equal(f.subscriptions, 4);
+	assert_string_equal(f.positions[0], "TRIM_HORIZON");
+	for (int i = 1; i < 4; i++)
+		assert_string_equal(f.positions[i], "2");
+}
+
 static void test_subscribe_renew_and_end(void **state)
 {
 	struct fake f;
 	struct consumer_config cc = { .stream = "s", .name = "efo-test",
 				      .read = CONSUMER_READ_EFO, .timeout_s = 5 };
-	char url[64], err[ERR_TEXT_MAX];
+	char last[128];
 	struct consumer *c;
 	size_t records = 0;
 	bool ended = false;
 	int racers_seen[4] = { 0 };
 
 	(void)state;
-	fake_start(&f, 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.port);
-	assert_int_equal(endpoint_parse(url, &cc.endpoint, err, sizeof(err)), 0);
-	c = consumer_start(&cc, err, sizeof(err));
-	assert_non_null(c);
-	for (int turn = 0; turn < WAIT_TURNS && !ended; turn++) {
-		struct consumer_batch *b = consumer_take(c), *p;
-
-		for (p = b; p; p = p->next) {
-			for (size_t i = 0; i < p->count; i++)
-				if (p->records[i].t.racer_id >= 1 && p->records[i].t.racer_id <= 3)
-					racers_seen[p->records[i].t.racer_id]++;
-			records += p->count;
-			ended = ended || strcmp(p->continuation, CONSUMER_SHARD_END) == 0;
-		}
-		consumer_batch_free(b);
-		usleep(20000);
-	}
+	fake_start(&f, 0, false);
+	c = consumer_against(&f, &cc);
+	records = read_to_end(c, racers_seen, &ended);
+	/* The bad CRC is counted. */
+	assert_int_equal(broken_streams(c, last, sizeof(last)), 1);
+	assert_non_null(strstr(last, "CRC"));
 	assert_true(consumer_caught_up(c));
 	consumer_stop(c);
 	fake_stop(&f);
@@ -312,18 +431,14 @@ static void test_untaken_batches_pause_the_stream(void **state)
 	struct consumer_config cc = { .stream = "s", .name = "efo-test",
 				      .read = CONSUMER_READ_EFO, .timeout_s = 5 };
 	struct consumer_stats *st = malloc(sizeof(*st));
-	char url[64], err[ERR_TEXT_MAX];
 	struct consumer *c;
 	int64_t next = 1;
 	bool ended = false, in_order = true;
 
 	(void)state;
 	assert_non_null(st);
-	fake_start(&f, FLOOD);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.port);
-	assert_int_equal(endpoint_parse(url, &cc.endpoint, err, sizeof(err)), 0);
-	c = consumer_start(&cc, err, sizeof(err));
-	assert_non_null(c);
+	fake_start(&f, FLOOD, false);
+	c = consumer_against(&f, &cc);
 	sleep(2);
 	consumer_stats(c, st);
 	/* Paused at the limit, give or take what one read of the socket held. */
@@ -354,6 +469,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subscribe_renew_and_end),
 		cmocka_unit_test(test_untaken_batches_pause_the_stream),
+		cmocka_unit_test(test_broken_streams_counted_and_resubscribed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Unit tests for src/wire/kpl.c (KPL aggregates) and their expansion in a
  * batch (consumer_batch_decode_records): user records in order, each with
- * its sub-sequence number; plain records mixed in; bad aggregates (MD5,
+ * its sub-sequence number and the checkpoint after it (inside the
+ * aggregate while user records of it follow); plain records mixed in; bad aggregates (MD5,
  * truncated protobuf) counted as bad, never a crash. The aggregates are
  * built here as the KPL writes them: magic, protobuf, MD5. */
 #include "config.h"
@@ -151,6 +152,18 @@ static void answer_record(struct strbuf *j, const char *seq, const void *data, s
 	free(b64);
 }
 
+/* Where the shard stands after b's record i: seq and sub_sequence. */
+static void assert_position_after(const struct consumer_batch *b, size_t i, const char *seq,
+				  uint64_t sub_sequence)
+{
+	const char *got;
+	uint64_t got_sub;
+
+	assert_true(consumer_batch_position_after(b, &b->records[i], &got, &got_sub));
+	assert_string_equal(got, seq);
+	assert_int_equal(got_sub, sub_sequence);
+}
+
 static void test_batch_expands_aggregates(void **state)
 {
 	const int first[] = { 3, 0, 5 }, second[] = { 6 };
@@ -188,6 +201,11 @@ static void test_batch_expands_aggregates(void **state)
 	assert_int_equal(bad, 2);                       /* "not telemetry", the broken one */
 	assert_non_null(strstr(last_bad, "MD5"));
 	assert_string_equal(b->continuation, "4");
+	assert_position_after(b, 0, "1", 0);            /* a plain record: whole */
+	assert_position_after(b, 1, "2", 1);            /* sub-sequence 0 of three */
+	assert_position_after(b, 2, "2", 0);            /* 5 is the last: the record is whole */
+	assert_position_after(b, 3, "4", 0);            /* the only one of its aggregate */
+	assert_int_equal(b->records[2].sub, 2);         /* 0 (not telemetry) had 1 */
 	consumer_batch_free(b);
 	strbuf_free(&j);
 	strbuf_free(&a);

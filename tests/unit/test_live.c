@@ -1,4 +1,6 @@
-/* Unit tests for src/race/live.c when the history database cannot be written:
+/* Unit tests for src/race/live.c: a window that ends inside a KPL aggregate
+ * (--window-records), checkpointed there and resumed with nothing applied
+ * twice; and when the history database cannot be written:
  * the live standings go on, the failure shows in the statistics the
  * monitor view reads, each window tries again, and once the database is
  * writable the next window saves everything, once. The consumer points at
@@ -62,14 +64,14 @@ static int teardown(void **state)
 	return rc;
 }
 
-static struct live *open_live(struct fixture *f)
+static struct live *open_live(struct fixture *f, uint64_t window_records)
 {
 	struct live_config config = {
 		/* Port 1: nothing listens, the consumer only retries. */
 		.endpoint = { .host = "127.0.0.1", .port = 1 },
 		.stream = "races", .consumer = "board", .from = CONSUMER_FROM_TRIM_HORIZON,
 		.db_path = f->path, .window_s = 1, .grace_s = GRACE_S, .duration = 10,
-		.roster = &roster,
+		.roster = &roster, .window_records = window_records,
 	};
 	char err[ERR_TEXT_MAX] = "";
 
@@ -104,21 +106,6 @@ static struct live_stats stats_of(struct live *l)
 	return s;
 }
 
-/* A window while the database is read-only: nothing saved, the race kept
- * live, the failure counted and named for the monitor view. */
-static void commit_fails(struct live *l, int64_t now_ms, uint64_t failures)
-{
-	struct live_stats s;
-
-	live_commit(l, now_ms);
-	s = stats_of(l);
-	assert_int_equal(s.commit_failures, failures);
-	if (strstr(s.store_error, "the history database is read-only") == NULL)
-		fail_msg("the monitor's error does not say the database is read-only: '%s'",
-			 s.store_error);
-	assert_non_null(engine_find_race(live_engine(l), RACE));
-}
-
 static int64_t query_int(const char *path, const char *sql)
 {
 	sqlite3 *db = NULL;
@@ -134,6 +121,88 @@ static int64_t query_int(const char *path, const char *sql)
 	sqlite3_close(db);
 	return v;
 }
+
+/* A batch of one shard: user records of racer 1 and 2, record i of
+ * Kinesis record origins[at[i]] with sub-sequence sub[i], the last of its
+ * aggregate when last[i]. */
+static struct consumer_batch *batch_of(const char *const *origins, size_t origin_count,
+				       const int *at, const int *sub, const bool *last,
+				       const int64_t *racer, const int *second, size_t n)
+{
+	struct consumer_batch *b = calloc(1, sizeof(*b) + n * sizeof(b->records[0]));
+
+	assert_non_null(b);
+	b->origins = calloc(origin_count, sizeof(*b->origins));
+	assert_non_null(b->origins);
+	for (size_t i = 0; i < origin_count; i++)
+		snprintf(b->origins[i], sizeof(b->origins[i]), "%s", origins[i]);
+	snprintf(b->shard_id, sizeof(b->shard_id), "shardId-000000000000");
+	snprintf(b->continuation, sizeof(b->continuation), "%s", origins[origin_count - 1]);
+	b->millis_behind = 1000;
+	for (size_t i = 0; i < n; i++) {
+		struct consumer_record *r = &b->records[b->count++];
+		r->t = (struct telemetry){ .second = second[i], .race_id = RACE,
+					   .racer_id = racer[i], .class_id = 1, .cadence = 80,
+					   .resistance = 60, .output = 1000 * second[i] };
+		snprintf(r->t.name, sizeof(r->t.name), "Racer %lld", (long long)racer[i]);
+		r->arrival_ms = T0;
+		r->origin = (uint32_t)at[i];
+		r->sub = (uint32_t)sub[i];
+		r->more = !last[i];
+	}
+	return b;
+}
+
+/* Two aggregates (records 100 and 101: three and two user records), a
+ * window of four records: the commit falls inside 101, after its first
+ * user record, and says so (sub_sequence 1). Killed before the next commit
+ * and restarted, the consumer reads 101 again from its start: its first
+ * user record is passed over, its second applied, nothing counted twice. */
+static void test_window_ends_inside_an_aggregate(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const first[] = { "100", "101" }, *const again[] = { "101" };
+	static const int at[] = { 0, 0, 0, 1, 1 }, sub[] = { 0, 1, 2, 0, 1 };
+	static const bool last[] = { false, false, true, false, true };
+	static const int64_t racer[] = { 1, 1, 1, 2, 2 };
+	static const int second[] = { 1, 2, 3, 1, 2 };
+	struct consumer_batch *b = batch_of(first, 2, at, sub, last, racer, second, 5);
+	struct live *l = open_live(f, 4);
+
+	live_apply(l, b, T0);
+	consumer_batch_free(b);
+	assert_int_equal(stats_of(l).applied, 5);
+	assert_int_equal(stats_of(l).windows, 1);
+	assert_int_equal(query_int(f->path, "SELECT sequence_number FROM checkpoints"), 101);
+	assert_int_equal(query_int(f->path, "SELECT sub_sequence FROM checkpoints"), 1);
+	live_close(l, 0);       /* as kill -9: nothing more committed */
+
+	l = f->l = open_live(f, 4);
+	b = batch_of(again, 1, (const int[]){ 0, 0 }, (const int[]){ 0, 1 },
+		     (const bool[]){ false, true }, racer + 3, second + 3, 2);
+	live_apply(l, b, T0);
+	consumer_batch_free(b);
+	assert_int_equal(stats_of(l).applied, 1);
+	assert_int_equal(stats_of(l).duplicates, 0);
+	live_commit(l, T0 + 1000);
+	assert_int_equal(query_int(f->path, "SELECT sub_sequence FROM checkpoints"), 0);
+}
+
+/* A window while the database is read-only: nothing saved, the race kept
+ * live, the failure counted and named for the monitor view. */
+static void commit_fails(struct live *l, int64_t now_ms, uint64_t failures)
+{
+	struct live_stats s;
+
+	live_commit(l, now_ms);
+	s = stats_of(l);
+	assert_int_equal(s.commit_failures, failures);
+	if (strstr(s.store_error, "the history database is read-only") == NULL)
+		fail_msg("the monitor's error does not say the database is read-only: '%s'",
+			 s.store_error);
+	assert_non_null(engine_find_race(live_engine(l), RACE));
+}
+
 
 /* The window after the database became writable saves the race that
  * ended meanwhile, once: two results, a racer count of two, the best
@@ -172,7 +241,7 @@ static void test_started_read_only(void **state)
 	store_close(s);
 	if (!read_only_files(f->path, true))
 		skip();         /* no immutable attribute on this file system */
-	open_live(f);
+	open_live(f, 0);
 	if (strstr(stats_of(f->l).store_error, "read-only") == NULL)
 		fail_msg("no error shown at the start: '%s'", stats_of(f->l).store_error);
 	ride(f->l);
@@ -189,7 +258,7 @@ static void test_started_read_only(void **state)
 static void test_made_read_only(void **state)
 {
 	struct fixture *f = *state;
-	struct live *l = open_live(f);
+	struct live *l = open_live(f, 0);
 
 	ride(l);
 	live_commit(l, T0 + 1000);
@@ -207,6 +276,7 @@ static void test_made_read_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_window_ends_inside_an_aggregate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_started_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_made_read_only, setup, teardown),
 	};

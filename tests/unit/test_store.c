@@ -198,6 +198,7 @@ struct rows {
 	int64_t ids[ROWS_MAX];
 	char names[ROWS_MAX][80];
 	char seqs[ROWS_MAX][64];
+	uint64_t subs[ROWS_MAX];
 	int64_t times[ROWS_MAX];
 	unsigned char blobs[ROWS_MAX][32];
 	size_t lens[ROWS_MAX];
@@ -272,13 +273,15 @@ static void on_name(void *user, int64_t racer_id, const char *name)
 	r->ids[r->n++] = racer_id;
 }
 
-static void on_checkpoint(void *user, const char *shard_id, const char *seq, int64_t updated_ms)
+static void on_checkpoint(void *user, const char *shard_id, const char *seq, uint64_t sub,
+			  int64_t updated_ms)
 {
 	struct rows *r = user;
 
 	assert_true(r->n < ROWS_MAX);
 	keep_name(r, shard_id);
 	snprintf(r->seqs[r->n], sizeof(r->seqs[r->n]), "%s", seq);
+	r->subs[r->n] = sub;
 	r->times[r->n++] = updated_ms;
 }
 
@@ -378,7 +381,7 @@ static void test_open_creates_schema(void **state)
 
 	open_fixture(state);
 	db = raw_open(f->path);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		char sql[128];
 
@@ -411,7 +414,7 @@ static void test_reopen_keeps_data(void **state)
 	char *name;
 
 	assert_int_equal(store_put_class_name(s, 3, "Expert"), 0);
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000000", "49"),
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000000", "49", 0),
 			 0);
 	finish(s, 5400802, 3, ENDED_BASE, res, 2);
 
@@ -448,7 +451,7 @@ static void test_newer_version_fails(void **state)
 	store_close(f->s);
 	f->s = NULL;
 	db = raw_open(f->path);
-	raw_exec(db, "PRAGMA user_version = 2");
+	raw_exec(db, "PRAGMA user_version = 3");
 	sqlite3_close(db);
 
 	assert_null(store_open(f->path, err, sizeof(err)));
@@ -512,12 +515,12 @@ static void test_checkpoints(void **state)
 	struct rows *r = rows_new();
 	const char *big = "49654789012345678901234567890123456789012345678901234567";
 
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000001", "200"),
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000001", "200", 0),
 			 0);
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000000", "100"),
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000000", "100", 0),
 			 0);
-	assert_int_equal(store_put_checkpoint(s, "races", "other", "shardId-000000000000", "7"), 0);
-	assert_int_equal(store_put_checkpoint(s, "laps", "board", "shardId-000000000000", "8"), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "other", "shardId-000000000000", "7", 0), 0);
+	assert_int_equal(store_put_checkpoint(s, "laps", "board", "shardId-000000000000", "8", 0), 0);
 	assert_int_equal(store_checkpoints(s, "races", "board", on_checkpoint, r), 0);
 	assert_int_equal(r->n, 2);
 	assert_string_equal(r->names[0], "shardId-000000000000");
@@ -528,7 +531,7 @@ static void test_checkpoints(void **state)
 
 	/* Overwrite: still one row per shard, the new number kept exactly. */
 	memset(r, 0, sizeof(*r));
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000000", big),
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000000", big, 0),
 			 0);
 	assert_int_equal(store_checkpoints(s, "races", "board", on_checkpoint, r), 0);
 	assert_int_equal(r->n, 2);
@@ -538,6 +541,54 @@ static void test_checkpoints(void **state)
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(store_checkpoints(s, "races", "nobody", on_checkpoint, r), 0);
 	assert_int_equal(r->n, 0);
+
+	/* Inside a KPL aggregate: the sub-sequence comes back, and a whole
+	 * record written over it clears it. */
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000001", "300", 17),
+			 0);
+	assert_int_equal(store_checkpoints(s, "races", "board", on_checkpoint, r), 0);
+	assert_string_equal(r->seqs[1], "300");
+	assert_int_equal(r->subs[1], 17);
+	assert_int_equal(r->subs[0], 0);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000001", "300", 0),
+			 0);
+	assert_int_equal(store_checkpoints(s, "races", "board", on_checkpoint, r), 0);
+	assert_int_equal(r->subs[1], 0);
+	free(r);
+}
+
+/* A database of schema version 1 (checkpoints without sub_sequence) opens:
+ * its checkpoints are read as whole records, and new ones keep theirs. */
+static void test_version_1_opens(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_fixture(state);
+	struct rows *r = rows_new();
+	sqlite3 *db;
+
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000000", "42", 0),
+			 0);
+	store_close(f->s);
+	f->s = NULL;
+	db = raw_open(f->path);
+	raw_exec(db, "ALTER TABLE checkpoints DROP COLUMN sub_sequence; PRAGMA user_version = 1");
+	sqlite3_close(db);
+
+	s = open_fixture(state);
+	assert_int_equal(store_checkpoints(s, "races", "board", on_checkpoint, r), 0);
+	assert_int_equal(r->n, 1);
+	assert_string_equal(r->seqs[0], "42");
+	assert_int_equal(r->subs[0], 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-000000000000", "43", 5),
+			 0);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(store_checkpoints(s, "races", "board", on_checkpoint, r), 0);
+	assert_int_equal(r->subs[0], 5);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	sqlite3_close(db);
 	free(r);
 }
 
@@ -1058,7 +1109,7 @@ static void test_rollback_leaves_nothing(void **state)
 	race.second_best_output = out;
 	race.second_best_racer = who;
 	assert_int_equal(store_begin(s), 0);
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "5"), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "5", 0), 0);
 	assert_int_equal(store_put_live_race(s, "board", 43, "x", 1), 0);
 	assert_int_equal(store_note_race_seen(s, "board", 42), 0);
 	assert_int_equal(store_finish_race(s, &race), 0);
@@ -1071,7 +1122,7 @@ static void test_rollback_leaves_nothing(void **state)
 
 	/* The same, committed, is all there, even after a reopen. */
 	assert_int_equal(store_begin(s), 0);
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "5"), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "5", 0), 0);
 	assert_int_equal(store_finish_race(s, &race), 0);
 	assert_int_equal(store_commit(s), 0);
 	reopen(state);
@@ -1094,13 +1145,13 @@ static void test_failed_race_fails_window(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(store_begin(s), 0);
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "5"), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "5", 0), 0);
 	assert_int_equal(store_delete_live_race(s, "board", 42), 0);
 	assert_int_equal(store_finish_race(s, &race), -1);
 	if (strstr(store_error(s), "racer 666 refused") == NULL)
 		fail_msg("unclear message: %s", store_error(s));
 	/* Later writes of the window fail too, rather than commit alone. */
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-1", "9"), -1);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-1", "9", 0), -1);
 	assert_int_equal(store_commit(s), -1);
 	if (strstr(store_error(s), "racer 666 refused") == NULL)
 		fail_msg("unclear message: %s", store_error(s));
@@ -1130,9 +1181,9 @@ static void test_failed_race_fails_window(void **state)
 	race.result_count = 2;
 	race.race_id = 43;
 	assert_int_equal(store_begin(s), 0);
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "7"), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "7", 0), 0);
 	assert_int_equal(store_finish_race(s, &race), -1);
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-1", "8"), -1);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-1", "8", 0), -1);
 	assert_int_equal(store_put_live_race(s, "board", 44, "x", 1), -1);
 	assert_int_equal(store_commit(s), -1);
 	assert_int_equal(count_rows(f->path, "checkpoints"), 0);
@@ -1142,14 +1193,14 @@ static void test_failed_race_fails_window(void **state)
 	/* A race refused before any SQL runs fails the window all the same. */
 	race.results = NULL;
 	assert_int_equal(store_begin(s), 0);
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "7"), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "7", 0), 0);
 	assert_int_equal(store_finish_race(s, &race), -1);
 	assert_int_equal(store_commit(s), -1);
 	assert_int_equal(count_rows(f->path, "checkpoints"), 0);
 
 	/* And the store goes on working after the failures. */
 	assert_int_equal(store_begin(s), 0);
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "6"), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "6", 0), 0);
 	assert_int_equal(store_commit(s), 0);
 	assert_int_equal(count_rows(f->path, "checkpoints"), 1);
 }
@@ -1163,7 +1214,7 @@ static void test_failed_race_fails_window(void **state)
 static int save_window(struct store *s, const char *seq, const struct store_race *race)
 {
 	if (store_begin(s) < 0 ||
-	    store_put_checkpoint(s, "races", "board", "shardId-0", seq) < 0 ||
+	    store_put_checkpoint(s, "races", "board", "shardId-0", seq, 0) < 0 ||
 	    store_finish_race(s, race) < 0 ||
 	    store_delete_live_race(s, "board", race->race_id) < 0 ||
 	    store_commit(s) < 0) {
@@ -1177,7 +1228,7 @@ static int save_window(struct store *s, const char *seq, const struct store_race
 static void save_first_window(struct store *s)
 {
 	assert_int_equal(store_begin(s), 0);
-	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "5"), 0);
+	assert_int_equal(store_put_checkpoint(s, "races", "board", "shardId-0", "5", 0), 0);
 	assert_int_equal(store_put_live_race(s, "board", 42, "x", 1), 0);
 	assert_int_equal(store_commit(s), 0);
 }
@@ -1317,6 +1368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_file_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_database_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_1_opens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_races, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_races_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_race_rank_order, setup, teardown),
