@@ -550,6 +550,9 @@ int cmd_hub(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot create stream %s", c.stream);
 		goto out;
 	}
+	if (!c.mirror && hub_find_stream(hub, c.stream)->mirrored)
+		log_warn("stream %s is a copy of an upstream stream: it serves what it holds "
+			 "and refuses writes; start with --mirror to follow the upstream", c.stream);
 	c.server.on_tick = on_mirror_tick;
 	c.server.tick_user = mirror;
 	if ((server = server_start(hub, &c.server, err, sizeof(err))) == NULL)

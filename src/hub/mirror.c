@@ -392,7 +392,6 @@ static struct stream *prepare_stream(struct mirror *m, struct httpc *http, int64
 		s->mirrored = true;
 		return s;
 	}
-	s->mirrored = false;    /* until the upstream's layout is taken */
 	if (l.shards && l.count == 0)
 		why = "the upstream listed no shards";
 	if (l.count == 0 ||
