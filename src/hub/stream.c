@@ -735,6 +735,11 @@ seqno_t stream_mirror_position(const struct stream *s, size_t shard)
 	return held > s->shards[shard].mirrored_to ? held : s->shards[shard].mirrored_to;
 }
 
+seqno_t stream_latest(const struct stream *s, size_t shard, seqno_t hub_last)
+{
+	return (s->mirrored ? stream_mirror_position(s, shard) : hub_last) + 1;
+}
+
 bool stream_mirror_unsaved(const struct stream *s, size_t shard)
 {
 	const struct shard *sh = &s->shards[shard];

@@ -462,6 +462,33 @@ static void test_mirror_adds_upstream_behind(void **state)
 	hub_close(hub);
 }
 
+/* A mirror's sequence numbers are the upstream's, far below those this
+ * hub would issue: a reader at LATEST still gets the next record copied. */
+static void test_mirror_latest(void **state)
+{
+	struct hub *hub = new_hub(0);
+	struct stream *s = hub_find_stream(hub, "alleycat");
+	struct stream_mirror_shard up = { .id = "shardId-000000000000",
+					  .start = hashkey_shard_start(0, 1),
+					  .end = hashkey_shard_end(0, 1), .starting_seq = 100 };
+	struct mirror_record rec = { .seq = 150, .arrival_ms = NOW, .key = "k", .key_len = 1,
+				     .data = "one", .data_len = 3 };
+	const char *why;
+	char *latest;
+	json_t *got;
+
+	(void)state;
+	assert_int_equal(hub_mirror_shards(hub, s, &up, 1, NOW, &why), 1);
+	assert_true(hub->gen.last > rec.seq);
+	latest = iterator(hub, "shardId-000000000000", "LATEST", "");
+	assert_int_equal(hub_mirror_records(hub, s, 0, &rec, 1), 0);
+	got = get_records(hub, latest, NOW + 1);
+	assert_int_equal(json_array_size(json_object_get(got, "Records")), 1);
+	json_decref(got);
+	free(latest);
+	hub_close(hub);
+}
+
 static void test_streams_and_consumers(void **state)
 {
 	struct hub *hub = new_hub(1000);
@@ -1014,6 +1041,7 @@ int main(void)
 		cmocka_unit_test(test_byte_limit_admits_an_oversized_record_alone),
 		cmocka_unit_test(test_put_and_read_back),
 		cmocka_unit_test(test_mirror_adds_upstream_behind),
+		cmocka_unit_test(test_mirror_latest),
 		cmocka_unit_test(test_streams_and_consumers),
 		cmocka_unit_test(test_update_shard_count_lineage_survives_restart),
 		cmocka_unit_test(test_saved_lineage_must_point_back),
