@@ -56,6 +56,11 @@ struct consumer_config {
 					 * for a relay such as the hub's mirror */
 	bool one_shot;                  /* the caller stops when failure_give_up says so and
 					 * says why: only busy failures are logged */
+	/* Called on the consumer's thread after each batch is queued, so a
+	 * caller that sleeps in a loop of its own takes it at once (NULL:
+	 * none). It must be cheap and safe from any thread. */
+	void (*on_batch)(void *user);
+	void *batch_user;
 };
 
 enum consumer_state {

@@ -504,6 +504,11 @@ static void serve(struct server *server, const struct hub_cli *c)
 	log_info("stopped");
 }
 
+static void wake_server(void *server)
+{
+	server_wake(server);
+}
+
 static void on_mirror_tick(void *user, int64_t now_ms)
 {
 	if (user)
@@ -557,7 +562,9 @@ int cmd_hub(int argc, char **argv)
 	c.server.tick_user = mirror;
 	if ((server = server_start(hub, &c.server, err, sizeof(err))) == NULL)
 		goto out;
+	mirror_wake_with(mirror, wake_server, server);
 	serve(server, &c);
+	mirror_wake_with(mirror, NULL, NULL);
 	server_free(server);
 	rc = EXIT_OK;
 out:

@@ -49,6 +49,8 @@ struct mirror {
 	volatile sig_atomic_t stop;
 	pthread_mutex_t lock;
 	struct listing fresh;           /* a list not applied yet (count 0: none) */
+	void (*wake)(void *user);       /* mirror_wake_with's */
+	void *wake_user;
 };
 
 /* ------------------------------------------------------------------ */
@@ -404,6 +406,28 @@ static struct stream *prepare_stream(struct mirror *m, struct httpc *http, int64
 	return s;
 }
 
+/* The consumer queued a batch: the loop applies it now rather than at
+ * its next tick, a tenth of a second away. */
+static void on_batch(void *arg)
+{
+	struct mirror *m = arg;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->wake)
+		m->wake(m->wake_user);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void mirror_wake_with(struct mirror *m, void (*wake)(void *user), void *user)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->wake = wake;
+	m->wake_user = user;
+	pthread_mutex_unlock(&m->lock);
+}
+
 static int start_consumer(struct mirror *m, const struct stream *s, char *err, size_t errlen)
 {
 	size_t n;
@@ -412,6 +436,7 @@ static int start_consumer(struct mirror *m, const struct stream *s, char *err, s
 		.endpoint = m->endpoint, .stream = m->upstream, .name = m->consumer_name,
 		.from = CONSUMER_FROM_TRIM_HORIZON, .checkpoints = cp, .checkpoint_count = n,
 		.parallel = 1, .timeout_s = m->config.timeout_s, .raw = true,
+		.on_batch = on_batch, .batch_user = m,
 	};
 
 	if (cp == NULL) {
