@@ -26,6 +26,7 @@ struct mirror_config {
 	const char *upstream_stream;    /* its stream name */
 	const char *stream;             /* the local stream that copies it */
 	const char *consumer;           /* the consumer name registered upstream */
+	int read;                       /* how: an enum consumer_read, push or efo */
 	int timeout_s;                  /* an upstream call's wait (0: the default) */
 };
 
