@@ -17,10 +17,23 @@
  *               per second, from the subscriptions sent to the last record
  *               read.
  *
+ * With --mirror, the same through a mirror (hub --mirror, its upstream a
+ * second hub, reading it with one consumer over the push):
+ *
+ *   mirror lag  the producer puts to the upstream at 1k and 10k records/s,
+ *               one consumer subscribed to the mirror (WebSocket, LATEST):
+ *               upstream PutRecords acknowledged -> the record read from
+ *               the mirror.
+ *   fan-out     200 consumers (ten times the upstream's limit of 20) read
+ *               20,000 records the mirror holds already from TRIM_HORIZON
+ *               over WebSockets: records delivered to all of them together
+ *               per second.
+ *
  * The hub runs with no write or push limits (--push-bytes-per-sec 0; by
  * default each consumer and shard gets 2 MiB/s). Clients share one thread
  * for all WebSockets (epoll) and one for the producer, on the core the hub
- * does not use. Usage: bench_push [--quick]   (1k and 10k/s only, shorter) */
+ * does not use. Usage: bench_push [--quick] [--mirror]   (--quick: 1k and
+ * 10k/s only, shorter) */
 #include "config.h"
 
 #include <pthread.h>
@@ -34,6 +47,8 @@
 
 #define SHARDS 4
 #define CONSUMERS_MAX 20
+#define MIRROR_CONSUMERS 200
+#define CONNS_MAX MIRROR_CONSUMERS
 #define TICK_MS 5
 #define DATA_BYTES 200
 #define FANOUT_RECORDS 200000
@@ -52,13 +67,20 @@ struct sub_conn {
 	bool closed;
 };
 
+/* Where the records go and where they are read: one hub, or a mirror's
+ * upstream and the mirror. */
+struct target {
+	const char *bench;              /* the rows' benchmark: push or mirror */
+	int put_port, sub_port;
+};
+
 struct push_run {
 	enum transport transport;
-	int port, consumers, rate, records;
+	int port, sub_port, consumers, rate, records;
 	const char *stream;
 	char **arns;                    /* consumer ARNs */
 	char **shards;
-	struct sub_conn conns[CONSUMERS_MAX];
+	struct sub_conn conns[CONNS_MAX];
 	int64_t *ack_ns;                /* per record id */
 	int64_t *sent_ns;               /* when its PutRecords went out */
 	int64_t *seen_ns;               /* per consumer and record id */
@@ -85,8 +107,8 @@ static char **register_consumers(int port, const char *stream, int n)
 		json_object_get(json_object_get(j, "StreamDescriptionSummary"), "StreamARN"));
 	for (int i = 0; i < n && stream_arn; i++) {
 		json_t *r = net_call(&c, "RegisterStreamConsumer",
-				     "{\"StreamARN\":\"%s\",\"ConsumerName\":\"bench-%d\"}",
-				     stream_arn, i);
+				     "{\"StreamARN\":\"%s\",\"ConsumerName\":\"bench-%d-%d\"}",
+				     stream_arn, n, i);
 		const char *arn = json_string_value(
 			json_object_get(json_object_get(r, "Consumer"), "ConsumerARN"));
 
@@ -120,7 +142,7 @@ static void on_h2_message(void *user, const char *payload, size_t len, bool exce
 
 static void subscribe_h2(struct push_run *run, struct sub_conn *s, const char *position)
 {
-	if (h2sub_connect(&s->h2, run->port, on_h2_message, s) < 0) {
+	if (h2sub_connect(&s->h2, run->sub_port, on_h2_message, s) < 0) {
 		fprintf(stderr, "bench_push: HTTP/2 connection refused\n");
 		exit(1);
 	}
@@ -142,7 +164,7 @@ static void subscribe_all(struct push_run *run, const char *position)
 			subscribe_h2(run, s, position);
 			continue;
 		}
-		if (ws_connect(&s->ws, run->port) < 0) {
+		if (ws_connect(&s->ws, run->sub_port) < 0) {
 			fprintf(stderr, "bench_push: WebSocket connection refused\n");
 			exit(1);
 		}
@@ -202,7 +224,7 @@ static int conn_fd(const struct sub_conn *s)
 static void *consumers_run(void *arg)
 {
 	struct push_run *run = arg;
-	struct epoll_event ev, events[CONSUMERS_MAX];
+	struct epoll_event ev, events[CONNS_MAX];
 	int ep = epoll_create1(0);
 
 	for (int k = 0; k < run->consumers; k++) {
@@ -210,7 +232,7 @@ static void *consumers_run(void *arg)
 		epoll_ctl(ep, EPOLL_CTL_ADD, conn_fd(&run->conns[k]), &ev);
 	}
 	while (!atomic_load(&run->stop)) {
-		int n = epoll_wait(ep, events, CONSUMERS_MAX, 50);
+		int n = epoll_wait(ep, events, CONNS_MAX, 50);
 
 		for (int i = 0; i < n; i++) {
 			struct sub_conn *s = events[i].data.ptr;
@@ -321,8 +343,8 @@ static const char *transport_name(enum transport t)
 	return t == HTTP2 ? "SubscribeToShard/HTTP2" : "push";
 }
 
-static void latency_row(enum transport transport, int port, char **arns, char **shards, int rate,
-			int consumers, double seconds)
+static void latency_row(enum transport transport, const struct target *to, char **arns,
+			char **shards, int rate, int consumers, double seconds)
 {
 	static struct push_run run;
 	int batch = rate * TICK_MS / 1000;
@@ -333,7 +355,8 @@ static void latency_row(enum transport transport, int port, char **arns, char **
 
 	memset(&run, 0, sizeof(run));
 	run.transport = transport;
-	run.port = port;
+	run.port = to->put_port;
+	run.sub_port = to->sub_port;
 	run.consumers = consumers;
 	run.rate = rate;
 	run.records = (int)(rate * seconds) / batch * batch;
@@ -372,15 +395,22 @@ static void latency_row(enum transport transport, int port, char **arns, char **
 		early++;
 	if (rate == 10000 && consumers == 20)
 		snprintf(target, sizeof(target), "p99 <= 2 ms");
-	snprintf(figure, sizeof(figure), "%s latency at %dk records/s, %d consumer%s: p50 / p99 / max",
-		 transport_name(transport), rate / 1000, consumers, consumers > 1 ? "s" : "");
+	if (to->sub_port != to->put_port)
+		snprintf(figure, sizeof(figure),
+			 "mirror lag at %dk records/s (put upstream -> read from the mirror): "
+			 "p50 / p99 / max", rate / 1000);
+	else
+		snprintf(figure, sizeof(figure),
+			 "%s latency at %dk records/s, %d consumer%s: p50 / p99 / max",
+			 transport_name(transport), rate / 1000, consumers, consumers > 1 ? "s" : "");
 	if (achieved < rate * 0.95)
-		bench_row("push", figure, target, "%.2f / %.2f / %.2f ms (put only %.0fk/s)", p50,
+		bench_row(to->bench, figure, target, "%.2f / %.2f / %.2f ms (put only %.0fk/s)", p50,
 			  p99, max, achieved / 1000);
 	else
-		bench_row("push", figure, target, "%.2f / %.2f / %.2f ms", p50, p99, max);
-	bench_row("push", "  same, from the request sent: p99; share pushed before the answer was read",
-		  "", "%.2f ms; %.0f%%", sent99, n ? 100.0 * early / n : 0.0);
+		bench_row(to->bench, figure, target, "%.2f / %.2f / %.2f ms", p50, p99, max);
+	bench_row(to->bench,
+		  "  same, from the request sent: p99; share pushed before the answer was read", "",
+		  "%.2f ms; %.0f%%", sent99, n ? 100.0 * early / n : 0.0);
 	bench_note("bench_push: %s %d/s x %d: %zu deliveries, %zu missing, put rate %.0f/s",
 		   transport_name(transport), rate, consumers, n, missing, achieved);
 	usleep(100000);         /* the hub notices the closed connections */
@@ -409,12 +439,44 @@ static void preload(int port, const char *stream, int records)
 	free(body);
 }
 
-static void fanout_row(enum transport transport, int port, int records)
+/* The records a mirror stored, as its /metrics says; -1 unreadable. */
+static long mirror_stored(int port)
+{
+	static const char mark[] = "outcome=\"stored\"} ";
+	char page[65536];
+	int fd = net_tcp_connect(port);
+	size_t len = 0;
+	ssize_t n;
+	const char *at;
+
+	if (fd >= 0 && write(fd, "GET /metrics HTTP/1.0\r\n\r\n", 26) == 26)
+		while (len < sizeof(page) - 1 && (n = read(fd, page + len, sizeof(page) - 1 - len)) > 0)
+			len += (size_t)n;
+	if (fd >= 0)
+		close(fd);
+	page[len] = '\0';
+	return (at = strstr(page, mark)) ? strtol(at + sizeof(mark) - 1, NULL, 10) : -1;
+}
+
+/* Waits until a mirror has stored `records` records; a note after a minute. */
+static void mirror_holds(int port, long records)
+{
+	for (int waited = 0; waited < 60000; waited += 50) {
+		if (mirror_stored(port) >= records)
+			return;
+		usleep(50000);
+	}
+	bench_note("bench_push: the mirror did not copy %ld records within a minute", records);
+}
+
+/* consumers read `records` records put before from TRIM_HORIZON; on a
+ * mirror once it holds them (and the `before` records put earlier). */
+static void fanout_row(enum transport transport, const struct target *to, const char *stream,
+		       int consumers, int records, long before)
 {
 	static struct push_run run;
-	const char *stream = transport == HTTP2 ? "fanout-h2" : "fanout";
-	char **arns = register_consumers(port, stream, CONSUMERS_MAX), **shards;
-	char figure[96];
+	char **arns = register_consumers(to->sub_port, stream, consumers), **shards;
+	char figure[128];
 	struct http_conn c = { .fd = -1 };
 	uint64_t got = 0;
 	int64_t start;
@@ -422,12 +484,15 @@ static void fanout_row(enum transport transport, int port, int records)
 	pthread_t thread;
 	char buf[32];
 
-	http_connect(&c, port);
+	http_connect(&c, to->sub_port);
 	net_shards(&c, stream, &shards);
 	http_close(&c);
-	preload(port, stream, records);
+	preload(to->put_port, stream, records);
+	if (to->sub_port != to->put_port)
+		mirror_holds(to->sub_port, before + records);
 	memset(&run, 0, sizeof(run));
-	run = (struct push_run){ .transport = transport, .port = port, .consumers = CONSUMERS_MAX,
+	run = (struct push_run){ .transport = transport, .port = to->put_port,
+				 .sub_port = to->sub_port, .consumers = consumers,
 				 .records = records, .stream = stream, .arns = arns,
 				 .shards = shards };
 	start = bench_ns();
@@ -435,9 +500,9 @@ static void fanout_row(enum transport transport, int port, int records)
 	pthread_create(&thread, NULL, consumers_run, &run);
 	for (int waited = 0; waited < 60000; waited += 5) {
 		got = 0;
-		for (int k = 0; k < CONSUMERS_MAX; k++)
+		for (int k = 0; k < consumers; k++)
 			got += __atomic_load_n(&run.conns[k].records, __ATOMIC_RELAXED);
-		if (got >= (uint64_t)CONSUMERS_MAX * records)
+		if (got >= (uint64_t)consumers * (uint64_t)(before + records))
 			break;
 		usleep(5000);
 	}
@@ -445,35 +510,79 @@ static void fanout_row(enum transport transport, int port, int records)
 	pthread_join(thread, NULL);
 	seconds = (double)(run.last_ns - start) / 1e9;
 	close_all(&run);
-	snprintf(figure, sizeof(figure), "%s fan-out: records/s delivered to 20 consumers together",
-		 transport_name(transport));
-	bench_row("push", figure, ">= 1,000,000/s", "%s", bench_count((double)got / seconds, buf));
-	bench_note("bench_push: %s fan-out: %" PRIu64 " deliveries in %.2f s",
-		   transport_name(transport), got, seconds);
+	snprintf(figure, sizeof(figure), "%s fan-out%s: records/s delivered to %d consumers together",
+		 transport_name(transport), to->sub_port != to->put_port ? " from a mirror" : "",
+		 consumers);
+	bench_row(to->bench, figure, consumers == CONSUMERS_MAX ? ">= 1,000,000/s" : "", "%s",
+		  bench_count((double)got / seconds, buf));
+	bench_note("bench_push: %s fan-out to %d: %" PRIu64 " deliveries in %.2f s",
+		   transport_name(transport), consumers, got, seconds);
+}
+
+/* The rows through a mirror: a second hub copying the first's stream. */
+static void mirror_rows(bool quick)
+{
+	static const int rates[] = { 1000, 10000 };
+	char upstream[64], **shards;
+	const char *extra[] = { "--mirror", upstream, "--max-consumers", "250",
+				"--push-bytes-per-sec", "0", NULL };
+	static const char *const unlimited[] = { "--push-bytes-per-sec", "0", NULL };
+	struct http_conn c = { .fd = -1 };
+	struct target to = { .bench = "mirror" };
+	pid_t up = net_start_hub(&to.put_port, unlimited), mirror;
+	char **arns;
+	const int warm = 500;
+
+	snprintf(upstream, sizeof(upstream), "http://127.0.0.1:%d", to.put_port);
+	mirror = net_start_hub(&to.sub_port, extra);
+	/* The mirror reads the upstream before the clock starts. */
+	preload(to.put_port, "alleycat", warm);
+	mirror_holds(to.sub_port, warm);
+	arns = register_consumers(to.sub_port, "alleycat", 1);
+	http_connect(&c, to.sub_port);
+	net_shards(&c, "alleycat", &shards);
+	http_close(&c);
+	for (size_t r = 0; r < 2; r++)
+		latency_row(WEBSOCKET, &to, arns, shards, rates[r], 1, quick ? 1.0 : 3.0);
+	fanout_row(WEBSOCKET, &to, "alleycat", MIRROR_CONSUMERS, quick ? 5000 : 20000,
+		   mirror_stored(to.sub_port));
+	net_stop(mirror);
+	net_stop(up);
 }
 
 int main(int argc, char **argv)
 {
-	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+	bool quick = false, mirror = false;
 	static const char *const extra[] = { "--push-bytes-per-sec", "0", NULL };
 	static const int rates[] = { 1000, 10000, 100000 }, consumers[] = { 1, 20 };
 	struct http_conn c = { .fd = -1 };
+	struct target to = { .bench = "push" };
 	char **arns, **shards;
-	int port;
-	pid_t hub = net_start_hub(&port, extra);
+	pid_t hub;
 
+	for (int i = 1; i < argc; i++) {
+		quick |= strcmp(argv[i], "--quick") == 0;
+		mirror |= strcmp(argv[i], "--mirror") == 0;
+	}
 	bench_table_head();
-	arns = register_consumers(port, "alleycat", CONSUMERS_MAX);
-	http_connect(&c, port);
+	if (mirror) {
+		mirror_rows(quick);
+		return 0;
+	}
+	hub = net_start_hub(&to.put_port, extra);
+	to.sub_port = to.put_port;
+	arns = register_consumers(to.put_port, "alleycat", CONSUMERS_MAX);
+	http_connect(&c, to.put_port);
 	net_shards(&c, "alleycat", &shards);
 	http_close(&c);
 	for (size_t r = 0; r < (quick ? 2u : 3u); r++)
 		for (size_t k = 0; k < 2; k++)
 			for (enum transport t = WEBSOCKET; t <= HTTP2; t++)
-				latency_row(t, port, arns, shards, rates[r], consumers[k],
+				latency_row(t, &to, arns, shards, rates[r], consumers[k],
 					    quick ? 1.0 : 2.0);
 	for (enum transport t = WEBSOCKET; t <= HTTP2; t++)
-		fanout_row(t, port, quick ? FANOUT_RECORDS / 4 : FANOUT_RECORDS);
+		fanout_row(t, &to, t == HTTP2 ? "fanout-h2" : "fanout", CONSUMERS_MAX,
+			   quick ? FANOUT_RECORDS / 4 : FANOUT_RECORDS, 0);
 	net_stop(hub);
 	return 0;
 }

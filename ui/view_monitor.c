@@ -109,6 +109,34 @@ static void draw_hub_state(struct view_monitor *v, const struct view_ctx *ctx,
 			 h->error);
 }
 
+/* A line per stream the hub copies from an upstream (hub --mirror): how
+ * late the copy is, and what it stored. */
+static void draw_mirrors(struct view_monitor *v, const struct view_ctx *ctx, struct mon_lines *l)
+{
+	const struct terminal *term = ctx->term;
+
+	for (size_t i = 0; v->have_hub && v->hub.reachable && i < v->hub.mirror_count; i++) {
+		const struct monitor_mirror *m = &v->hub.mirrors[i];
+		bool trouble = m->lag_ms > 5000 || m->bad || m->unreadable;
+		char lag[32], rate[16], stored[16];
+		int y = line_next(l), x = l->a.x;
+		if (y < 0)
+			continue;
+		widget_fmt_age(m->lag_ms, lag, sizeof(lag));
+		widget_fmt_rate(m->stored_per_sec, rate, sizeof(rate));
+		widget_fmt_count(m->stored, stored, sizeof(stored));
+		x += widget_text(term, y, x, l->a.w, term_attr(term, TERM_NORMAL), WIDGET_LEFT,
+				 "  mirror of ");
+		x += widget_untrusted(term, y, x, l->a.x + l->a.w - x, term_attr(term, TERM_NORMAL),
+				      WIDGET_LEFT, m->stream);
+		widget_printf(term, y, x, l->a.x + l->a.w - x,
+			      term_attr(term, trouble ? TERM_WARN : TERM_NORMAL), WIDGET_LEFT,
+			      ": lag %s, %s rec/s, stored %s, repeated %llu, bad %llu, unreadable %llu",
+			      lag, rate, stored, (unsigned long long)m->repeated,
+			      (unsigned long long)m->bad, (unsigned long long)m->unreadable);
+	}
+}
+
 /* A shard's name in width columns: "shardId-000000000003" when it fits,
  * else "#3" (an id longer than Kinesis's). The id is the hub's: untrusted. */
 static void shard_cell(const struct terminal *term, int y, int x, const struct widget_column *col,
@@ -398,6 +426,7 @@ void view_monitor_draw(struct view_monitor *v, const struct view_ctx *ctx, struc
 	struct mon_lines l = { .a = a, .skip = v->scroll };
 
 	draw_hub_state(v, ctx, &l);
+	draw_mirrors(v, ctx, &l);
 	draw_shards(v, ctx, &l);
 	draw_hub_lags(v, ctx, &l);
 	line_next(&l);

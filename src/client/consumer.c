@@ -309,6 +309,8 @@ void consumer_hand_over(struct consumer *c, struct consumer_batch *b, size_t bad
 	c->stats.events++;
 	consumer_queue_append(&c->queue, b);
 	pthread_mutex_unlock(&c->lock);
+	if (c->config.on_batch)
+		c->config.on_batch(c->config.batch_user);
 }
 
 int consumer_take_event(struct consumer *c, const struct push_event *ev, const char *text,

@@ -69,6 +69,11 @@ struct consumer_config {
 					 * says why: only busy failures are logged */
 	int efo_idle_s;                 /* efo: a stream silent this long is dropped and
 					 * subscribed again (0: CONSUMER_EFO_IDLE_S) */
+	/* Called on the consumer's thread after each batch is queued, so a
+	 * caller that sleeps in a loop of its own takes it at once (NULL:
+	 * none). It must be cheap and safe from any thread. */
+	void (*on_batch)(void *user);
+	void *batch_user;
 };
 
 enum consumer_state {

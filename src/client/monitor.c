@@ -69,10 +69,59 @@ static struct monitor_shard *shard_of(struct monitor_view *v, const char *labels
 	return s;
 }
 
+static struct monitor_mirror *mirror_of(struct monitor_view *v, const char *labels)
+{
+	char stream[129];
+	struct monitor_mirror *m;
+
+	if (!label(labels, "stream", stream, sizeof(stream)))
+		return NULL;
+	for (size_t i = 0; i < v->mirror_count; i++)
+		if (strcmp(v->mirrors[i].stream, stream) == 0)
+			return &v->mirrors[i];
+	if (v->mirror_count == MONITOR_MIRRORS_MAX)
+		return NULL;
+	m = &v->mirrors[v->mirror_count++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->stream, sizeof(m->stream), "%s", stream);
+	return m;
+}
+
+/* alleycat_mirror_lag_ms and alleycat_mirror_records_total by outcome. */
+static void take_mirror_sample(struct monitor_view *v, const char *name, const char *labels,
+			       double value)
+{
+	struct monitor_mirror *m = mirror_of(v, labels);
+	char outcome[16];
+
+	if (m == NULL)
+		return;
+	if (strcmp(name, "lag_ms") == 0) {
+		m->lag_ms = (int64_t)value;
+		return;
+	}
+	if (strcmp(name, "records_total") != 0 ||
+	    !label(labels, "outcome", outcome, sizeof(outcome)))
+		return;
+	if (strcmp(outcome, "stored") == 0)
+		m->stored = (uint64_t)value;
+	else if (strcmp(outcome, "repeated") == 0)
+		m->repeated = (uint64_t)value;
+	else if (strcmp(outcome, "bad") == 0)
+		m->bad = (uint64_t)value;
+	else if (strcmp(outcome, "unreadable") == 0)
+		m->unreadable = (uint64_t)value;
+}
+
 static void take_sample(struct monitor_view *v, const char *name, const char *labels,
 			double value)
 {
 	struct monitor_shard *s;
+
+	if (strncmp(name, "alleycat_mirror_", 16) == 0) {
+		take_mirror_sample(v, name + 16, labels, value);
+		return;
+	}
 
 	if (strcmp(name, "alleycat_consumer_lag_ms") == 0) {
 		struct monitor_lag *l;
@@ -112,9 +161,20 @@ static double rate(uint64_t now, uint64_t before, double seconds)
 	return now >= before && seconds > 0 ? (double)(now - before) / seconds : 0.0;
 }
 
+static void derive_mirrors(struct monitor_view *v, const struct monitor_view *previous,
+			   double seconds)
+{
+	for (size_t i = 0; i < v->mirror_count; i++)
+		for (size_t k = 0; previous && k < previous->mirror_count; k++)
+			if (strcmp(previous->mirrors[k].stream, v->mirrors[i].stream) == 0)
+				v->mirrors[i].stored_per_sec =
+					rate(v->mirrors[i].stored, previous->mirrors[k].stored, seconds);
+}
+
 /* Rates against the previous view, and the history slid by one sample. */
 static void derive(struct monitor_view *v, const struct monitor_view *previous, double seconds)
 {
+	derive_mirrors(v, previous, seconds);
 	for (size_t i = 0; i < v->shard_count; i++) {
 		struct monitor_shard *s = &v->shards[i];
 		const struct monitor_shard *p = NULL;

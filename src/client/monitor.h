@@ -2,7 +2,8 @@
  *
  * A thread of its own fetches the hub's /metrics about once a second and
  * turns the counters into rates per shard (records/s, KiB/s, throttled/s)
- * with a minute of history for sparklines, plus each consumer's lag. The
+ * with a minute of history for sparklines, plus each consumer's lag and,
+ * for a hub that mirrors another's stream, the mirror's lag. The
  * dashboard reads a snapshot; nothing here draws. */
 #ifndef ALLEYCAT_MONITOR_H
 #define ALLEYCAT_MONITOR_H
@@ -16,6 +17,7 @@
 #define MONITOR_HISTORY 60              /* samples kept per series, one a second */
 #define MONITOR_SHARDS_MAX 64
 #define MONITOR_LAGS_MAX 128
+#define MONITOR_MIRRORS_MAX 8
 
 struct monitor_shard {
 	char stream[129];
@@ -37,6 +39,14 @@ struct monitor_lag {
 	int64_t lag_ms;
 };
 
+/* A stream the hub copies from an upstream (hub --mirror). */
+struct monitor_mirror {
+	char stream[129];
+	int64_t lag_ms;                 /* upstream arrival to stored, last batch */
+	uint64_t stored, repeated, bad, unreadable;
+	double stored_per_sec;
+};
+
 struct monitor_view {
 	bool reachable;                 /* the last fetch succeeded */
 	int64_t fetched_ms;             /* wall time of the last good fetch */
@@ -45,6 +55,8 @@ struct monitor_view {
 	struct monitor_shard shards[MONITOR_SHARDS_MAX];
 	size_t lag_count;
 	struct monitor_lag lags[MONITOR_LAGS_MAX];
+	size_t mirror_count;
+	struct monitor_mirror mirrors[MONITOR_MIRRORS_MAX];
 };
 
 struct monitor;

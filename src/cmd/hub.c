@@ -17,6 +17,7 @@
 #include "cmd/cli.h"
 #include "cmd/client_options.h"
 #include "cmd/commands.h"
+#include "cmd/reader_options.h"
 #include "hub/auth.h"
 #include "hub/hub.h"
 #include "hub/mirror.h"
@@ -64,8 +65,9 @@ void cmd_hub_usage(FILE *out)
 	      "                              and sequence numbers, read by one consumer;\n"
 	      "                              writes to the copy are refused\n"
 	      "  --mirror-stream NAME        the upstream stream to copy (default: --stream)\n"
-	      "  --read push                 how the mirror reads the upstream (push only, for\n"
-	      "                              now)\n"
+	      "  --read MODE                 how the mirror reads the upstream: push (the\n"
+	      "                              hub's WebSocket push) or efo (SubscribeToShard);\n"
+	      "                              default push for ws:// and wss://, else efo\n"
 	      "  --log-level LEVEL           error, warn, info or debug (default warn)\n"
 	      "  -h, --help                  show this help and exit\n"
 	      "\n"
@@ -355,6 +357,8 @@ struct hub_cli {
 	const char *credentials;        /* the keys --auth sigv4 accepts */
 	const char *mirror;             /* the upstream's URL, or NULL */
 	const char *mirror_stream;      /* its stream (NULL: the same name) */
+	int read;                       /* how the mirror reads: an enum consumer_read, or
+					 * -1: by the URL's scheme */
 };
 
 /* The options that take a whole number, and the range each accepts. */
@@ -430,14 +434,15 @@ static int text_option(struct hub_cli *c, int opt, const char *arg)
 	case OPT_MIRROR: c->mirror = arg; return 0;
 	case OPT_MIRROR_STREAM: c->mirror_stream = arg; return 0;
 	case OPT_READ:
-		/* The mirror reads through the consumer's batches; efo and
-		 * polling come with the readers that produce them. */
-		if (strcmp(arg, "push") != 0) {
-			cli_bad_value("hub", "read", arg,
-				      "is not push (the only reader of --mirror so far)");
+		/* The mirror stores records whole, as the push and
+		 * SubscribeToShard readers hand them over; polling decodes
+		 * them for the dashboards. */
+		if ((c->read = reader_read_mode("hub", arg)) == CONSUMER_READ_POLLING) {
+			cli_usage_error("hub", "--read: polling does not mirror yet: read with "
+					       "push or efo");
 			return -1;
 		}
-		return 0;
+		return c->read < 0 ? -1 : 0;
 	case OPT_AUTH:
 		if (strcmp(arg, "sigv4") != 0 && strcmp(arg, "none") != 0) {
 			cli_bad_value("hub", "auth", arg, "is not sigv4 or none");
@@ -463,8 +468,9 @@ static int check_pairs(const struct hub_cli *c)
 		cli_usage_error("hub", "--auth sigv4 and --credentials go together");
 		return -1;
 	}
-	if (c->mirror_stream && !c->mirror) {
-		cli_usage_error("hub", "--mirror-stream needs --mirror URL");
+	if ((c->mirror_stream || c->read >= 0) && !c->mirror) {
+		cli_usage_error("hub", "%s needs --mirror URL",
+				c->mirror_stream ? "--mirror-stream" : "--read");
 		return -1;
 	}
 	return 0;
@@ -475,7 +481,7 @@ static int parse_options(int argc, char **argv, struct hub_cli *c)
 {
 	int opt, rc;
 
-	*c = (struct hub_cli){ .stream = "alleycat", .shards = 4, .auth_mode = "none" };
+	*c = (struct hub_cli){ .stream = "alleycat", .shards = 4, .auth_mode = "none", .read = -1 };
 	hub_config_defaults(&c->hub);
 	server_config_defaults(&c->server);
 	optind = 1;
@@ -548,6 +554,11 @@ static void serve(struct server *server, const struct hub_cli *c)
 	log_info("stopped");
 }
 
+static void wake_server(void *server)
+{
+	server_wake(server);
+}
+
 static void on_mirror_tick(void *user, int64_t now_ms)
 {
 	if (user)
@@ -562,9 +573,15 @@ static struct mirror *start_mirror(struct hub *hub, const struct hub_cli *c, cha
 	char name[64];
 	struct mirror_config mc = {
 		.url = c->mirror, .upstream_stream = c->mirror_stream ? c->mirror_stream : c->stream,
-		.stream = c->stream, .consumer = name,
+		.stream = c->stream, .consumer = name, .read = c->read,
 	};
+	struct endpoint ep;
 
+	if (c->read < 0) {
+		if (endpoint_parse(c->mirror, &ep, err, errlen) < 0)
+			return NULL;
+		mc.read = reader_default_read(&ep);
+	}
 	snprintf(name, sizeof(name), "alleycat-mirror-%d", c->server.port);
 	return mirror_start(hub, &mc, clock_wall_ms(), err, errlen);
 }
@@ -594,12 +611,17 @@ int cmd_hub(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot create stream %s", c.stream);
 		goto out;
 	}
+	if (!c.mirror && hub_find_stream(hub, c.stream)->mirrored)
+		log_warn("stream %s is a copy of an upstream stream: it serves what it holds "
+			 "and refuses writes; start with --mirror to follow the upstream", c.stream);
 	c.server.on_tick = on_mirror_tick;
 	c.server.tick_user = mirror;
 	if ((server = server_start(hub, &c.server, err, sizeof(err))) == NULL)
 		goto out;
 	print_ready(hub, server, &c);
+	mirror_wake_with(mirror, wake_server, server);
 	serve(server, &c);
+	mirror_wake_with(mirror, NULL, NULL);
 	server_free(server);
 	rc = EXIT_OK;
 out:

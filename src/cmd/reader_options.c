@@ -41,17 +41,21 @@ static int seconds(const char *command, int opt, const char *arg, struct reader_
 	return 1;
 }
 
-static int read_mode(const char *command, const char *arg, struct reader_options *o)
+int reader_read_mode(const char *command, const char *arg)
 {
 	static const enum consumer_read modes[] = { CONSUMER_READ_PUSH, CONSUMER_READ_EFO,
 						    CONSUMER_READ_POLLING };
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(arg, consumer_read_name(modes[i])) == 0) {
-			o->read = (int)modes[i];
-			return 1;
-		}
+		if (strcmp(arg, consumer_read_name(modes[i])) == 0)
+			return (int)modes[i];
 	return cli_bad_value(command, "read", arg, "is not push, efo or polling"), -1;
+}
+
+static int read_mode(const char *command, const char *arg, struct reader_options *o)
+{
+	o->read = reader_read_mode(command, arg);
+	return o->read < 0 ? -1 : 1;
 }
 
 /* --from: a position's name, or a moment (clock_parse_time). */
@@ -114,7 +118,7 @@ int reader_option(const char *command, int opt, const char *arg, struct reader_o
 
 /* A WebSocket URL names the hub's push; an HTTP one the Kinesis API, read
  * by enhanced fan-out (SubscribeToShard) as on AWS, where there is no push. */
-static enum consumer_read default_read(const struct endpoint *ep)
+enum consumer_read reader_default_read(const struct endpoint *ep)
 {
 	bool websocket = ep->scheme && (strcmp(ep->scheme, "ws") == 0 ||
 					strcmp(ep->scheme, "wss") == 0);
@@ -155,7 +159,7 @@ int reader_options_config(const char *command, struct reader_options *o, struct 
 		return rc;
 	lc->endpoint.ca_file = o->ca_file;
 	lc->endpoint.insecure = o->insecure;
-	lc->read = o->read >= 0 ? (enum consumer_read)o->read : default_read(&lc->endpoint);
+	lc->read = o->read >= 0 ? (enum consumer_read)o->read : reader_default_read(&lc->endpoint);
 	if (dir && roster_load(roster, dir, err, sizeof(err)) == 0)
 		lc->roster = roster;
 	return 0;

@@ -82,6 +82,13 @@ struct reader_options {
  * starts at the live races (--from live). */
 void reader_options_defaults(struct reader_options *o, const char *command);
 
+/* --read MODE: an enum consumer_read, or -1 after reporting a bad value. */
+int reader_read_mode(const char *command, const char *arg);
+
+/* How a URL is read when --read does not say: the push for ws:// and
+ * wss://, SubscribeToShard (efo) for http:// and https://. */
+enum consumer_read reader_default_read(const struct endpoint *ep);
+
 /* Takes opt when it is one of these: 1 when taken, 0 when it is another
  * option, -1 after reporting a bad value. */
 int reader_option(const char *command, int opt, const char *arg, struct reader_options *o);

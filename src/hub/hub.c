@@ -41,11 +41,15 @@ static json_t *hashkey_json(hashkey_t key)
 
 static json_t *shard_json(const struct shard *sh)
 {
-	return json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:i, s:i}", "id", sh->id, "start",
-			 hashkey_json(sh->start), "end", hashkey_json(sh->end), "startingSeq",
-			 (json_int_t)sh->starting_seq, "endingSeq", (json_int_t)sh->ending_seq,
-			 "closedMs", (json_int_t)sh->closed_ms, "parent", sh->parent,
-			 "adjacentParent", sh->adjacent_parent);
+	json_t *j = json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:i, s:i}", "id", sh->id, "start",
+			      hashkey_json(sh->start), "end", hashkey_json(sh->end), "startingSeq",
+			      (json_int_t)sh->starting_seq, "endingSeq", (json_int_t)sh->ending_seq,
+			      "closedMs", (json_int_t)sh->closed_ms, "parent", sh->parent,
+			      "adjacentParent", sh->adjacent_parent);
+
+	if (j && sh->mirrored_to)
+		json_object_set_new(j, "mirroredTo", json_integer((json_int_t)sh->mirrored_to));
+	return j;
 }
 
 static json_t *consumer_json(const struct stream_consumer *c)
@@ -91,7 +95,17 @@ static json_t *stream_json(const struct stream *s)
 		      "shards", shards, "consumers", consumers);
 	if (j)
 		settings_json(s, j);
+	if (j && s->mirrored)
+		json_object_set_new(j, "mirrored", json_true());
 	return j;
+}
+
+/* What the saved state now holds of each mirrored shard's checkpoint. */
+static void mark_saved(struct hub *hub)
+{
+	for (size_t i = 0; i < hub->stream_count; i++)
+		for (size_t k = 0; k < hub->streams[i]->shard_count; k++)
+			hub->streams[i]->shards[k].mirror_saved = hub->streams[i]->shards[k].mirrored_to;
 }
 
 int hub_save(struct hub *hub)
@@ -116,6 +130,8 @@ int hub_save(struct hub *hub)
 	rc = journal_save_meta(hub->journal, text);
 	if (rc < 0)
 		log_error("cannot save the hub state: %s", strerror(errno));
+	else
+		mark_saved(hub);
 	free(text);
 	return rc;
 }
@@ -127,12 +143,13 @@ int hub_save(struct hub *hub)
 static int load_shard(struct shard *sh, json_t *j, size_t index, int64_t now_ms, bool *migrated)
 {
 	const char *id, *start, *end, *reason;
-	json_int_t starting, ending, closed = -1;
+	json_int_t starting, ending, closed = -1, mirrored_to = 0;
 	int parent, adjacent;
 
-	if (json_unpack(j, "{s:s, s:s, s:s, s:I, s:I, s?I, s:i, s:i}", "id", &id, "start",
+	if (json_unpack(j, "{s:s, s:s, s:s, s:I, s:I, s?I, s:i, s:i, s?I}", "id", &id, "start",
 			&start, "end", &end, "startingSeq", &starting, "endingSeq", &ending,
-			"closedMs", &closed, "parent", &parent, "adjacentParent", &adjacent) < 0)
+			"closedMs", &closed, "parent", &parent, "adjacentParent", &adjacent,
+			"mirroredTo", &mirrored_to) < 0)
 		return -1;
 	/* Parents come before their children: an index the answers would
 	 * follow must name a shard already loaded. */
@@ -153,6 +170,7 @@ static int load_shard(struct shard *sh, json_t *j, size_t index, int64_t now_ms,
 	sh->closed_ms = closed < 0 ? 0 : closed;
 	sh->parent = parent;
 	sh->adjacent_parent = adjacent;
+	sh->mirrored_to = sh->mirror_saved = (seqno_t)mirrored_to;
 	shardlog_init(&sh->log);
 	return 0;
 }
@@ -262,6 +280,7 @@ static struct stream *load_stream(struct hub *hub, json_t *j, int64_t now_ms, bo
 		stream_free(s);
 		return NULL;
 	}
+	s->mirrored = json_is_true(json_object_get(j, "mirrored"));
 	return s;
 }
 
@@ -348,6 +367,9 @@ static int replay_record(void *user, uint64_t stream_uid, uint32_t shard, uint64
 	sh->records_in++;
 	sh->bytes_in += key_len + data_len;
 	s->bytes += key_len + data_len;
+	/* Newer than the saved checkpoint when a crash came before its save. */
+	if (s->mirrored && seq > sh->mirrored_to)
+		sh->mirrored_to = seq;
 	return 0;
 }
 
@@ -560,6 +582,15 @@ int hub_update_shard_count(struct hub *hub, struct stream *s, size_t target, int
 	return saved(hub, stream_update_shard_count(s, target, &hub->gen, now_ms, why), why);
 }
 
+static bool mirror_checkpoints_unsaved(const struct hub *hub)
+{
+	for (size_t i = 0; i < hub->stream_count; i++)
+		for (size_t k = 0; hub->streams[i]->mirrored && k < hub->streams[i]->shard_count; k++)
+			if (stream_mirror_unsaved(hub->streams[i], k))
+				return true;
+	return false;
+}
+
 void hub_expire(struct hub *hub, int64_t now_ms)
 {
 	int64_t oldest = now_ms;
@@ -571,8 +602,13 @@ void hub_expire(struct hub *hub, int64_t now_ms)
 		if (horizon < oldest)
 			oldest = horizon;
 	}
-	if (hub->journal)
-		journal_expire(hub->journal, oldest);
+	if (hub->journal == NULL)
+		return;
+	/* A mirror's checkpoint is saved before the journal forgets the
+	 * record it names; until it is, the journal keeps the record. */
+	if (mirror_checkpoints_unsaved(hub) && hub_save(hub) < 0)
+		return;
+	journal_expire(hub->journal, oldest);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1242,7 +1242,7 @@ static json_t *op_get_shard_iterator(struct call *c, json_t *req)
 		break;
 	case SHARDLOG_LATEST:
 		/* Every record written from now on has a higher number. */
-		it.from = c->hub->gen.last + 1;
+		it.from = stream_latest(s, shard, c->hub->gen.last);
 		break;
 	case SHARDLOG_AT_SEQUENCE_NUMBER:
 		it.from = seq;
@@ -1253,7 +1253,7 @@ static json_t *op_get_shard_iterator(struct call *c, json_t *req)
 	default: {
 		uint64_t pos = shardlog_position(&sh->log, SHARDLOG_AT_TIMESTAMP, 0, ts_ms);
 		const struct shardlog_record *r = shardlog_at(&sh->log, pos);
-		it.from = r ? r->seq : c->hub->gen.last + 1;
+		it.from = r ? r->seq : stream_latest(s, shard, c->hub->gen.last);
 	}
 	}
 	return json_pack("{s:o}", "ShardIterator", iterator_string(&it));

@@ -49,6 +49,8 @@ struct mirror {
 	volatile sig_atomic_t stop;
 	pthread_mutex_t lock;
 	struct listing fresh;           /* a list not applied yet (count 0: none) */
+	void (*wake)(void *user);       /* mirror_wake_with's */
+	void *wake_user;
 };
 
 /* ------------------------------------------------------------------ */
@@ -103,6 +105,22 @@ static bool parse_shard(json_t *j, struct stream_mirror_shard *m)
 	       read_seq(seqs, "EndingSequenceNumber", &m->ending_seq);
 }
 
+/* Whether a shard's sequence numbers are well formed but wider than the
+ * hub's: those of Amazon Kinesis (56 digits), kinesalite and kinesis-mock. */
+static bool too_wide(json_t *shard)
+{
+	json_t *seqs = json_object_get(shard, "SequenceNumberRange");
+	const char *members[] = { "StartingSequenceNumber", "EndingSequenceNumber" };
+	seqno_t seq;
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *text = json_string_value(json_object_get(seqs, members[i]));
+		if (text && seqno_parse(text, &seq) == SEQNO_TOO_LARGE)
+			return true;
+	}
+	return false;
+}
+
 /* Appends a page's shards to l; -1 with *why on a malformed page. */
 static int add_page(struct listing *l, json_t *shards, const char **why)
 {
@@ -121,7 +139,10 @@ static int add_page(struct listing *l, json_t *shards, const char **why)
 	l->shards = grown;
 	for (size_t i = 0; i < n; i++) {
 		if (!parse_shard(json_array_get(shards, i), &l->shards[l->count])) {
-			*why = "ListShards answered a malformed shard";
+			*why = too_wide(json_array_get(shards, i))
+				       ? "its sequence numbers are wider than the 20 digits a hub "
+					 "keeps (as Amazon Kinesis's, of 56): it cannot be mirrored yet"
+				       : "ListShards answered a malformed shard";
 			return -1;
 		}
 		l->count++;
@@ -392,7 +413,6 @@ static struct stream *prepare_stream(struct mirror *m, struct httpc *http, int64
 		s->mirrored = true;
 		return s;
 	}
-	s->mirrored = false;    /* until the upstream's layout is taken */
 	if (l.shards && l.count == 0)
 		why = "the upstream listed no shards";
 	if (l.count == 0 ||
@@ -405,14 +425,38 @@ static struct stream *prepare_stream(struct mirror *m, struct httpc *http, int64
 	return s;
 }
 
+/* The consumer queued a batch: the loop applies it now rather than at
+ * its next tick, a tenth of a second away. */
+static void on_batch(void *arg)
+{
+	struct mirror *m = arg;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->wake)
+		m->wake(m->wake_user);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void mirror_wake_with(struct mirror *m, void (*wake)(void *user), void *user)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->wake = wake;
+	m->wake_user = user;
+	pthread_mutex_unlock(&m->lock);
+}
+
 static int start_consumer(struct mirror *m, const struct stream *s, char *err, size_t errlen)
 {
 	size_t n;
 	struct consumer_checkpoint *cp = checkpoints(s, &n);
 	struct consumer_config cc = {
 		.endpoint = m->endpoint, .stream = m->upstream, .name = m->consumer_name,
+		.read = (enum consumer_read)m->config.read,
 		.from = CONSUMER_FROM_TRIM_HORIZON, .checkpoints = cp, .checkpoint_count = n,
 		.parallel = 1, .timeout_s = m->config.timeout_s, .raw = true,
+		.on_batch = on_batch, .batch_user = m,
 	};
 
 	if (cp == NULL) {
@@ -456,7 +500,8 @@ struct mirror *mirror_start(struct hub *hub, const struct mirror_config *config,
 		m->lister_running = true;
 	httpc_free(http);
 	if (m->lister_running) {
-		log_info("mirroring stream %s of %s as %s", m->upstream, m->url, m->stream);
+		log_info("mirroring stream %s of %s as %s (%s)", m->upstream, m->url, m->stream,
+			 consumer_read_name((enum consumer_read)m->config.read));
 		return m;
 	}
 	if (s && m->consumer && !err[0])

@@ -8,9 +8,10 @@
  * the hub, under the upstream's own shard ids and sequence numbers.
  *
  * Resuming: the mirror's checkpoint in a shard is the newest record the
- * local stream holds (stream_mirror_position), which with a data
- * directory is what the journal made durable; a replay from before it is
- * skipped, so after a crash nothing is lost or repeated downstream. */
+ * local stream stored (stream_mirror_position), which with a data
+ * directory is what the journal made durable or the saved state kept
+ * after retention trimmed it; a replay from before it is skipped, so
+ * after a crash nothing is lost or repeated downstream. */
 #ifndef ALLEYCAT_MIRROR_H
 #define ALLEYCAT_MIRROR_H
 
@@ -25,6 +26,7 @@ struct mirror_config {
 	const char *upstream_stream;    /* its stream name */
 	const char *stream;             /* the local stream that copies it */
 	const char *consumer;           /* the consumer name registered upstream */
+	int read;                       /* how: an enum consumer_read, push or efo */
 	int timeout_s;                  /* an upstream call's wait (0: the default) */
 };
 
@@ -37,6 +39,11 @@ struct mirror *mirror_start(struct hub *hub, const struct mirror_config *config,
 /* Applies what arrived: a new shard list, then the records. Call it on
  * the thread that owns the hub. */
 void mirror_tick(struct mirror *m, int64_t now_ms);
+
+/* wake(user) is called, from the consumer's thread, whenever records
+ * arrive: it should have mirror_tick called soon (server_wake). NULL
+ * stops the calls; once it returns, wake is called no more. */
+void mirror_wake_with(struct mirror *m, void (*wake)(void *user), void *user);
 
 /* Stops the threads and frees the mirror; NULL is ignored. */
 void mirror_stop(struct mirror *m);

@@ -184,8 +184,8 @@ static const char *const position_types[] = {
 };
 
 /* Where a subscription starts; -1 with a message when the position is bad. */
-static int starting_point(struct hub *hub, const struct shard *sh, json_t *position,
-			  seqno_t *from, const char **error)
+static int starting_point(struct hub *hub, const struct stream *s, size_t shard,
+			  json_t *position, seqno_t *from, const char **error)
 {
 	const char *type = NULL, *seq_text = NULL;
 	json_t *ts = NULL;
@@ -222,7 +222,7 @@ static int starting_point(struct hub *hub, const struct shard *sh, json_t *posit
 		*from = 0;
 		break;
 	case SHARDLOG_LATEST:
-		*from = hub->gen.last + 1;
+		*from = stream_latest(s, shard, hub->gen.last);
 		break;
 	case SHARDLOG_AT_SEQUENCE_NUMBER:
 		*from = seq;
@@ -232,9 +232,9 @@ static int starting_point(struct hub *hub, const struct shard *sh, json_t *posit
 		break;
 	default: {
 		int64_t ms = clock_seconds_to_ms(json_number_value(ts));
-		uint64_t pos = shardlog_position(&sh->log, SHARDLOG_AT_TIMESTAMP, 0, ms);
-		const struct shardlog_record *r = shardlog_at(&sh->log, pos);
-		*from = r ? r->seq : hub->gen.last + 1;
+		uint64_t pos = shardlog_position(&s->shards[shard].log, SHARDLOG_AT_TIMESTAMP, 0, ms);
+		const struct shardlog_record *r = shardlog_at(&s->shards[shard].log, pos);
+		*from = r ? r->seq : stream_latest(s, shard, hub->gen.last);
 	}
 	}
 	return 0;
@@ -288,7 +288,7 @@ struct push_sub *push_subscribe(struct push *push, struct push_conn *conn, json_
 	if (shard < 0)
 		return refuse(type, message, "ResourceNotFoundException",
 			      "The shard does not exist in the consumer's stream.");
-	if (starting_point(push->hub, &s->shards[shard], position, &from, &error) < 0)
+	if (starting_point(push->hub, s, (size_t)shard, position, &from, &error) < 0)
 		return refuse(type, message, "InvalidArgumentException", error);
 	old = find_sub(push, arn, s->uid, (unsigned)shard);
 	if (conn->sub_count >= PUSH_SUBS_PER_CONN_MAX && (old == NULL || old->conn != conn))

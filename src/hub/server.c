@@ -126,6 +126,16 @@ static void wake_push(struct server *server)
 	front_wake(&server->front);
 }
 
+/* The owner's work (a mirror's records, which wake the subscriptions at
+ * once), on every tick and at server_wake. */
+static void owner_work(struct server *server, int64_t now)
+{
+	if (server->config.on_tick)
+		server->config.on_tick(server->config.tick_user, now);
+	if (server->push.all)
+		wake_push(server);
+}
+
 /* ------------------------------------------------------------------ */
 /* Request headers, for signature checks                               */
 /* ------------------------------------------------------------------ */
@@ -610,6 +620,10 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	struct server *server;
 
 	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* server_wake (or server_stop): the owner's work, now. */
+		owner_work(server_of(wsi), clock_wall_ms());
+		return 0;
 	case LWS_CALLBACK_HTTP:
 		sockopt_no_delay(lws_get_socket_fd(wsi));
 		begin_request(wsi, h, in);
@@ -855,10 +869,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	struct server *server = lws_container_of(sul, struct server, tick);
 	int64_t now = clock_wall_ms();
 
-	if (server->config.on_tick)
-		server->config.on_tick(server->config.tick_user, now);
-	if (server->push.all)
-		wake_push(server);
+	owner_work(server, now);
 	if (now - server->last_expire_ms >= 1000) {
 		hub_expire(server->hub, now);
 		server->last_expire_ms = now;
@@ -1021,6 +1032,11 @@ void server_run(struct server *server)
 void server_stop(struct server *server)
 {
 	server->stopping = 1;
+	lws_cancel_service(server->context);
+}
+
+void server_wake(struct server *server)
+{
 	lws_cancel_service(server->context);
 }
 

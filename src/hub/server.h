@@ -44,6 +44,10 @@ int server_port(const struct server *server);
 void server_run(struct server *server);
 void server_stop(struct server *server);
 
+/* Runs on_tick on the loop's thread as soon as it can, rather than at the
+ * next tick: from any thread (a mirror's consumer has records). */
+void server_wake(struct server *server);
+
 void server_free(struct server *server);
 
 #endif

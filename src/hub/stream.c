@@ -580,7 +580,8 @@ static int mirror_parent(const struct stream *s, const char *id, bool *bad)
 static bool stream_never_written(const struct stream *s)
 {
 	for (size_t i = 0; i < s->shard_count; i++)
-		if (s->shards[i].records_in || s->shards[i].log.count || s->shards[i].log.trimmed)
+		if (s->shards[i].records_in || s->shards[i].log.count || s->shards[i].log.trimmed ||
+		    s->shards[i].mirrored_to)
 			return false;
 	return true;
 }
@@ -720,12 +721,29 @@ int stream_mirror_append(struct stream *s, size_t shard, seqno_t seq, int64_t ar
 	sh->records_in++;
 	sh->bytes_in += key_len + data_len;
 	s->bytes += key_len + data_len;
+	sh->mirrored_to = seq;
 	return 1;
 }
 
+/* The journal's replay brings records back without mirrored_to: the
+ * newest held counts too. */
 seqno_t stream_mirror_position(const struct stream *s, size_t shard)
 {
 	const struct shardlog_record *last = shardlog_last(&s->shards[shard].log);
+	seqno_t held = last ? last->seq : 0;
 
-	return last ? last->seq : 0;
+	return held > s->shards[shard].mirrored_to ? held : s->shards[shard].mirrored_to;
+}
+
+seqno_t stream_latest(const struct stream *s, size_t shard, seqno_t hub_last)
+{
+	return (s->mirrored ? stream_mirror_position(s, shard) : hub_last) + 1;
+}
+
+bool stream_mirror_unsaved(const struct stream *s, size_t shard)
+{
+	const struct shard *sh = &s->shards[shard];
+	const struct shardlog_record *last = shardlog_last(&sh->log);
+
+	return sh->mirrored_to > sh->mirror_saved && (last == NULL || last->seq < sh->mirrored_to);
 }

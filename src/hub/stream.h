@@ -62,6 +62,11 @@ struct shard {
 	 * read it (MillisBehindLatest of the upstream's last event), added to
 	 * what the mirror's own readers are told. */
 	int64_t upstream_behind_ms;
+	/* A mirrored shard's checkpoint: the newest upstream sequence number
+	 * stored, kept when retention trims the record away, so the mirror
+	 * resumes after it rather than reading the upstream again. Saved
+	 * with the stream; mirror_saved is what the saved state holds. */
+	seqno_t mirrored_to, mirror_saved;
 };
 
 struct stream_consumer {
@@ -104,8 +109,8 @@ struct stream {
 	int64_t updating_until_ms;
 	/* A copy of an upstream stream (hub --mirror): its shards and sequence
 	 * numbers are the upstream's, set by the stream_mirror_* functions,
-	 * and local writes and reshards are refused. Not saved: the hub's
-	 * command line says it again after a restart. */
+	 * and local writes and reshards are refused. Saved: a copy restarted
+	 * on its data directory stays one, with or without --mirror. */
 	bool mirrored;
 	struct stream_mirror_stats {
 		int64_t lag_ms;         /* upstream arrival to stored here, last batch */
@@ -255,9 +260,22 @@ int stream_mirror_append(struct stream *s, size_t shard, seqno_t seq, int64_t ar
 			 const char *key, size_t key_len, const void *data, size_t data_len,
 			 const char **why);
 
-/* The sequence number a mirror resumes after in a shard: its newest
- * record's, or 0 when it holds none (read it from its start). */
+/* The sequence number a mirror resumes after in a shard: the newest it
+ * stored, even when retention has trimmed it since, or 0 when it stored
+ * none (read it from its start). */
 seqno_t stream_mirror_position(const struct stream *s, size_t shard);
+
+/* Where a reader at LATEST starts in a shard: above every record written
+ * to it later. hub_last is the newest sequence number the hub issued; a
+ * mirror's numbers are the upstream's, unrelated to the hub's own, so its
+ * readers start after the newest record it stored. */
+seqno_t stream_latest(const struct stream *s, size_t shard, seqno_t hub_last);
+
+/* Whether a shard's checkpoint is newer than the saved state's while the
+ * shard's log no longer holds the record it names: after a restart the
+ * journal could not bring it back, so it must be saved before the journal
+ * forgets the record. */
+bool stream_mirror_unsaved(const struct stream *s, size_t shard);
 
 struct stream_consumer *stream_find_consumer(struct stream *s, const char *name);
 struct stream_consumer *stream_add_consumer(struct stream *s, const char *name, int64_t now_s);

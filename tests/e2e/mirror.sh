@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # hub --mirror (issue 17): a hub serving a copy of another hub's stream to
-# many boards through one consumer upstream. 24 boards on the mirror print the
+# many boards through one consumer upstream. 50 boards on the mirror print the
 # standings a board on the upstream prints, after the mirror was killed
 # with -9 mid-race and restarted on its data directory, after the
 # upstream resharded 4 -> 2 -> 3 while mirrored, and after both were
@@ -9,47 +9,22 @@
 # copy are refused.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
-
-need curl curl
-
-dir=$(mktemp -d)
-export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8
-mirror_pid=
-cleanup() {
-	[ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null
-	[ -n "$mirror_pid" ] && kill "$mirror_pid" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+. "$top_srcdir/tests/e2e/mirrorlib.sh"
 
 up_options=(--shards 4 --shard-records-per-sec 0 --shard-bytes-per-sec 0 --data-dir "$dir/up-data")
 start_hub "$dir" race "${up_options[@]}"
 up="http://127.0.0.1:$port"
-mport=$((port + 1))
-mirror="http://127.0.0.1:$mport"
+mirror_port_after "$port"
 
 start_mirror() {
-	"$ALLEYCAT" hub --listen "127.0.0.1:$mport" --stream race --mirror "$up" \
-		--data-dir "$dir/mirror-data" --max-consumers 100 >>"$dir/mirror.log" 2>&1 &
-	mirror_pid=$!
-	answers "$mirror" 5 || fail "the mirror did not start: $(cat "$dir/mirror.log")"
+	launch_mirror --mirror "$up" --data-dir "$dir/mirror-data" --max-consumers 100
 }
 
-# call URL OPERATION JSON: a Kinesis API call with curl; the answer's body.
-call() {
-	curl -s -X POST "$1/" -H 'Content-Type: application/x-amz-json-1.1' \
-		-H "X-Amz-Target: Kinesis_20131202.$2" --data "$3"
-}
-
-# same_on_both FUNCTION WHAT: waits up to 20 s (a consumer's backoff after
-# a lost upstream reaches 8 s) for FUNCTION to print the
-# same for the mirror as for the upstream.
+# same_on_both FUNCTION WHAT: waits for FUNCTION to print the same for the
+# mirror as for the upstream.
+same() { [ "$("$1" "$mirror")" = "$("$1" "$up")" ]; }
 same_on_both() {
-	for _ in $(seq 200); do
-		[ "$("$1" "$mirror")" = "$("$1" "$up")" ] && return 0
-		sleep 0.1
-	done
-	fail "$2: $("$1" "$mirror") vs $("$1" "$up")"
+	wait_for same "$1" || fail "$2: $("$1" "$mirror") vs $("$1" "$up")"
 }
 
 sim() {
@@ -105,7 +80,7 @@ last_seqs() { curl -s "$1/metrics" | grep -E '^alleycat_shard_(info|retained_rec
 same_on_both last_seqs "the mirror did not catch up"
 
 boards=()
-screens=$(seq 24)
+screens=$(seq 50)
 for n in $screens; do
 	board "$mirror" "screen-$n" >"$dir/screen-$n.csv" &
 	boards+=($!)
@@ -118,7 +93,7 @@ consumers=$(call "$up" ListStreamConsumers \
 	"{\"StreamARN\":\"arn:aws:kinesis:us-east-1:000000000000:stream/race\"}")
 count=$(printf '%s' "$consumers" | grep -o '"ConsumerName"' | wc -l)
 [ "$count" = 1 ] || fail "the upstream has $count consumers, not 1: $consumers"
-pass "24 boards on the mirror (more than Kinesis's 20 consumers), one consumer upstream"
+pass "50 boards on the mirror (more than the upstream's 20 consumers), one consumer upstream"
 
 board "$up" reference >"$dir/reference.csv"
 [ "$(wc -l <"$dir/reference.csv")" -gt 30 ] || fail "the reference is short: $(cat "$dir/reference.csv")"

@@ -428,6 +428,67 @@ static void test_put_and_read_back(void **state)
 	hub_close(hub);
 }
 
+/* A mirrored shard's readers are told how far behind the upstream's
+ * latest the mirror read it, plus their own lag on the copy: along a
+ * chain of mirrors each adds its own. */
+static void test_mirror_adds_upstream_behind(void **state)
+{
+	struct hub *hub = new_hub(0);
+	struct stream *s = hub_find_stream(hub, "alleycat");
+	const char *put = "{\"StreamName\":\"alleycat\",\"Data\":\"b25l\",\"PartitionKey\":"
+			  "\"k\",\"ExplicitHashKey\":\"0\"}";
+	char *horizon, body[512];
+	json_t *got;
+
+	(void)state;
+	horizon = iterator(hub, "shardId-000000000000", "TRIM_HORIZON", "");
+	json_decref(call_ok(hub, "PutRecord", put, NOW));
+	json_decref(call_ok(hub, "PutRecord", put, NOW));
+	s->shards[0].upstream_behind_ms = 7000;
+	/* One record of two read, 3 s after they arrived: 3 s of its own. */
+	snprintf(body, sizeof(body), "{\"ShardIterator\":\"%s\",\"Limit\":1}", horizon);
+	got = call_ok(hub, "GetRecords", body, NOW + 3000);
+	assert_int_equal(json_array_size(json_object_get(got, "Records")), 1);
+	assert_int_equal(json_integer_value(json_object_get(got, "MillisBehindLatest")), 10000);
+	free(horizon);
+	horizon = strdup(json_string_value(json_object_get(got, "NextShardIterator")));
+	json_decref(got);
+	/* At the copy's newest: the upstream's part alone. */
+	got = get_records(hub, horizon, NOW + 3000);
+	assert_int_equal(json_array_size(json_object_get(got, "Records")), 1);
+	assert_int_equal(json_integer_value(json_object_get(got, "MillisBehindLatest")), 7000);
+	json_decref(got);
+	free(horizon);
+	hub_close(hub);
+}
+
+/* A mirror's sequence numbers are the upstream's, far below those this
+ * hub would issue: a reader at LATEST still gets the next record copied. */
+static void test_mirror_latest(void **state)
+{
+	struct hub *hub = new_hub(0);
+	struct stream *s = hub_find_stream(hub, "alleycat");
+	struct stream_mirror_shard up = { .id = "shardId-000000000000",
+					  .start = hashkey_shard_start(0, 1),
+					  .end = hashkey_shard_end(0, 1), .starting_seq = 100 };
+	struct mirror_record rec = { .seq = 150, .arrival_ms = NOW, .key = "k", .key_len = 1,
+				     .data = "one", .data_len = 3 };
+	const char *why;
+	char *latest;
+	json_t *got;
+
+	(void)state;
+	assert_int_equal(hub_mirror_shards(hub, s, &up, 1, NOW, &why), 1);
+	assert_true(hub->gen.last > rec.seq);
+	latest = iterator(hub, "shardId-000000000000", "LATEST", "");
+	assert_int_equal(hub_mirror_records(hub, s, 0, &rec, 1), 0);
+	got = get_records(hub, latest, NOW + 1);
+	assert_int_equal(json_array_size(json_object_get(got, "Records")), 1);
+	json_decref(got);
+	free(latest);
+	hub_close(hub);
+}
+
 static void test_streams_and_consumers(void **state)
 {
 	struct hub *hub = new_hub(1000);
@@ -979,6 +1040,8 @@ int main(void)
 		cmocka_unit_test(test_throttling_in_request_order),
 		cmocka_unit_test(test_byte_limit_admits_an_oversized_record_alone),
 		cmocka_unit_test(test_put_and_read_back),
+		cmocka_unit_test(test_mirror_adds_upstream_behind),
+		cmocka_unit_test(test_mirror_latest),
 		cmocka_unit_test(test_streams_and_consumers),
 		cmocka_unit_test(test_update_shard_count_lineage_survives_restart),
 		cmocka_unit_test(test_saved_lineage_must_point_back),

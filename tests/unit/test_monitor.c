@@ -57,6 +57,41 @@ static void test_parse_and_rates(void **state __attribute__((unused)))
 	free(b);
 }
 
+static const char mirror1[] =
+	"alleycat_mirror_lag_ms{stream=\"race\"} 250\n"
+	"alleycat_mirror_records_total{stream=\"race\",outcome=\"stored\"} 1000\n"
+	"alleycat_mirror_records_total{stream=\"race\",outcome=\"repeated\"} 7\n"
+	"alleycat_mirror_records_total{stream=\"race\",outcome=\"bad\"} 2\n"
+	"alleycat_mirror_records_total{stream=\"race\",outcome=\"unreadable\"} 1\n";
+
+static const char mirror2[] =
+	"alleycat_mirror_lag_ms{stream=\"race\"} 40\n"
+	"alleycat_mirror_records_total{stream=\"race\",outcome=\"stored\"} 1500\n";
+
+/* A hub that mirrors another's stream: its lag and what it stored. */
+static void test_mirror(void **state __attribute__((unused)))
+{
+	struct monitor_view *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+
+	assert_int_equal(monitor_parse(mirror1, strlen(mirror1), NULL, 0, a), 0);
+	assert_int_equal(a->mirror_count, 1);
+	assert_string_equal(a->mirrors[0].stream, "race");
+	assert_int_equal(a->mirrors[0].lag_ms, 250);
+	assert_int_equal(a->mirrors[0].stored, 1000);
+	assert_int_equal(a->mirrors[0].repeated, 7);
+	assert_int_equal(a->mirrors[0].bad, 2);
+	assert_int_equal(a->mirrors[0].unreadable, 1);
+	assert_int_equal(a->shard_count, 0);
+	/* Two seconds later: 500 stored more. */
+	assert_int_equal(monitor_parse(mirror2, strlen(mirror2), a, 2.0, b), 0);
+	assert_int_equal(b->mirrors[0].lag_ms, 40);
+	assert_true(b->mirrors[0].stored_per_sec > 249.9 && b->mirrors[0].stored_per_sec < 250.1);
+	assert_int_equal(monitor_parse(page1, strlen(page1), NULL, 0, a), 0);
+	assert_int_equal(a->mirror_count, 0);
+	free(a);
+	free(b);
+}
+
 static void test_not_a_metrics_page(void **state __attribute__((unused)))
 {
 	struct monitor_view *v = calloc(1, sizeof(*v));
@@ -71,6 +106,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_rates),
+		cmocka_unit_test(test_mirror),
 		cmocka_unit_test(test_not_a_metrics_page),
 	};
 

@@ -192,7 +192,7 @@ static void test_written_stream_keeps_its_shards(void **state)
 	stream_free(s);
 }
 
-static struct hub *open_hub(const char *dir)
+static struct hub *open_hub_at(const char *dir, int64_t now_ms)
 {
 	struct hub_config config;
 	char err[ERR_TEXT_MAX];
@@ -200,9 +200,35 @@ static struct hub *open_hub(const char *dir)
 
 	hub_config_defaults(&config);
 	config.data_dir = dir;
-	hub = hub_open(&config, NOW_MS, err, sizeof(err));
+	hub = hub_open(&config, now_ms, err, sizeof(err));
 	assert_non_null(hub);
 	return hub;
+}
+
+static struct hub *open_hub(const char *dir)
+{
+	return open_hub_at(dir, NOW_MS);
+}
+
+/* A hub on dir with stream race mirroring up (n shards). */
+static struct hub *mirror_hub(const char *dir, const struct stream_mirror_shard *up, size_t n,
+			      struct stream **s)
+{
+	struct hub *hub = open_hub(dir);
+	const char *why;
+
+	*s = hub_create_stream(hub, "race", 1, NOW_MS);
+	assert_non_null(*s);
+	assert_int_equal(hub_mirror_shards(hub, *s, up, n, NOW_MS, &why), (int)n);
+	return hub;
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* What hub_mirror_records stores is journaled: after the hub reopens its
@@ -220,15 +246,10 @@ static void test_mirrored_records_survive_a_restart(void **state)
 	char dir[] = "/tmp/alleycat-mirror-XXXXXX";
 	struct hub *hub;
 	struct stream *s;
-	const char *why;
-	char cmd[64];
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	hub = open_hub(dir);
-	s = hub_create_stream(hub, "race", 1, NOW_MS);
-	assert_non_null(s);
-	assert_int_equal(hub_mirror_shards(hub, s, up, 2, NOW_MS, &why), 2);
+	hub = mirror_hub(dir, up, 2, &s);
 	/* The replay of 150 is skipped; 250 is beyond shard 0's records but
 	 * inside its range: stored. */
 	assert_int_equal(hub_mirror_records(hub, s, 0, recs, 4), 0);
@@ -246,8 +267,83 @@ static void test_mirrored_records_survive_a_restart(void **state)
 	assert_int_equal(hub_mirror_records(hub, s, 0, recs, 2), 0);
 	assert_int_equal(s->shards[0].log.count, 3);
 	hub_close(hub);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	remove_dir(dir);
+}
+
+/* Retention trims every record a mirrored shard held: its checkpoint is
+ * saved before the journal forgets them, so the copy reopened later (its
+ * records expired on replay too) still resumes after the newest it
+ * stored, and still is a mirror. */
+static void test_checkpoint_outlives_retention(void **state)
+{
+	struct stream_mirror_shard up[1] = { even(0, 1, 100) };
+	struct mirror_record recs[2] = {
+		{ .seq = 150, .arrival_ms = NOW_MS, .key = "a", .key_len = 1, .data = "x",
+		  .data_len = 1 },
+		{ .seq = 160, .arrival_ms = NOW_MS, .key = "b", .key_len = 1, .data = "y",
+		  .data_len = 1 },
+	};
+	char dir[] = "/tmp/alleycat-mirror-XXXXXX";
+	int64_t later;
+	struct hub *hub;
+	struct stream *s;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	hub = mirror_hub(dir, up, 1, &s);
+	assert_int_equal(hub_mirror_records(hub, s, 0, recs, 2), 0);
+	assert_false(stream_mirror_unsaved(s, 0));
+	later = NOW_MS + s->retention_ms + 1000;
+	hub_expire(hub, later);
+	assert_int_equal(s->shards[0].log.count, 0);
+	assert_int_equal(stream_mirror_position(s, 0), 160);
+	assert_false(stream_mirror_unsaved(s, 0));
+	hub_close(hub);
+
+	hub = open_hub_at(dir, later);
+	s = hub_find_stream(hub, "race");
+	assert_non_null(s);
+	assert_true(s->mirrored);
+	assert_int_equal(s->shards[0].log.count, 0);
+	assert_int_equal(stream_mirror_position(s, 0), 160);
+	/* The upstream sends them again: held already, not stored twice. */
+	assert_int_equal(hub_mirror_records(hub, s, 0, recs, 2), 0);
+	assert_int_equal(s->mirror.repeated, 2);
+	assert_int_equal(s->mirror.records, 0);
+	hub_close(hub);
+	remove_dir(dir);
+}
+
+/* A crash after records were journaled but before the checkpoint was
+ * saved: the replayed records move the checkpoint on, and it is saved
+ * when retention trims them at the reopening. */
+static void test_replay_moves_the_checkpoint(void **state)
+{
+	struct stream_mirror_shard up[1] = { even(0, 1, 100) };
+	struct mirror_record rec = { .seq = 170, .arrival_ms = NOW_MS, .key = "a", .key_len = 1,
+				     .data = "x", .data_len = 1 };
+	char dir[] = "/tmp/alleycat-mirror-XXXXXX";
+	int64_t later;
+	struct hub *hub;
+	struct stream *s;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	hub = mirror_hub(dir, up, 1, &s);
+	assert_int_equal(hub_mirror_records(hub, s, 0, &rec, 1), 0);
+	later = NOW_MS + s->retention_ms + 1000;
+	hub_close(hub);
+
+	hub = open_hub_at(dir, later);
+	s = hub_find_stream(hub, "race");
+	assert_int_equal(s->shards[0].log.count, 0);
+	assert_int_equal(stream_mirror_position(s, 0), 170);
+	assert_false(stream_mirror_unsaved(s, 0));
+	hub_close(hub);
+	hub = open_hub_at(dir, later);
+	assert_int_equal(stream_mirror_position(hub_find_stream(hub, "race"), 0), 170);
+	hub_close(hub);
+	remove_dir(dir);
 }
 
 int main(void)
@@ -260,6 +356,8 @@ int main(void)
 		cmocka_unit_test(test_bad_upstream_layouts_are_refused),
 		cmocka_unit_test(test_written_stream_keeps_its_shards),
 		cmocka_unit_test(test_mirrored_records_survive_a_restart),
+		cmocka_unit_test(test_checkpoint_outlives_retention),
+		cmocka_unit_test(test_replay_moves_the_checkpoint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

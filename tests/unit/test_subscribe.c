@@ -434,23 +434,61 @@ static void test_backlog_is_pulled_not_buffered(void **state)
 	assert_int_equal(pull(f, &f->a, NOW + 2).step, SUBSCRIBE_WAIT);
 }
 
-/* The per-consumer rate holds on this transport too. */
-static void test_rate(void **state)
+/* Ten records of 100 KiB that arrived at NOW, read from the start at a
+ * rate of 300 KiB/s from now on: the first event. */
+static struct message throttled_backlog(struct fixture *f, int64_t now)
 {
-	struct fixture *f = *state;
-	struct message m;
 	static char data[100 * 1024];
-	size_t first;
 
 	for (int i = 0; i < 10; i++)
 		put(f, data, sizeof(data), NOW);
 	f->hub->config.push_bytes_per_sec = 300 * 1024;
-	open_session(f, &f->a, 0, "{\"Type\":\"TRIM_HORIZON\"}", NOW + 1);
-	m = pull(f, &f->a, NOW + 1);
+	open_session(f, &f->a, 0, "{\"Type\":\"TRIM_HORIZON\"}", now);
+	return pull(f, &f->a, now);
+}
+
+/* The per-consumer rate holds on this transport too. */
+static void test_rate(void **state)
+{
+	struct fixture *f = *state;
+	struct message m = throttled_backlog(f, NOW + 1);
+	size_t first;
+
 	first = json_array_size(records(&m));
 	json_decref(m.payload);
 	assert_true(first >= 1 && first <= 3);
 	assert_int_equal(pull(f, &f->a, NOW + 2).step, SUBSCRIBE_WAIT);
+}
+
+/* On a mirrored shard an event's MillisBehindLatest is the upstream's
+ * (as the mirror last read it) plus the subscriber's own lag on the copy. */
+static void test_mirror_adds_upstream_behind(void **state)
+{
+	struct fixture *f = *state;
+	struct message m;
+	size_t total;
+
+	f->stream->shards[f->shard].upstream_behind_ms = 7000;
+	/* The rate holds the rest back: 5 s of its own, 7 s upstream. */
+	m = throttled_backlog(f, NOW + 5000);
+	expect_event(&m, "SubscribeToShardEvent");
+	total = json_array_size(records(&m));
+	assert_true(total < 10);
+	assert_int_equal(json_integer_value(json_object_get(m.payload, "MillisBehindLatest")),
+			 12000);
+	json_decref(m.payload);
+	/* Every record read: the upstream's part alone. */
+	f->hub->config.push_bytes_per_sec = 0;
+	while (total < 10) {
+		m = pull(f, &f->a, NOW + 5001);
+		expect_event(&m, "SubscribeToShardEvent");
+		total += json_array_size(records(&m));
+		if (total == 10)
+			assert_int_equal(json_integer_value(json_object_get(m.payload,
+									    "MillisBehindLatest")),
+					 7000);
+		json_decref(m.payload);
+	}
 }
 
 int main(void)
@@ -465,6 +503,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_consumer_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_is_pulled_not_buffered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mirror_adds_upstream_behind, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,55 @@
+# What the hub --mirror tests share: a scratch directory cleaned up with
+# the hubs, the Kinesis API over curl, and a mirror hub beside the
+# upstream. Source it after lib.sh.
+
+need curl curl
+
+dir=$(mktemp -d)
+export ALLEYCAT_CONFIG=/dev/null LANG=C.UTF-8 LC_ALL=C.UTF-8
+mirror_pid=
+extra_pids=()
+cleanup() {
+	[ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null
+	[ -n "$mirror_pid" ] && kill "$mirror_pid" 2>/dev/null
+	for p in "${extra_pids[@]}"; do kill "$p" 2>/dev/null; done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+# call URL OPERATION JSON: a Kinesis API call with curl; the answer's body.
+call() {
+	curl -s -X POST "$1/" -H 'Content-Type: application/x-amz-json-1.1' \
+		-H "X-Amz-Target: Kinesis_20131202.$2" --data "$3"
+}
+
+# mirror_port_after PORT: sets mport and mirror for a mirror hub beside the
+# hub on PORT.
+mirror_port_after() {
+	mport=$(($1 + 1))
+	mirror="http://127.0.0.1:$mport"
+}
+
+# launch_mirror OPTION...: a hub on $mport, its output in mirror.log, once
+# it answers.
+launch_mirror() {
+	"$ALLEYCAT" hub --listen "127.0.0.1:$mport" --stream race "$@" >>"$dir/mirror.log" 2>&1 &
+	mirror_pid=$!
+	answers "$mirror" 5 || fail "the mirror did not start: $(cat "$dir/mirror.log")"
+}
+
+# mirrored URL OUTCOME: the count of records with that outcome of the
+# mirror at URL.
+mirrored() {
+	curl -s "$1/metrics" |
+		sed -n "s/^alleycat_mirror_records_total{stream=\"race\",outcome=\"$2\"} //p"
+}
+
+# wait_for COMMAND...: up to 20 s (a consumer's backoff after a lost
+# upstream reaches 8 s) for COMMAND to succeed; its status at the end.
+wait_for() {
+	for _ in $(seq 200); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
