@@ -218,10 +218,37 @@ static void test_forgotten_shard_ends_and_refuses_subscriptions(void **state)
 	json_decref(e);
 }
 
+/* On a mirrored shard a push event's MillisBehindLatest is the upstream's
+ * (as the mirror last read it) plus the subscriber's own lag on the copy. */
+static void test_mirror_adds_upstream_behind(void **state)
+{
+	struct fixture *f = *state;
+	size_t shard = stream_shard_for(f->stream, hashkey_of_partition_key("k", 1));
+	json_t *e;
+
+	f->stream->shards[shard].upstream_behind_ms = 7000;
+	put(f, "k", "one", NOW);
+	put(f, "k", "two", NOW);
+	/* A rate that lets one record out holds the other back, 3 s old. */
+	f->hub->config.push_bytes_per_sec = 1;
+	subscribe(f, 0, (int)shard, "{\"Type\":\"TRIM_HORIZON\"}", NOW + 3000);
+	e = next_event(f, NOW + 3000);
+	assert_int_equal(json_array_size(json_object_get(e, "Records")), 1);
+	assert_int_equal(json_integer_value(json_object_get(e, "MillisBehindLatest")), 10000);
+	json_decref(e);
+	/* Caught up: the upstream's part alone. */
+	f->hub->config.push_bytes_per_sec = 0;
+	e = next_event(f, NOW + 4000);
+	assert_int_equal(json_array_size(json_object_get(e, "Records")), 1);
+	assert_int_equal(json_integer_value(json_object_get(e, "MillisBehindLatest")), 7000);
+	json_decref(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_first_event_records_heartbeat_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mirror_adds_upstream_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscriptions_per_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_messages_become_exceptions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forgotten_shard_ends_and_refuses_subscriptions,
