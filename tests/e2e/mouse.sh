@@ -54,6 +54,7 @@ pass "a click follows a racer and switches views, the wheel scrolls"
 # drawn only once every waiting report was read (as in screen.sh).
 tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(dash kiosk '--rotate 600')"
 wait_for kiosk 20 "kiosk: Races"
+wait_for kiosk 20 "Live races: 1, 60 racers"
 click_on kiosk ' Live '
 click_on kiosk ' 960 '
 click_on kiosk ' 960 '
