@@ -620,9 +620,26 @@ static const char *sort_mark(const struct view_live *v, const struct terminal *t
 	return largest_first[v->sort] != v->sort_reversed ? term->glyphs->down : term->glyphs->up;
 }
 
+/* What the sparklines draw, as much as the column's width holds: the
+ * unit, the seconds shown (one a character) and the scale, "output W,
+ * 28 s: 92 to 158" (watts, whole), or "28 s: 92 to 158 W". */
+static void spark_title(const struct view_live *v, const struct widget_column *col, char *title,
+			size_t size)
+{
+	int seconds = col->w < ENGINE_SPARK_SECONDS ? col->w : ENGINE_SPARK_SECONDS;
+	long long lo = (long long)(v->spark_lo / 10000), hi = (long long)((v->spark_hi + 9999) / 10000);
+
+	snprintf(title, size, "output W, %d s: %lld to %lld", seconds, lo, hi);
+	if (widget_width(title) + 1 > col->w)
+		snprintf(title, size, "%d s: %lld to %lld W", seconds, lo, hi);
+	if (widget_width(title) + 1 > col->w)
+		snprintf(title, size, "output W");
+}
+
 void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
 	struct widget_column cols[COL_COUNT];
+	char spark[64];
 
 	if (v->finishing) {
 		view_finish_draw(&v->finish, ctx, a, v->follow_id);
@@ -638,9 +655,12 @@ void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view
 	draw_clock(v, ctx, (struct view_rect){ a.y + 1, a.x, 1, a.w });
 	memcpy(cols, columns, sizeof(cols));
 	widget_columns_layout(cols, COL_COUNT, a.w);
+	spark_title(v, &cols[COL_SPARK], spark, sizeof(spark));
+	cols[COL_SPARK].title = spark;
 	widget_columns_head_sorted(ctx->term, a.y + 2, a.x, a.w, cols, COL_COUNT, v->sort,
 				   sort_mark(v, ctx->term));
 	memcpy(v->cols, cols, sizeof(cols));
+	v->cols[COL_SPARK].title = columns[COL_SPARK].title;    /* spark lives on this stack */
 	v->first_x = a.x;
 	v->first_y = a.y + 3;
 	if (v->page < 1)
