@@ -547,6 +547,7 @@ static bool click_view(struct dashboard *d, int y, int x)
 			return false;
 		race_open(d, open);
 		return true;
+	case DASH_HISTORY: return view_history_click(d->history_view, &d->ctx, y, x);
 	default: return false;
 	}
 }
