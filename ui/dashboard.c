@@ -357,13 +357,37 @@ static void draw_prompt(struct dashboard *d, const struct prompt *p, int y)
 	widget_text(term, y, x, 1, term_attr(term, TERM_PROMPT) | A_REVERSE, WIDGET_LEFT, " ");
 }
 
+/* The newest log message while it is fresh, and how many more fresh ones
+ * the monitor lists ("warning (2 more in Monitor): ..."): several arrive
+ * at once when the dashboard opens (the config file's, held while the
+ * screen was not up). False when there is none. */
+static bool draw_status_log(struct dashboard *d, int y)
+{
+	const struct terminal *term = &d->term;
+	struct logring_entry e[LOG_HELD_MAX];
+	size_t n = logring_newest(d->log, e, LOG_HELD_MAX), fresh = 0;
+	char more[48] = "";
+	int x;
+
+	while (fresh < n && d->ctx.now_ms - e[fresh].at_ms < STATUS_LOG_MS)
+		fresh++;
+	if (fresh == 0)
+		return false;
+	if (fresh > 1)
+		snprintf(more, sizeof(more), " (%zu%s more in Monitor)", fresh - 1,
+			 fresh == LOG_HELD_MAX ? "+" : "");
+	x = widget_printf(term, y, 0, COLS, term_attr(term, e[0].level == LOG_ERROR ? TERM_ERROR : TERM_WARN),
+			  WIDGET_LEFT, "%s%s: ", e[0].level == LOG_ERROR ? "error" : "warning", more);
+	widget_untrusted(term, y, x, COLS - x, term_attr(term, TERM_NORMAL), WIDGET_LEFT, e[0].text);
+	return true;
+}
+
 /* The line above the footer: the prompt being typed, else the newest log
  * message while it is fresh, else how the consumer is doing. */
 static void draw_status(struct dashboard *d, int y)
 {
 	const struct terminal *term = &d->term;
 	const struct prompt *p = view_prompt(d);
-	struct logring_entry e;
 	struct live_stats s;
 	char age[32], applied[16], duplicates[16], note[160];
 	int at = 0;
@@ -372,13 +396,8 @@ static void draw_status(struct dashboard *d, int y)
 		draw_prompt(d, p, y);
 		return;
 	}
-	if (logring_newest(d->log, &e, 1) == 1 && d->ctx.now_ms - e.at_ms < STATUS_LOG_MS) {
-		int x = widget_text(term, y, 0, COLS,
-				    term_attr(term, e.level == LOG_ERROR ? TERM_ERROR : TERM_WARN),
-				    WIDGET_LEFT, e.level == LOG_ERROR ? "error: " : "warning: ");
-		widget_untrusted(term, y, x, COLS - x, term_attr(term, TERM_NORMAL), WIDGET_LEFT, e.text);
+	if (draw_status_log(d, y))
 		return;
-	}
 	live_stats(d->ctx.live, &s);
 	if (s.store_error[0]) {
 		int x = widget_text(term, y, 0, COLS, term_attr(term, TERM_ERROR), WIDGET_LEFT,
