@@ -434,10 +434,33 @@ static size_t rows_last(const struct view_live *v)
 	return v->top + page < v->shown ? v->top + page : v->shown;
 }
 
+/* The end of the heading, in room columns: the sort ("sort: rank") into
+ * sort, and the note to show after it when the class has no history yet
+ * (else ""). When room is short the note is shortened, then the sort
+ * dropped if it is the usual one (the column head marks it anyway). */
+static const char *history_note(const struct view_live *v, int room, char *sort, size_t size)
+{
+	static const char long_note[] = "  no history yet in this class";
+	static const char short_note[] = "  no history yet";
+	int sort_w;
+
+	snprintf(sort, size, "sort: %s%s", sort_names[v->sort], v->sort_reversed ? ", reversed" : "");
+	if (v->class_history)
+		return "";
+	sort_w = widget_width(sort);
+	if (sort_w + (int)strlen(long_note) <= room)
+		return long_note;
+	if (sort_w + (int)strlen(short_note) <= room || v->sort != COL_RANK || v->sort_reversed)
+		return short_note;
+	sort[0] = '\0';
+	return (int)strlen(long_note) - 2 <= room ? long_note + 2 : short_note + 2;
+}
+
 static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
 	const struct terminal *term = ctx->term;
-	char filter[PROMPT_MAX * 4 + 1];
+	char filter[PROMPT_MAX * 4 + 1], sort[64];
+	const char *note;
 	int x = a.x;
 
 	widget_fill(a.y, a.x, a.w, term_attr(term, TERM_NORMAL));
@@ -452,8 +475,8 @@ static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct
 		x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL),
 				   WIDGET_LEFT, "rows %zu-%zu of %zu  ", v->top + 1, rows_last(v),
 				   v->shown);
-	x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
-			   "sort: %s%s", sort_names[v->sort], v->sort_reversed ? ", reversed" : "");
+	note = history_note(v, a.x + a.w - x, sort, sizeof(sort));
+	x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT, sort);
 	if (v->filter.len > 0) {
 		prompt_text(&v->filter, filter, sizeof(filter));
 		x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
@@ -463,9 +486,7 @@ static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct
 		x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL),
 				   WIDGET_LEFT, " of %zu racers", v->info.racers);
 	}
-	if (!v->class_history)
-		widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_DIM), WIDGET_LEFT,
-			    "  no history yet in this class");
+	widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_DIM), WIDGET_LEFT, note);
 }
 
 static void draw_clock(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
