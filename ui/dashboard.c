@@ -364,20 +364,23 @@ static void draw_prompt(struct dashboard *d, const struct prompt *p, int y)
 static bool draw_status_log(struct dashboard *d, int y)
 {
 	const struct terminal *term = &d->term;
-	struct logring_entry e[LOG_HELD_MAX];
-	size_t n = logring_newest(d->log, e, LOG_HELD_MAX), fresh = 0;
+	struct logring_entry e[LOGRING_SIZE];
+	size_t n = logring_newest(d->log, e, LOGRING_SIZE), others = 0;
 	char more[48] = "";
 	int x;
 
-	while (fresh < n && d->ctx.now_ms - e[fresh].at_ms < STATUS_LOG_MS)
-		fresh++;
-	if (fresh == 0)
+	if (n == 0 || d->ctx.now_ms - e[0].at_ms >= STATUS_LOG_MS)
 		return false;
-	if (fresh > 1)
-		snprintf(more, sizeof(more), " (%zu%s more in Monitor)", fresh - 1,
-			 fresh == LOG_HELD_MAX ? "+" : "");
-	x = widget_printf(term, y, 0, COLS, term_attr(term, e[0].level == LOG_ERROR ? TERM_ERROR : TERM_WARN),
-			  WIDGET_LEFT, "%s%s: ", e[0].level == LOG_ERROR ? "error" : "warning", more);
+	/* The newest may be the count of an older one's repeats ("TEXT
+	 * (repeated N times)"): that one is not news. */
+	for (size_t i = 1; i < n && d->ctx.now_ms - e[i].at_ms < STATUS_LOG_MS; i++)
+		if (strncmp(e[0].text, e[i].text, strlen(e[i].text)) != 0)
+			others++;
+	if (others > 0)
+		snprintf(more, sizeof(more), " (%zu more in Monitor)", others);
+	x = widget_printf(term, y, 0, COLS,
+			  term_attr(term, e[0].level == LOG_ERROR ? TERM_ERROR : TERM_WARN), WIDGET_LEFT,
+			  "%s%s: ", e[0].level == LOG_ERROR ? "error" : "warning", more);
 	widget_untrusted(term, y, x, COLS - x, term_attr(term, TERM_NORMAL), WIDGET_LEFT, e[0].text);
 	return true;
 }
