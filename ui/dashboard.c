@@ -357,13 +357,40 @@ static void draw_prompt(struct dashboard *d, const struct prompt *p, int y)
 	widget_text(term, y, x, 1, term_attr(term, TERM_PROMPT) | A_REVERSE, WIDGET_LEFT, " ");
 }
 
+/* The newest log message while it is fresh, and how many more fresh ones
+ * the monitor lists ("warning (2 more in Monitor): ..."): several arrive
+ * at once when the dashboard opens (the config file's, held while the
+ * screen was not up). False when there is none. */
+static bool draw_status_log(struct dashboard *d, int y)
+{
+	const struct terminal *term = &d->term;
+	struct logring_entry e[LOGRING_SIZE];
+	size_t n = logring_newest(d->log, e, LOGRING_SIZE), others = 0;
+	char more[48] = "";
+	int x;
+
+	if (n == 0 || d->ctx.now_ms - e[0].at_ms >= STATUS_LOG_MS)
+		return false;
+	/* The newest may be the count of an older one's repeats ("TEXT
+	 * (repeated N times)"): that one is not news. */
+	for (size_t i = 1; i < n && d->ctx.now_ms - e[i].at_ms < STATUS_LOG_MS; i++)
+		if (strncmp(e[0].text, e[i].text, strlen(e[i].text)) != 0)
+			others++;
+	if (others > 0)
+		snprintf(more, sizeof(more), " (%zu more in Monitor)", others);
+	x = widget_printf(term, y, 0, COLS,
+			  term_attr(term, e[0].level == LOG_ERROR ? TERM_ERROR : TERM_WARN), WIDGET_LEFT,
+			  "%s%s: ", e[0].level == LOG_ERROR ? "error" : "warning", more);
+	widget_untrusted(term, y, x, COLS - x, term_attr(term, TERM_NORMAL), WIDGET_LEFT, e[0].text);
+	return true;
+}
+
 /* The line above the footer: the prompt being typed, else the newest log
  * message while it is fresh, else how the consumer is doing. */
 static void draw_status(struct dashboard *d, int y)
 {
 	const struct terminal *term = &d->term;
 	const struct prompt *p = view_prompt(d);
-	struct logring_entry e;
 	struct live_stats s;
 	char age[32], applied[16], duplicates[16], note[160];
 	int at = 0;
@@ -372,13 +399,8 @@ static void draw_status(struct dashboard *d, int y)
 		draw_prompt(d, p, y);
 		return;
 	}
-	if (logring_newest(d->log, &e, 1) == 1 && d->ctx.now_ms - e.at_ms < STATUS_LOG_MS) {
-		int x = widget_text(term, y, 0, COLS,
-				    term_attr(term, e.level == LOG_ERROR ? TERM_ERROR : TERM_WARN),
-				    WIDGET_LEFT, e.level == LOG_ERROR ? "error: " : "warning: ");
-		widget_untrusted(term, y, x, COLS - x, term_attr(term, TERM_NORMAL), WIDGET_LEFT, e.text);
+	if (draw_status_log(d, y))
 		return;
-	}
 	live_stats(d->ctx.live, &s);
 	if (s.store_error[0]) {
 		int x = widget_text(term, y, 0, COLS, term_attr(term, TERM_ERROR), WIDGET_LEFT,
@@ -547,6 +569,7 @@ static bool click_view(struct dashboard *d, int y, int x)
 			return false;
 		race_open(d, open);
 		return true;
+	case DASH_HISTORY: return view_history_click(d->history_view, &d->ctx, y, x);
 	default: return false;
 	}
 }

@@ -8,6 +8,7 @@
 #include "ui/terminal.h"
 #include "ui/widgets.h"
 #include "util/numfmt.h"
+#include "util/sanitize.h"
 
 #define PODIUM_PLACES 3
 
@@ -36,16 +37,19 @@ static void draw_heading(const struct finish *f, const struct view_ctx *ctx, str
 			      f->class_name[0] ? f->class_name : "class");
 	x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
 			   " (class %d)  %zu racers  ", f->class_id, f->count);
-	x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_OK), WIDGET_LEFT,
-			 "FINISHED");
-	widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_DIM), WIDGET_LEFT,
-		      "  final standings; the live races in %lld s",
+	widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_OK), WIDGET_LEFT, "FINISHED");
+	/* On a line of its own: a narrow screen must not cut the countdown. */
+	widget_printf(term, a.y + 1, a.x, a.w, term_attr(term, TERM_DIM), WIDGET_LEFT,
+		      "final standings; the live races in %lld s",
 		      (long long)(left > 0 ? (left + 999) / 1000 : 0));
 }
 
-/* One podium line: the place, the name and the winning score. */
+#define PODIUM_NAME_MAX 26               /* columns a podium name may take */
+
+/* One podium line: the place, the name (in a column name_w wide, so the
+ * scores line up) and the score. */
 static void draw_place(const struct finish *f, const struct view_ctx *ctx, int y, int x, int w,
-		       size_t k)
+		       size_t k, int name_w)
 {
 	const struct terminal *term = ctx->term;
 	const struct finish_row *row = &f->rows[k];
@@ -54,9 +58,24 @@ static void draw_place(const struct finish *f, const struct view_ctx *ctx, int y
 	int at = x;
 
 	at += widget_printf(term, y, at, w, attr, WIDGET_LEFT, "  %s  ", places[k]);
-	at += widget_untrusted(term, y, at, 26, attr, WIDGET_LEFT, row->name);
+	widget_untrusted(term, y, at, name_w, attr, WIDGET_LEFT, row->name);
+	at += name_w;
 	widget_printf(term, y, at, x + w - at, term_attr(term, TERM_NORMAL), WIDGET_LEFT,
-		      "  %s  (id %lld)", numfmt_output(row->score, score), (long long)row->racer_id);
+		      "  %8s W  (id %lld)", numfmt_output(row->score, score), (long long)row->racer_id);
+}
+
+/* The widest podium name as drawn, at most PODIUM_NAME_MAX. */
+static int podium_name_width(const struct finish *f, const struct terminal *term, size_t podium)
+{
+	char name[PODIUM_NAME_MAX * 4 + 1];
+	int w = 1;
+
+	for (size_t k = 0; k < podium; k++) {
+		sanitize_text(f->rows[k].name, name, sizeof(name), PODIUM_NAME_MAX, term->unicode);
+		if (widget_width(name) > w)
+			w = widget_width(name);
+	}
+	return w;
 }
 
 static size_t followed_index(const struct finish *f, int64_t follow_id)
@@ -109,11 +128,11 @@ void view_finish_draw(const struct finish *f, const struct view_ctx *ctx, struct
 		      int64_t follow_id)
 {
 	size_t podium = f->count < PODIUM_PLACES ? f->count : PODIUM_PLACES;
-	int y = a.y + 2;
+	int y = a.y + 3, name_w = podium_name_width(f, ctx->term, podium);
 
-	draw_heading(f, ctx, (struct view_rect){ a.y, a.x, 1, a.w });
+	draw_heading(f, ctx, (struct view_rect){ a.y, a.x, 2, a.w });
 	for (size_t k = 0; k < podium && y < a.y + a.h; k++, y++)
-		draw_place(f, ctx, y, a.x, a.w, k);
+		draw_place(f, ctx, y, a.x, a.w, k, name_w);
 	y++;
 	draw_standings(f, ctx, (struct view_rect){ y, a.x, a.y + a.h - y, a.w }, follow_id);
 }

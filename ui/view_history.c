@@ -13,6 +13,7 @@
 #include "ui/terminal.h"
 #include "ui/widgets.h"
 #include "util/numfmt.h"
+#include "util/sanitize.h"
 #include "wire/telemetry.h"
 
 #define HIST_DEPTH 16                   /* places kept for going back */
@@ -76,6 +77,11 @@ struct view_history {
 	bool class_names_read;
 	uint64_t windows;               /* live commits seen: new results may be in */
 	int page;                       /* table lines at the last draw */
+
+	/* Where the last draw put what a click can pick: the classes in the
+	 * title line (x from, x to; both 0 when not drawn) and the rows. */
+	int title_y, class_x[TELEMETRY_CLASS_COUNT + 1], class_end[TELEMETRY_CLASS_COUNT + 1];
+	int rows_y;
 };
 
 /* ---- places ------------------------------------------------------------- */
@@ -604,6 +610,7 @@ static void draw_table(struct view_history *v, const struct view_ctx *ctx, struc
 	memcpy(cols, template, ncols * sizeof(cols[0]));
 	widget_columns_layout(cols, ncols, a.w);
 	widget_columns_head(term, a.y, a.x, a.w, cols, ncols);
+	v->rows_y = a.y + 1;
 	for (int line = 0; line < a.h - 1; line++) {
 		size_t at = p->first + (size_t)line;
 		attr_t attr;
@@ -621,6 +628,66 @@ static void draw_table(struct view_history *v, const struct view_ctx *ctx, struc
 				    : "nothing here yet");
 }
 
+/* A class's name in the strip: its name, or its number when short (0:
+ * every class, in the list of past races). */
+static void class_label(const struct view_history *v, const struct terminal *term, int class_id,
+			bool short_form, char *text, size_t size)
+{
+	char name[CLASS_NAME_MAX];
+	const char *given = class_name(v, class_id);
+
+	if (class_id == 0)
+		snprintf(text, size, " %s ", short_form ? "all" : "every class");
+	else if (short_form || given == NULL)
+		snprintf(text, size, " %d ", class_id);
+	else {
+		sanitize_text(given, name, sizeof(name), 24, term->unicode);
+		snprintf(text, size, " %s ", name);
+	}
+}
+
+static int class_strip_width(const struct view_history *v, const struct terminal *term, int lowest,
+			     bool short_form)
+{
+	char text[CLASS_NAME_MAX + 8];
+	int w = 0;
+
+	for (int c = lowest; c <= TELEMETRY_CLASS_COUNT; c++) {
+		class_label(v, term, c, short_form, text, sizeof(text));
+		w += widget_width(text);
+	}
+	return w;
+}
+
+/* The classes a leaderboard or the list of races can show, at the right
+ * of the title line, the one shown marked: a click picks one. Names
+ * when they fit, else numbers, else none. */
+static void draw_class_strip(struct view_history *v, const struct view_ctx *ctx, struct view_rect a,
+			     int from_x)
+{
+	const struct terminal *term = ctx->term;
+	const struct hist_place *p = place(v);
+	int lowest = p->mode == HIST_RACES ? 0 : 1, x;
+	bool short_form = false;
+	char text[CLASS_NAME_MAX + 8];
+
+	if (ctx->kiosk || (p->mode != HIST_LEADERS && p->mode != HIST_RACES))
+		return;
+	if (class_strip_width(v, term, lowest, false) + 2 > a.x + a.w - from_x)
+		short_form = true;
+	if (class_strip_width(v, term, lowest, true) + 2 > a.x + a.w - from_x)
+		return;
+	x = a.x + a.w - class_strip_width(v, term, lowest, short_form);
+	for (int c = lowest; c <= TELEMETRY_CLASS_COUNT; c++) {
+		class_label(v, term, c, short_form, text, sizeof(text));
+		v->class_x[c] = x;
+		v->class_end[c] = x + widget_width(text);
+		x += widget_text(term, a.y, x, widget_width(text),
+				 term_attr(term, c == p->class_id ? TERM_TAB_ACTIVE : TERM_TAB), WIDGET_LEFT,
+				 text);
+	}
+}
+
 static void draw_title(struct view_history *v, const struct view_ctx *ctx, struct view_rect a)
 {
 	const struct terminal *term = ctx->term;
@@ -630,25 +697,30 @@ static void draw_title(struct view_history *v, const struct view_ctx *ctx, struc
 	int x = a.x;
 
 	widget_fill(a.y, a.x, a.w, term_attr(term, TERM_NORMAL));
+	v->title_y = a.y;
+	memset(v->class_x, 0, sizeof(v->class_x));
+	memset(v->class_end, 0, sizeof(v->class_end));
 	switch (p->mode) {
 	case HIST_LEADERS:
 		x += widget_text(term, a.y, x, a.w, head, WIDGET_LEFT, "Personal bests: ");
 		name = class_name(v, p->class_id);
 		if (name)
 			x += widget_untrusted(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, name);
-		widget_printf(term, a.y, x, a.x + a.w - x, label, WIDGET_LEFT, " (class %d of %d)",
-			      p->class_id, TELEMETRY_CLASS_COUNT);
+		x += widget_printf(term, a.y, x, a.x + a.w - x, label, WIDGET_LEFT, " (class %d of %d)",
+				   p->class_id, TELEMETRY_CLASS_COUNT);
+		draw_class_strip(v, ctx, a, x);
 		break;
 	case HIST_RACES:
 		x += widget_text(term, a.y, x, a.w, head, WIDGET_LEFT, "Past races: ");
 		name = class_name(v, p->class_id);
 		if (p->class_id == 0)
-			widget_text(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, "every class");
+			x += widget_text(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, "every class");
 		else if (name)
-			widget_untrusted(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, name);
+			x += widget_untrusted(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, name);
 		else
-			widget_printf(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, "class %d",
-				      p->class_id);
+			x += widget_printf(term, a.y, x, a.x + a.w - x, head, WIDGET_LEFT, "class %d",
+					   p->class_id);
+		draw_class_strip(v, ctx, a, x);
 		break;
 	case HIST_RACE:
 		x += widget_printf(term, a.y, x, a.w, head, WIDGET_LEFT, "Race %lld ",
@@ -875,6 +947,34 @@ bool view_history_key(struct view_history *v, const struct view_ctx *ctx, int ke
 	if (handled && v->page > 0)
 		sync(v, ctx);
 	return handled;
+}
+
+/* A click on a class in the title line shows it; on a row, opens it as
+ * Enter does. */
+bool view_history_click(struct view_history *v, const struct view_ctx *ctx, int y, int x)
+{
+	struct hist_place *p = place(v);
+	size_t k;
+
+	if (v->search.active)
+		return false;
+	v->chosen = true;
+	if (y == v->title_y) {
+		for (int c = 0; c <= TELEMETRY_CLASS_COUNT; c++)
+			if (x >= v->class_x[c] && x < v->class_end[c]) {
+				class_step(v, c - p->class_id);
+				sync(v, ctx);
+				return true;
+			}
+		return false;
+	}
+	if (!widget_row_at(y, v->rows_y, v->page, p->first, v->rows_first + v->count, &k) ||
+	    k < v->rows_first)
+		return false;
+	p->cursor = k;
+	open_row(v);
+	sync(v, ctx);
+	return true;
 }
 
 const struct prompt *view_history_prompt(const struct view_history *v)

@@ -27,6 +27,10 @@ void view_history_draw(struct view_history *v, const struct view_ctx *ctx, struc
 
 bool view_history_key(struct view_history *v, const struct view_ctx *ctx, int key);
 
+/* A click on the cell (y, x): on a class in the title line, shows that
+ * class; on a row, opens it as Enter does (the race, or the racer). */
+bool view_history_click(struct view_history *v, const struct view_ctx *ctx, int y, int x);
+
 /* Kiosk: the leaderboard of the next class that has one; false when no
  * class has one yet (the view has nothing to show). */
 bool view_history_next_class(struct view_history *v, const struct view_ctx *ctx);

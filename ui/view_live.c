@@ -434,10 +434,33 @@ static size_t rows_last(const struct view_live *v)
 	return v->top + page < v->shown ? v->top + page : v->shown;
 }
 
+/* The end of the heading, in room columns: the sort ("sort: rank") into
+ * sort, and the note to show after it when the class has no history yet
+ * (else ""). When room is short the note is shortened, then the sort
+ * dropped if it is the usual one (the column head marks it anyway). */
+static const char *history_note(const struct view_live *v, int room, char *sort, size_t size)
+{
+	static const char long_note[] = "  no history yet in this class";
+	static const char short_note[] = "  no history yet";
+	int sort_w;
+
+	snprintf(sort, size, "sort: %s%s", sort_names[v->sort], v->sort_reversed ? ", reversed" : "");
+	if (v->class_history)
+		return "";
+	sort_w = widget_width(sort);
+	if (sort_w + (int)strlen(long_note) <= room)
+		return long_note;
+	if (sort_w + (int)strlen(short_note) <= room || v->sort != COL_RANK || v->sort_reversed)
+		return short_note;
+	sort[0] = '\0';
+	return (int)strlen(long_note) - 2 <= room ? long_note + 2 : short_note + 2;
+}
+
 static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
 	const struct terminal *term = ctx->term;
-	char filter[PROMPT_MAX * 4 + 1];
+	char filter[PROMPT_MAX * 4 + 1], sort[64];
+	const char *note;
 	int x = a.x;
 
 	widget_fill(a.y, a.x, a.w, term_attr(term, TERM_NORMAL));
@@ -452,8 +475,8 @@ static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct
 		x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL),
 				   WIDGET_LEFT, "rows %zu-%zu of %zu  ", v->top + 1, rows_last(v),
 				   v->shown);
-	x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
-			   "sort: %s%s", sort_names[v->sort], v->sort_reversed ? ", reversed" : "");
+	note = history_note(v, a.x + a.w - x, sort, sizeof(sort));
+	x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT, sort);
 	if (v->filter.len > 0) {
 		prompt_text(&v->filter, filter, sizeof(filter));
 		x += widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL), WIDGET_LEFT,
@@ -463,9 +486,7 @@ static void draw_heading(struct view_live *v, const struct view_ctx *ctx, struct
 		x += widget_printf(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_LABEL),
 				   WIDGET_LEFT, " of %zu racers", v->info.racers);
 	}
-	if (!v->class_history)
-		widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_DIM), WIDGET_LEFT,
-			    "  no history yet in this class");
+	widget_text(term, a.y, x, a.x + a.w - x, term_attr(term, TERM_DIM), WIDGET_LEFT, note);
 }
 
 static void draw_clock(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
@@ -620,9 +641,26 @@ static const char *sort_mark(const struct view_live *v, const struct terminal *t
 	return largest_first[v->sort] != v->sort_reversed ? term->glyphs->down : term->glyphs->up;
 }
 
+/* What the sparklines draw, as much as the column's width holds: the
+ * unit, the seconds shown (one a character) and the scale, "output W,
+ * 28 s: 92 to 158" (watts, whole), or "28 s: 92 to 158 W". */
+static void spark_title(const struct view_live *v, const struct widget_column *col, char *title,
+			size_t size)
+{
+	int seconds = col->w < ENGINE_SPARK_SECONDS ? col->w : ENGINE_SPARK_SECONDS;
+	long long lo = (long long)(v->spark_lo / 10000), hi = (long long)((v->spark_hi + 9999) / 10000);
+
+	snprintf(title, size, "output W, %d s: %lld to %lld", seconds, lo, hi);
+	if (widget_width(title) + 1 > col->w)
+		snprintf(title, size, "%d s: %lld to %lld W", seconds, lo, hi);
+	if (widget_width(title) + 1 > col->w)
+		snprintf(title, size, "output W");
+}
+
 void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view_rect a)
 {
 	struct widget_column cols[COL_COUNT];
+	char spark[64];
 
 	if (v->finishing) {
 		view_finish_draw(&v->finish, ctx, a, v->follow_id);
@@ -638,9 +676,12 @@ void view_live_draw(struct view_live *v, const struct view_ctx *ctx, struct view
 	draw_clock(v, ctx, (struct view_rect){ a.y + 1, a.x, 1, a.w });
 	memcpy(cols, columns, sizeof(cols));
 	widget_columns_layout(cols, COL_COUNT, a.w);
+	spark_title(v, &cols[COL_SPARK], spark, sizeof(spark));
+	cols[COL_SPARK].title = spark;
 	widget_columns_head_sorted(ctx->term, a.y + 2, a.x, a.w, cols, COL_COUNT, v->sort,
 				   sort_mark(v, ctx->term));
 	memcpy(v->cols, cols, sizeof(cols));
+	v->cols[COL_SPARK].title = columns[COL_SPARK].title;    /* spark lives on this stack */
 	v->first_x = a.x;
 	v->first_y = a.y + 3;
 	if (v->page < 1)

@@ -34,6 +34,18 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void cli_warning(const char *fmt, ...)
+{
+	char message[LOG_MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	cli_error("%s", message);
+	log_keep(LOG_WARN, message);
+}
+
 static void print_try_help(const char *command)
 {
 	if (command)

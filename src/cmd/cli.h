@@ -29,6 +29,11 @@ const struct command *cli_find(const char *name);
 /* Prints "alleycat: MESSAGE" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Prints "alleycat: MESSAGE" to stderr for a mistake the command goes on
+ * despite, and keeps it for the dashboard's status line (log_keep): its
+ * screen would hide it. */
+void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Reports bad usage of a command and returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

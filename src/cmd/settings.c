@@ -158,11 +158,11 @@ static void warn_ignored(const char *path, int number, const char *kind, const c
 	const char *suggestion = nearest_suggestion(near);
 
 	if (suggestion)
-		cli_error("%s:%d: unknown %s %s%s%s (ignored; did you mean %s%s%s?)", path, number,
-			  kind, open, near->word, close, open, suggestion, close);
+		cli_warning("%s:%d: unknown %s %s%s%s (ignored; did you mean %s%s%s?)", path,
+			    number, kind, open, near->word, close, open, suggestion, close);
 	else
-		cli_error("%s:%d: unknown %s %s%s%s (ignored)", path, number, kind, open,
-			  near->word, close);
+		cli_warning("%s:%d: unknown %s %s%s%s (ignored)", path, number, kind, open,
+			    near->word, close);
 }
 
 static void warn_unknown_key(const char *path, int number, const char *section, const char *name)

@@ -19,6 +19,15 @@ static enum log_level current_level = LOG_WARN;
 static log_sink_fn current_sink;
 static void *current_user;
 
+/* Warnings and errors told on stderr while no sink was set, under the
+ * lock: the next sink hears them too. A dashboard's screen hides what was
+ * printed before it opened, and a warning nobody reads warns nobody. */
+static struct {
+	enum log_level level;
+	char text[LOG_MESSAGE_MAX];
+} held[LOG_HELD_MAX];
+static size_t held_count;
+
 /* The last message that went out and its repeats since, under the lock. */
 static struct {
 	bool valid;
@@ -55,6 +64,16 @@ enum log_level log_get_level(void)
 
 static void report_repeats(void);
 
+/* Under the lock. The first ones are kept: they are what went wrong first. */
+static void hold(enum log_level level, const char *message)
+{
+	if (level > LOG_WARN || held_count == LOG_HELD_MAX)
+		return;
+	held[held_count].level = level;
+	snprintf(held[held_count].text, sizeof(held[held_count].text), "%s", message);
+	held_count++;
+}
+
 void log_set_sink(log_sink_fn sink, void *user)
 {
 	pthread_mutex_lock(&lock);
@@ -64,16 +83,30 @@ void log_set_sink(log_sink_fn sink, void *user)
 	last.valid = false;
 	current_sink = sink;
 	current_user = user;
+	if (sink) {
+		for (size_t i = 0; i < held_count; i++)
+			sink(held[i].level, held[i].text, user);
+		held_count = 0;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void log_keep(enum log_level level, const char *message)
+{
+	pthread_mutex_lock(&lock);
+	hold(level, message);
 	pthread_mutex_unlock(&lock);
 }
 
 /* Under the lock. */
 static void write_out(enum log_level level, const char *message)
 {
-	if (current_sink)
+	if (current_sink) {
 		current_sink(level, message, current_user);
-	else
+	} else {
 		fprintf(stderr, "alleycat: %s: %s\n", level_names[level], message);
+		hold(level, message);
+	}
 }
 
 /* Under the lock. */

@@ -16,6 +16,7 @@
 #define LOG_MESSAGE_MAX 1024
 #define LOG_REPEAT_FIRST_MS 10000
 #define LOG_REPEAT_MAX_MS 600000
+#define LOG_HELD_MAX 8                  /* messages kept for a sink set later */
 
 enum log_level {
 	LOG_ERROR,
@@ -32,8 +33,15 @@ int log_level_parse(const char *name);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 
-/* Sends messages to sink instead of stderr; NULL restores stderr. */
+/* Sends messages to sink instead of stderr; NULL restores stderr. A
+ * sink set hears first the warnings and errors that went to stderr while
+ * there was none (the first LOG_HELD_MAX of them): a full-screen sink
+ * hides what was printed before it. */
 void log_set_sink(log_sink_fn sink, void *user);
+
+/* Keeps a warning or error told on stderr some other way (the command
+ * line's own messages) for the next sink, as if it had been logged. */
+void log_keep(enum log_level level, const char *message);
 
 /* Routes libwebsockets' log into ours at the current level. */
 void log_capture_lws(void);

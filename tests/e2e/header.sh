@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The top bar on a real terminal (tmux): at 80 columns, while connecting,
 # it shows the endpoint being tried (the view tabs make room by showing
-# only their numbers); at 200 columns the demo's title is whole.
+# only their numbers); at 200 columns the demo's title is whole; at 80
+# the race's heading keeps its note that the class has no history yet.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/racescreen.sh"
@@ -40,6 +41,10 @@ wait_for demo 30 "streaming"
 screen demo | head -n 1 | grep -qF "dashboard in one process; q quits" ||
 	fail "the demo's title is cut at 200 columns:
 $(screen demo)"
+# At 80 columns the race's heading still says, whole, that the class
+# has no history yet (the demo's first races: its database is new).
+tmux -S "$sock" resize-window -t demo -x 80 -y 24
+wait_match demo 30 '^Race [0-9]+ .*rows .*  no history yet *$'
 tmux -S "$sock" send-keys -t demo q
 wait_ended demo 20
 

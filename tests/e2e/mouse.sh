@@ -2,7 +2,8 @@
 # The mouse on a real terminal (tmux), as a terminal reports it: a click
 # on a row follows that racer, a click on a tab shows its view, the wheel
 # scrolls; the kiosk takes clicks and changes nothing; --no-mouse leaves
-# the mouse to the terminal.
+# the mouse to the terminal; in history a click on a class shows it and a
+# click on a row opens it.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/racescreen.sh"
@@ -54,7 +55,7 @@ pass "a click follows a racer and switches views, the wheel scrolls"
 # drawn only once every waiting report was read (as in screen.sh).
 tmux -S "$sock" new-session -d -s kiosk -x 100 -y 30 "$(dash kiosk '--rotate 600')"
 wait_for kiosk 20 "kiosk: Races"
-wait_for kiosk 20 "Live races: 1, 60 racers"
+wait_for kiosk 20 " 960 "
 click_on kiosk ' Live '
 click_on kiosk ' 960 '
 click_on kiosk ' 960 '
@@ -90,3 +91,33 @@ wait_for config 20 "rows 1-24 of 60"
 [ "$(tmux -S "$sock" display-message -p -t config '#{mouse_standard_flag}')" = 0 ] ||
 	fail "no-mouse = true in the config file did not keep the mouse off"
 pass "no-mouse in the config file"
+tmux -S "$sock" kill-session -t config
+
+# History: two races end (Sport, then Expert); a click on a class in the
+# title line shows its leaderboard, a click on a row opens it as Enter does.
+CLASS=2 put 970 4 update 71:Ann:40.0 72:Bo:50.0 73:Cy:60.0
+CLASS=2 put 970 5 final 71:Ann:40.0 72:Bo:50.0 73:Cy:60.0
+CLASS=3 put 971 4 update 74:Di:40.0 75:Eve:50.0
+CLASS=3 put 971 5 final 74:Di:40.0 75:Eve:50.0
+tmux -S "$sock" new-session -d -s hist -x 100 -y 30 "$(dash watch '--no-unicode')"
+wait_for hist 20 "Race 960"
+tmux -S "$sock" send-keys -t hist 3
+wait_for hist 30 "Personal bests: Expert (class 3 of 6)"
+click_on hist ' Sport '
+wait_for hist 10 "Personal bests: Sport (class 2 of 6)"
+wait_for hist 10 " Cy "
+click_on hist ' Bo '
+wait_for hist 10 "Racer Bo  id 72"
+tmux -S "$sock" send-keys -t hist r
+wait_for hist 10 "Past races: every class"
+click_on hist ' 970 '
+wait_for hist 10 "Race 970 Sport (class 2)"
+tmux -S "$sock" send-keys -t hist BSpace
+wait_for hist 10 "Past races: every class"
+click_on hist ' Expert '
+wait_for hist 10 "Past races: Expert"
+shows hist " 970 " && fail "the races of class Expert list race 970 (Sport):
+$(screen hist)"
+tmux -S "$sock" send-keys -t hist q
+wait_ended hist 10
+pass "history: a click picks a class, opens a racer and a race"

@@ -32,6 +32,23 @@ wait_for w 10 "$long "
 $(screen w)"
 [ "$(table_width)" -ge 180 ] || fail "at 200 columns the table is $(table_width) wide:
 $(screen w)"
+# spark_head: "SECONDS LOW HIGH" from the sparkline's head.
+spark_head() {
+	screen w | sed -n 4p | grep -o '[0-9]* s: [0-9]* to [0-9]*' | awk '{ print $1, $3, $5 }'
+}
+# watts TEXT FIELD: a number of the row showing TEXT, counted after TEXT.
+watts() {
+	screen w | grep -F -- "$1" | sed "s/.*$1 *//" | awk -v f="$2" '{ print $f }'
+}
+read -r seconds low high <<<"$(spark_head)"
+[ "${seconds:-}" = 90 ] || fail "the sparkline's head does not say 90 s: $(screen w | sed -n 4p)"
+leader=$(watts "$long" 2)
+cy=$(watts " Cy" 3)
+[ "$high" = "$(awk -v s="$leader" 'BEGIN { h = int(s); if (h < s) h++; print h }')" ] ||
+	fail "the sparkline's top $high is not the leader's score $leader"
+[ "$low" = "$(awk -v s="$cy" 'BEGIN { print int(s) }')" ] ||
+	fail "the sparkline's bottom $low is not Cy's output $cy"
+pass "the sparkline's head: 90 s, $low to $high W"
 pass "at 200 columns: the name whole, 90 seconds of sparkline, a table $(table_width) wide"
 
 tmux -S "$sock" resize-window -t w -x 100 -y 30
@@ -41,4 +58,7 @@ $(screen w)"
 [ "$(sparks Bo)" -ge 15 ] || fail "at 100 columns the sparkline shows only $(sparks Bo) seconds:
 $(screen w)"
 [ "$(table_width)" -le 100 ] || fail "at 100 columns the table is $(table_width) wide"
+read -r seconds low high <<<"$(spark_head)"
+[ "${seconds:-}" = "$(sparks Bo)" ] || fail "at 100 columns the sparkline's head says ${seconds:-nothing} s, it draws $(sparks Bo):
+$(screen w)"
 pass "at 100 columns: the name cut, the sparkline $(sparks Bo) seconds"

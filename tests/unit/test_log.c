@@ -1,6 +1,7 @@
 /* Unit tests for src/util/log.c: a message repeated goes out once, and its
  * repeats are counted and reported when another message comes, at
- * log_flush, and after waits that double. The monotonic clock is wrapped
+ * log_flush, and after waits that double; what went to stderr before a
+ * sink was set reaches the sink. The monotonic clock is wrapped
  * (-Wl,--wrap=clock_mono_ms) so that time passes when a test says so. */
 #include "config.h"
 
@@ -148,6 +149,40 @@ static void test_new_sink_hears_the_count_first(void **state)
 	expect_lines(3, "1 Z", "1 Z (repeated 1 time)", "1 Z");
 }
 
+/* What went to stderr while there was no sink (a full-screen sink would
+ * hide it) goes to the next sink: warnings and errors only, once. */
+static void test_next_sink_hears_what_stderr_was_told(void **state)
+{
+	(void)state;
+	log_set_sink(NULL, NULL);
+	log_warn("early");
+	log_info("chatty");
+	log_keep(LOG_WARN, "told by the command line");
+	log_error("bad");
+	log_set_sink(sink, NULL);
+	expect_lines(3, "1 early", "1 told by the command line", "0 bad");
+	log_set_sink(NULL, NULL);
+	log_set_sink(sink, NULL);
+	assert_int_equal(line_count, 3);
+}
+
+static void test_only_the_first_are_held(void **state)
+{
+	char text[16];
+
+	(void)state;
+	log_set_sink(NULL, NULL);
+	for (int i = 0; i < LOG_HELD_MAX + 3; i++) {
+		snprintf(text, sizeof(text), "w%d", i);
+		log_warn("%s", text);
+	}
+	log_set_sink(sink, NULL);
+	assert_int_equal(line_count, LOG_HELD_MAX);
+	assert_string_equal(lines[0], "1 w0");
+	snprintf(text, sizeof(text), "1 w%d", LOG_HELD_MAX - 1);
+	assert_string_equal(lines[LOG_HELD_MAX - 1], text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +193,8 @@ int main(void)
 		cmocka_unit_test_setup(test_counts_go_out_while_repeats_go_on, setup),
 		cmocka_unit_test_setup(test_reports_wait_at_most_the_maximum, setup),
 		cmocka_unit_test_setup(test_new_sink_hears_the_count_first, setup),
+		cmocka_unit_test_setup(test_next_sink_hears_what_stderr_was_told, setup),
+		cmocka_unit_test_setup(test_only_the_first_are_held, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
