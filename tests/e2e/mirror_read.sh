@@ -5,7 +5,8 @@
 # standings a board on the upstream prints. Bad uses are refused with a
 # clear message: polling (it does not mirror yet), --read without
 # --mirror, and an upstream whose sequence numbers are wider than a hub's
-# (Kinesis's 56 digits), which must not be taken for a malformed answer.
+# 77 digits (the API allows 129), which must not be taken for a malformed
+# answer.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/mirrorlib.sh"
@@ -57,7 +58,7 @@ refused 2 --read efo
 expect_match "$out" '--read needs --mirror' "--read without --mirror"
 pass "--read polling and --read without --mirror are refused"
 
-# An upstream that answers ListShards as Kinesis does, with 56 digits.
+# An upstream that answers ListShards with 80-digit numbers.
 wide_port=$((mport + 1))
 python3 - "$wide_port" >"$dir/wide.log" 2>&1 <<'PY' &
 import http.server, json, sys
@@ -73,7 +74,8 @@ class Upstream(http.server.BaseHTTPRequestHandler):
             "HashKeyRange": {"StartingHashKey": "0",
                              "EndingHashKey": str(2 ** 128 - 1)},
             "SequenceNumberRange": {"StartingSequenceNumber":
-                "49654183049498290934127734893407271634858925398213394434"}}]}).encode()
+                "4965418304949829093412773489340727163485892539821339443449654183049498290934"
+                "1277"}}]}).encode()
         self.send_response(200)
         self.send_header('Content-Type', 'application/x-amz-json-1.1')
         self.send_header('Content-Length', str(len(body)))
@@ -86,5 +88,5 @@ PY
 extra_pids+=($!)
 answers "http://127.0.0.1:$wide_port" 5 || fail "the fake upstream did not start: $(cat "$dir/wide.log")"
 refused 1 --mirror "http://127.0.0.1:$wide_port"
-expect_match "$out" 'wider than the 20 digits a hub keeps' "an upstream of Kinesis's numbers"
-pass "an upstream of 56-digit sequence numbers is refused, and says why"
+expect_match "$out" 'wider than the 77 digits a hub keeps' "an upstream of 80-digit numbers"
+pass "an upstream of 80-digit sequence numbers is refused, and says why"
