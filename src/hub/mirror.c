@@ -477,6 +477,17 @@ static void copy_config(struct mirror *m, const struct mirror_config *config)
 	snprintf(m->consumer_name, sizeof(m->consumer_name), "%s", config->consumer);
 }
 
+/* The upstream as the readers reach one: trust for TLS, and signed calls. */
+static int upstream_endpoint(struct mirror *m, char *err, size_t errlen)
+{
+	if (endpoint_parse(m->url, &m->endpoint, err, errlen) < 0)
+		return -1;
+	m->endpoint.credentials = m->config.credentials;
+	m->endpoint.ca_file = m->config.ca_file;
+	m->endpoint.insecure = m->config.insecure;
+	return 0;
+}
+
 struct mirror *mirror_start(struct hub *hub, const struct mirror_config *config, int64_t now_ms,
 			    char *err, size_t errlen)
 {
@@ -493,7 +504,7 @@ struct mirror *mirror_start(struct hub *hub, const struct mirror_config *config,
 	copy_config(m, config);
 	m->hub = hub;
 	pthread_mutex_init(&m->lock, NULL);
-	if (endpoint_parse(m->url, &m->endpoint, err, errlen) == 0 &&
+	if (upstream_endpoint(m, err, errlen) == 0 &&
 	    (s = prepare_stream(m, http, now_ms, err, errlen)) != NULL &&
 	    start_consumer(m, s, err, errlen) == 0 &&
 	    pthread_create(&m->lister, NULL, lister_main, m) == 0)

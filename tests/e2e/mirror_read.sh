@@ -4,14 +4,19 @@
 # A chain of both, upstream -> city (push) -> gym (efo), serves boards the
 # standings a board on the upstream prints. Bad uses are refused with a
 # clear message: polling (it does not mirror yet), --read without
-# --mirror, and an upstream whose sequence numbers are wider than a hub's
-# 77 digits (the API allows 129), which must not be taken for a malformed
-# answer.
+# --mirror, a --profile without a key, and an upstream whose sequence
+# numbers are wider than a hub's 77 digits (the API allows 129), which must
+# not be taken for a malformed answer. A mirror of kinesis-mock, which
+# numbers records as Amazon Kinesis does (56 digits), read by
+# SubscribeToShard over TLS with the key of the environment, serves the
+# standings a board reading kinesis-mock prints and the same sequence
+# numbers, and resumes from its 56-digit checkpoints after a restart.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/mirrorlib.sh"
 
 need python3 python3
+need jq jq
 
 start_hub "$dir" race --shards 2
 up="http://127.0.0.1:$port"
@@ -35,9 +40,11 @@ total=$(curl -s "$up/metrics" |
 gym_has_all() { [ "$(mirrored "$gym" stored)" = "$total" ]; }
 wait_for gym_has_all || fail "the gym stored $(mirrored "$gym" stored) of $total records"
 
+# board ENDPOINT NAME [OPTION]...: the standings a board reads there.
 board() {
 	"$ALLEYCAT" board --endpoint "$1" --stream race --db "$dir/$2.db" --consumer "$2" \
-		--duration 6 --grace 2 --until-finished --format csv || fail "board $2 failed"
+		--duration 6 --grace 2 --until-finished --format csv "${@:3}" ||
+		fail "board $2 failed"
 }
 reference=$(board "$up" reference)
 [ "$(board "$gym" gym)" = "$reference" ] || fail "the gym's standings differ from the upstream's"
@@ -90,3 +97,91 @@ answers "http://127.0.0.1:$wide_port" 5 || fail "the fake upstream did not start
 refused 1 --mirror "http://127.0.0.1:$wide_port"
 expect_match "$out" 'wider than the 77 digits a hub keeps' "an upstream of 80-digit numbers"
 pass "an upstream of 80-digit sequence numbers is refused, and says why"
+
+# ---- Amazon Kinesis's numbers: a mirror of kinesis-mock --------------------
+
+km_dir="$top_srcdir/bench/node/node_modules/kinesis-local"
+[ -f "$km_dir/main.js" ] && command -v node >/dev/null ||
+	skip "kinesis-local is not installed (npm ci in bench/node)"
+km_tls=$((mport + 3))
+km_plain=$((mport + 4))
+(cd "$km_dir" && exec env KINESIS_MOCK_TLS_PORT=$km_tls KINESIS_MOCK_PLAIN_PORT=$km_plain \
+	INITIALIZE_STREAMS=race:2 CREATE_STREAM_DURATION=0ms LOG_LEVEL=ERROR node main.js) \
+	>"$dir/km.log" 2>&1 &
+extra_pids+=($!)
+km="http://127.0.0.1:$km_plain"
+# kinesis-mock wants a signature, any signature; so does the mirror's
+# upstream, and the mirror signs with the key of the environment.
+export AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret
+km_race() {
+	local _
+	for _ in $(seq 150); do
+		"$ALLEYCAT" sim --endpoint "$km" --stream race --duration 6 --speed 0 --quiet \
+			--racers 20 --class 5 "$@" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	fail "the simulator failed on kinesis-mock: $(tail -3 "$dir/km.log")"
+}
+km_race --seed 23 --race-id 7700017
+
+# km_call URL OPERATION JSON: call with a signature kinesis-mock takes.
+km_call() {
+	curl -s -X POST "$1/" -H 'Content-Type: application/x-amz-json-1.1' \
+		-H "X-Amz-Target: Kinesis_20131202.$2" -H 'X-Amz-Date: 20261204T150000Z' \
+		-H "Authorization: AWS4-HMAC-SHA256 Credential=$AWS_ACCESS_KEY_ID/20261204/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0" \
+		--data "$3"
+}
+# records URL: "SequenceNumber PartitionKey Data" of every record of both
+# shards, by GetRecords from their start.
+records() {
+	local shard it
+	for shard in shardId-000000000000 shardId-000000000001; do
+		it=$(km_call "$1" GetShardIterator "{\"StreamName\":\"race\",\"ShardId\":\"$shard\",
+			\"ShardIteratorType\":\"TRIM_HORIZON\"}" | jq -r .ShardIterator)
+		km_call "$1" GetRecords "{\"ShardIterator\":\"$it\",\"Limit\":10000}" |
+			jq -r '.Records[] | .SequenceNumber + " " + .PartitionKey + " " + .Data'
+	done
+}
+
+mirror_port_after "$km_plain"
+extra_pids+=("$mirror_pid")
+kmm=$mirror
+launch_mirror --mirror "https://127.0.0.1:$km_tls" --insecure --data-dir "$dir/kmm-data" \
+	--log-level info
+grep -q "mirroring stream race of https://127.0.0.1:$km_tls as race (efo)" "$dir/mirror.log" ||
+	fail "the mirror of kinesis-mock does not read by SubscribeToShard: $(cat "$dir/mirror.log")"
+upstream=$(records "$km")
+total=$(printf '%s\n' "$upstream" | grep -c .)
+[ "$total" -gt 0 ] || fail "kinesis-mock holds no records"
+printf '%s\n' "$upstream" | awk '{ print length($1) }' | sort -u | grep -qx 56 ||
+	fail "kinesis-mock's sequence numbers are not of 56 digits: $(printf '%s' "$upstream" | head -2)"
+kmm_has() { [ "$(mirrored "$kmm" stored)" = "$1" ]; }
+wait_for kmm_has "$total" || fail "the mirror stored $(mirrored "$kmm" stored) of $total records"
+[ "$(records "$kmm")" = "$upstream" ] ||
+	fail "the mirror's records differ from kinesis-mock's: $(records "$kmm" | head -3)"
+[ "$(mirrored "$kmm" bad)" = 0 ] || fail "the mirror refused records: $(mirrored "$kmm" bad) bad"
+
+direct=$(board "https://127.0.0.1:$km_tls" kmdirect --insecure)
+[ -n "$direct" ] && [ "$(board "$kmm" kmm)" = "$direct" ] ||
+	fail "the standings of the mirror of kinesis-mock differ from kinesis-mock's"
+pass "a mirror of kinesis-mock (56-digit numbers, SubscribeToShard over TLS, signed) serves its records with their numbers, and its standings"
+
+# Restarted on its data directory, the mirror resumes after its 56-digit
+# checkpoints: the next race is copied, nothing twice.
+kill "$mirror_pid"
+wait "$mirror_pid" 2>/dev/null
+km_race --seed 24 --race-id 7700018
+upstream=$(records "$km")
+added=$(($(printf '%s\n' "$upstream" | grep -c .) - total))
+[ "$added" -gt 0 ] || fail "the second race added no records to kinesis-mock"
+launch_mirror --mirror "https://127.0.0.1:$km_tls" --insecure --data-dir "$dir/kmm-data"
+wait_for kmm_has "$added" || fail "the restarted mirror stored $(mirrored "$kmm" stored) of $added new records"
+[ "$(records "$kmm")" = "$upstream" ] || fail "after a restart the mirror's records differ from kinesis-mock's"
+[ "$(mirrored "$kmm" repeated)" = 0 ] || fail "the restarted mirror read $(mirrored "$kmm" repeated) records again"
+pass "restarted, the mirror of kinesis-mock resumes from its 56-digit checkpoints"
+
+# A profile named must hold a key.
+mkdir -p "$dir/home"
+HOME="$dir/home" refused 1 --mirror "https://127.0.0.1:$km_tls" --insecure --profile nobody
+expect_match "$out" "profile 'nobody'" "--profile without a key"
+pass "--profile without a key is refused, naming it"
