@@ -65,8 +65,9 @@ void cmd_hub_usage(FILE *out)
 	      "                              writes to the copy are refused\n"
 	      "  --mirror-stream NAME        the upstream stream to copy (default: --stream)\n"
 	      "  --read MODE                 how the mirror reads the upstream: push (the\n"
-	      "                              hub's WebSocket push) or efo (SubscribeToShard);\n"
-	      "                              default push for ws:// and wss://, else efo\n"
+	      "                              hub's WebSocket push), efo (SubscribeToShard)\n"
+	      "                              or polling (GetRecords); default push for ws://\n"
+	      "                              and wss://, else efo\n"
 	      "  --profile NAME              sign the mirror's calls with the key of this\n"
 	      "                              profile of ~/.aws/credentials (default: the\n"
 	      "                              AWS_ACCESS_KEY_ID of the environment, else\n"
@@ -439,14 +440,7 @@ static int text_option(struct hub_cli *c, int opt, const char *arg)
 	case OPT_CA: c->ca_file = arg; return 0;
 	case OPT_INSECURE: c->insecure = true; return 0;
 	case OPT_READ:
-		/* The mirror stores records whole, as the push and
-		 * SubscribeToShard readers hand them over; polling decodes
-		 * them for the dashboards. */
-		if ((c->read = reader_read_mode("hub", arg)) == CONSUMER_READ_POLLING) {
-			cli_usage_error("hub", "--read: polling does not mirror yet: read with "
-					       "push or efo");
-			return -1;
-		}
+		c->read = reader_read_mode("hub", arg);
 		return c->read < 0 ? -1 : 0;
 	case OPT_AUTH:
 		if (strcmp(arg, "sigv4") != 0 && strcmp(arg, "none") != 0) {

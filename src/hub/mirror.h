@@ -28,7 +28,7 @@ struct mirror_config {
 	const char *upstream_stream;    /* its stream name */
 	const char *stream;             /* the local stream that copies it */
 	const char *consumer;           /* the consumer name registered upstream */
-	int read;                       /* how: an enum consumer_read, push or efo */
+	int read;                       /* how: an enum consumer_read */
 	int timeout_s;                  /* an upstream call's wait (0: the default) */
 	const struct sigv4_credentials *credentials; /* sign the calls (NULL: don't);
 						      * they must outlive the mirror */

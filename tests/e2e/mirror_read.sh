@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # hub --mirror --read (issue 17): a mirror reads its upstream by the push
-# (ws://, or --read push) or by SubscribeToShard (http://, or --read efo).
-# A chain of both, upstream -> city (push) -> gym (efo), serves boards the
-# standings a board on the upstream prints. Bad uses are refused with a
-# clear message: polling (it does not mirror yet), --read without
-# --mirror, a --profile without a key, and an upstream whose sequence
+# (ws://, or --read push), by SubscribeToShard (http://, or --read efo) or
+# by GetRecords (--read polling). A chain, upstream -> city (push) -> gym
+# (efo), serves boards the standings a board on the upstream prints. Bad
+# uses are refused with a clear message: --read without --mirror, an
+# unknown --read, a --profile without a key, and an upstream whose sequence
 # numbers are wider than a hub's 77 digits (the API allows 129), which must
 # not be taken for a malformed answer. A mirror of kinesis-mock, which
 # numbers records as Amazon Kinesis does (56 digits), read by
 # SubscribeToShard over TLS with the key of the environment, serves the
 # standings a board reading kinesis-mock prints and the same sequence
-# numbers, and resumes from its 56-digit checkpoints after a restart.
+# numbers, and resumes from its 56-digit checkpoints after a restart; a
+# mirror of kinesalite (no SubscribeToShard) by --read polling likewise.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/mirrorlib.sh"
@@ -59,11 +60,11 @@ refused() {
 	[ "$status" = "$want" ] || fail "hub $* exited $status, not $want: $out"
 }
 spare_port=$((mport + 2))
-refused 2 --mirror "$up" --read polling
-expect_match "$out" 'polling does not mirror yet' "--read polling"
 refused 2 --read efo
 expect_match "$out" '--read needs --mirror' "--read without --mirror"
-pass "--read polling and --read without --mirror are refused"
+refused 2 --mirror "$up" --read carrier-pigeon
+expect_match "$out" 'not push, efo or polling' "--read carrier-pigeon"
+pass "--read without --mirror and an unknown --read are refused"
 
 # An upstream that answers ListShards with 80-digit numbers.
 wide_port=$((mport + 1))
@@ -124,8 +125,9 @@ km_race() {
 }
 km_race --seed 23 --race-id 7700017
 
-# km_call URL OPERATION JSON: call with a signature kinesis-mock takes.
-km_call() {
+# signed_call URL OPERATION JSON: a call with a signature kinesis-mock and
+# kinesalite take.
+signed_call() {
 	curl -s -X POST "$1/" -H 'Content-Type: application/x-amz-json-1.1' \
 		-H "X-Amz-Target: Kinesis_20131202.$2" -H 'X-Amz-Date: 20261204T150000Z' \
 		-H "Authorization: AWS4-HMAC-SHA256 Credential=$AWS_ACCESS_KEY_ID/20261204/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0" \
@@ -136,9 +138,9 @@ km_call() {
 records() {
 	local shard it
 	for shard in shardId-000000000000 shardId-000000000001; do
-		it=$(km_call "$1" GetShardIterator "{\"StreamName\":\"race\",\"ShardId\":\"$shard\",
+		it=$(signed_call "$1" GetShardIterator "{\"StreamName\":\"race\",\"ShardId\":\"$shard\",
 			\"ShardIteratorType\":\"TRIM_HORIZON\"}" | jq -r .ShardIterator)
-		km_call "$1" GetRecords "{\"ShardIterator\":\"$it\",\"Limit\":10000}" |
+		signed_call "$1" GetRecords "{\"ShardIterator\":\"$it\",\"Limit\":10000}" |
 			jq -r '.Records[] | .SequenceNumber + " " + .PartitionKey + " " + .Data'
 	done
 }
@@ -155,8 +157,9 @@ total=$(printf '%s\n' "$upstream" | grep -c .)
 [ "$total" -gt 0 ] || fail "kinesis-mock holds no records"
 printf '%s\n' "$upstream" | awk '{ print length($1) }' | sort -u | grep -qx 56 ||
 	fail "kinesis-mock's sequence numbers are not of 56 digits: $(printf '%s' "$upstream" | head -2)"
-kmm_has() { [ "$(mirrored "$kmm" stored)" = "$1" ]; }
-wait_for kmm_has "$total" || fail "the mirror stored $(mirrored "$kmm" stored) of $total records"
+# stored_all URL N: whether the mirror at URL stored N records.
+stored_all() { [ "$(mirrored "$1" stored)" = "$2" ]; }
+wait_for stored_all "$kmm" "$total" || fail "the mirror stored $(mirrored "$kmm" stored) of $total records"
 [ "$(records "$kmm")" = "$upstream" ] ||
 	fail "the mirror's records differ from kinesis-mock's: $(records "$kmm" | head -3)"
 [ "$(mirrored "$kmm" bad)" = 0 ] || fail "the mirror refused records: $(mirrored "$kmm" bad) bad"
@@ -175,7 +178,7 @@ upstream=$(records "$km")
 added=$(($(printf '%s\n' "$upstream" | grep -c .) - total))
 [ "$added" -gt 0 ] || fail "the second race added no records to kinesis-mock"
 launch_mirror --mirror "https://127.0.0.1:$km_tls" --insecure --data-dir "$dir/kmm-data"
-wait_for kmm_has "$added" || fail "the restarted mirror stored $(mirrored "$kmm" stored) of $added new records"
+wait_for stored_all "$kmm" "$added" || fail "the restarted mirror stored $(mirrored "$kmm" stored) of $added new records"
 [ "$(records "$kmm")" = "$upstream" ] || fail "after a restart the mirror's records differ from kinesis-mock's"
 [ "$(mirrored "$kmm" repeated)" = 0 ] || fail "the restarted mirror read $(mirrored "$kmm" repeated) records again"
 pass "restarted, the mirror of kinesis-mock resumes from its 56-digit checkpoints"
@@ -185,3 +188,30 @@ mkdir -p "$dir/home"
 HOME="$dir/home" refused 1 --mirror "https://127.0.0.1:$km_tls" --insecure --profile nobody
 expect_match "$out" "profile 'nobody'" "--profile without a key"
 pass "--profile without a key is refused, naming it"
+
+# ---- --read polling: a mirror of kinesalite --------------------------------
+
+kl_port=$((mport + 1))
+node "$top_srcdir/bench/node/kinesalite.js" "$kl_port" >"$dir/kl.log" 2>&1 &
+extra_pids+=($!)
+for _ in $(seq 100); do grep -q "kinesalite on" "$dir/kl.log" && break; sleep 0.1; done
+grep -q "kinesalite on" "$dir/kl.log" || fail "kinesalite did not start: $(cat "$dir/kl.log")"
+kl="http://127.0.0.1:$kl_port"
+"$ALLEYCAT" sim --endpoint "$kl" --stream race --create-stream --shards 2 --duration 6 --speed 0 \
+	--quiet --racers 20 --class 3 --seed 25 --race-id 7700019 || fail "the simulator failed on kinesalite"
+extra_pids+=("$mirror_pid")
+mirror_port_after "$kl_port"
+klm=$mirror
+launch_mirror --mirror "$kl" --read polling --log-level info
+grep -q "mirroring stream race of $kl as race (polling)" "$dir/mirror.log" ||
+	fail "the mirror of kinesalite does not read by GetRecords: $(cat "$dir/mirror.log")"
+upstream=$(records "$kl")
+total=$(printf '%s\n' "$upstream" | grep -c .)
+printf '%s\n' "$upstream" | awk '{ print length($1) }' | sort -u | grep -qx 56 ||
+	fail "kinesalite's sequence numbers are not of 56 digits: $(printf '%s' "$upstream" | head -2)"
+wait_for stored_all "$klm" "$total" || fail "the polling mirror stored $(mirrored "$klm" stored) of $total records"
+[ "$(records "$klm")" = "$upstream" ] || fail "the polling mirror's records differ from kinesalite's"
+direct=$(board "$kl" kldirect --read polling)
+[ -n "$direct" ] && [ "$(board "$klm" klm)" = "$direct" ] ||
+	fail "the standings of the polling mirror of kinesalite differ from kinesalite's"
+pass "a mirror of kinesalite by --read polling serves its records with their 56-digit numbers, and its standings"
