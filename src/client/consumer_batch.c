@@ -377,7 +377,7 @@ static struct js_token records_continuation(const struct push_event *ev)
 }
 
 struct consumer_batch *consumer_batch_decode_records(const char *shard_id, const char *json,
-						    size_t len, struct parallel *lanes, size_t *bad,
+						    size_t len, bool raw, struct parallel *lanes, size_t *bad,
 						    char *last_bad, size_t last_bad_size,
 						    uint64_t *bytes, char *next, size_t next_size,
 						    const char **reason)
@@ -394,7 +394,9 @@ struct consumer_batch *consumer_batch_decode_records(const char *shard_id, const
 		if (ev.next_iterator.type == JS_STRING &&
 		    !take_string(&ev.next_iterator, next, next_size))
 			ev.has_records = false;         /* an iterator too long to keep */
-		b = consumer_batch_decode(&ev, lanes, bad, last_bad, last_bad_size, bytes, reason);
+		b = raw ? consumer_batch_decode_raw(&ev, bad, last_bad, last_bad_size, bytes, reason)
+			: consumer_batch_decode(&ev, lanes, bad, last_bad, last_bad_size, bytes,
+						reason);
 	}
 	if (b == NULL && strcmp(*reason, "out of memory") != 0)
 		*reason = "malformed GetRecords answer";

@@ -77,14 +77,16 @@ struct consumer_batch *consumer_batch_decode_event(const char *json, size_t len,
 						  size_t last_bad_size, uint64_t *bytes,
 						  const char **reason);
 
-/* Decodes a GetRecords answer for shard_id. The batch's continuation is
+/* Decodes a GetRecords answer for shard_id, into records kept whole when
+ * raw (as consumer_batch_decode_raw), else as consumer_batch_decode does.
+ * The batch's continuation is
  * the last record's SequenceNumber ("" when there is none: nothing new to
  * checkpoint), or CONSUMER_SHARD_END when NextShardIterator is null or
  * absent (a closed shard read to its end); the next iterator goes into
  * next ("" at the end). NULL with *reason as consumer_batch_decode says
  * ("malformed GetRecords answer" for one that is not). */
 struct consumer_batch *consumer_batch_decode_records(const char *shard_id, const char *json,
-						    size_t len, struct parallel *lanes, size_t *bad,
+						    size_t len, bool raw, struct parallel *lanes, size_t *bad,
 						    char *last_bad, size_t last_bad_size,
 						    uint64_t *bytes, char *next, size_t next_size,
 						    const char **reason);

@@ -86,7 +86,7 @@ static void take_records(struct consumer *c, struct subscription *s, const char 
 	uint64_t bytes = 0;
 	const char *reason;
 	struct consumer_batch *b = consumer_batch_decode_records(
-		s->id, body, len, c->lanes, &bad, last_bad, sizeof(last_bad), &bytes, next,
+		s->id, body, len, c->config.raw, c->lanes, &bad, last_bad, sizeof(last_bad), &bytes, next,
 		sizeof(next), &reason);
 	bool end;
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "client/api_call.h"
+#include "client/credentials.h"
 #include "client/endpoint.h"
 #include "client/failure.h"
 #include "client/httpc.h"
@@ -66,8 +67,17 @@ void cmd_hub_usage(FILE *out)
 	      "                              writes to the copy are refused\n"
 	      "  --mirror-stream NAME        the upstream stream to copy (default: --stream)\n"
 	      "  --read MODE                 how the mirror reads the upstream: push (the\n"
-	      "                              hub's WebSocket push) or efo (SubscribeToShard);\n"
-	      "                              default push for ws:// and wss://, else efo\n"
+	      "                              hub's WebSocket push), efo (SubscribeToShard)\n"
+	      "                              or polling (GetRecords); default push for ws://\n"
+	      "                              and wss://, else efo\n"
+	      "  --profile NAME              sign the mirror's calls with the key of this\n"
+	      "                              profile of ~/.aws/credentials (default: the\n"
+	      "                              AWS_ACCESS_KEY_ID of the environment, else\n"
+	      "                              AWS_PROFILE's or the default profile's, when\n"
+	      "                              there is one)\n"
+	      "  --ca FILE                   trust the certificates in FILE for the mirror's\n"
+	      "                              https:// or wss:// upstream\n"
+	      "  --insecure                  accept any certificate of it (for testing only)\n"
 	      "  --log-level LEVEL           error, warn, info or debug (default warn)\n"
 	      "  -h, --help                  show this help and exit\n"
 	      "\n"
@@ -102,7 +112,7 @@ enum {
 	OPT_RETENTION_SECONDS, OPT_RETENTION_BYTES, OPT_SUBSCRIPTION_SECONDS, OPT_MAX_CONSUMERS,
 	OPT_SHARD_RECORDS, OPT_SHARD_BYTES, OPT_PUSH_BYTES, OPT_MAX_REQUEST, OPT_LOG_LEVEL,
 	OPT_TLS_CERT, OPT_TLS_KEY, OPT_AUTH, OPT_CREDENTIALS, OPT_MAX_CONNECTIONS,
-	OPT_MIRROR, OPT_MIRROR_STREAM, OPT_READ,
+	OPT_MIRROR, OPT_MIRROR_STREAM, OPT_READ, OPT_PROFILE, OPT_CA, OPT_INSECURE,
 };
 
 const struct option cmd_hub_options[] = {
@@ -128,6 +138,9 @@ const struct option cmd_hub_options[] = {
 	{ "mirror", required_argument, NULL, OPT_MIRROR },
 	{ "mirror-stream", required_argument, NULL, OPT_MIRROR_STREAM },
 	{ "read", required_argument, NULL, OPT_READ },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -359,6 +372,11 @@ struct hub_cli {
 	const char *mirror_stream;      /* its stream (NULL: the same name) */
 	int read;                       /* how the mirror reads: an enum consumer_read, or
 					 * -1: by the URL's scheme */
+	const char *profile;            /* --profile: the mirror's key (NULL: not named) */
+	const char *ca_file;            /* --ca: trust for the upstream */
+	bool insecure;                  /* --insecure */
+	struct credentials found;       /* the mirror's key, when one was found */
+	struct sigv4_credentials signer;        /* its signer's view, for the mirror */
 };
 
 /* The options that take a whole number, and the range each accepts. */
@@ -433,15 +451,11 @@ static int text_option(struct hub_cli *c, int opt, const char *arg)
 	case OPT_CREDENTIALS: c->credentials = arg; return 0;
 	case OPT_MIRROR: c->mirror = arg; return 0;
 	case OPT_MIRROR_STREAM: c->mirror_stream = arg; return 0;
+	case OPT_PROFILE: c->profile = arg; return 0;
+	case OPT_CA: c->ca_file = arg; return 0;
+	case OPT_INSECURE: c->insecure = true; return 0;
 	case OPT_READ:
-		/* The mirror stores records whole, as the push and
-		 * SubscribeToShard readers hand them over; polling decodes
-		 * them for the dashboards. */
-		if ((c->read = reader_read_mode("hub", arg)) == CONSUMER_READ_POLLING) {
-			cli_usage_error("hub", "--read: polling does not mirror yet: read with "
-					       "push or efo");
-			return -1;
-		}
+		c->read = reader_read_mode("hub", arg);
 		return c->read < 0 ? -1 : 0;
 	case OPT_AUTH:
 		if (strcmp(arg, "sigv4") != 0 && strcmp(arg, "none") != 0) {
@@ -468,9 +482,14 @@ static int check_pairs(const struct hub_cli *c)
 		cli_usage_error("hub", "--auth sigv4 and --credentials go together");
 		return -1;
 	}
-	if ((c->mirror_stream || c->read >= 0) && !c->mirror) {
-		cli_usage_error("hub", "%s needs --mirror URL",
-				c->mirror_stream ? "--mirror-stream" : "--read");
+	const char *mirror_only = c->mirror_stream ? "--mirror-stream"
+				  : c->read >= 0   ? "--read"
+				  : c->profile     ? "--profile"
+				  : c->ca_file     ? "--ca"
+				  : c->insecure    ? "--insecure" : NULL;
+
+	if (mirror_only && !c->mirror) {
+		cli_usage_error("hub", "%s needs --mirror URL", mirror_only);
 		return -1;
 	}
 	return 0;
@@ -567,15 +586,26 @@ static void on_mirror_tick(void *user, int64_t now_ms)
 
 /* The mirror of --mirror: its consumer is named after this hub's port, so
  * mirrors of one upstream on one host do not take each other's place. */
-static struct mirror *start_mirror(struct hub *hub, const struct hub_cli *c, char *err,
-				   size_t errlen)
+static struct mirror *start_mirror(struct hub *hub, struct hub_cli *c, char *err, size_t errlen)
 {
 	char name[64];
 	struct mirror_config mc = {
 		.url = c->mirror, .upstream_stream = c->mirror_stream ? c->mirror_stream : c->stream,
-		.stream = c->stream, .consumer = name, .read = c->read,
+		.stream = c->stream, .consumer = name, .read = c->read, .ca_file = c->ca_file,
+		.insecure = c->insecure,
 	};
 	struct endpoint ep;
+
+	/* Signed as the readers sign: with the key of the environment or of
+	 * the profile, when there is one (an upstream that checks no
+	 * signature ignores it); a profile named must have one. */
+	if (credentials_find(c->profile, NULL, &c->found, err, errlen) == 0) {
+		credentials_sigv4(&c->found, "kinesis", &c->signer);
+		mc.credentials = &c->signer;
+	} else if (c->profile) {
+		return NULL;
+	}
+	err[0] = '\0';
 
 	if (c->read < 0) {
 		if (endpoint_parse(c->mirror, &ep, err, errlen) < 0)

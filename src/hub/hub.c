@@ -39,16 +39,40 @@ static json_t *hashkey_json(hashkey_t key)
 	return json_string(text);
 }
 
+/* Sequence numbers are saved as decimal strings: a mirror's are its
+ * upstream's, wider than a JSON integer. */
+static json_t *seq_json(seqno_t seq)
+{
+	char text[SEQNO_TEXT_MAX];
+
+	seqno_format(seq, text);
+	return json_string(text);
+}
+
+/* A saved sequence number: a decimal string, or the integer an earlier
+ * version wrote (a uint64 cast to json_int_t); NULL when absent, 0. */
+static int load_seq(json_t *j, seqno_t *out)
+{
+	*out = SEQNO_ZERO;
+	if (j == NULL)
+		return 0;
+	if (json_is_integer(j)) {
+		*out = seqno_from_u64((uint64_t)json_integer_value(j));
+		return 0;
+	}
+	return json_is_string(j) && seqno_parse(json_string_value(j), out) == SEQNO_OK ? 0 : -1;
+}
+
 static json_t *shard_json(const struct shard *sh)
 {
-	json_t *j = json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:i, s:i}", "id", sh->id, "start",
+	json_t *j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:I, s:i, s:i}", "id", sh->id, "start",
 			      hashkey_json(sh->start), "end", hashkey_json(sh->end), "startingSeq",
-			      (json_int_t)sh->starting_seq, "endingSeq", (json_int_t)sh->ending_seq,
+			      seq_json(sh->starting_seq), "endingSeq", seq_json(sh->ending_seq),
 			      "closedMs", (json_int_t)sh->closed_ms, "parent", sh->parent,
 			      "adjacentParent", sh->adjacent_parent);
 
-	if (j && sh->mirrored_to)
-		json_object_set_new(j, "mirroredTo", json_integer((json_int_t)sh->mirrored_to));
+	if (j && !seqno_is_zero(sh->mirrored_to))
+		json_object_set_new(j, "mirroredTo", seq_json(sh->mirrored_to));
 	return j;
 }
 
@@ -71,7 +95,7 @@ static void settings_json(const struct stream *s, json_t *j)
 							   (json_int_t)s->mode_switches_ms[0],
 							   (json_int_t)s->mode_switches_ms[1]));
 	json_object_set_new(j, "keyId", json_string(s->key_id));
-	json_object_set_new(j, "encryptedFrom", json_integer((json_int_t)s->encrypted_from));
+	json_object_set_new(j, "encryptedFrom", seq_json(s->encrypted_from));
 	json_object_set_new(j, "shardMetrics", json_integer(s->shard_metrics));
 	json_object_set_new(j, "warmMiBps", json_integer(s->warm_mibps));
 	json_object_set_new(j, "maxRecordKiB", json_integer(s->max_record_kib));
@@ -119,8 +143,8 @@ int hub_save(struct hub *hub)
 	streams = json_array();
 	for (size_t i = 0; i < hub->stream_count; i++)
 		json_array_append_new(streams, stream_json(hub->streams[i]));
-	root = json_pack("{s:i, s:I, s:o, s:{s:I, s:I}}", "version", 1, "lastSeq",
-			 (json_int_t)hub->gen.last, "streams", streams, "account",
+	root = json_pack("{s:i, s:o, s:o, s:{s:I, s:I}}", "version", 1, "lastSeq",
+			 seq_json(seqno_from_u64(hub->gen.last)), "streams", streams, "account",
 			 "commitmentStartedMs", (json_int_t)hub->account.commitment_started_ms,
 			 "commitmentEndMs", (json_int_t)hub->account.commitment_end_ms);
 	text = root ? json_dumps(root, JSON_COMPACT) : NULL;
@@ -143,34 +167,35 @@ int hub_save(struct hub *hub)
 static int load_shard(struct shard *sh, json_t *j, size_t index, int64_t now_ms, bool *migrated)
 {
 	const char *id, *start, *end, *reason;
-	json_int_t starting, ending, closed = -1, mirrored_to = 0;
+	json_int_t closed = -1;
+	json_t *starting, *ending, *mirrored_to = NULL;
 	int parent, adjacent;
 
-	if (json_unpack(j, "{s:s, s:s, s:s, s:I, s:I, s?I, s:i, s:i, s?I}", "id", &id, "start",
+	memset(sh, 0, sizeof(*sh));
+	if (json_unpack(j, "{s:s, s:s, s:s, s:o, s:o, s?I, s:i, s:i, s?o}", "id", &id, "start",
 			&start, "end", &end, "startingSeq", &starting, "endingSeq", &ending,
 			"closedMs", &closed, "parent", &parent, "adjacentParent", &adjacent,
-			"mirroredTo", &mirrored_to) < 0)
+			"mirroredTo", &mirrored_to) < 0 ||
+	    load_seq(starting, &sh->starting_seq) < 0 || load_seq(ending, &sh->ending_seq) < 0 ||
+	    load_seq(mirrored_to, &sh->mirrored_to) < 0)
 		return -1;
 	/* Parents come before their children: an index the answers would
 	 * follow must name a shard already loaded. */
 	if (parent < -1 || parent >= (int)index || adjacent < -1 || adjacent >= (int)index ||
 	    (parent < 0 && adjacent >= 0))
 		return -1;
-	memset(sh, 0, sizeof(*sh));
 	snprintf(sh->id, sizeof(sh->id), "shardId-%012zu", index);
 	if (hashkey_parse(start, &sh->start, &reason) < 0 ||
 	    hashkey_parse(end, &sh->end, &reason) < 0)
 		return -1;
-	sh->starting_seq = (seqno_t)starting;
-	sh->ending_seq = (seqno_t)ending;
-	if (ending && closed < 0) {
+	if (!seqno_is_zero(sh->ending_seq) && closed < 0) {
 		closed = now_ms;
 		*migrated = true;
 	}
 	sh->closed_ms = closed < 0 ? 0 : closed;
 	sh->parent = parent;
 	sh->adjacent_parent = adjacent;
-	sh->mirrored_to = sh->mirror_saved = (seqno_t)mirrored_to;
+	sh->mirror_saved = sh->mirrored_to;
 	shardlog_init(&sh->log);
 	return 0;
 }
@@ -203,25 +228,25 @@ static int load_consumer(struct stream *s, json_t *j)
 
 static int load_settings(struct stream *s, json_t *j)
 {
-	json_int_t mode = STREAM_PROVISIONED, metrics = 0, from = 0, warm = 0;
+	json_int_t mode = STREAM_PROVISIONED, metrics = 0, warm = 0;
+	json_t *from = NULL;
 	json_int_t max_kib = STREAM_RECORD_KIB_DEFAULT;
 	json_int_t switched[2] = { 0, 0 };
 	const char *key_id = "";
 
-	if (json_unpack(j, "{s?I, s?[II], s?s, s?I, s?I, s?I, s?I}", "mode", &mode,
+	if (json_unpack(j, "{s?I, s?[II], s?s, s?o, s?I, s?I, s?I}", "mode", &mode,
 			"modeSwitchesMs", &switched[0], &switched[1], "keyId", &key_id,
 			"encryptedFrom", &from, "shardMetrics", &metrics, "warmMiBps", &warm,
 			"maxRecordKiB", &max_kib) < 0 ||
 	    max_kib < 1 || max_kib * 1024 > KINESIS_RECORD_MAX_LARGEST ||
 	    (mode != STREAM_PROVISIONED && mode != STREAM_ON_DEMAND) || warm < 0 ||
 	    warm > UINT32_MAX ||
-	    strlen(key_id) > STREAM_KEY_ID_MAX)
+	    strlen(key_id) > STREAM_KEY_ID_MAX || load_seq(from, &s->encrypted_from) < 0)
 		return -1;
 	s->mode = (enum stream_mode)mode;
 	s->mode_switches_ms[0] = switched[0];
 	s->mode_switches_ms[1] = switched[1];
 	snprintf(s->key_id, sizeof(s->key_id), "%s", key_id);
-	s->encrypted_from = (seqno_t)from;
 	s->shard_metrics = (unsigned)metrics & STREAM_METRIC_ALL;
 	s->warm_mibps = (uint32_t)warm;
 	s->max_record_kib = (uint32_t)max_kib;
@@ -301,8 +326,9 @@ static int load_state(struct hub *hub, int64_t now_ms, bool *migrated, char *err
 {
 	char *text = journal_load_meta(hub->journal);
 	json_error_t jerr;
-	json_t *root, *streams, *v;
-	json_int_t last_seq = 0, started = 0, end = 0;
+	json_t *root, *streams, *v, *last_json;
+	json_int_t started = 0, end = 0;
+	seqno_t last_seq;
 	size_t i;
 
 	if (text == NULL) {
@@ -316,15 +342,14 @@ static int load_state(struct hub *hub, int64_t now_ms, bool *migrated, char *err
 	free(text);
 	/* The account's settings are newer than the rest: optional. */
 	if (root == NULL ||
-	    json_unpack(root, "{s:I, s:o, s?{s:I, s:I}}", "lastSeq", &last_seq, "streams", &streams,
+	    json_unpack(root, "{s:o, s:o, s?{s:I, s:I}}", "lastSeq", &last_json, "streams", &streams,
 			"account", "commitmentStartedMs", &started, "commitmentEndMs", &end) < 0 ||
-	    !json_is_array(streams)) {
+	    load_seq(last_json, &last_seq) < 0 || !json_is_array(streams)) {
 		snprintf(err, errlen, "the saved hub state is unreadable");
 		json_decref(root);
 		return -1;
 	}
-	if ((seqno_t)last_seq > hub->gen.last)
-		hub->gen.last = (seqno_t)last_seq;
+	seqno_gen_raise(&hub->gen, last_seq);
 	hub->account.commitment_started_ms = started;
 	hub->account.commitment_end_ms = end;
 	json_array_foreach(streams, i, v) {
@@ -348,7 +373,7 @@ static struct stream *find_uid(struct hub *hub, uint64_t uid)
 	return NULL;
 }
 
-static int replay_record(void *user, uint64_t stream_uid, uint32_t shard, uint64_t seq,
+static int replay_record(void *user, uint64_t stream_uid, uint32_t shard, seqno_t seq,
 			 int64_t arrival_ms, const char *key, size_t key_len, const void *data,
 			 size_t data_len)
 {
@@ -356,8 +381,7 @@ static int replay_record(void *user, uint64_t stream_uid, uint32_t shard, uint64
 	struct stream *s = find_uid(hub, stream_uid);
 	struct shard *sh;
 
-	if (seq > hub->gen.last)
-		hub->gen.last = seq;
+	seqno_gen_raise(&hub->gen, seq);
 	/* Records of deleted streams wait in old segments until they expire. */
 	if (s == NULL || shard >= s->shard_count)
 		return 0;
@@ -368,7 +392,7 @@ static int replay_record(void *user, uint64_t stream_uid, uint32_t shard, uint64
 	sh->bytes_in += key_len + data_len;
 	s->bytes += key_len + data_len;
 	/* Newer than the saved checkpoint when a crash came before its save. */
-	if (s->mirrored && seq > sh->mirrored_to)
+	if (s->mirrored && seqno_lt(sh->mirrored_to, seq))
 		sh->mirrored_to = seq;
 	return 0;
 }
@@ -452,7 +476,7 @@ struct stream *hub_find_stream_by(struct hub *hub, const char *name, const char 
 struct stream *hub_create_stream(struct hub *hub, const char *name, size_t shard_count,
 				 int64_t now_ms)
 {
-	uint64_t uid = seqno_gen_next(&hub->gen);
+	uint64_t uid = seqno_gen_next(&hub->gen).w[0];
 	struct stream *s = stream_new(name, hub->arn_prefix, uid, shard_count, &hub->gen, now_ms);
 
 	if (s == NULL)
@@ -639,7 +663,7 @@ static int mirror_journal(struct hub *hub, struct stream *s, size_t shard,
 	int rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int fits = recs[i].seq > last ? stream_mirror_fits(s, shard, recs[i].seq, &why) : 0;
+		int fits = seqno_lt(last, recs[i].seq) ? stream_mirror_fits(s, shard, recs[i].seq, &why) : 0;
 		keep[i] = fits > 0;
 		s->mirror.repeated += fits == 0;
 		s->mirror.bad += fits < 0;

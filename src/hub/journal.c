@@ -20,21 +20,37 @@
 
 #define HEADER_MAGIC "ALLEYJNL"
 #define HEADER_SIZE 20          /* magic, version, salt, crc */
-#define JOURNAL_VERSION 1
+/* Version 1 stored 8-byte sequence numbers, version 2 stores 32 bytes (a
+ * mirror keeps its upstream's numbers, 56 digits for Amazon Kinesis).
+ * Segments of both are read; new ones are written in version 2. */
+#define JOURNAL_VERSION 2
 #define FRAME_SIZE 8            /* len, crc */
-#define FIXED_SIZE 34           /* stream_uid, shard, seq, arrival_ms, key_len, data_len */
-#define RECORD_MAX (FIXED_SIZE + JOURNAL_KEY_MAX + JOURNAL_DATA_MAX)
 
-/* Offsets in a framed record. */
+/* Offsets in a framed record: the fields after the sequence number move
+ * with its width. */
 #define AT_LEN 0
 #define AT_CRC 4
 #define AT_UID 8
 #define AT_SHARD 16
 #define AT_SEQ 20
-#define AT_ARRIVAL 28
-#define AT_KEY_LEN 36
-#define AT_DATA_LEN 38
-#define AT_KEY 42
+
+struct layout {
+	size_t seq_bytes;
+	size_t at_arrival, at_key_len, at_data_len, at_key;
+	size_t fixed;           /* stream_uid, shard, seq, arrival_ms, key_len, data_len */
+};
+
+#define LAYOUT(seq) { seq, AT_SEQ + (seq), AT_SEQ + (seq) + 8, AT_SEQ + (seq) + 10, \
+		      AT_SEQ + (seq) + 14, AT_SEQ + (seq) + 14 - FRAME_SIZE }
+
+/* By version; the pending records are always of the newest. */
+static const struct layout layouts[JOURNAL_VERSION + 1] = {
+	[1] = LAYOUT(8),
+	[2] = LAYOUT(SEQNO_BYTES),
+};
+static const struct layout *const newest_layout = &layouts[JOURNAL_VERSION];
+
+#define RECORD_MAX(l) ((l)->fixed + JOURNAL_KEY_MAX + JOURNAL_DATA_MAX)
 
 #define SEGMENT_PREFIX "records-"
 #define SEGMENT_SUFFIX ".log"
@@ -55,6 +71,7 @@ struct segment {
 	uint64_t size;          /* bytes on disk */
 	int64_t newest_ms;      /* newest arrival; INT64_MIN when it holds no record */
 	uint32_t salt;
+	uint32_t version;       /* of its header: how its records are laid out */
 	bool known;             /* newest_ms is known: replayed, or written here */
 	bool bad;               /* bad header: never read, written or expired */
 	bool sealed;            /* a write failed in it: never appended to again */
@@ -416,6 +433,7 @@ static int segment_create(struct journal *j)
 	s->size = HEADER_SIZE;
 	s->newest_ms = INT64_MIN;
 	s->salt = salt;
+	s->version = JOURNAL_VERSION;
 	s->known = true;
 	j->cur_fd = fd;
 	return 0;
@@ -600,6 +618,7 @@ static int scan(struct journal *j, char *err, size_t errlen)
 		s->size = (uint64_t)st.st_size;
 		s->newest_ms = INT64_MIN;
 		s->salt = salt;
+		s->version = version;
 		if (state != HEADER_OK) {
 			s->bad = true;
 			if (state == HEADER_BAD) {
@@ -761,11 +780,12 @@ fail:
 /* Appends                                                             */
 /* ------------------------------------------------------------------ */
 
-int journal_append(struct journal *j, uint64_t stream_uid, uint32_t shard, uint64_t seq,
+int journal_append(struct journal *j, uint64_t stream_uid, uint32_t shard, seqno_t seq,
 		   int64_t arrival_ms, const char *key, size_t key_len, const void *data,
 		   size_t data_len)
 {
-	size_t size = FRAME_SIZE + FIXED_SIZE + key_len + data_len;
+	const struct layout *l = newest_layout;
+	size_t size = FRAME_SIZE + l->fixed + key_len + data_len;
 	unsigned char *p;
 
 	if (key_len > JOURNAL_KEY_MAX || data_len > JOURNAL_DATA_MAX) {
@@ -793,14 +813,14 @@ int journal_append(struct journal *j, uint64_t stream_uid, uint32_t shard, uint6
 	put32(p + AT_CRC, 0);   /* journal_sync knows the segment, hence the salt */
 	put64(p + AT_UID, stream_uid);
 	put32(p + AT_SHARD, shard);
-	put64(p + AT_SEQ, seq);
-	put64(p + AT_ARRIVAL, (uint64_t)arrival_ms);
-	put16(p + AT_KEY_LEN, (uint16_t)key_len);
-	put32(p + AT_DATA_LEN, (uint32_t)data_len);
+	seqno_put(p + AT_SEQ, seq);
+	put64(p + l->at_arrival, (uint64_t)arrival_ms);
+	put16(p + l->at_key_len, (uint16_t)key_len);
+	put32(p + l->at_data_len, (uint32_t)data_len);
 	if (key_len > 0)
-		memcpy(p + AT_KEY, key, key_len);
+		memcpy(p + l->at_key, key, key_len);
 	if (data_len > 0)
-		memcpy(p + AT_KEY + key_len, data, data_len);
+		memcpy(p + l->at_key + key_len, data, data_len);
 	j->pending_len += size;
 	return 0;
 }
@@ -839,7 +859,7 @@ int journal_sync(struct journal *j)
 		for (end = off; end < j->pending_len;) {
 			unsigned char *p = j->pending + end;
 			size_t rec = FRAME_SIZE + get32(p + AT_LEN);
-			int64_t arrival = (int64_t)get64(p + AT_ARRIVAL);
+			int64_t arrival = (int64_t)get64(p + newest_layout->at_arrival);
 
 			if (size > HEADER_SIZE && size + rec > j->limit)
 				break;
@@ -946,11 +966,17 @@ static void reopen_last(struct journal *j, struct segment *s, const char *name, 
 		}
 		j->stats.truncated_bytes += file_size - s->size;
 	}
-	if (s->size >= j->limit || j->pending_len > 0) {
+	/* Records of another layout go to a new segment. */
+	if (s->size >= j->limit || j->pending_len > 0 || s->version != JOURNAL_VERSION) {
 		close(fd);
 		return;
 	}
 	j->cur_fd = fd;
+}
+
+static seqno_t record_seq(const struct layout *l, const unsigned char *p)
+{
+	return l->seq_bytes == SEQNO_BYTES ? seqno_get(p + AT_SEQ) : seqno_from_u64(get64(p + AT_SEQ));
 }
 
 static int replay_segment(struct journal *j, size_t idx, struct reader *r, journal_record_fn fn,
@@ -963,6 +989,7 @@ static int replay_segment(struct journal *j, size_t idx, struct reader *r, journ
 	uint64_t pos = HEADER_SIZE, file_size;
 	int64_t newest = INT64_MIN;
 	const char *why = NULL;
+	const struct layout *l = &layouts[s->version];
 	struct stat st;
 	int fd, rc = 0, io_error = 0;
 
@@ -992,7 +1019,7 @@ static int replay_segment(struct journal *j, size_t idx, struct reader *r, journ
 			break;
 		}
 		len = get32(p + AT_LEN);
-		if (len < FIXED_SIZE || len > RECORD_MAX) {
+		if (len < l->fixed || len > RECORD_MAX(l)) {
 			why = "bad record length";
 			break;
 		}
@@ -1006,20 +1033,20 @@ static int replay_segment(struct journal *j, size_t idx, struct reader *r, journ
 			why = "bad checksum";
 			break;
 		}
-		key_len = get16(p + AT_KEY_LEN);
-		data_len = get32(p + AT_DATA_LEN);
+		key_len = get16(p + l->at_key_len);
+		data_len = get32(p + l->at_data_len);
 		if (key_len > JOURNAL_KEY_MAX || data_len > JOURNAL_DATA_MAX ||
-		    FIXED_SIZE + key_len + data_len != len) {
+		    l->fixed + key_len + data_len != len) {
 			why = "bad record fields";
 			break;
 		}
-		int64_t arrival = (int64_t)get64(p + AT_ARRIVAL);
+		int64_t arrival = (int64_t)get64(p + l->at_arrival);
 		if (arrival > newest)
 			newest = arrival;
 		j->stats.records_replayed++;
 		pos += FRAME_SIZE + len;
-		rc = fn(user, get64(p + AT_UID), get32(p + AT_SHARD), get64(p + AT_SEQ), arrival,
-			(const char *)p + AT_KEY, key_len, p + AT_KEY + key_len, data_len);
+		rc = fn(user, get64(p + AT_UID), get32(p + AT_SHARD), record_seq(l, p), arrival,
+			(const char *)p + l->at_key, key_len, p + l->at_key + key_len, data_len);
 		if (rc != 0)
 			break;
 	}

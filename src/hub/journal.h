@@ -8,9 +8,10 @@
  * A segment starts with a 20-byte header: the magic "ALLEYJNL", a version,
  * a random salt and a CRC32C of those 16 bytes. Each record follows as
  *
- *     u32 len | u32 crc | u64 stream_uid | u32 shard | u64 seq |
+ *     u32 len | u32 crc | u64 stream_uid | u32 shard | u256 seq |
  *     i64 arrival_ms | u16 key_len | u32 data_len | key | data
  *
+ * in version 2 (a version 1 segment, still read, has a u64 seq),
  * little-endian, where len counts the bytes after crc and crc is the
  * CRC32C, seeded with the segment's salt, of len and those bytes. The salt
  * keeps a stale record that a crash leaves in a reused disk block from ever
@@ -31,6 +32,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "wire/seqno.h"
 
 #define JOURNAL_KEY_MAX 1024                    /* bytes of partition key */
 #define JOURNAL_DATA_MAX (10 * 1024 * 1024)     /* bytes of record data: Kinesis's largest */
@@ -80,7 +83,7 @@ char *journal_load_meta(struct journal *j);
  * stream of the same name does not get old records back. 0, or -1 with
  * errno EINVAL (key over JOURNAL_KEY_MAX or data over JOURNAL_DATA_MAX
  * bytes) or ENOMEM. */
-int journal_append(struct journal *j, uint64_t stream_uid, uint32_t shard, uint64_t seq,
+int journal_append(struct journal *j, uint64_t stream_uid, uint32_t shard, seqno_t seq,
 		   int64_t arrival_ms, const char *key, size_t key_len, const void *data,
 		   size_t data_len);
 
@@ -93,7 +96,7 @@ int journal_sync(struct journal *j);
 
 /* One replayed record. key and data point into the journal's buffer and are
  * valid only during the call; key is not NUL-terminated. */
-typedef int (*journal_record_fn)(void *user, uint64_t stream_uid, uint32_t shard, uint64_t seq,
+typedef int (*journal_record_fn)(void *user, uint64_t stream_uid, uint32_t shard, seqno_t seq,
 				 int64_t arrival_ms, const char *key, size_t key_len,
 				 const void *data, size_t data_len);
 

@@ -379,7 +379,7 @@ static json_t *shard_json(const struct stream *s, const struct shard *sh)
 	json_t *range = json_pack("{s:o}", "StartingSequenceNumber", seq_string(sh->starting_seq));
 	json_t *j;
 
-	if (sh->ending_seq)
+	if (!seqno_is_zero(sh->ending_seq))
 		json_object_set_new(range, "EndingSequenceNumber", seq_string(sh->ending_seq));
 	j = json_pack("{s:s, s:{s:o, s:o}, s:o}", "ShardId", sh->id, "HashKeyRange",
 		      "StartingHashKey", hashkey_string(sh->start), "EndingHashKey",
@@ -541,7 +541,7 @@ static json_t *op_list_streams(struct call *c, json_t *req)
 /* Whether a listing shows the shard: never once it is forgotten. */
 static bool listed(const struct shard *sh, int open_only)
 {
-	return !sh->forgotten && (!open_only || sh->ending_seq == 0);
+	return !sh->forgotten && (!open_only || seqno_is_zero(sh->ending_seq));
 }
 
 /* The shards after exclusive_start (all when NULL; a forgotten shard's id
@@ -1052,8 +1052,11 @@ static void append_result(struct strbuf *sb, struct call *c, const struct stream
 	char message[256];
 
 	if (r->status == PUT_OK) {
+		char seq[SEQNO_TEXT_MAX];
+		size_t len = seqno_format(r->seq, seq);
+
 		strbuf_puts(sb, "{\"SequenceNumber\":\"");
-		strbuf_uint(sb, r->seq);
+		strbuf_append(sb, seq, len);
 		strbuf_puts(sb, "\",\"ShardId\":\"");
 		strbuf_puts(sb, shard);
 		strbuf_puts(sb, "\"}");
@@ -1157,19 +1160,23 @@ struct iterator {
 	int64_t expires_ms;
 };
 
+/* The number in its decimal form, so iterators of every width read alike
+ * and those handed out before numbers were widened still work. */
 static json_t *iterator_string(const struct iterator *it)
 {
-	char plain[128], encoded[base64_encoded_len(sizeof(plain)) + 1];
+	char plain[192], encoded[base64_encoded_len(sizeof(plain)) + 1], from[SEQNO_TEXT_MAX];
 
-	snprintf(plain, sizeof(plain), "alleycat1:%" PRIu64 ":%u:%" PRIu64 ":%" PRId64, it->uid,
-		 it->shard, it->from, it->expires_ms);
+	seqno_format(it->from, from);
+	snprintf(plain, sizeof(plain), "alleycat1:%" PRIu64 ":%u:%s:%" PRId64, it->uid, it->shard,
+		 from, it->expires_ms);
 	base64_encode(plain, strlen(plain), encoded);
 	return json_string(encoded);
 }
 
 static int parse_iterator(const char *text, struct iterator *it)
 {
-	unsigned char plain[160];
+	unsigned char plain[224];
+	char from[SEQNO_TEXT_MAX + 1];
 	size_t len = strlen(text), n;
 	const char *reason;
 	char tail;
@@ -1178,8 +1185,9 @@ static int parse_iterator(const char *text, struct iterator *it)
 	    base64_decode(text, len, plain, &n, &reason) < 0)
 		return -1;
 	plain[n] = '\0';
-	if (sscanf((char *)plain, "alleycat1:%" SCNu64 ":%u:%" SCNu64 ":%" SCNd64 "%c", &it->uid,
-		   &it->shard, &it->from, &it->expires_ms, &tail) != 4)
+	if (sscanf((char *)plain, "alleycat1:%" SCNu64 ":%u:%79[0-9]:%" SCNd64 "%c", &it->uid,
+		   &it->shard, from, &it->expires_ms, &tail) != 4 ||
+	    seqno_parse(from, &it->from) != SEQNO_OK)
 		return -1;
 	return 0;
 }
@@ -1194,7 +1202,7 @@ static json_t *op_get_shard_iterator(struct call *c, json_t *req)
 	const char *shard_id, *type, *seq_text;
 	int64_t ts_ms = 0;
 	int shard, has_ts, t;
-	seqno_t seq = 0;
+	seqno_t seq = SEQNO_ZERO;
 	struct iterator it;
 	struct shard *sh;
 
@@ -1238,7 +1246,7 @@ static json_t *op_get_shard_iterator(struct call *c, json_t *req)
 	it.expires_ms = c->now_ms + KINESIS_ITERATOR_TTL_MS;
 	switch (t) {
 	case SHARDLOG_TRIM_HORIZON:
-		it.from = 0;
+		it.from = SEQNO_ZERO;
 		break;
 	case SHARDLOG_LATEST:
 		/* Every record written from now on has a higher number. */
@@ -1248,10 +1256,10 @@ static json_t *op_get_shard_iterator(struct call *c, json_t *req)
 		it.from = seq;
 		break;
 	case SHARDLOG_AFTER_SEQUENCE_NUMBER:
-		it.from = seq == UINT64_MAX ? seq : seq + 1;
+		it.from = seqno_next(seq);
 		break;
 	default: {
-		uint64_t pos = shardlog_position(&sh->log, SHARDLOG_AT_TIMESTAMP, 0, ts_ms);
+		uint64_t pos = shardlog_position(&sh->log, SHARDLOG_AT_TIMESTAMP, SEQNO_ZERO, ts_ms);
 		const struct shardlog_record *r = shardlog_at(&sh->log, pos);
 		it.from = r ? r->seq : stream_latest(s, shard, c->hub->gen.last);
 	}
@@ -1351,7 +1359,7 @@ static json_t *op_get_records(struct call *c, json_t *req)
 		sh->records_out++;
 		sh->bytes_out += r->data_len + r->key_len;
 		bytes += size;
-		it.from = r->seq + 1;
+		it.from = seqno_next(r->seq);
 		pos++;
 	}
 	if ((r = shardlog_at(&sh->log, pos)) != NULL)
@@ -1360,7 +1368,7 @@ static json_t *op_get_records(struct call *c, json_t *req)
 		behind = 0;
 	behind += sh->upstream_behind_ms;
 	sh->iterator_age_ms = behind;
-	if (r == NULL && sh->ending_seq) {
+	if (r == NULL && !seqno_is_zero(sh->ending_seq)) {
 		/* The end of a closed shard: no next iterator, its children. */
 		return json_pack("{s:o, s:n, s:i, s:o}", "Records", records, "NextShardIterator",
 				 "MillisBehindLatest", 0, "ChildShards",

@@ -113,7 +113,7 @@ static json_t *op_start_encryption(struct call *c, json_t *req)
 		return NULL;
 	/* A change of key keeps the records before it encrypted. */
 	if (s->key_id[0] == '\0')
-		s->encrypted_from = kinesis_call_hub(c)->gen.last + 1;
+		s->encrypted_from = seqno_from_u64(kinesis_call_hub(c)->gen.last + 1);
 	snprintf(s->key_id, sizeof(s->key_id), "%s", key);
 	kinesis_begin_update(c, s);
 	return kinesis_save(c) < 0 ? NULL : json_object();

@@ -244,12 +244,15 @@ void metrics_render(const struct hub *hub, const struct push *push, int64_t now_
 		const struct stream *s = hub->streams[i];
 		for (size_t k = 0; k < s->shard_count; k++) {
 			const struct shardlog_record *last = shardlog_last(&s->shards[k].log);
+			char seq[SEQNO_TEXT_MAX];
+
 			if (s->shards[k].forgotten)
 				continue;
+			seqno_format(last ? last->seq : SEQNO_ZERO, seq);
 			strbuf_printf(out,
 				      "alleycat_shard_info{stream=\"%s\",shard=\"%s\","
-				      "last_sequence_number=\"%" PRIu64 "\"} 1\n",
-				      s->name, s->shards[k].id, last ? last->seq : 0);
+				      "last_sequence_number=\"%s\"} 1\n",
+				      s->name, s->shards[k].id, seq);
 		}
 	}
 

@@ -73,7 +73,7 @@ static bool read_seq(json_t *range, const char *member, seqno_t *out)
 {
 	json_t *j = json_object_get(range, member);
 
-	*out = 0;
+	*out = SEQNO_ZERO;
 	if (j == NULL || json_is_null(j))
 		return true;
 	return json_is_string(j) && seqno_parse(json_string_value(j), out) == SEQNO_OK;
@@ -106,7 +106,7 @@ static bool parse_shard(json_t *j, struct stream_mirror_shard *m)
 }
 
 /* Whether a shard's sequence numbers are well formed but wider than the
- * hub's: those of Amazon Kinesis (56 digits), kinesalite and kinesis-mock. */
+ * hub's 256 bits (the API allows 129 digits; Amazon Kinesis uses 56). */
 static bool too_wide(json_t *shard)
 {
 	json_t *seqs = json_object_get(shard, "SequenceNumberRange");
@@ -140,8 +140,8 @@ static int add_page(struct listing *l, json_t *shards, const char **why)
 	for (size_t i = 0; i < n; i++) {
 		if (!parse_shard(json_array_get(shards, i), &l->shards[l->count])) {
 			*why = too_wide(json_array_get(shards, i))
-				       ? "its sequence numbers are wider than the 20 digits a hub "
-					 "keeps (as Amazon Kinesis's, of 56): it cannot be mirrored yet"
+				       ? "its sequence numbers are wider than the 77 digits a hub "
+					 "keeps: it cannot be mirrored"
 				       : "ListShards answered a malformed shard";
 			return -1;
 		}
@@ -383,7 +383,7 @@ static struct consumer_checkpoint *checkpoints(const struct stream *s, size_t *n
 	*n = 0;
 	for (size_t i = 0; cp && i < s->shard_count; i++) {
 		seqno_t at = stream_mirror_position(s, i);
-		if (at == 0 || s->shards[i].forgotten)
+		if (seqno_is_zero(at) || s->shards[i].forgotten)
 			continue;
 		snprintf(cp[*n].shard_id, sizeof(cp[*n].shard_id), "%s", s->shards[i].id);
 		seqno_format(at, cp[*n].sequence_number);
@@ -477,6 +477,17 @@ static void copy_config(struct mirror *m, const struct mirror_config *config)
 	snprintf(m->consumer_name, sizeof(m->consumer_name), "%s", config->consumer);
 }
 
+/* The upstream as the readers reach one: trust for TLS, and signed calls. */
+static int upstream_endpoint(struct mirror *m, char *err, size_t errlen)
+{
+	if (endpoint_parse(m->url, &m->endpoint, err, errlen) < 0)
+		return -1;
+	m->endpoint.credentials = m->config.credentials;
+	m->endpoint.ca_file = m->config.ca_file;
+	m->endpoint.insecure = m->config.insecure;
+	return 0;
+}
+
 struct mirror *mirror_start(struct hub *hub, const struct mirror_config *config, int64_t now_ms,
 			    char *err, size_t errlen)
 {
@@ -493,7 +504,7 @@ struct mirror *mirror_start(struct hub *hub, const struct mirror_config *config,
 	copy_config(m, config);
 	m->hub = hub;
 	pthread_mutex_init(&m->lock, NULL);
-	if (endpoint_parse(m->url, &m->endpoint, err, errlen) == 0 &&
+	if (upstream_endpoint(m, err, errlen) == 0 &&
 	    (s = prepare_stream(m, http, now_ms, err, errlen)) != NULL &&
 	    start_consumer(m, s, err, errlen) == 0 &&
 	    pthread_create(&m->lister, NULL, lister_main, m) == 0)

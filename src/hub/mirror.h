@@ -15,19 +15,25 @@
 #ifndef ALLEYCAT_MIRROR_H
 #define ALLEYCAT_MIRROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct hub;
 struct mirror;
+struct sigv4_credentials;
 
 struct mirror_config {
 	const char *url;                /* the upstream: ws://, wss://, http://, https:// */
 	const char *upstream_stream;    /* its stream name */
 	const char *stream;             /* the local stream that copies it */
 	const char *consumer;           /* the consumer name registered upstream */
-	int read;                       /* how: an enum consumer_read, push or efo */
+	int read;                       /* how: an enum consumer_read */
 	int timeout_s;                  /* an upstream call's wait (0: the default) */
+	const struct sigv4_credentials *credentials; /* sign the calls (NULL: don't);
+						      * they must outlive the mirror */
+	const char *ca_file;            /* trust for https:// and wss:// (NULL: the system's) */
+	bool insecure;                  /* accept any certificate: for testing only */
 };
 
 /* Reads the upstream's shard list once (so the local stream has it before

@@ -189,7 +189,7 @@ static int starting_point(struct hub *hub, const struct stream *s, size_t shard,
 {
 	const char *type = NULL, *seq_text = NULL;
 	json_t *ts = NULL;
-	seqno_t seq = 0;
+	seqno_t seq = SEQNO_ZERO;
 	int t;
 
 	if (!json_is_object(position) ||
@@ -211,7 +211,7 @@ static int starting_point(struct hub *hub, const struct stream *s, size_t shard,
 			return -1;
 		}
 		if (seqno_parse(seq_text, &seq) == SEQNO_TOO_LARGE)
-			seq = UINT64_MAX;
+			seq = SEQNO_MAX;
 	}
 	if (t == SHARDLOG_AT_TIMESTAMP && !json_is_number(ts)) {
 		*error = "StartingPosition.Timestamp must be epoch seconds";
@@ -219,7 +219,7 @@ static int starting_point(struct hub *hub, const struct stream *s, size_t shard,
 	}
 	switch (t) {
 	case SHARDLOG_TRIM_HORIZON:
-		*from = 0;
+		*from = SEQNO_ZERO;
 		break;
 	case SHARDLOG_LATEST:
 		*from = stream_latest(s, shard, hub->gen.last);
@@ -228,11 +228,12 @@ static int starting_point(struct hub *hub, const struct stream *s, size_t shard,
 		*from = seq;
 		break;
 	case SHARDLOG_AFTER_SEQUENCE_NUMBER:
-		*from = seq == UINT64_MAX ? seq : seq + 1;
+		*from = seqno_next(seq);
 		break;
 	default: {
 		int64_t ms = clock_seconds_to_ms(json_number_value(ts));
-		uint64_t pos = shardlog_position(&s->shards[shard].log, SHARDLOG_AT_TIMESTAMP, 0, ms);
+		uint64_t pos = shardlog_position(&s->shards[shard].log, SHARDLOG_AT_TIMESTAMP, SEQNO_ZERO,
+						 ms);
 		const struct shardlog_record *r = shardlog_at(&s->shards[shard].log, pos);
 		*from = r ? r->seq : stream_latest(s, shard, hub->gen.last);
 	}
@@ -259,8 +260,8 @@ static struct push_sub *new_sub(struct push *push, struct push_conn *conn, const
 	sub->stream_uid = s->uid;
 	sub->shard = (unsigned)shard;
 	sub->from = from;
-	sub->continuation = from > s->shards[shard].starting_seq ? from - 1
-								 : s->shards[shard].starting_seq;
+	sub->continuation = seqno_lt(s->shards[shard].starting_seq, from)
+				    ? seqno_prev(from) : s->shards[shard].starting_seq;
 	sub->started_ms = now_ms;
 	sub->expires_ms = now_ms + (int64_t)push->hub->config.subscription_seconds * 1000;
 	add_sub(push, conn, sub);
@@ -350,8 +351,11 @@ void push_receive(struct push *push, struct push_conn *conn, const char *msg, si
 
 static void put_seq(struct strbuf *out, seqno_t seq)
 {
+	char text[SEQNO_TEXT_MAX];
+	size_t len = seqno_format(seq, text);
+
 	strbuf_append(out, "\"", 1);
-	strbuf_uint(out, seq);
+	strbuf_append(out, text, len);
 	strbuf_append(out, "\"", 1);
 }
 
@@ -422,7 +426,7 @@ static bool records_event(struct push *push, struct push_sub *sub, const struct 
 			strbuf_lit(out, ",");
 		put_record(out, r);
 		bytes += wire;
-		sub->from = r->seq + 1;
+		sub->from = seqno_next(r->seq);
 		sub->continuation = r->seq;
 		pos++;
 	}
@@ -434,7 +438,7 @@ static bool records_event(struct push *push, struct push_sub *sub, const struct 
 	sub->lag_ms += sh->upstream_behind_ms;
 	sub->acknowledged = true;
 	sub->last_event_ms = now_ms;
-	if (r == NULL && sh->ending_seq) {
+	if (r == NULL && !seqno_is_zero(sh->ending_seq)) {
 		json_t *children = kinesis_child_shards(s, (size_t)(sh - s->shards));
 		char *text = children ? json_dumps(children, JSON_COMPACT) : NULL;
 		strbuf_puts(out, "],\"ContinuationSequenceNumber\":null,\"MillisBehindLatest\":0,"

@@ -101,7 +101,7 @@ static uint64_t lower_bound(const struct shardlog *log, int by_time, seqno_t seq
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
 		const struct shardlog_record *r = *slot(log, mid);
-		int below = by_time ? r->arrival_ms < ms : r->seq < seq;
+		int below = by_time ? r->arrival_ms < ms : seqno_lt(r->seq, seq);
 		if (below)
 			lo = mid + 1;
 		else
@@ -121,9 +121,11 @@ uint64_t shardlog_position(const struct shardlog *log, enum shardlog_start start
 	case SHARDLOG_AT_SEQUENCE_NUMBER:
 		return lower_bound(log, 0, seq, 0);
 	case SHARDLOG_AFTER_SEQUENCE_NUMBER:
-		return seq == UINT64_MAX ? shardlog_end(log) : lower_bound(log, 0, seq + 1, 0);
+		/* Nothing comes after the largest number. */
+		return seqno_eq(seqno_next(seq), seq) ? shardlog_end(log)
+						      : lower_bound(log, 0, seqno_next(seq), 0);
 	case SHARDLOG_AT_TIMESTAMP:
-		return lower_bound(log, 1, 0, ms);
+		return lower_bound(log, 1, SEQNO_ZERO, ms);
 	}
 	return shardlog_end(log);
 }

@@ -122,7 +122,7 @@ int stream_index_open(struct stream *s)
 	if (s->open == NULL)
 		return -1;
 	for (size_t i = 0; i < s->shard_count; i++)
-		if (s->shards[i].ending_seq == 0)
+		if (seqno_is_zero(s->shards[i].ending_seq))
 			open_insert(s, i);
 	/* Writes need an open shard for every key, from 0 up. */
 	return s->open_count > 0 && s->shards[s->open[0]].start == 0 ? 0 : -1;
@@ -153,7 +153,7 @@ const char *stream_status(const struct stream *s, int64_t now_ms)
 
 bool stream_encrypted(const struct stream *s, seqno_t seq)
 {
-	return s->key_id[0] != '\0' && seq >= s->encrypted_from;
+	return s->key_id[0] != '\0' && !seqno_lt(seq, s->encrypted_from);
 }
 
 /* AWS's write limits of an on-demand stream: 200,000 records/s and
@@ -206,7 +206,7 @@ void stream_admit(struct stream *s, const struct stream_limits *limits,
 
 		r->shard = s->open[pos];
 		sh = &s->shards[r->shard];
-		r->seq = 0;
+		r->seq = SEQNO_ZERO;
 		if (refused == NULL) {
 			r->status = PUT_FAILED;
 		} else if (refused[pos] ||
@@ -293,7 +293,7 @@ static void forget_expired_shards(struct stream *s, int64_t horizon)
 {
 	for (size_t i = s->first_known; i < s->shard_count; i++) {
 		struct shard *sh = &s->shards[i];
-		if (sh->ending_seq == 0 || sh->forgotten || sh->closed_ms >= horizon)
+		if (seqno_is_zero(sh->ending_seq) || sh->forgotten || sh->closed_ms >= horizon)
 			continue;
 		s->bytes -= sh->log.bytes;
 		shardlog_release(&sh->log);
@@ -401,7 +401,7 @@ int stream_split(struct stream *s, size_t shard, hashkey_t new_start, struct seq
 {
 	const struct shard *sh = &s->shards[shard];
 
-	if (sh->ending_seq) {
+	if (!seqno_is_zero(sh->ending_seq)) {
 		*why = "ResourceInUseException";
 		return -1;
 	}
@@ -422,7 +422,7 @@ int stream_merge(struct stream *s, size_t shard, size_t adjacent, struct seqno_g
 {
 	const struct shard *a = &s->shards[shard], *b = &s->shards[adjacent];
 
-	if (a->ending_seq || b->ending_seq) {
+	if (!seqno_is_zero(a->ending_seq) || !seqno_is_zero(b->ending_seq)) {
 		*why = "ResourceInUseException";
 		return -1;
 	}
@@ -581,7 +581,7 @@ static bool stream_never_written(const struct stream *s)
 {
 	for (size_t i = 0; i < s->shard_count; i++)
 		if (s->shards[i].records_in || s->shards[i].log.count || s->shards[i].log.trimmed ||
-		    s->shards[i].mirrored_to)
+		    !seqno_is_zero(s->shards[i].mirrored_to))
 			return false;
 	return true;
 }
@@ -619,7 +619,7 @@ static int mirror_add(struct stream *s, const struct stream_mirror_shard *m, int
 	sh->parent = parent;
 	sh->adjacent_parent = adjacent;
 	s->shard_count++;
-	if (m->ending_seq == 0) {
+	if (seqno_is_zero(m->ending_seq)) {
 		open_insert(s, s->shard_count - 1);
 		return 1;
 	}
@@ -636,13 +636,13 @@ static int mirror_update(struct stream *s, size_t i, const struct stream_mirror_
 {
 	struct shard *sh = &s->shards[i];
 
-	if (sh->start != m->start || sh->end != m->end || sh->starting_seq != m->starting_seq) {
+	if (sh->start != m->start || sh->end != m->end || !seqno_eq(sh->starting_seq, m->starting_seq)) {
 		*why = "a known shard changed its range or starting sequence number";
 		return -1;
 	}
-	if (m->ending_seq == 0 || sh->ending_seq == m->ending_seq)
+	if (seqno_is_zero(m->ending_seq) || seqno_eq(sh->ending_seq, m->ending_seq))
 		return 0;
-	if (sh->ending_seq != 0) {
+	if (!seqno_is_zero(sh->ending_seq)) {
 		*why = "a closed shard changed its ending sequence number";
 		return -1;
 	}
@@ -696,9 +696,10 @@ int stream_mirror_fits(const struct stream *s, size_t shard, seqno_t seq, const 
 {
 	const struct shard *sh = &s->shards[shard];
 
-	if (seq <= stream_mirror_position(s, shard))
+	if (!seqno_lt(stream_mirror_position(s, shard), seq))
 		return 0;
-	if (seq < sh->starting_seq || (sh->ending_seq && seq >= sh->ending_seq)) {
+	if (seqno_lt(seq, sh->starting_seq) ||
+	    (!seqno_is_zero(sh->ending_seq) && !seqno_lt(seq, sh->ending_seq))) {
 		*why = "the sequence number is outside the shard's range";
 		return -1;
 	}
@@ -730,14 +731,14 @@ int stream_mirror_append(struct stream *s, size_t shard, seqno_t seq, int64_t ar
 seqno_t stream_mirror_position(const struct stream *s, size_t shard)
 {
 	const struct shardlog_record *last = shardlog_last(&s->shards[shard].log);
-	seqno_t held = last ? last->seq : 0;
+	seqno_t held = last ? last->seq : SEQNO_ZERO;
 
-	return held > s->shards[shard].mirrored_to ? held : s->shards[shard].mirrored_to;
+	return seqno_max(held, s->shards[shard].mirrored_to);
 }
 
-seqno_t stream_latest(const struct stream *s, size_t shard, seqno_t hub_last)
+seqno_t stream_latest(const struct stream *s, size_t shard, uint64_t hub_last)
 {
-	return (s->mirrored ? stream_mirror_position(s, shard) : hub_last) + 1;
+	return seqno_next(s->mirrored ? stream_mirror_position(s, shard) : seqno_from_u64(hub_last));
 }
 
 bool stream_mirror_unsaved(const struct stream *s, size_t shard)
@@ -745,5 +746,6 @@ bool stream_mirror_unsaved(const struct stream *s, size_t shard)
 	const struct shard *sh = &s->shards[shard];
 	const struct shardlog_record *last = shardlog_last(&sh->log);
 
-	return sh->mirrored_to > sh->mirror_saved && (last == NULL || last->seq < sh->mirrored_to);
+	return seqno_lt(sh->mirror_saved, sh->mirrored_to) &&
+	       (last == NULL || seqno_lt(last->seq, sh->mirrored_to));
 }

@@ -269,7 +269,7 @@ seqno_t stream_mirror_position(const struct stream *s, size_t shard);
  * to it later. hub_last is the newest sequence number the hub issued; a
  * mirror's numbers are the upstream's, unrelated to the hub's own, so its
  * readers start after the newest record it stored. */
-seqno_t stream_latest(const struct stream *s, size_t shard, seqno_t hub_last);
+seqno_t stream_latest(const struct stream *s, size_t shard, uint64_t hub_last);
 
 /* Whether a shard's checkpoint is newer than the saved state's while the
  * shard's log no longer holds the record it names: after a restart the

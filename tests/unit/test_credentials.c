@@ -198,8 +198,8 @@ static void test_get_records_answer(void **state)
 	struct consumer_batch *b;
 
 	(void)state;
-	b = consumer_batch_decode_records("shardId-1", open_shard, strlen(open_shard), NULL, &bad,
-					  last_bad, sizeof(last_bad), &bytes, next, sizeof(next),
+	b = consumer_batch_decode_records("shardId-1", open_shard, strlen(open_shard), false, NULL,
+					  &bad, last_bad, sizeof(last_bad), &bytes, next, sizeof(next),
 					  &reason);
 	assert_non_null(b);
 	assert_string_equal(b->shard_id, "shardId-1");
@@ -210,15 +210,15 @@ static void test_get_records_answer(void **state)
 	assert_string_equal(next, "it-2");
 	consumer_batch_free(b);
 
-	b = consumer_batch_decode_records("shardId-1", end, strlen(end), NULL, &bad, last_bad,
-					  sizeof(last_bad), &bytes, next, sizeof(next), &reason);
+	b = consumer_batch_decode_records("shardId-1", end, strlen(end), false, NULL, &bad,
+					  last_bad, sizeof(last_bad), &bytes, next, sizeof(next), &reason);
 	assert_non_null(b);
 	assert_string_equal(b->continuation, CONSUMER_SHARD_END);
 	assert_string_equal(next, "");
 	consumer_batch_free(b);
 
-	b = consumer_batch_decode_records("shardId-1", empty, strlen(empty), NULL, &bad, last_bad,
-					  sizeof(last_bad), &bytes, next, sizeof(next), &reason);
+	b = consumer_batch_decode_records("shardId-1", empty, strlen(empty), false, NULL, &bad,
+					  last_bad, sizeof(last_bad), &bytes, next, sizeof(next), &reason);
 	assert_non_null(b);
 	assert_string_equal(b->continuation, "");      /* nothing new to checkpoint */
 	consumer_batch_free(b);
@@ -226,8 +226,8 @@ static void test_get_records_answer(void **state)
 	/* Malformed answers are reported, never a crash. */
 	const char *bad_answers[] = { "", "[]", "{\"Records\":7}", "{\"Records\":[", "nul" };
 	for (size_t i = 0; i < sizeof(bad_answers) / sizeof(bad_answers[0]); i++) {
-		b = consumer_batch_decode_records("s", bad_answers[i], strlen(bad_answers[i]), NULL,
-						  &bad, last_bad, sizeof(last_bad), &bytes, next,
+		b = consumer_batch_decode_records("s", bad_answers[i], strlen(bad_answers[i]), false,
+						  NULL, &bad, last_bad, sizeof(last_bad), &bytes, next,
 						  sizeof(next), &reason);
 		assert_null(b);
 		assert_string_equal(reason, "malformed GetRecords answer");

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "hub/journal.h"
+#include "journal_v1.h"
 #include "util/errtext.h"
 #include "util/log.h"
 
@@ -32,6 +33,7 @@
 #define ARRIVAL_BASE 1700000000000ll
 #define DATA_MAX_TEST 300
 #define HEADER_SIZE 20
+#define VERSION_NOW 2           /* the segment version written */
 
 /* ------------------------------------------------------------------ */
 /* Records: record i is a pure function of i                           */
@@ -40,7 +42,7 @@
 struct rec {
 	uint64_t uid;
 	uint32_t shard;
-	uint64_t seq;
+	seqno_t seq;
 	int64_t arrival;
 	char key[JOURNAL_KEY_MAX];
 	size_t key_len;
@@ -52,7 +54,10 @@ static void make_record(size_t i, struct rec *r)
 {
 	r->uid = 0x8000000000000000ull + i / 1000;
 	r->shard = (uint32_t)(i % 7) * 0x01010101u;
-	r->seq = SEQ_BASE + i;
+	/* Every third number as wide as Amazon Kinesis's. */
+	r->seq = seqno_from_u64(SEQ_BASE + i);
+	if (i % 3 == 1)
+		r->seq.w[SEQNO_WORDS - 1] = 0x0123456789abcdefull;
 	r->arrival = ARRIVAL_BASE + (int64_t)i * 10;
 	if (i % 1000 == 999) {
 		r->key_len = JOURNAL_KEY_MAX;
@@ -99,7 +104,7 @@ struct got {
 	int stop_rc;
 };
 
-static int collect(void *user, uint64_t stream_uid, uint32_t shard, uint64_t seq,
+static int collect(void *user, uint64_t stream_uid, uint32_t shard, seqno_t seq,
 		   int64_t arrival_ms, const char *key, size_t key_len, const void *data,
 		   size_t data_len)
 {
@@ -107,13 +112,13 @@ static int collect(void *user, uint64_t stream_uid, uint32_t shard, uint64_t seq
 	struct rec want;
 	size_t i;
 
-	if (seq < SEQ_BASE || seq - SEQ_BASE > 100000000) {
+	if (seq.w[0] < SEQ_BASE || seq.w[0] - SEQ_BASE > 100000000) {
 		g->mismatches++;
 		return 0;
 	}
-	i = (size_t)(seq - SEQ_BASE);
+	i = (size_t)(seq.w[0] - SEQ_BASE);
 	make_record(i, &want);
-	if (stream_uid != want.uid || shard != want.shard || arrival_ms != want.arrival ||
+	if (!seqno_eq(seq, want.seq) || stream_uid != want.uid || shard != want.shard || arrival_ms != want.arrival ||
 	    key_len != want.key_len || memcmp(key, want.key, key_len) != 0 ||
 	    data_len != want.data_len || (data_len > 0 && memcmp(data, want.data, data_len) != 0))
 		g->mismatches++;
@@ -581,7 +586,7 @@ static void test_corrupt_tail(void **state)
 	/* Offsets in the last record: length (low and high byte), CRC, stream,
 	 * shard, sequence number, arrival, key length, data length, key, last
 	 * data byte. */
-	const int64_t offsets[] = { 0, 3, 4, 8, 16, 20, 28, 36, 38, 42, -1 };
+	const int64_t offsets[] = { 0, 3, 4, 8, 16, 20, 51, 52, 60, 62, 66, -1 };
 
 	for (size_t c = 0; c < sizeof(offsets) / sizeof(offsets[0]); c++) {
 		char dir[PATH_MAX], name[32], seg[PATH_MAX];
@@ -705,7 +710,7 @@ static void test_corrupt_earlier_segment(void **state)
 
 static void test_rotation_and_expire(void **state)
 {
-	enum { N = 200, CUT = 100, LIMIT = 1024 };
+	enum { N = 200, CUT = 101, LIMIT = 1024 };
 	size_t seg_of[N], first_kept, later_cut;
 	char seg[PATH_MAX];
 	struct journal *j = open_ok(*state);
@@ -795,17 +800,20 @@ static void test_big_records(void **state)
 	for (size_t i = 0; i <= JOURNAL_DATA_MAX; i++)
 		data[i] = (unsigned char)(i * 13);
 	errno = 0;
-	assert_int_equal(journal_append(j, 1, 0, 1, 0, key, JOURNAL_KEY_MAX + 1, data, 1), -1);
+	assert_int_equal(journal_append(j, 1, 0, seqno_from_u64(1), 0, key, JOURNAL_KEY_MAX + 1,
+					data, 1), -1);
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	assert_int_equal(journal_append(j, 1, 0, 1, 0, key, 1, data, JOURNAL_DATA_MAX + 1), -1);
+	assert_int_equal(journal_append(j, 1, 0, seqno_from_u64(1), 0, key, 1, data,
+					JOURNAL_DATA_MAX + 1), -1);
 	assert_int_equal(errno, EINVAL);
 	/* A record over the segment limit gets a segment of its own. */
 	journal_set_segment_limit(j, 4096);
 	append_range(j, 0, 3, 3);
-	assert_int_equal(journal_append(j, 7, 1, SEQ_BASE - 1, 5, key, JOURNAL_KEY_MAX, data,
-					JOURNAL_DATA_MAX), 0);
-	assert_int_equal(journal_append(j, 7, 1, SEQ_BASE - 2, 5, NULL, 0, NULL, 0), 0);
+	assert_int_equal(journal_append(j, 7, 1, seqno_from_u64(SEQ_BASE - 1), 5, key,
+					JOURNAL_KEY_MAX, data, JOURNAL_DATA_MAX), 0);
+	assert_int_equal(journal_append(j, 7, 1, seqno_from_u64(SEQ_BASE - 2), 5, NULL, 0, NULL, 0),
+			 0);
 	append_range(j, 3, 6, 3);
 	journal_close(j);
 	assert_int_equal(count_segments(*state, NULL), 3);
@@ -826,13 +834,13 @@ struct big_check {
 	size_t ok;
 };
 
-static int check_big(void *user, uint64_t stream_uid, uint32_t shard, uint64_t seq,
+static int check_big(void *user, uint64_t stream_uid, uint32_t shard, seqno_t seq,
 		     int64_t arrival_ms, const char *key, size_t key_len, const void *data,
 		     size_t data_len)
 {
 	struct big_check *c = user;
 	const unsigned char *d = data;
-	bool good = stream_uid == 7 && shard == 1 && seq == 1 && arrival_ms == -5 &&
+	bool good = stream_uid == 7 && shard == 1 && seqno_eq(seq, seqno_from_u64(1)) && arrival_ms == -5 &&
 		    key_len == JOURNAL_KEY_MAX && data_len == JOURNAL_DATA_MAX;
 
 	for (size_t i = 0; good && i < key_len; i++)
@@ -855,7 +863,8 @@ static void test_max_record(void **state)
 	memset(key, 'k', sizeof(key));
 	for (size_t i = 0; i < JOURNAL_DATA_MAX; i++)
 		data[i] = (unsigned char)(i * 13);
-	assert_int_equal(journal_append(j, 7, 1, 1, -5, key, sizeof(key), data, JOURNAL_DATA_MAX), 0);
+	assert_int_equal(journal_append(j, 7, 1, seqno_from_u64(1), -5, key, sizeof(key), data,
+					JOURNAL_DATA_MAX), 0);
 	assert_int_equal(journal_sync(j), 0);
 	journal_close(j);
 	j = open_ok(*state);
@@ -956,14 +965,7 @@ static void test_locked(void **state)
 
 static void make_header(unsigned char h[HEADER_SIZE], uint32_t version)
 {
-	memcpy(h, "ALLEYJNL", 8);
-	for (int i = 0; i < 4; i++) {
-		h[8 + i] = (unsigned char)(version >> (8 * i));
-		h[12 + i] = (unsigned char)(0x5a + i);
-	}
-	uint32_t crc = journal_crc32c(0, h, 16);
-	for (int i = 0; i < 4; i++)
-		h[16 + i] = (unsigned char)(crc >> (8 * i));
+	journal_v1_header(h, version);
 }
 
 static void test_bad_segments(void **state)
@@ -1009,7 +1011,7 @@ static void test_bad_segments(void **state)
 	journal_close(j);
 
 	/* A segment from a newer version is not touched: open fails. */
-	make_header(h, 2);
+	make_header(h, VERSION_NOW + 1);
 	segment_path(path, *state, 9);
 	write_file(path, h, sizeof(h));
 	assert_null(journal_open(*state, err, sizeof(err)));
@@ -1017,7 +1019,7 @@ static void test_bad_segments(void **state)
 	assert_int_equal(file_size(path), HEADER_SIZE);
 	/* The same header with our version is an empty segment, where
 	 * appends continue. */
-	make_header(h, 1);
+	make_header(h, VERSION_NOW);
 	write_file(path, h, sizeof(h));
 	j = open_ok(*state);
 	replay_ok(j, &g);
@@ -1028,6 +1030,57 @@ static void test_bad_segments(void **state)
 	journal_expire(j, INT64_MAX);
 	assert_true(file_exists(bad));  /* never ours to delete */
 	assert_int_equal(count_segments(*state, NULL), 1);
+	journal_close(j);
+}
+
+/* Record i framed as version 1 wrote it, with a u64 sequence number, into
+ * buf; returns its size. */
+static size_t v1_record(unsigned char *buf, size_t i)
+{
+	struct rec r;
+
+	make_record(i, &r);
+	assert_true(seqno_fits_u64(r.seq));
+	return journal_v1_record(buf, r.uid, r.shard, r.seq.w[0], r.arrival, r.key, r.key_len,
+				 r.data, r.data_len);
+}
+
+/* A data directory of the version before wide sequence numbers: its
+ * segment is read, and new records go to a segment of the new version
+ * rather than being appended to it. */
+static void test_version1_segment(void **state)
+{
+	static const size_t old[] = { 0, 3, 6, 9 };
+	unsigned char buf[HEADER_SIZE + 4 * (42 + JOURNAL_KEY_MAX + DATA_MAX_TEST)];
+	char path[PATH_MAX];
+	size_t len = HEADER_SIZE;
+	struct journal *j;
+	struct got g;
+
+	make_header(buf, 1);
+	for (size_t k = 0; k < 4; k++)
+		len += v1_record(buf + len, old[k]);
+	segment_path(path, *state, 1);
+	write_file(path, buf, len);
+
+	j = open_ok(*state);
+	replay_ok(j, &g);
+	assert_int_equal(g.n, 4);
+	for (size_t k = 0; k < 4; k++)
+		assert_int_equal(g.idx[k], old[k]);
+	got_free(&g);
+	append_range(j, 10, 13, 3);     /* 10 has a wide number */
+	journal_close(j);
+	assert_int_equal(file_size(path), (int64_t)len);
+	assert_int_equal(count_segments(*state, NULL), 2);
+
+	j = open_ok(*state);
+	replay_ok(j, &g);
+	assert_int_equal(g.n, 7);
+	assert_int_equal(g.idx[3], 9);
+	assert_int_equal(g.idx[4], 10);
+	assert_int_equal(g.idx[6], 12);
+	got_free(&g);
 	journal_close(j);
 }
 
@@ -1122,6 +1175,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cannot_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_segments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version1_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_failure, setup, teardown),
 	};
 

@@ -17,6 +17,7 @@
 
 #include "hub/hub.h"
 #include "hub/kinesis.h"
+#include "journal_v1.h"
 #include "util/base64.h"
 #include "util/errtext.h"
 #include "wire/cborjson.h"
@@ -462,31 +463,54 @@ static void test_mirror_adds_upstream_behind(void **state)
 	hub_close(hub);
 }
 
-/* A mirror's sequence numbers are the upstream's, far below those this
- * hub would issue: a reader at LATEST still gets the next record copied. */
+static seqno_t seq_of(const char *text)
+{
+	seqno_t seq;
+
+	assert_int_equal(seqno_parse(text, &seq), SEQNO_OK);
+	return seq;
+}
+
+/* A mirror's sequence numbers are the upstream's, unrelated to those this
+ * hub would issue: a reader at LATEST still gets the next record copied,
+ * the small numbers of a hub upstream as the 56 digits of Amazon Kinesis,
+ * which come back whole. */
 static void test_mirror_latest(void **state)
 {
-	struct hub *hub = new_hub(0);
-	struct stream *s = hub_find_stream(hub, "alleycat");
-	struct stream_mirror_shard up = { .id = "shardId-000000000000",
-					  .start = hashkey_shard_start(0, 1),
-					  .end = hashkey_shard_end(0, 1), .starting_seq = 100 };
-	struct mirror_record rec = { .seq = 150, .arrival_ms = NOW, .key = "k", .key_len = 1,
-				     .data = "one", .data_len = 3 };
-	const char *why;
-	char *latest;
-	json_t *got;
+	static const char *const numbers[][2] = {
+		{ "100", "150" },
+		{ "49654183049498290934127734893407271634858925398213394434",
+		  "49654183049498290934127734893407271634858925398213394450" },
+	};
 
 	(void)state;
-	assert_int_equal(hub_mirror_shards(hub, s, &up, 1, NOW, &why), 1);
-	assert_true(hub->gen.last > rec.seq);
-	latest = iterator(hub, "shardId-000000000000", "LATEST", "");
-	assert_int_equal(hub_mirror_records(hub, s, 0, &rec, 1), 0);
-	got = get_records(hub, latest, NOW + 1);
-	assert_int_equal(json_array_size(json_object_get(got, "Records")), 1);
-	json_decref(got);
-	free(latest);
-	hub_close(hub);
+	for (size_t i = 0; i < 2; i++) {
+		struct hub *hub = new_hub(0);
+		struct stream *s = hub_find_stream(hub, "alleycat");
+		struct stream_mirror_shard up = { .id = "shardId-000000000000",
+						  .start = hashkey_shard_start(0, 1),
+						  .end = hashkey_shard_end(0, 1),
+						  .starting_seq = seq_of(numbers[i][0]) };
+		struct mirror_record rec = { .seq = seq_of(numbers[i][1]), .arrival_ms = NOW,
+					     .key = "k", .key_len = 1, .data = "one",
+					     .data_len = 3 };
+		const char *why;
+		char *latest;
+		json_t *got;
+
+		assert_int_equal(hub_mirror_shards(hub, s, &up, 1, NOW, &why), 1);
+		latest = iterator(hub, "shardId-000000000000", "LATEST", "");
+		assert_int_equal(hub_mirror_records(hub, s, 0, &rec, 1), 0);
+		got = get_records(hub, latest, NOW + 1);
+		assert_int_equal(json_array_size(json_object_get(got, "Records")), 1);
+		assert_string_equal(json_string_value(json_object_get(
+					    json_array_get(json_object_get(got, "Records"), 0),
+					    "SequenceNumber")),
+				    numbers[i][1]);
+		json_decref(got);
+		free(latest);
+		hub_close(hub);
+	}
 }
 
 static void test_streams_and_consumers(void **state)
@@ -993,6 +1017,81 @@ static void test_old_state_closes_shards_at_first_load(void **state)
 	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+/* The SequenceNumber of each record of shard 0 from its start, by
+ * GetRecords, comma-separated into out. */
+static void shard0_numbers(struct hub *hub, char *out, size_t size)
+{
+	char *horizon = iterator(hub, "shardId-000000000000", "TRIM_HORIZON", "");
+	json_t *got = get_records(hub, horizon, NOW), *r;
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	json_array_foreach(json_object_get(got, "Records"), i, r)
+		len += (size_t)snprintf(out + len, size - len, "%s%s", i ? "," : "",
+					json_string_value(json_object_get(r, "SequenceNumber")));
+	json_decref(got);
+	free(horizon);
+}
+
+/* A data directory of the hub before sequence numbers were widened: its
+ * meta.json has integer numbers and its segment is of version 1. It opens
+ * with its records, takes new ones, and is saved with decimal strings. */
+static void test_data_dir_of_version_1(void **state)
+{
+	char dir[] = "/tmp/alleycat-v1-XXXXXX", path[64], numbers[256], *meta;
+	unsigned char seg[JOURNAL_V1_HEADER + 2 * (JOURNAL_V1_FIXED + 16)];
+	size_t len = JOURNAL_V1_HEADER;
+	struct hub *hub;
+	json_t *put;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_meta(dir, "{\"version\":1,\"lastSeq\":1620240672076000042,\"streams\":[{"
+			"\"name\":\"alleycat\",\"uid\":1,\"createdMs\":0,\"retentionHours\":24,"
+			"\"consumers\":[],\"shards\":[{\"id\":\"shardId-000000000000\","
+			"\"start\":\"0\",\"end\":\"340282366920938463463374607431768211455\","
+			"\"startingSeq\":1620240672076000001,\"endingSeq\":0,\"parent\":-1,"
+			"\"adjacentParent\":-1}]}]}");
+	journal_v1_header(seg, 1);
+	len += journal_v1_record(seg + len, 1, 0, UINT64_C(1620240672076000041), NOW, "k1", 2,
+				 "one", 3);
+	len += journal_v1_record(seg + len, 1, 0, UINT64_C(1620240672076000042), NOW, "k2", 2,
+				 "two", 3);
+	snprintf(path, sizeof(path), "%s/records-000000000001.log", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(seg, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+
+	hub = hub_in_at(dir, RETENTION_S, NOW);
+	shard0_numbers(hub, numbers, sizeof(numbers));
+	assert_string_equal(numbers, "1620240672076000041,1620240672076000042");
+	put = call_ok(hub, "PutRecord",
+		      "{\"StreamName\":\"alleycat\",\"PartitionKey\":\"k3\",\"Data\":\"dGhyZWU=\"}",
+		      NOW);
+	json_decref(put);
+	/* A change of the control plane saves meta.json. */
+	json_decref(call_ok(hub, "CreateStream", "{\"StreamName\":\"other\",\"ShardCount\":1}",
+			    NOW));
+	hub_close(hub);
+
+	hub = hub_in_at(dir, RETENTION_S, NOW);
+	shard0_numbers(hub, numbers, sizeof(numbers));
+	assert_non_null(strstr(numbers, "1620240672076000041,1620240672076000042,"));
+	hub_close(hub);
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	meta = calloc(1, 4096);
+	assert_non_null(meta);
+	assert_true(fread(meta, 1, 4095, f) > 0);
+	fclose(f);
+	assert_non_null(strstr(meta, "\"startingSeq\":\"1620240672076000001\""));
+	free(meta);
+	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 /* A hub refuses to open on this saved state, and says it is unreadable. */
 static void expect_unreadable(const char *meta)
 {
@@ -1047,6 +1146,7 @@ int main(void)
 		cmocka_unit_test(test_saved_lineage_must_point_back),
 		cmocka_unit_test(test_closed_shards_forgotten_after_retention),
 		cmocka_unit_test(test_old_state_closes_shards_at_first_load),
+		cmocka_unit_test(test_data_dir_of_version_1),
 		cmocka_unit_test(test_saved_stream_needs_open_shards),
 	};
 

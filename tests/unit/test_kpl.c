@@ -190,8 +190,8 @@ static void test_batch_expands_aggregates(void **state)
 	answer_record(&j, "4", a.data, a.len);
 	strbuf_lit(&j, "],\"NextShardIterator\":\"n\",\"MillisBehindLatest\":0}");
 
-	b = consumer_batch_decode_records("shardId-0", j.data, j.len, NULL, &bad, last_bad,
-					  sizeof(last_bad), &bytes, next, sizeof(next), &reason);
+	b = consumer_batch_decode_records("shardId-0", j.data, j.len, false, NULL, &bad,
+					  last_bad, sizeof(last_bad), &bytes, next, sizeof(next), &reason);
 	assert_non_null(b);
 	assert_int_equal(b->count, 4);                  /* 2, then 3 and 5, then 6 */
 	assert_int_equal(b->records[0].t.racer_id, 2);

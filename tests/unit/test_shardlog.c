@@ -24,13 +24,25 @@
 
 #define DATA_MAX 64
 
-static size_t key_for(seqno_t seq, char *key)
+/* The shard log's numbers are seqno_t; these tests use small ones. */
+static seqno_t S(uint64_t v)
+{
+	return seqno_from_u64(v);
+}
+
+static uint64_t U(seqno_t seq)
+{
+	assert_true(seqno_fits_u64(seq));
+	return seq.w[0];
+}
+
+static size_t key_for(uint64_t seq, char *key)
 {
 	return (size_t)sprintf(key, "pk-%llu", (unsigned long long)seq);
 }
 
 /* 0..DATA_MAX-1 bytes: empty data included. */
-static size_t data_for(seqno_t seq, unsigned char *data)
+static size_t data_for(uint64_t seq, unsigned char *data)
 {
 	size_t len = (size_t)(seq * 7 % DATA_MAX);
 
@@ -39,7 +51,7 @@ static size_t data_for(seqno_t seq, unsigned char *data)
 	return len;
 }
 
-static uint64_t size_for(seqno_t seq)
+static uint64_t size_for(uint64_t seq)
 {
 	char key[32];
 	unsigned char data[DATA_MAX];
@@ -47,17 +59,17 @@ static uint64_t size_for(seqno_t seq)
 	return key_for(seq, key) + data_for(seq, data);
 }
 
-static void append_seq(struct shardlog *log, seqno_t seq, int64_t arrival_ms)
+static void append_seq(struct shardlog *log, uint64_t seq, int64_t arrival_ms)
 {
 	char key[32];
 	unsigned char data[DATA_MAX];
 	size_t key_len = key_for(seq, key), data_len = data_for(seq, data);
 
-	if (shardlog_append(log, seq, arrival_ms, key, key_len, data, data_len) != 0)
+	if (shardlog_append(log, S(seq), arrival_ms, key, key_len, data, data_len) != 0)
 		fail_msg("append of seq %llu failed", (unsigned long long)seq);
 }
 
-static void check_record(const struct shardlog_record *r, seqno_t seq)
+static void check_record(const struct shardlog_record *r, uint64_t seq)
 {
 	char key[32];
 	unsigned char data[DATA_MAX];
@@ -65,8 +77,8 @@ static void check_record(const struct shardlog_record *r, seqno_t seq)
 
 	if (r == NULL)
 		fail_msg("no record where seq %llu should be", (unsigned long long)seq);
-	if (r->seq != seq)
-		fail_msg("record has seq %llu, expected %llu", (unsigned long long)r->seq,
+	if (U(r->seq) != seq)
+		fail_msg("record has seq %llu, expected %llu", (unsigned long long)U(r->seq),
 			 (unsigned long long)seq);
 	assert_int_equal(r->key_len, key_len);
 	assert_int_equal(r->data_len, data_len);
@@ -106,7 +118,7 @@ static void check_invariants(const struct shardlog *log)
 		const struct shardlog_record *r = shardlog_at(log, pos);
 
 		if (prev) {
-			assert_true(r->seq > prev->seq);
+			assert_true(U(r->seq) > U(prev->seq));
 			assert_true(r->arrival_ms >= prev->arrival_ms);
 		}
 		prev = r;
@@ -154,13 +166,13 @@ static void test_empty(void **state)
 	assert_null(shardlog_next(log, &pos, &lost));
 	assert_int_equal(pos, 0);
 	assert_int_equal(lost, 0);
-	assert_int_equal(shardlog_position(log, SHARDLOG_TRIM_HORIZON, 0, 0), 0);
-	assert_int_equal(shardlog_position(log, SHARDLOG_LATEST, 0, 0), 0);
-	assert_int_equal(shardlog_position(log, SHARDLOG_AT_SEQUENCE_NUMBER, 5, 0), 0);
-	assert_int_equal(shardlog_position(log, SHARDLOG_AFTER_SEQUENCE_NUMBER, 5, 0), 0);
-	assert_int_equal(shardlog_position(log, SHARDLOG_AFTER_SEQUENCE_NUMBER, UINT64_MAX, 0),
+	assert_int_equal(shardlog_position(log, SHARDLOG_TRIM_HORIZON, S(0), 0), 0);
+	assert_int_equal(shardlog_position(log, SHARDLOG_LATEST, S(0), 0), 0);
+	assert_int_equal(shardlog_position(log, SHARDLOG_AT_SEQUENCE_NUMBER, S(5), 0), 0);
+	assert_int_equal(shardlog_position(log, SHARDLOG_AFTER_SEQUENCE_NUMBER, S(5), 0), 0);
+	assert_int_equal(shardlog_position(log, SHARDLOG_AFTER_SEQUENCE_NUMBER, S(UINT64_MAX), 0),
 			 0);
-	assert_int_equal(shardlog_position(log, SHARDLOG_AT_TIMESTAMP, 0, 1000), 0);
+	assert_int_equal(shardlog_position(log, SHARDLOG_AT_TIMESTAMP, S(0), 1000), 0);
 	assert_int_equal(shardlog_drop_oldest(log), 0);
 	assert_int_equal(shardlog_trim_older(log, INT64_MAX), 0);
 	assert_int_equal(log->trimmed, 0);
@@ -174,7 +186,7 @@ static void test_append_read_in_order(void **state)
 	uint64_t pos, lost, bytes = 0;
 	int64_t arrival = 1620240672076;
 	const struct shardlog_record *r;
-	seqno_t seq;
+	uint64_t seq;
 
 	for (seq = 10; seq <= 1000; seq += 10) {
 		append_seq(log, seq, arrival + (int64_t)seq);
@@ -188,7 +200,7 @@ static void test_append_read_in_order(void **state)
 	check_invariants(log);
 
 	/* shardlog_next from the start reads every record once, in order. */
-	pos = shardlog_position(log, SHARDLOG_TRIM_HORIZON, 0, 0);
+	pos = shardlog_position(log, SHARDLOG_TRIM_HORIZON, S(0), 0);
 	assert_int_equal(pos, 0);
 	for (seq = 10; seq <= 1000; seq += 10) {
 		uint64_t before = pos;
@@ -221,10 +233,10 @@ static void test_record_layout(void **state)
 	struct shardlog *log = *state;
 	const struct shardlog_record *r;
 
-	assert_int_equal(shardlog_append(log, 7, 100, "key", 3, "payload", 7), 0);
+	assert_int_equal(shardlog_append(log, S(7), 100, "key", 3, "payload", 7), 0);
 	r = shardlog_last(log);
 	assert_non_null(r);
-	assert_int_equal(r->seq, 7);
+	assert_int_equal(U(r->seq), 7);
 	assert_int_equal(r->arrival_ms, 100);
 	assert_int_equal(r->key_len, 3);
 	assert_int_equal(r->data_len, 7);
@@ -235,7 +247,7 @@ static void test_record_layout(void **state)
 	{
 		char key[] = "abc", data[] = "defgh";
 
-		assert_int_equal(shardlog_append(log, 8, 100, key, 3, data, 5), 0);
+		assert_int_equal(shardlog_append(log, S(8), 100, key, 3, data, 5), 0);
 		memset(key, 'X', 3);
 		memset(data, 'X', 5);
 		r = shardlog_last(log);
@@ -248,19 +260,19 @@ static void test_record_layout(void **state)
  * Starting positions
  * ------------------------------------------------------------------------ */
 
-static uint64_t at_seq(const struct shardlog *log, seqno_t seq)
+static uint64_t at_seq(const struct shardlog *log, uint64_t seq)
 {
-	return shardlog_position(log, SHARDLOG_AT_SEQUENCE_NUMBER, seq, 0);
+	return shardlog_position(log, SHARDLOG_AT_SEQUENCE_NUMBER, S(seq), 0);
 }
 
-static uint64_t after_seq(const struct shardlog *log, seqno_t seq)
+static uint64_t after_seq(const struct shardlog *log, uint64_t seq)
 {
-	return shardlog_position(log, SHARDLOG_AFTER_SEQUENCE_NUMBER, seq, 0);
+	return shardlog_position(log, SHARDLOG_AFTER_SEQUENCE_NUMBER, S(seq), 0);
 }
 
 static uint64_t at_time(const struct shardlog *log, int64_t ms)
 {
-	return shardlog_position(log, SHARDLOG_AT_TIMESTAMP, 0, ms);
+	return shardlog_position(log, SHARDLOG_AT_TIMESTAMP, S(0), ms);
 }
 
 static void test_position_by_sequence(void **state)
@@ -269,11 +281,11 @@ static void test_position_by_sequence(void **state)
 	uint64_t pos;
 
 	/* Positions 0..9 hold seqs 10, 20, ..., 100. */
-	for (seqno_t seq = 10; seq <= 100; seq += 10)
+	for (uint64_t seq = 10; seq <= 100; seq += 10)
 		append_seq(log, seq, 1000);
 
-	assert_int_equal(shardlog_position(log, SHARDLOG_TRIM_HORIZON, 55, 55), 0);
-	assert_int_equal(shardlog_position(log, SHARDLOG_LATEST, 55, 55), 10);
+	assert_int_equal(shardlog_position(log, SHARDLOG_TRIM_HORIZON, S(55), 55), 0);
+	assert_int_equal(shardlog_position(log, SHARDLOG_LATEST, S(55), 55), 10);
 
 	/* Below every stored number. */
 	assert_int_equal(at_seq(log, 0), 0);
@@ -303,12 +315,12 @@ static void test_position_by_sequence(void **state)
 	assert_int_equal(after_seq(log, UINT64_MAX), 10);
 
 	/* Every position found agrees with a scan. */
-	for (seqno_t seq = 0; seq <= 110; seq++) {
+	for (uint64_t seq = 0; seq <= 110; seq++) {
 		uint64_t want_at = 0, want_after = 0;
 
 		for (uint64_t p = 0; p < 10; p++) {
-			want_at += shardlog_at(log, p)->seq < seq;
-			want_after += shardlog_at(log, p)->seq <= seq;
+			want_at += U(shardlog_at(log, p)->seq) < seq;
+			want_after += U(shardlog_at(log, p)->seq) <= seq;
 		}
 		assert_int_equal(at_seq(log, seq), want_at);
 		assert_int_equal(after_seq(log, seq), want_after);
@@ -322,14 +334,14 @@ static void test_position_by_sequence(void **state)
 
 	/* After trimming, numbers that were trimmed start at the oldest left. */
 	assert_int_equal(shardlog_trim_older(log, 1001), 10);
-	for (seqno_t seq = 110; seq <= 200; seq += 10)
+	for (uint64_t seq = 110; seq <= 200; seq += 10)
 		append_seq(log, seq, 2000);
 	for (int i = 0; i < 3; i++)
 		shardlog_drop_oldest(log);
 	/* Positions 13..19 hold 140..200. */
 	assert_int_equal(log->first, 13);
-	assert_int_equal(shardlog_position(log, SHARDLOG_TRIM_HORIZON, 0, 0), 13);
-	assert_int_equal(shardlog_position(log, SHARDLOG_LATEST, 0, 0), 20);
+	assert_int_equal(shardlog_position(log, SHARDLOG_TRIM_HORIZON, S(0), 0), 13);
+	assert_int_equal(shardlog_position(log, SHARDLOG_LATEST, S(0), 0), 20);
 	assert_int_equal(at_seq(log, 10), 13);
 	assert_int_equal(after_seq(log, 10), 13);
 	assert_int_equal(at_seq(log, 130), 13);
@@ -345,8 +357,8 @@ static void test_position_by_sequence(void **state)
 	/* All trimmed: every start is the end. */
 	shardlog_trim_older(log, INT64_MAX);
 	assert_int_equal(log->count, 0);
-	assert_int_equal(shardlog_position(log, SHARDLOG_TRIM_HORIZON, 0, 0), 20);
-	assert_int_equal(shardlog_position(log, SHARDLOG_LATEST, 0, 0), 20);
+	assert_int_equal(shardlog_position(log, SHARDLOG_TRIM_HORIZON, S(0), 0), 20);
+	assert_int_equal(shardlog_position(log, SHARDLOG_LATEST, S(0), 0), 20);
 	assert_int_equal(at_seq(log, 0), 20);
 	assert_int_equal(after_seq(log, 0), 20);
 	assert_int_equal(at_time(log, 0), 20);
@@ -425,9 +437,9 @@ static void test_trim_older(void **state)
 
 	/* seq i + 1 arrives at 10 * i: 0, 10, ..., 990. */
 	for (int i = 0; i < 100; i++) {
-		append_seq(log, (seqno_t)i + 1, 10 * i);
+		append_seq(log, (uint64_t)i + 1, 10 * i);
 		if (i >= 50)
-			bytes_kept += size_for((seqno_t)i + 1);
+			bytes_kept += size_for((uint64_t)i + 1);
 	}
 
 	assert_int_equal(shardlog_trim_older(log, INT64_MIN), 0);
@@ -455,7 +467,7 @@ static void test_trim_older(void **state)
 	assert_null(shardlog_last(log));
 	assert_int_equal(shardlog_end(log), 100);
 	append_seq(log, 101, 2000);
-	assert_int_equal(shardlog_position(log, SHARDLOG_TRIM_HORIZON, 0, 0), 100);
+	assert_int_equal(shardlog_position(log, SHARDLOG_TRIM_HORIZON, S(0), 0), 100);
 	check_record(shardlog_at(log, 100), 101);
 	check_invariants(log);
 }
@@ -464,9 +476,9 @@ static void test_drop_oldest(void **state)
 {
 	struct shardlog *log = *state;
 
-	for (seqno_t seq = 1; seq <= 20; seq++)
+	for (uint64_t seq = 1; seq <= 20; seq++)
 		append_seq(log, seq, 0);
-	for (seqno_t seq = 1; seq <= 20; seq++) {
+	for (uint64_t seq = 1; seq <= 20; seq++) {
 		uint64_t before = log->bytes;
 
 		check_record(shardlog_at(log, log->first), seq);
@@ -487,7 +499,7 @@ static void test_drop_oldest_empty_record(void **state)
 	struct shardlog *log = *state;
 
 	/* A record with empty key and data still counts as a record. */
-	assert_int_equal(shardlog_append(log, 1, 0, "", 0, "", 0), 0);
+	assert_int_equal(shardlog_append(log, S(1), 0, "", 0, "", 0), 0);
 	assert_int_equal(log->count, 1);
 	assert_int_equal(log->bytes, 0);
 	assert_int_equal(shardlog_drop_oldest(log), 0);
@@ -501,11 +513,11 @@ static void test_cursor_lost_records(void **state)
 	struct shardlog *log = *state;
 	uint64_t pos = 0, lost = 99, latest;
 
-	for (seqno_t seq = 1; seq <= 20; seq++)
+	for (uint64_t seq = 1; seq <= 20; seq++)
 		append_seq(log, seq, (int64_t)seq * 100);
 
 	/* A reader takes three records, then falls behind the trimming. */
-	for (seqno_t seq = 1; seq <= 3; seq++)
+	for (uint64_t seq = 1; seq <= 3; seq++)
 		check_record(shardlog_next(log, &pos, &lost), seq);
 	assert_int_equal(pos, 3);
 	assert_int_equal(shardlog_trim_older(log, 1100), 10);
@@ -524,7 +536,7 @@ static void test_cursor_lost_records(void **state)
 	assert_int_equal(pos, 11);
 
 	/* A cursor at a trimmed position before an empty log: all lost. */
-	latest = shardlog_position(log, SHARDLOG_LATEST, 0, 0);
+	latest = shardlog_position(log, SHARDLOG_LATEST, S(0), 0);
 	assert_int_equal(latest, 20);
 	pos = 15;
 	assert_int_equal(shardlog_trim_older(log, INT64_MAX), 10);
@@ -551,11 +563,11 @@ static void test_bytes_accounting(void **state)
 
 	memset(key, 'k', sizeof(key));
 	memset(data, 'd', sizeof(data));
-	for (seqno_t seq = 1; seq <= 200; seq++) {
+	for (uint64_t seq = 1; seq <= 200; seq++) {
 		size_t key_len = 1 + seq * 13 % SHARDLOG_KEY_MAX;
 		size_t data_len = seq * 101 % sizeof(data);
 
-		assert_int_equal(shardlog_append(log, seq, (int64_t)seq, key, key_len, data,
+		assert_int_equal(shardlog_append(log, S(seq), (int64_t)seq, key, key_len, data,
 						 data_len), 0);
 		want += key_len + data_len;
 		assert_int_equal(log->bytes, want);
@@ -592,11 +604,11 @@ static void test_growth_and_wrap(void **state)
 	int grew_wrapped = 0, wrapped_reads = 0;
 	size_t max_capacity = 0;
 	uint64_t cursor = 0, lost, total_read = 0, total_lost = 0;
-	seqno_t read_seq = 0;
+	uint64_t read_seq = 0;
 
 	/* seq = position + 1; arrival = seq / 10. Every fourth append drops
 	 * two of the oldest, so the ring wraps and grows while wrapped. */
-	for (seqno_t seq = 1; seq <= TOTAL; seq++) {
+	for (uint64_t seq = 1; seq <= TOTAL; seq++) {
 		const struct shardlog_record *r;
 
 		if (log->count == log->capacity && log->head != 0)
@@ -617,9 +629,9 @@ static void test_growth_and_wrap(void **state)
 				r = shardlog_next(log, &cursor, &lost);
 				if (r == NULL)
 					break;
-				assert_true(r->seq == read_seq + 1 + lost);
-				assert_true(cursor == r->seq);
-				read_seq = r->seq;
+				assert_true(U(r->seq) == read_seq + 1 + lost);
+				assert_true(cursor == U(r->seq));
+				read_seq = U(r->seq);
 				total_read++;
 				total_lost += lost;
 			}
@@ -638,7 +650,7 @@ static void test_growth_and_wrap(void **state)
 	check_invariants(log);
 
 	/* Binary search over a wrapped ring. */
-	for (seqno_t seq = 1; seq <= TOTAL + 1; seq += 37) {
+	for (uint64_t seq = 1; seq <= TOTAL + 1; seq += 37) {
 		uint64_t want = seq - 1 < log->first ? log->first : seq - 1;
 
 		assert_int_equal(at_seq(log, seq), want);
@@ -664,10 +676,10 @@ static void test_steady_state_capacity(void **state)
 	struct shardlog *log = *state;
 	size_t capacity;
 
-	for (seqno_t seq = 1; seq <= 50; seq++)
+	for (uint64_t seq = 1; seq <= 50; seq++)
 		append_seq(log, seq, 0);
 	capacity = log->capacity;
-	for (seqno_t seq = 51; seq <= 20000; seq++) {
+	for (uint64_t seq = 51; seq <= 20000; seq++) {
 		append_seq(log, seq, 0);
 		shardlog_drop_oldest(log);
 	}
@@ -688,18 +700,18 @@ static void test_key_length_limit(void **state)
 
 	memset(key, 'k', sizeof(key));
 	append_seq(log, 1, 0);
-	assert_int_equal(shardlog_append(log, 2, 0, key, SHARDLOG_KEY_MAX, "d", 1), 0);
+	assert_int_equal(shardlog_append(log, S(2), 0, key, SHARDLOG_KEY_MAX, "d", 1), 0);
 	assert_int_equal(shardlog_last(log)->key_len, SHARDLOG_KEY_MAX);
 	assert_memory_equal(shardlog_record_key(shardlog_last(log)), key, SHARDLOG_KEY_MAX);
 	assert_int_equal(log->bytes, size_for(1) + SHARDLOG_KEY_MAX + 1);
 
-	assert_int_equal(shardlog_append(log, 3, 0, key, SHARDLOG_KEY_MAX + 1, "d", 1), -1);
-	assert_int_equal(shardlog_append(log, 3, 0, key, SHARDLOG_KEY_MAX + 2, "", 0), -1);
+	assert_int_equal(shardlog_append(log, S(3), 0, key, SHARDLOG_KEY_MAX + 1, "d", 1), -1);
+	assert_int_equal(shardlog_append(log, S(3), 0, key, SHARDLOG_KEY_MAX + 2, "", 0), -1);
 	assert_int_equal(log->count, 2);
 	assert_int_equal(log->bytes, size_for(1) + SHARDLOG_KEY_MAX + 1);
-	assert_int_equal(shardlog_last(log)->seq, 2);
+	assert_int_equal(U(shardlog_last(log)->seq), 2);
 	/* The refused seq can still be appended with a key that fits. */
-	assert_int_equal(shardlog_append(log, 3, 0, key, 1, "", 0), 0);
+	assert_int_equal(shardlog_append(log, S(3), 0, key, 1, "", 0), 0);
 	check_invariants(log);
 }
 
@@ -714,7 +726,7 @@ static void test_data_sizes(void **state)
 	for (size_t i = 0; i < MIB; i++)
 		big[i] = (unsigned char)(i * 2654435761u >> 24);
 
-	assert_int_equal(shardlog_append(log, 1, 0, "k", 1, big, MIB), 0);
+	assert_int_equal(shardlog_append(log, S(1), 0, "k", 1, big, MIB), 0);
 	r = shardlog_last(log);
 	assert_int_equal(r->data_len, MIB);
 	assert_memory_equal(shardlog_record_data(r), big, MIB);
@@ -722,9 +734,9 @@ static void test_data_sizes(void **state)
 	free(big);
 
 	/* Empty data, with and without a buffer. */
-	assert_int_equal(shardlog_append(log, 2, 0, "key", 3, "", 0), 0);
+	assert_int_equal(shardlog_append(log, S(2), 0, "key", 3, "", 0), 0);
 	assert_int_equal(shardlog_last(log)->data_len, 0);
-	assert_int_equal(shardlog_append(log, 3, 0, "key", 3, NULL, 0), 0);
+	assert_int_equal(shardlog_append(log, S(3), 0, "key", 3, NULL, 0), 0);
 	assert_int_equal(shardlog_last(log)->data_len, 0);
 	assert_memory_equal(shardlog_record_key(shardlog_last(log)), "key", 3);
 	assert_int_equal(log->bytes, 1 + MIB + 6);
@@ -739,7 +751,7 @@ static void test_data_sizes(void **state)
 
 struct snapshot {
 	uint64_t first, count, bytes, trimmed;
-	seqno_t seqs[256];
+	uint64_t seqs[256];
 	const struct shardlog_record *records[256];
 };
 
@@ -752,7 +764,7 @@ static void take_snapshot(const struct shardlog *log, struct snapshot *s)
 	s->trimmed = log->trimmed;
 	for (uint64_t i = 0; i < log->count; i++) {
 		s->records[i] = shardlog_at(log, log->first + i);
-		s->seqs[i] = s->records[i]->seq;
+		s->seqs[i] = U(s->records[i]->seq);
 	}
 }
 
@@ -776,7 +788,7 @@ static void check_unchanged(const struct shardlog *log, const struct snapshot *s
  * many different allocations were failed. A failed record allocation may
  * leave a grown ring behind (that is no change a reader can see), so the
  * append that finally succeeds can make fewer calls than were failed. */
-static long append_failing_each(struct shardlog *log, seqno_t seq)
+static long append_failing_each(struct shardlog *log, uint64_t seq)
 {
 	struct snapshot before;
 	char key[32];
@@ -789,7 +801,7 @@ static long append_failing_each(struct shardlog *log, seqno_t seq)
 
 		failalloc_reset();
 		failalloc_after(k);
-		rc = shardlog_append(log, seq, 0, key, key_len, data, data_len);
+		rc = shardlog_append(log, S(seq), 0, key, key_len, data, data_len);
 		if (failalloc_failures() == 0) {
 			/* Every allocation has failed once: now it goes through. */
 			assert_int_equal(rc, 0);
@@ -813,7 +825,7 @@ static long append_failing_each(struct shardlog *log, seqno_t seq)
 static void test_alloc_failure(void **state)
 {
 	struct shardlog *log = *state;
-	seqno_t seq = 1;
+	uint64_t seq = 1;
 	uint64_t old;
 
 	/* The wrapper sees our allocations (or this test means nothing). */
@@ -841,18 +853,18 @@ static void test_alloc_failure(void **state)
 
 	/* Still usable: reads, appends, trims. */
 	{
-		uint64_t pos = shardlog_position(log, SHARDLOG_TRIM_HORIZON, 0, 0), lost;
+		uint64_t pos = shardlog_position(log, SHARDLOG_TRIM_HORIZON, S(0), 0), lost;
 		const struct shardlog_record *r, *prev = NULL;
 
 		while ((r = shardlog_next(log, &pos, &lost)) != NULL) {
 			assert_int_equal(lost, 0);
 			if (prev)
-				assert_int_equal(r->seq, prev->seq + 1);
-			check_record(r, r->seq);
+				assert_int_equal(U(r->seq), U(prev->seq) + 1);
+			check_record(r, U(r->seq));
 			prev = r;
 		}
 		assert_non_null(prev);
-		assert_int_equal(prev->seq, seq - 1);
+		assert_int_equal(U(prev->seq), seq - 1);
 	}
 	old = log->count;
 	for (int i = 0; i < 200; i++)
@@ -873,7 +885,7 @@ static void test_alloc_failure_later(void **state)
 	failalloc_reset();
 	failalloc_after(2);
 	append_seq(log, 1, 0);          /* ring and record succeed */
-	assert_int_equal(shardlog_append(log, 2, 0, "k", 1, "d", 1), -1);
+	assert_int_equal(shardlog_append(log, S(2), 0, "k", 1, "d", 1), -1);
 	assert_int_equal(failalloc_failures(), 1);
 	assert_int_equal(log->count, 1);
 	append_seq(log, 2, 0);          /* one-shot: the next try works */

@@ -110,12 +110,12 @@ static void check_parents(const struct stream *s, size_t i)
 		return;
 	}
 	assert_true(ch->parent < (int)i && ch->adjacent_parent < (int)i);
-	assert_true(p->ending_seq != 0 && p->ending_seq < ch->starting_seq);
+	assert_true(!seqno_is_zero(p->ending_seq) && seqno_lt(p->ending_seq, ch->starting_seq));
 	if (adj == NULL) {
 		assert_true(p->start <= ch->start && ch->end <= p->end);
 		return;
 	}
-	assert_true(adj->ending_seq != 0 && adj->ending_seq < ch->starting_seq);
+	assert_true(!seqno_is_zero(adj->ending_seq) && seqno_lt(adj->ending_seq, ch->starting_seq));
 	assert_true(p->start == ch->start && p->end + 1 == adj->start && adj->end == ch->end);
 }
 
@@ -127,9 +127,9 @@ static void check_children(const struct stream *s, size_t i)
 	hashkey_t next = sh->start;
 	bool whole = false;
 
-	if (sh->ending_seq == 0)
+	if (seqno_is_zero(sh->ending_seq))
 		return;
-	assert_true(sh->ending_seq > sh->starting_seq);
+	assert_true(seqno_lt(sh->starting_seq, sh->ending_seq));
 	for (size_t k = i + 1; k < s->shard_count; k++) {
 		const struct shard *ch = &s->shards[k];
 		if (ch->parent != (int)i && ch->adjacent_parent != (int)i)
@@ -155,7 +155,7 @@ static void check_open_ranges(const struct stream *s, size_t count)
 		hashkey_t start = hashkey_shard_start(i, count), end = hashkey_shard_end(i, count);
 		for (size_t k = 0; k < s->shard_count; k++) {
 			const struct shard *sh = &s->shards[k];
-			if (sh->ending_seq == 0 && sh->start == start) {
+			if (seqno_is_zero(sh->ending_seq) && sh->start == start) {
 				assert_true(sh->end == end);
 				n++;
 			}
@@ -173,12 +173,12 @@ static void check_open_index(const struct stream *s)
 	size_t open = 0;
 
 	for (size_t i = 0; i < s->shard_count; i++)
-		open += s->shards[i].ending_seq == 0;
+		open += seqno_is_zero(s->shards[i].ending_seq);
 	assert_int_equal(s->open_count, open);
 	assert_true(s->shards[s->open[0]].start == 0);
 	for (size_t k = 0; k < s->open_count; k++) {
 		const struct shard *sh = &s->shards[s->open[k]];
-		assert_int_equal(sh->ending_seq, 0);
+		assert_true(seqno_is_zero(sh->ending_seq));
 		if (k + 1 < s->open_count)
 			assert_true(sh->end + 1 == s->shards[s->open[k + 1]].start);
 		else
@@ -192,7 +192,7 @@ static void check_open_index(const struct stream *s)
 static void check_intermediates_empty(const struct stream *s, size_t first_new)
 {
 	for (size_t i = first_new; i < s->shard_count; i++)
-		if (s->shards[i].ending_seq)
+		if (!seqno_is_zero(s->shards[i].ending_seq))
 			assert_int_equal(s->shards[i].log.count, 0);
 }
 
@@ -261,7 +261,7 @@ static void read_in_lineage_order(const struct stream *s, const struct keys *k,
 		while ((r = shardlog_next(log, &pos, NULL)) != NULL) {
 			size_t key = (size_t)atoi(shardlog_record_key(r));
 			assert_true(key < k->count);
-			if (r->seq <= last[key])
+			if (!seqno_lt(last[key], r->seq))
 				fail_msg("key %zu: %s gave a record older than one already read",
 					 key, s->shards[i].id);
 			last[key] = r->seq;
@@ -340,9 +340,9 @@ static void test_five_to_three(void **state)
 		assert_int_equal(s->shards[i].adjacent_parent, parents[i][1]);
 	}
 	/* The one intermediate merge closed at once; the three last are open. */
-	assert_true(s->shards[10].ending_seq > s->shards[10].starting_seq);
+	assert_true(seqno_lt(s->shards[10].starting_seq, s->shards[10].ending_seq));
 	for (size_t i = 9; i < 13; i++)
-		assert_int_equal(s->shards[i].ending_seq == 0, i != 10);
+		assert_int_equal(seqno_is_zero(s->shards[i].ending_seq), i != 10);
 	stream_free(s);
 }
 
@@ -432,7 +432,7 @@ static void check_forgotten(const struct stream *s, int64_t closed_ms, bool forg
 {
 	for (size_t i = 0; i < s->shard_count; i++) {
 		const struct shard *sh = &s->shards[i];
-		bool gone = sh->ending_seq && sh->closed_ms == closed_ms && forget;
+		bool gone = !seqno_is_zero(sh->ending_seq) && sh->closed_ms == closed_ms && forget;
 		assert_int_equal(sh->forgotten, gone);
 		assert_int_equal(stream_find_shard(s, sh->id) == (int)i, !gone);
 		assert_int_equal(stream_shard_known(s, i), !gone);
@@ -461,7 +461,7 @@ static void test_closed_shards_forgotten_after_retention(void **state)
 
 	stream_trim(s, later, 0);
 	check_forgotten(s, closed, false);
-	assert_true(s->shards[0].ending_seq && s->shards[0].log.count == 0);   /* records expired */
+	assert_true(!seqno_is_zero(s->shards[0].ending_seq) && s->shards[0].log.count == 0);   /* records expired */
 	assert_true(s->shards[0].log.ring != NULL);
 
 	stream_trim(s, later + 1, 0);
