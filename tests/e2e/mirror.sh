@@ -3,7 +3,7 @@
 # many boards through one consumer upstream. 50 boards on the mirror print the
 # standings a board on the upstream prints, after the mirror was killed
 # with -9 mid-race and restarted on its data directory, after the
-# upstream resharded 4 -> 2 -> 3 while mirrored, and after both were
+# upstream resharded 4 -> 2 -> 4 -> 3 while mirrored, and after both were
 # killed with -9 and restarted, the copy first; the copy's shard list is
 # the upstream's, lineage and sequence numbers included; writes to the
 # copy are refused.
@@ -53,6 +53,9 @@ wait "$sim_pid" || fail "the simulator failed"
 "$ALLEYCAT" hub reshard --endpoint "$up" --stream race --shards 2 >/dev/null ||
 	fail "reshard to 2 failed"
 sim 12 --speed 0
+"$ALLEYCAT" hub reshard --endpoint "$up" --stream race --shards 4 >/dev/null ||
+	fail "reshard to 4 failed"
+sim 15 --speed 0
 "$ALLEYCAT" hub reshard --endpoint "$up" --stream race --shards 3 >/dev/null ||
 	fail "reshard to 3 failed"
 sim 13 --speed 0
@@ -70,7 +73,7 @@ sim 14 --speed 0
 # The copy's shards are the upstream's, lineage and numbers included.
 shards() { call "$1" ListShards '{"StreamName":"race"}'; }
 same_on_both shards "the mirror's shards differ"
-pass "the mirror lists the upstream's shards after 4 -> 2 -> 3"
+pass "the mirror lists the upstream's shards after 4 -> 2 -> 4 -> 3"
 
 # The mirror has caught up once each shard's last sequence number is the
 # upstream's (a board that starts earlier may finish before the records);
