@@ -87,11 +87,12 @@ log() { echo "$work/$n.log"; }
 
 run_hub() { # EXAMPLE: serve, answer /healthz, stop on SIGINT
 	n=$((n + 1))
-	local scheme=http
+	local scheme=http address=127.0.0.1:4567
 	case $1 in *--tls-cert*) scheme=https ;; esac
+	case $1 in *"--listen "*) address=${1#*--listen } address=${address%% *} ;; esac
 	bash -c "exec $1" >"$(log)" 2>&1 &
 	local pid=$!
-	answers "$scheme://127.0.0.1:4567" 10 || fail "'$1' does not serve:
+	answers "$scheme://$address" 10 || fail "'$1' does not serve:
 $(cat "$(log)")"
 	kill -INT $pid
 	wait $pid
@@ -156,11 +157,12 @@ mapfile -t manual < <(man_examples)
 [ ${#manual[@]} -ge 5 ] || fail "only ${#manual[@]} manual examples found: the extraction broke"
 
 # Hubs first, one at a time (they share the port); the README's plain
-# `alleycat hub` is kept for last and serves everything else.
+# `alleycat hub` is kept for last and serves everything else, mirrors of
+# it included.
 plain_hub=""
 for ex in "${readme[@]}" "${manual[@]}"; do
 	case $ex in
-	"alleycat hub reshard"*) ;;
+	"alleycat hub reshard"* | "alleycat hub"*--mirror*) ;;
 	"alleycat hub") plain_hub=$ex ;;
 	"alleycat hub"*) run_example "$ex" ;;
 	esac
@@ -172,7 +174,7 @@ answers http://127.0.0.1:4567 10 || fail "'$plain_hub' does not serve: $(cat "$w
 
 for ex in "${readme[@]}" "${manual[@]}"; do
 	case $ex in
-	"alleycat hub reshard"*) run_example "$ex" ;;
+	"alleycat hub reshard"* | "alleycat hub"*--mirror*) run_example "$ex" ;;
 	"alleycat hub"*) ;;
 	*) run_example "$ex" ;;
 	esac
