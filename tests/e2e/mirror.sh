@@ -14,7 +14,7 @@ set -u
 up_options=(--shards 4 --shard-records-per-sec 0 --shard-bytes-per-sec 0 --data-dir "$dir/up-data")
 start_hub "$dir" race "${up_options[@]}"
 up="http://127.0.0.1:$port"
-mirror_port_after "$port"
+mirror_port
 
 start_mirror() {
 	launch_mirror --mirror "$up" --data-dir "$dir/mirror-data" --max-consumers 100

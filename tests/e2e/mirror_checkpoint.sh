@@ -11,7 +11,7 @@ set -u
 
 start_hub "$dir" race --shards 2 --shard-records-per-sec 0 --shard-bytes-per-sec 0
 up="http://127.0.0.1:$port"
-mirror_port_after "$port"
+mirror_port
 
 # start_mirror [OPTION...]: the copy on its data directory, records kept 2 s.
 start_mirror() {

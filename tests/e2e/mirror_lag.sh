@@ -13,13 +13,13 @@ set -u
 # About 2 KB/s from the upstream: a race of 100 records takes some 10 s.
 start_hub "$dir" race --shards 1 --push-bytes-per-sec 2000
 up="http://127.0.0.1:$port"
-mirror_port_after "$port"
-city=$mirror
+mirror_port
 launch_mirror --mirror "$up"
+city=$mirror
 city_pid=$mirror_pid
-mirror_port_after "$mport"
-gym=$mirror
+mirror_port
 launch_mirror --mirror "$city"
+gym=$mirror
 extra_pids+=("$city_pid")
 
 # tip_behind URL: MillisBehindLatest of GetRecords at the copy's newest.

@@ -21,13 +21,13 @@ need jq jq
 
 start_hub "$dir" race --shards 2
 up="http://127.0.0.1:$port"
-mirror_port_after "$port"
-city=$mirror
+mirror_port
 launch_mirror --mirror "ws://127.0.0.1:$port" --log-level info
+city=$mirror
 extra_pids+=("$mirror_pid")
-mirror_port_after "$mport"
-gym=$mirror
+mirror_port
 launch_mirror --mirror "$city" --log-level info
+gym=$mirror
 
 grep -q "mirroring stream race of ws://127.0.0.1:$port as race (push)" "$dir/mirror.log" ||
 	fail "the city does not read by the push: $(cat "$dir/mirror.log")"
@@ -59,7 +59,7 @@ refused() {
 	status=$?
 	[ "$status" = "$want" ] || fail "hub $* exited $status, not $want: $out"
 }
-spare_port=$((mport + 2))
+spare_port=$(free_port)
 refused 2 --read efo
 expect_match "$out" '--read needs --mirror' "--read without --mirror"
 refused 2 --mirror "$up" --read carrier-pigeon
@@ -67,7 +67,7 @@ expect_match "$out" 'not push, efo or polling' "--read carrier-pigeon"
 pass "--read without --mirror and an unknown --read are refused"
 
 # An upstream that answers ListShards with 80-digit numbers.
-wide_port=$((mport + 1))
+wide_port=$(free_port)
 python3 - "$wide_port" >"$dir/wide.log" 2>&1 <<'PY' &
 import http.server, json, sys
 class Upstream(http.server.BaseHTTPRequestHandler):
@@ -104,12 +104,20 @@ pass "an upstream of 80-digit sequence numbers is refused, and says why"
 km_dir="$top_srcdir/bench/node/node_modules/kinesis-local"
 [ -f "$km_dir/main.js" ] && command -v node >/dev/null ||
 	skip "kinesis-local is not installed (npm ci in bench/node)"
-km_tls=$((mport + 3))
-km_plain=$((mport + 4))
-(cd "$km_dir" && exec env KINESIS_MOCK_TLS_PORT=$km_tls KINESIS_MOCK_PLAIN_PORT=$km_plain \
-	INITIALIZE_STREAMS=race:2 CREATE_STREAM_DURATION=0ms LOG_LEVEL=ERROR node main.js) \
-	>"$dir/km.log" 2>&1 &
-extra_pids+=($!)
+# Other ports when another program took one first (kinesis-mock then exits).
+for try in 1 2 3 4 5; do
+	km_tls=$(free_port)
+	km_plain=$(free_port)
+	[ "$km_plain" != "$km_tls" ] || continue
+	(cd "$km_dir" && exec env KINESIS_MOCK_TLS_PORT=$km_tls KINESIS_MOCK_PLAIN_PORT=$km_plain \
+		INITIALIZE_STREAMS=race:2 CREATE_STREAM_DURATION=0ms LOG_LEVEL=ERROR node main.js) \
+		>"$dir/km.log" 2>&1 &
+	km_pid=$!
+	extra_pids+=("$km_pid")
+	within 30 curl -s -o /dev/null "http://127.0.0.1:$km_plain/" && break
+	kill "$km_pid" 2>/dev/null
+done
+kill -0 "$km_pid" 2>/dev/null || fail "kinesis-mock did not start: $(tail -3 "$dir/km.log")"
 km="http://127.0.0.1:$km_plain"
 # kinesis-mock wants a signature, any signature; so does the mirror's
 # upstream, and the mirror signs with the key of the environment.
@@ -145,11 +153,11 @@ records() {
 	done
 }
 
-mirror_port_after "$km_plain"
+mirror_port
 extra_pids+=("$mirror_pid")
-kmm=$mirror
 launch_mirror --mirror "https://127.0.0.1:$km_tls" --insecure --data-dir "$dir/kmm-data" \
 	--log-level info
+kmm=$mirror
 grep -q "mirroring stream race of https://127.0.0.1:$km_tls as race (efo)" "$dir/mirror.log" ||
 	fail "the mirror of kinesis-mock does not read by SubscribeToShard: $(cat "$dir/mirror.log")"
 upstream=$(records "$km")
@@ -191,7 +199,7 @@ pass "--profile without a key is refused, naming it"
 
 # ---- --read polling: a mirror of kinesalite --------------------------------
 
-kl_port=$((mport + 1))
+kl_port=$(free_port)
 node "$top_srcdir/bench/node/kinesalite.js" "$kl_port" >"$dir/kl.log" 2>&1 &
 extra_pids+=($!)
 for _ in $(seq 100); do grep -q "kinesalite on" "$dir/kl.log" && break; sleep 0.1; done
@@ -200,9 +208,9 @@ kl="http://127.0.0.1:$kl_port"
 "$ALLEYCAT" sim --endpoint "$kl" --stream race --create-stream --shards 2 --duration 6 --speed 0 \
 	--quiet --racers 20 --class 3 --seed 25 --race-id 7700019 || fail "the simulator failed on kinesalite"
 extra_pids+=("$mirror_pid")
-mirror_port_after "$kl_port"
-klm=$mirror
+mirror_port
 launch_mirror --mirror "$kl" --read polling --log-level info
+klm=$mirror
 grep -q "mirroring stream race of $kl as race (polling)" "$dir/mirror.log" ||
 	fail "the mirror of kinesalite does not read by GetRecords: $(cat "$dir/mirror.log")"
 upstream=$(records "$kl")

@@ -12,7 +12,7 @@ trap 'tmux -S "$sock" kill-server 2>/dev/null; cleanup' EXIT
 
 start_hub "$dir" race --shards 2
 up="http://127.0.0.1:$port"
-mirror_port_after "$port"
+mirror_port
 launch_mirror --mirror "$up"
 
 tmux -S "$sock" new-session -d -s mon -x 120 -y 40 \

@@ -22,19 +22,28 @@ call() {
 		-H "X-Amz-Target: Kinesis_20131202.$2" --data "$3"
 }
 
-# mirror_port_after PORT: sets mport and mirror for a mirror hub beside the
-# hub on PORT.
-mirror_port_after() {
-	mport=$(($1 + 1))
+# mirror_port: sets mport and mirror for a mirror hub on a free port.
+mirror_port() {
+	mport=$(free_port)
 	mirror="http://127.0.0.1:$mport"
 }
 
 # launch_mirror OPTION...: a hub on $mport, its output in mirror.log, once
-# it answers.
+# it answers; another port (mport and mirror change) when a test running
+# beside took this one first.
 launch_mirror() {
-	"$ALLEYCAT" hub --listen "127.0.0.1:$mport" --stream race "$@" >>"$dir/mirror.log" 2>&1 &
-	mirror_pid=$!
-	answers "$mirror" 5 || fail "the mirror did not start: $(cat "$dir/mirror.log")"
+	local try from
+	for try in 1 2 3 4 5; do
+		from=1
+		[ -f "$dir/mirror.log" ] && from=$(($(wc -l <"$dir/mirror.log") + 1))
+		"$ALLEYCAT" hub --listen "127.0.0.1:$mport" --stream race "$@" >>"$dir/mirror.log" 2>&1 &
+		mirror_pid=$!
+		answers "$mirror" 5 && return 0
+		tail -n +"$from" "$dir/mirror.log" | grep -qi 'address already in use' || break
+		wait "$mirror_pid" 2>/dev/null
+		mirror_port
+	done
+	fail "the mirror did not start: $(cat "$dir/mirror.log")"
 }
 
 # mirrored URL OUTCOME: the count of records with that outcome of the
