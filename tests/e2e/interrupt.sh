@@ -217,6 +217,8 @@ on_terminal() {
 	for _ in $(seq 50); do
 		pid=$(pgrep -P "$shell" | head -n 1)
 		[ -n "$pid" ] && return 0
+		# Exited already (a demo whose port was taken does).
+		[ -s "$dir/$name.status" ] && return 1
 		sleep 0.1
 	done
 	fail "$name did not start: $(cat "$dir/$name.err" 2>/dev/null)"
@@ -240,16 +242,22 @@ for i in 1 2; do
 	for cmd in watch kiosk; do
 		next_signal
 		on_terminal "$cmd$i" "$ALLEYCAT" "$cmd" --endpoint "ws://127.0.0.1:$hub_port" \
-			--db "$dir/$cmd$i.db" --consumer "int-$cmd$i"
+			--db "$dir/$cmd$i.db" --consumer "int-$cmd$i" ||
+			fail "$cmd$i exited at once: $(cat "$dir/$cmd$i.err")"
 		stop_terminal "$cmd$i" "$sig" 200 1500
 	done
 	next_signal
 	# A demo whose port another test took first is tried on another.
 	for try in 1 2 3 4 5; do
 		rm -f "$dir/demo$i.status"
-		on_terminal "demo$i" "$ALLEYCAT" demo --listen "127.0.0.1:$(free_port)"
-		pause 300 2500
-		kill -0 "$pid" 2>/dev/null || ! port_taken "$dir/demo$i.err" && break
+		tmux -S "$sock" kill-session -t "demo$i" 2>/dev/null
+		if on_terminal "demo$i" "$ALLEYCAT" demo --listen "127.0.0.1:$(free_port)"; then
+			pause 300 2500
+			kill -0 "$pid" 2>/dev/null || ! port_taken "$dir/demo$i.err" && break
+		else
+			port_taken "$dir/demo$i.err" ||
+				fail "demo$i exited at once: $(cat "$dir/demo$i.err")"
+		fi
 	done
 	stop_terminal "demo$i" "$sig" 0 0
 done
