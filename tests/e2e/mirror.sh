@@ -24,7 +24,7 @@ start_mirror() {
 # mirror as for the upstream.
 same() { [ "$("$1" "$mirror")" = "$("$1" "$up")" ]; }
 same_on_both() {
-	wait_for same "$1" || fail "$2: $("$1" "$mirror") vs $("$1" "$up")"
+	eventually same "$1" || fail "$2: $("$1" "$mirror") vs $("$1" "$up")"
 }
 
 sim() {

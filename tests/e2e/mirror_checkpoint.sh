@@ -36,8 +36,8 @@ start_mirror --mirror "$up"
 sim 21
 total=$(retained "$up")
 [ "$total" -gt 0 ] || fail "the upstream holds no records"
-wait_for stored_is "$total" || fail "the mirror stored $(mirrored "$mirror" stored) of $total records"
-wait_for holds_none || fail "retention did not trim the mirror: it holds $(retained "$mirror")"
+eventually stored_is "$total" || fail "the mirror stored $(mirrored "$mirror" stored) of $total records"
+eventually holds_none || fail "retention did not trim the mirror: it holds $(retained "$mirror")"
 grep -q '"mirroredTo"' "$dir/mirror-data/meta.json" ||
 	fail "no checkpoint saved: $(cat "$dir/mirror-data/meta.json")"
 pass "the mirror copied $total records, then retention trimmed them all"
@@ -55,7 +55,7 @@ pass "after kill -9 the mirror resumes after its checkpoint, reading nothing aga
 sim 22
 more=$(($(retained "$up") - total))
 [ "$more" -gt 0 ] || fail "the second race wrote nothing"
-wait_for stored_is "$more" || fail "the mirror stored $(mirrored "$mirror" stored) of $more new records"
+eventually stored_is "$more" || fail "the mirror stored $(mirrored "$mirror" stored) of $more new records"
 [ "$(mirrored "$mirror" repeated)" = 0 ] || fail "records repeated: $(mirrored "$mirror" repeated)"
 pass "the restarted mirror copies new records, each once"
 

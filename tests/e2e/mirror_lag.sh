@@ -61,7 +61,7 @@ caught_up() {
 total=$(curl -s "$up/metrics" |
 	awk '/^alleycat_shard_records_in_total\{stream="race"/ { n += $2 } END { print n + 0 }')
 
-wait_for behind_on_both ||
+eventually behind_on_both ||
 	fail "GetRecords at the newest does not show the upstream's lag: city $(tip_behind "$city"), gym $(tip_behind "$gym")"
 [ "$(mirrored "$gym" stored)" -lt "$total" ] || fail "the chain was never behind"
 pass "GetRecords at the newest of a mirror and of a mirror of it: behind the upstream's latest"
@@ -73,7 +73,7 @@ gym_ms=$(subscribed_behind "$gym")
 pass "SubscribeToShard at the newest of a mirror of a mirror: ${gym_ms} ms behind the upstream's latest"
 
 # 100 records at 2 KB/s: well within a minute.
-for _ in 1 2 3; do wait_for caught_up && break; done
+for _ in 1 2 3; do eventually caught_up && break; done
 caught_up || fail "the chain did not catch up: city $(tip_behind "$city"), gym $(tip_behind "$gym"), stored $(mirrored "$gym" stored) of $total"
 gym_ms=$(subscribed_behind "$gym")
 [ "$gym_ms" = 0 ] || fail "SubscribeToShard still behind after the chain caught up: '$gym_ms'"

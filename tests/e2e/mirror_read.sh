@@ -39,7 +39,7 @@ grep -q "mirroring stream race of $city as race (efo)" "$dir/mirror.log" ||
 total=$(curl -s "$up/metrics" |
 	awk '/^alleycat_shard_records_in_total\{stream="race"/ { n += $2 } END { print n + 0 }')
 gym_has_all() { [ "$(mirrored "$gym" stored)" = "$total" ]; }
-wait_for gym_has_all || fail "the gym stored $(mirrored "$gym" stored) of $total records"
+eventually gym_has_all || fail "the gym stored $(mirrored "$gym" stored) of $total records"
 
 # board ENDPOINT NAME [OPTION]...: the standings a board reads there.
 board() {
@@ -167,7 +167,7 @@ printf '%s\n' "$upstream" | awk '{ print length($1) }' | sort -u | grep -qx 56 |
 	fail "kinesis-mock's sequence numbers are not of 56 digits: $(printf '%s' "$upstream" | head -2)"
 # stored_all URL N: whether the mirror at URL stored N records.
 stored_all() { [ "$(mirrored "$1" stored)" = "$2" ]; }
-wait_for stored_all "$kmm" "$total" || fail "the mirror stored $(mirrored "$kmm" stored) of $total records"
+eventually stored_all "$kmm" "$total" || fail "the mirror stored $(mirrored "$kmm" stored) of $total records"
 [ "$(records "$kmm")" = "$upstream" ] ||
 	fail "the mirror's records differ from kinesis-mock's: $(records "$kmm" | head -3)"
 [ "$(mirrored "$kmm" bad)" = 0 ] || fail "the mirror refused records: $(mirrored "$kmm" bad) bad"
@@ -186,7 +186,7 @@ upstream=$(records "$km")
 added=$(($(printf '%s\n' "$upstream" | grep -c .) - total))
 [ "$added" -gt 0 ] || fail "the second race added no records to kinesis-mock"
 launch_mirror --mirror "https://127.0.0.1:$km_tls" --insecure --data-dir "$dir/kmm-data"
-wait_for stored_all "$kmm" "$added" || fail "the restarted mirror stored $(mirrored "$kmm" stored) of $added new records"
+eventually stored_all "$kmm" "$added" || fail "the restarted mirror stored $(mirrored "$kmm" stored) of $added new records"
 [ "$(records "$kmm")" = "$upstream" ] || fail "after a restart the mirror's records differ from kinesis-mock's"
 [ "$(mirrored "$kmm" repeated)" = 0 ] || fail "the restarted mirror read $(mirrored "$kmm" repeated) records again"
 pass "restarted, the mirror of kinesis-mock resumes from its 56-digit checkpoints"
@@ -217,7 +217,7 @@ upstream=$(records "$kl")
 total=$(printf '%s\n' "$upstream" | grep -c .)
 printf '%s\n' "$upstream" | awk '{ print length($1) }' | sort -u | grep -qx 56 ||
 	fail "kinesalite's sequence numbers are not of 56 digits: $(printf '%s' "$upstream" | head -2)"
-wait_for stored_all "$klm" "$total" || fail "the polling mirror stored $(mirrored "$klm" stored) of $total records"
+eventually stored_all "$klm" "$total" || fail "the polling mirror stored $(mirrored "$klm" stored) of $total records"
 [ "$(records "$klm")" = "$upstream" ] || fail "the polling mirror's records differ from kinesalite's"
 direct=$(board "$kl" kldirect --read polling)
 [ -n "$direct" ] && [ "$(board "$klm" klm)" = "$direct" ] ||

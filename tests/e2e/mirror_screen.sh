@@ -23,7 +23,7 @@ tmux -S "$sock" send-keys -t mon 4
 screen() { tmux -S "$sock" capture-pane -p -t mon; }
 shows() { screen | grep -qE -- "$1"; }
 
-wait_for shows 'mirror of race: lag [0-9.]+ ?m?s, .* stored 0, repeated 0, bad 0, unreadable 0' ||
+eventually shows 'mirror of race: lag [0-9.]+ ?m?s, .* stored 0, repeated 0, bad 0, unreadable 0' ||
 	fail "the monitor view shows no mirror:
 $(screen)"
 "$ALLEYCAT" sim --endpoint "$up" --stream race --racers 10 --duration 5 --seed 5 --speed 0 \
@@ -31,7 +31,7 @@ $(screen)"
 total=$(curl -s "$up/metrics" |
 	awk '/^alleycat_shard_records_in_total\{stream="race"/ { n += $2 } END { print n + 0 }')
 [ "$total" -gt 0 ] || fail "the upstream holds no records"
-wait_for shows "mirror of race: lag .* stored $total, repeated 0" ||
+eventually shows "mirror of race: lag .* stored $total, repeated 0" ||
 	fail "the monitor view does not show the $total records copied:
 $(screen)"
 pass "the monitor view shows the mirror's lag and the $total records it copied"

@@ -53,9 +53,9 @@ mirrored() {
 		sed -n "s/^alleycat_mirror_records_total{stream=\"race\",outcome=\"$2\"} //p"
 }
 
-# wait_for COMMAND...: up to 20 s (a consumer's backoff after a lost
+# eventually COMMAND...: up to 20 s (a consumer's backoff after a lost
 # upstream reaches 8 s) for COMMAND to succeed; its status at the end.
-wait_for() {
+eventually() {
 	for _ in $(seq 200); do
 		"$@" && return 0
 		sleep 0.1
