@@ -126,6 +126,27 @@ start_hub() {
 	fail "the hub did not start: $(cat "$dir/hub.log")"
 }
 
+# start_kinesis_mock DIR STREAM: kinesis-mock (npm kinesis-local, installed
+# in bench/node) holding STREAM of 2 shards, on two free ports (others when
+# a test running beside took one first: it then exits). Sets km_tls,
+# km_plain and km_pid once its plain port answers; its log is DIR/km.log.
+start_kinesis_mock() {
+	local km_dir="$top_srcdir/bench/node/node_modules/kinesis-local" try
+	for try in 1 2 3 4 5; do
+		km_tls=$(free_port)
+		km_plain=$(free_port)
+		[ "$km_plain" != "$km_tls" ] || continue
+		(cd "$km_dir" && exec env KINESIS_MOCK_TLS_PORT=$km_tls KINESIS_MOCK_PLAIN_PORT=$km_plain \
+			INITIALIZE_STREAMS="$2:2" CREATE_STREAM_DURATION=0ms LOG_LEVEL=ERROR node main.js) \
+			>"$1/km.log" 2>&1 &
+		km_pid=$!
+		within 30 curl -s -o /dev/null "http://127.0.0.1:$km_plain/" && return 0
+		kill "$km_pid" 2>/dev/null
+		wait "$km_pid" 2>/dev/null
+	done
+	fail "kinesis-mock did not start: $(tail -3 "$1/km.log")"
+}
+
 # ---- screens in tmux: the sessions of the tmux server at $sock ------------
 
 # screen SESSION: what SESSION shows, as text.

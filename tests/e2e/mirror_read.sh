@@ -104,20 +104,8 @@ pass "an upstream of 80-digit sequence numbers is refused, and says why"
 km_dir="$top_srcdir/bench/node/node_modules/kinesis-local"
 [ -f "$km_dir/main.js" ] && command -v node >/dev/null ||
 	skip "kinesis-local is not installed (npm ci in bench/node)"
-# Other ports when another program took one first (kinesis-mock then exits).
-for try in 1 2 3 4 5; do
-	km_tls=$(free_port)
-	km_plain=$(free_port)
-	[ "$km_plain" != "$km_tls" ] || continue
-	(cd "$km_dir" && exec env KINESIS_MOCK_TLS_PORT=$km_tls KINESIS_MOCK_PLAIN_PORT=$km_plain \
-		INITIALIZE_STREAMS=race:2 CREATE_STREAM_DURATION=0ms LOG_LEVEL=ERROR node main.js) \
-		>"$dir/km.log" 2>&1 &
-	km_pid=$!
-	extra_pids+=("$km_pid")
-	within 30 curl -s -o /dev/null "http://127.0.0.1:$km_plain/" && break
-	kill "$km_pid" 2>/dev/null
-done
-kill -0 "$km_pid" 2>/dev/null || fail "kinesis-mock did not start: $(tail -3 "$dir/km.log")"
+start_kinesis_mock "$dir" race
+extra_pids+=("$km_pid")
 km="http://127.0.0.1:$km_plain"
 # kinesis-mock wants a signature, any signature; so does the mirror's
 # upstream, and the mirror signs with the key of the environment.

@@ -356,29 +356,16 @@ km_dir="$top_srcdir/bench/node/node_modules/kinesis-local"
 if [ -f "$km_dir/main.js" ] && command -v node >/dev/null; then
 	export AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret
 	race="--racers 20 --seed 22 --class 5 --race-id 7700003"
-	# Two free ports; other ones when kinesis-mock exits (another test
-	# took one first). It is up once the simulator's race lands.
+	start_kinesis_mock "$dir" reads
+	# Its stream is ready once the simulator's race lands.
 	km_up=""
-	for try in 1 2 3; do
-		km_tls=$(free_port)
-		km_plain=$(free_port)
-		[ "$km_plain" != "$km_tls" ] || continue
-		(cd "$km_dir" && exec env KINESIS_MOCK_TLS_PORT=$km_tls KINESIS_MOCK_PLAIN_PORT=$km_plain \
-			INITIALIZE_STREAMS=reads:2 CREATE_STREAM_DURATION=0ms LOG_LEVEL=ERROR node main.js) \
-			>"$dir/km.log" 2>&1 &
-		km_pid=$!
-		for _ in $(seq 100); do
-			if "$ALLEYCAT" sim --endpoint "http://127.0.0.1:$km_plain" --stream reads --duration 6 \
-				--speed 0 --quiet $race 2>/dev/null; then
-				km_up=1
-				break
-			fi
-			kill -0 "$km_pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		[ -n "$km_up" ] && break
-		kill "$km_pid" 2>/dev/null
-		wait "$km_pid" 2>/dev/null
+	for _ in $(seq 100); do
+		if "$ALLEYCAT" sim --endpoint "http://127.0.0.1:$km_plain" --stream reads --duration 6 \
+			--speed 0 --quiet $race 2>/dev/null; then
+			km_up=1
+			break
+		fi
+		sleep 0.2
 	done
 	[ -n "$km_up" ] || fail "the simulator failed on kinesis-mock: $(tail -3 "$dir/km.log")"
 	sim $race
