@@ -56,11 +56,27 @@ $(head -n 60 "$1")"
 	fi
 }
 
+# catching PID SIGNAL: waits (10 s at most) until PID has its handler for
+# SIGNAL (the SigCgt mask of /proc/PID/status). Before that, SIGTERM would
+# kill it outright, and SIGINT, which a shell's background jobs start out
+# ignoring, would be lost: neither is the moment a test means.
+catching() {
+	local bit mask
+	bit=$(kill -l "$2")
+	for _ in $(seq 100); do
+		mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+		[ -n "$mask" ] || return 0
+		(((16#$mask >> (bit - 1)) & 1)) && return 0
+		sleep 0.1
+	done
+}
+
 # stop PID SIGNAL WHAT SECONDS [STDERR]: signals a child of this shell and
 # waits for it to exit (SECONDS at most; a sanitized build under load is
 # slow to exit); its exit status is left in $status. STDERR, if given, is
 # shown when it does not stop.
 stop() {
+	catching "$1" "$2"
 	kill "-$2" "$1" 2>/dev/null || fail "$3 had exited before SIG$2"
 	for _ in $(seq $(($4 * 10))); do
 		kill -0 "$1" 2>/dev/null || break
@@ -226,6 +242,7 @@ on_terminal() {
 
 # stop_terminal NAME SIGNAL MIN_MS MAX_MS
 stop_terminal() {
+	catching "$pid" "$2"
 	pause "$3" "$4"
 	kill "-$2" "$pid" 2>/dev/null || fail "$1 had exited before SIG$2: $(cat "$dir/$1.err")"
 	for _ in $(seq 150); do

@@ -126,6 +126,33 @@ start_hub() {
 	fail "the hub did not start: $(cat "$dir/hub.log")"
 }
 
+# npm_deps DIR: the locked npm packages of DIR (package-lock.json) in
+# DIR/node_modules, installed by the first test that needs them while the
+# others wait (tests run side by side), again when the manifest or the lock
+# is newer. False, after a note, when npm is missing: the caller skips what
+# needs them (where nothing may be skipped, that fails).
+npm_deps() {
+	local dir=$1 stamp=$1/node_modules/.alleycat-installed out
+	if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+		[ -n "${ALLEYCAT_TESTS_NO_SKIP:-}" ] &&
+			fail "node and npm are not installed (Debian: apt-get install nodejs npm) (and ALLEYCAT_TESTS_NO_SKIP is set)"
+		echo "note: node and npm are not installed (Debian: apt-get install nodejs npm)"
+		return 1
+	fi
+	out=$(
+		exec 9>"$dir/.npm-lock"
+		flock 9
+		[ -f "$stamp" ] && [ "$stamp" -nt "$dir/package.json" ] &&
+			[ "$stamp" -nt "$dir/package-lock.json" ] && exit 0
+		echo "npm ci in $dir" >&2
+		cd "$dir" && npm ci --no-audit --no-fund 2>&1 && touch "$stamp"
+	) && return 0
+	printf '%s\n' "$out" | tail -n 20 >&2
+	printf '%s\n' "$out" | grep -Eq 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|network|proxy' &&
+		fail "npm cannot reach the registry ($(npm config get registry)) to install the packages of $dir; connect to it, or set npm_config_registry to a mirror, and run again"
+	fail "npm ci failed in $dir (see above)"
+}
+
 # start_kinesis_mock DIR STREAM: kinesis-mock (npm kinesis-local, installed
 # in bench/node) holding STREAM of 2 shards, on two free ports (others when
 # a test running beside took one first: it then exits). Sets km_tls,

@@ -101,9 +101,7 @@ pass "an upstream of 80-digit sequence numbers is refused, and says why"
 
 # ---- Amazon Kinesis's numbers: a mirror of kinesis-mock --------------------
 
-km_dir="$top_srcdir/bench/node/node_modules/kinesis-local"
-[ -f "$km_dir/main.js" ] && command -v node >/dev/null ||
-	skip "kinesis-local is not installed (npm ci in bench/node)"
+npm_deps "$top_srcdir/bench/node" || skip "kinesis-mock and kinesalite come from npm"
 start_kinesis_mock "$dir" race
 extra_pids+=("$km_pid")
 km="http://127.0.0.1:$km_plain"

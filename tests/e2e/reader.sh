@@ -218,18 +218,16 @@ unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 kill "$hub_pid" 2>/dev/null
 port=$main_port hub_pid=$main_pid
 
-# The peers come from npm (bench/node's lock): installed here when missing.
-if [ ! -d "$top_srcdir/bench/node/node_modules" ] && command -v npm >/dev/null; then
-	(cd "$top_srcdir/bench/node" && npm ci --no-audit --no-fund >"$dir/npm.log" 2>&1) ||
-		echo "note: npm ci in bench/node failed: $(tail -1 "$dir/npm.log")"
-fi
+# The peers come from npm (bench/node's lock).
+have_peers=
+npm_deps "$top_srcdir/bench/node" && have_peers=1
 
 # ---- polling kinesalite -------------------------------------------------
 # The same race written to the hub and to kinesalite (the npm in-memory
 # Kinesis, installed by `npm ci` in bench/node) reads the same by polling.
 
 kl_dir="$top_srcdir/bench/node"
-if [ -d "$kl_dir/node_modules/kinesalite" ] && command -v node >/dev/null; then
+if [ -n "$have_peers" ]; then
 	# Another port when another test took the one drawn first.
 	for try in 1 2 3 4 5; do
 		kl_port=$(free_port)
@@ -258,7 +256,7 @@ $kl
 $ref"
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 else
-	echo "note: kinesalite is not installed (npm ci in bench/node): not polled"
+	echo "note: without npm, kinesalite is not polled"
 fi
 
 # ---- KPL aggregates --------------------------------------------------------
@@ -267,7 +265,7 @@ fi
 # push and polling of the aggregated stream give the plain one's standings.
 
 agg_dir="$top_srcdir/bench/node"
-if [ -d "$agg_dir/node_modules/aws-kinesis-agg" ] && command -v node >/dev/null; then
+if [ -n "$have_peers" ]; then
 	"$ALLEYCAT" sim --endpoint "$ep" --stream plain --create-stream --shards 2 --duration 6 \
 		--speed 0 --quiet --racers 25 --seed 31 --class 2 --race-id 7700004 \
 		--dump "$dir/dump" || fail "the simulator failed"
@@ -345,15 +343,14 @@ $(cat "$dir/aggk.err")"
 	kill "$hub_pid" 2>/dev/null
 	port=$main_port hub_pid=$main_pid
 else
-	echo "note: aws-kinesis-agg is not installed (npm ci in bench/node): aggregates not tested"
+	echo "note: without npm, aggregates are not tested"
 fi
 
 # ---- kinesis-mock: polling over HTTP, efo over its TLS port -------------
 # kinesis-local (npm, kinesis-mock) serves SubscribeToShard as AWS does,
 # over HTTP/2 on its TLS port (self-signed: --insecure).
 
-km_dir="$top_srcdir/bench/node/node_modules/kinesis-local"
-if [ -f "$km_dir/main.js" ] && command -v node >/dev/null; then
+if [ -n "$have_peers" ]; then
 	export AWS_ACCESS_KEY_ID=AKIDALLEYCATTEST AWS_SECRET_ACCESS_KEY=secret
 	race="--racers 20 --seed 22 --class 5 --race-id 7700003"
 	start_kinesis_mock "$dir" reads
@@ -383,7 +380,7 @@ $efo
 $ref"
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 else
-	echo "note: kinesis-local is not installed (npm ci in bench/node): not read"
+	echo "note: without npm, kinesis-mock is not read"
 fi
 
 pass "reader: polling (hub, reshard, kills, kinesalite, kinesis-mock), efo (signed HTTP/2 hub through 2 -> 4 -> 3 and kills; kinesis-mock over TLS) and KPL aggregates equal push; option and credential errors"

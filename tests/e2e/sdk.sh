@@ -41,20 +41,7 @@ cd "$dir" || fail "cannot cd to $dir"
 tests=(*.test.mjs)
 [ -f "${tests[0]}" ] || fail "no *.test.mjs in $dir"
 
-# Install the locked dependencies when node_modules is missing or older than
-# the manifest or the lock file.
-stamp=node_modules/.alleycat-installed
-if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
-	echo "npm ci in $dir"
-	if ! out=$(npm ci --no-audit --no-fund 2>&1); then
-		printf '%s\n' "$out" | tail -n 20 >&2
-		if printf '%s\n' "$out" | grep -Eq 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|network|proxy'; then
-			fail "npm cannot reach the registry ($(npm config get registry)) to install the test dependencies (@aws-sdk/client-kinesis, @smithy/node-http-handler, ws, cbor); connect to it, or set npm_config_registry to a mirror, and run again"
-		fi
-		fail "npm ci failed in $dir (see above)"
-	fi
-	touch "$stamp"
-fi
+npm_deps "$dir"
 
 # Each file runs in its own process, with its own hubs on free ports.
 run=(node --test)
