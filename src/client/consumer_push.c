@@ -219,12 +219,13 @@ void consumer_push_subscribe(struct consumer *c, struct subscription *s)
 void consumer_push_connect(struct consumer *c)
 {
 	struct lws_client_connect_info info;
-	char host[300];
+	char host[300], address[256];
 
 	endpoint_host_header(&c->config.endpoint, host, sizeof(host));
+	endpoint_address(c->config.endpoint.host, address, sizeof(address));
 	memset(&info, 0, sizeof(info));
 	info.context = c->context;
-	info.address = c->config.endpoint.host;
+	info.address = address;
 	info.port = c->config.endpoint.port;
 	info.path = PUSH_PATH;
 	info.host = host;

@@ -46,8 +46,21 @@ int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errle
 		snprintf(err, errlen, "'%s' has a path; give only the scheme, host and port", url);
 		return -1;
 	}
-	colon = memchr(rest, ':', (size_t)(end - rest));
-	host_len = (size_t)((colon ? colon : end) - rest);
+	if (*rest == '[') {
+		/* An IPv6 address, as URLs write it: [::1]:4999. */
+		const char *close = memchr(rest, ']', (size_t)(end - rest));
+
+		if (close == NULL || close == rest + 1 || (close + 1 != end && close[1] != ':')) {
+			snprintf(err, errlen, "'%s' has a bad IPv6 address (write it as [::1]:PORT)",
+				 url);
+			return -1;
+		}
+		colon = close + 1 != end ? close + 1 : NULL;
+		host_len = (size_t)(close + 1 - rest);
+	} else {
+		colon = memchr(rest, ':', (size_t)(end - rest));
+		host_len = (size_t)((colon ? colon : end) - rest);
+	}
 	if (host_len == 0 || host_len >= sizeof(ep->host)) {
 		snprintf(err, errlen, "'%s' has no host", url);
 		return -1;
@@ -64,6 +77,16 @@ int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errle
 	memcpy(ep->host, rest, host_len);
 	ep->host[host_len] = '\0';
 	return 0;
+}
+
+void endpoint_address(const char *host, char *out, size_t size)
+{
+	size_t n = strlen(host);
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+		snprintf(out, size, "%.*s", (int)(n - 2), host + 1);
+	else
+		snprintf(out, size, "%s", host);
 }
 
 void endpoint_url(const struct endpoint *ep, char *out, size_t size)

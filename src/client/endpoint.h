@@ -35,6 +35,10 @@ int endpoint_ssl_flags(const struct endpoint *ep);
 /* Parses SCHEME://HOST[:PORT][/]; -1 with a message in err otherwise. */
 int endpoint_parse(const char *url, struct endpoint *ep, char *err, size_t errlen);
 
+/* The address to resolve or connect to for a host as a URL writes it: an
+ * IPv6 address loses its brackets ([::1] -> ::1). */
+void endpoint_address(const char *host, char *out, size_t size);
+
 /* The endpoint as a user names it, for messages: SCHEME://HOST:PORT. */
 void endpoint_url(const struct endpoint *ep, char *out, size_t size);
 

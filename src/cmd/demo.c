@@ -85,7 +85,7 @@ static int start_hub(struct demo *d, const char *listen)
 
 	server_config_defaults(&sc);
 	if (server_config_listen(&sc, listen) < 0)
-		return cli_bad_value("demo", "listen", listen, "is not HOST:PORT");
+		return cli_bad_value("demo", "listen", listen, SERVER_LISTEN_FORM);
 	hub_config_defaults(&config);
 	config.retention_bytes = DEMO_RETENTION_BYTES;
 	d->hub = hub_open(&config, clock_wall_ms(), err, sizeof(err));

@@ -440,7 +440,7 @@ static int text_option(struct hub_cli *c, int opt, const char *arg)
 	switch (opt) {
 	case OPT_LISTEN:
 		if (server_config_listen(&c->server, arg) < 0) {
-			cli_bad_value("hub", "listen", arg, "is not HOST:PORT");
+			cli_bad_value("hub", "listen", arg, SERVER_LISTEN_FORM);
 			return -1;
 		}
 		return 0;

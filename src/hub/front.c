@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "client/endpoint.h"
 #include "hub/connlimit.h"
 #include "hub/h2.h"
 #include "hub/kinesis.h"
@@ -478,18 +479,19 @@ static const char *bind_hint(int error)
 
 static int bind_listener(const char *host, int port, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE }, *res;
-	char service[16];
+	char service[16], address[256];
 	int fd, one = 1, rc;
 
 	snprintf(service, sizeof(service), "%d", port);
-	rc = getaddrinfo(host, service, &hints, &res);
+	endpoint_address(host, address, sizeof(address));
+	rc = getaddrinfo(address, service, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, gai_strerror(rc));
 		return -1;
 	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
 		snprintf(err, errlen, "cannot listen on %s:%d: %s%s", host, port, strerror(errno),
@@ -504,7 +506,7 @@ static int bind_listener(const char *host, int port, char *err, size_t errlen)
 
 int front_listen(struct front *f, const char *host, int port, char *err, size_t errlen)
 {
-	struct sockaddr_in addr;
+	struct sockaddr_storage addr;
 	socklen_t len = sizeof(addr);
 
 	f->listen_fd = bind_listener(host, port, err, errlen);
@@ -512,7 +514,8 @@ int front_listen(struct front *f, const char *host, int port, char *err, size_t 
 		return -1;
 	f->port = port;
 	if (getsockname(f->listen_fd, (struct sockaddr *)&addr, &len) == 0)
-		f->port = ntohs(addr.sin_port);
+		f->port = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+							   : ((struct sockaddr_in *)&addr)->sin_port);
 	return 0;
 }
 

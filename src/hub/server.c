@@ -911,6 +911,10 @@ int server_config_listen(struct server_config *config, const char *text)
 
 	if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(config->host))
 		return -1;
+	/* An IPv6 address goes in brackets, as in a URL: [::1]:4999. */
+	if (memchr(text, ':', (size_t)(colon - text)) &&
+	    (text[0] != '[' || colon[-1] != ']' || colon - text < 3))
+		return -1;
 	port = strtol(colon + 1, &end, 10);
 	if (end == colon + 1 || *end != '\0' || port < 1 || port > 65535)
 		return -1;

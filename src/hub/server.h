@@ -29,7 +29,10 @@ struct server_config {
  * HUB_DEFAULT_ADDRESS, plain HTTP, no authentication. */
 void server_config_defaults(struct server_config *config);
 
-/* Sets host and port from HOST:PORT; -1 when text is not that. */
+/* Sets host and port from HOST:PORT, or [IPV6]:PORT as in a URL (host
+ * keeps the brackets); -1 when text is neither, and SERVER_LISTEN_FORM is
+ * what to tell the user. */
+#define SERVER_LISTEN_FORM "is not HOST:PORT (an IPv6 address in brackets: [::1]:4999)"
 int server_config_listen(struct server_config *config, const char *text);
 
 /* Starts serving the hub; NULL with a message in err on failure. */

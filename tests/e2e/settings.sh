@@ -113,11 +113,11 @@ printf '# sim\n[sim]\nspeed = fast\n' >"$ALLEYCAT_CONFIG"
 expect_error 2 "alleycat: $ALLEYCAT_CONFIG:3: speed: 'fast' is not a number from 0 to 1000000
 $try_sim" "$ALLEYCAT" sim
 printf 'listen = here\n' >"$ALLEYCAT_CONFIG"
-expect_error 2 "alleycat: $ALLEYCAT_CONFIG:1: listen: 'here' is not HOST:PORT
+expect_error 2 "alleycat: $ALLEYCAT_CONFIG:1: listen: 'here' is not HOST:PORT (an IPv6 address in brackets: [::1]:4999)
 Try 'alleycat hub --help' for more information." "$ALLEYCAT" hub
 # The command line's own value is still its option's.
 printf '' >"$ALLEYCAT_CONFIG"
-expect_error 2 "alleycat: --listen: 'there' is not HOST:PORT
+expect_error 2 "alleycat: --listen: 'there' is not HOST:PORT (an IPv6 address in brackets: [::1]:4999)
 Try 'alleycat hub --help' for more information." "$ALLEYCAT" hub --listen there
 
 # A key that no command has is warned about, once, with the nearest one;
