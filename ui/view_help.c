@@ -50,7 +50,7 @@ static const struct help_line help_lines[] = {
 	{ "Mouse", NULL },
 	{ "click a tab", "show that view" },
 	{ "click a row", "live race: follow that racer; races: select, again: watch" },
-	{ "", "history: open it, as Enter does" },
+	{ "", "history: open it, as Enter does; a racer's best: its race" },
 	{ "click a class", "history: show that class's board or races" },
 	{ "click a title", "live race: sort by that column, again: the other way" },
 	{ "wheel", "move as the arrow keys do (--no-mouse: off)" },

@@ -82,6 +82,7 @@ struct view_history {
 	 * title line (x from, x to; both 0 when not drawn) and the rows. */
 	int title_y, class_x[TELEMETRY_CLASS_COUNT + 1], class_end[TELEMETRY_CLASS_COUNT + 1];
 	int rows_y;
+	int bests_y, bests_shown;       /* a racer's bests: first line, lines drawn */
 };
 
 /* ---- places ------------------------------------------------------------- */
@@ -789,7 +790,9 @@ static void draw_bests(struct view_history *v, const struct view_ctx *ctx, struc
 	if (v->best_count == 0)
 		widget_text(term, a.y + 1, a.x, a.w, term_attr(term, TERM_DIM), WIDGET_LEFT,
 			    "no finished race yet");
-	for (size_t i = 0; i < v->best_count && (int)i + 1 < a.h; i++) {
+	v->bests_y = a.y + 1;
+	v->bests_shown = 0;
+	for (size_t i = 0; i < v->best_count && (int)i + 1 < a.h; i++, v->bests_shown++) {
 		const struct store_best_row *b = &v->bests[i];
 		int y = a.y + 1 + (int)i;
 		class_cell(v, term, y, a.x, &cols[BEST_CLASS], attr, b->class_id);
@@ -949,8 +952,17 @@ bool view_history_key(struct view_history *v, const struct view_ctx *ctx, int ke
 	return handled;
 }
 
+/* A click on a racer's best opens the race it was set in. */
+static bool click_best(struct view_history *v, int y)
+{
+	if (place(v)->mode != HIST_RACER || y < v->bests_y || y >= v->bests_y + v->bests_shown)
+		return false;
+	place_push(v, HIST_RACE, 0, v->bests[y - v->bests_y].race_id);
+	return true;
+}
+
 /* A click on a class in the title line shows it; on a row, opens it as
- * Enter does. */
+ * Enter does, and on a racer's best, its race. */
 bool view_history_click(struct view_history *v, const struct view_ctx *ctx, int y, int x)
 {
 	struct hist_place *p = place(v);
@@ -967,6 +979,10 @@ bool view_history_click(struct view_history *v, const struct view_ctx *ctx, int 
 				return true;
 			}
 		return false;
+	}
+	if (click_best(v, y)) {
+		sync(v, ctx);
+		return true;
 	}
 	if (!widget_row_at(y, v->rows_y, v->page, p->first, v->rows_first + v->count, &k) ||
 	    k < v->rows_first)

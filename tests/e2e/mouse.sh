@@ -3,7 +3,7 @@
 # on a row follows that racer, a click on a tab shows its view, the wheel
 # scrolls; the kiosk takes clicks and changes nothing; --no-mouse leaves
 # the mouse to the terminal; in history a click on a class shows it and a
-# click on a row opens it.
+# click on a row opens it, a click on a racer's best its race.
 set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/racescreen.sh"
@@ -94,7 +94,8 @@ pass "no-mouse in the config file"
 tmux -S "$sock" kill-session -t config
 
 # History: two races end (Sport, then Expert); a click on a class in the
-# title line shows its leaderboard, a click on a row opens it as Enter does.
+# title line shows its leaderboard, a click on a row opens it as Enter does,
+# a click on a racer's best opens its race.
 CLASS=2 put 970 4 update 71:Ann:40.0 72:Bo:50.0 73:Cy:60.0
 CLASS=2 put 970 5 final 71:Ann:40.0 72:Bo:50.0 73:Cy:60.0
 CLASS=3 put 971 4 update 74:Di:40.0 75:Eve:50.0
@@ -108,6 +109,16 @@ wait_for hist 10 "Personal bests: Sport (class 2 of 6)"
 wait_for hist 10 " Cy "
 click_on hist ' Bo '
 wait_for hist 10 "Racer Bo  id 72"
+# In the racer's profile, a click on a best (on its class, the first
+# thing on its line; the list of races below names Sport too) opens the
+# race it was set in.
+y=$(screen hist | grep -n '^Sport ' | head -1 | cut -d: -f1)
+[ -n "$y" ] || fail "Bo's profile shows no best in Sport:
+$(screen hist)"
+click hist 2 $((y - 1))
+wait_for hist 10 "Race 970 Sport (class 2)"
+tmux -S "$sock" send-keys -t hist BSpace
+wait_for hist 10 "Racer Bo  id 72"
 tmux -S "$sock" send-keys -t hist r
 wait_for hist 10 "Past races: every class"
 click_on hist ' 970 '
@@ -120,4 +131,4 @@ shows hist " 970 " && fail "the races of class Expert list race 970 (Sport):
 $(screen hist)"
 tmux -S "$sock" send-keys -t hist q
 wait_ended hist 10
-pass "history: a click picks a class, opens a racer and a race"
+pass "history: a click picks a class, opens a racer, a race and the race of a best"
