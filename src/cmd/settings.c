@@ -165,17 +165,24 @@ static void warn_ignored(const char *path, int number, const char *kind, const c
 			    near->word, close);
 }
 
-static void warn_unknown_key(const char *path, int number, const char *section, const char *name)
+/* Starts near on name, with every setting of section as a candidate. */
+static void nearest_setting(struct nearest *near, const char *section, const char *name)
 {
 	const struct option *tables[MAX_TABLES];
 	int n = section_tables(section, tables);
-	struct nearest near;
 
-	nearest_init(&near, name);
+	nearest_init(near, name);
 	for (int i = 0; i < n; i++)
 		for (const struct option *o = tables[i]; o->name; o++)
 			if (strcmp(o->name, "help") != 0)
-				nearest_consider(&near, o->name);
+				nearest_consider(near, o->name);
+}
+
+static void warn_unknown_key(const char *path, int number, const char *section, const char *name)
+{
+	struct nearest near;
+
+	nearest_setting(&near, section, name);
 	warn_ignored(path, number, "setting", "'", "'", &near);
 }
 
@@ -256,19 +263,77 @@ static int read_file(const char *path, const char *command, const struct option 
 	return 0;
 }
 
+#define ENV_PREFIX "ALLEYCAT_"
+#define ENV_PREFIX_LEN (sizeof(ENV_PREFIX) - 1)
+
+/* The variable that sets an option: race-id -> ALLEYCAT_RACE_ID. */
+static void env_name(const char *option, char *var, size_t size)
+{
+	snprintf(var, size, ENV_PREFIX "%s", option);
+	for (size_t i = ENV_PREFIX_LEN; var[i]; i++)
+		var[i] = var[i] == '-' ? '_' : (char)toupper((unsigned char)var[i]);
+}
+
+/* Whether ALLEYCAT_<suffix> is one of ours that is no option: the config
+ * file, the data directory, or the test suite's own (ALLEYCAT_TESTS_*). */
+static bool other_variable(const char *suffix, size_t len)
+{
+	return (len == 6 && strncmp(suffix, "CONFIG", len) == 0) ||
+	       (len == 9 && strncmp(suffix, "SHARE_DIR", len) == 0) ||
+	       (len > 6 && strncmp(suffix, "TESTS_", 6) == 0);
+}
+
+/* Warns of an ALLEYCAT_ variable (the rest of it in suffix, len long)
+ * that no command takes: a misspelled one must not silently do nothing. */
+static void check_variable(const char *suffix, size_t len)
+{
+	char option[160], var[160];
+	const char *suggestion;
+	struct nearest near;
+
+	if (len == 0 || len >= sizeof(option) || other_variable(suffix, len))
+		return;
+	for (size_t i = 0; i < len; i++)
+		option[i] = suffix[i] == '_' ? '-' : (char)tolower((unsigned char)suffix[i]);
+	option[len] = '\0';
+	if (section_has(NULL, option))
+		return;
+	nearest_setting(&near, NULL, option);
+	suggestion = nearest_suggestion(&near);
+	if (suggestion == NULL) {
+		cli_warning("unknown variable " ENV_PREFIX "%.*s (ignored)", (int)len, suffix);
+		return;
+	}
+	env_name(suggestion, var, sizeof(var));
+	cli_warning("unknown variable " ENV_PREFIX "%.*s (ignored; did you mean %s?)", (int)len,
+		    suffix, var);
+}
+
+/* Each unknown ALLEYCAT_ variable, once a process. */
+static void check_environment(void)
+{
+	extern char **environ;
+	static bool checked;
+
+	if (checked)
+		return;
+	checked = true;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, ENV_PREFIX, ENV_PREFIX_LEN) == 0)
+			check_variable(*e + ENV_PREFIX_LEN, strcspn(*e + ENV_PREFIX_LEN, "="));
+}
+
 static int read_environment(const struct option *options, struct builder *b, char *err,
 			    size_t errlen)
 {
+	check_environment();
 	for (; options->name; options++) {
 		char var[160];
 		const char *value;
-		size_t i;
 
 		if (strcmp(options->name, "help") == 0)
 			continue;
-		snprintf(var, sizeof(var), "ALLEYCAT_%s", options->name);
-		for (i = 9; var[i]; i++)
-			var[i] = var[i] == '-' ? '_' : (char)toupper((unsigned char)var[i]);
+		env_name(options->name, var, sizeof(var));
 		value = getenv(var);
 		if (value == NULL || value[0] == '\0')
 			continue;

@@ -22,9 +22,9 @@ set -u
 . "$top_srcdir/tests/e2e/lib.sh"
 : "${ALLEYCAT:?ALLEYCAT must name the alleycat binary}"
 
-if [ -z "${ALLEYCAT_DOCS_NS:-}" ]; then
+if [ -z "${ALLEYCAT_TESTS_DOCS_NS:-}" ]; then
 	need unshare util-linux
-	ALLEYCAT_DOCS_NS=1 exec unshare --map-root-user --net --mount -- "$0" "$@" ||
+	ALLEYCAT_TESTS_DOCS_NS=1 exec unshare --map-root-user --net --mount -- "$0" "$@" ||
 		skip "cannot make a network namespace here"
 fi
 ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null ||

@@ -145,4 +145,13 @@ expect_error 0 "" "$ALLEYCAT" board --help
 sed 's/^#\([a-z-]* = \)/\1/' "$top_srcdir/data/config" >"$ALLEYCAT_CONFIG"
 grep -q '^stream = ' "$ALLEYCAT_CONFIG" || fail "the template's settings were not uncommented"
 expect_error 0 "" "$ALLEYCAT" history --help
+
+# So is an ALLEYCAT_ variable that no command takes; one that another
+# command takes (ALLEYCAT_LISTEN for board), and ALLEYCAT_CONFIG and
+# ALLEYCAT_SHARE_DIR, are known.
+printf '' >"$ALLEYCAT_CONFIG"
+expect_error 0 "alleycat: unknown variable ALLEYCAT_SPED (ignored; did you mean ALLEYCAT_SPEED?)
+alleycat: unknown variable ALLEYCAT_ZEBRA (ignored)" \
+	env ALLEYCAT_SPED=3 ALLEYCAT_ZEBRA=1 ALLEYCAT_LISTEN=127.0.0.1:1 \
+	ALLEYCAT_SHARE_DIR="$top_srcdir/data" "$ALLEYCAT" board --help
 pass "settings"
