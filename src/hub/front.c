@@ -25,6 +25,7 @@
 #define RESUME_ACCEPT_MS 100    /* after running out of file descriptors */
 #define SNIFF_RETRY_MS 5        /* a connection's first bytes came in pieces */
 #define READ_CHUNK 16384
+#define REFUSED_TYPE "ServiceUnavailableException"     /* a 503's, in its body and header */
 
 static struct front *front_of(struct lws *wsi)
 {
@@ -80,11 +81,12 @@ void front_conn_closed(struct conn_limit *conns, struct lws *wsi)
  * connection just closes, which a client also retries. */
 static void refuse_connection(const struct front *f, int fd)
 {
-	static const char body[] = "{\"__type\":\"ServiceUnavailableException\",\"message\":"
+	static const char body[] = "{\"__type\":\"" REFUSED_TYPE "\",\"message\":"
 				   "\"The hub holds as many connections as it may; try again.\"}";
 	char unread[4096], answer[512];
 	int n = snprintf(answer, sizeof(answer),
 			 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: %s\r\n"
+			 "x-amzn-ErrorType: " REFUSED_TYPE "\r\n"
 			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
 			 KINESIS_CONTENT_TYPE, sizeof(body) - 1, body);
 
