@@ -16,6 +16,8 @@
 #include "hub/connlimit.h"
 #include "hub/h2.h"
 #include "hub/kinesis.h"
+#include "hub/metrics.h"
+#include "hub/routes.h"
 #include "hub/sniff.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -222,6 +224,8 @@ static int hand_to_lws(struct front *f, struct lws *wsi)
 					       (f->tls ? LWS_ADOPT_ALLOW_SSL : 0),
 				       desc, NULL, NULL) == NULL)
 		log_warn("cannot hand a connection to libwebsockets: closing it");
+	else
+		f->routes->counts->http1_connections++;
 	return -1;
 }
 
@@ -400,6 +404,7 @@ static int start_h2(struct front *f, struct lws *wsi, struct front_session *fs)
 	fs->h2 = h2_conn_new(f->routes);
 	if (fs->h2 == NULL)
 		return -1;
+	f->routes->counts->h2_connections++;
 	lws_dll2_add_head(&fs->list, &f->h2_sessions);
 	log_debug("an HTTP/2 connection (%s)", f->tls ? "TLS, ALPN h2" : "h2c");
 	if (f->tls) {

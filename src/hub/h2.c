@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub/metrics.h"
 #include "hub/routes.h"
 #include "hub/subscribe.h"
 #include "util/log.h"
@@ -310,6 +311,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	if (s == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   /* resets the stream */
 	s->started_ms = c->now_ms;
+	c->routes->counts->h2_streams++;
 	nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s);
 	return 0;
 }
@@ -408,6 +410,8 @@ static int on_frame(nghttp2_session *session, const nghttp2_frame *frame, void *
 	struct h2_stream *s;
 
 	(void)session;
+	if (frame->hd.type == NGHTTP2_RST_STREAM)
+		c->routes->counts->h2_resets_by_client++;
 	if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
 		return 0;
 	s = req_of(c, frame->hd.stream_id);
@@ -417,6 +421,18 @@ static int on_frame(nghttp2_session *session, const nghttp2_frame *frame, void *
 		headers_complete(c, s);
 	if (!s->answered && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
 		answer_request(c, s);
+	return 0;
+}
+
+/* Every reset the hub sends, whether h2.c asked for it or nghttp2 itself
+ * refused a stream, passes here. */
+static int on_frame_sent(nghttp2_session *session, const nghttp2_frame *frame, void *user)
+{
+	struct h2_conn *c = user;
+
+	(void)session;
+	if (frame->hd.type == NGHTTP2_RST_STREAM)
+		c->routes->counts->h2_resets_by_hub++;
 	return 0;
 }
 
@@ -445,6 +461,7 @@ static nghttp2_session_callbacks *callbacks_new(void)
 	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_sent);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
 	return cb;
 }

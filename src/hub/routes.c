@@ -62,6 +62,7 @@ void routes_get(const struct routes *r, const char *path, int64_t now_ms,
 	} else if (strcmp(path, "/metrics") == 0) {
 		metrics_render(r->hub, r->push, now_ms, &text);
 		metrics_render_connections(r->conns, &text);
+		metrics_render_http(r->counts, &text);
 		page(out, "text/plain; version=0.0.4", &text);
 	} else {
 		routes_error(out, NULL, 404, "ResourceNotFoundException", "No such page.");

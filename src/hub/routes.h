@@ -11,6 +11,7 @@
 #include "hub/auth.h"
 
 struct conn_limit;
+struct http_counts;
 struct hub;
 struct push;
 struct strbuf;
@@ -23,6 +24,7 @@ struct routes {
 	struct hub *hub;
 	struct push *push;                      /* for /metrics */
 	struct conn_limit *conns;               /* for /metrics */
+	struct http_counts *counts;             /* for /metrics; HTTP/2 counts its streams here */
 	const struct auth *auth;                /* NULL: no signature required */
 	size_t max_body;                        /* largest request body accepted */
 	void (*wake)(void *user);               /* subscriptions may have events due (a write, a takeover) */

@@ -14,6 +14,7 @@
 #include "hub/front.h"
 #include "hub/h2tls.h"
 #include "hub/hub.h"
+#include "hub/metrics.h"
 #include "hub/push.h"
 #include "hub/routes.h"
 #include "hub/subscribe.h"
@@ -60,6 +61,7 @@ struct server {
 	struct push push;
 	struct http_session *streams;   /* connections streaming a SubscribeToShard answer */
 	struct conn_limit conns;
+	struct http_counts counts;
 	struct routes routes;
 	struct front front;
 	struct server_config config;
@@ -939,7 +941,8 @@ static struct server *server_new(struct hub *hub, const struct server_config *co
 	push_init(&server->push, hub);
 	connlimit_init(&server->conns, config->max_connections);
 	server->routes = (struct routes){ .hub = hub, .push = &server->push,
-					  .conns = &server->conns, .auth = config->auth,
+					  .conns = &server->conns, .counts = &server->counts,
+					  .auth = config->auth,
 					  .max_body = config->max_body,
 					  .wake = wake_subscribers, .user = server };
 	server->front = (struct front){ .routes = &server->routes, .conns = &server->conns,

@@ -21,6 +21,7 @@
 #include "hub/h2.h"
 #include "hub/hub.h"
 #include "hub/kinesis.h"
+#include "hub/metrics.h"
 #include "hub/push.h"
 #include "hub/routes.h"
 #include "hub/stream.h"
@@ -47,6 +48,7 @@ struct fixture {
 	struct hub *hub;
 	struct push push;
 	struct conn_limit conns;
+	struct http_counts counts;
 	struct routes routes;
 	struct h2_conn *server;
 	nghttp2_session *client;
@@ -267,7 +269,8 @@ static int setup(void **state)
 	push_init(&fx->push, fx->hub);
 	connlimit_init(&fx->conns, 16);
 	fx->routes = (struct routes){ .hub = fx->hub, .push = &fx->push, .conns = &fx->conns,
-				      .max_body = MAX_BODY, .wake = count_write, .user = fx };
+				      .counts = &fx->counts, .max_body = MAX_BODY,
+				      .wake = count_write, .user = fx };
 	fx->server = h2_conn_new(&fx->routes);
 	assert_non_null(fx->server);
 	fx->client = client_new(fx);
@@ -418,7 +421,35 @@ static void test_slow_body(void **state)
 	pump(fx);
 	assert_true(answer_of(fx, id)->closed);
 	assert_int_equal(answer_of(fx, id)->error, NGHTTP2_CANCEL);
+	assert_int_equal(fx->counts.h2_resets_by_hub, 1);
 	assert_int_equal(call(fx, "ListStreams", "{}")->status, 200);
+}
+
+/* /metrics counts streams as they open and as either side resets them. */
+static void test_stream_counts(void **state)
+{
+	struct fixture *fx = *state;
+	nghttp2_nv nva[] = {
+		CNV(":method", "POST"), CNV(":scheme", "http"), CNV(":path", "/"),
+		CNV(":authority", "localhost"), CNV("x-amz-target", "Kinesis_20131202.ListStreams"),
+	};
+	int32_t id = nghttp2_submit_headers(fx->client, NGHTTP2_FLAG_NONE, -1, NULL, nva,
+					    sizeof(nva) / sizeof(nva[0]), NULL);
+	struct answer *metrics;
+
+	pump(fx);
+	nghttp2_submit_rst_stream(fx->client, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+	pump(fx);
+	assert_int_equal(fx->counts.h2_resets_by_client, 1);
+	assert_int_equal(fx->counts.h2_resets_by_hub, 0);
+	metrics = answer_of(fx, request(fx, "GET", "/metrics", NULL, NULL, NULL));
+	pump(fx);
+	strbuf_append(&metrics->body, "", 1);
+	assert_non_null(strstr(metrics->body.data, "\nalleycat_h2_streams_total 2\n"));
+	assert_non_null(strstr(metrics->body.data,
+			       "\nalleycat_h2_streams_reset_total{by=\"client\"} 1\n"));
+	assert_non_null(strstr(metrics->body.data,
+			       "\nalleycat_connections_accepted_total{protocol=\"h2\"} 0\n"));
 }
 
 /* More requests than the connection takes at once: the client waits for
@@ -475,7 +506,7 @@ static void expect_goaway_after(const uint8_t *junk, size_t len, bool preface)
 	hub_config_defaults(&config);
 	fx.hub = hub_open(&config, NOW, err, sizeof(err));
 	fx.routes = (struct routes){ .hub = fx.hub, .push = &fx.push, .conns = &fx.conns,
-				     .max_body = MAX_BODY };
+				     .counts = &fx.counts, .max_body = MAX_BODY };
 	push_init(&fx.push, fx.hub);
 	connlimit_init(&fx.conns, 4);
 	fx.server = h2_conn_new(&fx.routes);
@@ -636,6 +667,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_headers_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_streams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_in_cbor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signature_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_piecemeal, setup, teardown),

@@ -187,6 +187,9 @@ static void test_metrics_page(void **state __attribute__((unused)))
 	assert_non_null(strcasestr(buf, "content-type: text/plain; version=0.0.4"));
 	assert_non_null(strstr(buf, "alleycat_shard_records_in_total{stream=\"alleycat\","
 				    "shard=\"shardId-000000000003\"} 0\n"));
+	/* This connection at least, and none of HTTP/2. */
+	assert_null(strstr(buf, "alleycat_connections_accepted_total{protocol=\"http1\"} 0\n"));
+	assert_non_null(strstr(buf, "alleycat_connections_accepted_total{protocol=\"h2\"} 0\n"));
 }
 
 static void test_keep_alive(void **state __attribute__((unused)))

@@ -54,6 +54,13 @@ function h2Post(endpoint, path, headers, body) {
 	});
 }
 
+/** The value of an unlabelled or labelled series in a /metrics page. */
+function series(page, name) {
+	const m = page.match(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm'));
+	assert.ok(m, `no ${name} in /metrics`);
+	return Number(m[1]);
+}
+
 /** Every frame the hub sends on a raw connection until it closes it. */
 function rawSession(port, bytes) {
 	return new Promise((resolve, reject) => {
@@ -115,6 +122,18 @@ describe('h2c: HTTP/2 with prior knowledge on the plain port', T, () => {
 		assert.equal(elsewhere.headers['content-type'], type);
 		assert.equal(elsewhere.headers['x-amzn-errortype'], 'UnknownOperationException');
 		assert.equal(cbor.decodeFirstSync(elsewhere.bytes).__type, 'UnknownOperationException');
+	});
+
+	test('/metrics counts connections by protocol and HTTP/2 streams', async () => {
+		const before = (await curl([`${hub.endpoint}/metrics`])).body;
+		await curl(['--http2-prior-knowledge', `${hub.endpoint}/healthz`]);
+		const after = (await curl(['--http2-prior-knowledge', `${hub.endpoint}/metrics`])).body;
+		const grew = (name) => series(after, name) - series(before, name);
+		assert.equal(grew('alleycat_connections_accepted_total{protocol="h2"}'), 2);
+		assert.equal(grew('alleycat_connections_accepted_total{protocol="http1"}'), 0);
+		assert.equal(grew('alleycat_h2_streams_total'), 2);
+		assert.equal(grew('alleycat_h2_streams_reset_total{by="hub"}'), 0);
+		assert.equal(grew('alleycat_h2_streams_reset_total{by="client"}'), 0);
 	});
 
 	test('a broken frame after the preface: GOAWAY, and the hub serves on', async () => {
