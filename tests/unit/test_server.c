@@ -214,6 +214,16 @@ static void test_unknown_page(void **state __attribute__((unused)))
 	expect_error(buf, "HTTP/1.1 404", "ResourceNotFoundException");
 }
 
+/* AWS's answer to GET /, in XML: its type is in the header all the same. */
+static void test_get_root(void **state __attribute__((unused)))
+{
+	char buf[4096];
+
+	ask_once("GET / HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+	expect_error_type(buf, "HTTP/1.1 403", "AccessDeniedException");
+	assert_non_null(strstr(buf, "<AccessDeniedException>"));
+}
+
 static void test_post_elsewhere(void **state __attribute__((unused)))
 {
 	char buf[4096];
@@ -433,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_page),
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_unknown_page),
+		cmocka_unit_test(test_get_root),
 		cmocka_unit_test(test_post_elsewhere),
 		cmocka_unit_test(test_no_content_length),
 		cmocka_unit_test(test_body_too_large),
