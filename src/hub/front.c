@@ -16,6 +16,8 @@
 #include "hub/connlimit.h"
 #include "hub/h2.h"
 #include "hub/kinesis.h"
+#include "hub/metrics.h"
+#include "hub/routes.h"
 #include "hub/sniff.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -25,6 +27,7 @@
 #define RESUME_ACCEPT_MS 100    /* after running out of file descriptors */
 #define SNIFF_RETRY_MS 5        /* a connection's first bytes came in pieces */
 #define READ_CHUNK 16384
+#define REFUSED_TYPE "ServiceUnavailableException"     /* a 503's, in its body and header */
 
 static struct front *front_of(struct lws *wsi)
 {
@@ -80,11 +83,12 @@ void front_conn_closed(struct conn_limit *conns, struct lws *wsi)
  * connection just closes, which a client also retries. */
 static void refuse_connection(const struct front *f, int fd)
 {
-	static const char body[] = "{\"__type\":\"ServiceUnavailableException\",\"message\":"
+	static const char body[] = "{\"__type\":\"" REFUSED_TYPE "\",\"message\":"
 				   "\"The hub holds as many connections as it may; try again.\"}";
 	char unread[4096], answer[512];
 	int n = snprintf(answer, sizeof(answer),
 			 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: %s\r\n"
+			 "x-amzn-ErrorType: " REFUSED_TYPE "\r\n"
 			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
 			 KINESIS_CONTENT_TYPE, sizeof(body) - 1, body);
 
@@ -220,6 +224,8 @@ static int hand_to_lws(struct front *f, struct lws *wsi)
 					       (f->tls ? LWS_ADOPT_ALLOW_SSL : 0),
 				       desc, NULL, NULL) == NULL)
 		log_warn("cannot hand a connection to libwebsockets: closing it");
+	else
+		f->routes->counts->http1_connections++;
 	return -1;
 }
 
@@ -398,6 +404,7 @@ static int start_h2(struct front *f, struct lws *wsi, struct front_session *fs)
 	fs->h2 = h2_conn_new(f->routes);
 	if (fs->h2 == NULL)
 		return -1;
+	f->routes->counts->h2_connections++;
 	lws_dll2_add_head(&fs->list, &f->h2_sessions);
 	log_debug("an HTTP/2 connection (%s)", f->tls ? "TLS, ALPN h2" : "h2c");
 	if (f->tls) {

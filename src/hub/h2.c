@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub/metrics.h"
 #include "hub/routes.h"
 #include "hub/subscribe.h"
 #include "util/log.h"
@@ -149,10 +150,12 @@ static ssize_t read_answer(nghttp2_session *session, int32_t id, uint8_t *buf, s
 	{ (uint8_t *)(name), (uint8_t *)(value), sizeof(name) - 1, strlen(value),              \
 	  NGHTTP2_NV_FLAG_NO_COPY_NAME }
 
-/* Queues the stream's answer; the body it still receives is discarded. */
+/* Queues the stream's answer; the body it still receives is discarded.
+ * An error names its type in x-amzn-ErrorType, as AWS's do. */
 static void submit_answer(struct h2_conn *c, struct h2_stream *s)
 {
 	nghttp2_data_provider data = { .source.ptr = s, .read_callback = read_answer };
+	const char *error = s->answer.error;
 
 	s->answered = true;
 	req_drop_body(c, s);
@@ -162,9 +165,10 @@ static void submit_answer(struct h2_conn *c, struct h2_stream *s)
 		NV(":status", s->status),
 		NV("content-type", s->answer.content_type),
 		NV("content-length", s->length),
+		NV("x-amzn-errortype", error ? error : ""),
 	};
-	if (nghttp2_submit_response(c->session, s->id, nva, sizeof(nva) / sizeof(nva[0]),
-				    &data) != 0)
+	if (nghttp2_submit_response(c->session, s->id, nva,
+				    sizeof(nva) / sizeof(nva[0]) - (error ? 0 : 1), &data) != 0)
 		nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
 					  NGHTTP2_INTERNAL_ERROR);
 }
@@ -172,7 +176,7 @@ static void submit_answer(struct h2_conn *c, struct h2_stream *s)
 static void answer_error(struct h2_conn *c, struct h2_stream *s, int status, const char *type,
 			 const char *message)
 {
-	routes_error(&s->answer, status, type, message);
+	routes_error(&s->answer, s->content_type, status, type, message);
 	submit_answer(c, s);
 }
 
@@ -234,8 +238,8 @@ static void start_subscription(struct h2_conn *c, struct h2_stream *s)
 	if (subscribe_start(r->push, &s->sub, s->content_type, body, s->body.len, c->now_ms,
 			    &refusal) < 0) {
 		end_subscription(c, s);
-		routes_refusal(&s->answer, s->content_type, refusal.status, refusal.type,
-			       refusal.message);
+		routes_error(&s->answer, s->content_type, refusal.status, refusal.type,
+			     refusal.message);
 		submit_answer(c, s);
 		return;
 	}
@@ -270,7 +274,7 @@ static void answer_request(struct h2_conn *c, struct h2_stream *s)
 			   &s->headers, s->body.data ? s->body.data : "", s->body.len, c->now_ms,
 			   &s->answer);
 	} else {
-		routes_not_api(&s->answer);
+		routes_not_api(&s->answer, s->content_type);
 	}
 	submit_answer(c, s);
 }
@@ -287,7 +291,7 @@ static void headers_complete(struct h2_conn *c, struct h2_stream *s)
 	}
 	if (routes_header(&s->headers, "content-length", length, sizeof(length)) >= 0 &&
 	    strtoull(length, NULL, 10) > c->routes->max_body) {
-		routes_too_large(&s->answer);
+		routes_too_large(&s->answer, s->content_type);
 		submit_answer(c, s);
 	}
 }
@@ -307,6 +311,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	if (s == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   /* resets the stream */
 	s->started_ms = c->now_ms;
+	c->routes->counts->h2_streams++;
 	nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s);
 	return 0;
 }
@@ -384,7 +389,7 @@ static int on_data(nghttp2_session *session, uint8_t flags, int32_t id, const ui
 		return 0;
 	}
 	if (s->body.len + len > c->routes->max_body) {
-		routes_too_large(&s->answer);
+		routes_too_large(&s->answer, s->content_type);
 		submit_answer(c, s);
 		return 0;
 	}
@@ -405,6 +410,8 @@ static int on_frame(nghttp2_session *session, const nghttp2_frame *frame, void *
 	struct h2_stream *s;
 
 	(void)session;
+	if (frame->hd.type == NGHTTP2_RST_STREAM)
+		c->routes->counts->h2_resets_by_client++;
 	if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
 		return 0;
 	s = req_of(c, frame->hd.stream_id);
@@ -414,6 +421,18 @@ static int on_frame(nghttp2_session *session, const nghttp2_frame *frame, void *
 		headers_complete(c, s);
 	if (!s->answered && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
 		answer_request(c, s);
+	return 0;
+}
+
+/* Every reset the hub sends, whether h2.c asked for it or nghttp2 itself
+ * refused a stream, passes here. */
+static int on_frame_sent(nghttp2_session *session, const nghttp2_frame *frame, void *user)
+{
+	struct h2_conn *c = user;
+
+	(void)session;
+	if (frame->hd.type == NGHTTP2_RST_STREAM)
+		c->routes->counts->h2_resets_by_hub++;
 	return 0;
 }
 
@@ -442,6 +461,7 @@ static nghttp2_session_callbacks *callbacks_new(void)
 	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_sent);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
 	return cb;
 }

@@ -35,7 +35,8 @@ struct h2_conn;
 #define H2_PREFACE_LEN 24
 
 /* A new server session answering through routes (borrowed, outliving the
- * connection); its SETTINGS are queued at once. NULL when out of memory. */
+ * connection; its streams are counted in routes->counts, which must be
+ * set); its SETTINGS are queued at once. NULL when out of memory. */
 struct h2_conn *h2_conn_new(const struct routes *routes);
 void h2_conn_free(struct h2_conn *c);
 

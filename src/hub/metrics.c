@@ -289,3 +289,23 @@ void metrics_render_connections(const struct conn_limit *conns, struct strbuf *o
 		      "alleycat_connections_evicted_total %" PRIu64 "\n",
 		      conns->open - conns->evicting, conns->max, conns->refused, conns->evicted);
 }
+
+void metrics_render_http(const struct http_counts *counts, struct strbuf *out)
+{
+	strbuf_printf(out,
+		      "# HELP alleycat_connections_accepted_total Connections served, by the HTTP "
+		      "they spoke: http1 (HTTP/1.x and the WebSocket push) or h2.\n"
+		      "# TYPE alleycat_connections_accepted_total counter\n"
+		      "alleycat_connections_accepted_total{protocol=\"http1\"} %" PRIu64 "\n"
+		      "alleycat_connections_accepted_total{protocol=\"h2\"} %" PRIu64 "\n"
+		      "# HELP alleycat_h2_streams_total HTTP/2 streams (requests) opened.\n"
+		      "# TYPE alleycat_h2_streams_total counter\n"
+		      "alleycat_h2_streams_total %" PRIu64 "\n"
+		      "# HELP alleycat_h2_streams_reset_total HTTP/2 streams ended by RST_STREAM, "
+		      "by who sent it.\n"
+		      "# TYPE alleycat_h2_streams_reset_total counter\n"
+		      "alleycat_h2_streams_reset_total{by=\"hub\"} %" PRIu64 "\n"
+		      "alleycat_h2_streams_reset_total{by=\"client\"} %" PRIu64 "\n",
+		      counts->http1_connections, counts->h2_connections, counts->h2_streams,
+		      counts->h2_resets_by_hub, counts->h2_resets_by_client);
+}

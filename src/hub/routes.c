@@ -7,22 +7,35 @@
 #include "hub/metrics.h"
 #include "util/strbuf.h"
 
-void routes_error(struct route_answer *out, int status, const char *type, const char *message)
+/* An answer of kinesis.h as a route's; one without a body (out of
+ * memory) is a 500, in JSON, the plainest there is. */
+static void take_reply(struct route_answer *out, struct kinesis_reply *reply)
 {
-	char *body = kinesis_error_body(type, message);
-
-	*out = (struct route_answer){ .status = status, .content_type = KINESIS_CONTENT_TYPE,
-				      .body = body, .len = body ? strlen(body) : 0 };
+	if (reply->body == NULL)
+		kinesis_error_reply(NULL, 500, "InternalFailure", "Out of memory.", reply);
+	*out = (struct route_answer){ .status = reply->status, .content_type = reply->content_type,
+				      .body = reply->body, .len = reply->len,
+				      .error = reply->error };
 }
 
-void routes_not_api(struct route_answer *out)
+void routes_error(struct route_answer *out, const char *content_type, int status,
+		  const char *type, const char *message)
 {
-	routes_error(out, 404, "UnknownOperationException", "The API is served by POST / only.");
+	struct kinesis_reply reply;
+
+	kinesis_error_reply(content_type, status, type, message, &reply);
+	take_reply(out, &reply);
 }
 
-void routes_too_large(struct route_answer *out)
+void routes_not_api(struct route_answer *out, const char *content_type)
 {
-	routes_error(out, 413, "ValidationException",
+	routes_error(out, content_type, 404, "UnknownOperationException",
+		     "The API is served by POST / only.");
+}
+
+void routes_too_large(struct route_answer *out, const char *content_type)
+{
+	routes_error(out, content_type, 413, "ValidationException",
 		     "The request body is larger than the hub accepts.");
 }
 
@@ -30,7 +43,7 @@ static void page(struct route_answer *out, const char *content_type, struct strb
 {
 	if (text->failed) {
 		strbuf_free(text);
-		routes_error(out, 500, "InternalFailure", "Out of memory.");
+		routes_error(out, NULL, 500, "InternalFailure", "Out of memory.");
 		return;
 	}
 	*out = (struct route_answer){ .status = 200, .content_type = content_type,
@@ -49,31 +62,11 @@ void routes_get(const struct routes *r, const char *path, int64_t now_ms,
 	} else if (strcmp(path, "/metrics") == 0) {
 		metrics_render(r->hub, r->push, now_ms, &text);
 		metrics_render_connections(r->conns, &text);
+		metrics_render_http(r->counts, &text);
 		page(out, "text/plain; version=0.0.4", &text);
 	} else {
-		routes_error(out, 404, "ResourceNotFoundException", "No such page.");
+		routes_error(out, NULL, 404, "ResourceNotFoundException", "No such page.");
 	}
-}
-
-/* An answer of kinesis.h as a route's; one without a body (out of
- * memory) is a 500. */
-static void take_reply(struct route_answer *out, struct kinesis_reply *reply)
-{
-	if (reply->body == NULL) {
-		routes_error(out, 500, "InternalFailure", "Out of memory.");
-		return;
-	}
-	*out = (struct route_answer){ .status = reply->status, .content_type = reply->content_type,
-				      .body = reply->body, .len = reply->len };
-}
-
-void routes_refusal(struct route_answer *out, const char *content_type, int status,
-		    const char *type, const char *message)
-{
-	struct kinesis_reply reply;
-
-	kinesis_error_reply(content_type, status, type, message, &reply);
-	take_reply(out, &reply);
 }
 
 int routes_check_signature(const struct routes *r, const char *content_type,
@@ -90,7 +83,7 @@ int routes_check_signature(const struct routes *r, const char *content_type,
 	if (denied == NULL)
 		return 0;
 	/* Refused in the encoding the request came in. */
-	routes_refusal(out, content_type, 400, denied, message);
+	routes_error(out, content_type, 400, denied, message);
 	return -1;
 }
 

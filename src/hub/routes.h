@@ -11,6 +11,7 @@
 #include "hub/auth.h"
 
 struct conn_limit;
+struct http_counts;
 struct hub;
 struct push;
 struct strbuf;
@@ -23,6 +24,7 @@ struct routes {
 	struct hub *hub;
 	struct push *push;                      /* for /metrics */
 	struct conn_limit *conns;               /* for /metrics */
+	struct http_counts *counts;             /* for /metrics; HTTP/2 counts its streams here */
 	const struct auth *auth;                /* NULL: no signature required */
 	size_t max_body;                        /* largest request body accepted */
 	void (*wake)(void *user);               /* subscriptions may have events due (a write, a takeover) */
@@ -30,12 +32,15 @@ struct routes {
 };
 
 /* One answer: body is malloc'd and the caller's (NULL with len 0 when
- * there is none); content_type is static. */
+ * there is none); content_type is static. error is the error type of an
+ * error answer (static, else NULL): AWS names it in the x-amzn-ErrorType
+ * header too, where some SDKs (Java v2 with CBOR) read it. */
 struct route_answer {
 	int status;
 	const char *content_type;
 	char *body;
 	size_t len;
+	const char *error;
 };
 
 /* GET PATH: /healthz, /metrics, or 404. */
@@ -59,19 +64,18 @@ int routes_api(const struct routes *r, const char *target, const char *content_t
 	       auth_header_fn header, void *user, const char *body, size_t len, int64_t now_ms,
 	       struct route_answer *out);
 
-/* Any other method or path: 404 UnknownOperationException. */
-void routes_not_api(struct route_answer *out);
+/* Errors, each in the encoding content_type (the request's Content-Type:
+ * CBOR, else JSON) names, as the API's own errors are. */
 
-/* An error answer in the encoding content_type (the request's
- * Content-Type: JSON or CBOR) names. */
-void routes_refusal(struct route_answer *out, const char *content_type, int status,
-		    const char *type, const char *message);
+/* Any other method or path: 404 UnknownOperationException. */
+void routes_not_api(struct route_answer *out, const char *content_type);
 
 /* A body over r->max_body: 413 ValidationException. */
-void routes_too_large(struct route_answer *out);
+void routes_too_large(struct route_answer *out, const char *content_type);
 
-/* An error answer {"__type":TYPE,"message":MESSAGE}. */
-void routes_error(struct route_answer *out, int status, const char *type, const char *message);
+/* An error answer: {"__type":TYPE,"message":MESSAGE}, or its CBOR. */
+void routes_error(struct route_answer *out, const char *content_type, int status,
+		  const char *type, const char *message);
 
 /* Keeps header NAME: VALUE in sb as "name\0value\0", for
  * routes_header to find again after the request's headers are gone. */

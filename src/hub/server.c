@@ -14,7 +14,7 @@
 #include "hub/front.h"
 #include "hub/h2tls.h"
 #include "hub/hub.h"
-#include "hub/kinesis.h"
+#include "hub/metrics.h"
 #include "hub/push.h"
 #include "hub/routes.h"
 #include "hub/subscribe.h"
@@ -61,6 +61,7 @@ struct server {
 	struct push push;
 	struct http_session *streams;   /* connections streaming a SubscribeToShard answer */
 	struct conn_limit conns;
+	struct http_counts counts;
 	struct routes routes;
 	struct front front;
 	struct server_config config;
@@ -80,6 +81,7 @@ struct http_session {
 	char body_type[64];             /* the request's Content-Type: JSON or CBOR */
 	int status;
 	const char *content_type;
+	const char *error_type;         /* an error answer's, for x-amzn-ErrorType */
 	char *reply;
 	size_t reply_len, sent;
 	bool headers_sent;
@@ -216,42 +218,29 @@ static void connection_idle(struct lws *wsi)
 /* HTTP: the Kinesis API, /metrics and /healthz                         */
 /* ------------------------------------------------------------------ */
 
-static void reply_text(struct lws *wsi, struct http_session *h, int status,
-		       const char *content_type, char *body, size_t len)
+static void reply(struct lws *wsi, struct http_session *h, const struct route_answer *a)
 {
-	h->status = status;
-	h->content_type = content_type;
-	h->reply = body;
-	h->reply_len = len;
+	h->status = a->status;
+	h->content_type = a->content_type;
+	h->error_type = a->error;
+	h->reply = a->body;
+	h->reply_len = a->len;
 	h->sent = 0;
 	h->headers_sent = false;
 	lws_callback_on_writable(wsi);
 }
 
-static void reply(struct lws *wsi, struct http_session *h, const struct route_answer *a)
-{
-	reply_text(wsi, h, a->status, a->content_type, a->body, a->len);
-}
-
+/* An error in the request's encoding, as the API's own are. */
 static void reply_error(struct lws *wsi, struct http_session *h, int status, const char *type,
 			const char *message)
 {
 	struct route_answer a;
 
-	routes_error(&a, status, type, message);
+	routes_error(&a, h->body_type, status, type, message);
 	reply(wsi, h, &a);
 }
 
 static void begin_stream(struct lws *wsi, struct http_session *h);
-
-/* An API answer, or InternalFailure when there was no memory for its body. */
-static void send_reply(struct lws *wsi, struct http_session *h, struct kinesis_reply *reply)
-{
-	if (reply->body == NULL)
-		reply_error(wsi, h, 500, "InternalFailure", "Out of memory.");
-	else
-		reply_text(wsi, h, reply->status, reply->content_type, reply->body, reply->len);
-}
 
 static void answer_api(struct lws *wsi, struct http_session *h)
 {
@@ -293,7 +282,7 @@ static void answer_preflight(struct lws *wsi, struct http_session *h)
 	read_header(wsi, "access-control-request-method", h->cors_method, sizeof(h->cors_method));
 	lws_hdr_copy(wsi, h->cors_headers, sizeof(h->cors_headers),
 		     WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
-	reply_text(wsi, h, 200, "text/plain", NULL, 0);
+	reply(wsi, h, &(struct route_answer){ .status = 200, .content_type = "text/plain" });
 }
 
 /* The API is POST only; another method there gets AWS's answer, which is
@@ -305,7 +294,9 @@ static void deny_method(struct lws *wsi, struct http_session *h)
 				     "</AccessDeniedException>\n";
 	char *body = strdup(denied);
 
-	reply_text(wsi, h, 403, "application/xml", body, body ? strlen(body) : 0);
+	reply(wsi, h, &(struct route_answer){ .status = 403, .content_type = "application/xml",
+					      .body = body, .len = body ? strlen(body) : 0,
+					      .error = "AccessDeniedException" });
 }
 
 static bool other_method(struct lws *wsi)
@@ -324,6 +315,10 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 
 	memset(h, 0, sizeof(*h));
 	h->headers_ms = clock_wall_ms();
+	/* Even a request refused before the API runs is answered in its
+	 * body's encoding. */
+	if (read_header(wsi, "content-type", h->body_type, sizeof(h->body_type)) < 0)
+		h->body_type[0] = '\0';
 	h->cors = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
 	if (h->cors && lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0) {
 		answer_preflight(wsi, h);
@@ -343,7 +338,7 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 		struct route_answer a;
 
 		h->close_after = true;
-		routes_not_api(&a);
+		routes_not_api(&a, h->body_type);
 		reply(wsi, h, &a);
 		return;
 	}
@@ -352,8 +347,6 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 	target_len = lws_hdr_custom_length(wsi, "x-amz-target:", 13);
 	if (target_len > 0 && target_len < (int)sizeof(h->target))
 		lws_hdr_custom_copy(wsi, h->target, sizeof(h->target), "x-amz-target:", 13);
-	if (read_header(wsi, "content-type", h->body_type, sizeof(h->body_type)) < 0)
-		h->body_type[0] = '\0';
 	if (lws_hdr_copy(wsi, length, sizeof(length), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
 		h->close_after = true;
 		reply_error(wsi, h, 411, "SerializationException",
@@ -367,7 +360,7 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 		struct route_answer a;
 
 		h->close_after = true;
-		routes_too_large(&a);
+		routes_too_large(&a, h->body_type);
 		reply(wsi, h, &a);
 		return;
 	}
@@ -404,6 +397,17 @@ static int add_cors_headers(struct lws *wsi, struct http_session *h, unsigned ch
 					   (const unsigned char *)expose, sizeof(expose) - 1, p, end);
 }
 
+/* AWS names an error's type in a header as well as in the body. */
+static int add_error_type(struct lws *wsi, struct http_session *h, unsigned char **p,
+			  unsigned char *end)
+{
+	if (h->error_type == NULL)
+		return 0;
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)"x-amzn-ErrorType:",
+					   (const unsigned char *)h->error_type,
+					   (int)strlen(h->error_type), p, end);
+}
+
 /* An answer is out: the connection closes, or waits for the next request. */
 static int answered(struct lws *wsi, struct http_session *h)
 {
@@ -424,7 +428,7 @@ static int write_reply(struct lws *wsi, struct http_session *h)
 	if (!h->headers_sent) {
 		if (lws_add_http_common_headers(wsi, (unsigned)h->status, h->content_type,
 						h->reply_len, &p, end) ||
-		    add_cors_headers(wsi, h, &p, end) ||
+		    add_cors_headers(wsi, h, &p, end) || add_error_type(wsi, h, &p, end) ||
 		    (h->close_after &&
 		     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
 						  (const unsigned char *)"close", 5, &p, end)) ||
@@ -488,7 +492,6 @@ static void begin_stream(struct lws *wsi, struct http_session *h)
 {
 	struct server *server = server_of(wsi);
 	struct subscribe_refusal refusal;
-	struct kinesis_reply reply;
 	int started = subscribe_start(&server->push, &h->sub, h->body_type,
 				      h->body.data ? h->body.data : "", h->body.len, clock_wall_ms(),
 				      &refusal);
@@ -496,9 +499,7 @@ static void begin_stream(struct lws *wsi, struct http_session *h)
 	strbuf_free(&h->body);
 	if (started < 0) {
 		subscribe_close(&server->push, &h->sub);
-		kinesis_error_reply(h->body_type, refusal.status, refusal.type, refusal.message,
-				    &reply);
-		send_reply(wsi, h, &reply);
+		reply_error(wsi, h, refusal.status, refusal.type, refusal.message);
 		return;
 	}
 	h->streaming = true;
@@ -940,7 +941,8 @@ static struct server *server_new(struct hub *hub, const struct server_config *co
 	push_init(&server->push, hub);
 	connlimit_init(&server->conns, config->max_connections);
 	server->routes = (struct routes){ .hub = hub, .push = &server->push,
-					  .conns = &server->conns, .auth = config->auth,
+					  .conns = &server->conns, .counts = &server->counts,
+					  .auth = config->auth,
 					  .max_body = config->max_body,
 					  .wake = wake_subscribers, .user = server };
 	server->front = (struct front){ .routes = &server->routes, .conns = &server->conns,

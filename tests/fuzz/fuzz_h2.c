@@ -14,6 +14,7 @@
 #include "hub/connlimit.h"
 #include "hub/h2.h"
 #include "hub/push.h"
+#include "hub/metrics.h"
 #include "hub/routes.h"
 #include "hub/sniff.h"
 
@@ -30,7 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hub *hub = fuzz_hub(0);
 	struct push push;
 	struct conn_limit conns;
-	struct routes routes = { .hub = hub, .push = &push, .conns = &conns, .max_body = 65536 };
+	struct http_counts counts = { 0 };
+	struct routes routes = { .hub = hub, .push = &push, .conns = &conns, .counts = &counts,
+				 .max_body = 65536 };
 	struct h2_conn *c;
 	size_t split = size > 0 ? data[0] % (size + 1) : 0;
 

@@ -21,11 +21,13 @@
 #include "hub/h2.h"
 #include "hub/hub.h"
 #include "hub/kinesis.h"
+#include "hub/metrics.h"
 #include "hub/push.h"
 #include "hub/routes.h"
 #include "hub/stream.h"
 #include "hub/subscribe.h"
 #include "util/strbuf.h"
+#include "wire/cborjson.h"
 #include "wire/eventstream.h"
 #include "wire/protocol.h"
 
@@ -35,6 +37,8 @@
 
 struct answer {
 	int status;
+	char content_type[64];
+	char error_type[64];            /* x-amzn-errortype */
 	struct strbuf body;
 	bool closed;
 	uint32_t error;                 /* RST_STREAM code, if reset */
@@ -44,9 +48,11 @@ struct fixture {
 	struct hub *hub;
 	struct push push;
 	struct conn_limit conns;
+	struct http_counts counts;
 	struct routes routes;
 	struct h2_conn *server;
 	nghttp2_session *client;
+	const char *content_type;       /* of the requests sent */
 	struct answer answers[STREAMS_MAX];
 	int writes;                     /* wake calls */
 	int64_t now_ms;                 /* the server's clock */
@@ -68,10 +74,15 @@ static int client_header(nghttp2_session *s, const nghttp2_frame *frame, const u
 			 size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
 			 void *user)
 {
+	struct answer *a = answer_of(user, frame->hd.stream_id);
+
 	(void)s, (void)flags;
 	if (namelen == 7 && memcmp(name, ":status", 7) == 0)
-		answer_of(user, frame->hd.stream_id)->status = atoi((const char *)value);
-	(void)valuelen;
+		a->status = atoi((const char *)value);
+	else if (namelen == 12 && memcmp(name, "content-type", 12) == 0)
+		snprintf(a->content_type, sizeof(a->content_type), "%.*s", (int)valuelen, value);
+	else if (namelen == 16 && memcmp(name, "x-amzn-errortype", 16) == 0)
+		snprintf(a->error_type, sizeof(a->error_type), "%.*s", (int)valuelen, value);
 	return 0;
 }
 
@@ -174,7 +185,7 @@ static int32_t request(struct fixture *fx, const char *method, const char *path,
 {
 	nghttp2_nv nva[16] = {
 		CNV(":method", method), CNV(":scheme", "http"), CNV(":path", path),
-		CNV(":authority", "localhost"), CNV("content-type", KINESIS_CONTENT_TYPE),
+		CNV(":authority", "localhost"), CNV("content-type", fx->content_type),
 	};
 	size_t n = 5;
 	nghttp2_data_provider prd = { .source.ptr = body, .read_callback = read_body };
@@ -207,15 +218,33 @@ static struct answer *call(struct fixture *fx, const char *op, const char *json)
 	return answer_of(fx, id);
 }
 
+/* An error answer names its type in the body and in x-amzn-errortype. */
 static void assert_error(struct answer *a, int status, const char *type)
 {
 	char want[128];
 
 	assert_int_equal(a->status, status);
+	assert_string_equal(a->error_type, type);
 	snprintf(want, sizeof(want), "\"__type\":\"%s\"", type);
 	strbuf_append(&a->body, "", 1);
 	if (strstr(a->body.data, want) == NULL)
 		fail_msg("expected %s, got %s", want, a->body.data);
+}
+
+/* The same, for a request in CBOR: the answer is CBOR too. */
+static void assert_cbor_error(struct answer *a, int status, const char *type)
+{
+	char why[160], *json;
+	size_t len;
+
+	assert_string_equal(a->content_type, KINESIS_CBOR_CONTENT_TYPE);
+	json = cborjson_decode(a->body.data, a->body.len, &len, why, sizeof(why));
+	if (json == NULL)
+		fail_msg("the answer is not CBOR: %s", why);
+	strbuf_reset(&a->body);
+	strbuf_append(&a->body, json, len);
+	free(json);
+	assert_error(a, status, type);
 }
 
 /* ------------------------------------------------------------------ */
@@ -240,11 +269,12 @@ static int setup(void **state)
 	push_init(&fx->push, fx->hub);
 	connlimit_init(&fx->conns, 16);
 	fx->routes = (struct routes){ .hub = fx->hub, .push = &fx->push, .conns = &fx->conns,
-				      .max_body = MAX_BODY, .wake = count_write,
-				      .user = fx };
+				      .counts = &fx->counts, .max_body = MAX_BODY,
+				      .wake = count_write, .user = fx };
 	fx->server = h2_conn_new(&fx->routes);
 	assert_non_null(fx->server);
 	fx->client = client_new(fx);
+	fx->content_type = KINESIS_CONTENT_TYPE;
 	fx->now_ms = NOW;
 	*state = fx;
 	return 0;
@@ -294,6 +324,7 @@ static void test_api(void **state)
 	strbuf_append(&a->body, "", 1);
 	assert_non_null(strstr(a->body.data, "\"StreamNames\":[\"alleycat\"]"));
 
+	assert_string_equal(a->error_type, "");
 	a = call(fx, "PutRecord", "{\"StreamName\":\"alleycat\",\"PartitionKey\":\"k\",\"Data\":\"eA==\"}");
 	assert_int_equal(a->status, 200);
 	assert_int_equal(fx->writes, 1);        /* the push was told */
@@ -314,6 +345,25 @@ static void test_not_the_api(void **state)
 	pump(fx);
 	assert_error(answer_of(fx, put), 404, "UnknownOperationException");
 	assert_error(answer_of(fx, elsewhere), 404, "UnknownOperationException");
+}
+
+/* A CBOR request refused before the API runs is answered in CBOR, as the
+ * API's own errors are. */
+static void test_refusals_in_cbor(void **state)
+{
+	struct fixture *fx = *state;
+	char *big = calloc(1, MAX_BODY + 1);
+	struct body_source b = { big, MAX_BODY + 1, 0 };
+	int32_t elsewhere, large;
+
+	fx->content_type = KINESIS_CBOR_CONTENT_TYPE;
+	elsewhere = request(fx, "POST", "/elsewhere", NULL, NULL, NULL);
+	large = request(fx, "POST", "/", "Kinesis_20131202.ListStreams", &b, NULL);
+	pump(fx);
+	assert_cbor_error(answer_of(fx, elsewhere), 404, "UnknownOperationException");
+	assert_cbor_error(answer_of(fx, large), 413, "ValidationException");
+	assert_cbor_error(call(fx, "FlyToTheMoon", ""), 400, "UnknownOperationException");
+	free(big);
 }
 
 /* Refused before the body is read when Content-Length says so; refused
@@ -371,7 +421,35 @@ static void test_slow_body(void **state)
 	pump(fx);
 	assert_true(answer_of(fx, id)->closed);
 	assert_int_equal(answer_of(fx, id)->error, NGHTTP2_CANCEL);
+	assert_int_equal(fx->counts.h2_resets_by_hub, 1);
 	assert_int_equal(call(fx, "ListStreams", "{}")->status, 200);
+}
+
+/* /metrics counts streams as they open and as either side resets them. */
+static void test_stream_counts(void **state)
+{
+	struct fixture *fx = *state;
+	nghttp2_nv nva[] = {
+		CNV(":method", "POST"), CNV(":scheme", "http"), CNV(":path", "/"),
+		CNV(":authority", "localhost"), CNV("x-amz-target", "Kinesis_20131202.ListStreams"),
+	};
+	int32_t id = nghttp2_submit_headers(fx->client, NGHTTP2_FLAG_NONE, -1, NULL, nva,
+					    sizeof(nva) / sizeof(nva[0]), NULL);
+	struct answer *metrics;
+
+	pump(fx);
+	nghttp2_submit_rst_stream(fx->client, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+	pump(fx);
+	assert_int_equal(fx->counts.h2_resets_by_client, 1);
+	assert_int_equal(fx->counts.h2_resets_by_hub, 0);
+	metrics = answer_of(fx, request(fx, "GET", "/metrics", NULL, NULL, NULL));
+	pump(fx);
+	strbuf_append(&metrics->body, "", 1);
+	assert_non_null(strstr(metrics->body.data, "\nalleycat_h2_streams_total 2\n"));
+	assert_non_null(strstr(metrics->body.data,
+			       "\nalleycat_h2_streams_reset_total{by=\"client\"} 1\n"));
+	assert_non_null(strstr(metrics->body.data,
+			       "\nalleycat_connections_accepted_total{protocol=\"h2\"} 0\n"));
 }
 
 /* More requests than the connection takes at once: the client waits for
@@ -428,7 +506,7 @@ static void expect_goaway_after(const uint8_t *junk, size_t len, bool preface)
 	hub_config_defaults(&config);
 	fx.hub = hub_open(&config, NOW, err, sizeof(err));
 	fx.routes = (struct routes){ .hub = fx.hub, .push = &fx.push, .conns = &fx.conns,
-				     .max_body = MAX_BODY };
+				     .counts = &fx.counts, .max_body = MAX_BODY };
 	push_init(&fx.push, fx.hub);
 	connlimit_init(&fx.conns, 4);
 	fx.server = h2_conn_new(&fx.routes);
@@ -589,6 +667,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_headers_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_streams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_in_cbor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signature_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_piecemeal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),

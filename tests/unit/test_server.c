@@ -124,14 +124,35 @@ static void expect_status_line(const char *answer, const char *status)
 		fail_msg("expected \"%s\", got \"%.80s\"", status, answer);
 }
 
+/* An error answer names its type in x-amzn-ErrorType too, as AWS's do. */
+static void expect_error_type(const char *answer, const char *status, const char *type)
+{
+	char header[128];
+
+	expect_status_line(answer, status);
+	snprintf(header, sizeof(header), "\r\nx-amzn-ErrorType: %s\r\n", type);
+	if (strcasestr(answer, header) == NULL)
+		fail_msg("expected the header %s in \"%s\"", header + 2, answer);
+}
+
 static void expect_error(const char *answer, const char *status, const char *type)
 {
 	char want[128];
 
-	expect_status_line(answer, status);
+	expect_error_type(answer, status, type);
 	snprintf(want, sizeof(want), "\"__type\":\"%s\"", type);
 	if (strstr(answer, want) == NULL)
 		fail_msg("expected %s in \"%s\"", want, answer);
+}
+
+/* A refusal of a CBOR request: in CBOR, whose text strings are bytes as
+ * they are (a map of "__type" and the type). */
+static void expect_cbor_error(const char *answer, const char *status, const char *type)
+{
+	expect_error_type(answer, status, type);
+	assert_non_null(strcasestr(answer, "content-type: " KINESIS_CBOR_CONTENT_TYPE "\r\n"));
+	assert_non_null(strstr(answer, "\r\n\r\n\xbf\x66__type"));
+	assert_non_null(strstr(answer, type));
 }
 
 /* ---- answers ----------------------------------------------------------- */
@@ -153,6 +174,7 @@ static void test_api_call_answered(void **state __attribute__((unused)))
 	ask_once(req, buf, sizeof(buf));
 	expect_status_line(buf, "HTTP/1.1 200");
 	assert_non_null(strcasestr(buf, "content-type: " KINESIS_CONTENT_TYPE));
+	assert_null(strcasestr(buf, "x-amzn-ErrorType"));
 	assert_non_null(strstr(buf, "\"StreamNames\":[\"alleycat\"]"));
 }
 
@@ -165,6 +187,9 @@ static void test_metrics_page(void **state __attribute__((unused)))
 	assert_non_null(strcasestr(buf, "content-type: text/plain; version=0.0.4"));
 	assert_non_null(strstr(buf, "alleycat_shard_records_in_total{stream=\"alleycat\","
 				    "shard=\"shardId-000000000003\"} 0\n"));
+	/* This connection at least, and none of HTTP/2. */
+	assert_null(strstr(buf, "alleycat_connections_accepted_total{protocol=\"http1\"} 0\n"));
+	assert_non_null(strstr(buf, "alleycat_connections_accepted_total{protocol=\"h2\"} 0\n"));
 }
 
 static void test_keep_alive(void **state __attribute__((unused)))
@@ -187,6 +212,16 @@ static void test_unknown_page(void **state __attribute__((unused)))
 
 	ask_once("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
 	expect_error(buf, "HTTP/1.1 404", "ResourceNotFoundException");
+}
+
+/* AWS's answer to GET /, in XML: its type is in the header all the same. */
+static void test_get_root(void **state __attribute__((unused)))
+{
+	char buf[4096];
+
+	ask_once("GET / HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+	expect_error_type(buf, "HTTP/1.1 403", "AccessDeniedException");
+	assert_non_null(strstr(buf, "<AccessDeniedException>"));
 }
 
 static void test_post_elsewhere(void **state __attribute__((unused)))
@@ -218,6 +253,26 @@ static void test_body_too_large(void **state __attribute__((unused)))
 		 KINESIS_TARGET_PREFIX, MAX_BODY + 1);
 	ask_once(req, buf, sizeof(buf));
 	expect_error(buf, "HTTP/1.1 413", "ValidationException");
+}
+
+/* Refused before the API runs, a CBOR request is still answered in CBOR. */
+static void test_refusals_in_cbor(void **state __attribute__((unused)))
+{
+	char req[512], buf[4096];
+
+	ask_once("POST /other HTTP/1.1\r\nHost: x\r\nContent-Type: " KINESIS_CBOR_CONTENT_TYPE
+		 "\r\nContent-Length: 1\r\n\r\n\xa0", buf, sizeof(buf));
+	expect_cbor_error(buf, "HTTP/1.1 404", "UnknownOperationException");
+	ask_once("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: " KINESIS_CBOR_CONTENT_TYPE
+		 "\r\nX-Amz-Target: " KINESIS_TARGET_PREFIX "ListStreams\r\n\r\n", buf,
+		 sizeof(buf));
+	expect_cbor_error(buf, "HTTP/1.1 411", "SerializationException");
+	snprintf(req, sizeof(req),
+		 "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nX-Amz-Target: "
+		 "%sListStreams\r\nContent-Length: %d\r\n\r\n",
+		 KINESIS_CBOR_CONTENT_TYPE, KINESIS_TARGET_PREFIX, MAX_BODY + 1);
+	ask_once(req, buf, sizeof(buf));
+	expect_cbor_error(buf, "HTTP/1.1 413", "ValidationException");
 }
 
 static void test_body_not_json(void **state __attribute__((unused)))
@@ -388,9 +443,11 @@ int main(void)
 		cmocka_unit_test(test_metrics_page),
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_unknown_page),
+		cmocka_unit_test(test_get_root),
 		cmocka_unit_test(test_post_elsewhere),
 		cmocka_unit_test(test_no_content_length),
 		cmocka_unit_test(test_body_too_large),
+		cmocka_unit_test(test_refusals_in_cbor),
 		cmocka_unit_test(test_body_not_json),
 	};
 	const struct CMUnitTest cap[] = {

@@ -56,7 +56,7 @@ function assertRecent(stamp, what) {
 		`${what}: ${stamp.value} ms is not a recent time in epoch milliseconds`);
 }
 
-/** POSTs body to / with these headers: { status, type, bytes }. */
+/** POSTs body to / with these headers: { status, type, errorType, bytes }. */
 function post(endpoint, headers, body) {
 	return new Promise((resolve, reject) => {
 		const req = http.request(`${endpoint}/`, { method: 'POST', headers: { ...headers, 'content-length': body.length } },
@@ -64,7 +64,7 @@ function post(endpoint, headers, body) {
 				const chunks = [];
 				res.on('data', (c) => chunks.push(c));
 				res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'],
-					bytes: Buffer.concat(chunks) }));
+					errorType: res.headers['x-amzn-errortype'], bytes: Buffer.concat(chunks) }));
 				res.on('error', reject);
 			});
 		req.on('error', reject);
@@ -89,7 +89,7 @@ async function javaHeaders(endpoint, op, body, key) {
 }
 
 /** One API call with a CBOR body (req encoded, or raw bytes as they are):
- * { status, body } with the answer decoded. */
+ * { status, errorType, body } with the answer decoded. */
 async function call(endpoint, op, req, raw, key) {
 	const body = raw ?? javaCbor(req);
 	const res = await post(endpoint, await javaHeaders(endpoint, op, body, key), body);
@@ -100,7 +100,7 @@ async function call(endpoint, op, req, raw, key) {
 	} catch (err) {
 		assert.fail(`${op}: the answer (HTTP ${res.status}, ${res.bytes.length} bytes) is not CBOR: ${err.message}`);
 	}
-	return { status: res.status, body: decoded };
+	return { status: res.status, errorType: res.errorType, body: decoded };
 }
 
 /** A call that must succeed: its decoded answer. */
@@ -108,14 +108,17 @@ async function ok(endpoint, op, req, key) {
 	const r = await call(endpoint, op, req, undefined, key);
 	assert.equal(r.status, 200, `${op}: HTTP ${r.status}: ${JSON.stringify(r.body)}`);
 	assert.equal(r.body.__type, undefined, `${op}: a success with an error type`);
+	assert.equal(r.errorType, undefined, `${op}: a success with an x-amzn-ErrorType header`);
 	return r.body;
 }
 
-/** A call that must fail with HTTP 400 and this error type, in CBOR. */
+/** A call that must fail with HTTP 400 and this error type, in CBOR and
+ * in the x-amzn-ErrorType header (where the Java SDK v2 reads it). */
 async function refused(endpoint, op, req, type, raw) {
 	const r = await call(endpoint, op, req, raw);
 	assert.equal(r.status, 400, `${op}: HTTP ${r.status}, expected 400 ${type}`);
 	assert.equal(r.body.__type, type, `${op}: ${JSON.stringify(r.body)}`);
+	assert.equal(r.errorType, type, `${op}: x-amzn-ErrorType`);
 	assert.equal(typeof r.body.message, 'string', `${op}: an error without a message`);
 	return r.body;
 }

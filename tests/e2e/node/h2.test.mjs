@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 
+import cbor from 'cbor';
+
 import { HOST, Hub, sleep, testCertificate } from './hub.mjs';
 
 const run = promisify(execFile);
@@ -31,6 +33,32 @@ function assertListStreams(res, version, what) {
 	assert.equal(res.version, version, `${what}: curl spoke HTTP/${res.version}`);
 	assert.equal(res.status, 200, `${what}: HTTP ${res.status} ${res.body}`);
 	assert.deepEqual(JSON.parse(res.body).StreamNames, ['e2e'], `${what}: ${res.body}`);
+}
+
+/** One POST over HTTP/2 with node's client: { status, headers, bytes }. */
+function h2Post(endpoint, path, headers, body) {
+	return new Promise((resolve, reject) => {
+		const session = http2.connect(endpoint);
+		session.on('error', reject);
+		const req = session.request({ ':method': 'POST', ':path': path, ...headers });
+		const chunks = [];
+		let head;
+		req.on('response', (h) => { head = h; });
+		req.on('data', (d) => chunks.push(d));
+		req.on('end', () => {
+			session.close();
+			resolve({ status: head[':status'], headers: head, bytes: Buffer.concat(chunks) });
+		});
+		req.on('error', reject);
+		req.end(body);
+	});
+}
+
+/** The value of an unlabelled or labelled series in a /metrics page. */
+function series(page, name) {
+	const m = page.match(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm'));
+	assert.ok(m, `no ${name} in /metrics`);
+	return Number(m[1]);
 }
 
 /** Every frame the hub sends on a raw connection until it closes it. */
@@ -81,6 +109,31 @@ describe('h2c: HTTP/2 with prior knowledge on the plain port', T, () => {
 		assert.equal(page.status, 404);
 		const big = await curl(['--http2-prior-knowledge', '-H', `x-padding: ${'a'.repeat(9000)}`, `${hub.endpoint}/healthz`]);
 		assert.equal(big.status, 431, `headers over 8 KiB: HTTP ${big.status}`);
+	});
+
+	test('errors name their type in x-amzn-errortype, and come in CBOR when asked in CBOR', async () => {
+		const json = await h2Post(hub.endpoint, '/', { 'x-amz-target': 'Kinesis_20131202.DescribeStreamSummary',
+			'content-type': 'application/x-amz-json-1.1' }, '{"StreamName":"nope"}');
+		assert.equal(json.status, 400);
+		assert.equal(json.headers['x-amzn-errortype'], 'ResourceNotFoundException');
+		const type = 'application/x-amz-cbor-1.1';
+		const elsewhere = await h2Post(hub.endpoint, '/elsewhere', { 'content-type': type }, cbor.encode({}));
+		assert.equal(elsewhere.status, 404);
+		assert.equal(elsewhere.headers['content-type'], type);
+		assert.equal(elsewhere.headers['x-amzn-errortype'], 'UnknownOperationException');
+		assert.equal(cbor.decodeFirstSync(elsewhere.bytes).__type, 'UnknownOperationException');
+	});
+
+	test('/metrics counts connections by protocol and HTTP/2 streams', async () => {
+		const before = (await curl([`${hub.endpoint}/metrics`])).body;
+		await curl(['--http2-prior-knowledge', `${hub.endpoint}/healthz`]);
+		const after = (await curl(['--http2-prior-knowledge', `${hub.endpoint}/metrics`])).body;
+		const grew = (name) => series(after, name) - series(before, name);
+		assert.equal(grew('alleycat_connections_accepted_total{protocol="h2"}'), 2);
+		assert.equal(grew('alleycat_connections_accepted_total{protocol="http1"}'), 0);
+		assert.equal(grew('alleycat_h2_streams_total'), 2);
+		assert.equal(grew('alleycat_h2_streams_reset_total{by="hub"}'), 0);
+		assert.equal(grew('alleycat_h2_streams_reset_total{by="client"}'), 0);
 	});
 
 	test('a broken frame after the preface: GOAWAY, and the hub serves on', async () => {
