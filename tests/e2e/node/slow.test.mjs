@@ -1,6 +1,6 @@
 // A slow consumer: one of twenty registered consumers stops reading for
-// 30 seconds while the producer and the other nineteen go on. The others'
-// latency stays low, the hub's memory stays flat (it keeps no copy per
+// 30 seconds while the producer and the other nineteen go on. The others
+// keep up all along, the hub's memory stays flat (it keeps no copy per
 // consumer), and the slow one catches up afterwards with every record, in
 // order.
 import assert from 'node:assert/strict';
@@ -51,7 +51,7 @@ describe('a consumer that stops reading', { timeout: (SECONDS + 60) * 1000 }, ()
 		await hub?.stop();
 	});
 
-	test('slows no one, costs the hub no memory, and catches up', async () => {
+	test('slows no one, costs the hub no memory, and catches up', async (t) => {
 		const { StreamDescriptionSummary: s } = await kin.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }));
 		const [{ ShardId: shard }] = (await kin.send(new ListShardsCommand({ StreamName: STREAM }))).Shards;
 		const arns = [];
@@ -83,8 +83,19 @@ describe('a consumer that stops reading', { timeout: (SECONDS + 60) * 1000 }, ()
 			await sleep(200);
 		}
 		const total = n;
+		// What each of the others had when the last batch was acknowledged.
+		const newest = (c) => Math.max(-1, ...c.events.flatMap(({ ev }) => ev.Records ?? [])
+			.map((r) => JSON.parse(Buffer.from(r.Data, 'base64')).n));
+		const atEnd = conns.slice(0, 19).map(newest);
 
-		// The nineteen others received everything, promptly, all along.
+		// The nineteen others received everything, all along: held up
+		// behind the slow one, they would have stopped once its socket's
+		// buffers filled (a few seconds in), not kept within the last five
+		// seconds of the producer. Their latency is printed, not judged:
+		// a test asserts no time.
+		const lastFiveSeconds = total - 5 * 5 * 200;
+		atEnd.forEach((k, i) => assert.ok(k >= lastFiveSeconds,
+			`consumer c${i} had record ${k} of ${total} when the producer stopped`));
 		const latencies = [];
 		for (const c of conns.slice(0, 19)) {
 			await c.until(() => c.events.reduce((k, { ev }) => k + (ev.Records?.length ?? 0), 0) >= total,
@@ -93,7 +104,7 @@ describe('a consumer that stops reading', { timeout: (SECONDS + 60) * 1000 }, ()
 				for (const r of ev.Records ?? [])
 					if (sentAt.has(r.SequenceNumber)) latencies.push(at - sentAt.get(r.SequenceNumber));
 		}
-		assert.ok(p99(latencies) < 250, `the others' p99 latency is ${p99(latencies)} ms`);
+		t.diagnostic(`the others' p99 latency: ${p99(latencies)} ms`);
 
 		// The hub kept no queue for the slow one: memory grew by about the
 		// records retained (~6 MiB), not by twenty copies of them.
