@@ -337,6 +337,15 @@ static void copy_value(char *dst, size_t size, const uint8_t *value, size_t len)
 	dst[len] = '\0';
 }
 
+/* :path carries the query too; lws gives HTTP/1.1's path without it, and
+ * the routes look at the path alone. */
+static size_t path_length(const uint8_t *path, size_t len)
+{
+	const uint8_t *query = memchr(path, '?', len);
+
+	return query ? (size_t)(query - path) : len;
+}
+
 static bool name_is(const uint8_t *name, size_t len, const char *want)
 {
 	return len == strlen(want) && memcmp(name, want, len) == 0;
@@ -359,7 +368,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	if (name_is(name, namelen, ":method"))
 		copy_value(s->method, sizeof(s->method), value, valuelen);
 	else if (name_is(name, namelen, ":path"))
-		copy_value(s->path, sizeof(s->path), value, valuelen);
+		copy_value(s->path, sizeof(s->path), value, path_length(value, valuelen));
 	else if (name_is(name, namelen, "x-amz-target"))
 		copy_value(s->target, sizeof(s->target), value, valuelen);
 	else if (name_is(name, namelen, "content-type"))

@@ -312,8 +312,13 @@ static void test_pages(void **state)
 	int32_t health = request(fx, "GET", "/healthz", NULL, NULL, NULL);
 	int32_t metrics = request(fx, "GET", "/metrics", NULL, NULL, NULL);
 	int32_t missing = request(fx, "GET", "/nothing", NULL, NULL, NULL);
+	/* The query is no part of the path, as over HTTP/1.1. */
+	int32_t query = request(fx, "GET", "/healthz?probe=1", NULL, NULL, NULL);
+	int32_t root = request(fx, "GET", "/?probe=1", NULL, NULL, NULL);
 
 	pump(fx);
+	assert_int_equal(answer_of(fx, query)->status, 200);
+	assert_int_equal(answer_of(fx, root)->status, 403);
 	assert_int_equal(answer_of(fx, health)->status, 200);
 	assert_int_equal(answer_of(fx, health)->body.len, 3);
 	assert_memory_equal(answer_of(fx, health)->body.data, "ok\n", 3);
