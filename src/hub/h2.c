@@ -164,7 +164,9 @@ static size_t cors_headers(const struct h2_stream *s, nghttp2_nv *nva)
 }
 
 /* Queues the stream's answer; the body it still receives is discarded.
- * An error names its type in x-amzn-ErrorType, as AWS's do. */
+ * An error names its type in x-amzn-ErrorType, as AWS's do. The answer to
+ * HEAD has its headers only (RFC 9110 9.3.2): a client resets a stream
+ * whose HEAD answer carries data. */
 static void submit_answer(struct h2_conn *c, struct h2_stream *s)
 {
 	nghttp2_data_provider data = { .source.ptr = s, .read_callback = read_answer };
@@ -181,7 +183,8 @@ static void submit_answer(struct h2_conn *c, struct h2_stream *s)
 	if (s->answer.error)
 		nva[n++] = (nghttp2_nv)NV("x-amzn-errortype", s->answer.error);
 	n += cors_headers(s, nva + n);
-	if (nghttp2_submit_response(c->session, s->id, nva, n, &data) != 0)
+	if (nghttp2_submit_response(c->session, s->id, nva, n,
+				    strcmp(s->method, "HEAD") == 0 ? NULL : &data) != 0)
 		nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
 					  NGHTTP2_INTERNAL_ERROR);
 }

@@ -389,7 +389,10 @@ static void test_not_the_api(void **state)
 	assert_denied(answer_of(fx, patch));
 	assert_denied(answer_of(fx, options));  /* no Origin: no preflight */
 	assert_error(answer_of(fx, elsewhere), 404, "UnknownOperationException");
+	/* HEAD: the 404's headers, no data, and a stream that ends cleanly. */
 	assert_int_equal(answer_of(fx, head)->status, 404);
+	assert_int_equal(answer_of(fx, head)->body.len, 0);
+	assert_int_equal(answer_of(fx, head)->error, NGHTTP2_NO_ERROR);
 	/* No Origin, no CORS. */
 	assert_cors(answer_of(fx, put), "");
 	assert_cors(answer_of(fx, elsewhere), "");
