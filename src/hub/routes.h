@@ -1,6 +1,7 @@
 /* What the hub answers to one HTTP request, whichever HTTP carries it:
  * HTTP/1.1 (server.c) and HTTP/2 (h2.c) both come here, so an operation,
- * an error or a page is the same on either. POST / is the Kinesis API,
+ * an error, a page or a browser's CORS headers are the same on either;
+ * they only write what is decided here. POST / is the Kinesis API,
  * GET /healthz and GET /metrics are pages. No network I/O here. */
 #ifndef ALLEYCAT_ROUTES_H
 #define ALLEYCAT_ROUTES_H
