@@ -39,7 +39,7 @@ struct h2_stream {
 	char path[64];
 	char target[ROUTES_TARGET_MAX];
 	char content_type[64];                  /* JSON or CBOR: the answer's too */
-	bool bad_pseudo;                        /* :method or :path too long to be ours */
+	struct route_cors cors;                 /* a browser page's request: Access-Control-* */
 	struct strbuf headers;                  /* "name\0value\0", for the signature */
 	size_t header_bytes;
 	struct strbuf body;
@@ -150,25 +150,41 @@ static ssize_t read_answer(nghttp2_session *session, int32_t id, uint8_t *buf, s
 	{ (uint8_t *)(name), (uint8_t *)(value), sizeof(name) - 1, strlen(value),              \
 	  NGHTTP2_NV_FLAG_NO_COPY_NAME }
 
+/* The Access-Control-* headers routes.h gives the request, in nva. */
+static size_t cors_headers(const struct h2_stream *s, nghttp2_nv *nva)
+{
+	struct route_header cors[ROUTES_CORS_MAX];
+	size_t n = routes_cors_headers(&s->cors, cors);
+
+	for (size_t i = 0; i < n; i++)
+		nva[i] = (nghttp2_nv){ (uint8_t *)cors[i].name, (uint8_t *)cors[i].value,
+				       strlen(cors[i].name), strlen(cors[i].value),
+				       NGHTTP2_NV_FLAG_NO_COPY_NAME };
+	return n;
+}
+
 /* Queues the stream's answer; the body it still receives is discarded.
- * An error names its type in x-amzn-ErrorType, as AWS's do. */
+ * An error names its type in x-amzn-ErrorType, as AWS's do. The answer to
+ * HEAD has its headers only (RFC 9110 9.3.2): a client resets a stream
+ * whose HEAD answer carries data. */
 static void submit_answer(struct h2_conn *c, struct h2_stream *s)
 {
 	nghttp2_data_provider data = { .source.ptr = s, .read_callback = read_answer };
-	const char *error = s->answer.error;
+	nghttp2_nv nva[4 + ROUTES_CORS_MAX];
+	size_t n = 0;
 
 	s->answered = true;
 	req_drop_body(c, s);
 	snprintf(s->status, sizeof(s->status), "%03d", s->answer.status % 1000);
 	snprintf(s->length, sizeof(s->length), "%zu", s->answer.len);
-	nghttp2_nv nva[] = {
-		NV(":status", s->status),
-		NV("content-type", s->answer.content_type),
-		NV("content-length", s->length),
-		NV("x-amzn-errortype", error ? error : ""),
-	};
-	if (nghttp2_submit_response(c->session, s->id, nva,
-				    sizeof(nva) / sizeof(nva[0]) - (error ? 0 : 1), &data) != 0)
+	nva[n++] = (nghttp2_nv)NV(":status", s->status);
+	nva[n++] = (nghttp2_nv)NV("content-type", s->answer.content_type);
+	nva[n++] = (nghttp2_nv)NV("content-length", s->length);
+	if (s->answer.error)
+		nva[n++] = (nghttp2_nv)NV("x-amzn-errortype", s->answer.error);
+	n += cors_headers(s, nva + n);
+	if (nghttp2_submit_response(c->session, s->id, nva, n,
+				    strcmp(s->method, "HEAD") == 0 ? NULL : &data) != 0)
 		nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
 					  NGHTTP2_INTERNAL_ERROR);
 }
@@ -253,29 +269,28 @@ static void start_subscription(struct h2_conn *c, struct h2_stream *s)
 		r->wake(r->user);
 }
 
-/* The request is whole: the same routes as HTTP/1.1. */
+/* The request is whole: the same routes as HTTP/1.1. A :method or :path
+ * too long to be kept is empty, which is no method or path of ours. */
 static void answer_request(struct h2_conn *c, struct h2_stream *s)
 {
 	const struct routes *r = c->routes;
+	enum route_kind kind;
 
 	if (s->body.failed) {
 		answer_error(c, s, 500, "InternalFailure", "Out of memory.");
 		return;
 	}
-	if (strcmp(s->method, "POST") == 0 && strcmp(s->path, "/") == 0 &&
-	    strcmp(s->target, SUBSCRIBE_TARGET) == 0) {
+	kind = routes_classify(s->method, s->path, &s->cors, routes_header, &s->headers);
+	if (kind == ROUTE_API && strcmp(s->target, SUBSCRIBE_TARGET) == 0) {
 		start_subscription(c, s);
 		return;
 	}
-	if (strcmp(s->method, "GET") == 0 && !s->bad_pseudo) {
-		routes_get(r, s->path, c->now_ms, &s->answer);
-	} else if (strcmp(s->method, "POST") == 0 && strcmp(s->path, "/") == 0) {
+	if (kind == ROUTE_API)
 		routes_api(r, s->target[0] ? s->target : NULL, s->content_type, routes_header,
 			   &s->headers, s->body.data ? s->body.data : "", s->body.len, c->now_ms,
 			   &s->answer);
-	} else {
-		routes_not_api(&s->answer, s->content_type);
-	}
+	else
+		routes_answer(r, kind, s->path, s->content_type, c->now_ms, &s->answer);
 	submit_answer(c, s);
 }
 
@@ -316,15 +331,22 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	return 0;
 }
 
-static void copy_value(char *dst, size_t size, const uint8_t *value, size_t len, bool *too_long)
+/* A value too long for dst leaves it empty. */
+static void copy_value(char *dst, size_t size, const uint8_t *value, size_t len)
 {
-	if (len >= size) {
-		if (too_long)
-			*too_long = true;
+	if (len >= size)
 		return;
-	}
 	memcpy(dst, value, len);
 	dst[len] = '\0';
+}
+
+/* :path carries the query too; lws gives HTTP/1.1's path without it, and
+ * the routes look at the path alone. */
+static size_t path_length(const uint8_t *path, size_t len)
+{
+	const uint8_t *query = memchr(path, '?', len);
+
+	return query ? (size_t)(query - path) : len;
 }
 
 static bool name_is(const uint8_t *name, size_t len, const char *want)
@@ -347,13 +369,15 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	if (s->header_bytes > H2_HEADER_BYTES)
 		return 0;
 	if (name_is(name, namelen, ":method"))
-		copy_value(s->method, sizeof(s->method), value, valuelen, &s->bad_pseudo);
+		copy_value(s->method, sizeof(s->method), value, valuelen);
 	else if (name_is(name, namelen, ":path"))
-		copy_value(s->path, sizeof(s->path), value, valuelen, &s->bad_pseudo);
+		copy_value(s->path, sizeof(s->path), value, path_length(value, valuelen));
 	else if (name_is(name, namelen, "x-amz-target"))
-		copy_value(s->target, sizeof(s->target), value, valuelen, NULL);
+		copy_value(s->target, sizeof(s->target), value, valuelen);
 	else if (name_is(name, namelen, "content-type"))
-		copy_value(s->content_type, sizeof(s->content_type), value, valuelen, NULL);
+		copy_value(s->content_type, sizeof(s->content_type), value, valuelen);
+	else if (name_is(name, namelen, "origin"))
+		s->cors.origin = valuelen > 0;  /* an empty Origin is none, as lws reads it */
 	/* A signature covers the host: HTTP/2 carries it as :authority, which
 	 * a client signs under that name or as "host". */
 	if (name_is(name, namelen, ":authority"))

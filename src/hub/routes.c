@@ -1,6 +1,7 @@
 #include "config.h"
 #include "hub/routes.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "hub/kinesis.h"
@@ -27,10 +28,28 @@ void routes_error(struct route_answer *out, const char *content_type, int status
 	take_reply(out, &reply);
 }
 
-void routes_not_api(struct route_answer *out, const char *content_type)
+static void not_api(struct route_answer *out, const char *content_type)
 {
 	routes_error(out, content_type, 404, "UnknownOperationException",
 		     "The API is served by POST / only.");
+}
+
+/* The API is POST only; another method there gets AWS's answer, which is
+ * not JSON. */
+static void denied(struct route_answer *out)
+{
+	static const char xml[] = "<AccessDeniedException>\n  <Message>Unable to determine "
+				  "service/operation name to be authorized</Message>\n"
+				  "</AccessDeniedException>\n";
+	char *body = strdup(xml);
+
+	if (body == NULL) {
+		routes_error(out, NULL, 500, "InternalFailure", "Out of memory.");
+		return;
+	}
+	*out = (struct route_answer){ .status = 403, .content_type = "application/xml",
+				      .body = body, .len = strlen(body),
+				      .error = "AccessDeniedException" };
 }
 
 void routes_too_large(struct route_answer *out, const char *content_type)
@@ -50,8 +69,9 @@ static void page(struct route_answer *out, const char *content_type, struct strb
 				      .body = text->data, .len = text->len };
 }
 
-void routes_get(const struct routes *r, const char *path, int64_t now_ms,
-		struct route_answer *out)
+/* GET PATH: /healthz, /metrics, or 404. */
+static void get_page(const struct routes *r, const char *path, int64_t now_ms,
+		     struct route_answer *out)
 {
 	struct strbuf text;
 
@@ -67,6 +87,88 @@ void routes_get(const struct routes *r, const char *path, int64_t now_ms,
 	} else {
 		routes_error(out, NULL, 404, "ResourceNotFoundException", "No such page.");
 	}
+}
+
+static bool is(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+static enum route_kind classify(const char *method, const char *path, bool origin)
+{
+	if (is(method, "OPTIONS") && origin)
+		return ROUTE_PREFLIGHT;
+	if (is(method, "PUT") || is(method, "DELETE") || is(method, "PATCH") ||
+	    is(method, "OPTIONS") || (is(method, "GET") && is(path, "/")))
+		return ROUTE_DENIED;
+	if (is(method, "GET"))
+		return ROUTE_GET;
+	return is(method, "POST") && is(path, "/") ? ROUTE_API : ROUTE_NOT_API;
+}
+
+/* A header too long for its buffer is as good as none. */
+static void read_or_empty(auth_header_fn header, void *user, const char *name, char *out,
+			  size_t size)
+{
+	if (header(user, name, out, size) < 0)
+		out[0] = '\0';
+}
+
+enum route_kind routes_classify(const char *method, const char *path, struct route_cors *cors,
+				auth_header_fn header, void *user)
+{
+	enum route_kind kind = classify(method, path, cors->origin);
+
+	cors->preflight = kind == ROUTE_PREFLIGHT;
+	if (cors->preflight) {
+		read_or_empty(header, user, "access-control-request-method", cors->method,
+			      sizeof(cors->method));
+		read_or_empty(header, user, "access-control-request-headers", cors->headers,
+			      sizeof(cors->headers));
+	}
+	return kind;
+}
+
+void routes_answer(const struct routes *r, enum route_kind kind, const char *path,
+		   const char *content_type, int64_t now_ms, struct route_answer *out)
+{
+	switch (kind) {
+	case ROUTE_PREFLIGHT:
+		*out = (struct route_answer){ .status = 200, .content_type = "text/plain" };
+		return;
+	case ROUTE_DENIED:
+		denied(out);
+		return;
+	case ROUTE_GET:
+		get_page(r, path, now_ms, out);
+		return;
+	default:        /* ROUTE_API is routes_api's: here it could only be a mistake */
+		not_api(out, content_type);
+	}
+}
+
+/* What AWS lets a page read of an answer besides the simple headers:
+ * x-amzn-ErrorType above all, where some SDKs read an error's name. */
+static const char cors_expose[] = "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,"
+				  "x-amz-id-2,x-amzn-ErrorMessage,Date";
+
+size_t routes_cors_headers(const struct route_cors *cors, struct route_header out[ROUTES_CORS_MAX])
+{
+	size_t n = 0;
+
+	if (!cors->origin)
+		return 0;
+	out[n++] = (struct route_header){ "access-control-allow-origin", "*" };
+	/* A preflight that asks for something is allowed exactly that, for
+	 * two days, as AWS answers it. */
+	if (cors->preflight && (cors->method[0] || cors->headers[0])) {
+		out[n++] = (struct route_header){ "access-control-allow-methods", cors->method };
+		out[n++] = (struct route_header){ "access-control-allow-headers", cors->headers };
+		out[n++] = (struct route_header){ "access-control-max-age", "172800" };
+		return n;
+	}
+	out[n++] = (struct route_header){ "access-control-expose-headers", cors_expose };
+	return n;
 }
 
 int routes_check_signature(const struct routes *r, const char *content_type,

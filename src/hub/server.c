@@ -87,11 +87,7 @@ struct http_session {
 	bool headers_sent;
 	bool close_after;
 	struct strbuf signed_headers;   /* "name\0value\0" pairs, read before the body */
-	/* CORS: a request with an Origin (a browser page's) gets the
-	 * Access-Control-* headers AWS sends; a preflight names what the
-	 * page asks to send. */
-	bool cors;
-	char cors_method[32], cors_headers[512];
+	struct route_cors cors;         /* a browser page's request: Access-Control-* */
 	/* A SubscribeToShard answer: an event stream in HTTP/1.1 chunks. */
 	bool streaming;
 	struct subscribe_session sub;
@@ -157,6 +153,7 @@ static const struct {
 	{ "connection", WSI_TOKEN_CONNECTION },
 	{ "upgrade", WSI_TOKEN_UPGRADE },
 	{ "origin", WSI_TOKEN_ORIGIN },
+	{ "access-control-request-headers", WSI_TOKEN_HTTP_AC_REQUEST_HEADERS },
 	{ "sec-websocket-key", WSI_TOKEN_KEY },
 	{ "sec-websocket-version", WSI_TOKEN_VERSION },
 	{ "sec-websocket-protocol", WSI_TOKEN_PROTOCOL },
@@ -266,51 +263,48 @@ static void answer_api(struct lws *wsi, struct http_session *h)
 	reply(wsi, h, &a);
 }
 
-static void answer_get(struct lws *wsi, struct http_session *h, const char *uri)
+/* The method lws found: it keeps the path under the method's token. */
+static const char *request_method(struct lws *wsi)
+{
+	static const struct {
+		enum lws_token_indexes token;
+		const char *name;
+	} methods[] = {
+		{ WSI_TOKEN_GET_URI, "GET" },         { WSI_TOKEN_POST_URI, "POST" },
+		{ WSI_TOKEN_OPTIONS_URI, "OPTIONS" }, { WSI_TOKEN_PUT_URI, "PUT" },
+		{ WSI_TOKEN_PATCH_URI, "PATCH" },     { WSI_TOKEN_DELETE_URI, "DELETE" },
+		{ WSI_TOKEN_HEAD_URI, "HEAD" },
+	};
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (lws_hdr_total_length(wsi, methods[i].token) > 0)
+			return methods[i].name;
+	return "";
+}
+
+/* Answers at once what is not an API call: there is no body to wait for.
+ * A 403 to a request with a body, and a 404 to a method or path that is
+ * not ours, close the connection so that an unread body never reaches
+ * another request. */
+static void answer_other(struct lws *wsi, struct http_session *h, enum route_kind kind,
+			 const char *uri)
 {
 	struct route_answer a;
 
-	connection_asked(wsi);
-	routes_get(&server_of(wsi)->routes, uri, clock_wall_ms(), &a);
+	if (kind == ROUTE_GET)
+		connection_asked(wsi);
+	h->close_after = kind == ROUTE_NOT_API ||
+			 (kind == ROUTE_DENIED &&
+			  lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0);
+	routes_answer(&server_of(wsi)->routes, kind, uri, h->body_type, clock_wall_ms(), &a);
 	reply(wsi, h, &a);
-}
-
-/* A CORS preflight (OPTIONS with an Origin) is answered at once, empty,
- * allowing what it asks, as AWS answers it. */
-static void answer_preflight(struct lws *wsi, struct http_session *h)
-{
-	read_header(wsi, "access-control-request-method", h->cors_method, sizeof(h->cors_method));
-	lws_hdr_copy(wsi, h->cors_headers, sizeof(h->cors_headers),
-		     WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
-	reply(wsi, h, &(struct route_answer){ .status = 200, .content_type = "text/plain" });
-}
-
-/* The API is POST only; another method there gets AWS's answer, which is
- * not JSON. */
-static void deny_method(struct lws *wsi, struct http_session *h)
-{
-	static const char denied[] = "<AccessDeniedException>\n  <Message>Unable to determine "
-				     "service/operation name to be authorized</Message>\n"
-				     "</AccessDeniedException>\n";
-	char *body = strdup(denied);
-
-	reply(wsi, h, &(struct route_answer){ .status = 403, .content_type = "application/xml",
-					      .body = body, .len = body ? strlen(body) : 0,
-					      .error = "AccessDeniedException" });
-}
-
-static bool other_method(struct lws *wsi)
-{
-	return lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0 ||
-	       lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0 ||
-	       lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0 ||
-	       lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0;
 }
 
 static void begin_request(struct lws *wsi, struct http_session *h, const char *uri)
 {
 	struct server *server = server_of(wsi);
 	char length[32] = "";
+	enum route_kind kind;
 	int target_len;
 
 	memset(h, 0, sizeof(*h));
@@ -319,27 +313,10 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 	 * body's encoding. */
 	if (read_header(wsi, "content-type", h->body_type, sizeof(h->body_type)) < 0)
 		h->body_type[0] = '\0';
-	h->cors = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
-	if (h->cors && lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0) {
-		answer_preflight(wsi, h);
-		return;
-	}
-	if (other_method(wsi) ||
-	    (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 && strcmp(uri, "/") == 0)) {
-		h->close_after = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
-		deny_method(wsi, h);
-		return;
-	}
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) {
-		answer_get(wsi, h, uri);
-		return;
-	}
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0 || strcmp(uri, "/") != 0) {
-		struct route_answer a;
-
-		h->close_after = true;
-		routes_not_api(&a, h->body_type);
-		reply(wsi, h, &a);
+	h->cors.origin = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
+	kind = routes_classify(request_method(wsi), uri, &h->cors, wsi_header, wsi);
+	if (kind != ROUTE_API) {
+		answer_other(wsi, h, kind, uri);
 		return;
 	}
 	if (server->config.auth)
@@ -368,33 +345,23 @@ static void begin_request(struct lws *wsi, struct http_session *h, const char *u
 		answer_api(wsi, h);
 }
 
-/* The Access-Control-* headers of an answer to a browser page. */
+/* The Access-Control-* headers of an answer to a browser page (routes.h). */
 static int add_cors_headers(struct lws *wsi, struct http_session *h, unsigned char **p,
 			    unsigned char *end)
 {
-	static const char expose[] = "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,"
-				     "x-amz-id-2,x-amzn-ErrorMessage,Date";
+	struct route_header cors[ROUTES_CORS_MAX];
+	size_t n = routes_cors_headers(&h->cors, cors);
+	char name[64];
 
-	if (!h->cors)
-		return 0;
-	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-origin:",
-					(const unsigned char *)"*", 1, p, end))
-		return -1;
-	if (h->cors_method[0] || h->cors_headers[0])
-		return lws_add_http_header_by_name(
-			       wsi, (const unsigned char *)"access-control-allow-methods:",
-			       (const unsigned char *)h->cors_method, (int)strlen(h->cors_method),
-			       p, end) ||
-		       lws_add_http_header_by_name(
-			       wsi, (const unsigned char *)"access-control-allow-headers:",
-			       (const unsigned char *)h->cors_headers,
-			       (int)strlen(h->cors_headers), p, end) ||
-		       lws_add_http_header_by_name(wsi,
-						   (const unsigned char *)"access-control-max-age:",
-						   (const unsigned char *)"172800", 6, p, end);
-	return lws_add_http_header_by_name(wsi,
-					   (const unsigned char *)"access-control-expose-headers:",
-					   (const unsigned char *)expose, sizeof(expose) - 1, p, end);
+	for (size_t i = 0; i < n; i++) {
+		/* lws writes an HTTP/1.1 header's name as given, colon and all. */
+		snprintf(name, sizeof(name), "%s:", cors[i].name);
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+						(const unsigned char *)cors[i].value,
+						(int)strlen(cors[i].value), p, end))
+			return -1;
+	}
+	return 0;
 }
 
 /* AWS names an error's type in a header as well as in the body. */

@@ -39,6 +39,7 @@ struct answer {
 	int status;
 	char content_type[64];
 	char error_type[64];            /* x-amzn-errortype */
+	struct strbuf cors;             /* its access-control-* headers, "name: value\n" each */
 	struct strbuf body;
 	bool closed;
 	uint32_t error;                 /* RST_STREAM code, if reset */
@@ -83,6 +84,12 @@ static int client_header(nghttp2_session *s, const nghttp2_frame *frame, const u
 		snprintf(a->content_type, sizeof(a->content_type), "%.*s", (int)valuelen, value);
 	else if (namelen == 16 && memcmp(name, "x-amzn-errortype", 16) == 0)
 		snprintf(a->error_type, sizeof(a->error_type), "%.*s", (int)valuelen, value);
+	else if (namelen > 15 && memcmp(name, "access-control-", 15) == 0) {
+		strbuf_append(&a->cors, name, namelen);
+		strbuf_lit(&a->cors, ": ");
+		strbuf_append(&a->cors, value, valuelen);
+		strbuf_lit(&a->cors, "\n");
+	}
 	return 0;
 }
 
@@ -286,8 +293,10 @@ static int teardown(void **state)
 
 	nghttp2_session_del(fx->client);
 	h2_conn_free(fx->server);
-	for (int i = 0; i < STREAMS_MAX; i++)
+	for (int i = 0; i < STREAMS_MAX; i++) {
 		strbuf_free(&fx->answers[i].body);
+		strbuf_free(&fx->answers[i].cors);
+	}
 	hub_close(fx->hub);
 	free(fx);
 	return 0;
@@ -303,8 +312,13 @@ static void test_pages(void **state)
 	int32_t health = request(fx, "GET", "/healthz", NULL, NULL, NULL);
 	int32_t metrics = request(fx, "GET", "/metrics", NULL, NULL, NULL);
 	int32_t missing = request(fx, "GET", "/nothing", NULL, NULL, NULL);
+	/* The query is no part of the path, as over HTTP/1.1. */
+	int32_t query = request(fx, "GET", "/healthz?probe=1", NULL, NULL, NULL);
+	int32_t root = request(fx, "GET", "/?probe=1", NULL, NULL, NULL);
 
 	pump(fx);
+	assert_int_equal(answer_of(fx, query)->status, 200);
+	assert_int_equal(answer_of(fx, root)->status, 403);
 	assert_int_equal(answer_of(fx, health)->status, 200);
 	assert_int_equal(answer_of(fx, health)->body.len, 3);
 	assert_memory_equal(answer_of(fx, health)->body.data, "ok\n", 3);
@@ -335,16 +349,107 @@ static void test_api(void **state)
 		     "ResourceNotFoundException");
 }
 
+/* AWS's 403 for a method the API does not take, in XML as AWS sends it. */
+static void assert_denied(struct answer *a)
+{
+	static const char xml[] = "<AccessDeniedException>\n  <Message>Unable to determine "
+				  "service/operation name to be authorized</Message>\n"
+				  "</AccessDeniedException>\n";
+
+	assert_int_equal(a->status, 403);
+	assert_string_equal(a->content_type, "application/xml");
+	assert_string_equal(a->error_type, "AccessDeniedException");
+	assert_int_equal(a->body.len, sizeof(xml) - 1);
+	assert_memory_equal(a->body.data, xml, sizeof(xml) - 1);
+}
+
+/* The access-control-* headers of an answer, one "name: value" a line. */
+static void assert_cors(struct answer *a, const char *want)
+{
+	strbuf_append(&a->cors, "", 1);
+	assert_string_equal(a->cors.data, want);
+}
+
 static void test_not_the_api(void **state)
 {
 	struct fixture *fx = *state;
 	struct body_source body = { "{}", 2, 0 };
 	int32_t put = request(fx, "PUT", "/", NULL, &body, NULL);
+	int32_t root = request(fx, "GET", "/", NULL, NULL, NULL);
+	int32_t del = request(fx, "DELETE", "/healthz", NULL, NULL, NULL);
+	int32_t patch = request(fx, "PATCH", "/", NULL, NULL, NULL);
+	int32_t options = request(fx, "OPTIONS", "/", NULL, NULL, NULL);
 	int32_t elsewhere = request(fx, "POST", "/elsewhere", NULL, NULL, NULL);
+	int32_t head = request(fx, "HEAD", "/", NULL, NULL, NULL);
 
 	pump(fx);
-	assert_error(answer_of(fx, put), 404, "UnknownOperationException");
+	assert_denied(answer_of(fx, put));
+	assert_denied(answer_of(fx, root));
+	assert_denied(answer_of(fx, del));
+	assert_denied(answer_of(fx, patch));
+	assert_denied(answer_of(fx, options));  /* no Origin: no preflight */
 	assert_error(answer_of(fx, elsewhere), 404, "UnknownOperationException");
+	/* HEAD: the 404's headers, no data, and a stream that ends cleanly. */
+	assert_int_equal(answer_of(fx, head)->status, 404);
+	assert_int_equal(answer_of(fx, head)->body.len, 0);
+	assert_int_equal(answer_of(fx, head)->error, NGHTTP2_NO_ERROR);
+	/* No Origin, no CORS. */
+	assert_cors(answer_of(fx, put), "");
+	assert_cors(answer_of(fx, elsewhere), "");
+}
+
+#define EXPOSE                                                                                 \
+	"access-control-expose-headers: x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,"  \
+	"x-amz-id-2,x-amzn-ErrorMessage,Date\n"
+
+/* A browser page's preflight is allowed what it asks, for two days. */
+static void test_preflight(void **state)
+{
+	struct fixture *fx = *state;
+	int32_t asks = request(fx, "OPTIONS", "/", NULL, NULL, "origin", "https://example.org",
+			       "access-control-request-method", "POST",
+			       "access-control-request-headers", "content-type,x-amz-target",
+			       NULL);
+	int32_t plain = request(fx, "OPTIONS", "/anywhere", NULL, NULL, "origin",
+				"https://example.org", NULL);
+
+	pump(fx);
+	assert_int_equal(answer_of(fx, asks)->status, 200);
+	assert_int_equal(answer_of(fx, asks)->body.len, 0);
+	assert_string_equal(answer_of(fx, asks)->error_type, "");
+	assert_cors(answer_of(fx, asks), "access-control-allow-origin: *\n"
+					 "access-control-allow-methods: POST\n"
+					 "access-control-allow-headers: content-type,x-amz-target\n"
+					 "access-control-max-age: 172800\n");
+	/* One that asks nothing is answered as any request with an Origin. */
+	assert_int_equal(answer_of(fx, plain)->status, 200);
+	assert_cors(answer_of(fx, plain), "access-control-allow-origin: *\n" EXPOSE);
+}
+
+/* Every answer to a request with an Origin lets the page read it, errors
+ * (and their x-amzn-ErrorType) included. */
+static void test_cors_answers(void **state)
+{
+	struct fixture *fx = *state;
+	struct body_source list = { "{}", 2, 0 }, bad = { "{}", 2, 0 };
+	int32_t ok = request(fx, "POST", "/", "Kinesis_20131202.ListStreams", &list, "origin",
+			     "https://example.org", NULL);
+	int32_t error = request(fx, "POST", "/", "Kinesis_20131202.FlyToTheMoon", &bad, "origin",
+				"https://example.org", NULL);
+	int32_t denied = request(fx, "GET", "/", NULL, NULL, "origin", "https://example.org",
+				 NULL);
+	int32_t page = request(fx, "GET", "/healthz", NULL, NULL, "origin", "https://example.org",
+			       NULL);
+
+	pump(fx);
+	assert_int_equal(answer_of(fx, ok)->status, 200);
+	assert_cors(answer_of(fx, ok), "access-control-allow-origin: *\n" EXPOSE);
+	assert_error(answer_of(fx, error), 400, "UnknownOperationException");
+	assert_cors(answer_of(fx, error), "access-control-allow-origin: *\n" EXPOSE);
+	assert_denied(answer_of(fx, denied));
+	assert_cors(answer_of(fx, denied), "access-control-allow-origin: *\n" EXPOSE);
+	assert_int_equal(answer_of(fx, page)->status, 200);
+	assert_cors(answer_of(fx, page), "access-control-allow-origin: *\n" EXPOSE);
 }
 
 /* A CBOR request refused before the API runs is answered in CBOR, as the
@@ -663,6 +768,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_the_api, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preflight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cors_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_headers_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_streams, setup, teardown),

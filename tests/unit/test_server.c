@@ -224,6 +224,74 @@ static void test_get_root(void **state __attribute__((unused)))
 	assert_non_null(strstr(buf, "<AccessDeniedException>"));
 }
 
+/* The other methods get the same 403; one with a body closes the
+ * connection, its body unread. */
+static void test_other_methods(void **state __attribute__((unused)))
+{
+	static const char *const requests[] = {
+		"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
+		"DELETE /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+		"PATCH / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"OPTIONS / HTTP/1.1\r\nHost: x\r\n\r\n",
+	};
+	char buf[4096];
+
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		ask_once(requests[i], buf, sizeof(buf));
+		expect_error_type(buf, "HTTP/1.1 403", "AccessDeniedException");
+		assert_non_null(strstr(buf, "<AccessDeniedException>"));
+		assert_null(strcasestr(buf, "access-control-"));
+		if (i == 0)
+			assert_non_null(strcasestr(buf, "connection: close"));
+	}
+}
+
+#define EXPOSE                                                                                 \
+	"\r\naccess-control-expose-headers: x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id," \
+	"x-amz-id-2,x-amzn-ErrorMessage,Date\r\n"
+
+/* A browser page's preflight is allowed what it asks, for two days. */
+static void test_preflight(void **state __attribute__((unused)))
+{
+	char buf[4096];
+
+	ask_once("OPTIONS / HTTP/1.1\r\nHost: x\r\nOrigin: https://example.org\r\n"
+		 "Access-Control-Request-Method: POST\r\n"
+		 "Access-Control-Request-Headers: content-type,x-amz-target\r\n\r\n",
+		 buf, sizeof(buf));
+	expect_status_line(buf, "HTTP/1.1 200");
+	assert_non_null(strcasestr(buf, "\r\ncontent-length: 0\r\n"));
+	assert_non_null(strcasestr(buf, "\r\naccess-control-allow-origin: *\r\n"));
+	assert_non_null(strcasestr(buf, "\r\naccess-control-allow-methods: POST\r\n"));
+	assert_non_null(strcasestr(buf, "\r\naccess-control-allow-headers: "
+					"content-type,x-amz-target\r\n"));
+	assert_non_null(strcasestr(buf, "\r\naccess-control-max-age: 172800\r\n"));
+	assert_null(strcasestr(buf, "access-control-expose-headers"));
+}
+
+/* Every answer to a request with an Origin lets the page read it, errors
+ * and AWS's 403 included. */
+static void test_cors_answers(void **state __attribute__((unused)))
+{
+	char req[512], buf[4096];
+
+	snprintf(req, sizeof(req),
+		 "POST / HTTP/1.1\r\nHost: x\r\nOrigin: https://example.org\r\n"
+		 "Content-Type: %s\r\nX-Amz-Target: %sFlyToTheMoon\r\nContent-Length: 2\r\n"
+		 "\r\n{}",
+		 KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX);
+	ask_once(req, buf, sizeof(buf));
+	expect_error(buf, "HTTP/1.1 400", "UnknownOperationException");
+	assert_non_null(strcasestr(buf, "\r\naccess-control-allow-origin: *\r\n"));
+	assert_non_null(strcasestr(buf, EXPOSE));
+	ask_once("GET / HTTP/1.1\r\nHost: x\r\nOrigin: https://example.org\r\n\r\n", buf,
+		 sizeof(buf));
+	expect_error_type(buf, "HTTP/1.1 403", "AccessDeniedException");
+	assert_non_null(strcasestr(buf, "\r\naccess-control-allow-origin: *\r\n"));
+	assert_non_null(strcasestr(buf, EXPOSE));
+	assert_null(strcasestr(buf, "access-control-max-age"));
+}
+
 static void test_post_elsewhere(void **state __attribute__((unused)))
 {
 	char buf[4096];
@@ -444,6 +512,9 @@ int main(void)
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_unknown_page),
 		cmocka_unit_test(test_get_root),
+		cmocka_unit_test(test_other_methods),
+		cmocka_unit_test(test_preflight),
+		cmocka_unit_test(test_cors_answers),
 		cmocka_unit_test(test_post_elsewhere),
 		cmocka_unit_test(test_no_content_length),
 		cmocka_unit_test(test_body_too_large),

@@ -35,12 +35,13 @@ function assertListStreams(res, version, what) {
 	assert.deepEqual(JSON.parse(res.body).StreamNames, ['e2e'], `${what}: ${res.body}`);
 }
 
-/** One POST over HTTP/2 with node's client: { status, headers, bytes }. */
-function h2Post(endpoint, path, headers, body) {
+/** One request over HTTP/2 with node's client (ca: trusted for https):
+ * { status, headers, bytes }. */
+function h2Request(endpoint, method, path, headers, body, ca) {
 	return new Promise((resolve, reject) => {
-		const session = http2.connect(endpoint);
+		const session = http2.connect(endpoint, ca ? { ca } : {});
 		session.on('error', reject);
-		const req = session.request({ ':method': 'POST', ':path': path, ...headers });
+		const req = session.request({ ':method': method, ':path': path, ...headers });
 		const chunks = [];
 		let head;
 		req.on('response', (h) => { head = h; });
@@ -52,6 +53,49 @@ function h2Post(endpoint, path, headers, body) {
 		req.on('error', reject);
 		req.end(body);
 	});
+}
+
+function h2Post(endpoint, path, headers, body) {
+	return h2Request(endpoint, 'POST', path, headers, body);
+}
+
+const ORIGIN = { origin: 'https://example.org' };
+const DENIED = '<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be ' +
+	'authorized</Message>\n</AccessDeniedException>\n';
+
+/** What a browser page meets over HTTP/2 (docs/protocol.md, "Browsers
+ * (CORS)" and "Endpoints"): the rules HTTP/1.1 follows. */
+async function assertBrowserRules(endpoint, ca) {
+	const preflight = await h2Request(endpoint, 'OPTIONS', '/', { ...ORIGIN,
+		'access-control-request-method': 'POST',
+		'access-control-request-headers': 'content-type,x-amz-target' }, undefined, ca);
+	assert.equal(preflight.status, 200);
+	assert.equal(preflight.bytes.length, 0);
+	assert.equal(preflight.headers['access-control-allow-origin'], '*');
+	assert.equal(preflight.headers['access-control-allow-methods'], 'POST');
+	assert.equal(preflight.headers['access-control-allow-headers'], 'content-type,x-amz-target');
+	assert.equal(preflight.headers['access-control-max-age'], '172800');
+
+	const call = await h2Request(endpoint, 'POST', '/', { ...ORIGIN, 'x-amz-target': 'Kinesis_20131202.ListStreams',
+		'content-type': 'application/x-amz-json-1.1' }, '{}', ca);
+	assert.equal(call.status, 200);
+	assert.equal(call.headers['access-control-allow-origin'], '*');
+	assert.match(call.headers['access-control-expose-headers'], /(^|,)x-amzn-ErrorType(,|$)/);
+
+	const error = await h2Request(endpoint, 'POST', '/', { ...ORIGIN, 'x-amz-target': 'Kinesis_20131202.FlyToTheMoon',
+		'content-type': 'application/x-amz-json-1.1' }, '{}', ca);
+	assert.equal(error.status, 400);
+	assert.equal(error.headers['x-amzn-errortype'], 'UnknownOperationException');
+	assert.equal(error.headers['access-control-allow-origin'], '*');
+
+	for (const [method, headers] of [['GET', ORIGIN], ['PUT', {}], ['DELETE', {}], ['OPTIONS', {}]]) {
+		const denied = await h2Request(endpoint, method, '/', headers, undefined, ca);
+		assert.equal(denied.status, 403, `${method} /`);
+		assert.equal(denied.headers['content-type'], 'application/xml');
+		assert.equal(denied.headers['x-amzn-errortype'], 'AccessDeniedException');
+		assert.equal(denied.bytes.toString(), DENIED);
+		assert.equal(denied.headers['access-control-allow-origin'], headers.origin ? '*' : undefined, `${method} /`);
+	}
 }
 
 /** The value of an unlabelled or labelled series in a /metrics page. */
@@ -122,6 +166,10 @@ describe('h2c: HTTP/2 with prior knowledge on the plain port', T, () => {
 		assert.equal(elsewhere.headers['content-type'], type);
 		assert.equal(elsewhere.headers['x-amzn-errortype'], 'UnknownOperationException');
 		assert.equal(cbor.decodeFirstSync(elsewhere.bytes).__type, 'UnknownOperationException');
+	});
+
+	test('a browser page: CORS preflight, Access-Control-* on answers and errors, AWS\'s 403', async () => {
+		await assertBrowserRules(hub.endpoint);
 	});
 
 	test('/metrics counts connections by protocol and HTTP/2 streams', async () => {
@@ -197,5 +245,9 @@ describe('TLS: HTTP/2 by ALPN beside HTTP/1.1 on one port', T, () => {
 		assertListStreams(await curl(['--http1.1', '--cacert', cert, ...LIST_STREAMS, `${hub.endpoint}/`]), '1.1', 'TLS HTTP/1.1');
 		const health = await curl(['--http2', '--cacert', cert, `${hub.endpoint}/healthz`]);
 		assert.deepEqual([health.version, health.status], ['2', 200]);
+	});
+
+	test('a browser page over https (h2 by ALPN) meets the rules of HTTP/1.1', async () => {
+		await assertBrowserRules(hub.endpoint, hub.opts.ca);
 	});
 });
