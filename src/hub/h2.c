@@ -241,8 +241,10 @@ static void start_subscription(struct h2_conn *c, struct h2_stream *s)
 	const struct routes *r = c->routes;
 	const char *body = s->body.data ? s->body.data : "";
 	nghttp2_data_provider data = { .source.ptr = s, .read_callback = read_events };
-	nghttp2_nv nva[] = { NV(":status", "200"), NV("content-type", EVENTSTREAM_CONTENT_TYPE) };
+	nghttp2_nv nva[2 + ROUTES_CORS_MAX] = { NV(":status", "200"),
+						NV("content-type", EVENTSTREAM_CONTENT_TYPE) };
 	struct subscribe_refusal refusal;
+	size_t n = 2;
 
 	if (routes_check_signature(r, s->content_type, routes_header, &s->headers, body,
 				   s->body.len, c->now_ms, &s->answer) < 0) {
@@ -261,7 +263,8 @@ static void start_subscription(struct h2_conn *c, struct h2_stream *s)
 	}
 	s->answered = true;
 	req_drop_body(c, s);
-	if (nghttp2_submit_response(c->session, s->id, nva, sizeof(nva) / sizeof(nva[0]), &data) != 0)
+	n += cors_headers(s, nva + n);
+	if (nghttp2_submit_response(c->session, s->id, nva, n, &data) != 0)
 		nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
 					  NGHTTP2_INTERNAL_ERROR);
 	/* A takeover may have queued an exception on another connection. */

@@ -481,9 +481,11 @@ static void begin_stream(struct lws *wsi, struct http_session *h)
 	wake_push(server);
 }
 
-static int write_stream_headers(struct lws *wsi)
+/* The event stream's headers: a page's subscription gets the CORS headers
+ * every other answer gets. */
+static int write_stream_headers(struct lws *wsi, struct http_session *h)
 {
-	unsigned char buf[LWS_PRE + 512];
+	unsigned char buf[LWS_PRE + 1024];
 	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
 
 	if (lws_add_http_header_status(wsi, HTTP_STATUS_OK, &p, end) ||
@@ -492,6 +494,7 @@ static int write_stream_headers(struct lws *wsi)
 					 (int)strlen(EVENTSTREAM_CONTENT_TYPE), &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING,
 					 (const unsigned char *)"chunked", 7, &p, end) ||
+	    add_cors_headers(wsi, h, &p, end) ||
 	    lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	/* Lives as long as the subscription: no idle timeout, and the request's
@@ -558,7 +561,7 @@ static int write_stream(struct lws *wsi, struct http_session *h)
 	if (!h->headers_sent) {
 		h->headers_sent = true;
 		lws_callback_on_writable(wsi);
-		return write_stream_headers(wsi);
+		return write_stream_headers(wsi, h);
 	}
 	if (h->chunk_sent < h->chunk.len)
 		return write_chunk_piece(wsi, h);

@@ -665,7 +665,9 @@ static void test_piecemeal(void **state)
 }
 
 /* Subscribes "board" to shard 0 from TRIM_HORIZON; the stream's id. */
-static int32_t subscribe(struct fixture *fx)
+/* A SubscribeToShard from shard 0's start; from a page when origin is
+ * not NULL. */
+static int32_t subscribe(struct fixture *fx, const char *origin)
 {
 	struct stream *st = hub_find_stream(fx->hub, "alleycat");
 	static char body[1024];
@@ -677,6 +679,8 @@ static int32_t subscribe(struct fixture *fx)
 		 "{\"ConsumerARN\":\"%s\",\"ShardId\":\"shardId-000000000000\","
 		 "\"StartingPosition\":{\"Type\":\"TRIM_HORIZON\"}}", st->consumers[0].arn);
 	b = (struct body_source){ body, strlen(body), 0 };
+	if (origin)
+		return request(fx, "POST", "/", SUBSCRIBE_TARGET, &b, "origin", origin, NULL);
 	return request(fx, "POST", "/", SUBSCRIBE_TARGET, &b, NULL);
 }
 
@@ -699,7 +703,7 @@ static bool event_is(const struct answer *a, int index, const char *type)
 static void test_subscribe(void **state)
 {
 	struct fixture *fx = *state;
-	int32_t id = subscribe(fx);
+	int32_t id = subscribe(fx, NULL);
 	struct answer *a = answer_of(fx, id);
 
 	pump(fx);
@@ -716,6 +720,20 @@ static void test_subscribe(void **state)
 	assert_null(fx->push.all);
 }
 
+/* A page's subscription gets the CORS headers every answer to a page
+ * gets; one that is not a page's gets none. */
+static void test_subscribe_cors(void **state)
+{
+	struct fixture *fx = *state;
+	int32_t page = subscribe(fx, "https://example.org"), plain = subscribe(fx, NULL);
+
+	pump(fx);
+	assert_int_equal(answer_of(fx, page)->status, 200);
+	assert_true(event_is(answer_of(fx, page), 0, "initial-response"));
+	assert_cors(answer_of(fx, page), "access-control-allow-origin: *\n" EXPOSE);
+	assert_cors(answer_of(fx, plain), "");
+}
+
 /* A client whose window is closed gets nothing, and its subscription
  * reads nothing of the shard, however many records arrive; once the
  * window opens the records flow. */
@@ -727,7 +745,7 @@ static void test_subscribe_window(void **state)
 	int32_t id;
 
 	nghttp2_submit_settings(fx->client, NGHTTP2_FLAG_NONE, &closed, 1);
-	id = subscribe(fx);
+	id = subscribe(fx, NULL);
 	pump(fx);
 	/* Straight into the hub: over this connection no answer could come. */
 	for (int i = 0; i < 20; i++) {
@@ -779,6 +797,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signature_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_piecemeal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribe_cors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_refused, setup, teardown),
 		cmocka_unit_test(test_bad_input),

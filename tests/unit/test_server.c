@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "hubserver.h"
+#include "wire/eventstream.h"
 #include "wire/protocol.h"
 
 #define WAIT_MS 5000
@@ -379,6 +380,32 @@ static char *register_consumer(const char *name)
 	return arn;
 }
 
+/* A page's SubscribeToShard: the event stream's headers carry the CORS
+ * headers every answer to a page carries. */
+static void test_subscribe_cors(void **state __attribute__((unused)))
+{
+	char *arn = register_consumer("page");
+	char body[512], req[1024], buf[4096];
+	int fd = tcp_open();
+
+	snprintf(body, sizeof(body),
+		 "{\"ConsumerARN\":\"%s\",\"ShardId\":\"shardId-000000000000\","
+		 "\"StartingPosition\":{\"Type\":\"LATEST\"}}", arn);
+	snprintf(req, sizeof(req),
+		 "POST / HTTP/1.1\r\nHost: x\r\nOrigin: https://example.org\r\n"
+		 "Content-Type: %s\r\nX-Amz-Target: %sSubscribeToShard\r\n"
+		 "Content-Length: %zu\r\n\r\n%s",
+		 KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX, strlen(body), body);
+	send_all(fd, req, strlen(req));
+	assert_true(receive(fd, buf, sizeof(buf)) > 0);
+	expect_status_line(buf, "HTTP/1.1 200");
+	assert_non_null(strcasestr(buf, "\r\ncontent-type: " EVENTSTREAM_CONTENT_TYPE "\r\n"));
+	assert_non_null(strcasestr(buf, "\r\naccess-control-allow-origin: *\r\n"));
+	assert_non_null(strcasestr(buf, EXPOSE));
+	close(fd);
+	free(arn);
+}
+
 /* Sends text as one masked client text frame (RFC 6455 5.2). */
 static void ws_send_text(int fd, const char *text)
 {
@@ -520,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_body_too_large),
 		cmocka_unit_test(test_refusals_in_cbor),
 		cmocka_unit_test(test_body_not_json),
+		cmocka_unit_test(test_subscribe_cors),
 	};
 	const struct CMUnitTest cap[] = {
 		cmocka_unit_test(test_cap_evicts_the_longest_waiting),
