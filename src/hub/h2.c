@@ -139,7 +139,8 @@ static ssize_t read_answer(nghttp2_session *session, int32_t id, uint8_t *buf, s
 	(void)session, (void)id, (void)user;
 	if (n > length)
 		n = length;
-	memcpy(buf, s->answer.body + s->sent, n);
+	if (n > 0)      /* an empty answer (a preflight's) has no body at all */
+		memcpy(buf, s->answer.body + s->sent, n);
 	s->sent += n;
 	if (s->sent == s->answer.len)
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
